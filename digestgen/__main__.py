@@ -1,0 +1,5 @@
+"""Allow `python -m digestgen`."""
+
+from digestgen.cli import main
+
+raise SystemExit(main())

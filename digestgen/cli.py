@@ -1,0 +1,152 @@
+"""The command line: `digestgen build`, its options, its summary and its exit status."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from digestgen import __version__
+from digestgen.build import BuildReport, ContentError, build
+from digestgen.config import ConfigError, SiteConfig, load_config, with_overrides
+from digestgen.output import OutputCollision
+from digestgen.problems import Severity
+from digestgen.themes import ThemeError
+from digestgen.validate import parse_timestamp
+from digestgen.writer import OutputError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+BUILD_EXAMPLES = """examples:
+  digestgen build                          build content/ into public/
+  digestgen build --drafts --output /tmp/preview
+  digestgen build --base-url https://news.example.org/ --strict
+  SOURCE_DATE_EPOCH=1700000000 digestgen build   reproducible clock
+"""
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """The argument parser for every digestgen command."""
+    parser = argparse.ArgumentParser(
+        prog="digestgen", description="A static site generator for a curated news digest."
+    )
+    parser.add_argument("--version", action="version", version=f"digestgen {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    build_parser = commands.add_parser(
+        "build",
+        help="build the site from the records in the content folder",
+        description="Build the site: read records, render pages and feeds, replace the output.",
+        epilog=BUILD_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    build_parser.add_argument("--content", type=Path, help="content folder (default: content/)")
+    build_parser.add_argument("--output", type=Path, help="output folder (default: public/)")
+    build_parser.add_argument(
+        "--config", type=Path, help="config file (default: digestgen.toml or pyproject.toml)"
+    )
+    build_parser.add_argument("--drafts", action="store_true", help="include unpublished records")
+    build_parser.add_argument("--base-url", help="absolute URL the site is served from")
+    build_parser.add_argument(
+        "--now", help="the build's clock, ISO 8601 (default: SOURCE_DATE_EPOCH, else the time)"
+    )
+    build_parser.add_argument(
+        "--strict", action="store_true", help="exit 1 if any record had an error or a warning"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run digestgen with command-line arguments; return the exit status."""
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = _config_from(args)
+        now = build_clock(args.now, os.environ.get("SOURCE_DATE_EPOCH"), config.zone)
+    except (ConfigError, ValueError) as exc:
+        print(f"digestgen: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        report = build(config, now=now, drafts=args.drafts)
+    except (ConfigError, ContentError, OutputError, OutputCollision, ThemeError) as exc:
+        print(f"digestgen: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except jinja2.TemplateError as exc:
+        print(f"digestgen: {describe_template_error(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+    print_report(report)
+    failed = any(p.severity is not Severity.NOTE for p in report.problems)
+    return EXIT_FAILED if args.strict and failed else EXIT_OK
+
+
+def _config_from(args: argparse.Namespace) -> SiteConfig:
+    config = load_config(args.config, Path.cwd())
+    return with_overrides(
+        config,
+        base_url=args.base_url,
+        content_dir=args.content.resolve() if args.content else None,
+        output_dir=args.output.resolve() if args.output else None,
+    )
+
+
+def build_clock(now: str | None, source_date_epoch: str | None, zone: ZoneInfo) -> datetime:
+    """The build's "now": --now, else SOURCE_DATE_EPOCH, else the current time."""
+    if now is not None:
+        reasons: list[str] = []
+        moment = parse_timestamp(now, zone, reasons.append)
+        if moment is None:
+            raise ValueError(f"--now {reasons[0]}")
+        return moment
+    if source_date_epoch:
+        try:
+            return datetime.fromtimestamp(int(source_date_epoch), UTC)
+        except (ValueError, OverflowError, OSError) as exc:
+            raise ValueError(
+                f"SOURCE_DATE_EPOCH must be whole seconds, got {source_date_epoch!r}"
+            ) from exc
+    return datetime.now(UTC)
+
+
+def describe_template_error(exc: jinja2.TemplateError) -> str:
+    """Say which template and line failed, and why."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return f"template {exc.filename or exc.name}, line {exc.lineno}: {exc.message}"
+    return f"template error: {exc}"
+
+
+def print_report(report: BuildReport) -> None:
+    """Print every problem to stderr and the build summary to stdout."""
+    for problem in report.problems:
+        print(problem, file=sys.stderr)
+    skipped = report.skipped
+    skipped_files = sorted({p.file for p in skipped})
+    lines = [
+        f"Built {report.output}",
+        f"  records read:       {report.files_read}",
+        f"  stories built:      {report.stories}",
+        f"  drafts left out:    {report.drafts_left_out}",
+        f"  records skipped:    {len(skipped_files)}",
+    ]
+    for name in skipped_files:
+        reasons = "; ".join(f"{p.field or 'file'}: {p.message}" for p in skipped if p.file == name)
+        lines.append(f"    {name}: {reasons}")
+    if report.scheduled:
+        due = report.next_scheduled
+        lines.append(
+            f"  scheduled:          {len(report.scheduled)} (next due {due:%Y-%m-%d %H:%M %Z})"
+        )
+    warnings = sum(1 for p in report.problems if p.severity is Severity.WARNING)
+    lines += [
+        f"  warnings:           {warnings}",
+        f"  pages written:      {report.pages}",
+        f"  feeds written:      {report.feeds}",
+        f"  seconds:            {report.seconds:.2f}",
+    ]
+    print("\n".join(lines))

@@ -1,0 +1,190 @@
+"""Site configuration: `digestgen.toml` or `[tool.digestgen]` in `pyproject.toml`, validated."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+CONFIG_FILE = "digestgen.toml"
+PYPROJECT_FILE = "pyproject.toml"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the file and key."""
+
+
+@dataclass(frozen=True, slots=True)
+class RankingWeights:
+    """Weights of the front-page score (see README, "Ranking")."""
+
+    heat: float = 1.0
+    quality: float = 0.5
+    coverage: float = 4.0
+    age_per_hour: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    """Everything the build needs to know about the site, with defaults for every key."""
+
+    title: str = "News Digest"
+    description: str = "A curated digest of the day's news."
+    base_url: str = "http://localhost:8000/"
+    language: str = "en"
+    timezone: str = "UTC"
+    theme: str = "default"
+    content_dir: Path = Path("content")
+    output_dir: Path = Path("public")
+    page_size: int = 20
+    feed_size: int = 50
+    ranking: RankingWeights = field(default_factory=RankingWeights)
+    root: Path = Path(".")
+    source: str = "defaults"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The site's time zone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def base_path(self) -> str:
+        """The path part of base_url, always ending in '/': where the site lives on its host."""
+        return urlsplit(self.base_url).path or "/"
+
+
+_TEXT_KEYS = ("title", "description", "language", "theme")
+_PATH_KEYS = ("content_dir", "output_dir")
+_SIZE_KEYS = {"page_size": (1, 1000), "feed_size": (1, 10000)}
+
+
+def normalize_base_url(value: str) -> str:
+    """Check a base URL is absolute http(s) and make it end in '/'; raise ValueError if not."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an absolute http or https URL, got {value!r}")
+    if parts.query or parts.fragment:
+        raise ValueError(f"must not have a query or fragment, got {value!r}")
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def parse_config(data: dict[str, Any], source: str, root: Path) -> SiteConfig:
+    """Validate a config mapping into a SiteConfig; raise ConfigError naming every bad key."""
+    problems: list[str] = []
+    values: dict[str, Any] = {"root": root, "source": source}
+    known = {f.name for f in fields(SiteConfig)} - {"root", "source"}
+    for key, value in data.items():
+        if key not in known:
+            problems.append(f"{source}: unknown key {key!r}")
+        elif key in _TEXT_KEYS:
+            if isinstance(value, str) and value.strip():
+                values[key] = value.strip()
+            else:
+                problems.append(f"{source}: {key}: must be a non-empty string")
+        elif key in _PATH_KEYS:
+            if isinstance(value, str) and value.strip():
+                values[key] = Path(value)
+            else:
+                problems.append(f"{source}: {key}: must be a folder path")
+        elif key in _SIZE_KEYS:
+            low, high = _SIZE_KEYS[key]
+            if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
+                values[key] = value
+            else:
+                problems.append(f"{source}: {key}: must be a whole number from {low} to {high}")
+        elif key == "base_url":
+            try:
+                values[key] = normalize_base_url(value if isinstance(value, str) else "")
+            except ValueError as exc:
+                problems.append(f"{source}: base_url: {exc}")
+        elif key == "timezone":
+            try:
+                ZoneInfo(value)
+                values[key] = value
+            except (ZoneInfoNotFoundError, ValueError, TypeError):
+                problems.append(f"{source}: timezone: unknown time zone {value!r}")
+        elif key == "ranking":
+            values[key] = _parse_ranking(value, source, problems)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return SiteConfig(**values)
+
+
+def _parse_ranking(value: Any, source: str, problems: list[str]) -> RankingWeights:
+    if not isinstance(value, dict):
+        problems.append(f"{source}: ranking: must be a table")
+        return RankingWeights()
+    weights: dict[str, float] = {}
+    known = {f.name for f in fields(RankingWeights)}
+    for key, weight in value.items():
+        if key not in known:
+            problems.append(f"{source}: ranking.{key}: unknown key")
+        elif isinstance(weight, int | float) and not isinstance(weight, bool) and weight >= 0:
+            weights[key] = float(weight)
+        else:
+            problems.append(f"{source}: ranking.{key}: must be a number of 0 or more")
+    return RankingWeights(**weights)
+
+
+def load_config(path: Path | None, cwd: Path) -> SiteConfig:
+    """Read the config file (given, or found in cwd); defaults when there is none."""
+    if path is None:
+        if (cwd / CONFIG_FILE).is_file():
+            path = cwd / CONFIG_FILE
+        elif (cwd / PYPROJECT_FILE).is_file() and _has_tool_table(cwd / PYPROJECT_FILE):
+            path = cwd / PYPROJECT_FILE
+        else:
+            return SiteConfig(root=cwd.resolve())
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: config is not UTF-8") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    if path.name == PYPROJECT_FILE:
+        data = data.get("tool", {}).get("digestgen", {})
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: [tool.digestgen] must be a table")
+    return parse_config(data, str(path), path.resolve().parent)
+
+
+def _has_tool_table(pyproject: Path) -> bool:
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    return "digestgen" in data.get("tool", {})
+
+
+def with_overrides(
+    config: SiteConfig,
+    *,
+    base_url: str | None = None,
+    content_dir: Path | None = None,
+    output_dir: Path | None = None,
+) -> SiteConfig:
+    """Apply command-line overrides; raise ConfigError for a bad base URL."""
+    changes: dict[str, Any] = {}
+    if base_url is not None:
+        try:
+            changes["base_url"] = normalize_base_url(base_url)
+        except ValueError as exc:
+            raise ConfigError(f"--base-url: {exc}") from exc
+    if content_dir is not None:
+        changes["content_dir"] = content_dir
+    if output_dir is not None:
+        changes["output_dir"] = output_dir
+    return replace(config, **changes)
+
+
+def resolve_dir(config: SiteConfig, folder: Path) -> Path:
+    """Resolve a folder from the config against the config file's folder."""
+    return (config.root / folder).resolve()

@@ -1,0 +1,186 @@
+"""The typed, immutable data model: records, coverage, stories, topics, editions, sources."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from digestgen.urls import canonical_url
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """The outlet that published a piece: display name and bare host name."""
+
+    name: str
+    domain: str
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """An image with its intrinsic size, when known, so pages reserve its space."""
+
+    url: str
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """One outlet's piece about a story: a `related` item or a merged record."""
+
+    title: str
+    url: str
+    provider: Provider
+    excerpt: str = ""
+    published: datetime | None = None
+    type: str = "article"
+    quality: int | None = None
+    image: Image | None = None
+    amp_url: str | None = None
+
+    @property
+    def url_key(self) -> str:
+        """The canonical form of this piece's URL, for deduplication."""
+        return canonical_url(self.url)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One validated article record, as the curator wrote it."""
+
+    source: str
+    title: str
+    published: datetime
+    url: str
+    provider: Provider
+    excerpt: str = ""
+    web_url: str | None = None
+    amp_url: str | None = None
+    cdn_amp_url: str | None = None
+    type: str = "article"
+    quality: int | None = None
+    heat: int | None = None
+    is_published: bool = True
+    category: str | None = None
+    topics: tuple[str, ...] = ()
+    images: tuple[Image, ...] = ()
+    related: tuple[Coverage, ...] = ()
+    note_html: str = ""
+    slug: str | None = None
+    extra: Mapping[str, Any] | None = None
+
+    @property
+    def image(self) -> Image | None:
+        """The lead image: the first usable one."""
+        return self.images[0] if self.images else None
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """Every address of this record: source, web and AMP copies."""
+        candidates = (self.url, self.web_url, self.amp_url, self.cdn_amp_url)
+        return tuple(u for u in candidates if u)
+
+    def as_coverage(self) -> Coverage:
+        """This record seen as coverage of another record's story."""
+        return Coverage(
+            title=self.title,
+            url=self.url,
+            provider=self.provider,
+            excerpt=self.excerpt,
+            published=self.published,
+            type=self.type,
+            quality=self.quality,
+            image=self.image,
+            amp_url=self.amp_url,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A topic: case-insensitive key, the curator's display name, and a URL-safe slug."""
+
+    key: str
+    name: str
+    slug: str
+
+    @property
+    def path(self) -> str:
+        """The topic page's address."""
+        return f"/topics/{self.slug}/"
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """A lead record with its coverage from other outlets, at a permanent address."""
+
+    path: str
+    lead: Record
+    coverage: tuple[Coverage, ...]
+    members: tuple[Record, ...]
+    topics: tuple[Topic, ...]
+    score: float
+    updated: datetime
+
+    @property
+    def published(self) -> datetime:
+        """When the lead piece was published."""
+        return self.lead.published
+
+    @property
+    def title(self) -> str:
+        """The headline."""
+        return self.lead.title
+
+    @property
+    def is_draft(self) -> bool:
+        """True when the lead record is unpublished (only built with --drafts)."""
+        return not self.lead.is_published
+
+
+@dataclass(frozen=True, slots=True)
+class Edition:
+    """All stories of one day in the site's time zone, ranked."""
+
+    day: date
+    stories: tuple[Story, ...]
+
+    @property
+    def path(self) -> str:
+        """The edition page's address."""
+        return f"/{self.day:%Y/%m/%d}/"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicPage:
+    """A topic with its stories, newest first."""
+
+    topic: Topic
+    stories: tuple[Story, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """An outlet with the stories it led or covered, newest first."""
+
+    domain: str
+    name: str
+    stories: tuple[Story, ...]
+
+    @property
+    def path(self) -> str:
+        """The source page's address."""
+        return f"/sources/{self.domain}/"
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """The whole digest, organised and ready to render."""
+
+    stories: tuple[Story, ...]
+    editions: tuple[Edition, ...]
+    topics: tuple[TopicPage, ...]
+    sources: tuple[Source, ...]
+    now: datetime

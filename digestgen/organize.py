@@ -1,0 +1,81 @@
+"""Organising stories: ranking, topics, daily editions and sources make up the Site."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from digestgen.config import RankingWeights, SiteConfig
+from digestgen.model import Coverage, Edition, Record, Site, Source, Story, TopicPage
+from digestgen.stories import Cluster, make_topics
+
+
+def score_cluster(cluster: Cluster, newest: datetime, weights: RankingWeights) -> float:
+    """Front-page score: heat, quality and coverage raise it; hours behind the newest lower it."""
+    lead = cluster.lead
+    hours_behind = max(0.0, (newest - lead.published).total_seconds() / 3600)
+    return round(
+        weights.heat * (lead.heat or 0)
+        + weights.quality * (lead.quality or 0)
+        + weights.coverage * len(cluster.coverage)
+        - weights.age_per_hour * hours_behind,
+        6,
+    )
+
+
+def ranked(stories: Sequence[Story]) -> tuple[Story, ...]:
+    """Highest score first; ties go to the newer story, then to the address."""
+    return tuple(sorted(stories, key=lambda s: (-s.score, -s.published.timestamp(), s.path)))
+
+
+def newest_first(stories: Sequence[Story]) -> tuple[Story, ...]:
+    """Newest first; ties broken by address."""
+    return tuple(sorted(stories, key=lambda s: (-s.published.timestamp(), s.path)))
+
+
+def organize(clusters: Sequence[Cluster], config: SiteConfig, now: datetime) -> Site:
+    """Turn clusters into ranked stories grouped into editions, topics and sources."""
+    topics = make_topics(name for c in clusters for name in c.topic_names)
+    newest = max((c.lead.published for c in clusters), default=now)
+    stories = newest_first(
+        [
+            Story(
+                path=c.path,
+                lead=c.lead,
+                coverage=c.coverage,
+                members=c.members,
+                topics=tuple(topics[name.casefold()] for name in c.topic_names),
+                score=score_cluster(c, newest, config.ranking),
+                updated=c.updated,
+            )
+            for c in clusters
+        ]
+    )
+    by_day: dict[date, list[Story]] = defaultdict(list)
+    by_topic: dict[str, list[Story]] = defaultdict(list)
+    by_domain: dict[str, list[Story]] = defaultdict(list)
+    outlet_names: dict[str, str] = {}
+    for story in stories:
+        by_day[story.published.astimezone(config.zone).date()].append(story)
+        for topic in story.topics:
+            by_topic[topic.key].append(story)
+        pieces: list[Record | Coverage] = [story.lead, *story.coverage]
+        outlets = {p.provider.domain: p.provider.name for p in pieces}
+        for domain, name in outlets.items():
+            if domain:
+                by_domain[domain].append(story)
+                outlet_names.setdefault(domain, name or domain)
+    editions = tuple(
+        Edition(day=day, stories=ranked(day_stories))
+        for day, day_stories in sorted(by_day.items(), reverse=True)
+    )
+    topic_pages = tuple(
+        TopicPage(topic=topics[key], stories=tuple(by_topic[key]))
+        for key in sorted(by_topic, key=lambda k: topics[k].slug)
+    )
+    sources = tuple(
+        Source(domain=domain, name=outlet_names[domain], stories=tuple(by_domain[domain]))
+        for domain in sorted(by_domain)
+    )
+    return Site(stories=stories, editions=editions, topics=topic_pages, sources=sources, now=now)

@@ -1,0 +1,93 @@
+"""Themes: a chain of folders (site overrides, theme, parent themes) searched in order."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+THEME_FILE = "theme.toml"
+MAX_THEME_DEPTH = 10
+
+
+class ThemeError(Exception):
+    """A theme cannot be found or is badly declared."""
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    """A resolved theme: its name and the folders to search, most specific first."""
+
+    name: str
+    layers: tuple[Path, ...]
+
+    def template_dirs(self) -> list[str]:
+        """Template folders, most specific first."""
+        return [str(layer / "templates") for layer in self.layers if (layer / "templates").is_dir()]
+
+    def static_files(self) -> dict[str, Path]:
+        """Every static file by its output path; a file in a more specific layer wins."""
+        files: dict[str, Path] = {}
+        for layer in reversed(self.layers):
+            static = layer / "static"
+            if not static.is_dir():
+                continue
+            for path in sorted(static.rglob("*")):
+                if path.is_file() and not path.name.startswith("."):
+                    files[path.relative_to(static).as_posix()] = path
+        return files
+
+
+def packaged_themes_dir() -> Path:
+    """The themes that ship with digestgen: inside the installed package, or the source tree's."""
+    installed = Path(__file__).parent / "themes"
+    return installed if installed.is_dir() else Path(__file__).parent.parent / "themes"
+
+
+def resolve_theme(name: str, project_root: Path) -> Theme:
+    """Find a theme and the themes it extends; site `templates/` and `static/` come first."""
+    search = [project_root / "themes", packaged_themes_dir()]
+    layers: list[Path] = []
+    if (project_root / "templates").is_dir() or (project_root / "static").is_dir():
+        layers.append(project_root)
+    current: str | None = name
+    seen: set[str] = set()
+    while current is not None:
+        if current in seen or len(seen) >= MAX_THEME_DEPTH:
+            raise ThemeError(f"theme {current!r}: themes extend each other in a loop")
+        seen.add(current)
+        folder = next((base / current for base in search if (base / current).is_dir()), None)
+        if folder is None:
+            looked = ", ".join(str(base) for base in search)
+            raise ThemeError(f"theme {current!r} not found (looked in {looked})")
+        layers.append(folder)
+        current = _parent_of(folder)
+    return Theme(name=name, layers=tuple(layers))
+
+
+def _parent_of(folder: Path) -> str | None:
+    declaration = folder / THEME_FILE
+    if not declaration.is_file():
+        return None
+    try:
+        data = tomllib.loads(declaration.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ThemeError(f"{declaration}: cannot read theme declaration: {exc}") from exc
+    parent = data.get("extends")
+    if parent is not None and not (isinstance(parent, str) and parent):
+        raise ThemeError(f"{declaration}: extends: must be the name of a theme")
+    return parent
+
+
+def make_environment(theme: Theme) -> jinja2.Environment:
+    """A Jinja environment over the theme chain; autoescaping on, undefined names are errors."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(theme.template_dirs()),
+        autoescape=jinja2.select_autoescape(["html", "xml"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )

@@ -1,0 +1,66 @@
+"""URL rules: only http(s) is ever emitted; canonical forms tell when two URLs are one story."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+ALLOWED_SCHEMES = frozenset({"http", "https"})
+MAX_URL_LENGTH = 2048
+_UNSAFE_CHARACTERS = re.compile(r"[\x00-\x20\x7f<>\"'`\\]")
+_HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9-]{1,63}$")
+_TRACKING_PARAMS = re.compile(r"^(utm_\w+|amp|outputtype|fbclid|gclid|ocid)$", re.IGNORECASE)
+_AMP_CACHE_PATH = re.compile(r"^/c/(s/)?(?P<rest>.+)$")
+
+
+def check_url(value: object) -> tuple[str | None, str]:
+    """Return (the URL, "") when it may be emitted as a link, else (None, why not)."""
+    if not isinstance(value, str):
+        return None, f"must be a URL string, not {type(value).__name__}"
+    url = value.strip()
+    if not url:
+        return None, "is empty"
+    if len(url) > MAX_URL_LENGTH:
+        return None, f"is longer than {MAX_URL_LENGTH} characters"
+    if _UNSAFE_CHARACTERS.search(url):
+        return None, "contains spaces, quotes or control characters"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        return None, "is not a valid URL"
+    if not parts.scheme:
+        return None, "is not an absolute http or https URL"
+    if parts.scheme.lower() not in ALLOWED_SCHEMES:
+        return None, f"scheme {parts.scheme!r} is not allowed (only http and https)"
+    if not host or not is_host_name(host):
+        return None, "has no valid host name"
+    return url, ""
+
+
+def is_host_name(value: str) -> bool:
+    """True for a bare DNS host name such as `theweek.com`."""
+    return bool(_HOST.match(value.lower()))
+
+
+def host_of(url: str) -> str:
+    """The host of a URL, lower case, without a leading `www.`."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
+
+
+def canonical_url(url: str) -> str:
+    """Reduce a URL to the form that identifies a story across http/https, www, AMP and tracking."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    path = parts.path
+    if host.endswith(".cdn.ampproject.org"):
+        match = _AMP_CACHE_PATH.match(path)
+        if match:
+            return canonical_url("https://" + match.group("rest"))
+    segments = [s for s in path.split("/") if s and s.lower() != "amp"]
+    path = "/" + "/".join(segments)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    query = [(k, v) for k, v in query if not _TRACKING_PARAMS.match(k)]
+    return urlunsplit(("https", host, path, urlencode(sorted(query)), ""))

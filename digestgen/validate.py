@@ -1,0 +1,285 @@
+"""Validation: a parsed record's fields become a typed Record, or errors naming each bad field."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime, time
+from types import MappingProxyType
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from digestgen.markup import render_note
+from digestgen.model import Coverage, Image, Provider, Record
+from digestgen.problems import Problem, error, quote, type_name, warning
+from digestgen.reader import RawRecord
+from digestgen.urls import check_url, host_of, is_host_name
+
+# Fields with a meaning of their own; everything else is handed to templates as `extra`.
+KNOWN_FIELDS = frozenset(
+    {
+        "title", "excerpt", "publishedDateTime", "originalUrl", "webUrl", "ampWebUrl",
+        "cdnAmpWebUrl", "type", "quality", "heat", "published", "category", "provider",
+        "topics", "images", "related", "secured", "slug",
+    }
+)  # fmt: skip
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_WHITESPACE = re.compile(r"\s+")
+_TYPE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+
+T = TypeVar("T")
+
+
+def clean_text(value: str) -> str:
+    """Plain text fit for HTML and XML: control characters removed, whitespace collapsed."""
+    return _WHITESPACE.sub(" ", _CONTROL_CHARACTERS.sub("", value)).strip()
+
+
+class _FieldChecker:
+    """Collects the problems of one record while its fields are checked."""
+
+    def __init__(self, source: str, fields: dict[str, Any], zone: ZoneInfo) -> None:
+        self.source = source
+        self.fields = fields
+        self.zone = zone
+        self.problems: list[Problem] = []
+
+    def error(self, field: str, message: str) -> None:
+        self.problems.append(error(self.source, field, message))
+
+    def warn(self, field: str, message: str) -> None:
+        self.problems.append(warning(self.source, field, message))
+
+    def text(self, data: dict[str, Any], key: str, field: str, required: bool = False) -> str:
+        value = data.get(key)
+        if value is None or value == "":
+            if required:
+                self.error(field, "is required")
+            return ""
+        if not isinstance(value, str):
+            self.error(field, f"must be text, not {type_name(value)}")
+            return ""
+        cleaned = clean_text(value)
+        if required and not cleaned:
+            self.error(field, "is required and must not be blank")
+        return cleaned
+
+    def score(self, data: dict[str, Any], key: str, field: str) -> int | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.error(field, f"must be a whole number from 0 to 100, not {type_name(value)}")
+            return None
+        if not 0 <= value <= 100:
+            self.error(field, f"must be from 0 to 100, got {quote(value)}")
+            return None
+        return value
+
+    def url(self, data: dict[str, Any], key: str, field: str) -> str | None:
+        value = data.get(key)
+        if value is None or value == "":
+            return None
+        url, why = check_url(value)
+        if url is None:
+            self.warn(field, f"dropped: {why}")
+        return url
+
+    def timestamp(self, data: dict[str, Any], key: str, field: str) -> datetime | None:
+        value = data.get(key)
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            self.error(field, f"must be an ISO 8601 timestamp, not {type_name(value)}")
+            return None
+        return parse_timestamp(value, self.zone, lambda why: self.error(field, why))
+
+    def listing(self, data: dict[str, Any], key: str, field: str) -> list[Any]:
+        value = data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.error(field, f"must be a list, not {type_name(value)}")
+            return []
+        return value
+
+
+def parse_timestamp(value: str, zone: ZoneInfo, complain: Callable[[str], None]) -> datetime | None:
+    """Read an ISO 8601 date or timestamp; no offset means the site's zone, a date its midnight."""
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(), tzinfo=zone)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        complain(f"is not a valid ISO 8601 date or timestamp: {quote(value)}")
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment
+
+
+def validate_record(raw: RawRecord, zone: ZoneInfo) -> tuple[Record | None, list[Problem]]:
+    """Check every field of a parsed record; return the Record (None on any error) and problems."""
+    check = _FieldChecker(raw.source, raw.fields, zone)
+    data = raw.fields
+    title = check.text(data, "title", "title", required=True)
+    excerpt = check.text(data, "excerpt", "excerpt")
+    published_at = check.timestamp(data, "publishedDateTime", "publishedDateTime")
+    if published_at is None and not any(p.field == "publishedDateTime" for p in check.problems):
+        check.error("publishedDateTime", "is required")
+    original_url = check.url(data, "originalUrl", "originalUrl")
+    web_url = check.url(data, "webUrl", "webUrl")
+    url = original_url or web_url
+    if url is None:
+        check.error("originalUrl", "a usable originalUrl or webUrl (http or https) is required")
+    provider = _provider(check, data.get("provider"), "provider", url)
+    published = data.get("published", True)
+    if not isinstance(published, bool):
+        check.error("published", f"must be true or false, not {type_name(published)}")
+    record_type = _type(check, data, "type")
+    slug = check.text(data, "slug", "slug") or None
+    topics = _topics(check, check.listing(data, "topics", "topics"))
+    images = _images(check, check.listing(data, "images", "images"), "images")
+    related = tuple(
+        coverage
+        for index, item in enumerate(check.listing(data, "related", "related"))
+        if (coverage := _coverage(check, item, f"related[{index}]")) is not None
+    )
+    note_html, note_problems = render_note(raw.body, raw.source)
+    check.problems.extend(note_problems)
+    extra = {key: value for key, value in data.items() if key not in KNOWN_FIELDS}
+    record = Record(
+        source=raw.source,
+        title=title,
+        published=published_at or datetime.min,
+        url=url or "",
+        provider=provider,
+        excerpt=excerpt,
+        web_url=web_url,
+        amp_url=check.url(data, "ampWebUrl", "ampWebUrl"),
+        cdn_amp_url=check.url(data, "cdnAmpWebUrl", "cdnAmpWebUrl"),
+        type=record_type,
+        quality=check.score(data, "quality", "quality"),
+        heat=check.score(data, "heat", "heat"),
+        is_published=published is not False,
+        category=check.text(data, "category", "category") or None,
+        topics=topics,
+        images=images,
+        related=related,
+        note_html=note_html,
+        slug=slug,
+        extra=MappingProxyType(extra),
+    )
+    if any(p.severity.value == "error" for p in check.problems):
+        return None, check.problems
+    return record, check.problems
+
+
+def _type(check: _FieldChecker, data: dict[str, Any], field: str) -> str:
+    value = check.text(data, "type", field) or "article"
+    if not _TYPE_NAME.match(value.lower()):
+        check.warn(field, f"{quote(value)} is not a type name; using 'article'")
+        return "article"
+    return value.lower()
+
+
+def _provider(check: _FieldChecker, value: Any, field: str, url: str | None) -> Provider:
+    fallback_domain = host_of(url) if url else ""
+    if value is None:
+        return Provider(name=fallback_domain, domain=fallback_domain)
+    if not isinstance(value, dict):
+        check.error(field, f"must be a mapping with name and domain, not {type_name(value)}")
+        return Provider(name="", domain="")
+    name = check.text(value, "name", f"{field}.name")
+    domain = check.text(value, "domain", f"{field}.domain").lower().removeprefix("www.")
+    if domain and not is_host_name(domain):
+        check.warn(
+            f"{field}.domain",
+            f"{quote(domain)} is not a bare host name; using {quote(fallback_domain)}",
+        )
+        domain = ""
+    domain = domain or fallback_domain
+    return Provider(name=name or domain, domain=domain)
+
+
+def _topics(check: _FieldChecker, values: list[Any]) -> tuple[str, ...]:
+    topics: dict[str, str] = {}
+    for index, value in enumerate(values):
+        if not isinstance(value, str):
+            check.error(f"topics[{index}]", f"must be text, not {type_name(value)}")
+            continue
+        name = clean_text(value)
+        if not name:
+            check.warn(f"topics[{index}]", "is blank; ignored")
+            continue
+        topics.setdefault(name.casefold(), name)
+    return tuple(topics.values())
+
+
+def _images(check: _FieldChecker, values: list[Any], field: str) -> tuple[Image, ...]:
+    images = []
+    for index, value in enumerate(values):
+        where = f"{field}[{index}]"
+        if not isinstance(value, dict):
+            check.warn(where, f"must be a mapping with a url, not {type_name(value)}; dropped")
+            continue
+        url = check.url(value, "url", f"{where}.url")
+        if url is None:
+            continue
+        width = _dimension(check, value.get("width"), f"{where}.width")
+        height = _dimension(check, value.get("height"), f"{where}.height")
+        if width is None or height is None:
+            width = height = None
+        images.append(Image(url=url, width=width, height=height))
+    return tuple(images)
+
+
+def _dimension(check: _FieldChecker, value: Any, field: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 100_000:
+        check.warn(field, f"must be a whole number of pixels, got {quote(value)}; ignored")
+        return None
+    return value
+
+
+def _coverage(check: _FieldChecker, value: Any, field: str) -> Coverage | None:
+    if not isinstance(value, dict):
+        check.warn(field, f"must be a mapping, not {type_name(value)}; dropped")
+        return None
+    # A related item is optional by nature, so its problems are warnings: the item is dropped
+    # (or the bad part of it), never the record that lists it.
+    item = _FieldChecker(check.source, value, check.zone)
+    title = item.text(value, "title", f"{field}.title", required=True)
+    url = item.url(value, "originalUrl", f"{field}.originalUrl") or item.url(
+        value, "webUrl", f"{field}.webUrl"
+    )
+    if url is None and not item.problems:
+        item.error(f"{field}.webUrl", "is required")
+    published = item.timestamp(value, "publishedDateTime", f"{field}.publishedDateTime")
+    coverage = Coverage(
+        title=title,
+        url=url or "",
+        provider=_provider(item, value.get("provider"), f"{field}.provider", url),
+        excerpt=item.text(value, "excerpt", f"{field}.excerpt"),
+        published=published,
+        type=_type(item, value, f"{field}.type"),
+        quality=item.score(value, "quality", f"{field}.quality"),
+        image=next(
+            iter(
+                _images(item, item.listing(value, "images", f"{field}.images"), f"{field}.images")
+            ),
+            None,
+        ),
+        amp_url=item.url(value, "ampWebUrl", f"{field}.ampWebUrl"),
+    )
+    usable = bool(title and url)
+    for problem in item.problems:
+        suffix = (
+            ""
+            if problem.severity.value == "warning"
+            else ("; item dropped" if not usable else "; ignored")
+        )
+        check.warn(problem.field, problem.message + suffix)
+    return coverage if usable else None
