@@ -55,8 +55,9 @@ def _add_feed_pair(
     for story in items:
         _add_entry(feed, config, story, contents[story.path])
     for file_name, render in ((RSS_FILE, feed.rss_str), (ATOM_FILE, feed.atom_str)):
-        feed.link(href=page_url, rel="alternate", replace=True)
-        feed.link(href=page_url + file_name, rel="self")
+        # feedgen uses the last link as the RSS channel link, so `self` goes first.
+        feed.link(href=page_url + file_name, rel="self", replace=True)
+        feed.link(href=page_url, rel="alternate")
         path = page_path.lstrip("/") + file_name
         add_file(files, path, render(pretty=True), f"feed {path}")
 
