@@ -68,11 +68,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
     try:
-        config = _config_from(args)
-        now = build_clock(args.now, os.environ.get("SOURCE_DATE_EPOCH"), config.zone)
-    except (ConfigError, ValueError) as exc:
+        config = load_config(args.config, Path.cwd())
+    except ConfigError as exc:
         print(f"digestgen: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    try:
+        config = _apply_arguments(config, args)
+        now = build_clock(args.now, os.environ.get("SOURCE_DATE_EPOCH"), config.zone)
+    except (ConfigError, ValueError) as exc:
+        parser.error(str(exc))  # exits with status 2: a bad value on the command line
     try:
         report = build(config, now=now, drafts=args.drafts)
     except (ConfigError, ContentError, OutputError, OutputCollision, ThemeError) as exc:
@@ -86,8 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_FAILED if args.strict and failed else EXIT_OK
 
 
-def _config_from(args: argparse.Namespace) -> SiteConfig:
-    config = load_config(args.config, Path.cwd())
+def _apply_arguments(config: SiteConfig, args: argparse.Namespace) -> SiteConfig:
     return with_overrides(
         config,
         base_url=args.base_url,

@@ -1,0 +1,116 @@
+"""Configuration: every key validated, errors name the file and the key, README documents all."""
+
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from digestgen.config import (
+    ConfigError,
+    RankingWeights,
+    SiteConfig,
+    load_config,
+    parse_config,
+    with_overrides,
+)
+
+ROOT = Path(__file__).parent.parent
+
+
+def test_defaults_when_there_is_no_config_file(tmp_path):
+    config = load_config(None, tmp_path)
+    assert config.title == SiteConfig().title
+    assert config.root == tmp_path.resolve()
+
+
+def test_digestgen_toml_is_read_and_paths_are_relative_to_it(tmp_path):
+    (tmp_path / "digestgen.toml").write_text(
+        'title = "Mine"\nbase_url = "https://x.example/news"\ntimezone = "Europe/Paris"\n'
+        'page_size = 7\n[ranking]\nheat = 2\n',
+        encoding="utf-8",
+    )
+    config = load_config(None, tmp_path)
+    assert config.title == "Mine"
+    assert config.base_url == "https://x.example/news/"
+    assert config.base_path == "/news/"
+    assert config.timezone == "Europe/Paris"
+    assert config.page_size == 7
+    assert config.ranking == RankingWeights(heat=2.0)
+    assert config.root == tmp_path.resolve()
+
+
+def test_tool_table_in_pyproject_is_used_when_there_is_no_digestgen_toml(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n[tool.digestgen]\ntitle = "From pyproject"\n', encoding="utf-8"
+    )
+    assert load_config(None, tmp_path).title == "From pyproject"
+
+
+def test_pyproject_without_the_tool_table_means_defaults(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n', encoding="utf-8")
+    assert load_config(None, tmp_path).title == SiteConfig().title
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"titel": "x"}, "site.toml: unknown key 'titel'"),
+        ({"title": ""}, "site.toml: title: must be a non-empty string"),
+        ({"title": 3}, "site.toml: title: must be a non-empty string"),
+        ({"page_size": 0}, "site.toml: page_size: must be a whole number from 1 to 1000"),
+        ({"page_size": True}, "site.toml: page_size: must be a whole number from 1 to 1000"),
+        ({"feed_size": "10"}, "site.toml: feed_size: must be a whole number from 1 to 10000"),
+        ({"timezone": "Mars/Olympus"}, "site.toml: timezone: unknown time zone 'Mars/Olympus'"),
+        ({"base_url": "ftp://x.org/"}, "site.toml: base_url: must be an absolute http or https"),
+        ({"base_url": "/relative/"}, "site.toml: base_url: must be an absolute http or https"),
+        ({"output_dir": 5}, "site.toml: output_dir: must be a folder path"),
+        ({"ranking": {"hot": 1}}, "site.toml: ranking.hot: unknown key"),
+        ({"ranking": {"heat": -1}}, "site.toml: ranking.heat: must be a number of 0 or more"),
+        ({"ranking": 5}, "site.toml: ranking: must be a table"),
+    ],
+)
+def test_bad_key_or_value_is_an_error_naming_it(data, message):
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, "site.toml", Path("."))
+    assert message in str(caught.value)
+
+
+def test_every_bad_key_is_reported_at_once():
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"a": 1, "b": 2, "page_size": -1}, "site.toml", Path("."))
+    text = str(caught.value)
+    assert "'a'" in text and "'b'" in text and "page_size" in text
+
+
+def test_invalid_toml_names_the_file(tmp_path):
+    bad = tmp_path / "digestgen.toml"
+    bad.write_text("title = \n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"digestgen\.toml: not valid TOML"):
+        load_config(None, tmp_path)
+
+
+def test_missing_config_file_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read config"):
+        load_config(tmp_path / "nope.toml", tmp_path)
+
+
+def test_command_line_overrides():
+    config = with_overrides(SiteConfig(), base_url="https://news.example.org", content_dir=Path("/c"))
+    assert config.base_url == "https://news.example.org/"
+    assert config.content_dir == Path("/c")
+    with pytest.raises(ConfigError, match="--base-url"):
+        with_overrides(SiteConfig(), base_url="javascript:alert(1)")
+
+
+def test_readme_documents_every_config_key():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    keys = [f.name for f in fields(SiteConfig) if f.name not in ("root", "source", "ranking")]
+    keys += [f"ranking.{f.name}" for f in fields(RankingWeights)]
+    missing = [key for key in keys if f"`{key}`" not in section]
+    assert not missing, f"README's Configuration section does not document {missing}"
+
+
+def test_demo_config_is_valid():
+    config = load_config(ROOT / "digestgen.toml", ROOT)
+    assert config.output_dir == Path("public")
