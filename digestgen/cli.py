@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -121,7 +122,10 @@ def describe_template_error(exc: jinja2.TemplateError) -> str:
     """Say which template and line failed, and why."""
     if isinstance(exc, jinja2.TemplateSyntaxError):
         return f"template {exc.filename or exc.name}, line {exc.lineno}: {exc.message}"
-    return f"template error: {exc}"
+    # Jinja rewrites tracebacks so that template frames carry the template's file and line.
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.endswith(".py")]
+    where = f" in {frames[-1].filename}, line {frames[-1].lineno}" if frames else ""
+    return f"template error{where}: {exc}"
 
 
 def print_report(report: BuildReport) -> None:

@@ -1,0 +1,139 @@
+"""Output safety: atomic replacement, refusal of dangerous folders, no stale pages."""
+
+from pathlib import Path
+
+import pytest
+
+from digestgen import writer
+from digestgen.output import OutputCollision, add_file, check_output_path
+from digestgen.writer import OutputError, check_output_dir, write_site
+from tests.conftest import build_in, make_site, record
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_write_replaces_the_whole_folder(tmp_path):
+    out = tmp_path / "public"
+    write_site({"a/index.html": b"one", "old.txt": b"x"}, out)
+    write_site({"a/index.html": b"two"}, out)
+    assert snapshot(out) == {"a/index.html": b"two"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["public"]
+
+
+def test_failed_write_leaves_the_previous_site_intact(tmp_path, monkeypatch):
+    out = tmp_path / "public"
+    write_site({"index.html": b"old", "x/index.html": b"old x"}, out)
+    before = snapshot(out)
+    written = []
+    real_write = Path.write_bytes
+
+    def disk_fills_up(self: Path, data: bytes) -> int:
+        if written:
+            raise OSError(28, "No space left on device")
+        written.append(self)
+        return real_write(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", disk_fills_up)
+    with pytest.raises(OutputError, match="No space left on device"):
+        write_site({"index.html": b"new", "y/index.html": b"new y"}, out)
+    assert snapshot(out) == before
+    assert not any(p.name.startswith(".public") for p in tmp_path.iterdir())
+
+
+def test_swap_without_renameat2_still_replaces(tmp_path, monkeypatch):
+    out = tmp_path / "public"
+    write_site({"index.html": b"old"}, out)
+    monkeypatch.setattr(writer, "_exchange", lambda first, second: False)
+    write_site({"index.html": b"new"}, out)
+    assert snapshot(out) == {"index.html": b"new"}
+
+
+def test_leftover_staging_from_a_killed_build_is_cleared(tmp_path):
+    out = tmp_path / "public"
+    (tmp_path / ".public.staging" / "junk").mkdir(parents=True)
+    write_site({"index.html": b"ok"}, out)
+    assert snapshot(out) == {"index.html": b"ok"}
+    assert not (tmp_path / ".public.staging").exists()
+
+
+@pytest.mark.parametrize("bad", ["", "/etc/passwd", "../x", "a/../../x", "a//b", "a/./b", "a\x00b"])
+def test_unsafe_output_paths_are_refused(bad):
+    with pytest.raises(ValueError, match="unsafe output path"):
+        check_output_path(bad)
+
+
+def test_two_outputs_on_one_path_is_an_error():
+    files: dict[str, bytes] = {}
+    add_file(files, "a/index.html", b"1", "first")
+    with pytest.raises(
+        OutputCollision, match="second: two outputs for the same path /a/index.html"
+    ):
+        add_file(files, "a/index.html", b"2", "second")
+    assert files == {"a/index.html": b"1"}
+
+
+def test_output_folder_containing_content_or_project_is_refused(tmp_path):
+    content = tmp_path / "site" / "content"
+    content.mkdir(parents=True)
+    with pytest.raises(OutputError, match="contains the content"):
+        check_output_dir(tmp_path / "site", {"content": content})
+    with pytest.raises(OutputError, match="contains the project"):
+        check_output_dir(tmp_path, {"project": tmp_path})
+    with pytest.raises(OutputError, match="refusing"):
+        check_output_dir(Path("/"), {})
+    check_output_dir(tmp_path / "site" / "public", {"content": content})
+
+
+def test_build_refuses_output_over_the_project(tmp_path):
+    root = make_site(tmp_path, {"a.md": record()}, config='output_dir = "."\n')
+    result = build_in(root)
+    assert result.exit_code == 1
+    assert "contains the" in result.stderr
+    assert (root / "content" / "a.md").is_file()
+
+
+def test_unwritable_output_is_a_clear_fatal_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    root = make_site(
+        tmp_path / "site", {"a.md": record()}, config=f'output_dir = "{blocker}/public"\n'
+    )
+    result = build_in(root)
+    assert result.exit_code == 1
+    assert "cannot write the site" in result.stderr
+
+
+def test_pages_of_deleted_records_disappear(tmp_path):
+    root = make_site(
+        tmp_path,
+        {
+            "a.md": record("Alpha"),
+            "b.md": record("Beta", url="https://example.com/beta", when="2025-03-02T10:00:00Z"),
+        },
+    )
+    first = build_in(root)
+    beta = first.output / "2025/03/02/beta/index.html"
+    assert beta.is_file()
+    (root / "content" / "b.md").unlink()
+    build_in(root)
+    assert not beta.exists()
+    assert not (first.output / "2025/03/02").exists()
+
+
+def test_template_error_leaves_the_previous_site(tmp_path):
+    root = make_site(tmp_path, {"a.md": record()})
+    first = build_in(root)
+    before = snapshot(first.output)
+    (root / "templates").mkdir()
+    (root / "templates" / "story.html").write_text("{{ no_such_variable }}", encoding="utf-8")
+    second = build_in(root)
+    assert second.exit_code == 1
+    assert "no_such_variable" in second.stderr
+    assert "story.html, line 1" in second.stderr
+    assert snapshot(first.output) == before
