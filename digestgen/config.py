@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -56,6 +57,7 @@ class SiteConfig:
         return urlsplit(self.base_url).path or "/"
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _TEXT_KEYS = ("title", "description", "language", "theme")
 _PATH_KEYS = ("content_dir", "output_dir")
 _SIZE_KEYS = {"page_size": (1, 1000), "feed_size": (1, 10000)}
@@ -81,10 +83,12 @@ def parse_config(data: dict[str, Any], source: str, root: Path) -> SiteConfig:
         if key not in known:
             problems.append(f"{source}: unknown key {key!r}")
         elif key in _TEXT_KEYS:
-            if isinstance(value, str) and value.strip():
-                values[key] = value.strip()
-            else:
+            if not (isinstance(value, str) and value.strip()):
                 problems.append(f"{source}: {key}: must be a non-empty string")
+            elif _CONTROL.search(value):
+                problems.append(f"{source}: {key}: must not contain control characters")
+            else:
+                values[key] = value.strip()
         elif key in _PATH_KEYS:
             if isinstance(value, str) and value.strip():
                 values[key] = Path(value)

@@ -75,7 +75,7 @@ def test_content_and_output_options_override_the_config(tmp_path):
     other.mkdir()
     (other / "x.md").write_text(record("Elsewhere story"), encoding="utf-8")
     out = tmp_path / "out"
-    code, stdout, err = run_cli(
+    code, _, err = run_cli(
         ["build", "--config", str(root / "digestgen.toml"), "--content", str(other),
          "--output", str(out), "--now", "2026-01-01T00:00:00Z"]
     )  # fmt: skip
@@ -100,8 +100,10 @@ def _run_module(root: Path, *args: str, env_extra: dict[str, str]) -> subprocess
 
 
 def test_python_dash_m_and_source_date_epoch_clock(tmp_path):
-    records = {"past.md": record("Past"), "future.md": record(
-        "Future", url="https://example.com/f", when="2025-06-01T00:00:00Z")}
+    records = {
+        "past.md": record("Past"),
+        "future.md": record("Future", url="https://example.com/f", when="2025-06-01T00:00:00Z"),
+    }
     root = make_site(tmp_path, records)
     before = _run_module(root, env_extra={"SOURCE_DATE_EPOCH": "1745000000"})  # April 2025
     assert before.returncode == 0, before.stderr

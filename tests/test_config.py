@@ -26,7 +26,7 @@ def test_defaults_when_there_is_no_config_file(tmp_path):
 def test_digestgen_toml_is_read_and_paths_are_relative_to_it(tmp_path):
     (tmp_path / "digestgen.toml").write_text(
         'title = "Mine"\nbase_url = "https://x.example/news"\ntimezone = "Europe/Paris"\n'
-        'page_size = 7\n[ranking]\nheat = 2\n',
+        "page_size = 7\n[ranking]\nheat = 2\n",
         encoding="utf-8",
     )
     config = load_config(None, tmp_path)
@@ -57,6 +57,7 @@ def test_pyproject_without_the_tool_table_means_defaults(tmp_path):
         ({"titel": "x"}, "site.toml: unknown key 'titel'"),
         ({"title": ""}, "site.toml: title: must be a non-empty string"),
         ({"title": 3}, "site.toml: title: must be a non-empty string"),
+        ({"title": "a\x01b"}, "site.toml: title: must not contain control characters"),
         ({"page_size": 0}, "site.toml: page_size: must be a whole number from 1 to 1000"),
         ({"page_size": True}, "site.toml: page_size: must be a whole number from 1 to 1000"),
         ({"feed_size": "10"}, "site.toml: feed_size: must be a whole number from 1 to 10000"),
@@ -95,7 +96,9 @@ def test_missing_config_file_is_an_error(tmp_path):
 
 
 def test_command_line_overrides():
-    config = with_overrides(SiteConfig(), base_url="https://news.example.org", content_dir=Path("/c"))
+    config = with_overrides(
+        SiteConfig(), base_url="https://news.example.org", content_dir=Path("/c")
+    )
     assert config.base_url == "https://news.example.org/"
     assert config.content_dir == Path("/c")
     with pytest.raises(ConfigError, match="--base-url"):

@@ -2,6 +2,8 @@
 
 from tests.conftest import SEED_NAME
 
+SEED_ADDRESS = "2021/06/04/the-biden-administrations-new-facial-recognition-app/"
+
 
 def test_seed_is_left_out_as_a_draft_by_default(site_builder, seed_text):
     result = site_builder({SEED_NAME: seed_text})
@@ -14,6 +16,6 @@ def test_seed_is_left_out_as_a_draft_by_default(site_builder, seed_text):
 def test_seed_with_drafts_shows_both_related_items(site_builder, seed_text):
     result = site_builder({SEED_NAME: seed_text}, "--drafts")
     assert result.exit_code == 0, result.stderr
-    story = result.read("2021/06/04/the-biden-administrations-new-facial-recognition-app/index.html")
+    story = result.read(f"{SEED_ADDRESS}index.html")
     assert "kvia.com/news/border" in story
     assert "dailymail.co.uk/news/article-9655025" in story
