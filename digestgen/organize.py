@@ -36,7 +36,15 @@ def newest_first(stories: Sequence[Story]) -> tuple[Story, ...]:
 
 def organize(clusters: Sequence[Cluster], config: SiteConfig, now: datetime) -> Site:
     """Turn clusters into ranked stories grouped into editions, topics and sources."""
-    topics = make_topics(name for c in clusters for name in c.topic_names)
+    # A topic is shown as the curator first spelled it: in the earliest record that names it,
+    # so newer records never rename it.
+    spellings = sorted(
+        (record.published, record.source, position, name)
+        for c in clusters
+        for record in c.members
+        for position, name in enumerate(record.topics)
+    )
+    topics = make_topics(name for *_, name in spellings)
     newest = max((c.lead.published for c in clusters), default=now)
     stories = newest_first(
         [

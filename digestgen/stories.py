@@ -45,39 +45,69 @@ class _UnionFind:
 def cluster_records(
     records: Sequence[Record], zone: ZoneInfo
 ) -> tuple[list[Cluster], list[Problem]]:
-    """Group records that are the same story (shared URL, or listed in `related`) into clusters."""
-    owner: dict[str, int] = {}
-    groups = _UnionFind(len(records))
+    """Group records that are the same story (shared URL, or listed in `related`) into clusters.
+
+    Records sharing a canonical URL (AMP copies included) are duplicates: one is kept. Groups
+    of duplicates joined through `related` are one story: the group nobody lists leads it, the
+    others become its coverage. Nothing here depends on the order of `records`.
+    """
     keys = [frozenset(canonical_url(url) for url in record.urls) for record in records]
+    same_url = _UnionFind(len(records))
+    owner: dict[str, int] = {}
     for index, record_keys in enumerate(keys):
-        for key in sorted(record_keys):
-            groups.union(owner.setdefault(key, index), index)
+        for key in record_keys:
+            same_url.union(owner.setdefault(key, index), index)
+    group_of = [same_url.find(index) for index in range(len(records))]
+    same_story = _UnionFind(len(records))
+    for index in range(len(records)):
+        same_story.union(index, group_of[index])
     referenced: set[int] = set()
     for index, record in enumerate(records):
         for item in record.related:
-            other = owner.get(item.url_key)
-            if other is not None and other != index:
-                groups.union(index, other)
-                referenced.add(other)
-    members_of: dict[int, list[int]] = defaultdict(list)
+            for key in _item_keys(item):
+                other = owner.get(key)
+                if other is not None and group_of[other] != group_of[index]:
+                    same_story.union(index, other)
+                    referenced.add(group_of[other])
+    groups_of: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
     for index in range(len(records)):
-        members_of[groups.find(index)].append(index)
+        groups_of[same_story.find(index)][group_of[index]].append(index)
 
     problems: list[Problem] = []
     clusters = []
-    for indexes in members_of.values():
-        lead_index = _choose_lead(records, indexes, referenced)
-        lead = records[lead_index]
-        members = [records[i] for i in indexes]
-        for i in indexes:
-            if i == lead_index:
-                continue
-            if keys[i] & keys[lead_index]:
-                message = f"same URL as {lead.source}, which is kept; this duplicate is left out"
-            else:
-                message = f"joined the story of {lead.source} as coverage"
-            problems.append(note(records[i].source, "originalUrl", message))
-        coverage = _gather_coverage(lead, members, keys[lead_index])
+    for groups in groups_of.values():
+        kept = {
+            root: min(indexes, key=lambda i: _lead_order(records[i]))
+            for root, indexes in groups.items()
+        }
+        leading = [root for root in groups if root not in referenced] or list(groups)
+        lead_root = min(leading, key=lambda root: _lead_order(records[kept[root]]))
+        lead = records[kept[lead_root]]
+        for root, indexes in groups.items():
+            for i in indexes:
+                if i == kept[root]:
+                    if root != lead_root:
+                        message = f"joined the story of {lead.source} as coverage"
+                        problems.append(note(records[i].source, "originalUrl", message))
+                    continue
+                message = (
+                    f"same URL as {records[kept[root]].source}, which is kept; "
+                    "this duplicate is left out"
+                )
+                problems.append(note(records[i].source, "originalUrl", message))
+        members = sorted(
+            (records[i] for indexes in groups.values() for i in indexes), key=_time_order
+        )
+        coverage = _gather_coverage(
+            lead,
+            lead_keys=_all_keys(keys, groups[lead_root]),
+            covering=[
+                (records[kept[root]], _all_keys(keys, indexes))
+                for root, indexes in groups.items()
+                if root != lead_root
+            ],
+            members=members,
+        )
         clusters.append(
             Cluster(
                 path="",
@@ -91,37 +121,50 @@ def cluster_records(
                 ),
             )
         )
+    problems.sort(key=lambda p: (p.file, p.message))
     return assign_addresses(clusters, zone), problems
 
 
-def _choose_lead(records: Sequence[Record], indexes: list[int], referenced: set[int]) -> int:
-    candidates = [i for i in indexes if i not in referenced] or indexes
-    return min(
-        candidates,
-        key=lambda i: (
-            -(records[i].heat or 0),
-            -(records[i].quality or 0),
-            records[i].published,
-            records[i].source,
-        ),
-    )
+def _lead_order(record: Record) -> tuple[int, int, datetime, str]:
+    # The hottest, then the best, then the earliest record leads; the file name settles ties.
+    return (-(record.heat or 0), -(record.quality or 0), record.published, record.source)
+
+
+def _time_order(record: Record) -> tuple[datetime, str, str]:
+    return (record.published, canonical_url(record.url), record.source)
+
+
+def _all_keys(keys: Sequence[frozenset[str]], indexes: Iterable[int]) -> frozenset[str]:
+    return frozenset(key for i in indexes for key in keys[i])
+
+
+def _item_keys(item: Coverage) -> tuple[str, ...]:
+    return (item.url_key, canonical_url(item.amp_url)) if item.amp_url else (item.url_key,)
 
 
 def _gather_coverage(
-    lead: Record, members: Iterable[Record], lead_keys: frozenset[str]
+    lead: Record,
+    *,
+    lead_keys: frozenset[str],
+    covering: Iterable[tuple[Record, frozenset[str]]],
+    members: Iterable[Record],
 ) -> tuple[Coverage, ...]:
-    others = [m for m in members if m is not lead]
-    candidates = [
-        *(m.as_coverage() for m in others),
-        *lead.related,
-        *(item for m in others for item in m.related),
-    ]
+    """The story's coverage: the other records first, then every member's `related` items.
+
+    An article is listed once (by canonical URL, AMP copies included), never the lead's own.
+    """
     seen = set(lead_keys)
     unique = []
-    for item in candidates:
-        if item.url_key not in seen:
-            seen.add(item.url_key)
+    for record, record_keys in sorted(covering, key=lambda pair: _time_order(pair[0])):
+        if not record_keys & seen:
+            unique.append(record.as_coverage())
+        seen |= record_keys
+    related = [*lead.related, *(item for m in members if m is not lead for item in m.related)]
+    for item in related:
+        item_keys = set(_item_keys(item))
+        if not item_keys & seen:
             unique.append(item)
+        seen |= item_keys
     return tuple(sorted(unique, key=coverage_order))
 
 
@@ -142,24 +185,40 @@ def _merge_topics(records: Iterable[Record]) -> tuple[str, ...]:
 def _anchor(cluster: Cluster) -> Record:
     # The address comes from the earliest member, so a record that later joins the story
     # (and may become its lead) never moves a story that was already published.
-    return min(cluster.members, key=lambda r: (r.published, canonical_url(r.url), r.source))
+    return min(cluster.members, key=_time_order)
 
 
 def assign_addresses(clusters: Sequence[Cluster], zone: ZoneInfo) -> list[Cluster]:
-    """Give each cluster its permanent `/YYYY/MM/DD/slug/` address; collisions get a URL hash."""
-    by_base: dict[str, list[tuple[Record, Cluster]]] = defaultdict(list)
-    for cluster in clusters:
-        anchor = _anchor(cluster)
+    """Give each cluster its permanent `/YYYY/MM/DD/slug/` address, unique among them all.
+
+    Clusters claim addresses in the order of their earliest record: the earlier keeps the plain
+    address, a later one that would share it gets a suffix from a hash of its URL. A story's
+    address so depends only on stories at least as old, and adding a newer record never moves it.
+    """
+    anchored = sorted(
+        ((_anchor(cluster), cluster) for cluster in clusters), key=lambda pair: _time_order(pair[0])
+    )
+    taken: set[str] = set()
+    placed = []
+    for anchor, cluster in anchored:
         day = anchor.published.astimezone(zone)
         slug = make_slug(anchor.slug or anchor.title) or "story"
-        by_base[f"/{day:%Y/%m/%d}/{slug}"].append((anchor, cluster))
-    placed = []
-    for base, group in sorted(by_base.items()):
-        group.sort(key=lambda pair: (pair[0].published, canonical_url(pair[0].url)))
-        for position, (anchor, cluster) in enumerate(group):
-            suffix = "" if position == 0 else "-" + short_hash(canonical_url(anchor.url))
-            placed.append(replace(cluster, path=f"{base}{suffix}/"))
-    return placed
+        path = _first_free(f"/{day:%Y/%m/%d}/{slug}", canonical_url(anchor.url), taken)
+        taken.add(path)
+        placed.append(replace(cluster, path=f"{path}/"))
+    return sorted(placed, key=lambda cluster: cluster.path)
+
+
+def _first_free(base: str, identity: str, taken: set[str], plain: bool = True) -> str:
+    """base itself (if plain), else base with a hash of identity, longer if need be; never taken."""
+    candidates = [base, *(f"{base}-{short_hash(identity, n)}" for n in (8, 12, 16, 40))]
+    for candidate in candidates[0 if plain else 1 :]:
+        if candidate not in taken:
+            return candidate
+    number = 2
+    while f"{candidates[-1]}-{number}" in taken:
+        number += 1
+    return f"{candidates[-1]}-{number}"
 
 
 def make_topics(names: Iterable[str]) -> dict[str, Topic]:
@@ -171,8 +230,7 @@ def make_topics(names: Iterable[str]) -> dict[str, Topic]:
     taken: set[str] = set()
     for key in sorted(spelling):
         slug = make_slug(spelling[key], max_length=60)
-        if not slug or slug in taken:
-            slug = f"{slug or 'topic'}-{short_hash(key)}"
+        slug = _first_free(slug or "topic", key, taken, plain=bool(slug))
         taken.add(slug)
         topics[key] = Topic(key=key, name=spelling[key], slug=slug)
     return topics

@@ -58,7 +58,8 @@ def canonical_url(url: str) -> str:
     if host.endswith(".cdn.ampproject.org"):
         match = _AMP_CACHE_PATH.match(path)
         if match:
-            return canonical_url("https://" + match.group("rest"))
+            suffix = f"?{parts.query}" if parts.query else ""
+            return canonical_url("https://" + match.group("rest") + suffix)
     segments = [s for s in path.split("/") if s and s.lower() != "amp"]
     path = "/" + "/".join(segments)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]

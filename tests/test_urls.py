@@ -1,0 +1,97 @@
+"""canonical_url: every address of one article reduces to one form; different articles differ."""
+
+import pytest
+
+from digestgen.urls import canonical_url
+
+SEED_ORIGINAL = (
+    "https://theweek.com/immigration/1001197/"
+    "the-biden-administrations-new-facial-recognition-app-for-asylum-seekers-sets"
+)
+SEED_PATH = SEED_ORIGINAL.removeprefix("https://theweek.com")
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        SEED_ORIGINAL,
+        "http://theweek.com" + SEED_PATH,
+        "https://www.theweek.com" + SEED_PATH,
+        "http://WWW.TheWeek.com" + SEED_PATH,
+        SEED_ORIGINAL + "#comments",
+        SEED_ORIGINAL + "/",
+        SEED_ORIGINAL + "?utm_source=twitter&utm_medium=social&utm_campaign=x",
+        SEED_ORIGINAL + "?amp",
+        SEED_ORIGINAL + "?amp=1",
+        "https://theweek.com/amp" + SEED_PATH,
+        "https://theweek.com/immigration/amp/1001197/"
+        "the-biden-administrations-new-facial-recognition-app-for-asylum-seekers-sets",
+        # The seed's cdnAmpWebUrl exactly as exported:
+        "https://theweek-com.cdn.ampproject.org/c/s/theweek.com" + SEED_PATH + "?amp",
+        "https://theweek-com.cdn.ampproject.org/c/theweek.com" + SEED_PATH,
+        "https://theweek-com.cdn.ampproject.org/c/s/www.theweek.com" + SEED_PATH + "?amp#top",
+        "  " + SEED_ORIGINAL + "  ",
+    ],
+)
+def test_every_form_of_the_seed_article_is_one_canonical_url(variant):
+    assert canonical_url(variant) == "https://theweek.com" + SEED_PATH
+
+
+def test_amp_path_segment_and_amp_cache_of_the_daily_mail_item_match_its_web_url():
+    web = "https://www.dailymail.co.uk/news/article-9655025/Biden-deploys-facial-recognition.html"
+    amp = (
+        "https://www.dailymail.co.uk/news/article-9655025/amp/Biden-deploys-facial-recognition.html"
+    )
+    cdn = (
+        "https://www-dailymail-co-uk.cdn.ampproject.org/c/s/www.dailymail.co.uk/"
+        "news/article-9655025/amp/Biden-deploys-facial-recognition.html"
+    )
+    assert canonical_url(web) == canonical_url(amp) == canonical_url(cdn)
+    assert canonical_url(web) == (
+        "https://dailymail.co.uk/news/article-9655025/Biden-deploys-facial-recognition.html"
+    )
+
+
+def test_tracking_parameters_go_but_meaningful_ones_stay_in_a_stable_order():
+    assert canonical_url("https://x.com/a?utm_source=rss&id=5") == "https://x.com/a?id=5"
+    assert canonical_url("https://x.com/a?fbclid=abc&id=5&gclid=1") == "https://x.com/a?id=5"
+    assert canonical_url("https://x.com/a?b=2&a=1") == canonical_url("https://x.com/a?a=1&b=2")
+
+
+def test_canonical_form_is_stable_when_applied_again():
+    for url in (
+        SEED_ORIGINAL + "?amp&utm_source=x#frag",
+        "https://theweek-com.cdn.ampproject.org/c/s/theweek.com" + SEED_PATH + "?amp",
+        "https://x.com/a?b=2&a=1",
+    ):
+        assert canonical_url(canonical_url(url)) == canonical_url(url)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("https://theweek.com/immigration/1001197/a", "https://theweek.com/immigration/1001198/a"),
+        ("https://theweek.com/a", "https://theweek.org/a"),
+        ("https://theweek.com/a", "https://news.theweek.com/a"),
+        ("https://x.com/story?id=1", "https://x.com/story?id=2"),
+        ("https://x.com/story?id=1", "https://x.com/story"),
+        ("https://x.com/a/b", "https://x.com/b/a"),
+        ("https://x.com/Story", "https://x.com/story"),
+        # An article's own query survives the AMP cache, so two AMP-cached articles differ.
+        (
+            "https://x-com.cdn.ampproject.org/c/s/x.com/story?id=1&amp",
+            "https://x-com.cdn.ampproject.org/c/s/x.com/story?id=2&amp",
+        ),
+        (
+            "https://theweek-com.cdn.ampproject.org/c/s/theweek.com/a?amp",
+            "https://theweek-com.cdn.ampproject.org/c/s/theweek.com/b?amp",
+        ),
+    ],
+)
+def test_different_articles_stay_different(first, second):
+    assert canonical_url(first) != canonical_url(second)
+
+
+def test_an_amp_cached_article_with_a_query_matches_its_own_address():
+    cached = "https://x-com.cdn.ampproject.org/c/s/x.com/story?id=7&amp"
+    assert canonical_url(cached) == canonical_url("https://x.com/story?id=7")
