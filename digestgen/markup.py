@@ -42,8 +42,17 @@ def render_note(body: str, source: str) -> tuple[str, list[Problem]]:
         url_schemes={"http", "https"},
         url_relative="deny",
         link_rel="nofollow noopener noreferrer",
+        attribute_filter=_keep_allowed_url,
     )
     return clean.strip(), scanner.problems
+
+
+def _keep_allowed_url(tag: str, name: str, value: str) -> str | None:
+    # nh3 keeps any http(s) URL; the URL rule is stricter (no quotes, blanks or bad hosts), and
+    # the scanner has warned that such a link is dropped, so drop it here too.
+    if name in _URL_ATTRIBUTES and check_url(value)[0] is None:
+        return None
+    return value
 
 
 class _UrlScanner(HTMLParser):

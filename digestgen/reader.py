@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from frontmatter.default_handlers import YAMLHandler
 
 from digestgen.problems import Problem, error
 
@@ -31,10 +30,14 @@ RecordLoader.yaml_implicit_resolvers = {
     for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
 }
 
-_HANDLER = YAMLHandler()
-# An anchor or alias is `&name` / `*name` after a blank, `[`, `{` or `,`; the check is only a
-# cheap filter before the exact one on YAML events.
-_MAYBE_ALIAS = re.compile(r"(?:^|[\s\[{,])[&*][^\s\[\]{},]")
+_UTF8_BOM = b"\xef\xbb\xbf"
+# A front-matter boundary: a line of three (or more) dashes, nothing else but trailing blanks.
+_BOUNDARY = re.compile(r"-{3,}[ \t]*")
+# A YAML token (so an anchor `&name` or alias `*name`) never starts right after a word character:
+# there it can only be part of a plain scalar, as in `?a=1&b=2`. Anywhere else, even straight
+# after a flow `:` as in `{"a":*x}`, it may be one. The check is only a cheap filter before the
+# exact one on YAML events.
+_MAYBE_ALIAS = re.compile(r"(?<!\w)[&*][^\s\[\]{},]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,19 +77,21 @@ def parse_record(data: bytes, name: str) -> RawRecord | Problem:
     """Split a record's bytes into front matter fields and body, or say why it cannot be."""
     if len(data) > MAX_RECORD_BYTES:
         return error(name, "", f"file is {len(data)} bytes, over the {MAX_RECORD_BYTES} limit")
+    skipped = len(_UTF8_BOM) if data.startswith(_UTF8_BOM) else 0
     try:
-        text = data.decode("utf-8-sig")
+        text = data[skipped:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        return error(name, "", f"not UTF-8 text (bad byte at offset {exc.start})")
+        # The offset counts from the start of the file, BOM included, as a hex editor shows it.
+        return error(name, "", f"not UTF-8 text (bad byte at offset {skipped + exc.start})")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
         return error(name, "", "contains a NUL character")
-    if not text.startswith("---"):
+    parts = _split_front_matter(text)
+    if parts is None:
         return error(name, "", "no front matter: the file must start with a '---' line")
-    try:
-        front, body = _HANDLER.split(text)
-    except ValueError:
-        return error(name, "", "front matter is not closed: no second '---' line")
+    if isinstance(parts, str):
+        return error(name, "", parts)
+    front, body = parts
     try:
         if _MAYBE_ALIAS.search(front) and _has_alias(front):
             return error(name, "", "YAML anchors and aliases are not allowed in records")
@@ -105,6 +110,18 @@ def parse_record(data: bytes, name: str) -> RawRecord | Problem:
     if bad_keys:
         return error(name, "", "every field name must be text")
     return RawRecord(source=name, fields=fields, body=body)
+
+
+def _split_front_matter(text: str) -> tuple[str, str] | str | None:
+    """Split text into (front matter, body): None without an opening '---', a reason if unclosed."""
+    lines = text.split("\n")
+    if not _BOUNDARY.fullmatch(lines[0]):
+        return None
+    for index in range(1, len(lines)):
+        if _BOUNDARY.fullmatch(lines[index]):
+            # The front matter starts on the file's line 2: YAML error marks rely on that.
+            return "\n".join(lines[1:index]) + "\n", "\n".join(lines[index + 1 :])
+    return "front matter is not closed: no second '---' line"
 
 
 def _has_alias(front: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from types import MappingProxyType
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -68,6 +68,9 @@ class _FieldChecker:
         value = data.get(key)
         if value is None:
             return None
+        if isinstance(value, float):
+            self.error(field, f"must be a whole number from 0 to 100, got {quote(value)}")
+            return None
         if isinstance(value, bool) or not isinstance(value, int):
             self.error(field, f"must be a whole number from 0 to 100, not {type_name(value)}")
             return None
@@ -116,6 +119,12 @@ def parse_timestamp(value: str, zone: ZoneInfo, complain: Callable[[str], None])
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
+    try:  # Year 1 or 9999 near midnight cannot be shown in UTC or the site's zone.
+        moment.astimezone(UTC)
+        moment.astimezone(zone)
+    except OverflowError:
+        complain(f"is out of the range of usable dates: {quote(value)}")
+        return None
     return moment
 
 

@@ -1,0 +1,204 @@
+"""Invalid records: one fixture file per case, each with the exact problems it must produce."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from digestgen.model import Record
+from digestgen.problems import Problem, Severity
+from digestgen.reader import MAX_RECORD_BYTES, RawRecord, parse_record, read_record_file
+from digestgen.validate import validate_record
+from tests.conftest import FIXTURES, SEED_SECURED, record
+
+INVALID = FIXTURES / "invalid"
+UTC = ZoneInfo("UTC")
+ALIASES = "front matter: YAML anchors and aliases are not allowed in records"
+NOT_A_MAPPING = "front matter must be a mapping of field names to values"
+NO_URL = "originalUrl: a usable originalUrl or webUrl (http or https) is required"
+JAVASCRIPT = "dropped: scheme 'javascript' is not allowed (only http and https)"
+
+# Each case file and every problem it must produce, in order, as `str(problem)` minus the
+# "<severity>: <file>: " prefix (added by `expected`, so the table stays readable).
+CASES: dict[str, list[str]] = {
+    "no_front_matter.md": ["E no front matter: the file must start with a '---' line"],
+    "unclosed_front_matter.md": ["E front matter is not closed: no second '---' line"],
+    "front_matter_list.md": [f"E {NOT_A_MAPPING}"],
+    "front_matter_scalar.md": [f"E {NOT_A_MAPPING}"],
+    "empty_front_matter.md": ["E front matter is empty"],
+    "python_tag.md": [
+        "E front matter is not valid YAML at line 5, column 10: could not determine a"
+        " constructor for the tag 'tag:yaml.org,2002:python/object/apply:os.system'"
+    ],
+    "alias_bomb.md": ["E YAML anchors and aliases are not allowed in records"],
+    "alias_after_flow_colon.md": ["E YAML anchors and aliases are not allowed in records"],
+    "yaml_error_after_secured.md": [
+        "E front matter is not valid YAML at line 6, column 12:"
+        " mapping values are not allowed in this context"
+    ],
+    "nested_too_deeply.md": [
+        "E front matter is not valid YAML at line 5, column 1009: exceeded maximum nesting depth"
+    ],
+    "missing_title.md": ["E title: is required"],
+    "title_not_string.md": ["E title: must be text, not a number"],
+    "title_is_list.md": ["E title: must be text, not a list"],
+    "title_blank.md": ["E title: is required and must not be blank"],
+    "missing_published_date.md": ["E publishedDateTime: is required"],
+    "impossible_date.md": [
+        "E publishedDateTime: is not a valid ISO 8601 date or timestamp: '2021-02-30T10:00:00Z'"
+    ],
+    "timestamp_is_number.md": ["E publishedDateTime: must be an ISO 8601 timestamp, not a number"],
+    "timestamp_is_prose.md": [
+        "E publishedDateTime: is not a valid ISO 8601 date or timestamp: 'last Friday'"
+    ],
+    "date_out_of_range.md": [
+        "E publishedDateTime: is out of the range of usable dates: '0001-01-01T00:30:00+01:00'"
+    ],
+    "published_string_false.md": ["E published: must be true or false, not a string"],
+    "quality_over_100.md": ["E quality: must be from 0 to 100, got 101"],
+    "heat_negative.md": ["E heat: must be from 0 to 100, got -1"],
+    "quality_text.md": ["E quality: must be a whole number from 0 to 100, not a string"],
+    "quality_boolean.md": ["E quality: must be a whole number from 0 to 100, not a boolean"],
+    "quality_fraction.md": ["E quality: must be a whole number from 0 to 100, got 50.5"],
+    "several_bad_fields.md": [
+        "E published: must be true or false, not a string",
+        "E quality: must be from 0 to 100, got 101",
+        "E heat: must be from 0 to 100, got -1",
+    ],
+    "no_url.md": [f"E {NO_URL}"],
+    "no_usable_url.md": [
+        f"W originalUrl: {JAVASCRIPT}",
+        "W webUrl: dropped: scheme 'ftp' is not allowed (only http and https)",
+        f"E {NO_URL}",
+    ],
+    "topics_not_list.md": ["E topics: must be a list, not a string"],
+    "topic_not_text.md": ["E topics[1]: must be text, not a number"],
+    "provider_not_mapping.md": ["E provider: must be a mapping with name and domain, not a string"],
+}
+
+
+def expected(name: str, short: str) -> str:
+    """The full `str(problem)` for a table entry like "E title: is required"."""
+    severity = {"E": "error", "W": "warning"}[short[0]]
+    return f"{severity}: {name}: {short[2:]}"
+
+
+def check(path: Path, name: str | None = None) -> tuple[Record | None, list[Problem]]:
+    """Read and validate one file the way the build does; return the record and problems."""
+    raw = read_record_file(path, name or path.name)
+    if not isinstance(raw, RawRecord):
+        return None, [raw]
+    return validate_record(raw, UTC)
+
+
+def test_every_fixture_has_a_case_and_every_case_a_fixture():
+    assert sorted(p.name for p in INVALID.iterdir()) == sorted(CASES)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_invalid_record_gives_the_exact_problems(case):
+    record_, problems = check(INVALID / case)
+    assert [str(p) for p in problems] == [expected(case, short) for short in CASES[case]]
+    assert record_ is None
+    assert all(p.file == case for p in problems)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_parse_record_on_bytes_agrees_with_reading_the_file(case):
+    data = (INVALID / case).read_bytes()
+    raw = parse_record(data, case)
+    if isinstance(raw, Problem):
+        assert [str(raw)] == [expected(case, short) for short in CASES[case]]
+    else:
+        assert validate_record(raw, UTC)[0] is None
+
+
+def test_field_errors_name_the_field():
+    _, problems = check(INVALID / "several_bad_fields.md")
+    assert [(p.severity, p.field) for p in problems] == [
+        (Severity.ERROR, "published"),
+        (Severity.ERROR, "quality"),
+        (Severity.ERROR, "heat"),
+    ]
+
+
+def test_yaml_error_names_line_and_column_but_never_quotes_the_source():
+    path = INVALID / "yaml_error_after_secured.md"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[4].startswith("secured: ") and lines[5] == "quality: 48: 49"
+    _, problems = check(path)
+    message = str(problems[0])
+    assert "line 6, column 12" in message
+    assert SEED_SECURED not in message
+    assert "j5fues" not in message and "fNV0Vl" not in message
+    assert "48" not in message and "quality" not in message
+
+
+def test_alias_bomb_is_refused_quickly_without_expanding():
+    levels = ["a: &a [" + ", ".join(['"lol"'] * 10) + "]"]
+    for index in range(1, 25):  # 10**25 leaves if expanded: only a refusal can be this fast
+        prev, name = chr(ord("a") + index - 1), chr(ord("a") + index)
+        levels.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 10) + "]")
+    text = record("Bomb").replace("\n---\n", "\n" + "\n".join(levels) + "\n---\n")
+    started = time.perf_counter()
+    result = parse_record(text.encode(), "bomb.md")
+    assert time.perf_counter() - started < 1.0
+    assert str(result) == "error: bomb.md: YAML anchors and aliases are not allowed in records"
+
+
+def test_ampersands_and_stars_in_plain_text_are_not_mistaken_for_aliases():
+    text = record(
+        "Q&A: *the* answer & more",
+        url="https://example.com/a?x=1&y=2",
+        excerpt="Tom&Jerry *starring* & co",
+    )
+    raw = parse_record(text.encode(), "plain.md")
+    assert isinstance(raw, RawRecord)
+    assert raw.fields["title"] == "Q&A: *the* answer & more"
+
+
+def test_not_utf8_names_the_offset(tmp_path):
+    path = tmp_path / "latin1.md"
+    path.write_bytes(record().replace("A story", "Caf\u00e9").encode("latin-1"))
+    offset = path.read_bytes().index(b"\xe9")
+    _, problems = check(path)
+    assert [str(p) for p in problems] == [
+        f"error: latin1.md: not UTF-8 text (bad byte at offset {offset})"
+    ]
+
+
+def test_not_utf8_offset_counts_the_bom(tmp_path):
+    path = tmp_path / "bom.md"
+    path.write_bytes(b"\xef\xbb\xbf---\ntitle: \xff\n---\n")
+    _, problems = check(path)
+    assert [str(p) for p in problems] == ["error: bom.md: not UTF-8 text (bad byte at offset 14)"]
+
+
+def test_nul_character_is_refused(tmp_path):
+    path = tmp_path / "nul.md"
+    path.write_bytes(record().replace("A story", "Nul\x00byte").encode())
+    _, problems = check(path)
+    assert [str(p) for p in problems] == ["error: nul.md: contains a NUL character"]
+
+
+def test_file_over_the_size_limit_is_refused_unread(tmp_path):
+    path = tmp_path / "huge.md"
+    text = record("Huge")
+    path.write_bytes(text.encode() + b"x" * (MAX_RECORD_BYTES + 1 - len(text)))
+    size = MAX_RECORD_BYTES + 1
+    assert path.stat().st_size == size
+    message = f"error: huge.md: file is {size} bytes, over the {MAX_RECORD_BYTES} limit"
+    assert [str(p) for p in check(path)[1]] == [message]
+    assert str(parse_record(path.read_bytes(), "huge.md")) == message
+
+
+def test_file_exactly_at_the_size_limit_is_read(tmp_path):
+    path = tmp_path / "big.md"
+    text = record("Big")
+    path.write_bytes(text.encode() + b"x" * (MAX_RECORD_BYTES - len(text)))
+    assert path.stat().st_size == MAX_RECORD_BYTES
+    record_, problems = check(path)
+    assert problems == [] and record_ is not None and record_.title == "Big"
