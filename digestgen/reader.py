@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from frontmatter.default_handlers import YAMLHandler
 
 from digestgen.problems import Problem, error
 
@@ -31,8 +32,7 @@ RecordLoader.yaml_implicit_resolvers = {
 }
 
 _UTF8_BOM = b"\xef\xbb\xbf"
-# A front-matter boundary: a line of three (or more) dashes, nothing else but trailing blanks.
-_BOUNDARY = re.compile(r"-{3,}[ \t]*")
+_HANDLER = YAMLHandler()
 # A YAML token (so an anchor `&name` or alias `*name`) never starts right after a word character:
 # there it can only be part of a plain scalar, as in `?a=1&b=2`. Anywhere else, even straight
 # after a flow `:` as in `{"a":*x}`, it may be one. The check is only a cheap filter before the
@@ -91,13 +91,13 @@ def parse_record(data: bytes, name: str) -> RawRecord | Problem:
         return error(name, "", "no front matter: the file must start with a '---' line")
     if isinstance(parts, str):
         return error(name, "", parts)
-    front, body = parts
+    front, body, lines_before = parts
     try:
         if _MAYBE_ALIAS.search(front) and _has_alias(front):
             return error(name, "", "YAML anchors and aliases are not allowed in records")
         fields = yaml.load(front, Loader=RecordLoader)
     except yaml.MarkedYAMLError as exc:
-        return error(name, "", _describe_yaml_error(exc))
+        return error(name, "", _describe_yaml_error(exc, lines_before))
     except yaml.YAMLError:
         return error(name, "", "front matter is not valid YAML")
     except RecursionError:
@@ -112,16 +112,19 @@ def parse_record(data: bytes, name: str) -> RawRecord | Problem:
     return RawRecord(source=name, fields=fields, body=body)
 
 
-def _split_front_matter(text: str) -> tuple[str, str] | str | None:
-    """Split text into (front matter, body): None without an opening '---', a reason if unclosed."""
-    lines = text.split("\n")
-    if not _BOUNDARY.fullmatch(lines[0]):
+def _split_front_matter(text: str) -> tuple[str, str, int] | str | None:
+    """Split text with python-frontmatter into (front matter, body, lines before the front matter).
+
+    None without an opening '---' line; a reason when the front matter is not closed.
+    """
+    opening = _HANDLER.FM_BOUNDARY.match(text)
+    if opening is None:
         return None
-    for index in range(1, len(lines)):
-        if _BOUNDARY.fullmatch(lines[index]):
-            # The front matter starts on the file's line 2: YAML error marks rely on that.
-            return "\n".join(lines[1:index]) + "\n", "\n".join(lines[index + 1 :])
-    return "front matter is not closed: no second '---' line"
+    try:
+        front, body = _HANDLER.split(text)
+    except ValueError:
+        return "front matter is not closed: no second '---' line"
+    return front, body, text[: opening.end()].count("\n")
 
 
 def _has_alias(front: str) -> bool:
@@ -135,9 +138,9 @@ def _events(front: str) -> Iterator[yaml.Event]:
     return yaml.parse(front, Loader=RecordLoader)
 
 
-def _describe_yaml_error(exc: yaml.MarkedYAMLError) -> str:
+def _describe_yaml_error(exc: yaml.MarkedYAMLError, lines_before: int) -> str:
     # Never quote the YAML source: the snippet PyYAML prints may hold the `secured` value.
     mark = exc.problem_mark
-    where = f" at line {mark.line + 2}, column {mark.column + 1}" if mark else ""
+    where = f" at line {mark.line + lines_before + 1}, column {mark.column + 1}" if mark else ""
     what = exc.problem or exc.context or "invalid syntax"
     return f"front matter is not valid YAML{where}: {what}"

@@ -202,3 +202,12 @@ def test_file_exactly_at_the_size_limit_is_read(tmp_path):
     assert path.stat().st_size == MAX_RECORD_BYTES
     record_, problems = check(path)
     assert problems == [] and record_ is not None and record_.title == "Big"
+
+
+def test_yaml_error_line_counts_blank_lines_after_the_opening_dashes():
+    problem = parse_record(b"---\n\n\ntitle: x\nbad: : :\n---\n", "blank.md")
+    assert isinstance(problem, Problem)
+    assert problem.message == (
+        "front matter is not valid YAML at line 5, column 6: "
+        "mapping values are not allowed in this context"
+    )
