@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -11,6 +12,7 @@ from feedgen.feed import FeedGenerator
 from digestgen.config import SiteConfig
 from digestgen.model import Site, Story
 from digestgen.output import add_file
+from digestgen.render import strip_invalid_characters as _text
 
 RSS_FILE = "feed.xml"
 ATOM_FILE = "atom.xml"
@@ -45,11 +47,11 @@ def _add_feed_pair(
     page_url = config.base_url + page_path.lstrip("/")
     feed = FeedGenerator()
     feed.id(page_url)
-    feed.title(title)
-    feed.subtitle(description)
-    feed.description(description)
+    feed.title(_text(title))
+    feed.subtitle(_text(description))
+    feed.description(_text(description))
     feed.language(config.language)
-    feed.author(name=config.title)
+    feed.author(name=_text(config.title))
     feed.generator("digestgen", uri="https://pypi.org/project/digestgen/")
     feed.updated(max((s.updated for s in items), default=EMPTY_FEED_UPDATED))
     for story in items:
@@ -67,13 +69,17 @@ def _add_entry(feed: FeedGenerator, config: SiteConfig, story: Story, content: s
     entry = feed.add_entry(order="append")  # feedgen prepends by default
     entry.id(story_url)
     entry.guid(story_url, permalink=True)
-    entry.title(story.title)
+    entry.title(_text(story.title))
     entry.link(href=story_url, rel="alternate")
     entry.published(story.published)
     entry.updated(story.updated)
-    entry.author(name=story.lead.provider.name or story.lead.provider.domain)
+    entry.author(name=_text(story.lead.provider.name or story.lead.provider.domain))
     if story.lead.excerpt:
-        entry.summary(story.lead.excerpt)
-    entry.content(content.strip(), type="html")
+        excerpt = _text(story.lead.excerpt)
+        entry.summary(excerpt)  # Atom <summary>: plain text
+        # RSS <description> is HTML, so the plain-text excerpt goes in escaped. feedgen's
+        # description() also sets the Atom content, which content() below then replaces.
+        entry.description(html.escape(excerpt, quote=False))
+    entry.content(_text(content.strip()), type="html")
     for topic in story.topics:
-        entry.category(term=topic.name, scheme=config.base_url + topic.path.lstrip("/"))
+        entry.category(term=_text(topic.name), scheme=config.base_url + topic.path.lstrip("/"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +33,18 @@ MONTHS = [
     "December",
 ]
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# Code points that are errors in HTML or illegal in XML: C0 controls other than tab, newline and
+# carriage return, DEL and the C1 controls, surrogates, and the Unicode noncharacters.
+_INVALID_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
+    + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17))
+    + "]"
+)
+
+
+def strip_invalid_characters(text: str) -> str:
+    """Remove the characters no HTML page or XML feed may contain."""
+    return _INVALID_CHARACTERS.sub("", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +175,9 @@ def _install_helpers(renderer: _Renderer) -> None:
         long_date=lambda moment: format_date(renderer.local_time(moment)),
         clock=lambda moment: f"{renderer.local_time(moment):%H:%M}",
         day_name=format_day,
-        note=lambda html: Markup(html),
+        # The note is sanitised HTML; the sanitiser keeps control characters, which would make
+        # the page invalid and the feeds unserialisable, so they go here.
+        note=lambda html: Markup(strip_invalid_characters(html)),
     )
 
 
