@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from digestgen.text import INVALID_CHARACTERS
 
 CONFIG_FILE = "digestgen.toml"
 PYPROJECT_FILE = "pyproject.toml"
@@ -57,7 +58,6 @@ class SiteConfig:
         return urlsplit(self.base_url).path or "/"
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _TEXT_KEYS = ("title", "description", "language", "theme")
 _PATH_KEYS = ("content_dir", "output_dir")
 _SIZE_KEYS = {"page_size": (1, 1000), "feed_size": (1, 10000)}
@@ -85,7 +85,7 @@ def parse_config(data: dict[str, Any], source: str, root: Path) -> SiteConfig:
         elif key in _TEXT_KEYS:
             if not (isinstance(value, str) and value.strip()):
                 problems.append(f"{source}: {key}: must be a non-empty string")
-            elif _CONTROL.search(value):
+            elif INVALID_CHARACTERS.search(value):
                 problems.append(f"{source}: {key}: must not contain control characters")
             else:
                 values[key] = value.strip()

@@ -12,7 +12,6 @@ from feedgen.feed import FeedGenerator
 from digestgen.config import SiteConfig
 from digestgen.model import Site, Story
 from digestgen.output import add_file
-from digestgen.render import strip_invalid_characters as _text
 
 RSS_FILE = "feed.xml"
 ATOM_FILE = "atom.xml"
@@ -47,11 +46,11 @@ def _add_feed_pair(
     page_url = config.base_url + page_path.lstrip("/")
     feed = FeedGenerator()
     feed.id(page_url)
-    feed.title(_text(title))
-    feed.subtitle(_text(description))
-    feed.description(_text(description))
+    feed.title(title)
+    feed.subtitle(description)
+    feed.description(description)
     feed.language(config.language)
-    feed.author(name=_text(config.title))
+    feed.author(name=config.title)
     feed.generator("digestgen", uri="https://pypi.org/project/digestgen/")
     feed.updated(max((s.updated for s in items), default=EMPTY_FEED_UPDATED))
     for story in items:
@@ -69,17 +68,16 @@ def _add_entry(feed: FeedGenerator, config: SiteConfig, story: Story, content: s
     entry = feed.add_entry(order="append")  # feedgen prepends by default
     entry.id(story_url)
     entry.guid(story_url, permalink=True)
-    entry.title(_text(story.title))
+    entry.title(story.title)
     entry.link(href=story_url, rel="alternate")
     entry.published(story.published)
     entry.updated(story.updated)
-    entry.author(name=_text(story.lead.provider.name or story.lead.provider.domain))
+    entry.author(name=story.lead.provider.name or story.lead.provider.domain)
     if story.lead.excerpt:
-        excerpt = _text(story.lead.excerpt)
-        entry.summary(excerpt)  # Atom <summary>: plain text
+        entry.summary(story.lead.excerpt)  # Atom <summary>: plain text
         # RSS <description> is HTML, so the plain-text excerpt goes in escaped. feedgen's
         # description() also sets the Atom content, which content() below then replaces.
-        entry.description(html.escape(excerpt, quote=False))
-    entry.content(_text(content.strip()), type="html")
+        entry.description(html.escape(story.lead.excerpt, quote=False))
+    entry.content(content.strip(), type="html")
     for topic in story.topics:
-        entry.category(term=_text(topic.name), scheme=config.base_url + topic.path.lstrip("/"))
+        entry.category(term=topic.name, scheme=config.base_url + topic.path.lstrip("/"))

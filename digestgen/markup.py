@@ -8,6 +8,7 @@ import markdown
 import nh3
 
 from digestgen.problems import Problem, warning
+from digestgen.text import strip_invalid_characters
 from digestgen.urls import check_url
 
 NOTE_TAGS = frozenset(
@@ -31,6 +32,7 @@ def render_note(body: str, source: str) -> tuple[str, list[Problem]]:
     """Render a record body to sanitised HTML; links with forbidden schemes become warnings."""
     if not body.strip():
         return "", []
+    body = strip_invalid_characters(body)
     html = markdown.markdown(body, extensions=["sane_lists"], output_format="html")
     scanner = _UrlScanner(source)
     scanner.feed(html)

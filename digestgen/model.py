@@ -135,6 +135,12 @@ class Story:
         return self.lead.title
 
     @property
+    def day(self) -> date:
+        """The day of the edition the story belongs to: the date in its permanent address."""
+        year, month, day = self.path.split("/")[1:4]
+        return date(int(year), int(month), int(day))
+
+    @property
     def is_draft(self) -> bool:
         """True when the lead record is unpublished (only built with --drafts)."""
         return not self.lead.is_published

@@ -65,7 +65,7 @@ def organize(clusters: Sequence[Cluster], config: SiteConfig, now: datetime) -> 
     by_domain: dict[str, list[Story]] = defaultdict(list)
     outlet_names: dict[str, str] = {}
     for story in stories:
-        by_day[story.published.astimezone(config.zone).date()].append(story)
+        by_day[story.day].append(story)
         for topic in story.topics:
             by_topic[topic.key].append(story)
         pieces: list[Record | Coverage] = [story.lead, *story.coverage]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,18 +32,6 @@ MONTHS = [
     "December",
 ]
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-# Code points that are errors in HTML or illegal in XML: C0 controls other than tab, newline and
-# carriage return, DEL and the C1 controls, surrogates, and the Unicode noncharacters.
-_INVALID_CHARACTERS = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
-    + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17))
-    + "]"
-)
-
-
-def strip_invalid_characters(text: str) -> str:
-    """Remove the characters no HTML page or XML feed may contain."""
-    return _INVALID_CHARACTERS.sub("", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,13 +162,11 @@ def _install_helpers(renderer: _Renderer) -> None:
         long_date=lambda moment: format_date(renderer.local_time(moment)),
         clock=lambda moment: f"{renderer.local_time(moment):%H:%M}",
         day_name=format_day,
-        # The note is sanitised HTML; the sanitiser keeps control characters, which would make
-        # the page invalid and the feeds unserialisable, so they go here.
-        note=lambda html: Markup(strip_invalid_characters(html)),
+        note=lambda html: Markup(html),  # sanitised by nh3 when the record was read
     )
 
 
-def format_date(moment: datetime) -> str:
+def format_date(moment: date) -> str:
     """A date like '4 June 2021', independent of the machine's locale."""
     return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
 
@@ -223,7 +208,7 @@ def _front_pages(r: _Renderer, feeds: tuple[FeedLink, ...]) -> None:
 
 def _story_pages(r: _Renderer, feeds: tuple[FeedLink, ...]) -> None:
     for story in r.site.stories:
-        edition_path = f"/{r.local_time(story.published):%Y/%m/%d}/"
+        edition_path = f"/{story.day:%Y/%m/%d}/"
         page = Page(
             path=story.path,
             title=story.title,
@@ -231,7 +216,7 @@ def _story_pages(r: _Renderer, feeds: tuple[FeedLink, ...]) -> None:
             kind="story",
             feeds=feeds + _topic_feeds(story.topics[:1]),
             image=story.lead.image,
-            breadcrumbs=(("Home", "/"), (format_date(r.local_time(story.published)), edition_path)),
+            breadcrumbs=(("Home", "/"), (format_date(story.day), edition_path)),
             jsonld=_news_article(r, story),
             og_type="article",
         )

@@ -13,6 +13,7 @@ from digestgen.markup import render_note
 from digestgen.model import Coverage, Image, Provider, Record
 from digestgen.problems import Problem, error, quote, type_name, warning
 from digestgen.reader import RawRecord
+from digestgen.text import clean_text
 from digestgen.urls import check_url, host_of, is_host_name
 
 # Fields with a meaning of their own; everything else is handed to templates as `extra`.
@@ -23,16 +24,9 @@ KNOWN_FIELDS = frozenset(
         "topics", "images", "related", "secured", "slug",
     }
 )  # fmt: skip
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-_WHITESPACE = re.compile(r"\s+")
 _TYPE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
 T = TypeVar("T")
-
-
-def clean_text(value: str) -> str:
-    """Plain text fit for HTML and XML: control characters removed, whitespace collapsed."""
-    return _WHITESPACE.sub(" ", _CONTROL_CHARACTERS.sub("", value)).strip()
 
 
 class _FieldChecker:

@@ -91,11 +91,11 @@ def record(
 
     lines = [
         "---",
-        f"title: {json.dumps(title)}",
+        f"title: {json.dumps(title, ensure_ascii=False)}",
         f"publishedDateTime: {when}",
         f"originalUrl: {json.dumps(url)}",
     ]
-    lines += [f"{key}: {json.dumps(value)}" for key, value in fields.items()]
+    lines += [f"{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in fields.items()]
     return "\n".join(lines) + "\n---\n"
 
 

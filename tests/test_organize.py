@@ -304,3 +304,20 @@ def test_the_build_leaves_out_a_scheduled_record_and_says_when_it_is_due(site_bu
         assert "Coming soon" not in result.read(name)
         assert "Much later" not in result.read(name)
     assert not any("coming-soon" in path for path in result.files())
+
+
+def test_story_is_in_the_edition_of_its_address_even_when_a_later_record_leads(site_builder):
+    from tests.conftest import record
+
+    first = record("Port strike begins", url="https://a.example.com/strike",
+                   when="2025-03-01T10:00:00Z", heat=10)  # fmt: skip
+    later = record("Port strike spreads", url="https://b.example.com/spreads",
+                   when="2025-03-02T10:00:00Z", heat=90,
+                   related=[{"title": "Port strike begins",
+                             "webUrl": "https://a.example.com/strike"}])  # fmt: skip
+    result = site_builder({"a.md": first, "b.md": later})
+    assert result.exit_code == 0, result.stderr
+    story = result.read("2025/03/01/port-strike-begins/index.html")
+    assert "Port strike spreads" in story  # the later record leads
+    assert "Port strike spreads" in result.read("2025/03/01/index.html")
+    assert not (result.output / "2025/03/02").exists()
