@@ -5,44 +5,13 @@ from datetime import date, datetime, timedelta
 
 from digestgen.build import select_records
 from digestgen.config import RankingWeights, SiteConfig
-from digestgen.model import Coverage, Provider, Record, Story
+from digestgen.model import Record, Story
 from digestgen.organize import newest_first, organize, ranked, score_cluster
 from digestgen.stories import Cluster, cluster_records
-from digestgen.urls import host_of
 from tests.conftest import record
+from tests.factories import at, cov, provider_of, rec
 
 NEWEST = datetime.fromisoformat("2025-03-01T12:00:00+00:00")
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-def provider_of(url: str) -> Provider:
-    return Provider(name=host_of(url).upper(), domain=host_of(url))
-
-
-def rec(
-    source: str,
-    url: str,
-    *,
-    title: str = "A story",
-    when: str = "2025-03-01T10:00:00+00:00",
-    **fields: object,
-) -> Record:
-    """A record as validation would make it; fields are any other Record fields."""
-    return Record(
-        source=source,
-        title=title,
-        published=at(when),
-        url=url,
-        provider=provider_of(url),
-        **fields,  # type: ignore[arg-type]
-    )
-
-
-def cov(url: str, *, title: str = "Coverage", quality: int | None = None) -> Coverage:
-    return Coverage(title=title, url=url, provider=provider_of(url), quality=quality)
 
 
 def make_cluster(
@@ -307,8 +276,6 @@ def test_the_build_leaves_out_a_scheduled_record_and_says_when_it_is_due(site_bu
 
 
 def test_story_is_in_the_edition_of_its_address_even_when_a_later_record_leads(site_builder):
-    from tests.conftest import record
-
     first = record("Port strike begins", url="https://a.example.com/strike",
                    when="2025-03-01T10:00:00Z", heat=10)  # fmt: skip
     later = record("Port strike spreads", url="https://b.example.com/spreads",

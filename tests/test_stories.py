@@ -2,14 +2,14 @@
 
 import itertools
 import re
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from digestgen.model import Coverage, Provider, Record
+from digestgen.model import Record
 from digestgen.problems import Severity
 from digestgen.slugs import MAX_SLUG_LENGTH, make_slug, short_hash
 from digestgen.stories import Cluster, cluster_records, make_topics
-from digestgen.urls import canonical_url, host_of
+from digestgen.urls import canonical_url
+from tests.factories import cov, rec
 
 UTC = ZoneInfo("UTC")
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")
@@ -23,52 +23,6 @@ SEED_URL = (
     "https://theweek.com/immigration/1001197/"
     "the-biden-administrations-new-facial-recognition-app-for-asylum-seekers-sets"
 )
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-def provider_of(url: str) -> Provider:
-    return Provider(name=host_of(url).upper(), domain=host_of(url))
-
-
-def rec(
-    source: str,
-    url: str,
-    *,
-    title: str = "A story",
-    when: str = "2025-03-01T10:00:00+00:00",
-    **fields: object,
-) -> Record:
-    """A record as validation would make it; fields are any other Record fields."""
-    return Record(
-        source=source,
-        title=title,
-        published=at(when),
-        url=url,
-        provider=provider_of(url),
-        **fields,  # type: ignore[arg-type]
-    )
-
-
-def cov(
-    url: str,
-    *,
-    title: str = "Coverage",
-    quality: int | None = None,
-    when: str | None = None,
-    amp_url: str | None = None,
-) -> Coverage:
-    """A related item as validation would make it."""
-    return Coverage(
-        title=title,
-        url=url,
-        provider=provider_of(url),
-        published=at(when) if when else None,
-        quality=quality,
-        amp_url=amp_url,
-    )
 
 
 def cluster(records, zone=UTC):
