@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
+import re
+from html import unescape
 
 import markdown
 import nh3
@@ -28,15 +29,18 @@ NOTE_ATTRIBUTES = {
 _URL_ATTRIBUTES = {"href", "src"}
 
 
+_MARKDOWN = markdown.Markdown(extensions=["sane_lists"], output_format="html")
+_START_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)(\s[^>]*)>")
+_URL_ATTRIBUTE = re.compile(
+    r"""(?:^|\s)(href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.IGNORECASE
+)
+
+
 def render_note(body: str, source: str) -> tuple[str, list[Problem]]:
     """Render a record body to sanitised HTML; links with forbidden schemes become warnings."""
     if not body.strip():
         return "", []
-    body = strip_invalid_characters(body)
-    html = markdown.markdown(body, extensions=["sane_lists"], output_format="html")
-    scanner = _UrlScanner(source)
-    scanner.feed(html)
-    scanner.close()
+    html = _MARKDOWN.reset().convert(strip_invalid_characters(body))
     clean = nh3.clean(
         html,
         tags=set(NOTE_TAGS),
@@ -46,29 +50,30 @@ def render_note(body: str, source: str) -> tuple[str, list[Problem]]:
         link_rel="nofollow noopener noreferrer",
         attribute_filter=_keep_allowed_url,
     )
-    return clean.strip(), scanner.problems
+    return clean.strip(), _dropped_links(html, source)
 
 
 def _keep_allowed_url(tag: str, name: str, value: str) -> str | None:
     # nh3 keeps any http(s) URL; the URL rule is stricter (no quotes, blanks or bad hosts), and
-    # the scanner has warned that such a link is dropped, so drop it here too.
+    # _dropped_links has warned that such a link is dropped, so drop it here too.
     if name in _URL_ATTRIBUTES and check_url(value)[0] is None:
         return None
     return value
 
 
-class _UrlScanner(HTMLParser):
-    """Finds the links the sanitiser will drop, so each one gets a warning instead of vanishing."""
-
-    def __init__(self, source: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.source = source
-        self.problems: list[Problem] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for name, value in attrs:
-            if name in _URL_ATTRIBUTES and tag in NOTE_TAGS:
-                url, why = check_url(value or "")
-                if url is None:
-                    message = f"<{tag} {name}> dropped: {why}"
-                    self.problems.append(warning(self.source, "body", message))
+def _dropped_links(html: str, source: str) -> list[Problem]:
+    """A warning for each link or image URL the sanitiser will drop, so none vanishes unsaid."""
+    if "href" not in html and "src" not in html:
+        return []
+    problems = []
+    for tag in _START_TAG.finditer(html):
+        name = tag.group(1).lower()
+        if name not in NOTE_TAGS:
+            continue
+        for attribute in _URL_ATTRIBUTE.finditer(tag.group(2)):
+            raw = next(v for v in attribute.groups()[1:] if v is not None)
+            url, why = check_url(unescape(raw))
+            if url is None:
+                message = f"<{name} {attribute.group(1).lower()}> dropped: {why}"
+                problems.append(warning(source, "body", message))
+    return problems

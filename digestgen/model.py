@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from digestgen.urls import canonical_url
+
+
+class FrozenMapping(Mapping[str, Any]):
+    """A read-only mapping that, unlike MappingProxyType, can be pickled into the build cache."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+        self._data = dict(data or {})
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"FrozenMapping({self._data!r})"
+
+    def __reduce__(self) -> tuple[type[FrozenMapping], tuple[dict[str, Any]]]:
+        return (FrozenMapping, (self._data,))
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +94,7 @@ class Record:
     related: tuple[Coverage, ...] = ()
     note_html: str = ""
     slug: str | None = None
-    extra: Mapping[str, Any] | None = None
+    extra: FrozenMapping = field(default_factory=FrozenMapping)
 
     @property
     def image(self) -> Image | None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
-from types import MappingProxyType
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from digestgen.markup import render_note
-from digestgen.model import Coverage, Image, Provider, Record
+from digestgen.model import Coverage, FrozenMapping, Image, Provider, Record
 from digestgen.problems import Problem, error, quote, type_name, warning
 from digestgen.reader import RawRecord
 from digestgen.text import clean_text
@@ -172,7 +171,7 @@ def validate_record(raw: RawRecord, zone: ZoneInfo) -> tuple[Record | None, list
         related=related,
         note_html=note_html,
         slug=slug,
-        extra=MappingProxyType(extra),
+        extra=FrozenMapping(extra),
     )
     if any(p.severity.value == "error" for p in check.problems):
         return None, check.problems
