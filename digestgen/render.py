@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ import jinja2
 from markupsafe import Markup
 
 from digestgen.config import SiteConfig
-from digestgen.model import Image, Site, Story
+from digestgen.model import Image, Site, Story, Topic
 from digestgen.output import add_file, file_path
 
 MONTHS = [
@@ -78,19 +78,45 @@ class Page:
     image: Image | None = None
     pager: Pager | None = None
     breadcrumbs: tuple[tuple[str, str], ...] = ()
-    jsonld: dict[str, Any] | None = None
     indexable: bool = True
     og_type: str = "website"
 
 
-@dataclass(slots=True)
-class _Renderer:
-    site: Site
-    config: SiteConfig
-    env: jinja2.Environment
-    assets: dict[str, str]
-    files: dict[str, bytes] = field(default_factory=dict)
-    sitemap: list[tuple[str, datetime | None]] = field(default_factory=list)
+@dataclass(frozen=True, slots=True)
+class PageJob:
+    """One page to render: its template, its Page, and the rest of what the template gets."""
+
+    template: str
+    page: Page
+    context: tuple[tuple[str, Any], ...] = ()
+    lastmod: datetime | None = None
+
+    @property
+    def output_path(self) -> str:
+        """Where the page is written in the output folder."""
+        return file_path(self.page.path)
+
+
+class PageRenderer:
+    """Renders PageJobs through the theme; a story's cluster is rendered once and reused."""
+
+    def __init__(self, config: SiteConfig, env: jinja2.Environment, static: dict[str, bytes]):
+        self.config = config
+        self.env = env
+        self.assets = {path: hashlib.sha256(data).hexdigest()[:10] for path, data in static.items()}
+        self._clusters: dict[tuple[str, bool, bool], Markup] = {}
+        env.globals.update(
+            site=config, url=self.url, link=self.link, asset=self.asset, cluster=self.cluster
+        )
+        env.filters.update(
+            local=self.local_time,
+            iso=lambda moment: self.local_time(moment).isoformat(),
+            long_date=lambda moment: format_date(self.local_time(moment)),
+            clock=lambda moment: f"{self.local_time(moment):%H:%M}",
+            day_name=format_day,
+            day_path=lambda day: f"/{day:%Y/%m/%d}/",
+            note=lambda html: Markup(html),  # sanitised by nh3 when the record was read
+        )
 
     def url(self, path: str) -> str:
         """Absolute URL of a site address."""
@@ -107,63 +133,83 @@ class _Renderer:
         return f"{link}?v={version}" if version else link
 
     def local_time(self, moment: datetime) -> datetime:
+        """A moment in the site's time zone."""
         return moment.astimezone(self.config.zone)
 
-    def render(
-        self, template: str, page: Page, lastmod: datetime | None = None, **context: Any
-    ) -> None:
-        html = self.env.get_template(template).render(page=page, **context)
-        add_file(self.files, file_path(page.path), html.encode("utf-8"), f"page {page.path}")
-        if page.indexable:
-            self.sitemap.append((page.path, lastmod))
+    def cluster(self, story: Story, compact: bool = False, eager: bool = False) -> Markup:
+        """The story's cluster (partials/cluster.html), rendered once per variant."""
+        key = (story.path, compact, eager)
+        html = self._clusters.get(key)
+        if html is None:
+            template = self.env.get_template("partials/cluster.html")
+            html = Markup(template.render(story=story, compact=compact, eager=eager))
+            self._clusters[key] = html
+        return html
+
+    def render(self, job: PageJob) -> bytes:
+        """Render one page to bytes."""
+        context = dict(job.context)
+        html = self.env.get_template(job.template).render(
+            page=job.page, jsonld=self._jsonld(job.page, context), **context
+        )
+        return html.encode("utf-8")
+
+    def _jsonld(self, page: Page, context: dict[str, Any]) -> dict[str, Any] | None:
+        if page.kind == "story":
+            return _news_article(self, context["story"])
+        if "stories" in context and page.kind != "source":
+            return _item_list(self, context["stories"])
+        return None
+
+
+def plan_pages(site: Site, config: SiteConfig) -> list[PageJob]:
+    """Every HTML page of the site as a job to render, in a fixed order."""
+    feeds = (
+        FeedLink(f"{config.title} (RSS)", "/feed.xml", "application/rss+xml"),
+        FeedLink(f"{config.title} (Atom)", "/atom.xml", "application/atom+xml"),
+    )
+    jobs = [
+        *_front_pages(site, config, feeds),
+        *_story_pages(site, feeds),
+        *_edition_pages(site, config, feeds),
+        *_topic_pages(site, config, feeds),
+        *_source_pages(site, config, feeds),
+        PageJob(
+            "404.html",
+            Page("/404.html", "Page not found", config.description, "404", feeds, indexable=False),
+        ),
+    ]
+    return jobs
+
+
+def render_extras(
+    jobs: Sequence[PageJob], renderer: PageRenderer, static: dict[str, bytes]
+) -> dict[str, bytes]:
+    """The sitemap, robots.txt and the theme's static files, by output path."""
+    env = renderer.env
+    entries = [(job.page.path, job.lastmod) for job in jobs if job.page.indexable]
+    files: dict[str, bytes] = {}
+    sitemap = env.get_template("sitemap.xml").render(entries=entries)
+    add_file(files, "sitemap.xml", sitemap.encode("utf-8"), "sitemap")
+    robots = env.get_template("robots.txt").render(sitemap_url=renderer.url("/sitemap.xml"))
+    add_file(files, "robots.txt", robots.encode("utf-8"), "robots.txt")
+    for path, data in sorted(static.items()):
+        add_file(files, path, data, f"static file {path}")
+    return files
 
 
 def render_site(
     site: Site, config: SiteConfig, env: jinja2.Environment, static: dict[str, bytes]
 ) -> dict[str, bytes]:
     """Render every page of the site through the theme; returns file bytes by output path."""
-    assets = {path: hashlib.sha256(data).hexdigest()[:10] for path, data in sorted(static.items())}
-    renderer = _Renderer(site=site, config=config, env=env, assets=assets)
-    _install_helpers(renderer)
-    site_feeds = (
-        FeedLink(f"{config.title} (RSS)", "/feed.xml", "application/rss+xml"),
-        FeedLink(f"{config.title} (Atom)", "/atom.xml", "application/atom+xml"),
-    )
-    _front_pages(renderer, site_feeds)
-    _story_pages(renderer, site_feeds)
-    _edition_pages(renderer, site_feeds)
-    _topic_pages(renderer, site_feeds)
-    _source_pages(renderer, site_feeds)
-    renderer.render(
-        "404.html",
-        Page("/404.html", "Page not found", config.description, "404", site_feeds, indexable=False),
-    )
-    sitemap = env.get_template("sitemap.xml").render(entries=renderer.sitemap)
-    add_file(renderer.files, "sitemap.xml", sitemap.encode("utf-8"), "sitemap")
-    robots = env.get_template("robots.txt").render(sitemap_url=renderer.url("/sitemap.xml"))
-    add_file(renderer.files, "robots.txt", robots.encode("utf-8"), "robots.txt")
-    for path, data in sorted(static.items()):
-        add_file(renderer.files, path, data, f"static file {path}")
-    return renderer.files
-
-
-def _install_helpers(renderer: _Renderer) -> None:
-    env = renderer.env
-    env.globals.update(
-        site=renderer.config,
-        url=renderer.url,
-        link=renderer.link,
-        asset=renderer.asset,
-        editions=renderer.site.editions,
-    )
-    env.filters.update(
-        local=renderer.local_time,
-        iso=lambda moment: renderer.local_time(moment).isoformat(),
-        long_date=lambda moment: format_date(renderer.local_time(moment)),
-        clock=lambda moment: f"{renderer.local_time(moment):%H:%M}",
-        day_name=format_day,
-        note=lambda html: Markup(html),  # sanitised by nh3 when the record was read
-    )
+    renderer = PageRenderer(config, env, static)
+    jobs = plan_pages(site, config)
+    files: dict[str, bytes] = {}
+    for job in jobs:
+        add_file(files, job.output_path, renderer.render(job), f"page {job.page.path}")
+    for path, data in render_extras(jobs, renderer, static).items():
+        add_file(files, path, data, f"file {path}")
+    return files
 
 
 def format_date(moment: date) -> str:
@@ -189,61 +235,82 @@ def _titled(title: str, pager: Pager) -> str:
     return title if pager.number == 1 else f"{title} (page {pager.number})"
 
 
-def _front_pages(r: _Renderer, feeds: tuple[FeedLink, ...]) -> None:
-    latest = r.site.editions[0] if r.site.editions else None
+def _first_image(stories: Sequence[Story]) -> Image | None:
+    return next((s.lead.image for s in stories if s.lead.image), None)
+
+
+def _front_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> list[PageJob]:
+    latest = site.editions[0] if site.editions else None
+    previous = site.editions[1].day if len(site.editions) > 1 else None
     stories = latest.stories if latest else ()
-    for pager, items in paginate(stories, r.config.page_size, "/"):
-        page = Page(
-            path=pager.path_of(pager.number),
-            title=_titled(r.config.title, pager),
-            description=r.config.description,
-            kind="home",
-            feeds=feeds,
-            image=next((s.lead.image for s in items if s.lead.image), None),
-            pager=pager,
-            jsonld=_item_list(r, items),
+    return [
+        PageJob(
+            "index.html",
+            Page(
+                path=pager.path_of(pager.number),
+                title=_titled(config.title, pager),
+                description=config.description,
+                kind="home",
+                feeds=feeds,
+                image=_first_image(items),
+                pager=pager,
+            ),
+            (
+                ("stories", items),
+                ("day", latest.day if latest else None),
+                ("previous_day", previous),
+            ),
         )
-        r.render("index.html", page, stories=items, edition=latest)
+        for pager, items in paginate(stories, config.page_size, "/")
+    ]
 
 
-def _story_pages(r: _Renderer, feeds: tuple[FeedLink, ...]) -> None:
-    for story in r.site.stories:
-        edition_path = f"/{story.day:%Y/%m/%d}/"
-        page = Page(
-            path=story.path,
-            title=story.title,
-            description=story.lead.excerpt or r.config.description,
-            kind="story",
-            feeds=feeds + _topic_feeds(story.topics[:1]),
-            image=story.lead.image,
-            breadcrumbs=(("Home", "/"), (format_date(story.day), edition_path)),
-            jsonld=_news_article(r, story),
-            og_type="article",
+def _story_pages(site: Site, feeds: tuple[FeedLink, ...]) -> list[PageJob]:
+    return [
+        PageJob(
+            "story.html",
+            Page(
+                path=story.path,
+                title=story.title,
+                description=story.lead.excerpt or story.title,
+                kind="story",
+                feeds=feeds + _topic_feeds(story.topics[:1]),
+                image=story.lead.image,
+                breadcrumbs=(("Home", "/"), (format_date(story.day), f"/{story.day:%Y/%m/%d}/")),
+                og_type="article",
+            ),
+            (("story", story),),
+            lastmod=story.updated,
         )
-        r.render("story.html", page, lastmod=story.updated, story=story)
+        for story in site.stories
+    ]
 
 
-def _edition_pages(r: _Renderer, feeds: tuple[FeedLink, ...]) -> None:
-    editions = r.site.editions
+def _edition_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> list[PageJob]:
+    editions = site.editions
+    jobs = []
     for index, edition in enumerate(editions):
         page = Page(
             path=edition.path,
-            title=f"{r.config.title}: {format_day(edition.day)}",
+            title=f"{config.title}: {format_day(edition.day)}",
             description=f"The stories of {format_day(edition.day)}.",
             kind="edition",
             feeds=feeds,
-            image=next((s.lead.image for s in edition.stories if s.lead.image), None),
+            image=_first_image(edition.stories),
             breadcrumbs=(("Home", "/"), ("Archive", "/archive/")),
-            jsonld=_item_list(r, edition.stories),
         )
-        newer = editions[index - 1] if index > 0 else None
-        older = editions[index + 1] if index + 1 < len(editions) else None
-        r.render("edition.html", page, edition=edition, newer=newer, older=older)
-    page = Page("/archive/", "Archive", f"Every edition of {r.config.title}.", "archive", feeds)
-    r.render("archive.html", page)
+        newer = editions[index - 1].day if index > 0 else None
+        older = editions[index + 1].day if index + 1 < len(editions) else None
+        context = (("day", edition.day), ("stories", edition.stories), ("newer_day", newer),
+                   ("older_day", older))  # fmt: skip
+        jobs.append(PageJob("edition.html", page, context))
+    archive = tuple((edition.day, len(edition.stories)) for edition in editions)
+    page = Page("/archive/", "Archive", f"Every edition of {config.title}.", "archive", feeds)
+    jobs.append(PageJob("archive.html", page, (("editions", archive),)))
+    return jobs
 
 
-def _topic_feeds(topics: Sequence[Any]) -> tuple[FeedLink, ...]:
+def _topic_feeds(topics: Sequence[Topic]) -> tuple[FeedLink, ...]:
     return tuple(
         link
         for topic in topics
@@ -254,12 +321,13 @@ def _topic_feeds(topics: Sequence[Any]) -> tuple[FeedLink, ...]:
     )
 
 
-def _topic_pages(r: _Renderer, feeds: tuple[FeedLink, ...]) -> None:
-    page = Page("/topics/", "Topics", f"Every topic of {r.config.title}.", "topics", feeds)
-    r.render("topics.html", page, topics=r.site.topics)
-    for entry in r.site.topics:
+def _topic_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> list[PageJob]:
+    index = tuple((entry.topic, len(entry.stories)) for entry in site.topics)
+    page = Page("/topics/", "Topics", f"Every topic of {config.title}.", "topics", feeds)
+    jobs = [PageJob("topics.html", page, (("topics", index),))]
+    for entry in site.topics:
         topic = entry.topic
-        for pager, items in paginate(entry.stories, r.config.page_size, topic.path):
+        for pager, items in paginate(entry.stories, config.page_size, topic.path):
             page = Page(
                 path=pager.path_of(pager.number),
                 title=_titled(topic.name, pager),
@@ -268,16 +336,18 @@ def _topic_pages(r: _Renderer, feeds: tuple[FeedLink, ...]) -> None:
                 feeds=_topic_feeds([topic]) + feeds,
                 pager=pager,
                 breadcrumbs=(("Home", "/"), ("Topics", "/topics/")),
-                jsonld=_item_list(r, items),
             )
-            r.render("topic.html", page, topic=topic, stories=items, total=len(entry.stories))
+            context = (("topic", topic), ("stories", items), ("total", len(entry.stories)))
+            jobs.append(PageJob("topic.html", page, context))
+    return jobs
 
 
-def _source_pages(r: _Renderer, feeds: tuple[FeedLink, ...]) -> None:
-    page = Page("/sources/", "Sources", f"Every outlet in {r.config.title}.", "sources", feeds)
-    r.render("sources.html", page, sources=r.site.sources)
-    for source in r.site.sources:
-        for pager, items in paginate(source.stories, r.config.page_size, source.path):
+def _source_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> list[PageJob]:
+    index = tuple((s.domain, s.name, len(s.stories)) for s in site.sources)
+    page = Page("/sources/", "Sources", f"Every outlet in {config.title}.", "sources", feeds)
+    jobs = [PageJob("sources.html", page, (("sources", index),))]
+    for source in site.sources:
+        for pager, items in paginate(source.stories, config.page_size, source.path):
             page = Page(
                 path=pager.path_of(pager.number),
                 title=_titled(source.name, pager),
@@ -287,10 +357,13 @@ def _source_pages(r: _Renderer, feeds: tuple[FeedLink, ...]) -> None:
                 pager=pager,
                 breadcrumbs=(("Home", "/"), ("Sources", "/sources/")),
             )
-            r.render("source.html", page, source=source, stories=items, total=len(source.stories))
+            context = (("source_name", source.name), ("domain", source.domain),
+                       ("stories", items), ("total", len(source.stories)))  # fmt: skip
+            jobs.append(PageJob("source.html", page, context))
+    return jobs
 
 
-def _item_list(r: _Renderer, stories: Sequence[Story]) -> dict[str, Any]:
+def _item_list(r: PageRenderer, stories: Sequence[Story]) -> dict[str, Any]:
     return {
         "@context": "https://schema.org",
         "@type": "ItemList",
@@ -301,7 +374,7 @@ def _item_list(r: _Renderer, stories: Sequence[Story]) -> dict[str, Any]:
     }
 
 
-def _news_article(r: _Renderer, story: Story) -> dict[str, Any]:
+def _news_article(r: PageRenderer, story: Story) -> dict[str, Any]:
     lead = story.lead
     data: dict[str, Any] = {
         "@context": "https://schema.org",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
@@ -50,6 +51,7 @@ def host_of(url: str) -> str:
     return host.removeprefix("www.")
 
 
+@lru_cache(maxsize=1 << 17)
 def canonical_url(url: str) -> str:
     """Reduce a URL to the form that identifies a story across http/https, www, AMP and tracking."""
     parts = urlsplit(url.strip())
