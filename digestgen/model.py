@@ -145,7 +145,6 @@ class Story:
     coverage: tuple[Coverage, ...]
     members: tuple[Record, ...]
     topics: tuple[Topic, ...]
-    score: float
     updated: datetime
 
     @property

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
 from digestgen.config import RankingWeights, SiteConfig
@@ -24,9 +24,11 @@ def score_cluster(cluster: Cluster, newest: datetime, weights: RankingWeights) -
     )
 
 
-def ranked(stories: Sequence[Story]) -> tuple[Story, ...]:
-    """Highest score first; ties go to the newer story, then to the address."""
-    return tuple(sorted(stories, key=lambda s: (-s.score, -s.published.timestamp(), s.path)))
+def ranked(stories: Sequence[Story], scores: Mapping[str, float]) -> tuple[Story, ...]:
+    """Highest score (by story address) first; ties go to the newer story, then the address."""
+    return tuple(
+        sorted(stories, key=lambda s: (-scores[s.path], -s.published.timestamp(), s.path))
+    )
 
 
 def newest_first(stories: Sequence[Story]) -> tuple[Story, ...]:
@@ -46,6 +48,9 @@ def organize(clusters: Sequence[Cluster], config: SiteConfig, now: datetime) -> 
     )
     topics = make_topics(name for *_, name in spellings)
     newest = max((c.lead.published for c in clusters), default=now)
+    # Scores rank stories but are not part of them: they move with the newest story, and pages
+    # must not change when only that moved (see README, "Ranking").
+    scores = {c.path: score_cluster(c, newest, config.ranking) for c in clusters}
     stories = newest_first(
         [
             Story(
@@ -54,7 +59,6 @@ def organize(clusters: Sequence[Cluster], config: SiteConfig, now: datetime) -> 
                 coverage=c.coverage,
                 members=c.members,
                 topics=tuple(topics[name.casefold()] for name in c.topic_names),
-                score=score_cluster(c, newest, config.ranking),
                 updated=c.updated,
             )
             for c in clusters
@@ -75,7 +79,7 @@ def organize(clusters: Sequence[Cluster], config: SiteConfig, now: datetime) -> 
                 by_domain[domain].append(story)
                 outlet_names.setdefault(domain, name or domain)
     editions = tuple(
-        Edition(day=day, stories=ranked(day_stories))
+        Edition(day=day, stories=ranked(day_stories, scores))
         for day, day_stories in sorted(by_day.items(), reverse=True)
     )
     topic_pages = tuple(
