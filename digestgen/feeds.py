@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import jinja2
@@ -19,48 +20,89 @@ ATOM_FILE = "atom.xml"
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class FeedJob:
+    """One feed pair (RSS and Atom) to render: where it lives and its items, newest first."""
+
+    page_path: str
+    title: str
+    description: str
+    stories: tuple[Story, ...]
+
+    @property
+    def output_paths(self) -> tuple[str, str]:
+        """The RSS and Atom files this job writes."""
+        folder = self.page_path.lstrip("/")
+        return folder + RSS_FILE, folder + ATOM_FILE
+
+
+def plan_feeds(site: Site, config: SiteConfig) -> list[FeedJob]:
+    """The site-wide feed and one per topic, each with its newest `feed_size` stories."""
+
+    def newest(stories: Sequence[Story]) -> tuple[Story, ...]:
+        ordered = sorted(stories, key=lambda s: (-s.published.timestamp(), s.path))
+        return tuple(ordered[: config.feed_size])
+
+    jobs = [FeedJob("/", config.title, config.description, newest(site.stories))]
+    for entry in site.topics:
+        name = entry.topic.name
+        title = f"{config.title}: {name}"
+        description = f"Stories about {name} from {config.title}."
+        jobs.append(FeedJob(entry.topic.path, title, description, newest(entry.stories)))
+    return jobs
+
+
+class FeedRenderer:
+    """Renders FeedJobs with feedgen; each story's item body is rendered once."""
+
+    def __init__(self, config: SiteConfig, env: jinja2.Environment) -> None:
+        self.config = config
+        self.item_template = env.get_template("feed/item.html")
+        self._contents: dict[str, str] = {}
+
+    def content(self, story: Story) -> str:
+        """The HTML body of a story's feed item (feed/item.html)."""
+        html = self._contents.get(story.path)
+        if html is None:
+            html = self._contents[story.path] = self.item_template.render(story=story).strip()
+        return html
+
+    def render(self, job: FeedJob) -> dict[str, bytes]:
+        """The RSS and Atom documents of one feed, by output path."""
+        config = self.config
+        page_url = config.base_url + job.page_path.lstrip("/")
+        feed = FeedGenerator()
+        feed.id(page_url)
+        feed.title(job.title)
+        feed.subtitle(job.description)
+        feed.description(job.description)
+        feed.language(config.language)
+        feed.author(name=config.title)
+        feed.generator("digestgen", uri="https://pypi.org/project/digestgen/")
+        feed.updated(max((s.updated for s in job.stories), default=EMPTY_FEED_UPDATED))
+        for story in job.stories:
+            _add_entry(feed, config, story, self.content(story))
+        files: dict[str, bytes] = {}
+        rss_path, atom_path = job.output_paths
+        for path, file_name, render in (
+            (rss_path, RSS_FILE, feed.rss_str),
+            (atom_path, ATOM_FILE, feed.atom_str),
+        ):
+            # feedgen uses the last link as the RSS channel link, so `self` goes first.
+            feed.link(href=page_url + file_name, rel="self", replace=True)
+            feed.link(href=page_url, rel="alternate")
+            add_file(files, path, render(pretty=True), f"feed {path}")
+        return files
+
+
 def render_feeds(site: Site, config: SiteConfig, env: jinja2.Environment) -> dict[str, bytes]:
     """Render the site-wide and per-topic RSS and Atom feeds; returns bytes by output path."""
-    item_template = env.get_template("feed/item.html")
-    contents = {story.path: item_template.render(story=story) for story in site.stories}
+    renderer = FeedRenderer(config, env)
     files: dict[str, bytes] = {}
-    _add_feed_pair(files, config, "/", config.title, config.description, site.stories, contents)
-    for entry in site.topics:
-        topic = entry.topic
-        title = f"{config.title}: {topic.name}"
-        description = f"Stories about {topic.name} from {config.title}."
-        _add_feed_pair(files, config, topic.path, title, description, entry.stories, contents)
+    for job in plan_feeds(site, config):
+        for path, data in renderer.render(job).items():
+            add_file(files, path, data, f"feed {path}")
     return files
-
-
-def _add_feed_pair(
-    files: dict[str, bytes],
-    config: SiteConfig,
-    page_path: str,
-    title: str,
-    description: str,
-    stories: Sequence[Story],
-    contents: dict[str, str],
-) -> None:
-    items = sorted(stories, key=lambda s: (-s.published.timestamp(), s.path))[: config.feed_size]
-    page_url = config.base_url + page_path.lstrip("/")
-    feed = FeedGenerator()
-    feed.id(page_url)
-    feed.title(title)
-    feed.subtitle(description)
-    feed.description(description)
-    feed.language(config.language)
-    feed.author(name=config.title)
-    feed.generator("digestgen", uri="https://pypi.org/project/digestgen/")
-    feed.updated(max((s.updated for s in items), default=EMPTY_FEED_UPDATED))
-    for story in items:
-        _add_entry(feed, config, story, contents[story.path])
-    for file_name, render in ((RSS_FILE, feed.rss_str), (ATOM_FILE, feed.atom_str)):
-        # feedgen uses the last link as the RSS channel link, so `self` goes first.
-        feed.link(href=page_url + file_name, rel="self", replace=True)
-        feed.link(href=page_url, rel="alternate")
-        path = page_path.lstrip("/") + file_name
-        add_file(files, path, render(pretty=True), f"feed {path}")
 
 
 def _add_entry(feed: FeedGenerator, config: SiteConfig, story: Story, content: str) -> None:
@@ -78,6 +120,6 @@ def _add_entry(feed: FeedGenerator, config: SiteConfig, story: Story, content: s
         # RSS <description> is HTML, so the plain-text excerpt goes in escaped. feedgen's
         # description() also sets the Atom content, which content() below then replaces.
         entry.description(html.escape(story.lead.excerpt, quote=False))
-    entry.content(content.strip(), type="html")
+    entry.content(content, type="html")
     for topic in story.topics:
         entry.category(term=topic.name, scheme=config.base_url + topic.path.lstrip("/"))

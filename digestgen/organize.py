@@ -26,9 +26,7 @@ def score_cluster(cluster: Cluster, newest: datetime, weights: RankingWeights) -
 
 def ranked(stories: Sequence[Story], scores: Mapping[str, float]) -> tuple[Story, ...]:
     """Highest score (by story address) first; ties go to the newer story, then the address."""
-    return tuple(
-        sorted(stories, key=lambda s: (-scores[s.path], -s.published.timestamp(), s.path))
-    )
+    return tuple(sorted(stories, key=lambda s: (-scores[s.path], -s.published.timestamp(), s.path)))
 
 
 def newest_first(stories: Sequence[Story]) -> tuple[Story, ...]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from digestgen.output import check_output_path
@@ -33,29 +34,76 @@ def check_output_dir(output: Path, protected: Mapping[str, Path]) -> None:
             )
 
 
+class Staging:
+    """A staging folder beside the output; filled, then swapped in so the site changes at once.
+
+    Files are written anew, or kept: hard-linked from the current output, which keeps their
+    bytes and modification time (deploy tools then upload only what changed).
+    """
+
+    def __init__(self, output: Path) -> None:
+        self.output = output.resolve()
+        self.folder = self.output.with_name(f".{self.output.name}.staging")
+        self.previous = self.output.with_name(f".{self.output.name}.previous")
+        self._made: set[Path] = set()
+        with self._errors():
+            self.output.parent.mkdir(parents=True, exist_ok=True)
+            for leftover in (self.folder, self.previous):
+                if leftover.exists():
+                    shutil.rmtree(leftover)
+            self.folder.mkdir()
+            self._made.add(self.folder)
+
+    def _target(self, relative: str) -> Path:
+        target = self.folder / check_output_path(relative)
+        if target.parent not in self._made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(target.parent)
+        return target
+
+    def write(self, relative: str, data: bytes) -> os.stat_result:
+        """Write one file into the staging folder; returns its stat."""
+        with self._errors():
+            target = self._target(relative)
+            target.write_bytes(data)
+            return target.stat()
+
+    def keep(self, relative: str) -> os.stat_result | None:
+        """Link the current output's file into the staging folder; None if it cannot be."""
+        source = self.output / relative
+        try:
+            target = self._target(relative)
+            os.link(source, target)
+            return target.stat()
+        except OSError:
+            return None
+
+    def commit(self) -> None:
+        """Swap the staging folder in as the output, then remove the old site."""
+        with self._errors():
+            _swap_in(self.folder, self.output, self.previous)
+        shutil.rmtree(self.previous, ignore_errors=True)
+
+    def abort(self) -> None:
+        """Throw the staging folder away; the output stays as it was."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except OSError as exc:
+            self.abort()
+            message = f"{self.output}: cannot write the site: {exc.strerror or exc}"
+            raise OutputError(message) from exc
+
+
 def write_site(files: Mapping[str, bytes], output: Path) -> None:
     """Write every file into a staging folder beside `output`, then swap it in atomically."""
-    output = output.resolve()
-    staging = output.with_name(f".{output.name}.staging")
-    previous = output.with_name(f".{output.name}.previous")
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        for leftover in (staging, previous):
-            if leftover.exists():
-                shutil.rmtree(leftover)
-        staging.mkdir()
-        made: set[Path] = {staging}
-        for relative in sorted(files):
-            target = staging / check_output_path(relative)
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            target.write_bytes(files[relative])
-        _swap_in(staging, output, previous)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"{output}: cannot write the site: {exc.strerror or exc}") from exc
-    shutil.rmtree(previous, ignore_errors=True)
+    staging = Staging(output)
+    for relative in sorted(files):
+        staging.write(relative, files[relative])
+    staging.commit()
 
 
 def _swap_in(staging: Path, output: Path, previous: Path) -> None:
