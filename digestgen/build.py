@@ -2,28 +2,70 @@
 
 from __future__ import annotations
 
+import gc
+import hashlib
+import os
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
+import jinja2
+
+from digestgen import parallel
+from digestgen.cache import (
+    BuildState,
+    OutputEntry,
+    decode_problems,
+    decode_result,
+    encode_result,
+    load_state,
+    records_key,
+    save_state,
+    site_key,
+)
 from digestgen.config import SiteConfig, resolve_dir
-from digestgen.feeds import render_feeds
-from digestgen.model import Record
+from digestgen.feeds import FeedJob, FeedRenderer, plan_feeds
+from digestgen.fingerprints import (
+    build_key,
+    feed_fingerprint,
+    inputs_key,
+    page_fingerprint,
+    story_digests,
+)
+from digestgen.model import Record, Site
 from digestgen.organize import organize
-from digestgen.output import add_file
-from digestgen.problems import Problem, Severity
-from digestgen.reader import RawRecord, find_record_files, read_record_file
-from digestgen.render import load_static, render_site
+from digestgen.output import OutputCollision, check_output_path
+from digestgen.problems import Problem, Severity, error, note
+from digestgen.reader import MAX_RECORD_BYTES, RawRecord, find_record_files, parse_record
+from digestgen.render import PageJob, PageRenderer, load_static, plan_pages, render_extras
 from digestgen.stories import cluster_records
 from digestgen.themes import make_environment, resolve_theme
 from digestgen.validate import validate_record
-from digestgen.writer import check_output_dir, write_site
+from digestgen.writer import Staging, check_output_dir
+
+CACHE_FOLDER = ".digestgen-cache"
+Progress = Callable[[str, int, int], None]
 
 
 class ContentError(Exception):
     """The content folder cannot be read at all."""
+
+
+class RenderError(Exception):
+    """A template failed while rendering; the message names the template and line."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """One record file's name (relative to the content folder), bytes and their hash."""
+
+    name: str
+    data: bytes
+    digest: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +93,15 @@ class BuildReport:
     files_read: int
     stories: int
     drafts_left_out: int
-    scheduled: tuple[Record, ...]
+    scheduled: tuple[datetime, ...]
     problems: tuple[Problem, ...]
     pages: int
     feeds: int
     seconds: float
     output: Path
+    written: int = 0
+    kept: int = 0
+    cache_note: str | None = None
 
     @property
     def skipped(self) -> list[Problem]:
@@ -66,55 +111,151 @@ class BuildReport:
     @property
     def next_scheduled(self) -> datetime | None:
         """When the next scheduled story is due, if any."""
-        return min((r.published for r in self.scheduled), default=None)
+        return min(self.scheduled, default=None)
 
 
-def build(config: SiteConfig, *, now: datetime, drafts: bool = False) -> BuildReport:
+@dataclass(slots=True)
+class BuildOptions:
+    """How to build, beyond what the site is: clock, drafts, cores, cache, progress."""
+
+    now: datetime
+    drafts: bool = False
+    workers: int = field(default_factory=parallel.default_workers)
+    use_cache: bool = True
+    progress: Progress | None = None
+
+
+def build(
+    config: SiteConfig, *, now: datetime, drafts: bool = False, **options: Any
+) -> BuildReport:
     """Build the whole site described by config, as of `now`, and write it to the output folder."""
+    opts = BuildOptions(now=now, drafts=drafts, **options)
     started = time.perf_counter()
+    collecting = gc.isenabled()
+    gc.disable()  # the build makes millions of objects and no cycles worth collecting
+    try:
+        return _build(config, opts, started)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build(config: SiteConfig, opts: BuildOptions, started: float) -> BuildReport:
     content_dir = resolve_dir(config, config.content_dir)
     output_dir = resolve_dir(config, config.output_dir)
     check_output_dir(output_dir, {"content folder": content_dir, "project": config.root})
     theme = resolve_theme(config.theme, config.root)
     env = make_environment(theme)
-    loaded = load_records(content_dir, config)
-    selection = select_records(loaded.records, now=now, include_drafts=drafts)
+    static = load_static(theme.static_files())
+    key = build_key(config, theme, opts.drafts)
+    cache_file = output_dir.parent / CACHE_FOLDER / output_dir.name / "state.bin"
+    state, cache_note = _open_cache(cache_file, config, output_dir, opts.use_cache)
+    sources, unreadable = read_sources(content_dir)
+    quick = _unchanged_build(sources, state, key, output_dir, opts)
+    if quick is not None:
+        return _report(quick, sources, unreadable, output_dir, started, cache_note)
+    loaded = load_records(sources, state, config.zone, opts.workers)
+    selection = select_records(loaded.records, now=opts.now, include_drafts=opts.drafts)
     clusters, merge_notes = cluster_records(selection.records, config.zone)
-    site = organize(clusters, config, now)
-    pages = render_site(site, config, env, load_static(theme.static_files()))
-    feeds = render_feeds(site, config, env)
-    write_site(merge_outputs(pages, feeds), output_dir)
+    site = organize(clusters, config, opts.now)
+    written, kept, counts = write_outputs(site, config, env, static, state, key, output_dir, opts)
+    state.build_key = key
+    state.inputs_key = inputs_key(key, _used(sources, selection))
+    problems = loaded.problems + tuple(merge_notes)
+    state.summary = (
+        len(site.stories),
+        len(selection.drafts),
+        tuple(r.published for r in selection.scheduled),
+        tuple(merge_notes),
+        counts,
+    )
+    if opts.use_cache:
+        save_state(cache_file, state)
     return BuildReport(
-        files_read=loaded.files_read,
+        files_read=len(sources) + len(unreadable),
         stories=len(site.stories),
         drafts_left_out=len(selection.drafts),
-        scheduled=selection.scheduled,
-        problems=loaded.problems + tuple(merge_notes),
-        pages=sum(1 for path in pages if path.endswith(".html")),
-        feeds=len(feeds),
+        scheduled=tuple(r.published for r in selection.scheduled),
+        problems=tuple(unreadable) + problems,
+        pages=counts[0],
+        feeds=counts[1],
         seconds=time.perf_counter() - started,
         output=output_dir,
+        written=written,
+        kept=kept,
+        cache_note=cache_note,
     )
 
 
-def load_records(content_dir: Path, config: SiteConfig) -> LoadedRecords:
-    """Read and validate every record file; a bad file becomes problems, never an exception."""
+def _open_cache(
+    cache_file: Path, config: SiteConfig, output_dir: Path, use_cache: bool
+) -> tuple[BuildState, str | None]:
+    site, records = site_key(config.root, output_dir), records_key(config.zone)
+    if not use_cache:
+        return BuildState(site_key=site, records_key=records), None
+    return load_state(cache_file, site, records)
+
+
+def read_sources(content_dir: Path) -> tuple[list[SourceFile], list[Problem]]:
+    """Read every record file's bytes; an unreadable or oversized file is a problem, not a crash."""
     if not content_dir.is_dir():
         raise ContentError(f"{content_dir}: content folder not found")
+    sources: list[SourceFile] = []
+    problems: list[Problem] = []
+    for path in find_record_files(content_dir):
+        name = path.relative_to(content_dir).as_posix()
+        try:
+            size = path.stat().st_size
+            if size > MAX_RECORD_BYTES:
+                limit = f"file is {size} bytes, over the {MAX_RECORD_BYTES} limit"
+                problems.append(error(name, "", limit))
+                continue
+            data = path.read_bytes()
+        except OSError as exc:
+            problems.append(error(name, "", f"cannot read file: {exc.strerror}"))
+            continue
+        # The name is part of the key: a record's problems and address name its file.
+        digest = hashlib.blake2b(name.encode("utf-8", "surrogateescape") + b"\0" + data)
+        sources.append(SourceFile(name, data, digest.hexdigest()[:32]))
+    return sources, problems
+
+
+_PARSE_ZONE: ZoneInfo | None = None
+
+
+def _parse_sources(sources: Sequence[SourceFile]) -> list[tuple[Record | None, list[Problem]]]:
+    assert _PARSE_ZONE is not None
+    results: list[tuple[Record | None, list[Problem]]] = []
+    for source in sources:
+        raw = parse_record(source.data, source.name)
+        if isinstance(raw, RawRecord):
+            results.append(validate_record(raw, _PARSE_ZONE, source.digest))
+        else:
+            results.append((None, [raw]))
+    return results
+
+
+def load_records(
+    sources: Sequence[SourceFile], state: BuildState, zone: ZoneInfo, workers: int = 1
+) -> LoadedRecords:
+    """Validate every record, reusing cached results for unchanged files; misses run in parallel."""
+    global _PARSE_ZONE
+    _PARSE_ZONE = zone
+    misses = [s for s in sources if s.digest not in state.records]
+    results = parallel.map_chunks(_parse_sources, misses, workers)
+    for source, (fresh, fresh_problems) in zip(misses, results, strict=True):
+        state.records[source.digest] = encode_result(fresh, tuple(fresh_problems))
+    used = {s.digest for s in sources}
+    for stale in [digest for digest in state.records if digest not in used]:
+        del state.records[stale]
     records: list[Record] = []
     problems: list[Problem] = []
-    paths = find_record_files(content_dir)
-    for path in paths:
-        name = path.relative_to(content_dir).as_posix()
-        raw = read_record_file(path, name)
-        if not isinstance(raw, RawRecord):
-            problems.append(raw)
-            continue
-        record, found = validate_record(raw, config.zone)
+    for source in sources:
+        record, found = decode_result(state.records[source.digest])
         problems.extend(found)
         if record is not None:
             records.append(record)
-    return LoadedRecords(len(paths), tuple(records), tuple(problems))
+    return LoadedRecords(len(sources), tuple(records), tuple(problems))
 
 
 def select_records(records: Sequence[Record], *, now: datetime, include_drafts: bool) -> Selection:
@@ -130,10 +271,235 @@ def select_records(records: Sequence[Record], *, now: datetime, include_drafts: 
     return Selection(tuple(chosen), tuple(drafts), tuple(scheduled))
 
 
-def merge_outputs(*parts: dict[str, bytes]) -> dict[str, bytes]:
-    """Join output maps, refusing any path claimed twice."""
-    merged: dict[str, bytes] = {}
-    for part in parts:
-        for path, content in part.items():
-            add_file(merged, path, content, "output")
-    return merged
+def _used(sources: Sequence[SourceFile], selection: Selection) -> list[tuple[str, str]]:
+    chosen = {record.source for record in selection.records}
+    return [(s.name, s.digest) for s in sources if s.name in chosen]
+
+
+@dataclass(frozen=True, slots=True)
+class _Quick:
+    drafts: int
+    scheduled: tuple[datetime, ...]
+    problems: tuple[Problem, ...]
+    summary: tuple[Any, ...]
+
+
+def _unchanged_build(
+    sources: Sequence[SourceFile],
+    state: BuildState,
+    key: str,
+    output_dir: Path,
+    opts: BuildOptions,
+) -> _Quick | None:
+    """When nothing the site is made of changed and the output is as left, the build is done."""
+    if not opts.use_cache or state.build_key != key or not state.summary:
+        return None
+    now = opts.now.timestamp()
+    used, drafts = [], 0
+    scheduled: list[datetime] = []
+    for source in sources:
+        entry = state.records.get(source.digest)
+        if entry is None:
+            return None
+        stamp, published = entry[2]
+        if stamp is None:
+            continue
+        if not published and not opts.drafts:
+            drafts += 1
+        elif stamp > now:
+            scheduled.append(datetime.fromtimestamp(stamp).astimezone())
+        else:
+            used.append((source.name, source.digest))
+    if inputs_key(key, used) != state.inputs_key or not _output_intact(output_dir, state):
+        return None
+    problems = tuple(p for s in sources for p in decode_problems(state.records[s.digest]))
+    return _Quick(drafts, tuple(scheduled), problems, state.summary)
+
+
+def _output_intact(output_dir: Path, state: BuildState) -> bool:
+    """True when the output folder holds exactly the files the last build wrote, untouched."""
+    seen = 0
+    for folder, _, names in os.walk(output_dir):
+        for name in names:
+            path = os.path.join(folder, name)
+            entry = state.outputs.get(os.path.relpath(path, output_dir))
+            if entry is None:
+                return False
+            stat = os.stat(path)
+            if stat.st_size != entry.size or stat.st_mtime_ns != entry.mtime_ns:
+                return False
+            seen += 1
+    return seen == len(state.outputs)
+
+
+def _report(
+    quick: _Quick,
+    sources: Sequence[SourceFile],
+    unreadable: list[Problem],
+    output_dir: Path,
+    started: float,
+    cache_note: str | None,
+) -> BuildReport:
+    stories, _, _, merge_notes, counts = quick.summary
+    return BuildReport(
+        files_read=len(sources) + len(unreadable),
+        stories=stories,
+        drafts_left_out=quick.drafts,
+        scheduled=quick.scheduled,
+        problems=tuple(unreadable) + quick.problems + tuple(merge_notes),
+        pages=counts[0],
+        feeds=counts[1],
+        seconds=time.perf_counter() - started,
+        output=output_dir,
+        written=0,
+        kept=counts[0] + counts[1] + counts[2],
+        cache_note=cache_note,
+    )
+
+
+# --- Writing: render what changed, keep what did not ------------------------------------------
+
+_Job = tuple[PageJob | FeedJob, str]
+_RENDER: dict[str, Any] = {}
+
+
+def write_outputs(
+    site: Site,
+    config: SiteConfig,
+    env: jinja2.Environment,
+    static: dict[str, bytes],
+    state: BuildState,
+    key: str,
+    output_dir: Path,
+    opts: BuildOptions,
+) -> tuple[int, int, tuple[int, int, int]]:
+    """Render and write the site into staging, keeping unchanged files; swap it in.
+
+    Returns (files written, files kept, (pages, feeds, other files)).
+    """
+    page_jobs = plan_pages(site, config)
+    feed_jobs = plan_feeds(site, config)
+    renderer = PageRenderer(config, env, static)
+    extras = render_extras(page_jobs, renderer, static)
+    _check_unique_paths(page_jobs, feed_jobs, extras)
+    digests = story_digests(site.stories)
+    fresh = state.build_key == key
+    previous = state.outputs if fresh else {}
+    jobs: list[_Job] = [(job, page_fingerprint(job, digests)) for job in page_jobs]
+    jobs += [(job, feed_fingerprint(job, digests)) for job in feed_jobs]
+    staging = Staging(output_dir)
+    outputs: dict[str, OutputEntry] = {}
+    to_render: list[_Job] = []
+    for job, fingerprint in jobs:
+        paths = _paths_of(job)
+        entries = [_keep(staging, path, previous.get(path), fingerprint) for path in paths]
+        if all(entries):
+            outputs.update(zip(paths, entries, strict=True))  # type: ignore[arg-type]
+        else:
+            to_render.append((job, fingerprint))
+    _RENDER.update(
+        renderer=renderer,
+        feeds=FeedRenderer(config, env),
+        staging=staging,
+        previous=previous,
+        jobs=to_render,
+    )
+    try:
+        rendered = parallel.map_chunks(_render_jobs, range(len(to_render)), opts.workers)
+    except BaseException:
+        staging.abort()
+        raise
+    finally:
+        _RENDER.clear()
+    for path, entry in rendered:
+        outputs[path] = entry
+    for path, data in extras.items():
+        outputs[path] = _store(staging, path, data, "", previous.get(path))
+    staging.commit()
+    state.outputs = outputs
+    written = sum(1 for path, entry in rendered if path)  # rendered files, rewritten or not
+    kept = len(outputs) - written
+    return written, kept, (len(page_jobs), 2 * len(feed_jobs), len(extras))
+
+
+def _paths_of(job: PageJob | FeedJob) -> tuple[str, ...]:
+    return (job.output_path,) if isinstance(job, PageJob) else job.output_paths
+
+
+def _check_unique_paths(
+    page_jobs: Sequence[PageJob], feed_jobs: Sequence[FeedJob], extras: dict[str, bytes]
+) -> None:
+    seen: dict[str, str] = {}
+    claims = [(job.output_path, f"page {job.page.path}") for job in page_jobs]
+    claims += [(path, f"feed {job.page_path}") for job in feed_jobs for path in job.output_paths]
+    claims += [(path, f"file {path}") for path in extras]
+    for path, origin in claims:
+        check_output_path(path)
+        if path in seen:
+            raise OutputCollision(f"{origin}: two outputs for the same path /{path}")
+        seen[path] = origin
+
+
+def _keep(
+    staging: Staging, path: str, entry: OutputEntry | None, fingerprint: str
+) -> OutputEntry | None:
+    """Reuse the current output's file when its inputs did not change and nobody touched it."""
+    if entry is None or entry.fingerprint != fingerprint:
+        return None
+    try:
+        current = os.stat(staging.output / path)
+    except OSError:
+        return None
+    if current.st_size != entry.size or current.st_mtime_ns != entry.mtime_ns:
+        return None
+    return entry if staging.keep(path) is not None else None
+
+
+def _store(
+    staging: Staging, path: str, data: bytes, fingerprint: str, entry: OutputEntry | None
+) -> OutputEntry:
+    """Write a file, or keep the current one when its bytes are the same."""
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    if entry is not None and entry.digest == digest:
+        kept = _keep(staging, path, entry, entry.fingerprint)
+        if kept is not None:
+            return OutputEntry(fingerprint, digest, kept.size, kept.mtime_ns)
+    stat = staging.write(path, data)
+    return OutputEntry(fingerprint, digest, stat.st_size, stat.st_mtime_ns)
+
+
+def _render_jobs(indexes: Sequence[int]) -> list[tuple[str, OutputEntry]]:
+    renderer: PageRenderer = _RENDER["renderer"]
+    feeds: FeedRenderer = _RENDER["feeds"]
+    staging: Staging = _RENDER["staging"]
+    previous: dict[str, OutputEntry] = _RENDER["previous"]
+    results = []
+    for index in indexes:
+        job, fingerprint = _RENDER["jobs"][index]
+        try:
+            if isinstance(job, PageJob):
+                files = {job.output_path: renderer.render(job)}
+            else:
+                files = feeds.render(job)
+        except jinja2.TemplateError as exc:
+            raise RenderError(describe_template_error(exc)) from None
+        for path, data in files.items():
+            results.append((path, _store(staging, path, data, fingerprint, previous.get(path))))
+    return results
+
+
+def describe_template_error(exc: jinja2.TemplateError) -> str:
+    """Say which template and line failed, and why."""
+    import traceback
+
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return f"template {exc.filename or exc.name}, line {exc.lineno}: {exc.message}"
+    # Jinja rewrites tracebacks so that template frames carry the template's file and line.
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.endswith(".py")]
+    where = f" in {frames[-1].filename}, line {frames[-1].lineno}" if frames else ""
+    return f"template error{where}: {exc}"
+
+
+def note_cache(message: str) -> Problem:
+    """A note about the build cache, shown with the summary."""
+    return note(CACHE_FOLDER, "", message)

@@ -26,14 +26,6 @@ CACHE_FILE = "state.bin"
 
 
 @dataclass(frozen=True, slots=True)
-class CachedRecord:
-    """A record file's validation result, by the hash of its bytes."""
-
-    record: Record | None
-    problems: tuple[Problem, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class OutputEntry:
     """One file the last build wrote: the fingerprint of its inputs, and how it looked on disk."""
 
@@ -51,7 +43,9 @@ class BuildState:
     records_key: str
     build_key: str = ""
     inputs_key: str = ""
-    records: dict[str, CachedRecord] = field(default_factory=dict)
+    # By the hash of a record file's bytes: (encoded record or None, encoded problems,
+    # (publication timestamp or None, published flag)); decoded only when needed.
+    records: dict[str, tuple[Any, Any, tuple[float | None, bool]]] = field(default_factory=dict)
     outputs: dict[str, OutputEntry] = field(default_factory=dict)
     summary: tuple[Any, ...] = ()
 
@@ -108,6 +102,25 @@ def save_state(path: Path, state: BuildState) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_bytes(header + hashlib.sha256(payload).digest() + payload)
     os.replace(temporary, path)
+
+
+def encode_result(
+    record: Record | None, problems: tuple[Problem, ...]
+) -> tuple[Any, Any, tuple[float | None, bool]]:
+    """A validation result as cache data, with the facts selection needs kept apart."""
+    meta = (record.published.timestamp(), record.is_published) if record else (None, False)
+    return (_encode(record), _encode(problems), meta)
+
+
+def decode_result(entry: tuple[Any, Any, Any]) -> tuple[Record | None, tuple[Problem, ...]]:
+    """A validation result back from cache data."""
+    return _decode(entry[0]), _decode(entry[1])
+
+
+def decode_problems(entry: tuple[Any, Any, Any]) -> tuple[Problem, ...]:
+    """Only the problems of a cached validation result."""
+    problems: tuple[Problem, ...] = _decode(entry[1])
+    return problems
 
 
 # --- Encoding model objects as plain data ------------------------------------------------------
@@ -174,7 +187,7 @@ def _encode_state(state: BuildState) -> tuple[Any, ...]:
         state.records_key,
         state.build_key,
         state.inputs_key,
-        {key: (_encode(c.record), _encode(c.problems)) for key, c in state.records.items()},
+        state.records,
         {path: tuple(_encode_entry(e)) for path, e in state.outputs.items()},
         _encode(state.summary),
     )
@@ -191,10 +204,7 @@ def _decode_state(data: Any) -> BuildState:
         records_key=records,
         build_key=build,
         inputs_key=inputs,
-        records={
-            key: CachedRecord(_decode(record), _decode(problems))
-            for key, (record, problems) in cached.items()
-        },
+        records=cached,
         outputs={path: OutputEntry(*entry) for path, entry in outputs.items()},
         summary=_decode(summary),
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +13,13 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from digestgen import __version__
-from digestgen.build import BuildReport, ContentError, build
+from digestgen.build import (
+    BuildReport,
+    ContentError,
+    RenderError,
+    build,
+    describe_template_error,
+)
 from digestgen.config import ConfigError, SiteConfig, load_config, with_overrides
 from digestgen.output import OutputCollision
 from digestgen.problems import Severity
@@ -80,7 +85,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(exc))  # exits with status 2: a bad value on the command line
     try:
         report = build(config, now=now, drafts=args.drafts)
-    except (ConfigError, ContentError, OutputError, OutputCollision, ThemeError) as exc:
+    except (
+        ConfigError,
+        ContentError,
+        OutputError,
+        OutputCollision,
+        RenderError,
+        ThemeError,
+    ) as exc:
         print(f"digestgen: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except jinja2.TemplateError as exc:
@@ -116,16 +128,6 @@ def build_clock(now: str | None, source_date_epoch: str | None, zone: ZoneInfo) 
                 f"SOURCE_DATE_EPOCH must be whole seconds, got {source_date_epoch!r}"
             ) from exc
     return datetime.now(UTC)
-
-
-def describe_template_error(exc: jinja2.TemplateError) -> str:
-    """Say which template and line failed, and why."""
-    if isinstance(exc, jinja2.TemplateSyntaxError):
-        return f"template {exc.filename or exc.name}, line {exc.lineno}: {exc.message}"
-    # Jinja rewrites tracebacks so that template frames carry the template's file and line.
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.endswith(".py")]
-    where = f" in {frames[-1].filename}, line {frames[-1].lineno}" if frames else ""
-    return f"template error{where}: {exc}"
 
 
 def print_report(report: BuildReport) -> None:

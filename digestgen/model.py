@@ -95,6 +95,7 @@ class Record:
     note_html: str = ""
     slug: str | None = None
     extra: FrozenMapping = field(default_factory=FrozenMapping)
+    fingerprint: str = ""  # hash of the file's bytes: what page fingerprints build on
 
     @property
     def image(self) -> Image | None:

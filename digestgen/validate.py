@@ -121,7 +121,9 @@ def parse_timestamp(value: str, zone: ZoneInfo, complain: Callable[[str], None])
     return moment
 
 
-def validate_record(raw: RawRecord, zone: ZoneInfo) -> tuple[Record | None, list[Problem]]:
+def validate_record(
+    raw: RawRecord, zone: ZoneInfo, fingerprint: str = ""
+) -> tuple[Record | None, list[Problem]]:
     """Check every field of a parsed record; return the Record (None on any error) and problems."""
     check = _FieldChecker(raw.source, raw.fields, zone)
     data = raw.fields
@@ -172,6 +174,7 @@ def validate_record(raw: RawRecord, zone: ZoneInfo) -> tuple[Record | None, list
         note_html=note_html,
         slug=slug,
         extra=FrozenMapping(extra),
+        fingerprint=fingerprint,
     )
     if any(p.severity.value == "error" for p in check.problems):
         return None, check.problems

@@ -1,0 +1,78 @@
+"""Fingerprints: short hashes of everything a page or feed is made from, to tell what changed."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from digestgen import __version__
+from digestgen.config import SiteConfig
+from digestgen.feeds import FeedJob
+from digestgen.model import Story
+from digestgen.render import PageJob
+from digestgen.themes import Theme
+
+
+def _sha(parts: Iterable[str]) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return digest.hexdigest()[:32]
+
+
+def build_key(config: SiteConfig, theme: Theme, drafts: bool) -> str:
+    """What every output depends on: digestgen's version, the config, every theme file."""
+    files = []
+    for layer in theme.layers:
+        for folder in ("templates", "static", "theme.toml"):
+            base = layer / folder
+            paths = sorted(base.rglob("*")) if base.is_dir() else [base]
+            for path in paths:
+                if path.is_file():
+                    content = hashlib.sha256(path.read_bytes()).hexdigest()
+                    files.append(f"{path.relative_to(layer)}={content}")
+    return _sha([__version__, repr(config), str(drafts), *files])
+
+
+def inputs_key(build: str, selected: Iterable[tuple[str, str]]) -> str:
+    """The whole input of a build: its build key and the (file, hash) of each record used."""
+    return _sha([build, *(f"{name}={content}" for name, content in sorted(selected))])
+
+
+def story_digests(stories: Iterable[Story]) -> dict[str, str]:
+    """A digest of each story's own data, by address: its records' bytes, its topics, its place."""
+    return {
+        story.path: _sha(
+            [
+                story.path,
+                story.lead.source,
+                *(member.fingerprint or repr(member) for member in story.members),
+                *(f"{t.key}|{t.name}|{t.slug}" for t in story.topics),
+            ]
+        )
+        for story in stories
+    }
+
+
+def _value_digest(value: Any, stories: Mapping[str, str]) -> str:
+    if isinstance(value, Story):
+        return stories[value.path]
+    if isinstance(value, tuple):
+        return "(" + ",".join(_value_digest(item, stories) for item in value) + ")"
+    return repr(value)
+
+
+def page_fingerprint(job: PageJob, stories: Mapping[str, str]) -> str:
+    """Everything one page is rendered from, hashed (the build key covers theme and config)."""
+    lastmod = job.lastmod.isoformat() if isinstance(job.lastmod, datetime) else ""
+    context = (f"{key}={_value_digest(value, stories)}" for key, value in job.context)
+    return _sha([job.template, repr(job.page), lastmod, *context])
+
+
+def feed_fingerprint(job: FeedJob, stories: Mapping[str, str]) -> str:
+    """Everything one feed pair is rendered from, hashed."""
+    items = (stories[story.path] for story in job.stories)
+    return _sha([job.page_path, job.title, job.description, *items])
