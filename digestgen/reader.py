@@ -38,6 +38,12 @@ _HANDLER = YAMLHandler()
 # after a flow `:` as in `{"a":*x}`, it may be one. The check is only a cheap filter before the
 # exact one on YAML events.
 _MAYBE_ALIAS = re.compile(r"(?<!\w)[&*][^\s\[\]{},]")
+# Likewise a tag (`!!int`, `!local`, `!<tag:...>`, a bare `!`) never starts right after a word
+# character or another `!` (no token ends in `!` without a blank after it), so "Wow!!" in a title
+# does not cost the exact check on YAML events.
+_MAYBE_TAG = re.compile(r"(?<![\w!])!")
+TAGS_NOT_ALLOWED = "YAML tags are not allowed in records"
+ALIASES_NOT_ALLOWED = "YAML anchors and aliases are not allowed in records"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +99,9 @@ def parse_record(data: bytes, name: str) -> RawRecord | Problem:
         return error(name, "", parts)
     front, body, lines_before = parts
     try:
-        if _MAYBE_ALIAS.search(front) and _has_alias(front):
-            return error(name, "", "YAML anchors and aliases are not allowed in records")
+        refused = _refused_construct(front, lines_before)
+        if refused is not None:
+            return error(name, "", refused)
         fields = yaml.load(front, Loader=RecordLoader)
     except yaml.MarkedYAMLError as exc:
         return error(name, "", _describe_yaml_error(exc, lines_before))
@@ -102,6 +109,9 @@ def parse_record(data: bytes, name: str) -> RawRecord | Problem:
         return error(name, "", "front matter is not valid YAML")
     except RecursionError:
         return error(name, "", "front matter is nested too deeply")
+    except Exception as exc:
+        # Only the exception's type: its message may quote a value, and `secured` among them.
+        return error(name, "", f"front matter cannot be loaded ({type(exc).__name__})")
     if fields is None:
         return error(name, "", "front matter is empty")
     if not isinstance(fields, dict):
@@ -127,11 +137,23 @@ def _split_front_matter(text: str) -> tuple[str, str, int] | str | None:
     return front, body, text[: opening.end()].count("\n")
 
 
-def _has_alias(front: str) -> bool:
-    return any(
-        isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None)
-        for event in _events(front)
-    )
+def _refused_construct(front: str, lines_before: int) -> str | None:
+    """Why the front matter uses YAML the records must not (aliases, tags), or None.
+
+    Found on the event stream, so nothing is constructed: an alias bomb is never expanded and a
+    tag's constructor (which may fail on a bad value and quote it) never runs.
+    """
+    maybe_alias = _MAYBE_ALIAS.search(front) is not None
+    maybe_tag = _MAYBE_TAG.search(front) is not None
+    if not (maybe_alias or maybe_tag):
+        return None
+    for event in _events(front):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            return ALIASES_NOT_ALLOWED
+        if getattr(event, "tag", None) is not None:
+            line = event.start_mark.line + lines_before + 1 if event.start_mark else None
+            return f"{TAGS_NOT_ALLOWED} (line {line})" if line else TAGS_NOT_ALLOWED
+    return None
 
 
 def _events(front: str) -> Iterator[yaml.Event]:

@@ -8,17 +8,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from digestgen import reader
 from digestgen.model import Record
 from digestgen.problems import Problem, Severity
 from digestgen.reader import MAX_RECORD_BYTES, RawRecord, parse_record, read_record_file
 from digestgen.validate import validate_record
-from tests.conftest import FIXTURES, SEED_SECURED, record
+from tests.conftest import FIXTURES, SEED_SECURED, build_in, make_site, record
 
 INVALID = FIXTURES / "invalid"
 UTC = ZoneInfo("UTC")
 ALIASES = "front matter: YAML anchors and aliases are not allowed in records"
 NOT_A_MAPPING = "front matter must be a mapping of field names to values"
 NO_URL = "originalUrl: a usable originalUrl or webUrl (http or https) is required"
+TAGS = "YAML tags are not allowed in records"
 JAVASCRIPT = "dropped: scheme 'javascript' is not allowed (only http and https)"
 
 # Each case file and every problem it must produce, in order, as `str(problem)` minus the
@@ -29,10 +31,18 @@ CASES: dict[str, list[str]] = {
     "front_matter_list.md": [f"E {NOT_A_MAPPING}"],
     "front_matter_scalar.md": [f"E {NOT_A_MAPPING}"],
     "empty_front_matter.md": ["E front matter is empty"],
-    "python_tag.md": [
-        "E front matter is not valid YAML at line 5, column 10: could not determine a"
-        " constructor for the tag 'tag:yaml.org,2002:python/object/apply:os.system'"
-    ],
+    "python_tag.md": [f"E {TAGS} (line 5)"],
+    "tag_int_on_secured.md": [f"E {TAGS} (line 5)"],
+    "tag_float.md": [f"E {TAGS} (line 5)"],
+    "tag_bool.md": [f"E {TAGS} (line 5)"],
+    "tag_timestamp.md": [f"E {TAGS} (line 3)"],
+    "tag_set.md": [f"E {TAGS} (line 5)"],
+    "tag_binary.md": [f"E {TAGS} (line 5)"],
+    "tag_str.md": [f"E {TAGS} (line 2)"],
+    "tag_local.md": [f"E {TAGS} (line 5)"],
+    "tag_non_specific.md": [f"E {TAGS} (line 5)"],
+    "tag_verbatim.md": [f"E {TAGS} (line 5)"],
+    "tag_after_flow_colon.md": [f"E {TAGS} (line 5)"],
     "alias_bomb.md": ["E YAML anchors and aliases are not allowed in records"],
     "alias_after_flow_colon.md": ["E YAML anchors and aliases are not allowed in records"],
     "yaml_error_after_secured.md": [
@@ -211,3 +221,56 @@ def test_yaml_error_line_counts_blank_lines_after_the_opening_dashes():
         "front matter is not valid YAML at line 5, column 6: "
         "mapping values are not allowed in this context"
     )
+
+
+@pytest.mark.parametrize("case", ["tag_int_on_secured.md", "tag_float.md", "tag_verbatim.md"])
+def test_tagged_secured_value_is_refused_without_being_quoted(case):
+    text = (INVALID / case).read_text(encoding="utf-8")
+    assert "SECRETVALUE123" in text
+    _, problems = check(INVALID / case)
+    assert "SECRETVALUE123" not in str(problems) and "secretvalue123" not in str(problems)
+
+
+def test_tagged_secured_value_never_reaches_the_build_output(tmp_path):
+    bad = (INVALID / "tag_int_on_secured.md").read_text(encoding="utf-8")
+    root = make_site(tmp_path / "site", {"bad.md": bad, "good.md": record("Good")})
+    result = build_in(root)
+    assert result.exit_code == 0, result.stderr
+    assert f"error: bad.md: {TAGS} (line 5)" in result.stderr
+    assert "Traceback" not in result.stderr
+    everything = (
+        result.stdout
+        + result.stderr
+        + "".join(data.decode("utf-8", "replace") for data in result.files().values())
+    )
+    assert "SECRETVALUE123" not in everything and "secretvalue123" not in everything
+    assert "Good" in result.read("index.html")
+
+
+def test_any_other_failure_while_loading_is_an_error_that_never_quotes_the_value(monkeypatch):
+    def failing_load(*args: object, **kwargs: object) -> object:
+        raise ValueError("invalid literal for int() with base 10: 'SECRETVALUE123'")
+
+    monkeypatch.setattr(reader.yaml, "load", failing_load)
+    problem = parse_record(record("Fine").encode(), "odd.md")
+    assert isinstance(problem, Problem)
+    assert str(problem) == "error: odd.md: front matter cannot be loaded (ValueError)"
+
+
+def test_exclamation_marks_in_text_are_not_mistaken_for_tags_and_skip_the_event_scan(
+    monkeypatch,
+):
+    def no_scan(front: str) -> object:
+        raise AssertionError("the event scan ran")
+
+    monkeypatch.setattr(reader, "_events", no_scan)
+    text = record("Wow! It works!!", excerpt="Yes!")
+    raw = parse_record(text.encode(), "plain.md")
+    assert isinstance(raw, RawRecord) and raw.fields["title"] == "Wow! It works!!"
+
+
+def test_exclamation_marks_in_quoted_text_are_not_tags():
+    text = record("!important", excerpt="! not a tag", category="!!int 5")
+    raw = parse_record(text.encode(), "quoted.md")
+    assert isinstance(raw, RawRecord)
+    assert raw.fields["excerpt"] == "! not a tag" and raw.fields["category"] == "!!int 5"
