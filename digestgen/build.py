@@ -36,11 +36,12 @@ from digestgen.fingerprints import (
     page_fingerprint,
     story_digests,
 )
+from digestgen.journal import JournaledUpdate, recover
 from digestgen.model import Record, Site
 from digestgen.organize import organize
 from digestgen.output import OutputCollision, check_output_path
 from digestgen.problems import Problem, Severity, error, note
-from digestgen.reader import MAX_RECORD_BYTES, RawRecord, find_record_files, parse_record
+from digestgen.reader import MAX_RECORD_BYTES, RECORD_SUFFIXES, RawRecord, parse_record
 from digestgen.render import PageJob, PageRenderer, load_static, plan_pages, render_extras
 from digestgen.stories import cluster_records
 from digestgen.themes import make_environment, resolve_theme
@@ -61,11 +62,13 @@ class RenderError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class SourceFile:
-    """One record file's name (relative to the content folder), bytes and their hash."""
+    """One record file: name (relative to the content folder), path, bytes if read, hash."""
 
     name: str
-    data: bytes
+    path: Path
+    data: bytes | None
     digest: str
+    stat: os.stat_result
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,13 +147,17 @@ def _build(config: SiteConfig, opts: BuildOptions, started: float) -> BuildRepor
     content_dir = resolve_dir(config, config.content_dir)
     output_dir = resolve_dir(config, config.output_dir)
     check_output_dir(output_dir, {"content folder": content_dir, "project": config.root})
+    interrupted = recover(output_dir)
     theme = resolve_theme(config.theme, config.root)
     env = make_environment(theme)
     static = load_static(theme.static_files())
     key = build_key(config, theme, opts.drafts)
     cache_file = output_dir.parent / CACHE_FOLDER / output_dir.name / "state.bin"
     state, cache_note = _open_cache(cache_file, config, output_dir, opts.use_cache)
-    sources, unreadable = read_sources(content_dir)
+    if interrupted:
+        cache_note = "an interrupted build's changes to the output were undone"
+    sources, unreadable = read_sources(content_dir, state.files)
+    state.files = {s.name: (s.stat.st_size, s.stat.st_mtime_ns, s.digest) for s in sources}
     quick = _unchanged_build(sources, state, key, output_dir, opts)
     if quick is not None:
         return _report(quick, sources, unreadable, output_dir, started, cache_note)
@@ -196,19 +203,27 @@ def _open_cache(
     return load_state(cache_file, site, records)
 
 
-def read_sources(content_dir: Path) -> tuple[list[SourceFile], list[Problem]]:
-    """Read every record file's bytes; an unreadable or oversized file is a problem, not a crash."""
+def read_sources(
+    content_dir: Path, known: dict[str, tuple[int, int, str]] | None = None
+) -> tuple[list[SourceFile], list[Problem]]:
+    """Find every record file and its content hash; an unreadable or oversized file is a problem.
+
+    A file whose size and modification time match `known` keeps its known hash unread.
+    """
     if not content_dir.is_dir():
         raise ContentError(f"{content_dir}: content folder not found")
+    known = known or {}
     sources: list[SourceFile] = []
     problems: list[Problem] = []
-    for path in find_record_files(content_dir):
-        name = path.relative_to(content_dir).as_posix()
+    for name, path, stat in _record_files(content_dir):
         try:
-            size = path.stat().st_size
-            if size > MAX_RECORD_BYTES:
-                limit = f"file is {size} bytes, over the {MAX_RECORD_BYTES} limit"
+            if stat.st_size > MAX_RECORD_BYTES:
+                limit = f"file is {stat.st_size} bytes, over the {MAX_RECORD_BYTES} limit"
                 problems.append(error(name, "", limit))
+                continue
+            seen = known.get(name)
+            if seen is not None and seen[:2] == (stat.st_size, stat.st_mtime_ns):
+                sources.append(SourceFile(name, path, None, seen[2], stat))
                 continue
             data = path.read_bytes()
         except OSError as exc:
@@ -216,8 +231,26 @@ def read_sources(content_dir: Path) -> tuple[list[SourceFile], list[Problem]]:
             continue
         # The name is part of the key: a record's problems and address name its file.
         digest = hashlib.blake2b(name.encode("utf-8", "surrogateescape") + b"\0" + data)
-        sources.append(SourceFile(name, data, digest.hexdigest()[:32]))
+        sources.append(SourceFile(name, path, data, digest.hexdigest()[:32], stat))
     return sources, problems
+
+
+def _record_files(content_dir: Path) -> list[tuple[str, Path, os.stat_result]]:
+    """Every *.md and *.txt file under the folder, not hidden, sorted by relative name."""
+    found: list[tuple[str, Path, os.stat_result]] = []
+    pending = [("", str(content_dir))]
+    while pending:
+        prefix, folder = pending.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                name = prefix + entry.name
+                if entry.is_dir():
+                    pending.append((name + "/", entry.path))
+                elif entry.name.lower().endswith(RECORD_SUFFIXES) and entry.is_file():
+                    found.append((name, Path(entry.path), entry.stat()))
+    return sorted(found, key=lambda item: item[0])
 
 
 _PARSE_ZONE: ZoneInfo | None = None
@@ -227,7 +260,12 @@ def _parse_sources(sources: Sequence[SourceFile]) -> list[tuple[Record | None, l
     assert _PARSE_ZONE is not None
     results: list[tuple[Record | None, list[Problem]]] = []
     for source in sources:
-        raw = parse_record(source.data, source.name)
+        try:
+            data = source.data if source.data is not None else source.path.read_bytes()
+        except OSError as exc:
+            results.append((None, [error(source.name, "", f"cannot read file: {exc.strerror}")]))
+            continue
+        raw = parse_record(data, source.name)
         if isinstance(raw, RawRecord):
             results.append(validate_record(raw, _PARSE_ZONE, source.digest))
         else:
@@ -387,7 +425,12 @@ def write_outputs(
     previous = state.outputs if fresh else {}
     jobs: list[_Job] = [(job, page_fingerprint(job, digests)) for job in page_jobs]
     jobs += [(job, feed_fingerprint(job, digests)) for job in feed_jobs]
-    staging = Staging(output_dir)
+    # A build over the last one's output changes it in place, with a journal to undo a failed
+    # update; any other build writes a new tree beside it and swaps it in.
+    in_place = fresh and bool(previous) and output_dir.is_dir()
+    staging: Staging | JournaledUpdate = (
+        JournaledUpdate(output_dir) if in_place else Staging(output_dir)
+    )
     outputs: dict[str, OutputEntry] = {}
     to_render: list[_Job] = []
     for job, fingerprint in jobs:
@@ -413,8 +456,14 @@ def write_outputs(
         _RENDER.clear()
     for path, entry in rendered:
         outputs[path] = entry
-    for path, data in extras.items():
-        outputs[path] = _store(staging, path, data, "", previous.get(path))
+    try:
+        for path, data in extras.items():
+            outputs[path] = _store(staging, path, data, "", previous.get(path))
+        if isinstance(staging, JournaledUpdate):
+            staging.remove(sorted(set(previous) - set(outputs)))
+    except BaseException:
+        staging.abort()
+        raise
     staging.commit()
     state.outputs = outputs
     written = sum(1 for path, entry in rendered if path)  # rendered files, rewritten or not
@@ -441,7 +490,7 @@ def _check_unique_paths(
 
 
 def _keep(
-    staging: Staging, path: str, entry: OutputEntry | None, fingerprint: str
+    staging: Staging | JournaledUpdate, path: str, entry: OutputEntry | None, fingerprint: str
 ) -> OutputEntry | None:
     """Reuse the current output's file when its inputs did not change and nobody touched it."""
     if entry is None or entry.fingerprint != fingerprint:
@@ -456,7 +505,11 @@ def _keep(
 
 
 def _store(
-    staging: Staging, path: str, data: bytes, fingerprint: str, entry: OutputEntry | None
+    staging: Staging | JournaledUpdate,
+    path: str,
+    data: bytes,
+    fingerprint: str,
+    entry: OutputEntry | None,
 ) -> OutputEntry:
     """Write a file, or keep the current one when its bytes are the same."""
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
@@ -471,7 +524,7 @@ def _store(
 def _render_jobs(indexes: Sequence[int]) -> list[tuple[str, OutputEntry]]:
     renderer: PageRenderer = _RENDER["renderer"]
     feeds: FeedRenderer = _RENDER["feeds"]
-    staging: Staging = _RENDER["staging"]
+    staging: Staging | JournaledUpdate = _RENDER["staging"]
     previous: dict[str, OutputEntry] = _RENDER["previous"]
     results = []
     for index in indexes:

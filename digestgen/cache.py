@@ -1,23 +1,26 @@
 """The build cache: what the last build read and wrote, so a rebuild redoes only what changed.
 
-Stored with `marshal` (plain data, nothing executable) behind a header and a checksum; a cache
-that is corrupt, from another digestgen or Python, or from another site is ignored.
+Stored with `marshal` behind a header and a checksum, records as pickles that may hold only the
+model's own classes; a cache that is corrupt, from another digestgen or Python, or from another
+site is ignored.
 """
 
 from __future__ import annotations
 
+import copyreg
 import hashlib
+import io
 import marshal
 import os
+import pickle
 import sys
-from dataclasses import dataclass, field, fields, is_dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from digestgen import __version__
-from digestgen.model import Coverage, FrozenMapping, Image, Provider, Record
+from digestgen.model import Record
 from digestgen.problems import Problem, Severity
 
 CACHE_MAGIC = b"digestgen-cache\n"
@@ -45,8 +48,10 @@ class BuildState:
     inputs_key: str = ""
     # By the hash of a record file's bytes: (encoded record or None, encoded problems,
     # (publication timestamp or None, published flag)); decoded only when needed.
-    records: dict[str, tuple[Any, Any, tuple[float | None, bool]]] = field(default_factory=dict)
+    records: dict[str, tuple[bytes, Any, tuple[float | None, bool]]] = field(default_factory=dict)
     outputs: dict[str, OutputEntry] = field(default_factory=dict)
+    # By record file name: (size, mtime_ns, content hash), so unchanged files need not be read.
+    files: dict[str, tuple[int, int, str]] = field(default_factory=dict)
     summary: tuple[Any, ...] = ()
 
 
@@ -85,7 +90,7 @@ def load_state(path: Path, site: str, records: str) -> tuple[BuildState, str | N
         return empty, "the build cache is corrupt; doing a clean build"
     try:
         state = _decode_state(marshal.loads(payload))
-    except (ValueError, TypeError, KeyError, IndexError, EOFError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, EOFError, pickle.PickleError) as exc:
         return empty, f"the build cache is unreadable ({exc}); doing a clean build"
     if state.site_key != site:
         return empty, "the build cache belongs to another site; doing a clean build"
@@ -106,79 +111,72 @@ def save_state(path: Path, state: BuildState) -> None:
 
 def encode_result(
     record: Record | None, problems: tuple[Problem, ...]
-) -> tuple[Any, Any, tuple[float | None, bool]]:
-    """A validation result as cache data, with the facts selection needs kept apart."""
+) -> tuple[bytes, tuple[tuple[str, str, str, str], ...], tuple[float | None, bool]]:
+    """A validation result as cache data, with what selection and the summary need kept apart."""
     meta = (record.published.timestamp(), record.is_published) if record else (None, False)
-    return (_encode(record), _encode(problems), meta)
+    plain = tuple((p.severity.value, p.file, p.field, p.message) for p in problems)
+    return (_dump_model(record), plain, meta)
 
 
 def decode_result(entry: tuple[Any, Any, Any]) -> tuple[Record | None, tuple[Problem, ...]]:
     """A validation result back from cache data."""
-    return _decode(entry[0]), _decode(entry[1])
+    return _load_model(entry[0]), decode_problems(entry)
 
 
 def decode_problems(entry: tuple[Any, Any, Any]) -> tuple[Problem, ...]:
     """Only the problems of a cached validation result."""
-    problems: tuple[Problem, ...] = _decode(entry[1])
-    return problems
+    return tuple(Problem(Severity(s), f, field, m) for s, f, field, m in entry[1])
 
 
-# --- Encoding model objects as plain data ------------------------------------------------------
+def encode_summary(summary: tuple[Any, ...]) -> bytes:
+    """The last build's summary as cache data."""
+    return _dump_model(summary)
 
-_TYPES: dict[str, type[Any]] = {
-    cls.__name__: cls for cls in (Record, Coverage, Provider, Image, Problem)
+
+# Only the model's own plain classes may come out of the cache: pickle would otherwise run
+# whatever a crafted cache file names.
+_ALLOWED_CLASSES = {
+    ("digestgen.model", "Record"),
+    ("digestgen.model", "Coverage"),
+    ("digestgen.model", "Provider"),
+    ("digestgen.model", "Image"),
+    ("digestgen.model", "FrozenMapping"),
+    ("digestgen.problems", "Problem"),
+    ("digestgen.problems", "Severity"),
+    ("datetime", "datetime"),
+    ("datetime", "date"),
+    ("datetime", "timezone"),
+    ("datetime", "timedelta"),
+    ("zoneinfo", "ZoneInfo"),
 }
+# ZoneInfo pickles through getattr by default, which must never be allowed; by name it is safe.
+_DISPATCH = copyreg.dispatch_table.copy()
+_DISPATCH[ZoneInfo] = lambda zone: (ZoneInfo, (zone.key,))
 
 
-def _encode(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float | bool | bytes):
-        return value
-    if isinstance(value, datetime):
-        return ("@datetime", value.isoformat(), _zone_name(value))
-    if isinstance(value, date):
-        return ("@date", value.isoformat())
-    if isinstance(value, tuple):
-        return ("@tuple", *[_encode(item) for item in value])
-    if isinstance(value, list):
-        return [_encode(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _encode(item) for key, item in value.items()}
-    if isinstance(value, FrozenMapping):
-        return ("@mapping", {key: _encode(item) for key, item in value.items()})
-    if isinstance(value, Severity):
-        return ("@severity", value.value)
-    if is_dataclass(value) and type(value).__name__ in _TYPES:
-        values = [_encode(getattr(value, f.name)) for f in fields(value)]
-        return ("@" + type(value).__name__, *values)
-    raise TypeError(f"cannot cache a {type(value).__name__}")
+def _dump_model(value: Any) -> bytes:
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.dispatch_table = _DISPATCH
+    pickler.dump(value)
+    return buffer.getvalue()
 
 
-def _zone_name(moment: datetime) -> str:
-    zone = moment.tzinfo
-    return zone.key if isinstance(zone, ZoneInfo) else ""
+class _ModelUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in _ALLOWED_CLASSES:
+            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the build cache")
+        return super().find_class(module, name)
 
 
-def _decode(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_decode(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _decode(item) for key, item in value.items()}
-    if not isinstance(value, tuple):
-        return value
-    tag, *rest = value
-    if tag == "@tuple":
-        return tuple(_decode(item) for item in rest)
-    if tag == "@datetime":
-        moment = datetime.fromisoformat(rest[0])
-        return moment.astimezone(ZoneInfo(rest[1])) if rest[1] else moment
-    if tag == "@date":
-        return date.fromisoformat(rest[0])
-    if tag == "@mapping":
-        return FrozenMapping(_decode(rest[0]))
-    if tag == "@severity":
-        return Severity(rest[0])
-    cls = _TYPES[tag[1:]]
-    return cls(*[_decode(item) for item in rest])
+def _load_model(blob: bytes) -> Any:
+    return _ModelUnpickler(io.BytesIO(blob)).load()
+
+
+def decode_summary(blob: bytes) -> tuple[Any, ...]:
+    """The last build's summary back from cache data (empty if there is none)."""
+    summary: tuple[Any, ...] = _load_model(blob) if blob else ()
+    return summary
 
 
 def _encode_state(state: BuildState) -> tuple[Any, ...]:
@@ -189,7 +187,8 @@ def _encode_state(state: BuildState) -> tuple[Any, ...]:
         state.inputs_key,
         state.records,
         {path: tuple(_encode_entry(e)) for path, e in state.outputs.items()},
-        _encode(state.summary),
+        encode_summary(state.summary),
+        state.files,
     )
 
 
@@ -198,7 +197,7 @@ def _encode_entry(entry: OutputEntry) -> tuple[str, str, int, int]:
 
 
 def _decode_state(data: Any) -> BuildState:
-    site, records, build, inputs, cached, outputs, summary = data
+    site, records, build, inputs, cached, outputs, summary, files = data
     return BuildState(
         site_key=site,
         records_key=records,
@@ -206,5 +205,6 @@ def _decode_state(data: Any) -> BuildState:
         inputs_key=inputs,
         records=cached,
         outputs={path: OutputEntry(*entry) for path, entry in outputs.items()},
-        summary=_decode(summary),
+        summary=decode_summary(summary),
+        files=files,
     )
