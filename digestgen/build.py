@@ -49,6 +49,7 @@ from digestgen.validate import validate_record
 from digestgen.writer import Staging, check_output_dir
 
 CACHE_FOLDER = ".digestgen-cache"
+# progress(stage, done, total): `done` more items of `total` finished in that stage.
 Progress = Callable[[str, int, int], None]
 
 
@@ -161,7 +162,7 @@ def _build(config: SiteConfig, opts: BuildOptions, started: float) -> BuildRepor
     quick = _unchanged_build(sources, state, key, output_dir, opts)
     if quick is not None:
         return _report(quick, sources, unreadable, output_dir, started, cache_note)
-    loaded = load_records(sources, state, config.zone, opts.workers)
+    loaded = load_records(sources, state, config.zone, opts.workers, _stage(opts, "reading"))
     selection = select_records(loaded.records, now=opts.now, include_drafts=opts.drafts)
     clusters, merge_notes = cluster_records(selection.records, config.zone)
     site = organize(clusters, config, opts.now)
@@ -192,6 +193,13 @@ def _build(config: SiteConfig, opts: BuildOptions, started: float) -> BuildRepor
         kept=kept,
         cache_note=cache_note,
     )
+
+
+def _stage(opts: BuildOptions, name: str) -> Callable[[int, int], None] | None:
+    progress = opts.progress
+    if progress is None:
+        return None
+    return lambda done, total: progress(name, done, total)
 
 
 def _open_cache(
@@ -274,13 +282,17 @@ def _parse_sources(sources: Sequence[SourceFile]) -> list[tuple[Record | None, l
 
 
 def load_records(
-    sources: Sequence[SourceFile], state: BuildState, zone: ZoneInfo, workers: int = 1
+    sources: Sequence[SourceFile],
+    state: BuildState,
+    zone: ZoneInfo,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
 ) -> LoadedRecords:
     """Validate every record, reusing cached results for unchanged files; misses run in parallel."""
     global _PARSE_ZONE
     _PARSE_ZONE = zone
     misses = [s for s in sources if s.digest not in state.records]
-    results = parallel.map_chunks(_parse_sources, misses, workers)
+    results = parallel.map_chunks(_parse_sources, misses, workers, progress)
     for source, (fresh, fresh_problems) in zip(misses, results, strict=True):
         state.records[source.digest] = encode_result(fresh, tuple(fresh_problems))
     used = {s.digest for s in sources}
@@ -448,7 +460,9 @@ def write_outputs(
         jobs=to_render,
     )
     try:
-        rendered = parallel.map_chunks(_render_jobs, range(len(to_render)), opts.workers)
+        rendered = parallel.map_chunks(
+            _render_jobs, range(len(to_render)), opts.workers, _stage(opts, "rendering")
+        )
     except BaseException:
         staging.abort()
         raise

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -66,6 +67,19 @@ def make_parser() -> argparse.ArgumentParser:
     build_parser.add_argument(
         "--strict", action="store_true", help="exit 1 if any record had an error or a warning"
     )
+    build_parser.add_argument(
+        "--jobs", type=_positive, help="worker processes (default: one per core)"
+    )
+    build_parser.add_argument(
+        "--no-cache", action="store_true", help="ignore and do not write the build cache"
+    )
+    loudness = build_parser.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "--quiet", action="store_true", help="print only errors and warnings, no summary"
+    )
+    loudness.add_argument(
+        "--verbose", action="store_true", help="also print how many files were rewritten or kept"
+    )
     return parser
 
 
@@ -84,7 +98,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, ValueError) as exc:
         parser.error(str(exc))  # exits with status 2: a bad value on the command line
     try:
-        report = build(config, now=now, drafts=args.drafts)
+        options: dict[str, object] = {"use_cache": not args.no_cache}
+        if args.jobs:
+            options["workers"] = args.jobs
+        progress = ProgressLine(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
+        if progress:
+            options["progress"] = progress
+        try:
+            report = build(config, now=now, drafts=args.drafts, **options)
+        finally:
+            if progress:
+                progress.clear()
     except (
         ConfigError,
         ContentError,
@@ -98,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except jinja2.TemplateError as exc:
         print(f"digestgen: {describe_template_error(exc)}", file=sys.stderr)
         return EXIT_FAILED
-    print_report(report)
+    print_report(report, quiet=args.quiet, verbose=args.verbose)
     failed = any(p.severity is not Severity.NOTE for p in report.problems)
     return EXIT_FAILED if args.strict and failed else EXIT_OK
 
@@ -130,10 +154,44 @@ def build_clock(now: str | None, source_date_epoch: str | None, zone: ZoneInfo) 
     return datetime.now(UTC)
 
 
-def print_report(report: BuildReport) -> None:
-    """Print every problem to stderr and the build summary to stdout."""
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+class ProgressLine:
+    """A one-line progress display on a terminal: stage, items done, items in all."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.done: dict[str, int] = {}
+        self.shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        """Count `done` more items of `total` in `stage` and redraw the line."""
+        self.done[stage] = self.done.get(stage, 0) + done
+        self.stream.write(f"\r{stage} {self.done[stage]}/{total} ")
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        """Remove the line before the summary is printed."""
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def print_report(report: BuildReport, quiet: bool = False, verbose: bool = False) -> None:
+    """Print problems to stderr and the build summary to stdout (quiet: errors and warnings)."""
+    if report.cache_note and not quiet:
+        print(f"note: {report.cache_note}", file=sys.stderr)
     for problem in report.problems:
-        print(problem, file=sys.stderr)
+        if problem.severity is not Severity.NOTE or not quiet:
+            print(problem, file=sys.stderr)
+    if quiet:
+        return
     skipped = report.skipped
     skipped_files = sorted({p.file for p in skipped})
     lines = [
@@ -158,4 +216,6 @@ def print_report(report: BuildReport) -> None:
         f"  feeds written:      {report.feeds}",
         f"  seconds:            {report.seconds:.2f}",
     ]
+    if verbose:
+        lines.append(f"  files rewritten:    {report.written} (kept {report.kept} unchanged)")
     print("\n".join(lines))

@@ -22,18 +22,31 @@ def default_workers() -> int:
 
 
 def map_chunks(
-    work: Callable[[Sequence[Item]], list[Result]], items: Sequence[Item], workers: int
+    work: Callable[[Sequence[Item]], list[Result]],
+    items: Sequence[Item],
+    workers: int,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Result]:
     """Run `work` over contiguous chunks of items in forked processes; results in item order.
+
+    `progress(done, total)` is called as each chunk finishes, with the chunk's size.
 
     `work` must be a module-level function. Forked workers see the parent's memory as it was
     when the pool started, so large read-only inputs can be reached through module globals.
     """
     workers = min(workers, len(items) // MIN_ITEMS_PER_WORKER)
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return work(items)
-    size = -(-len(items) // (workers * 4))
+    size = max(1, -(-len(items) // (max(workers, 1) * 8)))
     chunks = [items[start : start + size] for start in range(0, len(items), size)]
+    results: list[Result] = []
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for chunk in chunks:
+            results += work(chunk)
+            if progress:
+                progress(len(chunk), len(items))
+        return results
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        parts = pool.map(work, chunks, chunksize=1)
-    return [result for part in parts for result in part]
+        for chunk, part in zip(chunks, pool.imap(work, chunks), strict=True):
+            results += part
+            if progress:
+                progress(len(chunk), len(items))
+    return results
