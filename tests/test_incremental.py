@@ -1,0 +1,217 @@
+"""Incremental builds: after every kind of edit, the output equals a clean build's exactly."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench.generate import generate
+from digestgen import journal
+from digestgen.build import CACHE_FOLDER
+from tests.conftest import BuildResult, build_in, make_site, record
+
+CONFIG = "page_size = 5\nfeed_size = 8\n"
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return BuildResult(0, "", "", folder).files()
+
+
+def cache_of(root: Path) -> Path:
+    return root / CACHE_FOLDER / "public" / "state.bin"
+
+
+def clean_build_of(root: Path, tmp_path: Path, *extra: str) -> dict[str, bytes]:
+    """Build a copy of the site with no cache at all, and return its output."""
+    copy = tmp_path / "clean-copy"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(root / "content", copy / "content")
+    for name in ("digestgen.toml", "templates"):
+        source = root / name
+        if source.is_file():
+            shutil.copy(source, copy / name)
+        elif source.is_dir():
+            shutil.copytree(source, copy / name)
+    result = build_in(copy, "--no-cache", *extra)
+    assert result.exit_code == 0, result.stderr
+    return tree(result.output)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (old, path)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    root = make_site(tmp_path / "site", {}, config=CONFIG)
+    generate(60, root / "content", seed=7)
+    return root
+
+
+def test_incremental_output_equals_a_clean_build_after_each_edit(site, tmp_path):
+    content = site / "content" / "000"
+    first = build_in(site, "--verbose")
+    assert first.exit_code == 0, first.stderr
+    assert tree(first.output) == clean_build_of(site, tmp_path)
+
+    def change_title():
+        edit(content / "synthetic-000003.md", 'title: "Synthetic story 3:', 'title: "Renamed 3:')
+
+    def change_topic():
+        path = content / "synthetic-000004.md"
+        text = path.read_text(encoding="utf-8")
+        start = text.index("topics: ")
+        end = text.index("\n", start)
+        path.write_text(text[:start] + 'topics: ["Brand New Topic"]' + text[end:], "utf-8")
+
+    def add_related_item():
+        path = content / "synthetic-000005.md"
+        item = (
+            '{"title": "Extra coverage", "webUrl": "https://extra.example.net/5", '
+            '"provider": {"name": "Extra", "domain": "extra.example.net"}, "quality": 99}'
+        )
+        edit(path, "related: [", "related: [" + item + ", ")
+
+    def delete_record():
+        (content / "synthetic-000006.md").unlink()
+
+    def add_record():
+        extra = record("A new story", url="https://new.example.com/x", when="2025-01-01T09:00:00Z",
+                       topics=["AI"])  # fmt: skip
+        (site / "content" / "new.md").write_text(extra, encoding="utf-8")
+
+    def change_template():
+        (site / "templates").mkdir(exist_ok=True)
+        (site / "templates" / "404.html").write_text(
+            '{% extends "base.html" %}{% block content %}<h1>Gone</h1>{% endblock %}\n', "utf-8"
+        )
+
+    def change_config():
+        config = site / "digestgen.toml"
+        config.write_text(config.read_text(encoding="utf-8") + 'description = "Changed"\n', "utf-8")
+
+    for change in (change_title, change_topic, add_related_item, delete_record, add_record,
+                   change_template, change_config):  # fmt: skip
+        change()
+        result = build_in(site, "--verbose")
+        assert result.exit_code == 0, (change.__name__, result.stderr)
+        assert "files rewritten" in result.stdout
+        assert tree(result.output) == clean_build_of(site, tmp_path), change.__name__
+
+
+def test_a_small_change_rewrites_few_files_and_keeps_the_others_untouched(site):
+    first = build_in(site)
+    untouched = first.output / "404.html"
+    before = untouched.stat()
+    edit(site / "content" / "000" / "synthetic-000010.md", 'title: "Synthetic', 'title: "Edited')
+    second = build_in(site, "--verbose")
+    rewritten = int(second.stdout.split("files rewritten:")[1].split()[0])
+    assert 0 < rewritten < len(tree(second.output)) // 3
+    after = untouched.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_nothing_changed_writes_nothing(site):
+    first = build_in(site)
+    stamps = {p: p.stat().st_mtime_ns for p in first.output.rglob("*") if p.is_file()}
+    second = build_in(site, "--verbose")
+    assert "files rewritten:    0" in second.stdout
+    assert {p: p.stat().st_mtime_ns for p in first.output.rglob("*") if p.is_file()} == stamps
+
+
+def test_a_file_edited_by_hand_in_the_output_is_rebuilt(site):
+    first = build_in(site)
+    expected = tree(first.output)
+    (first.output / "404.html").write_text("vandalised", encoding="utf-8")
+    build_in(site)
+    assert tree(first.output) == expected
+
+
+def test_deleting_the_cache_changes_no_output_byte(site):
+    first = build_in(site)
+    expected = tree(first.output)
+    shutil.rmtree(site / CACHE_FOLDER)
+    second = build_in(site)
+    assert tree(second.output) == expected
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (lambda data: data[:-10], "corrupt"),
+        (lambda data: data[:40] + bytes(len(data) - 40), "corrupt"),
+        (lambda data: b"garbage", "another digestgen"),
+    ],
+)
+def test_a_damaged_cache_is_ignored_with_a_note(site, damage, reason):
+    first = build_in(site)
+    expected = tree(first.output)
+    cache = cache_of(site)
+    cache.write_bytes(damage(cache.read_bytes()))
+    edit(site / "content" / "000" / "synthetic-000011.md", 'title: "Synthetic', 'title: "Again')
+    second = build_in(site)
+    assert second.exit_code == 0
+    assert reason in second.stderr and "clean build" in second.stderr
+    assert tree(second.output) != expected  # the edit is there
+    assert cache.read_bytes() != damage(cache.read_bytes())  # a good cache was written
+
+
+def test_a_cache_from_another_site_is_not_used(site, tmp_path):
+    other = make_site(tmp_path / "other", {"a.md": record("Other site story")}, config=CONFIG)
+    build_in(other)
+    build_in(site)
+    shutil.copy(cache_of(other), cache_of(site))
+    result = build_in(site)
+    assert "belongs to another site" in result.stderr
+    assert "Other site story" not in (result.output / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_failed_in_place_update_is_undone(site, monkeypatch):
+    first = build_in(site)
+    expected = tree(first.output)
+    edit(site / "content" / "000" / "synthetic-000012.md", 'title: "Synthetic', 'title: "Boom')
+    replaced = []
+    real_replace = os.replace
+
+    def disk_full_on_third_file(source, target):
+        replaced.append(target)
+        if len(replaced) == 3:
+            raise OSError(28, "No space left on device")
+        return real_replace(source, target)
+
+    monkeypatch.setattr(journal.os, "replace", disk_full_on_third_file)
+    result = build_in(site, "--jobs", "1")
+    assert result.exit_code == 1
+    assert "No space left on device" in result.stderr
+    assert tree(first.output) == expected
+    assert not journal.journal_folder(first.output).exists()
+
+
+def test_an_interrupted_update_is_undone_by_the_next_build(site, tmp_path):
+    first = build_in(site)
+    expected = tree(first.output)
+    # What a build killed half-way leaves: a replaced page saved, a created file listed.
+    update = journal.JournaledUpdate(first.output)
+    update.write("404.html", b"half-way")
+    update.write("brand-new/index.html", b"new")
+    assert (first.output / "404.html").read_bytes() == b"half-way"
+    second = build_in(site)
+    assert "interrupted" in second.stderr
+    assert tree(second.output) == expected
+    assert not journal.journal_folder(first.output).exists()
+
+
+def test_parallel_and_serial_builds_are_identical(tmp_path):
+    roots = []
+    for name, jobs in (("serial", "1"), ("parallel", "2")):
+        root = make_site(tmp_path / name, {}, config=CONFIG)
+        generate(300, root / "content", seed=3)
+        assert build_in(root, "--jobs", jobs, "--no-cache").exit_code == 0
+        roots.append(root)
+    assert tree(roots[0] / "public") == tree(roots[1] / "public")
+    assert os.listdir(roots[0] / "public")
