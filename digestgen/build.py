@@ -18,6 +18,7 @@ import jinja2
 from digestgen import parallel
 from digestgen.cache import (
     BuildState,
+    CachedResult,
     OutputEntry,
     decode_problems,
     decode_result,
@@ -106,6 +107,7 @@ class BuildReport:
     written: int = 0
     kept: int = 0
     cache_note: str | None = None
+    timings: tuple[tuple[str, float], ...] = ()
 
     @property
     def skipped(self) -> list[Problem]:
@@ -127,6 +129,14 @@ class BuildOptions:
     workers: int = field(default_factory=parallel.default_workers)
     use_cache: bool = True
     progress: Progress | None = None
+    timings: list[tuple[str, float]] = field(default_factory=list)
+    _last: float = field(default_factory=time.perf_counter)
+
+    def lap(self, stage: str) -> None:
+        """Note how long the stage that just ended took."""
+        now = time.perf_counter()
+        self.timings.append((stage, now - self._last))
+        self._last = now
 
 
 def build(
@@ -153,19 +163,23 @@ def _build(config: SiteConfig, opts: BuildOptions, started: float) -> BuildRepor
     env = make_environment(theme)
     static = load_static(theme.static_files())
     key = build_key(config, theme, opts.drafts)
+    opts.lap("theme")
     cache_file = output_dir.parent / CACHE_FOLDER / output_dir.name / "state.bin"
     state, cache_note = _open_cache(cache_file, config, output_dir, opts.use_cache)
     if interrupted:
         cache_note = "an interrupted build's changes to the output were undone"
     sources, unreadable = read_sources(content_dir, state.files)
     state.files = {s.name: (s.stat.st_size, s.stat.st_mtime_ns, s.digest) for s in sources}
+    opts.lap("cache and scan")
     quick = _unchanged_build(sources, state, key, output_dir, opts)
     if quick is not None:
         return _report(quick, sources, unreadable, output_dir, started, cache_note)
     loaded = load_records(sources, state, config.zone, opts.workers, _stage(opts, "reading"))
+    opts.lap("records")
     selection = select_records(loaded.records, now=opts.now, include_drafts=opts.drafts)
     clusters, merge_notes = cluster_records(selection.records, config.zone)
     site = organize(clusters, config, opts.now)
+    opts.lap("stories")
     written, kept, counts = write_outputs(site, config, env, static, state, key, output_dir, opts)
     state.build_key = key
     state.inputs_key = inputs_key(key, _used(sources, selection))
@@ -179,6 +193,7 @@ def _build(config: SiteConfig, opts: BuildOptions, started: float) -> BuildRepor
     )
     if opts.use_cache:
         save_state(cache_file, state)
+    opts.lap("save cache")
     return BuildReport(
         files_read=len(sources) + len(unreadable),
         stories=len(site.stories),
@@ -192,6 +207,7 @@ def _build(config: SiteConfig, opts: BuildOptions, started: float) -> BuildRepor
         written=written,
         kept=kept,
         cache_note=cache_note,
+        timings=tuple(opts.timings),
     )
 
 
@@ -264,20 +280,23 @@ def _record_files(content_dir: Path) -> list[tuple[str, Path, os.stat_result]]:
 _PARSE_ZONE: ZoneInfo | None = None
 
 
-def _parse_sources(sources: Sequence[SourceFile]) -> list[tuple[Record | None, list[Problem]]]:
+def _parse_sources(sources: Sequence[SourceFile]) -> list[CachedResult]:
+    """Parse and validate record files, returning results already encoded for the cache."""
     assert _PARSE_ZONE is not None
-    results: list[tuple[Record | None, list[Problem]]] = []
+    results = []
     for source in sources:
+        record: Record | None = None
         try:
             data = source.data if source.data is not None else source.path.read_bytes()
         except OSError as exc:
-            results.append((None, [error(source.name, "", f"cannot read file: {exc.strerror}")]))
-            continue
-        raw = parse_record(data, source.name)
-        if isinstance(raw, RawRecord):
-            results.append(validate_record(raw, _PARSE_ZONE, source.digest))
+            problems = [error(source.name, "", f"cannot read file: {exc.strerror}")]
         else:
-            results.append((None, [raw]))
+            raw = parse_record(data, source.name)
+            if isinstance(raw, RawRecord):
+                record, problems = validate_record(raw, _PARSE_ZONE, source.digest)
+            else:
+                problems = [raw]
+        results.append(encode_result(record, tuple(problems)))
     return results
 
 
@@ -293,8 +312,8 @@ def load_records(
     _PARSE_ZONE = zone
     misses = [s for s in sources if s.digest not in state.records]
     results = parallel.map_chunks(_parse_sources, misses, workers, progress)
-    for source, (fresh, fresh_problems) in zip(misses, results, strict=True):
-        state.records[source.digest] = encode_result(fresh, tuple(fresh_problems))
+    for source, result in zip(misses, results, strict=True):
+        state.records[source.digest] = result
     used = {s.digest for s in sources}
     for stale in [digest for digest in state.records if digest not in used]:
         del state.records[stale]
@@ -433,6 +452,7 @@ def write_outputs(
     extras = render_extras(page_jobs, renderer, static)
     _check_unique_paths(page_jobs, feed_jobs, extras)
     digests = story_digests(site.stories)
+    opts.lap("plan")
     fresh = state.build_key == key
     previous = state.outputs if fresh else {}
     jobs: list[_Job] = [(job, page_fingerprint(job, digests)) for job in page_jobs]
@@ -452,6 +472,7 @@ def write_outputs(
             outputs.update(zip(paths, entries, strict=True))  # type: ignore[arg-type]
         else:
             to_render.append((job, fingerprint))
+    opts.lap("keep unchanged")
     _RENDER.update(
         renderer=renderer,
         feeds=FeedRenderer(config, env),
@@ -470,6 +491,7 @@ def write_outputs(
         _RENDER.clear()
     for path, entry in rendered:
         outputs[path] = entry
+    opts.lap("render")
     try:
         for path, data in extras.items():
             outputs[path] = _store(staging, path, data, "", previous.get(path))
@@ -479,6 +501,7 @@ def write_outputs(
         staging.abort()
         raise
     staging.commit()
+    opts.lap("commit")
     state.outputs = outputs
     written = sum(1 for path, entry in rendered if path)  # rendered files, rewritten or not
     kept = len(outputs) - written

@@ -28,6 +28,11 @@ CACHE_FORMAT = 1
 CACHE_FILE = "state.bin"
 
 
+# A validation result as cached: the pickled record (or None), its problems as plain tuples,
+# and (publication timestamp or None, published flag) for selecting without unpickling.
+CachedResult = tuple[bytes, tuple[tuple[str, str, str, str], ...], tuple[float | None, bool]]
+
+
 @dataclass(frozen=True, slots=True)
 class OutputEntry:
     """One file the last build wrote: the fingerprint of its inputs, and how it looked on disk."""
@@ -46,9 +51,7 @@ class BuildState:
     records_key: str
     build_key: str = ""
     inputs_key: str = ""
-    # By the hash of a record file's bytes: (encoded record or None, encoded problems,
-    # (publication timestamp or None, published flag)); decoded only when needed.
-    records: dict[str, tuple[bytes, Any, tuple[float | None, bool]]] = field(default_factory=dict)
+    records: dict[str, CachedResult] = field(default_factory=dict)  # by record file hash
     outputs: dict[str, OutputEntry] = field(default_factory=dict)
     # By record file name: (size, mtime_ns, content hash), so unchanged files need not be read.
     files: dict[str, tuple[int, int, str]] = field(default_factory=dict)
@@ -109,21 +112,19 @@ def save_state(path: Path, state: BuildState) -> None:
     os.replace(temporary, path)
 
 
-def encode_result(
-    record: Record | None, problems: tuple[Problem, ...]
-) -> tuple[bytes, tuple[tuple[str, str, str, str], ...], tuple[float | None, bool]]:
+def encode_result(record: Record | None, problems: tuple[Problem, ...]) -> CachedResult:
     """A validation result as cache data, with what selection and the summary need kept apart."""
     meta = (record.published.timestamp(), record.is_published) if record else (None, False)
     plain = tuple((p.severity.value, p.file, p.field, p.message) for p in problems)
     return (_dump_model(record), plain, meta)
 
 
-def decode_result(entry: tuple[Any, Any, Any]) -> tuple[Record | None, tuple[Problem, ...]]:
+def decode_result(entry: CachedResult) -> tuple[Record | None, tuple[Problem, ...]]:
     """A validation result back from cache data."""
     return _load_model(entry[0]), decode_problems(entry)
 
 
-def decode_problems(entry: tuple[Any, Any, Any]) -> tuple[Problem, ...]:
+def decode_problems(entry: CachedResult) -> tuple[Problem, ...]:
     """Only the problems of a cached validation result."""
     return tuple(Problem(Severity(s), f, field, m) for s, f, field, m in entry[1])
 

@@ -218,4 +218,5 @@ def print_report(report: BuildReport, quiet: bool = False, verbose: bool = False
     ]
     if verbose:
         lines.append(f"  files rewritten:    {report.written} (kept {report.kept} unchanged)")
+        lines += [f"    {stage + ':':<18}{seconds:.2f}" for stage, seconds in report.timings]
     print("\n".join(lines))
