@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import sys
+from collections.abc import Callable
 from html import unescape
 
 import markdown
 import nh3
 
-from digestgen.problems import Problem, warning
+from digestgen.problems import Problem, error, warning
 from digestgen.text import strip_invalid_characters
 from digestgen.urls import check_url
 
@@ -28,8 +30,29 @@ NOTE_ATTRIBUTES = {
 }
 _URL_ATTRIBUTES = {"href", "src"}
 
+# The longest body rendered, in bytes of UTF-8. A curator's note is a few paragraphs; the limit
+# also bounds the parser's slow cases (see MAX_MARKUP_WORK): Python-Markdown's block parser is
+# quadratic in some long runs of lines (rules, setext underlines), about a second at this size.
+MAX_BODY_BYTES = 16 * 1024
+# Python-Markdown scans from each `[`, each `](` and each `<` starting a tag to what closes it
+# (or the end of the text), once per candidate, so unclosed or deeply nested ones cost time
+# quadratic in the body's length: `'[' * 20000` takes a minute. `markup_work` sums those
+# distances in linear time, and a body over this budget is refused. A real note stays far below.
+MAX_MARKUP_WORK = 1_000_000
+# Frames the Markdown parser may use below render_note: about two per level of nested lists or
+# quotes, so some 200 levels. Counted from render_note's own depth, so a body is refused or not
+# whatever the caller's stack (a worker process, a test runner), never by chance.
+MARKDOWN_STACK_FRAMES = 400
+_BRACKETS = re.compile(r"[\[\]]")
+_PARENTHESES = re.compile(r"[()]")
+_ANGLES = re.compile(r"<(?=[A-Za-z/!?])|>")
 
-_MARKDOWN = markdown.Markdown(extensions=["sane_lists"], output_format="html")
+
+def _new_markdown() -> markdown.Markdown:
+    return markdown.Markdown(extensions=["sane_lists"], output_format="html")
+
+
+_MARKDOWN = _new_markdown()
 _START_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)(\s[^>]*)>")
 _URL_ATTRIBUTE = re.compile(
     r"""(?:^|\s)(href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.IGNORECASE
@@ -40,7 +63,17 @@ def render_note(body: str, source: str) -> tuple[str, list[Problem]]:
     """Render a record body to sanitised HTML; links with forbidden schemes become warnings."""
     if not body.strip():
         return "", []
-    html = _MARKDOWN.reset().convert(strip_invalid_characters(body))
+    size = len(body.encode("utf-8", "surrogatepass"))
+    if size > MAX_BODY_BYTES:
+        return "", [error(source, "body", f"is {size} bytes, over the {MAX_BODY_BYTES} limit")]
+    text = strip_invalid_characters(body)
+    if markup_work(text) > MAX_MARKUP_WORK:
+        message = "has too many unclosed or deeply nested brackets or tags to render"
+        return "", [error(source, "body", message)]
+    try:
+        html = _convert(text)
+    except RecursionError:
+        return "", [error(source, "body", "is nested too deeply (lists or quotes) to render")]
     clean = nh3.clean(
         html,
         tags=set(NOTE_TAGS),
@@ -51,6 +84,68 @@ def render_note(body: str, source: str) -> tuple[str, list[Problem]]:
         attribute_filter=_keep_allowed_url,
     )
     return clean.strip(), _dropped_links(html, source)
+
+
+def _convert(text: str) -> str:
+    """Markdown to HTML, with a recursion limit counted from here (see MARKDOWN_STACK_FRAMES)."""
+    global _MARKDOWN
+    depth, frame = 0, sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back  # type: ignore[assignment]
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + MARKDOWN_STACK_FRAMES)
+    try:
+        return _MARKDOWN.reset().convert(text)
+    except BaseException:
+        # A parse cut short leaves the parser's state (open lists, quotes) behind, which reset()
+        # does not clear: the next note would be parsed inside them.
+        _MARKDOWN = _new_markdown()
+        raise
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def markup_work(text: str) -> int:
+    """How far the Markdown parser scans in all, from each `[`, `](` or tag `<` to its closer.
+
+    A `[` or `(` is closed by its matching bracket, a `<` by the next `>`; an unclosed one costs
+    the rest of the text. Linear in the text's length; stops counting past MAX_MARKUP_WORK.
+    """
+    end = len(text)
+    work = 0
+    if "[" in text:
+        work += _nested_work(text, _BRACKETS, "[", lambda _: True)
+    if "](" in text and work <= MAX_MARKUP_WORK:
+        work += _nested_work(text, _PARENTHESES, "(", lambda at: text[at - 1 : at] == "]")
+    if "<" in text and work <= MAX_MARKUP_WORK:
+        pending: list[int] = []
+        for match in _ANGLES.finditer(text):
+            if match.group() == "<":
+                pending.append(match.start())
+            elif pending:
+                work += match.start() * len(pending) - sum(pending)
+                pending.clear()
+        work += end * len(pending) - sum(pending)
+    return work
+
+
+def _nested_work(
+    text: str, pattern: re.Pattern[str], opener: str, counts: Callable[[int], bool]
+) -> int:
+    """The summed distance from each counted opener to its matching closer, or the end."""
+    work = 0
+    pending: list[tuple[int, bool]] = []
+    for match in pattern.finditer(text):
+        at = match.start()
+        if text[at] == opener:
+            pending.append((at, counts(at)))
+        elif pending:
+            start, counted = pending.pop()
+            if counted:
+                work += at - start
+                if work > MAX_MARKUP_WORK:
+                    return work
+    return work + sum(len(text) - start for start, counted in pending if counted)
 
 
 def _keep_allowed_url(tag: str, name: str, value: str) -> str | None:

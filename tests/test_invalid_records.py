@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from digestgen import reader
+from digestgen.markup import MAX_BODY_BYTES, render_note
 from digestgen.model import Record
 from digestgen.problems import Problem, Severity
 from digestgen.reader import MAX_RECORD_BYTES, RawRecord, parse_record, read_record_file
@@ -21,6 +22,7 @@ ALIASES = "front matter: YAML anchors and aliases are not allowed in records"
 NOT_A_MAPPING = "front matter must be a mapping of field names to values"
 NO_URL = "originalUrl: a usable originalUrl or webUrl (http or https) is required"
 TAGS = "YAML tags are not allowed in records"
+TOO_COMPLEX = "has too many unclosed or deeply nested brackets or tags to render"
 JAVASCRIPT = "dropped: scheme 'javascript' is not allowed (only http and https)"
 
 # Each case file and every problem it must produce, in order, as `str(problem)` minus the
@@ -52,6 +54,10 @@ CASES: dict[str, list[str]] = {
     "nested_too_deeply.md": [
         "E front matter is not valid YAML at line 5, column 1009: exceeded maximum nesting depth"
     ],
+    "body_too_large.md": [f"E body: is 16385 bytes, over the {MAX_BODY_BYTES} limit"],
+    "body_unclosed_brackets.md": [f"E body: {TOO_COMPLEX}"],
+    "body_unclosed_link_destinations.md": [f"E body: {TOO_COMPLEX}"],
+    "body_nested_too_deeply.md": ["E body: is nested too deeply (lists or quotes) to render"],
     "missing_title.md": ["E title: is required"],
     "title_not_string.md": ["E title: must be text, not a number"],
     "title_is_list.md": ["E title: must be text, not a list"],
@@ -207,8 +213,10 @@ def test_file_over_the_size_limit_is_refused_unread(tmp_path):
 
 def test_file_exactly_at_the_size_limit_is_read(tmp_path):
     path = tmp_path / "big.md"
-    text = record("Big")
-    path.write_bytes(text.encode() + b"x" * (MAX_RECORD_BYTES - len(text)))
+    text = record("Big").replace("\n---\n", "\npadding: ") + "\n---\n"
+    path.write_bytes(
+        text.replace("padding: ", "padding: " + "x" * (MAX_RECORD_BYTES - len(text))).encode()
+    )
     assert path.stat().st_size == MAX_RECORD_BYTES
     record_, problems = check(path)
     assert problems == [] and record_ is not None and record_.title == "Big"
@@ -274,3 +282,68 @@ def test_exclamation_marks_in_quoted_text_are_not_tags():
     raw = parse_record(text.encode(), "quoted.md")
     assert isinstance(raw, RawRecord)
     assert raw.fields["excerpt"] == "! not a tag" and raw.fields["category"] == "!!int 5"
+
+
+def test_body_exactly_at_the_size_limit_is_rendered():
+    body = ("word " * MAX_BODY_BYTES)[:MAX_BODY_BYTES]
+    html, problems = render_note(body, "at_limit.md")
+    assert problems == [] and html.startswith("<p>word word")
+
+
+@pytest.mark.parametrize(
+    "unit", ["[", "[a](", "![", "![a](", "[a][", "<a ", '<a b="', "<![CDATA[", "](", "<p "]
+)
+def test_pathological_body_at_the_size_limit_is_rendered_or_refused_quickly(unit):
+    body = (unit * MAX_BODY_BYTES)[:MAX_BODY_BYTES]
+    started = time.perf_counter()
+    _, problems = render_note(body, "slow.md")
+    assert time.perf_counter() - started < 10.0  # a hang guard only: it takes milliseconds
+    assert [str(p) for p in problems] == [f"error: slow.md: body: {TOO_COMPLEX}"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "A [link](https://example.com/a) and [another](https://example.com/b (c)). " * 200,
+        "Prices rose (a lot: x < y, 3 < 4) and :-( fell. [sic] <b>bold</b> " * 200,
+        "- item\n    - nested\n        - deeper\n" * 200,
+    ],
+)
+def test_ordinary_long_bodies_are_rendered(body):
+    html, problems = render_note(body, "long.md")
+    assert not [p for p in problems if p.severity is Severity.ERROR]
+    assert html
+
+
+def test_nesting_limit_does_not_depend_on_the_callers_stack():
+    def at_depth(levels: int, body: str) -> list[str]:
+        if levels:
+            return at_depth(levels - 1, body)
+        return [str(p) for p in render_note(body, "deep.md")[1]]
+
+    for body in ("1. " * 150 + "x", "1. " * 300 + "x"):
+        assert at_depth(0, body) == at_depth(500, body)
+    assert at_depth(500, "1. " * 150 + "x") == []
+
+
+def test_body_errors_skip_only_that_record_in_a_real_build(tmp_path):
+    root = make_site(
+        tmp_path / "site",
+        {
+            "brackets.md": (INVALID / "body_unclosed_brackets.md").read_text(encoding="utf-8"),
+            "deep.md": (INVALID / "body_nested_too_deeply.md").read_text(encoding="utf-8"),
+            "good.md": record("Good") + "A *fine* note.\n",
+        },
+    )
+    started = time.perf_counter()
+    result = build_in(root)
+    assert time.perf_counter() - started < 10.0
+    assert result.exit_code == 0, result.stderr
+    assert f"error: brackets.md: body: {TOO_COMPLEX}" in result.stderr
+    assert "error: deep.md: body: is nested too deeply" in result.stderr
+    assert "<em>fine</em>" in result.read("2025/03/01/good/index.html")
+
+
+def test_a_note_after_one_too_deeply_nested_renders_normally():
+    assert render_note("1. " * 300 + "x", "deep.md")[1]
+    assert render_note("A *fine* note.", "next.md") == ("<p>A <em>fine</em> note.</p>", [])
