@@ -115,6 +115,8 @@ class PageRenderer:
             clock=lambda moment: f"{self.local_time(moment):%H:%M}",
             day_name=format_day,
             day_path=lambda day: f"/{day:%Y/%m/%d}/",
+            time_tag=self.time_tag,
+            badge=badge,
             note=lambda html: Markup(html),  # sanitised by nh3 when the record was read
         )
 
@@ -135,6 +137,13 @@ class PageRenderer:
     def local_time(self, moment: datetime) -> datetime:
         """A moment in the site's time zone."""
         return moment.astimezone(self.config.zone)
+
+    def time_tag(self, moment: datetime) -> Markup:
+        """A <time> element for a moment, shown in the site's time zone."""
+        local = self.local_time(moment)
+        return Markup(
+            f'<time datetime="{local.isoformat()}">{format_date(local)}, {local:%H:%M}</time>'
+        )
 
     def cluster(self, story: Story, compact: bool = False, eager: bool = False) -> Markup:
         """The story's cluster (partials/cluster.html), rendered once per variant."""
@@ -210,6 +219,13 @@ def render_site(
     for path, data in render_extras(jobs, renderer, static).items():
         add_file(files, path, data, f"file {path}")
     return files
+
+
+def badge(kind: str) -> Markup:
+    """A badge naming a piece's type, for anything but a plain article."""
+    if kind == "article":
+        return Markup("")
+    return Markup('<span class="badge">{}</span> ').format(kind)
 
 
 def format_date(moment: date) -> str:
