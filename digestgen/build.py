@@ -255,7 +255,9 @@ def read_sources(
             continue
         # The name is part of the key: a record's problems and address name its file.
         digest = hashlib.blake2b(name.encode("utf-8", "surrogateescape") + b"\0" + data)
-        sources.append(SourceFile(name, path, data, digest.hexdigest()[:32], stat))
+        # The bytes are read again where they are parsed: holding every file would cost more
+        # memory than the second read costs time.
+        sources.append(SourceFile(name, path, None, digest.hexdigest()[:32], stat))
     return sources, problems
 
 
