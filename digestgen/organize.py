@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from digestgen.config import RankingWeights, SiteConfig
 from digestgen.model import Coverage, Edition, Record, Site, Source, Story, TopicPage
-from digestgen.stories import Cluster, make_topics
+from digestgen.stories import Cluster, make_topics, topic_key
 
 
 def score_cluster(cluster: Cluster, newest: datetime, weights: RankingWeights) -> float:
@@ -56,7 +56,7 @@ def organize(clusters: Sequence[Cluster], config: SiteConfig, now: datetime) -> 
                 lead=c.lead,
                 coverage=c.coverage,
                 members=c.members,
-                topics=tuple(topics[name.casefold()] for name in c.topic_names),
+                topics=tuple(topics[topic_key(name)] for name in c.topic_names),
                 updated=c.updated,
             )
             for c in clusters

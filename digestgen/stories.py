@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -12,6 +13,9 @@ from digestgen.model import Coverage, Record, Topic
 from digestgen.problems import Problem, note
 from digestgen.slugs import make_slug, short_hash
 from digestgen.urls import canonical_url
+
+TOPIC_SLUG_LENGTH = 60
+_TOPIC_SEPARATORS = re.compile(r"[\s-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +182,7 @@ def _merge_topics(records: Iterable[Record]) -> tuple[str, ...]:
     names: dict[str, str] = {}
     for record in records:
         for name in record.topics:
-            names.setdefault(name.casefold(), name)
+            names.setdefault(topic_key(name), name)
     return tuple(names.values())
 
 
@@ -209,9 +213,11 @@ def assign_addresses(clusters: Sequence[Cluster], zone: ZoneInfo) -> list[Cluste
     return sorted(placed, key=lambda cluster: cluster.path)
 
 
-def _first_free(base: str, identity: str, taken: set[str], plain: bool = True) -> str:
+def _first_free(
+    base: str, identity: str, taken: set[str], plain: bool = True, separator: str = "-"
+) -> str:
     """base itself (if plain), else base with a hash of identity, longer if need be; never taken."""
-    candidates = [base, *(f"{base}-{short_hash(identity, n)}" for n in (8, 12, 16, 40))]
+    candidates = [base, *(f"{base}{separator}{short_hash(identity, n)}" for n in (8, 12, 16, 40))]
     for candidate in candidates[0 if plain else 1 :]:
         if candidate not in taken:
             return candidate
@@ -221,16 +227,48 @@ def _first_free(base: str, identity: str, taken: set[str], plain: bool = True) -
     return f"{candidates[-1]}-{number}"
 
 
+def topic_key(name: str) -> str:
+    """A topic's identity: its name case-insensitively, runs of spaces and hyphens as one space.
+
+    `AI`, `ai` are one topic, and so are `AI Ethics`, `ai-ethics`.
+    """
+    return " ".join(word for word in _TOPIC_SEPARATORS.split(name.casefold()) if word)
+
+
+def topic_slug(key: str, name: str) -> str | None:
+    """A topic's plain slug when its name maps onto it without loss, else None.
+
+    Without loss means the slug is the topic's key with `-` between the words: only case, spaces
+    and hyphens differ. Two such names with the same slug have the same key, so are one topic;
+    a plain slug therefore never has two claimants.
+    """
+    slug = make_slug(name, max_length=TOPIC_SLUG_LENGTH)
+    return slug if slug and slug == key.replace(" ", "-") else None
+
+
 def make_topics(names: Iterable[str]) -> dict[str, Topic]:
-    """One Topic per case-insensitive name, keeping the first spelling; slugs made unique."""
+    """One Topic per topic key, keeping the first spelling, each with a slug of its own.
+
+    A topic's slug depends on its own name alone, so adding a topic never changes another's: a
+    name that maps onto its slug without loss (`Computer Vision`: `computer-vision`) gets the
+    plain slug; any other (`C#`, `C++`, `Économie`, `日本`, a name cut to length) gets its slug
+    with `--` and a hash of its key (`c--1a2b3c4d`). A plain slug never holds `--`, so the two
+    kinds never meet; only two hashes sharing their first 8 digits would need longer ones.
+    """
     spelling: dict[str, str] = {}
     for name in names:
-        spelling.setdefault(name.casefold(), name)
+        spelling.setdefault(topic_key(name), name)
     topics: dict[str, Topic] = {}
-    taken: set[str] = set()
+    lossy: list[tuple[str, str]] = []
     for key in sorted(spelling):
-        slug = make_slug(spelling[key], max_length=60)
-        slug = _first_free(slug or "topic", key, taken, plain=bool(slug))
+        slug = topic_slug(key, spelling[key])
+        if slug is None:
+            lossy.append((key, make_slug(spelling[key], max_length=TOPIC_SLUG_LENGTH) or "topic"))
+        else:
+            topics[key] = Topic(key=key, name=spelling[key], slug=slug)
+    taken = {topic.slug for topic in topics.values()}
+    for key, base in lossy:
+        slug = _first_free(base, key, taken, plain=False, separator="--")
         taken.add(slug)
         topics[key] = Topic(key=key, name=spelling[key], slug=slug)
-    return topics
+    return dict(sorted(topics.items()))

@@ -12,6 +12,7 @@ from digestgen.markup import render_note
 from digestgen.model import Coverage, FrozenMapping, Image, Provider, Record
 from digestgen.problems import Problem, error, quote, type_name, warning
 from digestgen.reader import RawRecord
+from digestgen.stories import topic_key
 from digestgen.text import clean_text
 from digestgen.urls import check_url, host_of, is_host_name
 
@@ -218,7 +219,7 @@ def _topics(check: _FieldChecker, values: list[Any]) -> tuple[str, ...]:
         if not name:
             check.warn(f"topics[{index}]", "is blank; ignored")
             continue
-        topics.setdefault(name.casefold(), name)
+        topics.setdefault(topic_key(name), name)
     return tuple(topics.values())
 
 
