@@ -177,7 +177,7 @@ def _build(config: SiteConfig, opts: BuildOptions, started: float) -> BuildRepor
     loaded = load_records(sources, state, config.zone, opts.workers, _stage(opts, "reading"))
     opts.lap("records")
     selection = select_records(loaded.records, now=opts.now, include_drafts=opts.drafts)
-    clusters, merge_notes = cluster_records(selection.records, config.zone)
+    clusters, merge_notes = cluster_records(selection.records, config.zone, opts.now)
     site = organize(clusters, config, opts.now)
     opts.lap("stories")
     written, kept, counts = write_outputs(site, config, env, static, state, key, output_dir, opts)

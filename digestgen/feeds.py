@@ -79,7 +79,13 @@ class FeedRenderer:
         feed.language(config.language)
         feed.author(name=config.title)
         feed.generator("digestgen", uri="https://pypi.org/project/digestgen/")
-        feed.updated(max((s.updated for s in job.stories), default=EMPTY_FEED_UPDATED))
+        # Each format's feed date is the newest of its items' own: Atom's <updated> the newest
+        # entry <updated> (coverage included); RSS's <lastBuildDate> the newest item <pubDate>,
+        # as RSS items have no date of change.
+        dates = {
+            RSS_FILE: max((s.published for s in job.stories), default=EMPTY_FEED_UPDATED),
+            ATOM_FILE: max((s.updated for s in job.stories), default=EMPTY_FEED_UPDATED),
+        }
         for story in job.stories:
             _add_entry(feed, config, story, self.content(story))
         files: dict[str, bytes] = {}
@@ -91,6 +97,7 @@ class FeedRenderer:
             # feedgen uses the last link as the RSS channel link, so `self` goes first.
             feed.link(href=page_url + file_name, rel="self", replace=True)
             feed.link(href=page_url, rel="alternate")
+            feed.updated(dates[file_name])  # feedgen's one date for both formats
             add_file(files, path, render(pretty=True), f"feed {path}")
         return files
 

@@ -47,14 +47,19 @@ class _UnionFind:
 
 
 def cluster_records(
-    records: Sequence[Record], zone: ZoneInfo
+    records: Sequence[Record], zone: ZoneInfo, now: datetime | None = None
 ) -> tuple[list[Cluster], list[Problem]]:
     """Group records that are the same story (shared URL, or listed in `related`) into clusters.
 
     Records sharing a canonical URL (AMP copies included) are duplicates: one is kept. Groups
     of duplicates joined through `related` are one story: the group nobody lists leads it, the
     others become its coverage. Nothing here depends on the order of `records`.
+
+    With `now`, `related` items dated after it are scheduled like records: left out of the
+    story (its coverage and its `updated`) until then.
     """
+    if now is not None:
+        records = [due_coverage(record, now) for record in records]
     keys = [frozenset(canonical_url(url) for url in record.urls) for record in records]
     same_url = _UnionFind(len(records))
     owner: dict[str, int] = {}
@@ -127,6 +132,20 @@ def cluster_records(
         )
     problems.sort(key=lambda p: (p.file, p.message))
     return assign_addresses(clusters, zone), problems
+
+
+def due_coverage(record: Record, now: datetime) -> Record:
+    """The record without its `related` items dated after `now` (the build's clock).
+
+    Its fingerprint then says how many were left out, so pages built from it change when one
+    falls due although the file did not.
+    """
+    due = tuple(item for item in record.related if item.published is None or item.published <= now)
+    if len(due) == len(record.related):
+        return record
+    waiting = len(record.related) - len(due)
+    fingerprint = f"{record.fingerprint}+{waiting} scheduled" if record.fingerprint else ""
+    return replace(record, related=due, fingerprint=fingerprint)
 
 
 def _lead_order(record: Record) -> tuple[int, int, datetime, str]:

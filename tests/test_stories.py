@@ -11,7 +11,7 @@ from digestgen.slugs import MAX_SLUG_LENGTH, make_slug, short_hash
 from digestgen.stories import Cluster, cluster_records, make_topics
 from digestgen.urls import canonical_url
 from tests.conftest import build_in, make_site, record
-from tests.factories import cov, rec
+from tests.factories import at, cov, rec
 
 UTC = ZoneInfo("UTC")
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")
@@ -500,3 +500,27 @@ def test_adding_topic_c_after_c_sharp_keeps_c_sharp_at_its_address(tmp_path):
     assert after.exit_code == 0, after.stderr
     assert "Sharp" in after.read(sharp) and "Plain" not in after.read(sharp)
     assert "Plain" in after.read("topics/c/index.html")
+
+
+def test_related_items_dated_after_the_clock_are_left_out_of_the_story():
+    lead = rec(
+        "a.md",
+        "https://a.example/1",
+        related=(
+            cov("https://b.example/1", when="2025-03-01T12:00:00+00:00"),
+            cov("https://c.example/1", when="2025-03-05T12:00:00+00:00"),
+            cov("https://d.example/1"),  # undated: nothing to wait for
+        ),
+        fingerprint="abc",
+    )
+    now = at("2025-03-02T00:00:00+00:00")
+    (story,), _ = cluster_records([lead], UTC, now)
+    assert [c.url for c in story.coverage] == ["https://b.example/1", "https://d.example/1"]
+    assert story.updated == at("2025-03-01T12:00:00+00:00")
+    assert [len(m.related) for m in story.members] == [2]
+    (later,), _ = cluster_records([lead], UTC, at("2025-03-06T00:00:00+00:00"))
+    assert len(later.coverage) == 3 and later.updated == at("2025-03-05T12:00:00+00:00")
+    # The fingerprint pages are keyed on tells the two apart, though the file is the same.
+    assert story.lead.fingerprint != later.lead.fingerprint == "abc"
+    (unclocked,), _ = cluster_records([lead], UTC)
+    assert unclocked == later
