@@ -47,23 +47,34 @@ def packaged_themes_dir() -> Path:
 
 
 def resolve_theme(name: str, project_root: Path) -> Theme:
-    """Find a theme and the themes it extends; site `templates/` and `static/` come first."""
+    """Find a theme and the themes it extends; site `templates/` and `static/` come first.
+
+    A theme in the project's `themes/` that has the name of a packaged theme builds on it: its
+    missing files come from the packaged one, whether it says `extends = "<its own name>"` or
+    nothing. A parent of a theme's own name is always looked up past where the theme was found.
+    """
     search = [project_root / "themes", packaged_themes_dir()]
     layers: list[Path] = []
     if (project_root / "templates").is_dir() or (project_root / "static").is_dir():
         layers.append(project_root)
     current: str | None = name
-    seen: set[str] = set()
+    start = 0  # where in `search` the current name is looked up
+    seen: set[Path] = set()
     while current is not None:
-        if current in seen or len(seen) >= MAX_THEME_DEPTH:
-            raise ThemeError(f"theme {current!r}: themes extend each other in a loop")
-        seen.add(current)
-        folder = next((base / current for base in search if (base / current).is_dir()), None)
+        found = [(index, base / current) for index, base in enumerate(search) if index >= start]
+        index, folder = next(((i, f) for i, f in found if f.is_dir()), (-1, None))
         if folder is None:
-            looked = ", ".join(str(base) for base in search)
+            looked = ", ".join(str(base) for base in search[start:])
             raise ThemeError(f"theme {current!r} not found (looked in {looked})")
+        if folder in seen or len(seen) >= MAX_THEME_DEPTH:
+            raise ThemeError(f"theme {current!r}: themes extend each other in a loop")
+        seen.add(folder)
         layers.append(folder)
-        current = _parent_of(folder)
+        parent = _parent_of(folder)
+        if parent is None and any((base / current).is_dir() for base in search[index + 1 :]):
+            parent = current  # a project theme named like a packaged one builds on it
+        start = index + 1 if parent == current else 0
+        current = parent
     return Theme(name=name, layers=tuple(layers))
 
 

@@ -73,3 +73,45 @@ def test_default_theme_has_every_page_template():
                  "topics.html", "topic.html", "sources.html", "source.html", "404.html",
                  "sitemap.xml", "robots.txt", "feed/item.html"]:  # fmt: skip
         assert (templates / name).is_file(), name
+
+
+LOST = '{% extends "base.html" %}{% block content %}<h1>Lost, my way</h1>{% endblock %}'
+
+
+@pytest.mark.parametrize("declaration", [None, 'extends = "default"\n'])
+def test_project_theme_named_default_overrides_one_file_of_the_packaged_default(
+    tmp_path, declaration
+):
+    root = make_site(tmp_path, {"a.md": record("Alpha")})
+    write(root / "themes/default/templates/404.html", LOST)
+    if declaration is not None:
+        write(root / "themes/default/theme.toml", declaration)
+    result = build_in(root)
+    assert result.exit_code == 0, result.stderr
+    assert "Lost, my way" in result.read("404.html")
+    assert "Alpha" in result.read("index.html")  # the rest from the packaged default
+    assert result.read("css/style.css") == (
+        packaged_themes_dir() / "default/static/css/style.css"
+    ).read_text(encoding="utf-8")
+
+
+def test_child_theme_extends_the_projects_default_which_builds_on_the_packaged_one(tmp_path):
+    root = make_site(tmp_path, {"a.md": record("Alpha")}, config='theme = "night"\n')
+    write(root / "themes/night/theme.toml", 'extends = "default"\n')
+    write(root / "themes/night/static/css/night.css", "night")
+    write(root / "themes/default/templates/404.html", LOST)
+    theme = resolve_theme("night", root)
+    assert theme.layers == (
+        root / "themes/night",
+        root / "themes/default",
+        packaged_themes_dir() / "default",
+    )
+    result = build_in(root)
+    assert result.exit_code == 0, result.stderr
+    assert "Lost, my way" in result.read("404.html") and result.read("css/night.css") == "night"
+
+
+def test_a_theme_extending_its_own_name_with_nothing_behind_it_is_not_found(tmp_path):
+    write(tmp_path / "themes/solo/theme.toml", 'extends = "solo"\n')
+    with pytest.raises(ThemeError, match="theme 'solo' not found"):
+        resolve_theme("solo", tmp_path)
