@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
@@ -44,7 +45,8 @@ def map_chunks(
             if progress:
                 progress(len(chunk), len(items))
         return results
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    # The parent may have paused the garbage collector; a worker makes garbage for a long time.
+    with multiprocessing.get_context("fork").Pool(workers, initializer=gc.enable) as pool:
         for chunk, part in zip(chunks, pool.imap(work, chunks), strict=True):
             results += part
             if progress:
