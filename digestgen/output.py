@@ -17,13 +17,25 @@ def file_path(address: str) -> str:
     return relative + "index.html" if relative.endswith("/") or not relative else relative
 
 
+class UnsafeOutputPath(OutputCollision, ValueError):
+    """An output file's path is not a safe relative path, say a static file named `my logo.png`.
+
+    An OutputCollision, so the command line reports it as a fatal error naming the path.
+    """
+
+
 def check_output_path(path: str) -> str:
-    """Return path if it is a safe relative path inside the output folder, else raise ValueError."""
+    """Return path if it is a safe relative path inside the output folder, else raise."""
     segments = path.split("/")
     if not path or path.startswith("/") or any(s in ("", ".", "..") for s in segments):
-        raise ValueError(f"unsafe output path {path!r}")
+        raise UnsafeOutputPath(
+            f"unsafe output path {path!r}: must be relative, without empty, '.' or '..' parts"
+        )
     if not all(_SAFE_SEGMENT.match(s) for s in segments):
-        raise ValueError(f"unsafe output path {path!r}")
+        raise UnsafeOutputPath(
+            f"unsafe output path {path!r}: a file or folder name in the site may only hold"
+            " letters A-Z and a-z, digits and . _ ~ @ + - (no spaces), at most 255 of them"
+        )
     return path
 
 

@@ -115,3 +115,14 @@ def test_a_theme_extending_its_own_name_with_nothing_behind_it_is_not_found(tmp_
     write(tmp_path / "themes/solo/theme.toml", 'extends = "solo"\n')
     with pytest.raises(ThemeError, match="theme 'solo' not found"):
         resolve_theme("solo", tmp_path)
+
+
+@pytest.mark.parametrize("name", ["my logo.png", "img/caf\u00e9.png", "a&b.css"])
+def test_static_file_with_an_unusable_name_is_a_fatal_error_naming_it(tmp_path, name):
+    root = make_site(tmp_path, {"a.md": record()})
+    write(root / "static" / name, "x")
+    result = build_in(root)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"digestgen: unsafe output path {name!r}: ")
+    assert "Traceback" not in result.stderr
+    assert not result.output.exists()
