@@ -88,7 +88,8 @@ def load_state(path: Path, site: str, records: str) -> tuple[BuildState, str | N
     header = CACHE_MAGIC + f"{CACHE_FORMAT} {__version__} {sys.version_info[:3]}\n".encode()
     if not data.startswith(header) or len(data) < len(header) + 32:
         return empty, "the build cache is from another digestgen or Python; doing a clean build"
-    checksum, payload = data[len(header) : len(header) + 32], data[len(header) + 32 :]
+    view = memoryview(data)  # slices of a view copy nothing; the cache can be large
+    checksum, payload = view[len(header) : len(header) + 32], view[len(header) + 32 :]
     if hashlib.sha256(payload).digest() != checksum:
         return empty, "the build cache is corrupt; doing a clean build"
     try:
@@ -108,7 +109,10 @@ def save_state(path: Path, state: BuildState) -> None:
     header = CACHE_MAGIC + f"{CACHE_FORMAT} {__version__} {sys.version_info[:3]}\n".encode()
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(header + hashlib.sha256(payload).digest() + payload)
+    with open(temporary, "wb") as handle:
+        handle.write(header)
+        handle.write(hashlib.sha256(payload).digest())
+        handle.write(payload)
     os.replace(temporary, path)
 
 
