@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -58,6 +59,8 @@ class SiteConfig:
         return urlsplit(self.base_url).path or "/"
 
 
+# A BCP 47 language tag, loosely: a 2-3 letter language, then subtags (region, script, ...).
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _TEXT_KEYS = ("title", "description", "language", "theme")
 _PATH_KEYS = ("content_dir", "output_dir")
 _SIZE_KEYS = {"page_size": (1, 1000), "feed_size": (1, 10000)}
@@ -87,6 +90,11 @@ def parse_config(data: dict[str, Any], source: str, root: Path) -> SiteConfig:
                 problems.append(f"{source}: {key}: must be a non-empty string")
             elif INVALID_CHARACTERS.search(value):
                 problems.append(f"{source}: {key}: must not contain control characters")
+            elif key == "language" and not LANGUAGE_TAG.match(value.strip()):
+                problems.append(
+                    f"{source}: language: must be a language tag like 'en' or 'pt-BR', "
+                    f"got {value!r}"
+                )
             else:
                 values[key] = value.strip()
         elif key in _PATH_KEYS:

@@ -21,15 +21,31 @@ class OutputError(Exception):
 
 
 def check_output_dir(output: Path, protected: Mapping[str, Path]) -> None:
-    """Refuse an output folder that is, or contains, the content or the project."""
+    """Refuse an output folder the build would wipe something precious with.
+
+    The output may not be or contain any protected folder, nor lie inside one other than the
+    project: inside the content folder its files would be read as records. The project's
+    `templates/`, `static/` and `themes/` folders (of the entry named "project") are protected
+    as well.
+    """
+    project = "project"
     output = output.resolve()
     if output == Path(output.anchor) or output == Path.home().resolve():
         raise OutputError(f"{output}: refusing to use this folder as the output folder")
-    for what, folder in protected.items():
+    folders = dict(protected)
+    if project in protected:
+        for name in ("templates", "static", "themes"):
+            folders.setdefault(f"site's {name}/ folder", protected[project] / name)
+    for what, folder in folders.items():
         folder = folder.resolve()
         if folder == output or output in folder.parents:
             raise OutputError(
                 f"{output}: the output folder contains the {what} ({folder}); "
+                "choose an output folder of its own"
+            )
+        if what != project and folder in output.parents:
+            raise OutputError(
+                f"{output}: the output folder is inside the {what} ({folder}); "
                 "choose an output folder of its own"
             )
 

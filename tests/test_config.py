@@ -68,6 +68,12 @@ def test_pyproject_without_the_tool_table_means_defaults(tmp_path):
         ({"ranking": {"hot": 1}}, "site.toml: ranking.hot: unknown key"),
         ({"ranking": {"heat": -1}}, "site.toml: ranking.heat: must be a number of 0 or more"),
         ({"ranking": 5}, "site.toml: ranking: must be a table"),
+        ({"language": "en_US"}, "site.toml: language: must be a language tag like 'en'"),
+        ({"language": "english"}, "site.toml: language: must be a language tag like 'en'"),
+        ({"language": "e"}, "site.toml: language: must be a language tag like 'en'"),
+        ({"language": "en-"}, "site.toml: language: must be a language tag like 'en'"),
+        ({"language": 'en" onload="x'}, "site.toml: language: must be a language tag"),
+        ({"language": "en-toolongsubtag"}, "site.toml: language: must be a language tag"),
     ],
 )
 def test_bad_key_or_value_is_an_error_naming_it(data, message):
@@ -117,3 +123,8 @@ def test_readme_documents_every_config_key():
 def test_demo_config_is_valid():
     config = load_config(ROOT / "digestgen.toml", ROOT)
     assert config.output_dir == Path("public")
+
+
+@pytest.mark.parametrize("tag", ["en", "EN", "fr", "pt-BR", "zh-Hant-TW", "de-CH-1901", "ast"])
+def test_language_tags_are_accepted(tag):
+    assert parse_config({"language": tag}, "site.toml", Path(".")).language == tag

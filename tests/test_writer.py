@@ -89,6 +89,47 @@ def test_output_folder_containing_content_or_project_is_refused(tmp_path):
     check_output_dir(tmp_path / "site" / "public", {"content": content})
 
 
+def test_output_folder_inside_the_content_or_over_site_folders_is_refused(tmp_path):
+    project, content = tmp_path / "site", tmp_path / "site" / "content"
+    protected = {"content folder": content, "project": project}
+    with pytest.raises(OutputError, match="is inside the content folder"):
+        check_output_dir(content / "public", protected)
+    for name in ("templates", "static", "themes"):
+        with pytest.raises(OutputError, match=f"contains the site's {name}/ folder"):
+            check_output_dir(project / name, protected)
+        with pytest.raises(OutputError, match=f"is inside the site's {name}/ folder"):
+            check_output_dir(project / name / "public", protected)
+    check_output_dir(project / "public", protected)
+    check_output_dir(tmp_path / "elsewhere", protected)
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ("content/public", "is inside the content folder"),
+        ("static", "contains the site's static/ folder"),
+        ("templates", "contains the site's templates/ folder"),
+        ("themes/out", "is inside the site's themes/ folder"),
+    ],
+)
+def test_build_refuses_an_output_folder_that_would_wipe_site_files(tmp_path, output, message):
+    root = make_site(tmp_path, {"a.md": record()}, config=f'output_dir = "{output}"\n')
+    keep = {
+        "content/a.md": record(),
+        "static/logo.png": "logo",
+        "templates/404.html": "{% extends 'base.html' %}",
+        "themes/out/x.txt": "x",
+    }
+    for path, text in keep.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text, encoding="utf-8")
+    result = build_in(root)
+    assert result.exit_code == 1
+    assert message in result.stderr
+    for path, text in keep.items():
+        assert (root / path).read_text(encoding="utf-8") == text, path
+
+
 def test_build_refuses_output_over_the_project(tmp_path):
     root = make_site(tmp_path, {"a.md": record()}, config='output_dir = "."\n')
     result = build_in(root)
