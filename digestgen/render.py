@@ -16,6 +16,9 @@ from markupsafe import Markup
 from digestgen.config import SiteConfig
 from digestgen.model import Image, Site, Story, Topic
 from digestgen.output import add_file, file_path
+from digestgen.stories import moved_addresses
+
+REDIRECTS_FILE = "_redirects"
 
 MONTHS = [
     "January",
@@ -194,7 +197,7 @@ def plan_pages(site: Site, config: SiteConfig) -> list[PageJob]:
 def render_extras(
     jobs: Sequence[PageJob], renderer: PageRenderer, static: dict[str, bytes]
 ) -> dict[str, bytes]:
-    """The sitemap, robots.txt and the theme's static files, by output path."""
+    """The sitemap, robots.txt, Netlify's `_redirects` and the theme's static files, by path."""
     env = renderer.env
     entries = [(job.page.path, job.lastmod) for job in jobs if job.page.indexable]
     files: dict[str, bytes] = {}
@@ -202,9 +205,30 @@ def render_extras(
     add_file(files, "sitemap.xml", sitemap.encode("utf-8"), "sitemap")
     robots = env.get_template("robots.txt").render(sitemap_url=renderer.url("/sitemap.xml"))
     add_file(files, "robots.txt", robots.encode("utf-8"), "robots.txt")
+    static = dict(static)
+    redirects = netlify_redirects(jobs, renderer, static.pop(REDIRECTS_FILE, b""))
+    if redirects:
+        add_file(files, REDIRECTS_FILE, redirects, "redirects")
     for path, data in sorted(static.items()):
         add_file(files, path, data, f"static file {path}")
     return files
+
+
+def netlify_redirects(jobs: Sequence[PageJob], renderer: PageRenderer, own: bytes = b"") -> bytes:
+    """Netlify's `_redirects`: each moved story address to where the story is now, `301`.
+
+    A `_redirects` file among the static files comes first (Netlify applies the first rule that
+    matches); nothing at all when there is nothing to redirect.
+    """
+    stories = [value for job in jobs if job.page.kind == "story" for key, value in job.context
+               if key == "story"]  # fmt: skip
+    moved = moved_addresses(stories, renderer.config.zone)
+    lines = [f"{renderer.link(old)} {renderer.link(new)} 301\n" for old, new in moved.items()]
+    if not lines:
+        return own
+    if own and not own.endswith(b"\n"):
+        own += b"\n"
+    return own + "".join(lines).encode("utf-8")
 
 
 def render_site(

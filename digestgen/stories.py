@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from digestgen.model import Coverage, Record, Topic
+from digestgen.model import Coverage, Record, Story, Topic
 from digestgen.problems import Problem, note
 from digestgen.slugs import make_slug, short_hash
 from digestgen.urls import canonical_url
@@ -206,9 +206,15 @@ def _merge_topics(records: Iterable[Record]) -> tuple[str, ...]:
 
 
 def _anchor(cluster: Cluster) -> Record:
-    # The address comes from the earliest member, so a record that later joins the story
-    # (and may become its lead) never moves a story that was already published.
+    # The address comes from the earliest member, so a record dated after it that joins the
+    # story (and may become its lead) never moves a story that was already published.
     return min(cluster.members, key=_time_order)
+
+
+def standalone_address(record: Record, zone: ZoneInfo) -> str:
+    """The address a record has as a story of its own: `/YYYY/MM/DD/slug/`, before suffixes."""
+    day = record.published.astimezone(zone)
+    return f"/{day:%Y/%m/%d}/{make_slug(record.slug or record.title) or 'story'}/"
 
 
 def assign_addresses(clusters: Sequence[Cluster], zone: ZoneInfo) -> list[Cluster]:
@@ -224,12 +230,33 @@ def assign_addresses(clusters: Sequence[Cluster], zone: ZoneInfo) -> list[Cluste
     taken: set[str] = set()
     placed = []
     for anchor, cluster in anchored:
-        day = anchor.published.astimezone(zone)
-        slug = make_slug(anchor.slug or anchor.title) or "story"
-        path = _first_free(f"/{day:%Y/%m/%d}/{slug}", canonical_url(anchor.url), taken)
+        base = standalone_address(anchor, zone).removesuffix("/")
+        path = _first_free(base, canonical_url(anchor.url), taken)
         taken.add(path)
         placed.append(replace(cluster, path=f"{path}/"))
     return sorted(placed, key=lambda cluster: cluster.path)
+
+
+def moved_addresses(stories: Iterable[Story], zone: ZoneInfo) -> dict[str, str]:
+    """Redirects to stories from where their records would stand alone: {old path: story path}.
+
+    A story's address follows its earliest record, so it moves when an earlier record joins it,
+    and a story that joins another loses its own. Each member record's stand-alone address that
+    is no story's address leads to the story that holds the record now; when records of two
+    stories claim one such address, the story of the earlier record has it.
+    """
+    stories = list(stories)
+    addresses = {story.path for story in stories}
+    claims: dict[str, tuple[tuple[datetime, str, str], str]] = {}
+    for story in stories:
+        for member in story.members:
+            old = standalone_address(member, zone)
+            if old in addresses:
+                continue
+            claim = (_time_order(member), story.path)
+            if old not in claims or claim < claims[old]:
+                claims[old] = claim
+    return {old: path for old, (_, path) in sorted(claims.items())}
 
 
 def _first_free(
