@@ -53,7 +53,10 @@ def resolve_theme(name: str, project_root: Path) -> Theme:
     missing files come from the packaged one, whether it says `extends = "<its own name>"` or
     nothing. A parent of a theme's own name is always looked up past where the theme was found.
     """
-    search = [project_root / "themes", packaged_themes_dir()]
+    search: list[Path] = []
+    for base in (project_root / "themes", packaged_themes_dir()):
+        if base.resolve() not in {known.resolve() for known in search}:
+            search.append(base)  # once: in digestgen's own checkout the two are one folder
     layers: list[Path] = []
     if (project_root / "templates").is_dir() or (project_root / "static").is_dir():
         layers.append(project_root)

@@ -126,3 +126,14 @@ def test_static_file_with_an_unusable_name_is_a_fatal_error_naming_it(tmp_path, 
     assert result.stderr.startswith(f"digestgen: unsafe output path {name!r}: ")
     assert "Traceback" not in result.stderr
     assert not result.output.exists()
+
+
+def test_a_project_whose_themes_folder_is_the_packaged_one_builds(tmp_path):
+    # digestgen's own checkout: the demo site's themes/ is where the packaged themes live.
+    root = make_site(tmp_path, {"a.md": record("Alpha")})
+    (root / "themes").symlink_to(packaged_themes_dir())
+    theme = resolve_theme("default", root)
+    assert theme.layers == (root / "themes/default",)
+    result = build_in(root)
+    assert result.exit_code == 0, result.stderr
+    assert "Alpha" in result.read("index.html")
