@@ -8,6 +8,7 @@ site is ignored.
 from __future__ import annotations
 
 import copyreg
+import functools
 import hashlib
 import io
 import marshal
@@ -24,13 +25,20 @@ from digestgen.model import Record
 from digestgen.problems import Problem, Severity
 
 CACHE_MAGIC = b"digestgen-cache\n"
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 CACHE_FILE = "state.bin"
 
 
 # A validation result as cached: the pickled record (or None), its problems as plain tuples,
-# and (publication timestamp or None, published flag) for selecting without unpickling.
-CachedResult = tuple[bytes, tuple[tuple[str, str, str, str], ...], tuple[float | None, bool]]
+# and what selection needs without unpickling: (publication timestamp or None, published
+# flag, the timestamps of its dated `related` items).
+RecordFacts = tuple[float | None, bool, tuple[float, ...]]
+CachedResult = tuple[bytes, tuple[tuple[str, str, str, str], ...], RecordFacts]
+
+
+def related_stamps(record: Record) -> tuple[float, ...]:
+    """The timestamps of a record's dated `related` items."""
+    return tuple(item.published.timestamp() for item in record.related if item.published)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +71,16 @@ def site_key(config_root: Path, output_dir: Path) -> str:
     return _hash(str(config_root.resolve()), str(output_dir.resolve()))
 
 
+@functools.cache
+def code_digest() -> str:
+    """A hash of digestgen's own source, so a cache never outlives the code that wrote it."""
+    package = Path(__file__).parent
+    return _hash(*(f"{p.name}={p.read_bytes().hex()}" for p in sorted(package.glob("*.py"))))
+
+
 def records_key(zone: ZoneInfo) -> str:
     """What validation depends on besides a file's bytes."""
-    return _hash(__version__, sys.version, str(zone))
+    return _hash(__version__, code_digest(), sys.version, str(zone))
 
 
 def _hash(*parts: str) -> str:
@@ -118,7 +133,11 @@ def save_state(path: Path, state: BuildState) -> None:
 
 def encode_result(record: Record | None, problems: tuple[Problem, ...]) -> CachedResult:
     """A validation result as cache data, with what selection and the summary need kept apart."""
-    meta = (record.published.timestamp(), record.is_published) if record else (None, False)
+    meta = (
+        (record.published.timestamp(), record.is_published, related_stamps(record))
+        if record
+        else (None, False, ())
+    )
     plain = tuple((p.severity.value, p.file, p.field, p.message) for p in problems)
     return (_dump_model(record), plain, meta)
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from digestgen import __version__
+from digestgen.cache import code_digest
 from digestgen.config import SiteConfig
 from digestgen.feeds import FeedJob
 from digestgen.model import Story
@@ -24,7 +25,7 @@ def _sha(parts: Iterable[str]) -> str:
 
 
 def build_key(config: SiteConfig, theme: Theme, drafts: bool) -> str:
-    """What every output depends on: digestgen's version, the config, every theme file."""
+    """What every output depends on: digestgen's version and code, the config, theme files."""
     files = []
     for layer in theme.layers:
         for folder in ("templates", "static", "theme.toml"):
@@ -34,7 +35,7 @@ def build_key(config: SiteConfig, theme: Theme, drafts: bool) -> str:
                 if path.is_file():
                     content = hashlib.sha256(path.read_bytes()).hexdigest()
                     files.append(f"{path.relative_to(layer)}={content}")
-    return _sha([__version__, repr(config), str(drafts), *files])
+    return _sha([__version__, code_digest(), repr(config), str(drafts), *files])
 
 
 def inputs_key(build: str, selected: Iterable[tuple[str, str]]) -> str:

@@ -506,11 +506,6 @@ def test_coverage_dated_after_the_build_clock_is_left_out_until_due(tmp_path):
     assert COVERAGE[1][0] in later.read("2025/03/02/bridge-reopens/index.html")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the build cache's no-change shortcut (build.py `_unchanged_build`) knows when "
-    "scheduled records fall due, not when a record's `related` items do",
-)
 def test_coverage_falling_due_shows_in_a_cached_rebuild(tmp_path):
     root = late_coverage_site(tmp_path)
     assert COVERAGE[1][0] not in build_in(root, now="2025-03-03T00:00:00Z").read("index.html")
