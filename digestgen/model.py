@@ -64,11 +64,20 @@ class Coverage:
     quality: int | None = None
     image: Image | None = None
     amp_url: str | None = None
+    # Canonical forms of url and amp_url, worked out once when the record is read (and cached).
+    keys: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def url_key(self) -> str:
         """The canonical form of this piece's URL, for deduplication."""
-        return canonical_url(self.url)
+        return self.keys[0] if self.keys else canonical_url(self.url)
+
+    @property
+    def url_keys(self) -> tuple[str, ...]:
+        """The canonical forms of all this piece's addresses (its own and its AMP copy)."""
+        if self.keys:
+            return self.keys
+        return tuple(canonical_url(u) for u in (self.url, self.amp_url) if u)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +105,18 @@ class Record:
     slug: str | None = None
     extra: FrozenMapping = field(default_factory=FrozenMapping)
     fingerprint: str = ""  # hash of the file's bytes: what page fingerprints build on
+    # Canonical forms of `urls`, worked out once when the record is read (and cached).
+    keys: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def image(self) -> Image | None:
         """The lead image: the first usable one."""
         return self.images[0] if self.images else None
+
+    @property
+    def url_keys(self) -> tuple[str, ...]:
+        """The canonical forms of `urls`, in the same order."""
+        return self.keys if self.keys else tuple(canonical_url(u) for u in self.urls)
 
     @property
     def urls(self) -> tuple[str, ...]:

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from digestgen.model import Coverage, Record, Story, Topic
 from digestgen.problems import Problem, note
 from digestgen.slugs import make_slug, short_hash
-from digestgen.urls import canonical_url
 
 TOPIC_SLUG_LENGTH = 60
 _TOPIC_SEPARATORS = re.compile(r"[\s-]+")
@@ -60,7 +59,7 @@ def cluster_records(
     """
     if now is not None:
         records = [due_coverage(record, now) for record in records]
-    keys = [frozenset(canonical_url(url) for url in record.urls) for record in records]
+    keys = [frozenset(record.url_keys) for record in records]
     same_url = _UnionFind(len(records))
     owner: dict[str, int] = {}
     for index, record_keys in enumerate(keys):
@@ -154,7 +153,7 @@ def _lead_order(record: Record) -> tuple[int, int, datetime, str]:
 
 
 def _time_order(record: Record) -> tuple[datetime, str, str]:
-    return (record.published, canonical_url(record.url), record.source)
+    return (record.published, record.url_keys[0], record.source)
 
 
 def _all_keys(keys: Sequence[frozenset[str]], indexes: Iterable[int]) -> frozenset[str]:
@@ -162,7 +161,7 @@ def _all_keys(keys: Sequence[frozenset[str]], indexes: Iterable[int]) -> frozens
 
 
 def _item_keys(item: Coverage) -> tuple[str, ...]:
-    return (item.url_key, canonical_url(item.amp_url)) if item.amp_url else (item.url_key,)
+    return item.url_keys
 
 
 def _gather_coverage(
@@ -231,7 +230,7 @@ def assign_addresses(clusters: Sequence[Cluster], zone: ZoneInfo) -> list[Cluste
     placed = []
     for anchor, cluster in anchored:
         base = standalone_address(anchor, zone).removesuffix("/")
-        path = _first_free(base, canonical_url(anchor.url), taken)
+        path = _first_free(base, anchor.url_keys[0], taken)
         taken.add(path)
         placed.append(replace(cluster, path=f"{path}/"))
     return sorted(placed, key=lambda cluster: cluster.path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -179,7 +180,7 @@ def validate_record(
     )
     if any(p.severity.value == "error" for p in check.problems):
         return None, check.problems
-    return record, check.problems
+    return replace(record, keys=record.url_keys), check.problems
 
 
 def _type(check: _FieldChecker, data: dict[str, Any], field: str) -> str:
@@ -280,6 +281,7 @@ def _coverage(check: _FieldChecker, value: Any, field: str) -> Coverage | None:
         ),
         amp_url=item.url(value, "ampWebUrl", f"{field}.ampWebUrl"),
     )
+    coverage = replace(coverage, keys=coverage.url_keys) if coverage.url else coverage
     usable = bool(title and url)
     for problem in item.problems:
         suffix = (
