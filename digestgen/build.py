@@ -548,7 +548,7 @@ def _keep(
         return None
     if current.st_size != entry.size or current.st_mtime_ns != entry.mtime_ns:
         return None
-    return entry if staging.keep(path) is not None else None
+    return entry if staging.keep(path) else None
 
 
 def _store(

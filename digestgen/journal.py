@@ -80,12 +80,9 @@ class JournaledUpdate:
             os.replace(temporary, target)
             return target.stat()
 
-    def keep(self, relative: str) -> os.stat_result | None:
-        """Leave one file as it is; returns its stat, or None if it is not there."""
-        try:
-            return (self.output / relative).stat()
-        except OSError:
-            return None
+    def keep(self, relative: str) -> bool:
+        """Leave one file as it is (the caller has checked it is there and untouched)."""
+        return True
 
     def remove(self, relatives: Iterable[str]) -> None:
         """Remove files the new site no longer has (moved into the journal), and empty folders."""

@@ -84,15 +84,13 @@ class Staging:
             target.write_bytes(data)
             return target.stat()
 
-    def keep(self, relative: str) -> os.stat_result | None:
-        """Link the current output's file into the staging folder; None if it cannot be."""
-        source = self.output / relative
+    def keep(self, relative: str) -> bool:
+        """Link the current output's file into the staging folder; False if it cannot be."""
         try:
-            target = self._target(relative)
-            os.link(source, target)
-            return target.stat()
+            os.link(self.output / relative, self._target(relative))
         except OSError:
-            return None
+            return False
+        return True
 
     def commit(self) -> None:
         """Swap the staging folder in as the output, then remove the old site."""
