@@ -6,6 +6,7 @@ import gc
 import hashlib
 import os
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,7 +43,7 @@ from digestgen.journal import JournaledUpdate, recover
 from digestgen.model import Record, Site
 from digestgen.organize import organize
 from digestgen.output import OutputCollision, check_output_path
-from digestgen.problems import Problem, Severity, error, note
+from digestgen.problems import Problem, Severity, error
 from digestgen.reader import MAX_RECORD_BYTES, RECORD_SUFFIXES, RawRecord, parse_record
 from digestgen.render import PageJob, PageRenderer, load_static, plan_pages, render_extras
 from digestgen.stories import cluster_records
@@ -65,11 +66,10 @@ class RenderError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class SourceFile:
-    """One record file: name (relative to the content folder), path, bytes if read, hash."""
+    """One record file: name (relative to the content folder), path, hash of name and bytes."""
 
     name: str
     path: Path
-    data: bytes | None
     digest: str
     stat: os.stat_result
 
@@ -248,7 +248,7 @@ def read_sources(
                 continue
             seen = known.get(name)
             if seen is not None and seen[:2] == (stat.st_size, stat.st_mtime_ns):
-                sources.append(SourceFile(name, path, None, seen[2], stat))
+                sources.append(SourceFile(name, path, seen[2], stat))
                 continue
             data = path.read_bytes()
         except OSError as exc:
@@ -258,7 +258,7 @@ def read_sources(
         digest = hashlib.blake2b(name.encode("utf-8", "surrogateescape") + b"\0" + data)
         # The bytes are read again where they are parsed: holding every file would cost more
         # memory than the second read costs time.
-        sources.append(SourceFile(name, path, None, digest.hexdigest()[:32], stat))
+        sources.append(SourceFile(name, path, digest.hexdigest()[:32], stat))
     return sources, problems
 
 
@@ -290,7 +290,7 @@ def _parse_sources(sources: Sequence[SourceFile]) -> list[CachedResult]:
     for source in sources:
         record: Record | None = None
         try:
-            data = source.data if source.data is not None else source.path.read_bytes()
+            data = source.path.read_bytes()
         except OSError as exc:
             problems = [error(source.name, "", f"cannot read file: {exc.strerror}")]
         else:
@@ -590,16 +590,9 @@ def _render_jobs(indexes: Sequence[int]) -> list[tuple[str, OutputEntry]]:
 
 def describe_template_error(exc: jinja2.TemplateError) -> str:
     """Say which template and line failed, and why."""
-    import traceback
-
     if isinstance(exc, jinja2.TemplateSyntaxError):
         return f"template {exc.filename or exc.name}, line {exc.lineno}: {exc.message}"
     # Jinja rewrites tracebacks so that template frames carry the template's file and line.
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.endswith(".py")]
     where = f" in {frames[-1].filename}, line {frames[-1].lineno}" if frames else ""
     return f"template error{where}: {exc}"
-
-
-def note_cache(message: str) -> Problem:
-    """A note about the build cache, shown with the summary."""
-    return note(CACHE_FOLDER, "", message)

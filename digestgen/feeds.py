@@ -102,16 +102,6 @@ class FeedRenderer:
         return files
 
 
-def render_feeds(site: Site, config: SiteConfig, env: jinja2.Environment) -> dict[str, bytes]:
-    """Render the site-wide and per-topic RSS and Atom feeds; returns bytes by output path."""
-    renderer = FeedRenderer(config, env)
-    files: dict[str, bytes] = {}
-    for job in plan_feeds(site, config):
-        for path, data in renderer.render(job).items():
-            add_file(files, path, data, f"feed {path}")
-    return files
-
-
 def _add_entry(feed: FeedGenerator, config: SiteConfig, story: Story, content: str) -> None:
     story_url = config.base_url + story.path.lstrip("/")
     entry = feed.add_entry(order="append")  # feedgen prepends by default

@@ -55,18 +55,6 @@ class RawRecord:
     body: str
 
 
-def find_record_files(content_dir: Path) -> list[Path]:
-    """Every record file under the content folder, in sorted order."""
-    found = [
-        path
-        for path in content_dir.rglob("*")
-        if path.suffix.lower() in RECORD_SUFFIXES
-        and path.is_file()
-        and not any(part.startswith(".") for part in path.relative_to(content_dir).parts)
-    ]
-    return sorted(found, key=lambda p: p.relative_to(content_dir).as_posix())
-
-
 def read_record_file(path: Path, name: str) -> RawRecord | Problem:
     """Read one record file from disk; an unreadable or oversized file is an error."""
     try:

@@ -231,20 +231,6 @@ def netlify_redirects(jobs: Sequence[PageJob], renderer: PageRenderer, own: byte
     return own + "".join(lines).encode("utf-8")
 
 
-def render_site(
-    site: Site, config: SiteConfig, env: jinja2.Environment, static: dict[str, bytes]
-) -> dict[str, bytes]:
-    """Render every page of the site through the theme; returns file bytes by output path."""
-    renderer = PageRenderer(config, env, static)
-    jobs = plan_pages(site, config)
-    files: dict[str, bytes] = {}
-    for job in jobs:
-        add_file(files, job.output_path, renderer.render(job), f"page {job.page.path}")
-    for path, data in render_extras(jobs, renderer, static).items():
-        add_file(files, path, data, f"file {path}")
-    return files
-
-
 def badge(kind: str) -> Markup:
     """A badge naming a piece's type, for anything but a plain article."""
     if kind == "article":
