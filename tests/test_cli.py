@@ -112,3 +112,36 @@ def test_python_dash_m_and_source_date_epoch_clock(tmp_path):
     assert "stories built:      2" in after.stdout
     bad = _run_module(root, env_extra={"SOURCE_DATE_EPOCH": "soon"})
     assert bad.returncode == 2 and "SOURCE_DATE_EPOCH" in bad.stderr
+
+
+def test_quiet_prints_only_errors_and_warnings(tmp_path):
+    records = {"good.md": record(), "bad.md": record("B", url="https://b.example.com/", heat=500)}
+    result = build_in(make_site(tmp_path, records), "--quiet")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert "error: bad.md: heat:" in result.stderr
+
+
+def test_verbose_adds_rewritten_counts_and_stage_timings(tmp_path):
+    result = build_in(make_site(tmp_path, {"good.md": record()}), "--verbose")
+    assert "files rewritten:" in result.stdout
+    for stage in ("records:", "stories:", "render:"):
+        assert stage in result.stdout
+
+
+def test_progress_line_redraws_one_line_and_clears_it():
+    import io
+
+    from digestgen.cli import ProgressLine
+
+    stream = io.StringIO()
+    progress = ProgressLine(stream)
+    progress("rendering", 10, 30)
+    progress("rendering", 20, 30)
+    progress.clear()
+    assert stream.getvalue() == "\rrendering 10/30 \rrendering 30/30 \r\x1b[K"
+
+
+def test_no_progress_line_when_stderr_is_not_a_terminal(tmp_path):
+    result = build_in(make_site(tmp_path, {"good.md": record()}))
+    assert "\r" not in result.stderr
