@@ -27,6 +27,7 @@ from digestgen.cache import (
     load_state,
     records_key,
     related_stamps,
+    save_records,
     save_state,
     site_key,
 )
@@ -165,8 +166,8 @@ def _build(config: SiteConfig, opts: BuildOptions, started: float) -> BuildRepor
     static = load_static(theme.static_files())
     key = build_key(config, theme, opts.drafts)
     opts.lap("theme")
-    cache_file = output_dir.parent / CACHE_FOLDER / output_dir.name / "state.bin"
-    state, cache_note = _open_cache(cache_file, config, output_dir, opts.use_cache)
+    cache_folder = output_dir.parent / CACHE_FOLDER / output_dir.name
+    state, cache_note = _open_cache(cache_folder, config, output_dir, opts.use_cache)
     if interrupted:
         cache_note = "an interrupted build's changes to the output were undone"
     sources, unreadable = read_sources(content_dir, state.files)
@@ -175,7 +176,13 @@ def _build(config: SiteConfig, opts: BuildOptions, started: float) -> BuildRepor
     quick = _unchanged_build(sources, state, key, output_dir, opts)
     if quick is not None:
         return _report(quick, sources, unreadable, output_dir, started, cache_note)
-    loaded = load_records(sources, state, config.zone, opts.workers, _stage(opts, "reading"))
+    loaded, records_changed = load_records(
+        sources, state, config.zone, opts.workers, _stage(opts, "reading")
+    )
+    if opts.use_cache and records_changed:
+        cache_note = _save_cache(save_records, cache_folder, state) or cache_note
+    # The pickled records were needed only to be saved; their facts and problems stay.
+    state.records = {key: (b"", entry[1], entry[2]) for key, entry in state.records.items()}
     opts.lap("records")
     selection = select_records(loaded.records, now=opts.now, include_drafts=opts.drafts)
     clusters, merge_notes = cluster_records(selection.records, config.zone, opts.now)
@@ -193,7 +200,7 @@ def _build(config: SiteConfig, opts: BuildOptions, started: float) -> BuildRepor
         counts,
     )
     if opts.use_cache:
-        save_state(cache_file, state)
+        cache_note = _save_cache(save_state, cache_folder, state) or cache_note
     opts.lap("save cache")
     return BuildReport(
         files_read=len(sources) + len(unreadable),
@@ -219,13 +226,24 @@ def _stage(opts: BuildOptions, name: str) -> Callable[[int, int], None] | None:
     return lambda done, total: progress(name, done, total)
 
 
+def _save_cache(
+    save: Callable[[Path, BuildState], None], folder: Path, state: BuildState
+) -> str | None:
+    """Save part of the cache; a cache that cannot be written only makes the next build slower."""
+    try:
+        save(folder, state)
+    except OSError as exc:
+        return f"cannot write the build cache in {folder} ({exc.strerror or exc})"
+    return None
+
+
 def _open_cache(
-    cache_file: Path, config: SiteConfig, output_dir: Path, use_cache: bool
+    cache_folder: Path, config: SiteConfig, output_dir: Path, use_cache: bool
 ) -> tuple[BuildState, str | None]:
     site, records = site_key(config.root, output_dir), records_key(config.zone)
     if not use_cache:
         return BuildState(site_key=site, records_key=records), None
-    return load_state(cache_file, site, records)
+    return load_state(cache_folder, site, records)
 
 
 def read_sources(
@@ -309,8 +327,11 @@ def load_records(
     zone: ZoneInfo,
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
-) -> LoadedRecords:
-    """Validate every record, reusing cached results for unchanged files; misses run in parallel."""
+) -> tuple[LoadedRecords, bool]:
+    """Validate every record, reusing cached results for unchanged files; misses run in parallel.
+
+    Also says whether the cached results changed (and so need saving).
+    """
     global _PARSE_ZONE
     _PARSE_ZONE = zone
     misses = [s for s in sources if s.digest not in state.records]
@@ -318,8 +339,9 @@ def load_records(
     for source, result in zip(misses, results, strict=True):
         state.records[source.digest] = result
     used = {s.digest for s in sources}
-    for stale in [digest for digest in state.records if digest not in used]:
-        del state.records[stale]
+    stale = [digest for digest in state.records if digest not in used]
+    for digest in stale:
+        del state.records[digest]
     records: list[Record] = []
     problems: list[Problem] = []
     for source in sources:
@@ -327,7 +349,8 @@ def load_records(
         problems.extend(found)
         if record is not None:
             records.append(record)
-    return LoadedRecords(len(sources), tuple(records), tuple(problems))
+    loaded = LoadedRecords(len(sources), tuple(records), tuple(problems))
+    return loaded, bool(misses or stale)
 
 
 def select_records(records: Sequence[Record], *, now: datetime, include_drafts: bool) -> Selection:

@@ -26,7 +26,8 @@ from digestgen.problems import Problem, Severity
 
 CACHE_MAGIC = b"digestgen-cache\n"
 CACHE_FORMAT = 2
-CACHE_FILE = "state.bin"
+STATE_FILE = "state.bin"
+RECORDS_FILE = "records.bin"
 
 
 # A validation result as cached: the pickled record (or None), its problems as plain tuples,
@@ -91,44 +92,74 @@ def _hash(*parts: str) -> str:
     return digest.hexdigest()
 
 
-def load_state(path: Path, site: str, records: str) -> tuple[BuildState, str | None]:
-    """Read the cache; returns an empty state and the reason when it cannot be trusted."""
+def load_state(folder: Path, site: str, records: str) -> tuple[BuildState, str | None]:
+    """Read the cache folder; returns an empty state and the reason when it cannot be trusted."""
     empty = BuildState(site_key=site, records_key=records)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    loaded = []
+    for name in (STATE_FILE, RECORDS_FILE):
+        data, reason = _read_file(folder / name)
+        if reason is not None:
+            return empty, reason
+        loaded.append(data)
+    state_data, records_data = loaded
+    if state_data is None:
         return empty, None
-    except OSError as exc:
-        return empty, f"cannot read the build cache ({exc.strerror}); doing a clean build"
-    header = CACHE_MAGIC + f"{CACHE_FORMAT} {__version__} {sys.version_info[:3]}\n".encode()
-    if not data.startswith(header) or len(data) < len(header) + 32:
-        return empty, "the build cache is from another digestgen or Python; doing a clean build"
-    view = memoryview(data)  # slices of a view copy nothing; the cache can be large
-    checksum, payload = view[len(header) : len(header) + 32], view[len(header) + 32 :]
-    if hashlib.sha256(payload).digest() != checksum:
-        return empty, "the build cache is corrupt; doing a clean build"
     try:
-        state = _decode_state(marshal.loads(payload))
+        state = _decode_state(state_data)
+        saved_records_key, cached = records_data if records_data is not None else (records, {})
     except (ValueError, TypeError, KeyError, IndexError, EOFError, pickle.PickleError) as exc:
         return empty, f"the build cache is unreadable ({exc}); doing a clean build"
     if state.site_key != site:
         return empty, "the build cache belongs to another site; doing a clean build"
-    if state.records_key != records:
-        state = BuildState(site_key=site, records_key=records, outputs=state.outputs)
+    state.records_key = records
+    state.records = cached if saved_records_key == records else {}
     return state, None
 
 
-def save_state(path: Path, state: BuildState) -> None:
-    """Write the cache atomically (a temporary file renamed over the old one)."""
-    payload = marshal.dumps(_encode_state(state))
-    header = CACHE_MAGIC + f"{CACHE_FORMAT} {__version__} {sys.version_info[:3]}\n".encode()
+def _read_file(path: Path) -> tuple[Any, str | None]:
+    """One cache file's data (None if there is none), or the reason it cannot be trusted."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        return None, f"cannot read the build cache ({exc.strerror}); doing a clean build"
+    header = _header()
+    if not data.startswith(header) or len(data) < len(header) + 32:
+        return None, "the build cache is from another digestgen or Python; doing a clean build"
+    view = memoryview(data)  # slices of a view copy nothing; the cache can be large
+    checksum, payload = view[len(header) : len(header) + 32], view[len(header) + 32 :]
+    if hashlib.sha256(payload).digest() != checksum:
+        return None, "the build cache is corrupt; doing a clean build"
+    try:
+        return marshal.loads(payload), None
+    except (ValueError, TypeError, EOFError) as exc:
+        return None, f"the build cache is unreadable ({exc}); doing a clean build"
+
+
+def _header() -> bytes:
+    return CACHE_MAGIC + f"{CACHE_FORMAT} {__version__} {sys.version_info[:3]}\n".encode()
+
+
+def _write_file(path: Path, data: Any) -> None:
+    payload = marshal.dumps(data)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(temporary, "wb") as handle:
-        handle.write(header)
+        handle.write(_header())
         handle.write(hashlib.sha256(payload).digest())
         handle.write(payload)
     os.replace(temporary, path)
+
+
+def save_records(folder: Path, state: BuildState) -> None:
+    """Write the cached validation results (the large part of the cache) atomically."""
+    _write_file(folder / RECORDS_FILE, (state.records_key, state.records))
+
+
+def save_state(folder: Path, state: BuildState) -> None:
+    """Write the rest of the cache atomically: the outputs, the summary, the file index."""
+    _write_file(folder / STATE_FILE, _encode_state(state))
 
 
 def encode_result(record: Record | None, problems: tuple[Problem, ...]) -> CachedResult:
@@ -209,7 +240,6 @@ def _encode_state(state: BuildState) -> tuple[Any, ...]:
         state.records_key,
         state.build_key,
         state.inputs_key,
-        state.records,
         {path: tuple(_encode_entry(e)) for path, e in state.outputs.items()},
         encode_summary(state.summary),
         state.files,
@@ -221,13 +251,12 @@ def _encode_entry(entry: OutputEntry) -> tuple[str, str, int, int]:
 
 
 def _decode_state(data: Any) -> BuildState:
-    site, records, build, inputs, cached, outputs, summary, files = data
+    site, records, build, inputs, outputs, summary, files = data
     return BuildState(
         site_key=site,
         records_key=records,
         build_key=build,
         inputs_key=inputs,
-        records=cached,
         outputs={path: OutputEntry(*entry) for path, entry in outputs.items()},
         summary=decode_summary(summary),
         files=files,

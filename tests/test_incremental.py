@@ -20,8 +20,8 @@ def tree(folder: Path) -> dict[str, bytes]:
     return BuildResult(0, "", "", folder).files()
 
 
-def cache_of(root: Path) -> Path:
-    return root / CACHE_FOLDER / "public" / "state.bin"
+def cache_of(root: Path, name: str = "state.bin") -> Path:
+    return root / CACHE_FOLDER / "public" / name
 
 
 def clean_build_of(root: Path, tmp_path: Path, *extra: str) -> dict[str, bytes]:
@@ -140,6 +140,7 @@ def test_deleting_the_cache_changes_no_output_byte(site):
     assert tree(second.output) == expected
 
 
+@pytest.mark.parametrize("part", ["state.bin", "records.bin"])
 @pytest.mark.parametrize(
     ("damage", "reason"),
     [
@@ -148,10 +149,10 @@ def test_deleting_the_cache_changes_no_output_byte(site):
         (lambda data: b"garbage", "another digestgen"),
     ],
 )
-def test_a_damaged_cache_is_ignored_with_a_note(site, damage, reason):
+def test_a_damaged_cache_is_ignored_with_a_note(site, damage, reason, part):
     first = build_in(site)
     expected = tree(first.output)
-    cache = cache_of(site)
+    cache = cache_of(site, part)
     cache.write_bytes(damage(cache.read_bytes()))
     edit(site / "content" / "000" / "synthetic-000011.md", 'title: "Synthetic', 'title: "Again')
     second = build_in(site)
