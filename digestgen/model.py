@@ -3,11 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from digestgen.urls import canonical_url
+
+T = TypeVar("T")
+
+
+def fast_pickling(cls: type[T]) -> type[T]:
+    """Pickle a frozen, slotted dataclass as a plain tuple of its field values.
+
+    The build cache holds every record; dataclasses' own slot pickling looks the fields up
+    again for every object, which made loading the cache several times slower.
+    """
+    names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+
+    def getstate(self: Any) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in names)
+
+    def setstate(self: Any, state: tuple[Any, ...]) -> None:
+        for name, value in zip(names, state, strict=True):
+            object.__setattr__(self, name, value)
+
+    cls.__getstate__ = getstate  # type: ignore[method-assign]
+    cls.__setstate__ = setstate  # type: ignore[attr-defined]
+    return cls
 
 
 class FrozenMapping(Mapping[str, Any]):
@@ -34,6 +56,7 @@ class FrozenMapping(Mapping[str, Any]):
         return (FrozenMapping, (self._data,))
 
 
+@fast_pickling
 @dataclass(frozen=True, slots=True)
 class Provider:
     """The outlet that published a piece: display name and bare host name."""
@@ -42,6 +65,7 @@ class Provider:
     domain: str
 
 
+@fast_pickling
 @dataclass(frozen=True, slots=True)
 class Image:
     """An image with its intrinsic size, when known, so pages reserve its space."""
@@ -51,6 +75,7 @@ class Image:
     height: int | None = None
 
 
+@fast_pickling
 @dataclass(frozen=True, slots=True)
 class Coverage:
     """One outlet's piece about a story: a `related` item or a merged record."""
@@ -80,6 +105,7 @@ class Coverage:
         return tuple(canonical_url(u) for u in (self.url, self.amp_url) if u)
 
 
+@fast_pickling
 @dataclass(frozen=True, slots=True)
 class Record:
     """One validated article record, as the curator wrote it."""
@@ -107,6 +133,8 @@ class Record:
     fingerprint: str = ""  # hash of the file's bytes: what page fingerprints build on
     # Canonical forms of `urls`, worked out once when the record is read (and cached).
     keys: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    # The slug of `slug` or `title`, worked out once when the record is read (and cached).
+    slug_text: str = field(default="", compare=False, repr=False)
 
     @property
     def image(self) -> Image | None:

@@ -213,7 +213,8 @@ def _anchor(cluster: Cluster) -> Record:
 def standalone_address(record: Record, zone: ZoneInfo) -> str:
     """The address a record has as a story of its own: `/YYYY/MM/DD/slug/`, before suffixes."""
     day = record.published.astimezone(zone)
-    return f"/{day:%Y/%m/%d}/{make_slug(record.slug or record.title) or 'story'}/"
+    slug = record.slug_text or make_slug(record.slug or record.title) or "story"
+    return f"/{day:%Y/%m/%d}/{slug}/"
 
 
 def assign_addresses(clusters: Sequence[Cluster], zone: ZoneInfo) -> list[Cluster]:

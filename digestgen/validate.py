@@ -13,6 +13,7 @@ from digestgen.markup import render_note
 from digestgen.model import Coverage, FrozenMapping, Image, Provider, Record
 from digestgen.problems import Problem, error, quote, type_name, warning
 from digestgen.reader import RawRecord
+from digestgen.slugs import make_slug
 from digestgen.stories import topic_key
 from digestgen.text import clean_text
 from digestgen.urls import check_url, host_of, is_host_name
@@ -180,7 +181,8 @@ def validate_record(
     )
     if any(p.severity.value == "error" for p in check.problems):
         return None, check.problems
-    return replace(record, keys=record.url_keys), check.problems
+    slug_text = make_slug(record.slug or record.title) or "story"
+    return replace(record, keys=record.url_keys, slug_text=slug_text), check.problems
 
 
 def _type(check: _FieldChecker, data: dict[str, Any], field: str) -> str:
