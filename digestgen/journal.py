@@ -11,11 +11,11 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from digestgen.output import check_output_path
-from digestgen.writer import OutputError
+from digestgen.writer import undo_on_error
 
 CREATED_LIST = "created"  # one file of created paths per writing process
 SAVED_FOLDER = "saved"
@@ -123,14 +123,8 @@ class JournaledUpdate:
             listing.write(relative + "\n")
             listing.flush()
 
-    @contextlib.contextmanager
-    def _errors(self) -> Iterator[None]:
-        try:
-            yield
-        except OSError as exc:
-            self.abort()
-            message = f"{self.output}: cannot write the site: {exc.strerror or exc}"
-            raise OutputError(message) from exc
+    def _errors(self) -> contextlib.AbstractContextManager[None]:
+        return undo_on_error(self.output, self.abort)
 
 
 def _remove_empty_folders(root: Path, folders: Iterable[Path]) -> None:

@@ -7,7 +7,7 @@ import ctypes
 import ctypes.util
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from digestgen.output import check_output_path
@@ -102,14 +102,18 @@ class Staging:
         """Throw the staging folder away; the output stays as it was."""
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    @contextlib.contextmanager
-    def _errors(self) -> Iterator[None]:
-        try:
-            yield
-        except OSError as exc:
-            self.abort()
-            message = f"{self.output}: cannot write the site: {exc.strerror or exc}"
-            raise OutputError(message) from exc
+    def _errors(self) -> contextlib.AbstractContextManager[None]:
+        return undo_on_error(self.output, self.abort)
+
+
+@contextlib.contextmanager
+def undo_on_error(output: Path, undo: Callable[[], None]) -> Iterator[None]:
+    """Undo what was written and raise an OutputError naming the output, on any OSError."""
+    try:
+        yield
+    except OSError as exc:
+        undo()
+        raise OutputError(f"{output}: cannot write the site: {exc.strerror or exc}") from exc
 
 
 def write_site(files: Mapping[str, bytes], output: Path) -> None:
