@@ -50,7 +50,7 @@ from digestgen.render import PageJob, PageRenderer, load_static, plan_pages, ren
 from digestgen.stories import cluster_records
 from digestgen.themes import make_environment, resolve_theme
 from digestgen.validate import validate_record
-from digestgen.writer import Staging, check_output_dir
+from digestgen.writer import Staging, check_output_dir, output_lock
 
 CACHE_FOLDER = ".digestgen-cache"
 # progress(stage, done, total): `done` more items of `total` finished in that stage.
@@ -160,6 +160,13 @@ def _build(config: SiteConfig, opts: BuildOptions, started: float) -> BuildRepor
     content_dir = resolve_dir(config, config.content_dir)
     output_dir = resolve_dir(config, config.output_dir)
     check_output_dir(output_dir, {"content folder": content_dir, "project": config.root})
+    with output_lock(output_dir):
+        return _build_locked(config, opts, started, content_dir, output_dir)
+
+
+def _build_locked(
+    config: SiteConfig, opts: BuildOptions, started: float, content_dir: Path, output_dir: Path
+) -> BuildReport:
     interrupted = recover(output_dir)
     theme = resolve_theme(config.theme, config.root)
     env = make_environment(theme)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import fcntl
 import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping
@@ -104,6 +105,30 @@ class Staging:
 
     def _errors(self) -> contextlib.AbstractContextManager[None]:
         return undo_on_error(self.output, self.abort)
+
+
+@contextlib.contextmanager
+def output_lock(output: Path) -> Iterator[None]:
+    """Hold the output folder for one build; a second build started meanwhile stops at once."""
+    output = output.resolve()
+    lock_path = output.with_name(f".{output.name}.lock")
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path, "a+b")  # noqa: SIM115 - held open for the whole build
+    except OSError as exc:
+        raise OutputError(f"{output}: cannot write the site: {exc.strerror or exc}") from exc
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputError(
+                f"{output}: another digestgen build is writing this output folder; "
+                "run again when it has finished"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager

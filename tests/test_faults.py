@@ -1,0 +1,123 @@
+"""Faults: a killed build, two builds at once, an unwritable output folder."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.generate import generate
+from tests.conftest import FIXED_NOW, BuildResult, build_in, make_site, record
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return BuildResult(0, "", "", folder).files()
+
+
+def start_build(root: Path, *extra: str) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "digestgen", "build", "--config", str(root / "digestgen.toml"),
+               "--now", FIXED_NOW, *extra]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def count_files(folder: Path) -> int:
+    return sum(len(names) for _, _, names in os.walk(folder)) if folder.exists() else 0
+
+
+@pytest.fixture
+def built_site(tmp_path: Path) -> Path:
+    root = make_site(tmp_path / "site", {})
+    generate(300, root / "content", seed=11)
+    assert build_in(root).exit_code == 0
+    # The next builds change one record, so they have something to write.
+    path = root / "content" / "000" / "synthetic-000007.md"
+    path.write_text(
+        path.read_text("utf-8").replace('title: "Synthetic', 'title: "Changed', 1), "utf-8"
+    )
+    return root
+
+
+@pytest.mark.parametrize("written_before_kill", [1, 200, 600])
+def test_a_clean_build_killed_while_writing_leaves_the_previous_site(
+    built_site, written_before_kill
+):
+    output = built_site / "public"
+    before = tree(output)
+    staging = output.with_name(".public.staging")
+    build = start_build(built_site, "--no-cache", "--jobs", "1")
+    deadline = time.monotonic() + 60
+    while count_files(staging) < written_before_kill and build.poll() is None:
+        assert time.monotonic() < deadline, "the build never got that far"
+        time.sleep(0.002)
+    build.send_signal(signal.SIGKILL)
+    build.wait()
+    assert tree(output) == before
+    result = build_in(built_site)
+    assert result.exit_code == 0, result.stderr
+    assert tree(output) != before  # the change is there now
+
+
+def test_an_in_place_build_killed_while_writing_is_undone_by_the_next_build(built_site, tmp_path):
+    output = built_site / "public"
+    journal = output.with_name(".public.journal")
+    build = start_build(built_site, "--jobs", "1")
+    deadline = time.monotonic() + 60
+    while count_files(journal) < 2 and build.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+    build.send_signal(signal.SIGKILL)
+    build.wait()
+    result = build_in(built_site)
+    assert result.exit_code == 0, result.stderr
+    clean = make_site(tmp_path / "clean", {})
+    (clean / "content").rmdir()
+    os.symlink(built_site / "content", clean / "content")
+    assert build_in(clean, "--no-cache").exit_code == 0
+    assert tree(output) == tree(clean / "public")
+
+
+def test_two_builds_at_once_do_not_corrupt_each_other(built_site):
+    output = built_site / "public"
+    lock = output.with_name(".public.lock")
+    with open(lock, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        before = tree(output)
+        result = build_in(built_site)
+        assert result.exit_code == 1
+        assert "another digestgen build is writing this output folder" in result.stderr
+        assert tree(output) == before
+    assert build_in(built_site).exit_code == 0
+
+
+def test_builds_started_together_leave_a_complete_site(built_site):
+    builds = [start_build(built_site, "--no-cache") for _ in range(3)]
+    errors = [build.communicate()[1].decode() for build in builds]
+    codes = [build.returncode for build in builds]
+    assert 0 in codes
+    for code, error in zip(codes, errors, strict=True):
+        assert code == 0 or "another digestgen build is writing" in error, error
+    result = build_in(built_site)
+    assert result.exit_code == 0
+    assert (built_site / "public" / "index.html").is_file()
+
+
+def test_a_read_only_output_folder_is_a_clear_error_and_keeps_the_previous_site(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root writes into read-only folders; covered by the full-disk tests")
+    root = make_site(tmp_path, {"a.md": record()})
+    first = build_in(root)
+    before = tree(first.output)
+    root.chmod(0o555)
+    try:
+        result = build_in(root, "--no-cache")
+    finally:
+        root.chmod(0o755)
+    assert result.exit_code == 1
+    assert "cannot write the site" in result.stderr
+    assert tree(first.output) == before
