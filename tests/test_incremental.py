@@ -216,3 +216,20 @@ def test_parallel_and_serial_builds_are_identical(tmp_path):
         roots.append(root)
     assert tree(roots[0] / "public") == tree(roots[1] / "public")
     assert os.listdir(roots[0] / "public")
+
+
+def test_the_cache_holds_no_secured_value(tmp_path, seed_text):
+    import html
+    from urllib.parse import quote
+
+    from tests.conftest import SEED_NAME
+
+    secured = seed_text.split('secured: "', 1)[1].split('"', 1)[0]
+    root = make_site(tmp_path / "site", {SEED_NAME: seed_text})
+    assert build_in(root, "--drafts").exit_code == 0
+    files = [p for p in (root / CACHE_FOLDER).rglob("*") if p.is_file()]
+    assert files
+    for path in files:
+        data = path.read_bytes()
+        for form in (secured, quote(secured, safe=""), html.escape(secured), secured[:24]):
+            assert form.encode() not in data, path
