@@ -1,9 +1,11 @@
 """Updating the output folder in place, file by file, with a journal to undo a failed update.
 
 An incremental build changes a few files of a large site; building a whole staging tree for
-that costs more than the change. Instead every file it replaces or removes is first linked
-into a journal folder beside the output, and every file it creates is listed there. A failed
-update is undone at once; one whose process died is undone by the next build before it starts.
+that costs more than the change. Instead the new files are written into a journal folder
+beside the output while the site is rendered, and only at the end moved into the output:
+every file replaced or removed then is first linked into the journal, every file created is
+listed there. The output so changes only in that short last step; a failure in it is undone
+at once, and a process that died in it is undone by the next build before it starts.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from pathlib import Path
 from digestgen.output import check_output_path
 from digestgen.writer import undo_on_error
 
-CREATED_LIST = "created"  # one file of created paths per writing process
-SAVED_FOLDER = "saved"
+CREATED_LIST = "created"  # paths created in the output, one a line
+SAVED_FOLDER = "saved"  # the old versions of replaced and removed files
+PENDING_FOLDER = "pending"  # the new files, until they are moved into the output
 
 
 def journal_folder(output: Path) -> Path:
@@ -31,9 +34,8 @@ def recover(output: Path) -> bool:
     journal = journal_folder(output.resolve())
     if not journal.exists():
         return False
-    created: list[str] = []
-    for listing in sorted(journal.glob(f"{CREATED_LIST}.*")):
-        created += [line for line in listing.read_text(encoding="utf-8").splitlines() if line]
+    listing = journal / CREATED_LIST
+    created = listing.read_text(encoding="utf-8").splitlines() if listing.exists() else []
     for relative in created:
         with contextlib.suppress(FileNotFoundError):
             (output / relative).unlink()
@@ -51,33 +53,27 @@ def recover(output: Path) -> bool:
 
 
 class JournaledUpdate:
-    """Writes into the current output folder, keeping what is needed to undo every change."""
+    """Prepares changes to the output folder, then makes them with a journal to undo them."""
 
     def __init__(self, output: Path) -> None:
         self.output = output.resolve()
         self.journal = journal_folder(self.output)
-        self._created: list[str] = []
-        self._listing: Path | None = None
-        self._temporaries = 0
+        self.pending = self.journal / PENDING_FOLDER
+        self._removals: list[str] = []
+        self._made: set[Path] = set()
         with self._errors():
             recover(self.output)
             (self.journal / SAVED_FOLDER).mkdir(parents=True)
+            self.pending.mkdir()
 
     def write(self, relative: str, data: bytes) -> os.stat_result:
-        """Replace (or create) one file; the old one is saved in the journal first."""
+        """Prepare a new or replaced file (the output is untouched until commit)."""
         with self._errors():
-            target = self.output / check_output_path(relative)
-            if target.exists():
-                self._save(relative, target, link=True)
-            else:
-                self._note_created(relative)
+            target = self.pending / check_output_path(relative)
+            if target.parent not in self._made:
                 target.parent.mkdir(parents=True, exist_ok=True)
-            # Written in the journal folder first (same file system), so a crash never leaves a
-            # half-written file in the output.
-            self._temporaries += 1
-            temporary = self.journal / f"tmp.{os.getpid()}.{self._temporaries}"
-            temporary.write_bytes(data)
-            os.replace(temporary, target)
+                self._made.add(target.parent)
+            target.write_bytes(data)
             return target.stat()
 
     def keep(self, relative: str) -> bool:
@@ -85,18 +81,32 @@ class JournaledUpdate:
         return True
 
     def remove(self, relatives: Iterable[str]) -> None:
-        """Remove files the new site no longer has (moved into the journal), and empty folders."""
-        with self._errors():
-            removed = []
-            for relative in relatives:
+        """Have commit remove files the new site no longer has."""
+        self._removals.extend(relatives)
+
+    def commit(self) -> None:
+        """Move the prepared files into the output and make the removals, then drop the journal."""
+        with self._errors(), open(self.journal / CREATED_LIST, "a", encoding="utf-8") as created:
+            for folder, _, names in os.walk(self.pending):
+                for name in names:
+                    source = Path(folder) / name
+                    relative = source.relative_to(self.pending).as_posix()
+                    target = self.output / relative
+                    if target.exists():
+                        self._save(relative, target, link=True)
+                    else:
+                        # Listed before the file exists, so a crash leaves nothing unlisted.
+                        created.write(relative + "\n")
+                        created.flush()
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(source, target)
+            emptied = []
+            for relative in self._removals:
                 target = self.output / relative
                 if target.exists():
                     self._save(relative, target, link=False)
-                    removed.append(Path(relative).parent)
-            _remove_empty_folders(self.output, removed)
-
-    def commit(self) -> None:
-        """The update is complete: forget the journal."""
+                    emptied.append(Path(relative).parent)
+            _remove_empty_folders(self.output, emptied)
         shutil.rmtree(self.journal, ignore_errors=True)
 
     def abort(self) -> None:
@@ -105,23 +115,11 @@ class JournaledUpdate:
 
     def _save(self, relative: str, target: Path, link: bool) -> None:
         saved = self.journal / SAVED_FOLDER / relative
-        if saved.exists():  # already saved by this update: the first version is the old one
-            if not link:
-                target.unlink()
-            return
         saved.parent.mkdir(parents=True, exist_ok=True)
         if link:
             os.link(target, saved)
         else:
             os.rename(target, saved)
-
-    def _note_created(self, relative: str) -> None:
-        # Listed before the file exists, so a crash in between leaves nothing unlisted.
-        if self._listing is None or not self._listing.name.endswith(f".{os.getpid()}"):
-            self._listing = self.journal / f"{CREATED_LIST}.{os.getpid()}"
-        with open(self._listing, "a", encoding="utf-8") as listing:
-            listing.write(relative + "\n")
-            listing.flush()
 
     def _errors(self) -> contextlib.AbstractContextManager[None]:
         return undo_on_error(self.output, self.abort)

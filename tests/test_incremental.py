@@ -193,14 +193,27 @@ def test_a_failed_in_place_update_is_undone(site, monkeypatch):
     assert not journal.journal_folder(first.output).exists()
 
 
-def test_an_interrupted_update_is_undone_by_the_next_build(site, tmp_path):
+def test_an_interrupted_update_is_undone_by_the_next_build(site, monkeypatch):
     first = build_in(site)
     expected = tree(first.output)
-    # What a build killed half-way leaves: a replaced page saved, a created file listed.
     update = journal.JournaledUpdate(first.output)
     update.write("404.html", b"half-way")
     update.write("brand-new/index.html", b"new")
-    assert (first.output / "404.html").read_bytes() == b"half-way"
+    assert tree(first.output) == expected  # nothing reaches the output before commit
+    real_replace = os.replace
+    moved = []
+
+    def killed_after_first_move(source, target):
+        if moved:
+            raise KeyboardInterrupt  # stands for the process dying: nothing is undone
+        moved.append(target)
+        return real_replace(source, target)
+
+    monkeypatch.setattr(journal.os, "replace", killed_after_first_move)
+    with pytest.raises(KeyboardInterrupt):
+        update.commit()
+    monkeypatch.setattr(journal.os, "replace", real_replace)
+    assert tree(first.output) != expected
     second = build_in(site)
     assert "interrupted" in second.stderr
     assert tree(second.output) == expected
