@@ -31,6 +31,27 @@ RecordLoader.yaml_implicit_resolvers = {
     for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
 }
 
+# The longest number a record may write. Scores and image sizes take a few digits; a longer
+# number is refused before it is built: Python cannot print an int of over 4300 digits, and
+# YAML 1.1's base-60 numbers (`1:59:59...`) take time quadratic in their length to build.
+MAX_NUMBER_CHARACTERS = 100
+
+
+class NumberTooLong(yaml.constructor.ConstructorError):
+    """A number in the front matter is longer than MAX_NUMBER_CHARACTERS."""
+
+
+def _construct_int(loader: RecordLoader, node: yaml.ScalarNode) -> int:
+    if len(node.value) > MAX_NUMBER_CHARACTERS:
+        raise NumberTooLong(
+            None, None, f"a number may be at most {MAX_NUMBER_CHARACTERS} characters long",
+            node.start_mark,
+        )  # fmt: skip
+    return loader.construct_yaml_int(node)
+
+
+RecordLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
 _UTF8_BOM = b"\xef\xbb\xbf"
 _HANDLER = YAMLHandler()
 # A YAML token (so an anchor `&name` or alias `*name`) never starts right after a word character:
@@ -91,6 +112,8 @@ def parse_record(data: bytes, name: str) -> RawRecord | Problem:
         if refused is not None:
             return error(name, "", refused)
         fields = yaml.load(front, Loader=RecordLoader)
+    except NumberTooLong as exc:
+        return error(name, "", _describe_yaml_error(exc, lines_before, "front matter"))
     except yaml.MarkedYAMLError as exc:
         return error(name, "", _describe_yaml_error(exc, lines_before))
     except yaml.YAMLError:
@@ -148,9 +171,13 @@ def _events(front: str) -> Iterator[yaml.Event]:
     return yaml.parse(front, Loader=RecordLoader)
 
 
-def _describe_yaml_error(exc: yaml.MarkedYAMLError, lines_before: int) -> str:
+def _describe_yaml_error(
+    exc: yaml.MarkedYAMLError,
+    lines_before: int,
+    what_failed: str = "front matter is not valid YAML",
+) -> str:
     # Never quote the YAML source: the snippet PyYAML prints may hold the `secured` value.
     mark = exc.problem_mark
     where = f" at line {mark.line + lines_before + 1}, column {mark.column + 1}" if mark else ""
     what = exc.problem or exc.context or "invalid syntax"
-    return f"front matter is not valid YAML{where}: {what}"
+    return f"{what_failed}{where}: {what}"

@@ -15,7 +15,7 @@ from digestgen.problems import Problem, error, quote, type_name, warning
 from digestgen.reader import RawRecord
 from digestgen.slugs import make_slug
 from digestgen.stories import topic_key
-from digestgen.text import clean_text
+from digestgen.text import INVALID_CHARACTERS, clean_text
 from digestgen.urls import check_url, host_of, is_host_name
 
 # Fields with a meaning of their own; everything else is handed to templates as `extra`.
@@ -27,6 +27,17 @@ KNOWN_FIELDS = frozenset(
     }
 )  # fmt: skip
 _TYPE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+# Limits on what one record may hold. A headline over MAX_TITLE_LENGTH characters (after
+# whitespace is collapsed) is an error: cutting it could change what it says. An excerpt over
+# MAX_EXCERPT_LENGTH is cut at a word, with an ellipsis and a warning. `related` items past
+# MAX_RELATED and `images` past MAX_IMAGES are dropped unread, with a warning saying how many.
+MAX_TITLE_LENGTH = 500
+MAX_EXCERPT_LENGTH = 5000
+MAX_RELATED = 100
+MAX_IMAGES = 20
+# Past this many bits a number is not quoted in a message: Python refuses to print an int of over
+# 4300 digits, and a long one says nothing a reader could use.
+_QUOTED_NUMBER_BITS = 64
 
 T = TypeVar("T")
 
@@ -60,6 +71,31 @@ class _FieldChecker:
             self.error(field, "is required and must not be blank")
         return cleaned
 
+    def title(self, data: dict[str, Any], key: str, field: str) -> str:
+        """A required headline, at most MAX_TITLE_LENGTH characters: a longer one is an error."""
+        title = self.text(data, key, field, required=True)
+        if len(title) > MAX_TITLE_LENGTH:
+            self.error(field, f"is {len(title)} characters, over the {MAX_TITLE_LENGTH} limit")
+            return ""
+        return title
+
+    def excerpt(self, data: dict[str, Any], key: str, field: str) -> str:
+        """A summary, cut at a word to at most MAX_EXCERPT_LENGTH characters (with a warning)."""
+        excerpt = self.text(data, key, field)
+        if len(excerpt) <= MAX_EXCERPT_LENGTH:
+            return excerpt
+        # The words that fit, with room for the ellipsis; inside a word only if one fills it all.
+        cut = excerpt[:MAX_EXCERPT_LENGTH].rpartition(" ")[0]
+        if len(cut) < MAX_EXCERPT_LENGTH // 2:
+            cut = excerpt[: MAX_EXCERPT_LENGTH - 1]
+        cut += "\u2026"
+        self.warn(
+            field,
+            f"is {len(excerpt)} characters, over the {MAX_EXCERPT_LENGTH} limit;"
+            f" cut to {len(cut)} characters",
+        )
+        return cut
+
     def score(self, data: dict[str, Any], key: str, field: str) -> int | None:
         value = data.get(key)
         if value is None:
@@ -71,13 +107,18 @@ class _FieldChecker:
             self.error(field, f"must be a whole number from 0 to 100, not {type_name(value)}")
             return None
         if not 0 <= value <= 100:
-            self.error(field, f"must be from 0 to 100, got {quote(value)}")
+            self.error(field, f"must be from 0 to 100, got {shown(value)}")
             return None
         return value
 
     def url(self, data: dict[str, Any], key: str, field: str) -> str | None:
         value = data.get(key)
         if value is None or value == "":
+            return None
+        if isinstance(value, str) and INVALID_CHARACTERS.search(value):
+            # Lone surrogates, noncharacters and controls cannot be written to a page or feed
+            # (nor encoded to canonical form), so such a URL can never be emitted.
+            self.warn(field, "dropped: contains characters that are not valid text")
             return None
         url, why = check_url(value)
         if url is None:
@@ -93,14 +134,39 @@ class _FieldChecker:
             return None
         return parse_timestamp(value, self.zone, lambda why: self.error(field, why))
 
-    def listing(self, data: dict[str, Any], key: str, field: str) -> list[Any]:
+    def listing(
+        self, data: dict[str, Any], key: str, field: str, limit: int | None = None
+    ) -> list[Any]:
+        """A list field; past `limit` items, the rest are dropped with a warning."""
         value = data.get(key)
         if value is None:
             return []
         if not isinstance(value, list):
             self.error(field, f"must be a list, not {type_name(value)}")
             return []
+        if limit is not None and len(value) > limit:
+            self.warn(
+                field,
+                f"has {len(value)} items, over the limit of {limit};"
+                f" the last {len(value) - limit} dropped",
+            )
+            return value[:limit]
         return value
+
+
+def shown(value: object) -> str:
+    """A field's value as a message may show it: text and numbers quoted, anything else named.
+
+    A list or mapping is only named: its repr may be huge, nested too deeply to print, or hold a
+    number too long to print. A number over 64 bits gets its length.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value.bit_length() > _QUOTED_NUMBER_BITS:
+            return f"a number of about {int(value.bit_length() * 0.30103) + 1} digits"
+        return quote(value)
+    if isinstance(value, str | float | bool) or value is None:
+        return quote(value)
+    return type_name(value)
 
 
 def parse_timestamp(value: str, zone: ZoneInfo, complain: Callable[[str], None]) -> datetime | None:
@@ -130,8 +196,8 @@ def validate_record(
     """Check every field of a parsed record; return the Record (None on any error) and problems."""
     check = _FieldChecker(raw.source, raw.fields, zone)
     data = raw.fields
-    title = check.text(data, "title", "title", required=True)
-    excerpt = check.text(data, "excerpt", "excerpt")
+    title = check.title(data, "title", "title")
+    excerpt = check.excerpt(data, "excerpt", "excerpt")
     published_at = check.timestamp(data, "publishedDateTime", "publishedDateTime")
     if published_at is None and not any(p.field == "publishedDateTime" for p in check.problems):
         check.error("publishedDateTime", "is required")
@@ -147,10 +213,10 @@ def validate_record(
     record_type = _type(check, data, "type")
     slug = check.text(data, "slug", "slug") or None
     topics = _topics(check, check.listing(data, "topics", "topics"))
-    images = _images(check, check.listing(data, "images", "images"), "images")
+    images = _images(check, check.listing(data, "images", "images", MAX_IMAGES), "images")
     related = tuple(
         coverage
-        for index, item in enumerate(check.listing(data, "related", "related"))
+        for index, item in enumerate(check.listing(data, "related", "related", MAX_RELATED))
         if (coverage := _coverage(check, item, f"related[{index}]")) is not None
     )
     note_html, note_problems = render_note(raw.body, raw.source)
@@ -248,7 +314,7 @@ def _dimension(check: _FieldChecker, value: Any, field: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 100_000:
-        check.warn(field, f"must be a whole number of pixels, got {quote(value)}; ignored")
+        check.warn(field, f"must be a whole number of pixels, got {shown(value)}; ignored")
         return None
     return value
 
@@ -260,7 +326,7 @@ def _coverage(check: _FieldChecker, value: Any, field: str) -> Coverage | None:
     # A related item is optional by nature, so its problems are warnings: the item is dropped
     # (or the bad part of it), never the record that lists it.
     item = _FieldChecker(check.source, value, check.zone)
-    title = item.text(value, "title", f"{field}.title", required=True)
+    title = item.title(value, "title", f"{field}.title")
     url = item.url(value, "originalUrl", f"{field}.originalUrl") or item.url(
         value, "webUrl", f"{field}.webUrl"
     )
@@ -271,13 +337,17 @@ def _coverage(check: _FieldChecker, value: Any, field: str) -> Coverage | None:
         title=title,
         url=url or "",
         provider=_provider(item, value.get("provider"), f"{field}.provider", url),
-        excerpt=item.text(value, "excerpt", f"{field}.excerpt"),
+        excerpt=item.excerpt(value, "excerpt", f"{field}.excerpt"),
         published=published,
         type=_type(item, value, f"{field}.type"),
         quality=item.score(value, "quality", f"{field}.quality"),
         image=next(
             iter(
-                _images(item, item.listing(value, "images", f"{field}.images"), f"{field}.images")
+                _images(
+                    item,
+                    item.listing(value, "images", f"{field}.images", MAX_IMAGES),
+                    f"{field}.images",
+                )
             ),
             None,
         ),

@@ -12,8 +12,20 @@ from digestgen import reader
 from digestgen.markup import MAX_BODY_BYTES, render_note
 from digestgen.model import Record
 from digestgen.problems import Problem, Severity
-from digestgen.reader import MAX_RECORD_BYTES, RawRecord, parse_record, read_record_file
-from digestgen.validate import validate_record
+from digestgen.reader import (
+    MAX_NUMBER_CHARACTERS,
+    MAX_RECORD_BYTES,
+    RawRecord,
+    parse_record,
+    read_record_file,
+)
+from digestgen.validate import (
+    MAX_EXCERPT_LENGTH,
+    MAX_IMAGES,
+    MAX_RELATED,
+    MAX_TITLE_LENGTH,
+    validate_record,
+)
 from tests.conftest import FIXTURES, SEED_SECURED, build_in, make_site, record
 
 INVALID = FIXTURES / "invalid"
@@ -93,7 +105,29 @@ CASES: dict[str, list[str]] = {
     "topics_not_list.md": ["E topics: must be a list, not a string"],
     "topic_not_text.md": ["E topics[1]: must be text, not a number"],
     "provider_not_mapping.md": ["E provider: must be a mapping with name and domain, not a string"],
+    "number_too_long.md": [
+        "E front matter at line 5, column 10: a number may be at most 100 characters long"
+    ],
+    "title_too_long.md": [f"E title: is 501 characters, over the {MAX_TITLE_LENGTH} limit"],
+    # Limits that drop or cut a part keep the record (see RECORD_KEPT).
+    "excerpt_too_long.md": [
+        f"W excerpt: is 5001 characters, over the {MAX_EXCERPT_LENGTH} limit;"
+        " cut to 4999 characters"
+    ],
+    "related_too_many.md": [
+        f"W related: has 101 items, over the limit of {MAX_RELATED}; the last 1 dropped"
+    ],
+    "images_too_many.md": [
+        f"W images: has 21 items, over the limit of {MAX_IMAGES}; the last 1 dropped"
+    ],
+    "related_title_too_long.md": [
+        f"W related[0].title: is 501 characters, over the {MAX_TITLE_LENGTH} limit; item dropped",
+        f"W related[0].excerpt: is 5001 characters, over the {MAX_EXCERPT_LENGTH} limit;"
+        " cut to 4999 characters",
+    ],
 }
+# The cases whose problems are all warnings: the record is built without the dropped parts.
+RECORD_KEPT = {case for case, problems in CASES.items() if all(p[0] == "W" for p in problems)}
 
 
 def expected(name: str, short: str) -> str:
@@ -118,7 +152,7 @@ def test_every_fixture_has_a_case_and_every_case_a_fixture():
 def test_invalid_record_gives_the_exact_problems(case):
     record_, problems = check(INVALID / case)
     assert [str(p) for p in problems] == [expected(case, short) for short in CASES[case]]
-    assert record_ is None
+    assert (record_ is not None) == (case in RECORD_KEPT)
     assert all(p.file == case for p in problems)
 
 
@@ -129,7 +163,7 @@ def test_parse_record_on_bytes_agrees_with_reading_the_file(case):
     if isinstance(raw, Problem):
         assert [str(raw)] == [expected(case, short) for short in CASES[case]]
     else:
-        assert validate_record(raw, UTC)[0] is None
+        assert (validate_record(raw, UTC)[0] is not None) == (case in RECORD_KEPT)
 
 
 def test_field_errors_name_the_field():
@@ -347,3 +381,141 @@ def test_body_errors_skip_only_that_record_in_a_real_build(tmp_path):
 def test_a_note_after_one_too_deeply_nested_renders_normally():
     assert render_note("1. " * 300 + "x", "deep.md")[1]
     assert render_note("A *fine* note.", "next.md") == ("<p>A <em>fine</em> note.</p>", [])
+
+
+# Limits on a record's size: title, excerpt, related items, images and numbers.
+
+
+def fields(**overrides: object) -> dict[str, object]:
+    """A valid record's fields with some replaced."""
+    base: dict[str, object] = {
+        "title": "A story",
+        "publishedDateTime": "2021-06-04T19:51:00Z",
+        "originalUrl": "https://example.com/a-story",
+    }
+    return base | overrides
+
+
+def validate_fields(**overrides: object) -> tuple[Record | None, list[str]]:
+    record_, problems = validate_record(RawRecord("limits.md", fields(**overrides), ""), UTC)
+    return record_, [str(p) for p in problems]
+
+
+def test_title_at_the_limit_is_kept_whole():
+    title = ("word " * MAX_TITLE_LENGTH)[: MAX_TITLE_LENGTH - 1] + "x"
+    record_, problems = validate_fields(title=title)
+    assert problems == [] and record_ is not None and record_.title == title
+
+
+def test_title_limit_counts_characters_after_whitespace_is_collapsed():
+    record_, problems = validate_fields(title="a" + " " * 1000 + "b")
+    assert problems == [] and record_ is not None and record_.title == "a b"
+
+
+def test_excerpt_over_the_limit_is_cut_at_a_word_with_an_ellipsis():
+    excerpt = "alpha beta gamma " * 400  # 6800 characters, 6799 without the trailing space
+    record_, problems = validate_fields(excerpt=excerpt)
+    assert record_ is not None
+    assert len(record_.excerpt) <= MAX_EXCERPT_LENGTH
+    assert record_.excerpt.endswith("\u2026")
+    assert excerpt.startswith(record_.excerpt.removesuffix("\u2026") + " ")
+    assert problems == [
+        f"warning: limits.md: excerpt: is 6799 characters, over the {MAX_EXCERPT_LENGTH} limit;"
+        f" cut to {len(record_.excerpt)} characters"
+    ]
+
+
+def test_excerpt_of_one_huge_word_is_cut_inside_it():
+    record_, problems = validate_fields(excerpt="x" * 10_000)
+    assert record_ is not None and record_.excerpt == "x" * (MAX_EXCERPT_LENGTH - 1) + "\u2026"
+    assert len(problems) == 1
+
+
+def test_excerpt_at_the_limit_is_kept_whole():
+    excerpt = "y" * MAX_EXCERPT_LENGTH
+    record_, problems = validate_fields(excerpt=excerpt)
+    assert problems == [] and record_ is not None and record_.excerpt == excerpt
+
+
+def test_related_items_past_the_limit_are_dropped_and_counted():
+    related = [
+        {"title": f"Coverage {i}", "webUrl": f"https://o{i}.example.com/s"} for i in range(250)
+    ]
+    record_, problems = validate_fields(related=related)
+    assert record_ is not None
+    assert [c.title for c in record_.related] == [f"Coverage {i}" for i in range(MAX_RELATED)]
+    assert problems == [
+        f"warning: limits.md: related: has 250 items, over the limit of {MAX_RELATED};"
+        f" the last {250 - MAX_RELATED} dropped"
+    ]
+
+
+def test_images_past_the_limit_are_dropped_and_counted_also_in_related_items():
+    images = [{"url": f"https://example.com/{i}.jpg"} for i in range(MAX_IMAGES + 5)]
+    related = [{"title": "Other", "webUrl": "https://other.example.net/b", "images": images}]
+    record_, problems = validate_fields(images=images, related=related)
+    assert record_ is not None and len(record_.images) == MAX_IMAGES
+    assert record_.related[0].image is not None
+    assert problems == [
+        f"warning: limits.md: images: has {MAX_IMAGES + 5} items, over the limit of"
+        f" {MAX_IMAGES}; the last 5 dropped",
+        f"warning: limits.md: related[0].images: has {MAX_IMAGES + 5} items, over the limit"
+        f" of {MAX_IMAGES}; the last 5 dropped",
+    ]
+
+
+def test_exactly_the_limit_of_related_items_and_images_is_kept():
+    related = [{"title": f"C{i}", "webUrl": f"https://o{i}.example.com/"} for i in range(100)]
+    images = [{"url": f"https://example.com/{i}.jpg"} for i in range(MAX_IMAGES)]
+    record_, problems = validate_fields(related=related[:MAX_RELATED], images=images)
+    assert problems == [] and record_ is not None
+    assert len(record_.related) == MAX_RELATED and len(record_.images) == MAX_IMAGES
+
+
+@pytest.mark.parametrize("number", ["1" + ":59" * 300_000, "0x" + "f" * 100_000, "-" + "9" * 101])
+def test_a_number_too_long_is_refused_quickly_before_it_is_built(number):
+    text = record().replace("\n---\n", f"\nheat: {number}\n---\n")
+    started = time.perf_counter()
+    problem = parse_record(text.encode(), "long.md")
+    assert time.perf_counter() - started < 1.0  # building `1:59:59...` would take a minute
+    assert str(problem) == (
+        f"error: long.md: front matter at line 5, column 7: a number may be at most"
+        f" {MAX_NUMBER_CHARACTERS} characters long"
+    )
+
+
+def test_a_number_at_the_length_limit_is_read():
+    text = record().replace("\n---\n", f"\nviews: {'9' * MAX_NUMBER_CHARACTERS}\n---\n")
+    raw = parse_record(text.encode(), "long.md")
+    assert isinstance(raw, RawRecord) and raw.fields["views"] == int("9" * 100)
+
+
+# Regressions found by tests/test_fuzz.py.
+
+
+def test_a_huge_number_in_a_score_or_size_is_an_error_not_a_crash():
+    # Python refuses to print an int of over 4300 digits; the message gives its length instead.
+    huge = 10**5000
+    _, problems = validate_fields(
+        quality=huge, images=[{"url": "https://e.com/a.jpg", "width": huge, "height": [huge]}]
+    )
+    assert problems == [
+        "warning: limits.md: images[0].width: must be a whole number of pixels,"
+        " got a number of about 5001 digits; ignored",
+        "warning: limits.md: images[0].height: must be a whole number of pixels,"
+        " got a list; ignored",
+        "error: limits.md: quality: must be from 0 to 100, got a number of about 5001 digits",
+    ]
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "\udfff", "\ufffe", "\x85", "\x7f"])
+def test_a_url_with_characters_that_are_not_valid_text_is_dropped_not_a_crash(bad):
+    # A lone surrogate in a query used to crash the canonical form (it cannot be encoded).
+    related = [{"title": "Other", "webUrl": f"https://other.example.net/?q={bad}"}]
+    record_, problems = validate_fields(webUrl=f"https://example.com/{bad}", related=related)
+    assert record_ is not None and record_.web_url is None and record_.related == ()
+    assert problems == [
+        "warning: limits.md: webUrl: dropped: contains characters that are not valid text",
+        "warning: limits.md: related[0].webUrl: dropped: contains characters that are not"
+        " valid text",
+    ]
