@@ -160,7 +160,7 @@ def _build(config: SiteConfig, opts: BuildOptions, started: float) -> BuildRepor
     content_dir = resolve_dir(config, config.content_dir)
     output_dir = resolve_dir(config, config.output_dir)
     check_output_dir(output_dir, {"content folder": content_dir, "project": config.root})
-    with output_lock(output_dir):
+    with output_lock(output_dir, output_dir.parent / CACHE_FOLDER / f"{output_dir.name}.lock"):
         return _build_locked(config, opts, started, content_dir, output_dir)
 
 

@@ -108,10 +108,8 @@ class Staging:
 
 
 @contextlib.contextmanager
-def output_lock(output: Path) -> Iterator[None]:
+def output_lock(output: Path, lock_path: Path) -> Iterator[None]:
     """Hold the output folder for one build; a second build started meanwhile stops at once."""
-    output = output.resolve()
-    lock_path = output.with_name(f".{output.name}.lock")
     try:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(lock_path, "a+b")  # noqa: SIM115 - held open for the whole build

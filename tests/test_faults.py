@@ -84,7 +84,7 @@ def test_an_in_place_build_killed_while_writing_is_undone_by_the_next_build(buil
 
 def test_two_builds_at_once_do_not_corrupt_each_other(built_site):
     output = built_site / "public"
-    lock = output.with_name(".public.lock")
+    lock = built_site / ".digestgen-cache" / "public.lock"
     with open(lock, "a+b") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         before = tree(output)
