@@ -59,6 +59,45 @@ _URL_ATTRIBUTE = re.compile(
 )
 
 
+_NOTE_TAG = re.compile(r"<(a|img|td|th)((?:\s+[a-z][a-z0-9-]*(?:=\"[^\"]*\")?)*)\s*/?>")
+_NOTE_ATTRIBUTE = re.compile(r'([a-z][a-z0-9-]*)(?:="([^"]*)")?')
+_NOTE_VALUES: dict[str, Callable[[str], bool]] = {
+    "width": lambda value: value.isascii() and value.isdigit(),
+    "height": lambda value: value.isascii() and value.isdigit(),
+    "colspan": lambda value: value.isascii() and value.isdigit() and 1 <= int(value) <= 1000,
+    "rowspan": lambda value: value.isascii() and value.isdigit() and int(value) <= 65534,
+    "scope": lambda value: value.lower() in ("row", "col", "rowgroup", "colgroup"),
+}
+
+
+def _valid_html(html: str) -> str:
+    """Sanitised HTML made valid where nh3 leaves what HTML forbids.
+
+    nh3 leaves a few things HTML forbids: an `<a>` whose URL it removed keeps the `rel` it adds
+    (`rel` needs `href`), an `<img>` may lack `src` (dropped: nothing to show) or `alt` (an
+    empty one is added), and width, height, colspan, rowspan and scope keep any value (a bad
+    one is dropped).
+    """
+    return _NOTE_TAG.sub(_valid_note_tag, html)
+
+
+def _valid_note_tag(match: re.Match[str]) -> str:
+    name = match.group(1)
+    attributes = {
+        key: value or ""
+        for key, value in _NOTE_ATTRIBUTE.findall(match.group(2))
+        if key not in _NOTE_VALUES or _NOTE_VALUES[key](value or "")
+    }
+    if name == "a" and "href" not in attributes:
+        attributes.pop("rel", None)
+    elif name == "img":
+        if "src" not in attributes:
+            return ""
+        attributes.setdefault("alt", "")
+    text = "".join(f' {key}="{value}"' for key, value in attributes.items())
+    return f"<{name}{text}>"
+
+
 def render_note(body: str, source: str) -> tuple[str, list[Problem]]:
     """Render a record body to sanitised HTML; links with forbidden schemes become warnings."""
     if not body.strip():
@@ -83,7 +122,7 @@ def render_note(body: str, source: str) -> tuple[str, list[Problem]]:
         link_rel="nofollow noopener noreferrer",
         attribute_filter=_keep_allowed_url,
     )
-    return clean.strip(), _dropped_links(html, source)
+    return _valid_html(clean).strip(), _dropped_links(html, source)
 
 
 def _convert(text: str) -> str:

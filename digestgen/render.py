@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -121,7 +120,7 @@ class PageRenderer:
             day_path=lambda day: f"/{day:%Y/%m/%d}/",
             time_tag=self.time_tag,
             badge=badge,
-            note=note_markup,
+            note=lambda html: Markup(html),  # sanitised and made valid when the record was read
         )
 
     def url(self, path: str) -> str:
@@ -234,45 +233,6 @@ def netlify_redirects(jobs: Sequence[PageJob], renderer: PageRenderer, own: byte
 
 # Start tags of the note elements nh3 can leave invalid, and their attributes. nh3 writes every
 # attribute value in double quotes with `"`, `<` and `>` escaped, so these patterns are exact.
-_NOTE_TAG = re.compile(r"<(a|img|td|th)((?:\s+[a-z][a-z0-9-]*(?:=\"[^\"]*\")?)*)\s*/?>")
-_NOTE_ATTRIBUTE = re.compile(r'([a-z][a-z0-9-]*)(?:="([^"]*)")?')
-_NOTE_VALUES: dict[str, Callable[[str], bool]] = {
-    "width": lambda value: value.isascii() and value.isdigit(),
-    "height": lambda value: value.isascii() and value.isdigit(),
-    "colspan": lambda value: value.isascii() and value.isdigit() and 1 <= int(value) <= 1000,
-    "rowspan": lambda value: value.isascii() and value.isdigit() and int(value) <= 65534,
-    "scope": lambda value: value.lower() in ("row", "col", "rowgroup", "colgroup"),
-}
-
-
-def note_markup(html: str) -> Markup:
-    """A curator's note (sanitised by nh3 when the record was read) as valid HTML.
-
-    nh3 leaves a few things HTML forbids: an `<a>` whose URL it removed keeps the `rel` it adds
-    (`rel` needs `href`), an `<img>` may lack `src` (dropped: nothing to show) or `alt` (an
-    empty one is added), and width, height, colspan, rowspan and scope keep any value (a bad
-    one is dropped).
-    """
-    return Markup(_NOTE_TAG.sub(_valid_note_tag, html))
-
-
-def _valid_note_tag(match: re.Match[str]) -> str:
-    name = match.group(1)
-    attributes = {
-        key: value or ""
-        for key, value in _NOTE_ATTRIBUTE.findall(match.group(2))
-        if key not in _NOTE_VALUES or _NOTE_VALUES[key](value or "")
-    }
-    if name == "a" and "href" not in attributes:
-        attributes.pop("rel", None)
-    elif name == "img":
-        if "src" not in attributes:
-            return ""
-        attributes.setdefault("alt", "")
-    text = "".join(f' {key}="{value}"' for key, value in attributes.items())
-    return f"<{name}{text}>"
-
-
 def badge(kind: str) -> Markup:
     """A badge naming a piece's type, for anything but a plain article."""
     if kind == "article":
