@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass
 
 MAX_QUOTED_VALUE = 60
+MAX_QUOTED_NUMBER_BITS = 64
 
 
 class Severity(enum.Enum):
@@ -46,7 +47,17 @@ def note(file: str, field: str, message: str) -> Problem:
 
 
 def quote(value: object) -> str:
-    """Show a user's value in a message, shortened so a huge value cannot flood the log."""
+    """Show a user's value in a message: text and numbers quoted and shortened, anything else named.
+
+    A list or mapping is only named: its repr may be huge, nested too deeply to print, or hold a
+    number too long to print (Python refuses ints of over 4300 digits). A number over 64 bits
+    gets its length instead.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value.bit_length() > MAX_QUOTED_NUMBER_BITS:
+            return f"a number of about {int(value.bit_length() * 0.30103) + 1} digits"
+    elif not (isinstance(value, str | float | bool) or value is None):
+        return type_name(value)
     text = repr(value)
     if len(text) > MAX_QUOTED_VALUE:
         text = text[: MAX_QUOTED_VALUE - 3] + "..."

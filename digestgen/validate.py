@@ -35,9 +35,6 @@ MAX_TITLE_LENGTH = 500
 MAX_EXCERPT_LENGTH = 5000
 MAX_RELATED = 100
 MAX_IMAGES = 20
-# Past this many bits a number is not quoted in a message: Python refuses to print an int of over
-# 4300 digits, and a long one says nothing a reader could use.
-_QUOTED_NUMBER_BITS = 64
 
 T = TypeVar("T")
 
@@ -107,7 +104,7 @@ class _FieldChecker:
             self.error(field, f"must be a whole number from 0 to 100, not {type_name(value)}")
             return None
         if not 0 <= value <= 100:
-            self.error(field, f"must be from 0 to 100, got {shown(value)}")
+            self.error(field, f"must be from 0 to 100, got {quote(value)}")
             return None
         return value
 
@@ -152,21 +149,6 @@ class _FieldChecker:
             )
             return value[:limit]
         return value
-
-
-def shown(value: object) -> str:
-    """A field's value as a message may show it: text and numbers quoted, anything else named.
-
-    A list or mapping is only named: its repr may be huge, nested too deeply to print, or hold a
-    number too long to print. A number over 64 bits gets its length.
-    """
-    if isinstance(value, int) and not isinstance(value, bool):
-        if value.bit_length() > _QUOTED_NUMBER_BITS:
-            return f"a number of about {int(value.bit_length() * 0.30103) + 1} digits"
-        return quote(value)
-    if isinstance(value, str | float | bool) or value is None:
-        return quote(value)
-    return type_name(value)
 
 
 def parse_timestamp(value: str, zone: ZoneInfo, complain: Callable[[str], None]) -> datetime | None:
@@ -314,7 +296,7 @@ def _dimension(check: _FieldChecker, value: Any, field: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 100_000:
-        check.warn(field, f"must be a whole number of pixels, got {shown(value)}; ignored")
+        check.warn(field, f"must be a whole number of pixels, got {quote(value)}; ignored")
         return None
     return value
 

@@ -519,3 +519,16 @@ def test_a_url_with_characters_that_are_not_valid_text_is_dropped_not_a_crash(ba
         "warning: limits.md: related[0].webUrl: dropped: contains characters that are not"
         " valid text",
     ]
+
+
+def test_quote_never_prints_what_cannot_or_should_not_be_printed():
+    from digestgen.problems import quote
+
+    nested: list[object] = []
+    for _ in range(100_000):
+        nested = [nested]
+    assert quote(10**5000) == "a number of about 5001 digits"
+    assert quote(nested) == "a list"
+    assert quote({"a": 1}) == "a mapping"
+    assert quote("x" * 100) == "'" + "x" * 56 + "..."
+    assert quote(3.5) == "3.5"
