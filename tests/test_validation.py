@@ -198,7 +198,7 @@ def test_markdown_body_is_sanitised():
         '<a href="https://safe.example.org/read" rel="nofollow noopener noreferrer">'
         "safe link</a>" in html
     )
-    assert '<a>click here</a>' in html
+    assert "<a>click here</a>" in html
 
 
 def test_links_the_url_rule_refuses_are_dropped_not_only_warned_about(tmp_path):
