@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -63,16 +64,24 @@ def test_a_clean_build_killed_while_writing_leaves_the_previous_site(
     assert tree(output) != before  # the change is there now
 
 
-def test_an_in_place_build_killed_while_writing_is_undone_by_the_next_build(built_site, tmp_path):
+@pytest.mark.parametrize("pending_before_kill", [1, 40])
+def test_an_in_place_build_killed_while_writing_leaves_the_site_or_is_undone(
+    built_site, tmp_path, pending_before_kill
+):
     output = built_site / "public"
+    before = tree(output)
+    generate(150, built_site / "content" / "more", seed=12)  # plenty to render in place
     journal = output.with_name(".public.journal")
     build = start_build(built_site, "--jobs", "1")
     deadline = time.monotonic() + 60
-    while count_files(journal) < 2 and build.poll() is None:
-        assert time.monotonic() < deadline
+    while count_files(journal / "pending") < pending_before_kill and build.poll() is None:
+        assert time.monotonic() < deadline, "the build never got that far"
         time.sleep(0.001)
     build.send_signal(signal.SIGKILL)
     build.wait()
+    moving_started = (journal / "created").exists() or count_files(journal / "saved") > 0
+    if not moving_started:  # killed while rendering: the output was never touched
+        assert tree(output) == before
     result = build_in(built_site)
     assert result.exit_code == 0, result.stderr
     clean = make_site(tmp_path / "clean", {})
@@ -107,17 +116,29 @@ def test_builds_started_together_leave_a_complete_site(built_site):
     assert (built_site / "public" / "index.html").is_file()
 
 
-def test_a_read_only_output_folder_is_a_clear_error_and_keeps_the_previous_site(tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("root writes into read-only folders; covered by the full-disk tests")
-    root = make_site(tmp_path, {"a.md": record()})
+@pytest.mark.parametrize("use_cache", [True, False])
+def test_an_unwritable_output_folder_is_a_clear_error_and_keeps_the_previous_site(
+    tmp_path, use_cache
+):
+    # Root ignores permission bits, so the folders are made immutable (chattr +i) instead.
+    if shutil.which("chattr") is None:
+        pytest.skip("needs chattr (e2fsprogs) to make a folder unwritable even for root")
+    root = make_site(tmp_path / "site", {"a.md": record()})
     first = build_in(root)
     before = tree(first.output)
-    root.chmod(0o555)
+    (root / "content" / "a.md").write_text(record("Changed"), encoding="utf-8")
+    folders = [first.output, root]
+    changed = [f for f in folders if subprocess.run(["chattr", "+i", str(f)]).returncode == 0]
+    if len(changed) < len(folders):
+        for folder in changed:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        pytest.skip("this file system does not support immutable folders")
     try:
-        result = build_in(root, "--no-cache")
+        result = build_in(root, *([] if use_cache else ["--no-cache"]))
     finally:
-        root.chmod(0o755)
-    assert result.exit_code == 1
-    assert "cannot write the site" in result.stderr
+        for folder in changed:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+    assert result.exit_code == 1, result.stdout
+    assert "cannot write the site" in result.stderr or "Operation not permitted" in result.stderr
+    assert "Traceback" not in result.stderr
     assert tree(first.output) == before
