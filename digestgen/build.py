@@ -6,7 +6,6 @@ import gc
 import hashlib
 import os
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,13 +13,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import jinja2
-
 from digestgen import parallel
 from digestgen.cache import (
     BuildState,
     CachedResult,
-    OutputEntry,
     decode_problems,
     decode_result,
     encode_result,
@@ -32,25 +28,21 @@ from digestgen.cache import (
     site_key,
 )
 from digestgen.config import SiteConfig, resolve_dir
-from digestgen.feeds import FeedJob, FeedRenderer, plan_feeds
 from digestgen.fingerprints import (
     build_key,
-    feed_fingerprint,
     inputs_key,
-    page_fingerprint,
-    story_digests,
 )
-from digestgen.journal import JournaledUpdate, recover
-from digestgen.model import Record, Site
+from digestgen.journal import recover
+from digestgen.model import Record
 from digestgen.organize import organize
-from digestgen.output import OutputCollision, check_output_path
 from digestgen.problems import Problem, Severity, error
+from digestgen.publish import publish
 from digestgen.reader import MAX_RECORD_BYTES, RECORD_SUFFIXES, RawRecord, parse_record
-from digestgen.render import PageJob, PageRenderer, load_static, plan_pages, render_extras
+from digestgen.render import load_static
 from digestgen.stories import cluster_records
 from digestgen.themes import make_environment, resolve_theme
 from digestgen.validate import validate_record
-from digestgen.writer import Staging, check_output_dir, output_lock
+from digestgen.writer import check_output_dir, output_lock
 
 CACHE_FOLDER = ".digestgen-cache"
 # progress(stage, done, total): `done` more items of `total` finished in that stage.
@@ -59,10 +51,6 @@ Progress = Callable[[str, int, int], None]
 
 class ContentError(Exception):
     """The content folder cannot be read at all."""
-
-
-class RenderError(Exception):
-    """A template failed while rendering; the message names the template and line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +183,19 @@ def _build_locked(
     clusters, merge_notes = cluster_records(selection.records, config.zone, opts.now)
     site = organize(clusters, config, opts.now)
     opts.lap("stories")
-    written, kept, counts = write_outputs(site, config, env, static, state, key, output_dir, opts)
+    published = publish(
+        site,
+        config,
+        env,
+        static,
+        state.outputs if state.build_key == key else {},
+        output_dir,
+        opts.workers,
+        _stage(opts, "rendering"),
+        opts.lap,
+    )
+    state.outputs = published.outputs
+    counts = (published.pages, published.feeds, published.others)
     state.build_key = key
     state.inputs_key = inputs_key(key, _used(sources, selection, opts.now))
     problems = loaded.problems + tuple(merge_notes)
@@ -219,8 +219,8 @@ def _build_locked(
         feeds=counts[1],
         seconds=time.perf_counter() - started,
         output=output_dir,
-        written=written,
-        kept=kept,
+        written=published.written,
+        kept=published.kept,
         cache_note=cache_note,
         timings=tuple(opts.timings),
     )
@@ -464,165 +464,3 @@ def _report(
         kept=counts[0] + counts[1] + counts[2],
         cache_note=cache_note,
     )
-
-
-# --- Writing: render what changed, keep what did not ------------------------------------------
-
-_Job = tuple[PageJob | FeedJob, str]
-_RENDER: dict[str, Any] = {}
-
-
-def write_outputs(
-    site: Site,
-    config: SiteConfig,
-    env: jinja2.Environment,
-    static: dict[str, bytes],
-    state: BuildState,
-    key: str,
-    output_dir: Path,
-    opts: BuildOptions,
-) -> tuple[int, int, tuple[int, int, int]]:
-    """Render and write the site into staging, keeping unchanged files; swap it in.
-
-    Returns (files written, files kept, (pages, feeds, other files)).
-    """
-    page_jobs = plan_pages(site, config)
-    feed_jobs = plan_feeds(site, config)
-    renderer = PageRenderer(config, env, static)
-    extras = render_extras(page_jobs, renderer, static)
-    _check_unique_paths(page_jobs, feed_jobs, extras)
-    digests = story_digests(site.stories)
-    opts.lap("plan")
-    fresh = state.build_key == key
-    previous = state.outputs if fresh else {}
-    jobs: list[_Job] = [(job, page_fingerprint(job, digests)) for job in page_jobs]
-    jobs += [(job, feed_fingerprint(job, digests)) for job in feed_jobs]
-    # A build over the last one's output changes it in place, with a journal to undo a failed
-    # update; any other build writes a new tree beside it and swaps it in.
-    in_place = fresh and bool(previous) and output_dir.is_dir()
-    staging: Staging | JournaledUpdate = (
-        JournaledUpdate(output_dir) if in_place else Staging(output_dir)
-    )
-    outputs: dict[str, OutputEntry] = {}
-    to_render: list[_Job] = []
-    for job, fingerprint in jobs:
-        paths = _paths_of(job)
-        entries = [_keep(staging, path, previous.get(path), fingerprint) for path in paths]
-        if all(entries):
-            outputs.update(zip(paths, entries, strict=True))  # type: ignore[arg-type]
-        else:
-            to_render.append((job, fingerprint))
-    opts.lap("keep unchanged")
-    _RENDER.update(
-        renderer=renderer,
-        feeds=FeedRenderer(config, env),
-        staging=staging,
-        previous=previous,
-        jobs=to_render,
-    )
-    try:
-        rendered = parallel.map_chunks(
-            _render_jobs, range(len(to_render)), opts.workers, _stage(opts, "rendering")
-        )
-    except BaseException:
-        staging.abort()
-        raise
-    finally:
-        _RENDER.clear()
-    for path, entry in rendered:
-        outputs[path] = entry
-    opts.lap("render")
-    try:
-        for path, data in extras.items():
-            outputs[path] = _store(staging, path, data, "", previous.get(path))
-        if isinstance(staging, JournaledUpdate):
-            staging.remove(sorted(set(previous) - set(outputs)))
-    except BaseException:
-        staging.abort()
-        raise
-    staging.commit()
-    opts.lap("commit")
-    state.outputs = outputs
-    written = sum(1 for path, entry in rendered if path)  # rendered files, rewritten or not
-    kept = len(outputs) - written
-    return written, kept, (len(page_jobs), 2 * len(feed_jobs), len(extras))
-
-
-def _paths_of(job: PageJob | FeedJob) -> tuple[str, ...]:
-    return (job.output_path,) if isinstance(job, PageJob) else job.output_paths
-
-
-def _check_unique_paths(
-    page_jobs: Sequence[PageJob], feed_jobs: Sequence[FeedJob], extras: dict[str, bytes]
-) -> None:
-    seen: dict[str, str] = {}
-    claims = [(job.output_path, f"page {job.page.path}") for job in page_jobs]
-    claims += [(path, f"feed {job.page_path}") for job in feed_jobs for path in job.output_paths]
-    claims += [(path, f"file {path}") for path in extras]
-    for path, origin in claims:
-        check_output_path(path)
-        if path in seen:
-            raise OutputCollision(f"{origin}: two outputs for the same path /{path}")
-        seen[path] = origin
-
-
-def _keep(
-    staging: Staging | JournaledUpdate, path: str, entry: OutputEntry | None, fingerprint: str
-) -> OutputEntry | None:
-    """Reuse the current output's file when its inputs did not change and nobody touched it."""
-    if entry is None or entry.fingerprint != fingerprint:
-        return None
-    try:
-        current = os.stat(staging.output / path)
-    except OSError:
-        return None
-    if current.st_size != entry.size or current.st_mtime_ns != entry.mtime_ns:
-        return None
-    return entry if staging.keep(path) else None
-
-
-def _store(
-    staging: Staging | JournaledUpdate,
-    path: str,
-    data: bytes,
-    fingerprint: str,
-    entry: OutputEntry | None,
-) -> OutputEntry:
-    """Write a file, or keep the current one when its bytes are the same."""
-    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-    if entry is not None and entry.digest == digest:
-        kept = _keep(staging, path, entry, entry.fingerprint)
-        if kept is not None:
-            return OutputEntry(fingerprint, digest, kept.size, kept.mtime_ns)
-    stat = staging.write(path, data)
-    return OutputEntry(fingerprint, digest, stat.st_size, stat.st_mtime_ns)
-
-
-def _render_jobs(indexes: Sequence[int]) -> list[tuple[str, OutputEntry]]:
-    renderer: PageRenderer = _RENDER["renderer"]
-    feeds: FeedRenderer = _RENDER["feeds"]
-    staging: Staging | JournaledUpdate = _RENDER["staging"]
-    previous: dict[str, OutputEntry] = _RENDER["previous"]
-    results = []
-    for index in indexes:
-        job, fingerprint = _RENDER["jobs"][index]
-        try:
-            if isinstance(job, PageJob):
-                files = {job.output_path: renderer.render(job)}
-            else:
-                files = feeds.render(job)
-        except jinja2.TemplateError as exc:
-            raise RenderError(describe_template_error(exc)) from None
-        for path, data in files.items():
-            results.append((path, _store(staging, path, data, fingerprint, previous.get(path))))
-    return results
-
-
-def describe_template_error(exc: jinja2.TemplateError) -> str:
-    """Say which template and line failed, and why."""
-    if isinstance(exc, jinja2.TemplateSyntaxError):
-        return f"template {exc.filename or exc.name}, line {exc.lineno}: {exc.message}"
-    # Jinja rewrites tracebacks so that template frames carry the template's file and line.
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.endswith(".py")]
-    where = f" in {frames[-1].filename}, line {frames[-1].lineno}" if frames else ""
-    return f"template error{where}: {exc}"

@@ -14,16 +14,11 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from digestgen import __version__
-from digestgen.build import (
-    BuildReport,
-    ContentError,
-    RenderError,
-    build,
-    describe_template_error,
-)
+from digestgen.build import BuildReport, ContentError, build
 from digestgen.config import ConfigError, SiteConfig, load_config, with_overrides
 from digestgen.output import OutputCollision
 from digestgen.problems import Severity
+from digestgen.publish import RenderError, describe_template_error
 from digestgen.themes import ThemeError
 from digestgen.validate import parse_timestamp
 from digestgen.writer import OutputError

@@ -1,0 +1,202 @@
+"""Publishing: render the pages and feeds whose inputs changed, keep the rest, write it out."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from digestgen import parallel
+from digestgen.cache import OutputEntry
+from digestgen.config import SiteConfig
+from digestgen.feeds import FeedJob, FeedRenderer, plan_feeds
+from digestgen.fingerprints import feed_fingerprint, page_fingerprint, story_digests
+from digestgen.journal import JournaledUpdate
+from digestgen.model import Site
+from digestgen.output import OutputCollision, check_output_path
+from digestgen.render import PageJob, PageRenderer, plan_pages, render_extras
+from digestgen.writer import Staging
+
+
+class RenderError(Exception):
+    """A template failed while rendering; the message names the template and line."""
+
+
+_Job = tuple[PageJob | FeedJob, str]
+_RENDER: dict[str, Any] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """What was written: every output file's entry, how many were rendered or kept, and counts."""
+
+    outputs: dict[str, OutputEntry]
+    written: int
+    kept: int
+    pages: int
+    feeds: int
+    others: int
+
+
+def publish(
+    site: Site,
+    config: SiteConfig,
+    env: jinja2.Environment,
+    static: dict[str, bytes],
+    previous: dict[str, OutputEntry],
+    output_dir: Path,
+    workers: int,
+    progress: Callable[[int, int], None] | None = None,
+    lap: Callable[[str], None] = lambda stage: None,
+) -> Published:
+    """Render what changed since `previous` (the last build's outputs, or nothing), keep the rest.
+
+    With a previous build, its output is updated in place under a journal; otherwise a new
+    tree is written beside it and swapped in.
+    """
+    page_jobs = plan_pages(site, config)
+    feed_jobs = plan_feeds(site, config)
+    renderer = PageRenderer(config, env, static)
+    extras = render_extras(page_jobs, renderer, static)
+    _check_unique_paths(page_jobs, feed_jobs, extras)
+    digests = story_digests(site.stories)
+    lap("plan")
+    jobs: list[_Job] = [(job, page_fingerprint(job, digests)) for job in page_jobs]
+    jobs += [(job, feed_fingerprint(job, digests)) for job in feed_jobs]
+    # A build over the last one's output changes it in place, with a journal to undo a failed
+    # update; any other build writes a new tree beside it and swaps it in.
+    in_place = bool(previous) and output_dir.is_dir()
+    staging: Staging | JournaledUpdate = (
+        JournaledUpdate(output_dir) if in_place else Staging(output_dir)
+    )
+    outputs: dict[str, OutputEntry] = {}
+    to_render: list[_Job] = []
+    for job, fingerprint in jobs:
+        paths = _paths_of(job)
+        entries = [_keep(staging, path, previous.get(path), fingerprint) for path in paths]
+        if all(entries):
+            outputs.update(zip(paths, entries, strict=True))  # type: ignore[arg-type]
+        else:
+            to_render.append((job, fingerprint))
+    lap("keep unchanged")
+    _RENDER.update(
+        renderer=renderer,
+        feeds=FeedRenderer(config, env),
+        staging=staging,
+        previous=previous,
+        jobs=to_render,
+    )
+    try:
+        rendered = parallel.map_chunks(_render_jobs, range(len(to_render)), workers, progress)
+    except BaseException:
+        staging.abort()
+        raise
+    finally:
+        _RENDER.clear()
+    for path, entry in rendered:
+        outputs[path] = entry
+    lap("render")
+    try:
+        for path, data in extras.items():
+            outputs[path] = _store(staging, path, data, "", previous.get(path))
+        if isinstance(staging, JournaledUpdate):
+            staging.remove(sorted(set(previous) - set(outputs)))
+    except BaseException:
+        staging.abort()
+        raise
+    staging.commit()
+    lap("commit")
+    return Published(
+        outputs=outputs,
+        written=len(rendered),  # rendered files, whether their bytes changed or not
+        kept=len(outputs) - len(rendered),
+        pages=len(page_jobs),
+        feeds=2 * len(feed_jobs),
+        others=len(extras),
+    )
+
+
+def _paths_of(job: PageJob | FeedJob) -> tuple[str, ...]:
+    return (job.output_path,) if isinstance(job, PageJob) else job.output_paths
+
+
+def _check_unique_paths(
+    page_jobs: Sequence[PageJob], feed_jobs: Sequence[FeedJob], extras: dict[str, bytes]
+) -> None:
+    seen: dict[str, str] = {}
+    claims = [(job.output_path, f"page {job.page.path}") for job in page_jobs]
+    claims += [(path, f"feed {job.page_path}") for job in feed_jobs for path in job.output_paths]
+    claims += [(path, f"file {path}") for path in extras]
+    for path, origin in claims:
+        check_output_path(path)
+        if path in seen:
+            raise OutputCollision(f"{origin}: two outputs for the same path /{path}")
+        seen[path] = origin
+
+
+def _keep(
+    staging: Staging | JournaledUpdate, path: str, entry: OutputEntry | None, fingerprint: str
+) -> OutputEntry | None:
+    """Reuse the current output's file when its inputs did not change and nobody touched it."""
+    if entry is None or entry.fingerprint != fingerprint:
+        return None
+    try:
+        current = os.stat(staging.output / path)
+    except OSError:
+        return None
+    if current.st_size != entry.size or current.st_mtime_ns != entry.mtime_ns:
+        return None
+    return entry if staging.keep(path) else None
+
+
+def _store(
+    staging: Staging | JournaledUpdate,
+    path: str,
+    data: bytes,
+    fingerprint: str,
+    entry: OutputEntry | None,
+) -> OutputEntry:
+    """Write a file, or keep the current one when its bytes are the same."""
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    if entry is not None and entry.digest == digest:
+        kept = _keep(staging, path, entry, entry.fingerprint)
+        if kept is not None:
+            return OutputEntry(fingerprint, digest, kept.size, kept.mtime_ns)
+    stat = staging.write(path, data)
+    return OutputEntry(fingerprint, digest, stat.st_size, stat.st_mtime_ns)
+
+
+def _render_jobs(indexes: Sequence[int]) -> list[tuple[str, OutputEntry]]:
+    renderer: PageRenderer = _RENDER["renderer"]
+    feeds: FeedRenderer = _RENDER["feeds"]
+    staging: Staging | JournaledUpdate = _RENDER["staging"]
+    previous: dict[str, OutputEntry] = _RENDER["previous"]
+    results = []
+    for index in indexes:
+        job, fingerprint = _RENDER["jobs"][index]
+        try:
+            if isinstance(job, PageJob):
+                files = {job.output_path: renderer.render(job)}
+            else:
+                files = feeds.render(job)
+        except jinja2.TemplateError as exc:
+            raise RenderError(describe_template_error(exc)) from None
+        for path, data in files.items():
+            results.append((path, _store(staging, path, data, fingerprint, previous.get(path))))
+    return results
+
+
+def describe_template_error(exc: jinja2.TemplateError) -> str:
+    """Say which template and line failed, and why."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return f"template {exc.filename or exc.name}, line {exc.lineno}: {exc.message}"
+    # Jinja rewrites tracebacks so that template frames carry the template's file and line.
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.endswith(".py")]
+    where = f" in {frames[-1].filename}, line {frames[-1].lineno}" if frames else ""
+    return f"template error{where}: {exc}"
