@@ -177,7 +177,7 @@ def _build_locked(
     if opts.use_cache and records_changed:
         cache_note = _save_cache(save_records, cache_folder, state) or cache_note
     # The pickled records were needed only to be saved; their facts and problems stay.
-    state.records = {key: (b"", entry[1], entry[2]) for key, entry in state.records.items()}
+    state.records = {digest: (b"", e[1], e[2]) for digest, e in state.records.items()}
     opts.lap("records")
     selection = select_records(loaded.records, now=opts.now, include_drafts=opts.drafts)
     clusters, merge_notes = cluster_records(selection.records, config.zone, opts.now)
