@@ -20,6 +20,7 @@ from digestgen.cache import (
     decode_problems,
     decode_result,
     encode_result,
+    load_record_pickles,
     load_state,
     records_key,
     related_stamps,
@@ -171,6 +172,8 @@ def _build_locked(
     quick = _unchanged_build(sources, state, key, output_dir, opts)
     if quick is not None:
         return _report(quick, sources, unreadable, output_dir, started, cache_note)
+    if opts.use_cache:
+        cache_note = load_record_pickles(cache_folder, state) or cache_note
     loaded, records_changed = load_records(
         sources, state, config.zone, opts.workers, _stage(opts, "reading")
     )

@@ -25,7 +25,7 @@ from digestgen.model import Record
 from digestgen.problems import Problem, Severity
 
 CACHE_MAGIC = b"digestgen-cache\n"
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 STATE_FILE = "state.bin"
 RECORDS_FILE = "records.bin"
 
@@ -93,27 +93,46 @@ def _hash(*parts: str) -> str:
 
 
 def load_state(folder: Path, site: str, records: str) -> tuple[BuildState, str | None]:
-    """Read the cache folder; returns an empty state and the reason when it cannot be trusted."""
+    """Read the cache's small part: outputs, summary, and each record's facts and problems.
+
+    The records themselves stay on disk until `load_record_pickles` (a rebuild with nothing changed
+    never needs them). Returns an empty state and the reason when the cache cannot be trusted.
+    """
     empty = BuildState(site_key=site, records_key=records)
-    loaded = []
-    for name in (STATE_FILE, RECORDS_FILE):
-        data, reason = _read_file(folder / name)
-        if reason is not None:
-            return empty, reason
-        loaded.append(data)
-    state_data, records_data = loaded
-    if state_data is None:
-        return empty, None
+    data, reason = _read_file(folder / STATE_FILE)
+    if reason is not None or data is None:
+        return empty, reason
     try:
-        state = _decode_state(state_data)
-        saved_records_key, cached = records_data if records_data is not None else (records, {})
+        state = _decode_state(data)
     except (ValueError, TypeError, KeyError, IndexError, EOFError, pickle.PickleError) as exc:
         return empty, f"the build cache is unreadable ({exc}); doing a clean build"
     if state.site_key != site:
         return empty, "the build cache belongs to another site; doing a clean build"
-    state.records_key = records
-    state.records = cached if saved_records_key == records else {}
+    if state.records_key != records:
+        state.records_key, state.records = records, {}
     return state, None
+
+
+def load_record_pickles(folder: Path, state: BuildState) -> str | None:
+    """Fill in the pickled records of the state's entries; entries without one are dropped.
+
+    Returns the reason when the records part cannot be trusted (then no entry is kept).
+    """
+    data, reason = _read_file(folder / RECORDS_FILE)
+    blobs: dict[str, bytes] = {}
+    if reason is None and data is not None:
+        try:
+            saved_key, blobs = data
+            if saved_key != state.records_key or not isinstance(blobs, dict):
+                blobs = {}
+        except (ValueError, TypeError) as exc:
+            reason = f"the build cache is unreadable ({exc}); doing a clean build"
+    state.records = {
+        digest: (blobs[digest], entry[1], entry[2])
+        for digest, entry in state.records.items()
+        if digest in blobs and reason is None
+    }
+    return reason
 
 
 def _read_file(path: Path) -> tuple[Any, str | None]:
@@ -153,8 +172,9 @@ def _write_file(path: Path, data: Any) -> None:
 
 
 def save_records(folder: Path, state: BuildState) -> None:
-    """Write the cached validation results (the large part of the cache) atomically."""
-    _write_file(folder / RECORDS_FILE, (state.records_key, state.records))
+    """Write the pickled records (the large part of the cache) atomically."""
+    blobs = {digest: entry[0] for digest, entry in state.records.items()}
+    _write_file(folder / RECORDS_FILE, (state.records_key, blobs))
 
 
 def save_state(folder: Path, state: BuildState) -> None:
@@ -243,6 +263,7 @@ def _encode_state(state: BuildState) -> tuple[Any, ...]:
         {path: tuple(_encode_entry(e)) for path, e in state.outputs.items()},
         encode_summary(state.summary),
         state.files,
+        {digest: (entry[1], entry[2]) for digest, entry in state.records.items()},
     )
 
 
@@ -251,7 +272,7 @@ def _encode_entry(entry: OutputEntry) -> tuple[str, str, int, int]:
 
 
 def _decode_state(data: Any) -> BuildState:
-    site, records, build, inputs, outputs, summary, files = data
+    site, records, build, inputs, outputs, summary, files, facts = data
     return BuildState(
         site_key=site,
         records_key=records,
@@ -260,4 +281,5 @@ def _decode_state(data: Any) -> BuildState:
         outputs={path: OutputEntry(*entry) for path, entry in outputs.items()},
         summary=decode_summary(summary),
         files=files,
+        records={digest: (b"", problems, meta) for digest, (problems, meta) in facts.items()},
     )
