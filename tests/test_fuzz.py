@@ -35,11 +35,11 @@ ZONES = [ZoneInfo("UTC"), ZoneInfo("Pacific/Kiritimati"), ZoneInfo("America/St_J
 LONG_RUN = int(os.environ.get("DIGESTGEN_FUZZ_EXAMPLES", "0") or 0)
 
 
-def fuzz_settings(examples: int) -> settings:
+def fuzz_settings(examples: int, deadline: int = 2000) -> settings:
     """Settings for one fuzz test: `examples` by default, DIGESTGEN_FUZZ_EXAMPLES if set."""
     return settings(
         max_examples=max(examples, LONG_RUN),
-        deadline=2000,  # a hang guard: each example takes milliseconds
+        deadline=deadline,  # a hang guard: each example takes milliseconds
         database=None,  # no .hypothesis/ folder in the checkout; failures print their example
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
@@ -339,7 +339,7 @@ def parse_html(text: str) -> None:
     html5lib.HTMLParser(strict=False).parse(text)
 
 
-@fuzz_settings(15)
+@fuzz_settings(15, deadline=30_000)  # a whole build, on a machine that may be busy
 @given(
     st.lists(
         st.one_of(
