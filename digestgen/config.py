@@ -58,6 +58,14 @@ class SiteConfig:
         """The path part of base_url, always ending in '/': where the site lives on its host."""
         return urlsplit(self.base_url).path or "/"
 
+    def url(self, path: str) -> str:
+        """The absolute URL of a site address such as `/topics/ai/`."""
+        return self.base_url + path.lstrip("/")
+
+    def link(self, path: str) -> str:
+        """The root-relative link to a site address, with the base URL's path in front."""
+        return self.base_path + path.lstrip("/")
+
 
 # A BCP 47 language tag, loosely: a 2-3 letter language, then subtags (region, script, ...).
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")

@@ -70,7 +70,7 @@ class FeedRenderer:
     def render(self, job: FeedJob) -> dict[str, bytes]:
         """The RSS and Atom documents of one feed, by output path."""
         config = self.config
-        page_url = config.base_url + job.page_path.lstrip("/")
+        page_url = config.url(job.page_path)
         feed = FeedGenerator()
         feed.id(page_url)
         feed.title(job.title)
@@ -103,7 +103,7 @@ class FeedRenderer:
 
 
 def _add_entry(feed: FeedGenerator, config: SiteConfig, story: Story, content: str) -> None:
-    story_url = config.base_url + story.path.lstrip("/")
+    story_url = config.url(story.path)
     entry = feed.add_entry(order="append")  # feedgen prepends by default
     entry.id(story_url)
     entry.guid(story_url, permalink=True)
@@ -119,4 +119,4 @@ def _add_entry(feed: FeedGenerator, config: SiteConfig, story: Story, content: s
         entry.description(html.escape(story.lead.excerpt, quote=False))
     entry.content(content, type="html")
     for topic in story.topics:
-        entry.category(term=topic.name, scheme=config.base_url + topic.path.lstrip("/"))
+        entry.category(term=topic.name, scheme=config.url(topic.path))

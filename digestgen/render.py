@@ -125,11 +125,11 @@ class PageRenderer:
 
     def url(self, path: str) -> str:
         """Absolute URL of a site address."""
-        return self.config.base_url + path.lstrip("/")
+        return self.config.url(path)
 
     def link(self, path: str) -> str:
         """Root-relative link to a site address, honouring a base URL with a path."""
-        return self.config.base_path + path.lstrip("/")
+        return self.config.link(path)
 
     def asset(self, path: str) -> str:
         """Link to a static file with a content hash, so it can be cached for ever."""
