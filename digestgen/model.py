@@ -93,11 +93,6 @@ class Coverage:
     keys: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
-    def url_key(self) -> str:
-        """The canonical form of this piece's URL, for deduplication."""
-        return self.keys[0] if self.keys else canonical_url(self.url)
-
-    @property
     def url_keys(self) -> tuple[str, ...]:
         """The canonical forms of all this piece's addresses (its own and its AMP copy)."""
         if self.keys:

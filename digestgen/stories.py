@@ -72,7 +72,7 @@ def cluster_records(
     referenced: set[int] = set()
     for index, record in enumerate(records):
         for item in record.related:
-            for key in _item_keys(item):
+            for key in item.url_keys:
                 other = owner.get(key)
                 if other is not None and group_of[other] != group_of[index]:
                     same_story.union(index, other)
@@ -160,10 +160,6 @@ def _all_keys(keys: Sequence[frozenset[str]], indexes: Iterable[int]) -> frozens
     return frozenset(key for i in indexes for key in keys[i])
 
 
-def _item_keys(item: Coverage) -> tuple[str, ...]:
-    return item.url_keys
-
-
 def _gather_coverage(
     lead: Record,
     *,
@@ -183,7 +179,7 @@ def _gather_coverage(
         seen |= record_keys
     related = [*lead.related, *(item for m in members if m is not lead for item in m.related)]
     for item in related:
-        item_keys = set(_item_keys(item))
+        item_keys = set(item.url_keys)
         if not item_keys & seen:
             unique.append(item)
         seen |= item_keys
