@@ -68,7 +68,6 @@ class SourceFile:
 class LoadedRecords:
     """The outcome of reading the content folder: usable records and every problem found."""
 
-    files_read: int
     records: tuple[Record, ...]
     problems: tuple[Problem, ...]
 
@@ -359,7 +358,7 @@ def load_records(
         problems.extend(found)
         if record is not None:
             records.append(record)
-    loaded = LoadedRecords(len(sources), tuple(records), tuple(problems))
+    loaded = LoadedRecords(tuple(records), tuple(problems))
     return loaded, bool(misses or stale)
 
 

@@ -24,8 +24,7 @@ from digestgen.validate import parse_timestamp
 from digestgen.writer import OutputError
 
 EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
+EXIT_FAILED = 1  # bad usage exits with 2, through argparse
 
 BUILD_EXAMPLES = """examples:
   digestgen build                          build content/ into public/
