@@ -32,6 +32,9 @@ _TYPE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 # MAX_EXCERPT_LENGTH is cut at a word, with an ellipsis and a warning. `related` items past
 # MAX_RELATED and `images` past MAX_IMAGES are dropped unread, with a warning saying how many.
 MAX_TITLE_LENGTH = 500
+# A topic, category or outlet name is a label, not prose: over MAX_NAME_LENGTH characters it is
+# an error like an over-long headline (cutting it could merge two topics into one).
+MAX_NAME_LENGTH = 200
 MAX_EXCERPT_LENGTH = 5000
 MAX_RELATED = 100
 MAX_IMAGES = 20
@@ -70,11 +73,18 @@ class _FieldChecker:
 
     def title(self, data: dict[str, Any], key: str, field: str) -> str:
         """A required headline, at most MAX_TITLE_LENGTH characters: a longer one is an error."""
-        title = self.text(data, key, field, required=True)
-        if len(title) > MAX_TITLE_LENGTH:
-            self.error(field, f"is {len(title)} characters, over the {MAX_TITLE_LENGTH} limit")
+        return self.limited(self.text(data, key, field, required=True), field, MAX_TITLE_LENGTH)
+
+    def name(self, data: dict[str, Any], key: str, field: str) -> str:
+        """An optional label (topic, category, outlet), at most MAX_NAME_LENGTH characters."""
+        return self.limited(self.text(data, key, field), field, MAX_NAME_LENGTH)
+
+    def limited(self, value: str, field: str, limit: int) -> str:
+        """The value if it is at most `limit` characters; otherwise an error, and blank."""
+        if len(value) > limit:
+            self.error(field, f"is {len(value)} characters, over the {limit} limit")
             return ""
-        return title
+        return value
 
     def excerpt(self, data: dict[str, Any], key: str, field: str) -> str:
         """A summary, cut at a word to at most MAX_EXCERPT_LENGTH characters (with a warning)."""
@@ -218,7 +228,7 @@ def validate_record(
         quality=check.score(data, "quality", "quality"),
         heat=check.score(data, "heat", "heat"),
         is_published=published is not False,
-        category=check.text(data, "category", "category") or None,
+        category=check.name(data, "category", "category") or None,
         topics=topics,
         images=images,
         related=related,
@@ -248,7 +258,7 @@ def _provider(check: _FieldChecker, value: Any, field: str, url: str | None) -> 
     if not isinstance(value, dict):
         check.error(field, f"must be a mapping with name and domain, not {type_name(value)}")
         return Provider(name="", domain="")
-    name = check.text(value, "name", f"{field}.name")
+    name = check.name(value, "name", f"{field}.name")
     domain = check.text(value, "domain", f"{field}.domain").lower().removeprefix("www.")
     if domain and not is_host_name(domain):
         check.warn(
@@ -266,9 +276,10 @@ def _topics(check: _FieldChecker, values: list[Any]) -> tuple[str, ...]:
         if not isinstance(value, str):
             check.error(f"topics[{index}]", f"must be text, not {type_name(value)}")
             continue
-        name = clean_text(value)
+        name = check.limited(clean_text(value), f"topics[{index}]", MAX_NAME_LENGTH)
         if not name:
-            check.warn(f"topics[{index}]", "is blank; ignored")
+            if not value.strip():
+                check.warn(f"topics[{index}]", "is blank; ignored")
             continue
         topics.setdefault(topic_key(name), name)
     return tuple(topics.values())

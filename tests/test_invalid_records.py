@@ -22,6 +22,7 @@ from digestgen.reader import (
 from digestgen.validate import (
     MAX_EXCERPT_LENGTH,
     MAX_IMAGES,
+    MAX_NAME_LENGTH,
     MAX_RELATED,
     MAX_TITLE_LENGTH,
     validate_record,
@@ -109,6 +110,11 @@ CASES: dict[str, list[str]] = {
         "E front matter at line 5, column 10: a number may be at most 100 characters long"
     ],
     "title_too_long.md": [f"E title: is 501 characters, over the {MAX_TITLE_LENGTH} limit"],
+    "topic_name_too_long.md": [f"E topics[1]: is 203 characters, over the {MAX_NAME_LENGTH} limit"],
+    "category_too_long.md": [f"E category: is 203 characters, over the {MAX_NAME_LENGTH} limit"],
+    "provider_name_too_long.md": [
+        f"E provider.name: is 203 characters, over the {MAX_NAME_LENGTH} limit"
+    ],
     # Limits that drop or cut a part keep the record (see RECORD_KEPT).
     "excerpt_too_long.md": [
         f"W excerpt: is 5001 characters, over the {MAX_EXCERPT_LENGTH} limit;"
