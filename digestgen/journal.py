@@ -29,9 +29,16 @@ def journal_folder(output: Path) -> Path:
     return output.with_name(f".{output.name}.journal")
 
 
+def finished_journal_folder(output: Path) -> Path:
+    """Where the journal of a finished update goes while it is deleted (never undone from there)."""
+    return output.with_name(f".{output.name}.journal.done")
+
+
 def recover(output: Path) -> bool:
     """Undo an update that did not finish, if its journal is there; True if one was undone."""
-    journal = journal_folder(output.resolve())
+    output = output.resolve()
+    shutil.rmtree(finished_journal_folder(output), ignore_errors=True)
+    journal = journal_folder(output)
     if not journal.exists():
         return False
     listing = journal / CREATED_LIST
@@ -107,7 +114,11 @@ class JournaledUpdate:
                     self._save(relative, target, link=False)
                     emptied.append(Path(relative).parent)
             _remove_empty_folders(self.output, emptied)
-        shutil.rmtree(self.journal, ignore_errors=True)
+            # One rename marks the update finished: a crash while the journal is being deleted
+            # must not leave a half-deleted journal for the next build to "undo".
+            finished = finished_journal_folder(self.output)
+            os.rename(self.journal, finished)
+        shutil.rmtree(finished, ignore_errors=True)
 
     def abort(self) -> None:
         """Undo every change made so far."""

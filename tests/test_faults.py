@@ -144,3 +144,79 @@ def test_an_unwritable_output_folder_is_a_clear_error_and_keeps_the_previous_sit
     assert "cannot write the site" in result.stderr or "Operation not permitted" in result.stderr
     assert "Traceback" not in result.stderr
     assert tree(first.output) == before
+
+
+# Runs a build that SIGKILLs itself at an exact point of the in-place update's last step:
+# after `argv[1]` files were moved into the output ("move"), or when the finished journal is
+# being deleted ("cleanup"). Real kills, at points too short-lived to hit from outside.
+KILL_INSIDE_COMMIT = """
+import os, shutil, signal, sys
+from digestgen import cli, journal
+
+point, count, output = sys.argv[1], int(sys.argv[2]), os.path.realpath(sys.argv[3])
+real_replace, real_rmtree, moved = os.replace, shutil.rmtree, 0
+
+def replace(source, target, *args, **kwargs):
+    global moved
+    if str(target).startswith(output + os.sep) and point == "move":
+        moved += 1
+        if moved > count:
+            os.kill(os.getpid(), signal.SIGKILL)
+    return real_replace(source, target, *args, **kwargs)
+
+def rmtree(path, *args, **kwargs):
+    if point == "cleanup" and ".journal" in str(path) and os.path.exists(path):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_rmtree(path, *args, **kwargs)
+
+journal.os.replace, journal.shutil.rmtree = replace, rmtree
+sys.exit(cli.main(sys.argv[4:]))
+"""
+
+
+def build_killed_inside_commit(root: Path, point: str, count: int = 0) -> None:
+    command = [sys.executable, "-c", KILL_INSIDE_COMMIT, point, str(count), str(root / "public"),
+               "build", "--config", str(root / "digestgen.toml"), "--now", FIXED_NOW,
+               "--jobs", "1"]  # fmt: skip
+    killed = subprocess.run(command, capture_output=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()
+
+
+def clean_build_of(content: Path, folder: Path) -> dict[str, bytes]:
+    clean = make_site(folder, {})
+    (clean / "content").rmdir()
+    os.symlink(content, clean / "content")
+    assert build_in(clean, "--no-cache").exit_code == 0
+    return tree(clean / "public")
+
+
+@pytest.mark.parametrize("moved_before_kill", [0, 1, 5])
+def test_an_update_killed_while_moving_files_in_is_undone_to_the_previous_site(
+    built_site, moved_before_kill
+):
+    from digestgen.journal import recover
+
+    output = built_site / "public"
+    before = tree(output)
+    build_killed_inside_commit(built_site, "move", moved_before_kill)
+    if moved_before_kill:
+        assert tree(output) != before  # the kill did leave a half-moved site
+    assert recover(output)
+    assert tree(output) == before
+
+
+def test_an_update_killed_while_deleting_its_journal_is_complete_and_never_undone(
+    built_site, tmp_path
+):
+    from digestgen.journal import recover
+
+    output = built_site / "public"
+    build_killed_inside_commit(built_site, "cleanup")
+    new_site = clean_build_of(built_site / "content", tmp_path / "clean")
+    assert tree(output) == new_site
+    recover(output)  # what the next build does first
+    assert tree(output) == new_site
+    result = build_in(built_site)
+    assert result.exit_code == 0, result.stderr
+    assert tree(output) == new_site
+    assert sorted(p.name for p in built_site.iterdir() if p.name.startswith(".public")) == []
