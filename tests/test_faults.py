@@ -220,3 +220,50 @@ def test_an_update_killed_while_deleting_its_journal_is_complete_and_never_undon
     assert result.exit_code == 0, result.stderr
     assert tree(output) == new_site
     assert sorted(p.name for p in built_site.iterdir() if p.name.startswith(".public")) == []
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 4 MiB tmpfs to fill up for real (needs root, as in CI); skipped where mount is refused."""
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount_point)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs to fill up: {mounted.stderr.decode().strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=True)
+
+
+def fill_disk(folder: Path, leave_bytes: int) -> Path:
+    """Write a filler file until only about `leave_bytes` are free on folder's file system."""
+    filler = folder / "filler"
+    stats = os.statvfs(folder)
+    free = stats.f_bavail * stats.f_frsize
+    with open(filler, "wb") as handle:
+        handle.write(b"\0" * max(free - leave_bytes, 0))
+    return filler
+
+
+@pytest.mark.parametrize("use_cache", [True, False])
+def test_a_full_disk_is_a_clear_error_and_keeps_the_previous_site(small_disk, use_cache):
+    root = make_site(small_disk / "site", {})
+    generate(20, root / "content", seed=5)
+    first = build_in(root)
+    assert first.exit_code == 0, first.stderr
+    before = tree(first.output)
+    generate(30, root / "content" / "more", seed=6)  # far more to write than the space left
+    filler = fill_disk(small_disk, leave_bytes=64 * 1024)
+    result = build_in(root, *([] if use_cache else ["--no-cache"]))
+    assert result.exit_code == 1, result.stdout
+    assert "No space left on device" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert tree(first.output) == before
+    assert sorted(p.name for p in root.iterdir() if p.name.startswith(".public")) == []
+    filler.unlink()
+    result = build_in(root)
+    assert result.exit_code == 0, result.stderr
+    assert tree(first.output) != before
