@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -210,7 +211,7 @@ def standalone_address(record: Record, zone: ZoneInfo) -> str:
     """The address a record has as a story of its own: `/YYYY/MM/DD/slug/`, before suffixes."""
     day = record.published.astimezone(zone)
     slug = record.slug_text or make_slug(record.slug or record.title) or "story"
-    return f"/{day:%Y/%m/%d}/{slug}/"
+    return f"/{day.year}/{day.month:02d}/{day.day:02d}/{slug}/"  # as %Y/%m/%d
 
 
 def assign_addresses(clusters: Sequence[Cluster], zone: ZoneInfo) -> list[Cluster]:
@@ -259,8 +260,11 @@ def _first_free(
     base: str, identity: str, taken: set[str], plain: bool = True, separator: str = "-"
 ) -> str:
     """base itself (if plain), else base with a hash of identity, longer if need be; never taken."""
-    candidates = [base, *(f"{base}{separator}{short_hash(identity, n)}" for n in (8, 12, 16, 40))]
-    for candidate in candidates[0 if plain else 1 :]:
+    if plain and base not in taken:
+        return base
+    digest = short_hash(identity, 40)
+    candidates = [f"{base}{separator}{digest[:n]}" for n in (8, 12, 16, 40)]
+    for candidate in candidates:
         if candidate not in taken:
             return candidate
     number = 2
@@ -269,6 +273,7 @@ def _first_free(
     return f"{candidates[-1]}-{number}"
 
 
+@functools.lru_cache(maxsize=4096)  # a digest has few topic names, each seen on many records
 def topic_key(name: str) -> str:
     """A topic's identity: its name case-insensitively, runs of spaces and hyphens as one space.
 
