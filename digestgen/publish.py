@@ -147,7 +147,7 @@ def _keep(
     if entry is None or entry.fingerprint != fingerprint:
         return None
     try:
-        current = os.stat(staging.output / path)
+        current = os.stat(os.path.join(staging.output, path))  # no Path: called per output
     except OSError:
         return None
     if current.st_size != entry.size or current.st_mtime_ns != entry.mtime_ns:
