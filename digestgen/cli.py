@@ -20,6 +20,7 @@ from digestgen.cache import BuildState
 from digestgen.config import ConfigError, SiteConfig, load_config, resolve_dir, with_overrides
 from digestgen.feedguard import content_facts, guard_feeds, is_feed_path
 from digestgen.output import OutputCollision
+from digestgen.parallel import default_workers
 from digestgen.problems import Severity
 from digestgen.publish import RenderError, describe_template_error
 from digestgen.themes import ThemeError
@@ -270,10 +271,13 @@ def run_check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
                   use_cache=False)  # fmt: skip
             new = _feed_files(output)
         sources, _ = read_sources(resolve_dir(config, config.content_dir))
-        loaded, _ = load_records(sources, BuildState("", ""), config.zone)
+        loaded, _ = load_records(sources, BuildState("", ""), config.zone, default_workers())
     except (ConfigError, ContentError, OutputError, OutputCollision, RenderError,
             ThemeError) as exc:  # fmt: skip
         print(f"digestgen: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except jinja2.TemplateError as exc:
+        print(f"digestgen: {describe_template_error(exc)}", file=sys.stderr)
         return EXIT_FAILED
     failed = {p.file for p in loaded.problems if p.severity is Severity.ERROR}
     unusable = [s.path.read_text("utf-8", "replace") for s in sources if s.name in failed]

@@ -53,6 +53,18 @@ def test_an_unchanged_site_passes(deployed):
     assert not (deployed / "public" / "feeds" / "deployed").exists()
 
 
+def test_the_deployed_site_may_be_given_as_a_file_url(deployed):
+    against = (deployed.parent / "deployed").as_uri()
+    arguments = ["check", "--config", str(deployed / "digestgen.toml"), "--now", FIXED_NOW]
+    code, out, err = run_cli([*arguments, "--against", against])
+    assert (code, out) == (0, ""), err
+    # YAML that cannot be read: the record's URL is known only from its text.
+    broken = "---\ntitle: [broken\noriginalUrl: https://chips.example.com/fast\n---\n"
+    (deployed / "content" / "beta.md").write_text(broken, "utf-8")
+    code, out, _ = run_cli([*arguments, "--against", against])
+    assert code == 1 and BETA_ID in out
+
+
 def test_new_stories_and_coverage_pass(deployed):
     write(deployed, "new.md", record("Fresh news", url="https://fresh.example.com/",
                                      when="2025-03-03T12:00:00Z", topics=["Space"]))  # fmt: skip
