@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 import lxml.etree
+from feedgen.entry import FeedEntry
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 
@@ -303,27 +304,30 @@ class FeedRenderer:
     def __init__(self, config: SiteConfig, env: jinja2.Environment) -> None:
         self.config = config
         self.item_template = env.get_template("feed/item.html")
-        self._items: dict[str, FeedItem] = {}
+        # A story's item and feedgen entry, made once: a story is in several feeds.
+        self._items: dict[str, tuple[FeedItem, FeedEntry]] = {}
 
-    def item(self, story: Story) -> FeedItem:
-        """The feed item of a story, its body rendered from feed/item.html."""
-        item = self._items.get(story.path)
-        if item is None:
+    def item(self, story: Story) -> tuple[FeedItem, FeedEntry]:
+        """The feed item of a story (its body rendered from feed/item.html) and its entry."""
+        made = self._items.get(story.path)
+        if made is None:
             content = None
             if not self.config.feed_summary_only:
                 content = self.item_template.render(story=story).strip()
-            item = self._items[story.path] = make_item(story, self.config, content)
-        return item
+            item = make_item(story, self.config, content)
+            made = self._items[story.path] = (item, feed_entry(item))
+        return made
 
     def render(self, job: FeedJob) -> dict[str, bytes]:
         """Every file of one feed job, by output path."""
-        items = [self.item(story) for story in job.stories]
+        made = [self.item(story) for story in job.stories]
+        items = [item for item, _ in made]
         files: dict[str, bytes] = {}
         for fmt, path in job.files:
             if fmt == JSON:
                 data = json_feed(job, items, self.config)
             else:
-                data = xml_feed(job, items, self.config, fmt, path)
+                data = xml_feed(job, made, self.config, fmt, path)
             add_file(files, path, data, f"feed /{path}")
         return files
 
@@ -336,9 +340,13 @@ def feed_dates(items: Sequence[FeedItem]) -> tuple[datetime, datetime]:
 
 
 def xml_feed(
-    job: FeedJob, items: Sequence[FeedItem], config: SiteConfig, fmt: str, path: str
+    job: FeedJob,
+    items: Sequence[tuple[FeedItem, FeedEntry]],
+    config: SiteConfig,
+    fmt: str,
+    path: str,
 ) -> bytes:
-    """An RSS 2.0 or Atom 1.0 document of a feed job, built with feedgen."""
+    """An RSS 2.0 or Atom 1.0 document of a feed job, built with feedgen from items' entries."""
     page_url = config.url(job.page_path)
     feed = FeedGenerator()
     feed.register_extension("digest", _FeedExtras, _EntryExtras)
@@ -355,7 +363,7 @@ def xml_feed(
     # Each format's feed date is the newest of its items' own: Atom's <updated> the newest
     # entry <updated> (coverage included); RSS's <lastBuildDate> the newest item <pubDate>,
     # as RSS items have no date of change.
-    published, updated = feed_dates(items)
+    published, updated = feed_dates([item for item, _ in items])
     feed.updated(published if fmt == RSS else updated)
     extras: _FeedExtras = feed.digest
     extras.hub = config.websub_hub
@@ -368,15 +376,17 @@ def xml_feed(
             "next-archive": archive.next_archive,
         }
         extras.archive = {rel: config.url(href) for rel, href in rels.items() if href}
-    for item in items:
-        _add_entry(feed, item)
+    for _, entry in items:
+        feed.add_entry(entry, order="append")  # feedgen prepends by default
     render = feed.rss_str if fmt == RSS else feed.atom_str
     data: bytes = render(pretty=True)
     return data
 
 
-def _add_entry(feed: FeedGenerator, item: FeedItem) -> None:
-    entry = feed.add_entry(order="append")  # feedgen prepends by default
+def feed_entry(item: FeedItem) -> FeedEntry:
+    """The feedgen entry of an item, to add to every RSS or Atom feed that holds it."""
+    entry = FeedEntry()
+    entry.register_extension("digest", _EntryExtras)
     entry.guid(item.id, permalink=True)
     entry.title(item.title)
     entry.link(href=item.id, rel="alternate")
@@ -397,6 +407,7 @@ def _add_entry(feed: FeedGenerator, item: FeedItem) -> None:
     for name, scheme in item.categories:
         entry.category(term=name, scheme=scheme)
     entry.digest.item = item
+    return entry
 
 
 def json_feed(job: FeedJob, items: Sequence[FeedItem], config: SiteConfig) -> bytes:
@@ -413,7 +424,8 @@ def json_feed(job: FeedJob, items: Sequence[FeedItem], config: SiteConfig) -> by
     if config.websub_hub:
         feed["hubs"] = [{"type": "WebSub", "url": config.websub_hub}]
     feed["items"] = [_json_item(item, config) for item in items]
-    text = json.dumps(feed, ensure_ascii=False, indent=2)
+    # Compact: json's fast C encoder does not indent, and readers do not need it.
+    text = json.dumps(feed, ensure_ascii=False, separators=(",", ":"))
     return (text + "\n").encode("utf-8")
 
 
