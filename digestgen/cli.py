@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -265,13 +265,16 @@ def run_check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         print(f"digestgen: {exc}", file=sys.stderr)
         return EXIT_FAILED
     try:
+        sources, _ = read_sources(resolve_dir(config, config.content_dir))
+        loaded, _ = load_records(sources, BuildState("", ""), config.zone, default_workers())
+        failed = {p.file for p in loaded.problems if p.severity is Severity.ERROR}
+        unusable = [s.path.read_text("utf-8", "replace") for s in sources if s.name in failed]
+        facts = content_facts(loaded.records, unusable, args.drafts)
         with tempfile.TemporaryDirectory(prefix="digestgen-check-") as folder:
             output = Path(folder) / "public"
             build(with_overrides(config, output_dir=output), now=now, drafts=args.drafts,
                   use_cache=False)  # fmt: skip
-            new = _feed_files(output)
-        sources, _ = read_sources(resolve_dir(config, config.content_dir))
-        loaded, _ = load_records(sources, BuildState("", ""), config.zone, default_workers())
+            findings = guard_feeds(FeedFiles(against), FeedFiles(output), facts)
     except (ConfigError, ContentError, OutputError, OutputCollision, RenderError,
             ThemeError) as exc:  # fmt: skip
         print(f"digestgen: {exc}", file=sys.stderr)
@@ -279,11 +282,6 @@ def run_check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     except jinja2.TemplateError as exc:
         print(f"digestgen: {describe_template_error(exc)}", file=sys.stderr)
         return EXIT_FAILED
-    failed = {p.file for p in loaded.problems if p.severity is Severity.ERROR}
-    unusable = [s.path.read_text("utf-8", "replace") for s in sources if s.name in failed]
-    findings = guard_feeds(
-        _feed_files(against), new, content_facts(loaded.records, unusable, args.drafts)
-    )
     for finding in findings:
         print(finding)
     count = len(findings)
@@ -291,10 +289,23 @@ def run_check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return EXIT_FAILED if findings else EXIT_OK
 
 
-def _feed_files(folder: Path) -> dict[str, bytes]:
-    """Every feed file under a site folder, by path relative to it."""
-    return {
-        path.relative_to(folder).as_posix(): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and is_feed_path(path.relative_to(folder).as_posix())
-    }
+class FeedFiles(Mapping[str, bytes]):
+    """The feed files under a site folder, by path relative to it, each read when asked for:
+    a large site's feeds are hundreds of megabytes."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        files = (path for path in folder.rglob("*") if path.is_file())
+        names = (path.relative_to(folder).as_posix() for path in files)
+        self.paths = dict.fromkeys(sorted(name for name in names if is_feed_path(name)))
+
+    def __getitem__(self, path: str) -> bytes:
+        if path not in self.paths:
+            raise KeyError(path)
+        return (self.folder / path).read_bytes()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)

@@ -197,9 +197,9 @@ def _read_all(
     feeds: Mapping[str, bytes], findings: list[Finding], which: str
 ) -> dict[str, list[FeedEntry]]:
     read: dict[str, list[FeedEntry]] = {}
-    for path, data in sorted(feeds.items()):
+    for path in sorted(feeds):  # one feed's bytes at a time: `feeds` may read them lazily
         try:
-            read[path] = read_feed(data)
+            read[path] = read_feed(feeds[path])
         except ValueError as exc:
             findings.append(Finding(FindingKind.UNREADABLE, path, "", f"the {which} feed: {exc}"))
     return read

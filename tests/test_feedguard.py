@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from digestgen.cli import FeedFiles
 from digestgen.feedguard import (
     ContentFacts,
     Finding,
@@ -133,11 +134,9 @@ def test_a_missing_against_folder_is_a_usage_error(tmp_path):
 
 
 def feeds_of(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in folder.rglob("*")
-        if p.is_file() and is_feed_path(p.relative_to(folder).as_posix())
-    }
+    feeds = dict(FeedFiles(folder))
+    assert len(feeds) == 3 * 14 and "feeds/index.html" not in feeds  # 14 feed sets, no page
+    return feeds
 
 
 NO_FACTS = ContentFacts(frozenset(), frozenset())
