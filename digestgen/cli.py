@@ -5,18 +5,22 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 import jinja2
 
 from digestgen import __version__
-from digestgen.build import BuildReport, ContentError, build
-from digestgen.config import ConfigError, SiteConfig, load_config, with_overrides
+from digestgen.build import BuildReport, ContentError, build, load_records, read_sources
+from digestgen.cache import BuildState
+from digestgen.config import ConfigError, SiteConfig, load_config, resolve_dir, with_overrides
+from digestgen.feedguard import content_facts, guard_feeds, is_feed_path
 from digestgen.output import OutputCollision
+from digestgen.parallel import default_workers
 from digestgen.problems import Severity
 from digestgen.publish import RenderError, describe_template_error
 from digestgen.themes import ThemeError
@@ -67,6 +71,7 @@ def make_parser() -> argparse.ArgumentParser:
     build_parser.add_argument(
         "--no-cache", action="store_true", help="ignore and do not write the build cache"
     )
+    _add_check_parser(commands)
     loudness = build_parser.add_mutually_exclusive_group()
     loudness.add_argument(
         "--quiet", action="store_true", help="print only errors and warnings, no summary"
@@ -81,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run digestgen with command-line arguments; return the exit status."""
     parser = make_parser()
     args = parser.parse_args(argv)
+    if args.command == "check":
+        return run_check(parser, args)
     try:
         config = load_config(args.config, Path.cwd())
     except ConfigError as exc:
@@ -214,3 +221,91 @@ def print_report(report: BuildReport, quiet: bool = False, verbose: bool = False
         lines.append(f"  files rewritten:    {report.written} (kept {report.kept} unchanged)")
         lines += [f"    {stage + ':':<18}{seconds:.2f}" for stage, seconds in report.timings]
     print("\n".join(lines))
+
+
+CHECK_EXAMPLES = """examples:
+  digestgen check --against public/        the feeds of the last build
+  digestgen check --against /srv/www/digest --base-url https://news.example.org/
+"""
+
+
+def _add_check_parser(commands: Any) -> None:
+    check = commands.add_parser(
+        "check",
+        help="check the new feeds against published ones: no changed ids, no vanished items",
+        description=(
+            "Build the feeds into a temporary folder and compare them with the feeds of a built "
+            "or deployed site: fail, listing them, when an item still published changed its id "
+            "or link, or vanished though its record was neither deleted nor unpublished."
+        ),
+        epilog=CHECK_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument("--against", required=True, help="folder (or file:// URL) of the site")
+    check.add_argument("--content", type=Path, help="content folder (default: content/)")
+    check.add_argument("--config", type=Path, help="config file (default: digestgen.toml)")
+    check.add_argument("--drafts", action="store_true", help="include unpublished records")
+    check.add_argument("--base-url", help="absolute URL the site is served from")
+    check.add_argument("--now", help="the build's clock, ISO 8601 (default: as for build)")
+
+
+def run_check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """`digestgen check --against`: the feed guard over a fresh build's feeds and published ones."""
+    against = Path(args.against.removeprefix("file://"))
+    if not against.is_dir():
+        parser.error(f"--against: {args.against} is not a folder")
+    try:
+        config = load_config(args.config, Path.cwd())
+        config = with_overrides(
+            config, base_url=args.base_url,
+            content_dir=args.content.resolve() if args.content else None,
+        )  # fmt: skip
+        now = build_clock(args.now, os.environ.get("SOURCE_DATE_EPOCH"), config.zone)
+    except (ConfigError, ValueError) as exc:
+        print(f"digestgen: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        sources, _ = read_sources(resolve_dir(config, config.content_dir))
+        loaded, _ = load_records(sources, BuildState("", ""), config.zone, default_workers())
+        failed = {p.file for p in loaded.problems if p.severity is Severity.ERROR}
+        unusable = [s.path.read_text("utf-8", "replace") for s in sources if s.name in failed]
+        facts = content_facts(loaded.records, unusable, args.drafts)
+        with tempfile.TemporaryDirectory(prefix="digestgen-check-") as folder:
+            output = Path(folder) / "public"
+            build(with_overrides(config, output_dir=output), now=now, drafts=args.drafts,
+                  use_cache=False)  # fmt: skip
+            findings = guard_feeds(FeedFiles(against), FeedFiles(output), facts)
+    except (ConfigError, ContentError, OutputError, OutputCollision, RenderError,
+            ThemeError) as exc:  # fmt: skip
+        print(f"digestgen: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except jinja2.TemplateError as exc:
+        print(f"digestgen: {describe_template_error(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+    for finding in findings:
+        print(finding)
+    count = len(findings)
+    print(f"{count} feed problem{'s' if count != 1 else ''} against {against}", file=sys.stderr)
+    return EXIT_FAILED if findings else EXIT_OK
+
+
+class FeedFiles(Mapping[str, bytes]):
+    """The feed files under a site folder, by path relative to it, each read when asked for:
+    a large site's feeds are hundreds of megabytes."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        files = (path for path in folder.rglob("*") if path.is_file())
+        names = (path.relative_to(folder).as_posix() for path in files)
+        self.paths = dict.fromkeys(sorted(name for name in names if is_feed_path(name)))
+
+    def __getitem__(self, path: str) -> bytes:
+        if path not in self.paths:
+            raise KeyError(path)
+        return (self.folder / path).read_bytes()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)

@@ -7,7 +7,7 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digestgen.text import INVALID_CHARACTERS
@@ -44,6 +44,9 @@ class SiteConfig:
     output_dir: Path = Path("public")
     page_size: int = 20
     feed_size: int = 50
+    feed_archive_size: int | None = None
+    feed_summary_only: bool = False
+    websub_hub: str | None = None
     ranking: RankingWeights = field(default_factory=RankingWeights)
     root: Path = Path(".")
     source: str = "defaults"
@@ -66,23 +69,47 @@ class SiteConfig:
         """The root-relative link to a site address, with the base URL's path in front."""
         return self.base_path + path.lstrip("/")
 
+    @property
+    def archive_size(self) -> int:
+        """Items per RFC 5005 archive document of the site's Atom feed (default: `feed_size`)."""
+        return self.feed_archive_size or self.feed_size
+
 
 # A BCP 47 language tag, loosely: a 2-3 letter language, then subtags (region, script, ...).
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _TEXT_KEYS = ("title", "description", "language", "theme")
 _PATH_KEYS = ("content_dir", "output_dir")
-_SIZE_KEYS = {"page_size": (1, 1000), "feed_size": (1, 10000)}
+_SIZE_KEYS = {
+    "page_size": (1, 1000),
+    "feed_size": (1, 10000),
+    "feed_archive_size": (1, 10000),
+}
+
+
+def _absolute_url(value: str) -> SplitResult:
+    """The parts of an absolute http(s) URL; ValueError if it is not one."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an absolute http or https URL, got {value!r}")
+    return parts
 
 
 def normalize_base_url(value: str) -> str:
     """Check a base URL is absolute http(s) and make it end in '/'; raise ValueError if not."""
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"must be an absolute http or https URL, got {value!r}")
+    parts = _absolute_url(value)
     if parts.query or parts.fragment:
         raise ValueError(f"must not have a query or fragment, got {value!r}")
     path = parts.path if parts.path.endswith("/") else parts.path + "/"
     return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def normalize_hub_url(value: str) -> str:
+    """Check a WebSub hub URL is absolute http(s) and printable; raise ValueError if not."""
+    text = value.strip()
+    _absolute_url(text)
+    if INVALID_CHARACTERS.search(text) or any(c.isspace() for c in text):
+        raise ValueError(f"must not contain spaces or control characters, got {value!r}")
+    return text
 
 
 def parse_config(data: dict[str, Any], source: str, root: Path) -> SiteConfig:
@@ -121,6 +148,16 @@ def parse_config(data: dict[str, Any], source: str, root: Path) -> SiteConfig:
                 values[key] = normalize_base_url(value if isinstance(value, str) else "")
             except ValueError as exc:
                 problems.append(f"{source}: base_url: {exc}")
+        elif key == "feed_summary_only":
+            if isinstance(value, bool):
+                values[key] = value
+            else:
+                problems.append(f"{source}: {key}: must be true or false")
+        elif key == "websub_hub":
+            try:
+                values[key] = normalize_hub_url(value if isinstance(value, str) else "")
+            except ValueError as exc:
+                problems.append(f"{source}: websub_hub: {exc}")
         elif key == "timezone":
             try:
                 ZoneInfo(value)
@@ -129,6 +166,10 @@ def parse_config(data: dict[str, Any], source: str, root: Path) -> SiteConfig:
                 problems.append(f"{source}: timezone: unknown time zone {value!r}")
         elif key == "ranking":
             values[key] = _parse_ranking(value, source, problems)
+    archive_size = values.get("feed_archive_size")
+    if archive_size is not None and archive_size > values.get("feed_size", SiteConfig().feed_size):
+        # The current feed must hold every item not yet in a full archive document.
+        problems.append(f"{source}: feed_archive_size: must not be more than feed_size")
     if problems:
         raise ConfigError("\n".join(problems))
     return SiteConfig(**values)

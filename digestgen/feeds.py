@@ -1,122 +1,465 @@
-"""Feeds: RSS 2.0 and Atom for the site and each topic, built with feedgen, as bytes by path."""
+"""Feeds: RSS 2.0, Atom 1.0 and JSON Feed 1.1 for the site, each topic, source and daily edition,
+plus the site's RFC 5005 Atom archive, as bytes by path."""
 
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+import json
+import mimetypes
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
+import lxml.etree
+from feedgen.entry import FeedEntry
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 
 from digestgen.config import SiteConfig
-from digestgen.model import Site, Story
+from digestgen.model import Image, Site, Story
 from digestgen.output import add_file
 
-RSS_FILE = "feed.xml"
-ATOM_FILE = "atom.xml"
+RSS, ATOM, JSON = "rss", "atom", "json"
+FILE_NAMES = {RSS: "feed.xml", ATOM: "atom.xml", JSON: "feed.json"}
+MEDIA_TYPES = {
+    RSS: "application/rss+xml",
+    ATOM: "application/atom+xml",
+    JSON: "application/feed+json",
+}
+FORMAT_NAMES = {RSS: "RSS", ATOM: "Atom", JSON: "JSON Feed"}
+ARCHIVE_FOLDER = "/feeds/archive/"
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+JSON_EXTENSION = "_digestgen"  # JSON Feed extension objects start with an underscore
+MEDIA_NS = "http://search.yahoo.com/mrss/"
+HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
+ATOM_NS = "http://www.w3.org/2005/Atom"
 # An empty feed still needs an `updated`; a fixed one keeps rebuilds byte-identical.
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
-class FeedJob:
-    """One feed pair (RSS and Atom) to render: where it lives and its items, newest first."""
+class FeedLink:
+    """A feed offered on a page for autodiscovery."""
 
+    title: str
+    path: str
+    media_type: str
+    label: str = ""  # the format's name: RSS, Atom, JSON Feed
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveLinks:
+    """RFC 5005 links of an Atom document: the current feed and the neighbouring archives."""
+
+    current: str
+    prev_archive: str | None = None
+    next_archive: str | None = None
+    is_archive: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FeedJob:
+    """One feed to render in one or more formats: its page, title, items newest first."""
+
+    kind: str  # "site", "topic", "source", "edition" or "archive"
     page_path: str
     title: str
     description: str
     stories: tuple[Story, ...]
+    files: tuple[tuple[str, str], ...]  # (format, output path)
+    archive: ArchiveLinks | None = None
 
     @property
-    def output_paths(self) -> tuple[str, str]:
-        """The RSS and Atom files this job writes."""
-        folder = self.page_path.lstrip("/")
-        return folder + RSS_FILE, folder + ATOM_FILE
+    def output_paths(self) -> tuple[str, ...]:
+        """The files this job writes."""
+        return tuple(path for _, path in self.files)
+
+
+def feed_path(page_path: str, fmt: str) -> str:
+    """The site address of a page's feed in one format, e.g. `/topics/ai/feed.json`."""
+    return page_path + FILE_NAMES[fmt]
+
+
+def feed_links(title: str, page_path: str) -> tuple[FeedLink, ...]:
+    """Autodiscovery links to a page's feeds in every format."""
+    return tuple(
+        FeedLink(
+            f"{title} ({FORMAT_NAMES[fmt]})",
+            feed_path(page_path, fmt),
+            MEDIA_TYPES[fmt],
+            FORMAT_NAMES[fmt],
+        )
+        for fmt in FILE_NAMES
+    )
+
+
+def archive_path(number: int) -> str:
+    """The address of the site's Atom archive document `number` (1 is the oldest)."""
+    return f"{ARCHIVE_FOLDER}{number}.xml"
+
+
+def newest_first(stories: Iterable[Story], limit: int) -> tuple[Story, ...]:
+    """The newest `limit` stories, newest first, ties broken by address."""
+    return tuple(sorted(stories, key=lambda s: (-s.published.timestamp(), s.path))[:limit])
+
+
+def archive_pages(stories: Iterable[Story], size: int) -> list[tuple[Story, ...]]:
+    """Every full archive document's stories, oldest document first.
+
+    Documents are filled from the oldest story forward, so one keeps its stories (and bytes)
+    when newer stories arrive; stories not yet filling a document stay in the current feed.
+    """
+    oldest = sorted(stories, key=lambda s: (s.published.timestamp(), s.path))
+    return [tuple(oldest[start : start + size]) for start in range(0, len(oldest) - size + 1, size)]
+
+
+def _files(page_path: str) -> tuple[tuple[str, str], ...]:
+    return tuple((fmt, feed_path(page_path, fmt).lstrip("/")) for fmt in FILE_NAMES)
 
 
 def plan_feeds(site: Site, config: SiteConfig) -> list[FeedJob]:
-    """The site-wide feed and one per topic, each with its newest `feed_size` stories."""
-
-    def newest(stories: Sequence[Story]) -> tuple[Story, ...]:
-        ordered = sorted(stories, key=lambda s: (-s.published.timestamp(), s.path))
-        return tuple(ordered[: config.feed_size])
-
-    jobs = [FeedJob("/", config.title, config.description, newest(site.stories))]
-    for entry in site.topics:
-        name = entry.topic.name
-        title = f"{config.title}: {name}"
-        description = f"Stories about {name} from {config.title}."
-        jobs.append(FeedJob(entry.topic.path, title, description, newest(entry.stories)))
+    """Every feed: the site's, one per topic, source and edition, and the site's Atom archive."""
+    size = config.feed_size
+    pages = archive_pages(site.stories, config.archive_size)
+    current = feed_path("/", ATOM)
+    jobs = [
+        FeedJob(
+            "site", "/", config.title, config.description, newest_first(site.stories, size),
+            _files("/"), ArchiveLinks(current, archive_path(len(pages)) if pages else None),
+        )
+    ]  # fmt: skip
+    # (kind, page, name, what the feed holds, its stories) of every listing with feeds
+    listings = [
+        *(("topic", t.topic.path, t.topic.name, f"Stories about {t.topic.name}", t.stories)
+          for t in site.topics),
+        *(("source", s.path, s.name, f"Stories from {s.name} ({s.domain})", s.stories)
+          for s in site.sources),
+        *(("edition", e.path, f"{e.day:%Y-%m-%d}", f"The stories of {e.day:%Y-%m-%d}", e.stories)
+          for e in site.editions),
+    ]  # fmt: skip
+    for kind, path, name, holds, stories in listings:
+        jobs.append(
+            FeedJob(
+                kind, path, f"{config.title}: {name}", f"{holds} in {config.title}.",
+                newest_first(stories, size), _files(path),
+            )
+        )  # fmt: skip
+    for number, stories in enumerate(pages, start=1):
+        path = archive_path(number)
+        links = ArchiveLinks(
+            current,
+            archive_path(number - 1) if number > 1 else None,
+            archive_path(number + 1) if number < len(pages) else None,
+            is_archive=True,
+        )
+        jobs.append(
+            FeedJob(
+                "archive", "/", f"{config.title} (archive {number})", config.description,
+                newest_first(stories, len(stories)), ((ATOM, path.lstrip("/")),), links,
+            )
+        )  # fmt: skip
     return jobs
 
 
+@dataclass(frozen=True, slots=True)
+class RelatedLink:
+    """Another outlet's coverage of a story, as a feed item lists it."""
+
+    title: str
+    url: str
+    provider: str
+    published: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """One story as every feed format shows it, made once from the story."""
+
+    id: str  # the story's permanent address: never changes for a published story
+    title: str
+    summary: str  # plain text
+    content_html: str | None  # None when the site publishes summaries only
+    published: datetime
+    updated: datetime
+    source_url: str  # the lead piece at its outlet
+    author: str
+    author_url: str | None
+    source_feed: str | None  # the outlet's RSS feed on this site
+    categories: tuple[tuple[str, str], ...]  # (topic name, topic page URL)
+    image: Image | None
+    image_type: str | None
+    related: tuple[RelatedLink, ...]
+
+
+def image_type(url: str) -> str | None:
+    """The media type of an image from its address, when its extension tells it."""
+    guessed, _ = mimetypes.guess_type(urlsplit(url).path, strict=False)
+    return guessed if guessed and guessed.startswith("image/") else None
+
+
+def make_item(story: Story, config: SiteConfig, content_html: str | None) -> FeedItem:
+    """The feed item of a story."""
+    lead = story.lead
+    domain = lead.provider.domain
+    return FeedItem(
+        id=config.url(story.path),
+        title=story.title,
+        summary=lead.excerpt,
+        content_html=None if config.feed_summary_only else content_html,
+        published=story.published,
+        updated=story.updated,
+        source_url=lead.url,
+        author=lead.provider.name or domain or config.title,
+        author_url=f"https://{domain}/" if domain else None,
+        source_feed=config.url(feed_path(f"/sources/{domain}/", RSS)) if domain else None,
+        categories=tuple((t.name, config.url(t.path)) for t in story.topics),
+        image=lead.image,
+        image_type=image_type(lead.image.url) if lead.image else None,
+        related=tuple(
+            RelatedLink(c.title, c.url, c.provider.name or c.provider.domain, c.published)
+            for c in story.coverage
+        ),
+    )
+
+
+class _FeedExtras(BaseExtension):  # type: ignore[misc]
+    """Feed-level links feedgen cannot write: the WebSub hub in RSS and RFC 5005's archive links."""
+
+    def __init__(self) -> None:
+        self.hub: str | None = None
+        self.archive: dict[str, str] = {}  # rel -> URL
+        self.is_archive = False
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"media": MEDIA_NS}
+
+    def extend_atom(self, feed: Any) -> Any:
+        links = {"hub": self.hub, **self.archive}
+        for rel, href in links.items():
+            if href:
+                lxml.etree.SubElement(feed, "link", rel=rel, href=href)
+        if self.is_archive:
+            lxml.etree.SubElement(feed, f"{{{HISTORY_NS}}}archive", nsmap={"fh": HISTORY_NS})
+        return feed
+
+    def extend_rss(self, feed: Any) -> Any:
+        if self.hub:
+            lxml.etree.SubElement(feed[0], f"{{{ATOM_NS}}}link", rel="hub", href=self.hub)
+        return feed
+
+
+class _EntryExtras(BaseEntryExtension):  # type: ignore[misc]
+    """What feedgen 1.0.0 cannot write for an entry: Atom links with a `rel` (its issue #135
+    drops every entry link's rel, type and title), the image as Media RSS and enclosure."""
+
+    def __init__(self) -> None:
+        self.item: FeedItem | None = None
+
+    def extend_atom(self, entry: Any) -> Any:
+        item = self.item
+        assert item is not None
+        if item.content_html is None:  # summary only: feedgen put the RSS description here
+            for content in entry.findall("content"):
+                entry.remove(content)
+        lxml.etree.SubElement(entry, "link", rel="via", href=item.source_url)
+        for related in item.related:
+            lxml.etree.SubElement(entry, "link", rel="related", href=related.url,
+                                  title=related.title)  # fmt: skip
+        if item.image and item.image_type:
+            lxml.etree.SubElement(entry, "link", rel="enclosure", href=item.image.url,
+                                  type=item.image_type)  # fmt: skip
+        self._media(entry)
+        return entry
+
+    def extend_rss(self, entry: Any) -> Any:
+        item = self.item
+        assert item is not None
+        if item.image and item.image_type:
+            # The size of the image is not known; RSS Best Practices ask for 0 then.
+            lxml.etree.SubElement(entry, "enclosure", url=item.image.url, length="0",
+                                  type=item.image_type)  # fmt: skip
+        if item.source_feed:
+            source = lxml.etree.SubElement(entry, "source", url=item.source_feed)
+            source.text = item.author
+        self._media(entry)
+        return entry
+
+    def _media(self, entry: Any) -> None:
+        image = self.item.image if self.item else None
+        if image is None:
+            return
+        media = lxml.etree.SubElement(entry, f"{{{MEDIA_NS}}}content", url=image.url,
+                                      medium="image")  # fmt: skip
+        if image.width and image.height:
+            media.set("width", str(image.width))
+            media.set("height", str(image.height))
+
+
 class FeedRenderer:
-    """Renders FeedJobs with feedgen; each story's item body is rendered once."""
+    """Renders FeedJobs: RSS and Atom with feedgen, JSON Feed with json; each item made once."""
 
     def __init__(self, config: SiteConfig, env: jinja2.Environment) -> None:
         self.config = config
         self.item_template = env.get_template("feed/item.html")
-        self._contents: dict[str, str] = {}
+        # A story's item and feedgen entry, made once: a story is in several feeds.
+        self._items: dict[str, tuple[FeedItem, FeedEntry]] = {}
 
-    def content(self, story: Story) -> str:
-        """The HTML body of a story's feed item (feed/item.html)."""
-        html = self._contents.get(story.path)
-        if html is None:
-            html = self._contents[story.path] = self.item_template.render(story=story).strip()
-        return html
+    def item(self, story: Story) -> tuple[FeedItem, FeedEntry]:
+        """The feed item of a story (its body rendered from feed/item.html) and its entry."""
+        made = self._items.get(story.path)
+        if made is None:
+            content = None
+            if not self.config.feed_summary_only:
+                content = self.item_template.render(story=story).strip()
+            item = make_item(story, self.config, content)
+            made = self._items[story.path] = (item, feed_entry(item))
+        return made
 
     def render(self, job: FeedJob) -> dict[str, bytes]:
-        """The RSS and Atom documents of one feed, by output path."""
-        config = self.config
-        page_url = config.url(job.page_path)
-        feed = FeedGenerator()
-        feed.id(page_url)
-        feed.title(job.title)
-        feed.subtitle(job.description)
-        feed.description(job.description)
-        feed.language(config.language)
-        feed.author(name=config.title)
-        feed.generator("digestgen", uri="https://pypi.org/project/digestgen/")
-        # Each format's feed date is the newest of its items' own: Atom's <updated> the newest
-        # entry <updated> (coverage included); RSS's <lastBuildDate> the newest item <pubDate>,
-        # as RSS items have no date of change.
-        dates = {
-            RSS_FILE: max((s.published for s in job.stories), default=EMPTY_FEED_UPDATED),
-            ATOM_FILE: max((s.updated for s in job.stories), default=EMPTY_FEED_UPDATED),
-        }
-        for story in job.stories:
-            _add_entry(feed, config, story, self.content(story))
+        """Every file of one feed job, by output path."""
+        made = [self.item(story) for story in job.stories]
+        items = [item for item, _ in made]
         files: dict[str, bytes] = {}
-        rss_path, atom_path = job.output_paths
-        for path, file_name, render in (
-            (rss_path, RSS_FILE, feed.rss_str),
-            (atom_path, ATOM_FILE, feed.atom_str),
-        ):
-            # feedgen uses the last link as the RSS channel link, so `self` goes first.
-            feed.link(href=page_url + file_name, rel="self", replace=True)
-            feed.link(href=page_url, rel="alternate")
-            feed.updated(dates[file_name])  # feedgen's one date for both formats
-            add_file(files, path, render(pretty=True), f"feed {path}")
+        for fmt, path in job.files:
+            if fmt == JSON:
+                data = json_feed(job, items, self.config)
+            else:
+                data = xml_feed(job, made, self.config, fmt, path)
+            add_file(files, path, data, f"feed /{path}")
         return files
 
 
-def _add_entry(feed: FeedGenerator, config: SiteConfig, story: Story, content: str) -> None:
-    story_url = config.url(story.path)
-    entry = feed.add_entry(order="append")  # feedgen prepends by default
-    entry.id(story_url)
-    entry.guid(story_url, permalink=True)
-    entry.title(story.title)
-    entry.link(href=story_url, rel="alternate")
-    entry.published(story.published)
-    entry.updated(story.updated)
-    entry.author(name=story.lead.provider.name or story.lead.provider.domain)
-    if story.lead.excerpt:
-        entry.summary(story.lead.excerpt)  # Atom <summary>: plain text
+def feed_dates(items: Sequence[FeedItem]) -> tuple[datetime, datetime]:
+    """A feed's dates: the newest item publication and the newest item update."""
+    published = max((i.published for i in items), default=EMPTY_FEED_UPDATED)
+    updated = max((i.updated for i in items), default=EMPTY_FEED_UPDATED)
+    return published, updated
+
+
+def xml_feed(
+    job: FeedJob,
+    items: Sequence[tuple[FeedItem, FeedEntry]],
+    config: SiteConfig,
+    fmt: str,
+    path: str,
+) -> bytes:
+    """An RSS 2.0 or Atom 1.0 document of a feed job, built with feedgen from items' entries."""
+    page_url = config.url(job.page_path)
+    feed = FeedGenerator()
+    feed.register_extension("digest", _FeedExtras, _EntryExtras)
+    feed.id(config.url(path) if job.archive and job.archive.is_archive else page_url)
+    feed.title(job.title)
+    feed.subtitle(job.description)
+    feed.description(job.description)
+    feed.language(config.language)
+    feed.author(name=config.title)
+    feed.generator("digestgen", uri="https://pypi.org/project/digestgen/")
+    # feedgen uses the last link as the RSS channel link, so `self` goes first.
+    feed.link(href=config.url(path), rel="self", type=MEDIA_TYPES[fmt])
+    feed.link(href=page_url, rel="alternate", type="text/html")
+    # Each format's feed date is the newest of its items' own: Atom's <updated> the newest
+    # entry <updated> (coverage included); RSS's <lastBuildDate> the newest item <pubDate>,
+    # as RSS items have no date of change.
+    published, updated = feed_dates([item for item, _ in items])
+    feed.updated(published if fmt == RSS else updated)
+    extras: _FeedExtras = feed.digest
+    extras.hub = config.websub_hub
+    if job.archive is not None:
+        archive = job.archive
+        extras.is_archive = archive.is_archive
+        rels = {
+            "current": archive.current if archive.is_archive else None,
+            "prev-archive": archive.prev_archive,
+            "next-archive": archive.next_archive,
+        }
+        extras.archive = {rel: config.url(href) for rel, href in rels.items() if href}
+    for _, entry in items:
+        feed.add_entry(entry, order="append")  # feedgen prepends by default
+    render = feed.rss_str if fmt == RSS else feed.atom_str
+    data: bytes = render(pretty=True)
+    return data
+
+
+def feed_entry(item: FeedItem) -> FeedEntry:
+    """The feedgen entry of an item, to add to every RSS or Atom feed that holds it."""
+    entry = FeedEntry()
+    entry.register_extension("digest", _EntryExtras)
+    entry.guid(item.id, permalink=True)
+    entry.title(item.title)
+    entry.link(href=item.id, rel="alternate")
+    entry.published(item.published)
+    entry.updated(item.updated)
+    author = {"name": item.author}
+    if item.author_url:
+        author["uri"] = item.author_url
+    entry.author(author)
+    if item.summary:
+        entry.summary(item.summary)  # Atom <summary>: plain text
         # RSS <description> is HTML, so the plain-text excerpt goes in escaped. feedgen's
-        # description() also sets the Atom content, which content() below then replaces.
-        entry.description(html.escape(story.lead.excerpt, quote=False))
-    entry.content(content, type="html")
-    for topic in story.topics:
-        entry.category(term=topic.name, scheme=config.url(topic.path))
+        # description() also sets the Atom content, which content() below then replaces (or,
+        # for summaries only, the entry extension removes).
+        entry.description(html.escape(item.summary, quote=False))
+    if item.content_html is not None:
+        entry.content(item.content_html, type="html")
+    for name, scheme in item.categories:
+        entry.category(term=name, scheme=scheme)
+    entry.digest.item = item
+    return entry
+
+
+def json_feed(job: FeedJob, items: Sequence[FeedItem], config: SiteConfig) -> bytes:
+    """A JSON Feed 1.1 document of a feed job, from the same items as the XML formats."""
+    feed: dict[str, Any] = {
+        "version": JSON_FEED_VERSION,
+        "title": job.title,
+        "home_page_url": config.url(job.page_path),
+        "feed_url": config.url(feed_path(job.page_path, JSON)),
+        "description": job.description,
+        "language": config.language,
+        "authors": [{"name": config.title, "url": config.url("/")}],
+    }
+    if config.websub_hub:
+        feed["hubs"] = [{"type": "WebSub", "url": config.websub_hub}]
+    feed["items"] = [_json_item(item, config) for item in items]
+    # Compact: json's fast C encoder does not indent, and readers do not need it.
+    text = json.dumps(feed, ensure_ascii=False, separators=(",", ":"))
+    return (text + "\n").encode("utf-8")
+
+
+def _json_item(item: FeedItem, config: SiteConfig) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": item.id, "url": item.id, "external_url": item.source_url,
+                            "title": item.title}  # fmt: skip
+    if item.content_html is not None:
+        data["content_html"] = item.content_html
+    else:  # JSON Feed requires content_html or content_text
+        data["content_text"] = item.summary or item.title
+    if item.summary:
+        data["summary"] = item.summary
+    if item.image:
+        data["image"] = item.image.url
+    data["date_published"] = item.published.isoformat()
+    data["date_modified"] = item.updated.isoformat()
+    author: dict[str, str] = {"name": item.author}
+    if item.author_url:
+        author["url"] = item.author_url
+    data["authors"] = [author]
+    if item.categories:
+        data["tags"] = [name for name, _ in item.categories]
+    extension: dict[str, Any] = {"about": config.url("/feeds/")}
+    if item.image and item.image.width and item.image.height:
+        extension["image"] = {"url": item.image.url, "width": item.image.width,
+                              "height": item.image.height}  # fmt: skip
+    extension["coverage"] = [
+        {
+            "title": r.title,
+            "url": r.url,
+            "provider": r.provider,
+            **({"date_published": r.published.isoformat()} if r.published else {}),
+        }
+        for r in item.related
+    ]
+    data[JSON_EXTENSION] = extension
+    return data

@@ -52,6 +52,9 @@ def story_digests(stories: Iterable[Story]) -> dict[str, str]:
                 story.lead.source,
                 *(member.fingerprint or repr(member) for member in story.members),
                 *(f"{t.key}|{t.name}|{t.slug}" for t in story.topics),
+                # Coverage falls due with the clock, not only with the records' bytes.
+                story.updated.isoformat(),
+                str(len(story.coverage)),
             ]
         )
         for story in stories
@@ -76,4 +79,5 @@ def page_fingerprint(job: PageJob, stories: Mapping[str, str]) -> str:
 def feed_fingerprint(job: FeedJob, stories: Mapping[str, str]) -> str:
     """Everything one feed pair is rendered from, hashed."""
     items = (stories[story.path] for story in job.stories)
-    return _sha([job.page_path, job.title, job.description, *items])
+    return _sha([job.kind, job.page_path, job.title, job.description, repr(job.files),
+                 repr(job.archive), *items])  # fmt: skip

@@ -117,7 +117,7 @@ def publish(
         written=len(rendered),  # rendered files, whether their bytes changed or not
         kept=len(outputs) - len(rendered),
         pages=len(page_jobs),
-        feeds=2 * len(feed_jobs),
+        feeds=sum(len(job.files) for job in feed_jobs),
         others=len(extras),
     )
 

@@ -14,6 +14,7 @@ import jinja2
 from markupsafe import Markup
 
 from digestgen.config import SiteConfig
+from digestgen.feeds import FeedLink, archive_pages, archive_path, feed_links
 from digestgen.model import Image, Site, Story, Topic
 from digestgen.output import add_file, file_path
 from digestgen.stories import moved_addresses
@@ -35,15 +36,6 @@ MONTHS = [
     "December",
 ]
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-@dataclass(frozen=True, slots=True)
-class FeedLink:
-    """A feed offered on a page for autodiscovery."""
-
-    title: str
-    path: str
-    media_type: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,16 +168,14 @@ class PageRenderer:
 
 def plan_pages(site: Site, config: SiteConfig) -> list[PageJob]:
     """Every HTML page of the site as a job to render, in a fixed order."""
-    feeds = (
-        FeedLink(f"{config.title} (RSS)", "/feed.xml", "application/rss+xml"),
-        FeedLink(f"{config.title} (Atom)", "/atom.xml", "application/atom+xml"),
-    )
+    feeds = feed_links(config.title, "/")
     jobs = [
         *_front_pages(site, config, feeds),
         *_story_pages(site, feeds),
         *_edition_pages(site, config, feeds),
         *_topic_pages(site, config, feeds),
         *_source_pages(site, config, feeds),
+        _feeds_page(site, config, feeds),
         PageJob(
             "404.html",
             Page("/404.html", "Page not found", config.description, "404", feeds, indexable=False),
@@ -302,7 +292,9 @@ def _story_pages(site: Site, feeds: tuple[FeedLink, ...]) -> list[PageJob]:
                 title=story.title,
                 description=story.lead.excerpt or story.title,
                 kind="story",
-                feeds=feeds + _topic_feeds(story.topics[:1]),
+                feeds=feeds
+                + _topic_feeds(story.topics)
+                + _source_feeds(story.lead.provider.domain, story.lead.provider.name),
                 image=story.lead.image,
                 breadcrumbs=(("Home", "/"), (format_date(story.day), f"/{story.day:%Y/%m/%d}/")),
                 og_type="article",
@@ -323,7 +315,7 @@ def _edition_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) 
             title=f"{config.title}: {format_day(edition.day)}",
             description=f"The stories of {format_day(edition.day)}.",
             kind="edition",
-            feeds=feeds,
+            feeds=feed_links(format_day(edition.day), edition.path) + feeds,
             image=_first_image(edition.stories),
             breadcrumbs=(("Home", "/"), ("Archive", "/archive/")),
         )
@@ -339,14 +331,28 @@ def _edition_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) 
 
 
 def _topic_feeds(topics: Sequence[Topic]) -> tuple[FeedLink, ...]:
-    return tuple(
-        link
-        for topic in topics
-        for link in (
-            FeedLink(f"{topic.name} (RSS)", f"{topic.path}feed.xml", "application/rss+xml"),
-            FeedLink(f"{topic.name} (Atom)", f"{topic.path}atom.xml", "application/atom+xml"),
-        )
-    )
+    return tuple(link for topic in topics for link in feed_links(topic.name, topic.path))
+
+
+def _source_feeds(domain: str, name: str) -> tuple[FeedLink, ...]:
+    return feed_links(name or domain, f"/sources/{domain}/") if domain else ()
+
+
+def _feeds_page(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> PageJob:
+    """The /feeds/ page: every feed of the site, with what it holds."""
+    archives = len(archive_pages(site.stories, config.archive_size))
+    context = (
+        ("site_feeds", feeds),
+        ("topic_feeds", tuple((e.topic.name, _topic_feeds([e.topic])) for e in site.topics)),
+        ("source_feeds", tuple((s.name, s.domain, _source_feeds(s.domain, s.name))
+                               for s in site.sources)),
+        ("edition_feeds", tuple((e.day, feed_links(format_day(e.day), e.path))
+                                for e in site.editions)),
+        ("archives", tuple(archive_path(n) for n in range(archives, 0, -1))),
+    )  # fmt: skip
+    page = Page("/feeds/", "Feeds", f"Every feed of {config.title}.", "feeds", feeds,
+                breadcrumbs=(("Home", "/"),))  # fmt: skip
+    return PageJob("feeds.html", page, context)
 
 
 def _topic_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> list[PageJob]:
@@ -381,7 +387,7 @@ def _source_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -
                 title=_titled(source.name, pager),
                 description=f"Stories from {source.name} ({source.domain}), newest first.",
                 kind="source",
-                feeds=feeds,
+                feeds=_source_feeds(source.domain, source.name) + feeds,
                 pager=pager,
                 breadcrumbs=(("Home", "/"), ("Sources", "/sources/")),
             )

@@ -53,7 +53,8 @@ def test_summary_counts_everything(tmp_path, seed_text):
     assert "records skipped:    1" in out
     assert "bad.md: quality: must be from 0 to 100, got 400" in out
     assert "scheduled:          1 (next due 2030-01-01 08:00 UTC)" in out
-    assert "pages written:" in out and "feeds written:      2" in out
+    # The site's, the source's and the edition's feeds, in three formats each.
+    assert "pages written:" in out and "feeds written:      9" in out
     assert "seconds:" in out
     assert "error: bad.md: quality:" in result.stderr
 

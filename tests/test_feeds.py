@@ -135,7 +135,8 @@ def test_site_and_topic_feeds_exist_and_parse_cleanly(built):
     expected = {"feed.xml", "atom.xml"} | {
         f"topics/{slug}/{name}" for slug in topics for name in SITE_FEEDS
     }
-    assert set(feed_paths(built)) == expected
+    # Sources and editions have feeds too (see test_feed_formats.py).
+    assert expected <= set(feed_paths(built))
     for path in expected:
         parsed = parse(built, path)
         assert parsed.version == ("rss20" if path.endswith("feed.xml") else "atom10"), path
@@ -287,7 +288,7 @@ def test_every_url_in_every_feed_is_absolute_and_site_links_are_under_base_url(b
     base = urlsplit(BASE_URL)
     for path in feed_paths(built):
         urls = feed_urls((built.output / path).read_bytes())
-        assert len(urls) > 10, path
+        assert len(urls) > 5, path  # a one-story feed still has several
         for url in urls:
             parts = urlsplit(url)
             assert parts.scheme in ("http", "https") and parts.netloc, (path, url)
@@ -295,8 +296,9 @@ def test_every_url_in_every_feed_is_absolute_and_site_links_are_under_base_url(b
                 assert url.startswith(BASE_URL), (path, url)
         parsed = parse(built, path)
         for entry in parsed.entries:
-            for link in entry.links:
-                assert link.href.startswith(BASE_URL), (path, link.href)
+            # The item's own link is the story page; via, related and enclosure go elsewhere.
+            alternates = [link.href for link in entry.links if link.rel == "alternate"]
+            assert len(alternates) == 1 and alternates[0].startswith(BASE_URL), path
 
 
 def test_feeds_under_a_base_url_with_a_path_stay_under_it(site_builder):
@@ -390,7 +392,7 @@ def test_hostile_titles_give_clean_feeds_with_plain_text_titles(site_builder):
     result = site_builder(records)
     assert result.exit_code == 0, result.stderr
     paths = feed_paths(result)
-    assert len(paths) == 4
+    assert len(paths) == 8  # the site, the topic, the outlet and the day
     for path in paths:
         parsed = parse(result, path)
         titles = {e.link.rsplit("/", 2)[-2]: e for e in parsed.entries}

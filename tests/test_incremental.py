@@ -85,6 +85,13 @@ def test_incremental_output_equals_a_clean_build_after_each_edit(site, tmp_path)
                        topics=["AI"])  # fmt: skip
         (site / "content" / "new.md").write_text(extra, encoding="utf-8")
 
+    def add_oldest_record():
+        # Archive documents fill from the oldest story: every one of them shifts by a story.
+        extra = record("The oldest story", url="https://old.example.com/x",
+                       when="2000-01-01T09:00:00Z",
+                       provider={"name": "Old", "domain": "old.example.com"})  # fmt: skip
+        (site / "content" / "oldest.md").write_text(extra, encoding="utf-8")
+
     def change_template():
         (site / "templates").mkdir(exist_ok=True)
         (site / "templates" / "404.html").write_text(
@@ -95,8 +102,14 @@ def test_incremental_output_equals_a_clean_build_after_each_edit(site, tmp_path)
         config = site / "digestgen.toml"
         config.write_text(config.read_text(encoding="utf-8") + 'description = "Changed"\n', "utf-8")
 
+    def change_feed_config():
+        config = site / "digestgen.toml"
+        extra = 'feed_summary_only = true\nwebsub_hub = "https://hub.example.com/"\n'
+        config.write_text(config.read_text(encoding="utf-8") + extra, "utf-8")
+
     for change in (change_title, change_topic, add_related_item, delete_record, add_record,
-                   change_template, change_config):  # fmt: skip
+                   add_oldest_record, change_template, change_config,
+                   change_feed_config):  # fmt: skip
         change()
         result = build_in(site, "--verbose")
         assert result.exit_code == 0, (change.__name__, result.stderr)

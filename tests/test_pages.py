@@ -157,7 +157,11 @@ def test_every_page_is_valid_html_with_a_complete_head(built):
         for media_type, href in feeds:
             assert href.startswith(BASE_URL), (path, href)
             assert target_file(built, urlsplit(href).path) in built.files(), (path, href)
-            assert media_type in ("application/rss+xml", "application/atom+xml")
+            assert media_type in (
+                "application/rss+xml",
+                "application/atom+xml",
+                "application/feed+json",
+            )
 
 
 def test_the_url_map_exists(built):
@@ -378,11 +382,12 @@ def test_deleting_a_record_removes_its_page(tmp_path):
     assert "Markets rally" not in second.read("sitemap.xml") + second.read("feed.xml")
     assert "markets-rally" not in second.read("sitemap.xml")
     assert headlines(parse_html(files["index.html"])) == ["Budget passes", "Late night news"]
+    outlets = ("sources/d.example.org/", "sources/money.example.com/")
     assert before - set(files) == {
         gone,
-        "sources/d.example.org/index.html",
-        "sources/money.example.com/index.html",
-    }
+        *(folder + name for folder in outlets
+          for name in ("index.html", "feed.xml", "atom.xml", "feed.json")),
+    }  # fmt: skip
 
 
 def test_an_empty_site_has_valid_pages(site_builder):

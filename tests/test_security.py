@@ -264,7 +264,7 @@ def feed_paths(result: BuildResult) -> list[str]:
 
 def test_feeds_stay_valid_and_inert(hostile_site):
     paths = feed_paths(hostile_site)
-    assert len(paths) == 6  # the site and two topics, RSS and Atom each
+    assert len(paths) == 12  # the site, two topics, the outlet and the day, RSS and Atom each
     atom = {"a": "http://www.w3.org/2005/Atom"}
     for path in paths:
         raw = (hostile_site.output / path).read_bytes()
