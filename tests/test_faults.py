@@ -224,11 +224,11 @@ def test_an_update_killed_while_deleting_its_journal_is_complete_and_never_undon
 
 @pytest.fixture
 def small_disk(tmp_path: Path):
-    """A 4 MiB tmpfs to fill up for real (needs root, as in CI); skipped where mount is refused."""
+    """A 32 MiB tmpfs to fill up for real (needs root, as in CI); skipped where mount is refused."""
     mount_point = tmp_path / "disk"
     mount_point.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount_point)], capture_output=True
+        ["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(mount_point)], capture_output=True
     )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs to fill up: {mounted.stderr.decode().strip()}")
