@@ -34,7 +34,7 @@ from digestgen.fingerprints import (
     inputs_key,
 )
 from digestgen.journal import recover
-from digestgen.model import Record
+from digestgen.model import Record, Site
 from digestgen.organize import organize
 from digestgen.problems import Problem, Severity, error
 from digestgen.publish import publish
@@ -181,9 +181,7 @@ def _build_locked(
     # The pickled records were needed only to be saved; their facts and problems stay.
     state.records = {digest: (b"", e[1], e[2]) for digest, e in state.records.items()}
     opts.lap("records")
-    selection = select_records(loaded.records, now=opts.now, include_drafts=opts.drafts)
-    clusters, merge_notes = cluster_records(selection.records, config.zone, opts.now)
-    site = organize(clusters, config, opts.now)
+    selection, site, merge_notes = assemble_site(loaded.records, config, opts.now, opts.drafts)
     opts.lap("stories")
     published = publish(
         site,
@@ -313,21 +311,20 @@ _PARSE_ZONE: ZoneInfo | None = None
 def _parse_sources(sources: Sequence[SourceFile]) -> list[CachedResult]:
     """Parse and validate record files, returning results already encoded for the cache."""
     assert _PARSE_ZONE is not None
-    results = []
-    for source in sources:
-        record: Record | None = None
-        try:
-            data = source.path.read_bytes()
-        except OSError as exc:
-            problems = [error(source.name, "", f"cannot read file: {exc.strerror}")]
-        else:
-            raw = parse_record(data, source.name)
-            if isinstance(raw, RawRecord):
-                record, problems = validate_record(raw, _PARSE_ZONE, source.digest)
-            else:
-                problems = [raw]
-        results.append(encode_result(record, tuple(problems)))
-    return results
+    return [encode_result(*parse_source(source, _PARSE_ZONE)) for source in sources]
+
+
+def parse_source(source: SourceFile, zone: ZoneInfo) -> tuple[Record | None, tuple[Problem, ...]]:
+    """Read, parse and validate one record file: the Record (None on any error) and problems."""
+    try:
+        data = source.path.read_bytes()
+    except OSError as exc:
+        return None, (error(source.name, "", f"cannot read file: {exc.strerror}"),)
+    raw = parse_record(data, source.name)
+    if not isinstance(raw, RawRecord):
+        return None, (raw,)
+    record, problems = validate_record(raw, zone, source.digest)
+    return record, tuple(problems)
 
 
 def load_records(
@@ -360,6 +357,15 @@ def load_records(
             records.append(record)
     loaded = LoadedRecords(tuple(records), tuple(problems))
     return loaded, bool(misses or stale)
+
+
+def assemble_site(
+    records: Sequence[Record], config: SiteConfig, now: datetime, drafts: bool
+) -> tuple[Selection, Site, list[Problem]]:
+    """Select, cluster and organise valid records into the Site; also the clustering's notes."""
+    selection = select_records(records, now=now, include_drafts=drafts)
+    clusters, merge_notes = cluster_records(selection.records, config.zone, now)
+    return selection, organize(clusters, config, now), merge_notes
 
 
 def select_records(records: Sequence[Record], *, now: datetime, include_drafts: bool) -> Selection:

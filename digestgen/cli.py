@@ -1,24 +1,34 @@
-"""The command line: `digestgen build`, its options, its summary and its exit status."""
+"""The command line: `digestgen build`, `check` and friends, their options and exit statuses."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeAlias
 from zoneinfo import ZoneInfo
 
 import jinja2
 
 from digestgen import __version__
 from digestgen.build import BuildReport, ContentError, build
+from digestgen.check import (
+    FORMATS,
+    check_site,
+    format_github,
+    format_json,
+    format_text,
+    github_error,
+)
 from digestgen.config import ConfigError, SiteConfig, load_config, with_overrides
 from digestgen.output import OutputCollision
 from digestgen.problems import Severity
 from digestgen.publish import RenderError, describe_template_error
+from digestgen.terminal import wants_colour
 from digestgen.themes import ThemeError
 from digestgen.validate import parse_timestamp
 from digestgen.writer import OutputError
@@ -34,30 +44,66 @@ BUILD_EXAMPLES = """examples:
 """
 
 
+CHECK_EXAMPLES = """examples:
+  digestgen check                          validate content/ and render the site in memory
+  digestgen check --strict                 fail on warnings too
+  digestgen check --format github          GitHub Actions annotations (::error file=...,line=...::)
+  digestgen check --format json > problems.json
+"""
+
+
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser for every digestgen command."""
     parser = argparse.ArgumentParser(
-        prog="digestgen", description="A static site generator for a curated news digest."
+        prog="digestgen",
+        description="A static site generator for a curated news digest.",
+        epilog="Run `digestgen COMMAND --help` for a command's options and examples.",
     )
     parser.add_argument("--version", action="version", version=f"digestgen {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    build_parser = commands.add_parser(
-        "build",
-        help="build the site from the records in the content folder",
-        description="Build the site: read records, render pages and feeds, replace the output.",
-        epilog=BUILD_EXAMPLES,
+    _add_build_parser(commands)
+    _add_check_parser(commands)
+    return parser
+
+
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def _command(
+    commands: Commands, name: str, summary: str, description: str, examples: str
+) -> argparse.ArgumentParser:
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog=examples,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    build_parser.add_argument("--content", type=Path, help="content folder (default: content/)")
-    build_parser.add_argument("--output", type=Path, help="output folder (default: public/)")
-    build_parser.add_argument(
+
+
+def _add_site_options(parser: argparse.ArgumentParser) -> None:
+    """The options every command that reads the site shares: content, config, drafts, clock."""
+    parser.add_argument("--content", type=Path, help="content folder (default: content/)")
+    parser.add_argument(
         "--config", type=Path, help="config file (default: digestgen.toml or pyproject.toml)"
     )
-    build_parser.add_argument("--drafts", action="store_true", help="include unpublished records")
-    build_parser.add_argument("--base-url", help="absolute URL the site is served from")
-    build_parser.add_argument(
+    parser.add_argument("--drafts", action="store_true", help="include unpublished records")
+    parser.add_argument(
         "--now", help="the build's clock, ISO 8601 (default: SOURCE_DATE_EPOCH, else the time)"
     )
+
+
+def _add_build_parser(commands: Commands) -> None:
+    build_parser = _command(
+        commands,
+        "build",
+        "build the site from the records in the content folder",
+        "Build the site: read records, render pages and feeds, replace the output.",
+        BUILD_EXAMPLES,
+    )
+    _add_site_options(build_parser)
+    build_parser.add_argument("--output", type=Path, help="output folder (default: public/)")
+    build_parser.add_argument("--base-url", help="absolute URL the site is served from")
     build_parser.add_argument(
         "--strict", action="store_true", help="exit 1 if any record had an error or a warning"
     )
@@ -74,23 +120,70 @@ def make_parser() -> argparse.ArgumentParser:
     loudness.add_argument(
         "--verbose", action="store_true", help="also print how many files were rewritten or kept"
     )
-    return parser
+    build_parser.set_defaults(run=_run_build)
+
+
+def _add_check_parser(commands: Commands) -> None:
+    check_parser = _command(
+        commands,
+        "check",
+        "validate everything build would and render in memory, writing nothing",
+        "Validate the config, the theme and every record, and render every page and feed in"
+        " memory, exactly as build would, without writing anything. Exits 1 on any error"
+        " (and on any warning with --strict).",
+        CHECK_EXAMPLES,
+    )
+    _add_site_options(check_parser)
+    check_parser.add_argument(
+        "--strict", action="store_true", help="exit 1 on warnings as well as errors"
+    )
+    check_parser.add_argument(
+        "--format", choices=FORMATS, default="text", help="how to print problems (default: text)"
+    )
+    check_parser.set_defaults(run=_run_check)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run digestgen with command-line arguments; return the exit status."""
     parser = make_parser()
     args = parser.parse_args(argv)
+    status: int = args.run(parser, args)
+    return status
+
+
+def _site_and_clock(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> tuple[SiteConfig, datetime] | None:
+    """The config with the command line's overrides, and the clock; None after a config error."""
     try:
         config = load_config(args.config, Path.cwd())
     except ConfigError as exc:
         print(f"digestgen: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return None
     try:
         config = _apply_arguments(config, args)
         now = build_clock(args.now, os.environ.get("SOURCE_DATE_EPOCH"), config.zone)
     except (ConfigError, ValueError) as exc:
         parser.error(str(exc))  # exits with status 2: a bad value on the command line
+    return config, now
+
+
+# What stops a whole build or check, rather than one record.
+FATAL_ERRORS = (ConfigError, ContentError, OutputError, OutputCollision, RenderError, ThemeError)
+
+
+def fatal_message(exc: Exception) -> str:
+    """The message of an error that stops the whole build, for a person."""
+    if isinstance(exc, jinja2.TemplateError):
+        return describe_template_error(exc)
+    return str(exc)
+
+
+def _run_build(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    loaded = _site_and_clock(parser, args)
+    if loaded is None:
+        return EXIT_FAILED
+    config, now = loaded
     try:
         options: dict[str, object] = {"use_cache": not args.no_cache}
         if args.jobs:
@@ -103,30 +196,47 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             if progress:
                 progress.clear()
-    except (
-        ConfigError,
-        ContentError,
-        OutputError,
-        OutputCollision,
-        RenderError,
-        ThemeError,
-    ) as exc:
-        print(f"digestgen: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except jinja2.TemplateError as exc:
-        print(f"digestgen: {describe_template_error(exc)}", file=sys.stderr)
+    except (*FATAL_ERRORS, jinja2.TemplateError) as exc:
+        print(f"digestgen: {fatal_message(exc)}", file=sys.stderr)
         return EXIT_FAILED
     print_report(report, quiet=args.quiet, verbose=args.verbose)
     failed = any(p.severity is not Severity.NOTE for p in report.problems)
     return EXIT_FAILED if args.strict and failed else EXIT_OK
 
 
+def _run_check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    loaded = _site_and_clock(parser, args)
+    if loaded is None:
+        return EXIT_FAILED
+    config, now = loaded
+    try:
+        report = check_site(config, now, drafts=args.drafts)
+    except (*FATAL_ERRORS, jinja2.TemplateError) as exc:
+        message = fatal_message(exc)
+        if args.format == "github":
+            where = (exc.file, exc.line) if isinstance(exc, RenderError) else (None, None)
+            print(github_error(message, *where))
+        elif args.format == "json":
+            print(json.dumps({"fatal": message, "problems": []}, indent=2))
+        print(f"digestgen: {message}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.format == "json":
+        print(format_json(report))
+    elif args.format == "github":
+        shown = format_github(report)
+        if shown:
+            print(shown)
+    else:
+        print(format_text(report, wants_colour(sys.stdout)))
+    return EXIT_FAILED if report.failed(args.strict) else EXIT_OK
+
+
 def _apply_arguments(config: SiteConfig, args: argparse.Namespace) -> SiteConfig:
     return with_overrides(
         config,
-        base_url=args.base_url,
+        base_url=getattr(args, "base_url", None),
         content_dir=args.content.resolve() if args.content else None,
-        output_dir=args.output.resolve() if args.output else None,
+        output_dir=args.output.resolve() if getattr(args, "output", None) else None,
     )
 
 
