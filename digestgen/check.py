@@ -97,11 +97,12 @@ def place(problem: Problem, content_dir: Path) -> Finding:
 
 
 def shown_path(path: str | Path) -> str:
-    """A path as a person at this folder would type it: relative to the current folder."""
+    """A path as a person here would type it: relative to the current folder when inside it."""
     try:
-        return os.path.relpath(path)
+        relative = os.path.relpath(path)
     except ValueError:  # pragma: no cover - another drive on Windows
         return str(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 def field_line(path: Path, field: str) -> int | None:

@@ -15,6 +15,15 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from digestgen import __version__
+from digestgen.authoring import (
+    ContentIndex,
+    check_record,
+    index_content,
+    new_record_fields,
+    record_text,
+    save_record,
+    write_new,
+)
 from digestgen.build import BuildReport, ContentError, build
 from digestgen.check import (
     FORMATS,
@@ -23,13 +32,16 @@ from digestgen.check import (
     format_json,
     format_text,
     github_error,
+    shown_path,
 )
-from digestgen.config import ConfigError, SiteConfig, load_config, with_overrides
+from digestgen.config import ConfigError, SiteConfig, load_config, resolve_dir, with_overrides
+from digestgen.importer import parse_import
 from digestgen.output import OutputCollision
 from digestgen.problems import Severity
 from digestgen.publish import RenderError, describe_template_error
 from digestgen.terminal import wants_colour
 from digestgen.themes import ThemeError
+from digestgen.urls import check_url
 from digestgen.validate import parse_timestamp
 from digestgen.writer import OutputError
 
@@ -63,6 +75,8 @@ def make_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_build_parser(commands)
     _add_check_parser(commands)
+    _add_new_parser(commands)
+    _add_import_parser(commands)
     return parser
 
 
@@ -83,10 +97,7 @@ def _command(
 
 def _add_site_options(parser: argparse.ArgumentParser) -> None:
     """The options every command that reads the site shares: content, config, drafts, clock."""
-    parser.add_argument("--content", type=Path, help="content folder (default: content/)")
-    parser.add_argument(
-        "--config", type=Path, help="config file (default: digestgen.toml or pyproject.toml)"
-    )
+    _add_folder_options(parser)
     parser.add_argument("--drafts", action="store_true", help="include unpublished records")
     parser.add_argument(
         "--now", help="the build's clock, ISO 8601 (default: SOURCE_DATE_EPOCH, else the time)"
@@ -141,6 +152,156 @@ def _add_check_parser(commands: Commands) -> None:
         "--format", choices=FORMATS, default="text", help="how to print problems (default: text)"
     )
     check_parser.set_defaults(run=_run_check)
+
+
+NEW_EXAMPLES = """examples:
+  digestgen new --title "Chip makers race to 2nm" --url https://example.com/chips
+  digestgen new --title "..." --url https://example.com/a --topic AI --topic Policy \\
+                --provider "The Example" --date 2026-05-01T09:30:00Z
+"""
+
+IMPORT_EXAMPLES = """examples:
+  digestgen import downloads/feed.xml              an RSS or Atom feed
+  digestgen import feed.json --topic Science       a JSON Feed; every item gets the topic
+  digestgen import export.json picks.yaml          lists of records in the upstream format
+"""
+
+
+def _add_new_parser(commands: Commands) -> None:
+    new_parser = _command(
+        commands,
+        "new",
+        "write a new draft record into the content folder",
+        "Write a new record in the upstream format into the content folder, as a draft"
+        " (published: false), named YYYY-MM-DD-<slug>.md. Never overwrites: a record that"
+        " already holds the URL is named instead.",
+        NEW_EXAMPLES,
+    )
+    new_parser.add_argument("--title", required=True, help="the headline, plain text")
+    new_parser.add_argument("--url", required=True, help="the article's own http(s) address")
+    new_parser.add_argument(
+        "--topic", action="append", default=[], help="a topic (repeat for more)"
+    )
+    new_parser.add_argument("--provider", help="the outlet's name (default: the URL's host)")
+    new_parser.add_argument("--excerpt", default="", help="a plain-text summary")
+    new_parser.add_argument(
+        "--date", help="when it was published, ISO 8601 (default: --now, else the time)"
+    )
+    new_parser.add_argument("--now", help="the clock --date defaults to (default: the time)")
+    _add_folder_options(new_parser)
+    new_parser.set_defaults(run=_run_new)
+
+
+def _add_import_parser(commands: Commands) -> None:
+    import_parser = _command(
+        commands,
+        "import",
+        "turn feeds and record lists into record files",
+        "Turn RSS, Atom and JSON Feed files, and JSON or YAML lists of records in the upstream"
+        " format, into record files. Feed items become drafts (published: false). Importing an"
+        " item again updates the record that holds its URL, never adds a second one. Items"
+        " that cannot be used are reported and skipped; imported text is kept as plain text.",
+        IMPORT_EXAMPLES,
+    )
+    import_parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    import_parser.add_argument(
+        "--topic", action="append", default=[], help="add this topic to every item (repeat)"
+    )
+    _add_folder_options(import_parser)
+    import_parser.set_defaults(run=_run_import, now=None)
+
+
+def _add_folder_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--content", type=Path, help="content folder (default: content/)")
+    parser.add_argument(
+        "--config", type=Path, help="config file (default: digestgen.toml or pyproject.toml)"
+    )
+
+
+def _content_index(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> tuple[SiteConfig, datetime, ContentIndex] | None:
+    """The site, the clock and the content folder's records by URL; None after an error."""
+    args.drafts = False
+    loaded = _site_and_clock(parser, args)
+    if loaded is None:
+        return None
+    config, now = loaded
+    folder = resolve_dir(config, config.content_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return config, now, index_content(folder, config.zone)
+    except (OSError, ContentError) as exc:
+        print(f"digestgen: {folder}: cannot read the content folder: {exc}", file=sys.stderr)
+        return None
+
+
+def _run_new(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    loaded = _content_index(parser, args)
+    if loaded is None:
+        return EXIT_FAILED
+    config, now, index = loaded
+    try:
+        when = build_clock(args.date, None, config.zone) if args.date else now
+    except ValueError as exc:
+        parser.error(str(exc).replace("--now", "--date"))
+    url, why = check_url(args.url)
+    if url is None:
+        parser.error(f"--url {why}")
+    fields = new_record_fields(args.title, url, when, args.topic, args.provider, args.excerpt)
+    record, problems = check_record("new record", record_text(fields), config.zone)
+    if record is None:
+        for problem in problems:
+            print(f"digestgen: {problem}", file=sys.stderr)
+        return EXIT_FAILED
+    existing = index.find(record)
+    if existing is not None:
+        print(
+            f"digestgen: {shown_path(index.folder / existing)} already holds {url};"
+            " edit that file instead (new never overwrites a record)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    name = index.new_name(record)
+    try:
+        path = write_new(index.folder, name, record_text(fields))
+    except OSError as exc:
+        print(f"digestgen: {index.folder / name}: cannot write: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"Created {shown_path(path)} (a draft: set `published: true` to publish it)")
+    return EXIT_OK
+
+
+def _run_import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    loaded = _content_index(parser, args)
+    if loaded is None:
+        return EXIT_FAILED
+    config, _, index = loaded
+    counts = dict.fromkeys(("created", "updated", "unchanged", "skipped"), 0)
+    unreadable = 0
+    for file in args.files:
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            print(f"digestgen: {file}: cannot read: {exc.strerror}", file=sys.stderr)
+            unreadable += 1
+            continue
+        parsed = parse_import(str(file), data, args.topic)
+        for origin, reason in parsed.skipped:
+            print(f"skipped: {origin}: {reason}", file=sys.stderr)
+            counts["skipped"] += 1
+            unreadable += origin == str(file)
+        for candidate in parsed.candidates:
+            saved = save_record(index, candidate.origin, candidate.fields, config.zone)
+            counts[saved.outcome] += 1
+            for problem in saved.problems:
+                print(problem, file=sys.stderr)
+            if saved.outcome == "skipped":
+                print(f"skipped: {candidate.origin}: see the errors above", file=sys.stderr)
+            elif saved.outcome != "unchanged":
+                print(f"{saved.outcome}: {shown_path(index.folder / str(saved.file))}")
+    print("Imported: " + ", ".join(f"{count} {outcome}" for outcome, count in counts.items()))
+    return EXIT_FAILED if unreadable else EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
