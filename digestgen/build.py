@@ -266,25 +266,45 @@ def read_sources(
     sources: list[SourceFile] = []
     problems: list[Problem] = []
     for name, path, stat in _record_files(content_dir):
-        try:
-            if stat.st_size > MAX_RECORD_BYTES:
-                limit = f"file is {stat.st_size} bytes, over the {MAX_RECORD_BYTES} limit"
-                problems.append(error(name, "", limit))
-                continue
-            seen = known.get(name)
-            if seen is not None and seen[:2] == (stat.st_size, stat.st_mtime_ns):
-                sources.append(SourceFile(name, path, seen[2], stat))
-                continue
-            data = path.read_bytes()
-        except OSError as exc:
-            problems.append(error(name, "", f"cannot read file: {exc.strerror}"))
-            continue
-        # The name is part of the key: a record's problems and address name its file.
-        digest = hashlib.blake2b(name.encode("utf-8", "surrogateescape") + b"\0" + data)
-        # The bytes are read again where they are parsed: holding every file would cost more
-        # memory than the second read costs time.
-        sources.append(SourceFile(name, path, digest.hexdigest()[:32], stat))
+        found = _source(name, path, stat, known.get(name))
+        if isinstance(found, SourceFile):
+            sources.append(found)
+        else:
+            problems.append(found)
     return sources, problems
+
+
+def read_source(content_dir: Path, path: Path) -> SourceFile | Problem | None:
+    """One record file as `read_sources` finds it; None if it is gone or is not a record file."""
+    try:
+        name = path.relative_to(content_dir).as_posix()
+        stat = path.stat()
+    except (ValueError, OSError):
+        return None
+    hidden = any(part.startswith(".") for part in name.split("/"))
+    if hidden or not name.lower().endswith(RECORD_SUFFIXES) or not path.is_file():
+        return None
+    return _source(name, path, stat, None)
+
+
+def _source(
+    name: str, path: Path, stat: os.stat_result, seen: tuple[int, int, str] | None
+) -> SourceFile | Problem:
+    """A record file and its content hash (`seen` when size and mtime match), or why not."""
+    try:
+        if stat.st_size > MAX_RECORD_BYTES:
+            limit = f"file is {stat.st_size} bytes, over the {MAX_RECORD_BYTES} limit"
+            return error(name, "", limit)
+        if seen is not None and seen[:2] == (stat.st_size, stat.st_mtime_ns):
+            return SourceFile(name, path, seen[2], stat)
+        data = path.read_bytes()
+    except OSError as exc:
+        return error(name, "", f"cannot read file: {exc.strerror}")
+    # The name is part of the key: a record's problems and address name its file.
+    digest = hashlib.blake2b(name.encode("utf-8", "surrogateescape") + b"\0" + data)
+    # The bytes are read again where they are parsed: holding every file would cost more
+    # memory than the second read costs time.
+    return SourceFile(name, path, digest.hexdigest()[:32], stat)
 
 
 def _record_files(content_dir: Path) -> list[tuple[str, Path, os.stat_result]]:

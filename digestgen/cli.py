@@ -34,12 +34,20 @@ from digestgen.check import (
     github_error,
     shown_path,
 )
-from digestgen.config import ConfigError, SiteConfig, load_config, resolve_dir, with_overrides
+from digestgen.config import (
+    ConfigError,
+    SiteConfig,
+    found_config,
+    load_config,
+    resolve_dir,
+    with_overrides,
+)
 from digestgen.importer import parse_import
 from digestgen.output import OutputCollision
 from digestgen.problems import Severity
 from digestgen.publish import RenderError, describe_template_error
-from digestgen.terminal import wants_colour
+from digestgen.serve import DevSite, Rebuilt, lines_for, start
+from digestgen.terminal import paint, wants_colour
 from digestgen.themes import ThemeError
 from digestgen.urls import check_url
 from digestgen.validate import parse_timestamp
@@ -77,6 +85,7 @@ def make_parser() -> argparse.ArgumentParser:
     _add_check_parser(commands)
     _add_new_parser(commands)
     _add_import_parser(commands)
+    _add_serve_parser(commands)
     return parser
 
 
@@ -302,6 +311,82 @@ def _run_import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
                 print(f"{saved.outcome}: {shown_path(index.folder / str(saved.file))}")
     print("Imported: " + ", ".join(f"{count} {outcome}" for outcome, count in counts.items()))
     return EXIT_FAILED if unreadable else EXIT_OK
+
+
+SERVE_EXAMPLES = """examples:
+  digestgen serve                          http://127.0.0.1:8000/, rebuilt as you edit
+  digestgen serve --drafts --port 0        show drafts too; any free port
+  digestgen serve --bind 0.0.0.0           also reachable from other machines (take care)
+"""
+
+
+def _add_serve_parser(commands: Commands) -> None:
+    serve_parser = _command(
+        commands,
+        "serve",
+        "preview the site locally, rebuilt and reloaded as files change",
+        "Build the site in memory and serve it on 127.0.0.1 (only this machine) unless --bind"
+        " says otherwise. Content, theme and config are watched: a change rebuilds only what it"
+        " must and open pages reload. A broken record or template is shown in the page and"
+        " here; the server keeps running. Nothing is written to disk. Ctrl-C stops it.",
+        SERVE_EXAMPLES,
+    )
+    _add_site_options(serve_parser)
+    serve_parser.add_argument(
+        "--port",
+        type=int,
+        default=8000,
+        help="port to listen on; 0 for any free one (default 8000)",
+    )
+    serve_parser.add_argument(
+        "--bind", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    serve_parser.set_defaults(run=_run_serve)
+
+
+def _run_serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    loaded = _site_and_clock(parser, args)  # a bad config or clock stops serve before it starts
+    if loaded is None:
+        return EXIT_FAILED
+    colour = wants_colour(sys.stdout)
+
+    def make_site(base_url: str) -> DevSite:
+        config = _apply_arguments(load_config(args.config, Path.cwd()), args)
+        config = with_overrides(config, base_url=base_url)
+        return DevSite(config, lambda: _clock(args, config), args.drafts)
+
+    def report(message: str) -> None:
+        print(paint(message, "red", colour), flush=True)
+
+    def rebuilt(outcome: Rebuilt) -> None:
+        for severity, text in lines_for(outcome):
+            shown = paint(text, _SERVE_COLOURS.get(severity, "green"), colour)
+            print(shown, flush=True)
+
+    config_file = args.config or found_config(Path.cwd())
+    try:
+        session = start(make_site, args.bind, args.port, config_file, report, rebuilt)
+    except OSError as exc:
+        print(
+            f"digestgen: cannot listen on {args.bind}:{args.port}: {exc.strerror}", file=sys.stderr
+        )
+        return EXIT_FAILED
+    print(f"Serving {session.url} (Ctrl-C to stop)", flush=True)
+    try:
+        while session.thread.is_alive():
+            session.thread.join(timeout=1)
+    except KeyboardInterrupt:
+        print("Stopped.", flush=True)
+    finally:
+        session.stop()
+    return EXIT_OK
+
+
+_SERVE_COLOURS = {"error": "red", "warning": "yellow", "note": "cyan"}
+
+
+def _clock(args: argparse.Namespace, config: SiteConfig) -> datetime:
+    return build_clock(args.now, os.environ.get("SOURCE_DATE_EPOCH"), config.zone)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
