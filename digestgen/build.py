@@ -35,12 +35,12 @@ from digestgen.fingerprints import (
 )
 from digestgen.journal import recover
 from digestgen.model import Record, Site
-from digestgen.organize import organize
+from digestgen.organize import StoryMemo, organize
 from digestgen.problems import Problem, Severity, error
 from digestgen.publish import publish
 from digestgen.reader import MAX_RECORD_BYTES, RECORD_SUFFIXES, RawRecord, parse_record
 from digestgen.render import load_static
-from digestgen.stories import cluster_records
+from digestgen.stories import ClusterMemo, cluster_records
 from digestgen.themes import make_environment, resolve_theme
 from digestgen.validate import validate_record
 from digestgen.writer import check_output_dir, output_lock
@@ -379,13 +379,31 @@ def load_records(
     return loaded, bool(misses or stale)
 
 
+@dataclass(slots=True)
+class SiteMemo:
+    """What `assemble_site` may reuse from its last call (see ClusterMemo and StoryMemo)."""
+
+    clusters: ClusterMemo = field(default_factory=ClusterMemo)
+    stories: StoryMemo = field(default_factory=dict)
+
+
 def assemble_site(
-    records: Sequence[Record], config: SiteConfig, now: datetime, drafts: bool
+    records: Sequence[Record],
+    config: SiteConfig,
+    now: datetime,
+    drafts: bool,
+    memo: SiteMemo | None = None,
 ) -> tuple[Selection, Site, list[Problem]]:
-    """Select, cluster and organise valid records into the Site; also the clustering's notes."""
+    """Select, cluster and organise valid records into the Site; also the clustering's notes.
+
+    A `memo` kept between calls makes a call after a small change quicker, never different.
+    """
     selection = select_records(records, now=now, include_drafts=drafts)
-    clusters, merge_notes = cluster_records(selection.records, config.zone, now)
-    return selection, organize(clusters, config, now), merge_notes
+    clusters, merge_notes = cluster_records(
+        selection.records, config.zone, now, memo.clusters if memo else None
+    )
+    site = organize(clusters, config, now, memo.stories if memo else None)
+    return selection, site, merge_notes
 
 
 def select_records(records: Sequence[Record], *, now: datetime, include_drafts: bool) -> Selection:

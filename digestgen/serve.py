@@ -30,6 +30,7 @@ from watchdog.observers import Observer
 from digestgen import parallel
 from digestgen.build import (
     ContentError,
+    SiteMemo,
     assemble_site,
     load_records,
     parse_source,
@@ -44,7 +45,14 @@ from digestgen.model import Record, Story
 from digestgen.output import OutputCollision, file_path
 from digestgen.problems import Problem, Severity
 from digestgen.publish import RenderError, SitePlan, render_job, template_error
-from digestgen.render import PageJob, PageRenderer, load_static, plan_pages, render_extras
+from digestgen.render import (
+    PageJob,
+    PageRenderer,
+    StoryPageMemo,
+    load_static,
+    plan_pages,
+    render_extras,
+)
 from digestgen.themes import Theme, ThemeError, make_environment, resolve_theme
 
 LIVE_PREFIX = "/_digestgen/"
@@ -131,6 +139,8 @@ class DevSite:
         self.theme: _Theme | None = None
         self.layers: tuple[Path, ...] = ()  # the theme's folders, kept while it is broken
         self.rendered: dict[str, tuple[str, bytes]] = {}
+        self.memo = SiteMemo()
+        self.page_memo: StoryPageMemo = {}
         self.snapshot = Snapshot(generation=0, fatal="the site has not been built yet")
         self.lock = threading.Lock()
 
@@ -241,8 +251,8 @@ class DevSite:
         assert self.theme is not None
         names = sorted(self.results)
         records = [r for n in names if (r := self.results[n][1]) is not None]
-        _, site, notes = assemble_site(records, self.config, self.clock(), self.drafts)
-        page_jobs = plan_pages(site, self.config)
+        _, site, notes = assemble_site(records, self.config, self.clock(), self.drafts, self.memo)
+        page_jobs = plan_pages(site, self.config, self.page_memo)
         feed_jobs = plan_feeds(site, self.config)
         env, static = self.theme.env, self.theme.static
         plan = SitePlan(

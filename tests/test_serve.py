@@ -244,3 +244,36 @@ def test_record_problems_are_kept_per_file(tmp_path):
 def test_help_has_examples():
     code, out, _ = run_cli(["serve", "--help"])
     assert code == 0 and "examples:" in out and "--bind" in out
+
+
+def test_memoised_assembly_equals_a_fresh_one(tmp_path):
+    from dataclasses import replace
+
+    from digestgen.build import SiteMemo, assemble_site
+    from tests.factories import rec
+
+    config = load_config(None, tmp_path)
+    now = parse_timestamp(FIXED_NOW, config.zone, print)
+    assert now is not None
+    records = [
+        rec("a.md", "https://example.com/a", title="Alpha", topics=("AI",), heat=5),
+        rec("b.md", "https://example.com/b", title="Beta", topics=("Space",)),
+        rec("f.md", "https://example.com/f", title="Phi", topics=("ai",)),
+        rec("c.md", "https://example.com/c", title="Alpha", when="2025-03-01T12:00:00+00:00"),
+        rec("d.md", "https://www.example.com/a/", title="Duplicate of alpha"),
+    ]
+    memo = SiteMemo()
+    _, first, _ = assemble_site(records, config, now, False, memo)
+    assert first == assemble_site(records, config, now, False)[1]
+    changed = [
+        replace(records[0], title="Alpha, edited", heat=90, topics=("Robots",)),
+        records[1],
+        records[2],
+        records[4],
+        rec("e.md", "https://example.com/e", title="Alpha", when="2025-03-01T08:00:00+00:00"),
+    ]
+    _, again, notes = assemble_site(changed, config, now, False, memo)
+    _, fresh, fresh_notes = assemble_site(changed, config, now, False)
+    assert again == fresh and notes == fresh_notes
+    beta = next(s for s in first.stories if s.lead.source == "b.md")
+    assert any(s is beta for s in again.stories)  # the untouched story was reused
