@@ -45,6 +45,7 @@ from digestgen.model import Record, Story
 from digestgen.output import OutputCollision, file_path
 from digestgen.problems import Problem, Severity
 from digestgen.publish import RenderError, SitePlan, render_job, template_error
+from digestgen.reader import RECORD_SUFFIXES
 from digestgen.render import (
     PageJob,
     PageRenderer,
@@ -205,10 +206,15 @@ class DevSite:
             self.theme = _Theme(theme, env, load_static(theme.static_files()))
         if paths is None:
             return self._load_all()
-        in_content = [p for p in paths if _is_within(p, self.content_dir)]
-        if any(p.is_dir() for p in in_content):
+        in_content = [p for p in paths if _is_within(p, self.content_dir) and not self._hidden(p)]
+        if any(p.is_dir() or not p.name.lower().endswith(RECORD_SUFFIXES) for p in in_content):
             return self._load_all()  # a folder was added, moved or removed
         return sum(self._load_one(path) for path in in_content)
+
+    def _hidden(self, path: Path) -> bool:
+        """True for a path the build never reads: in or under a hidden file or folder."""
+        relative = path.relative_to(self.content_dir).parts
+        return any(part.startswith(".") for part in relative)
 
     def _load_all(self) -> int:
         """Read the whole content folder; parse (in parallel) only files whose bytes changed."""
@@ -615,13 +621,17 @@ def start(
 
     def loop() -> None:
         nonlocal watched
+        config_broken = False
         while not stopping.is_set():
             paths = drain(changes, 0.2)
             if paths is None:
                 continue
+            rebuilt: Rebuilt | None
             if config_file is not None and config_file.resolve() in {p.resolve() for p in paths}:
-                server.site = _reloaded(make_site, base_url, server.site, report)
-                rebuilt: Rebuilt | None = _first_build(server.site)
+                server.site, rebuilt = _reloaded(make_site, base_url, server.site)
+                config_broken = rebuilt.fatal is not None and server.site.snapshot.plan is None
+            elif config_broken:
+                continue  # nothing builds until the config is fixed
             else:
                 rebuilt = server.site.rebuild(paths)
             if rebuilt is None:
@@ -647,17 +657,18 @@ def _first_build(site: DevSite) -> Rebuilt:
 
 
 def _reloaded(
-    make_site: Callable[[str], DevSite],
-    base_url: str,
-    current: DevSite,
-    report: Callable[[str], None],
-) -> DevSite:
+    make_site: Callable[[str], DevSite], base_url: str, current: DevSite
+) -> tuple[DevSite, Rebuilt]:
+    """The site made again from the changed config, or the current one showing its error."""
+    generation = current.snapshot.generation
     try:
-        return make_site(base_url)
+        site = make_site(base_url)
     except ConfigError as exc:
-        report(f"error: {exc}")
-        current.snapshot = Snapshot(current.snapshot.generation + 1, fatal=str(exc))
-        return current
+        with current.lock:
+            current.snapshot = Snapshot(generation + 1, fatal=str(exc))
+        return current, Rebuilt(0.0, 0, 0, str(exc), ())
+    site.snapshot.generation = generation  # open pages count on, never back
+    return site, _first_build(site)
 
 
 def _watch(

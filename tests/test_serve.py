@@ -156,6 +156,13 @@ def test_serve_edit_reload_break_and_fix(served):
     status, _, page = _get(server.url)
     assert status == 200 and "Second title" in page
 
+    # A changed config is read again.
+    config = root / "digestgen.toml"
+    config.write_text(config.read_text().replace("Test Digest", "Renamed Digest"))
+    _wait_for(lambda: "Renamed Digest" in _get(server.url)[2], "the new config's title")
+    config.write_text("colour = 'red'\n")
+    _wait_for(lambda: "unknown key &#x27;colour" in _get(server.url)[2], "the config error page")
+
 
 def test_serve_serves_every_kind_of_file(served):
     _, server = served
@@ -196,6 +203,7 @@ def test_incremental_rebuilds_equal_a_clean_render(tmp_path):
         "b.md": record("B", "https://example.com/b", when="2025-03-02T10:00:00Z", topics=["ai"]),
         "c.md": record("C", "https://example.com/c", related=[{"title": "A too",
                                                               "webUrl": "https://example.com/a"}]),
+        "sub/x.md": record("X", "https://example.com/x"),
     }  # fmt: skip
     root = make_site(tmp_path, records)
     config = with_overrides(load_config(root / "digestgen.toml", root), base_url="http://x.test/")
@@ -210,6 +218,9 @@ def test_incremental_rebuilds_equal_a_clean_render(tmp_path):
     (content / ".hidden.md").write_text("not a record")
     rebuilt = site.rebuild([content / n for n in ("a.md", "b.md", "d.md", ".hidden.md")])
     assert rebuilt is not None and rebuilt.files == 3
+    (content / "sub").rename(tmp_path / "moved-away")  # a folder event only
+    assert site.rebuild([content / "sub"]) is not None
+    assert "sub/x.md" not in site.results
     assert site.rebuild([root / "elsewhere.txt"]) is None  # not part of the site
     records_now = [site.results[n][1] for n in sorted(site.results)]
     expected, _ = render_site(config, [r for r in records_now if r], now)
