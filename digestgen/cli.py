@@ -45,7 +45,7 @@ from digestgen.config import (
 from digestgen.importer import parse_import
 from digestgen.output import OutputCollision
 from digestgen.problems import Severity
-from digestgen.publish import RenderError, describe_template_error
+from digestgen.publish import RenderError, fatal_message
 from digestgen.serve import DevSite, Rebuilt, lines_for, start
 from digestgen.terminal import paint, wants_colour
 from digestgen.themes import ThemeError
@@ -416,13 +416,6 @@ def _site_and_clock(
 
 # What stops a whole build or check, rather than one record.
 FATAL_ERRORS = (ConfigError, ContentError, OutputError, OutputCollision, RenderError, ThemeError)
-
-
-def fatal_message(exc: Exception) -> str:
-    """The message of an error that stops the whole build, for a person."""
-    if isinstance(exc, jinja2.TemplateError):
-        return describe_template_error(exc)
-    return str(exc)
 
 
 def _run_build(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:

@@ -255,6 +255,13 @@ def _render_jobs(indexes: Sequence[int]) -> list[tuple[str, OutputEntry]]:
     return results
 
 
+def fatal_message(exc: BaseException) -> str:
+    """The message of an error that stops the whole build, for a person."""
+    if isinstance(exc, jinja2.TemplateError):
+        return describe_template_error(exc)
+    return str(exc)
+
+
 def describe_template_error(exc: jinja2.TemplateError) -> str:
     """Say which template and line failed, and why."""
     if isinstance(exc, jinja2.TemplateSyntaxError):

@@ -44,7 +44,7 @@ from digestgen.fingerprints import feed_fingerprint, page_fingerprint, story_dig
 from digestgen.model import Record, Story
 from digestgen.output import OutputCollision, file_path
 from digestgen.problems import Problem, Severity
-from digestgen.publish import RenderError, SitePlan, render_job, template_error
+from digestgen.publish import RenderError, SitePlan, fatal_message, render_job, template_error
 from digestgen.reader import RECORD_SUFFIXES
 from digestgen.render import (
     PageJob,
@@ -54,7 +54,7 @@ from digestgen.render import (
     plan_pages,
     render_extras,
 )
-from digestgen.themes import Theme, ThemeError, make_environment, resolve_theme
+from digestgen.themes import ThemeError, make_environment, resolve_theme
 
 LIVE_PREFIX = "/_digestgen/"
 EVENTS_PATH = LIVE_PREFIX + "events"
@@ -121,7 +121,6 @@ class Rebuilt:
 
 @dataclass(slots=True)
 class _Theme:
-    theme: Theme
     env: jinja2.Environment
     static: dict[str, bytes]
 
@@ -171,7 +170,7 @@ class DevSite:
                 files = self._refresh(paths)
                 snapshot = self._assemble()
             except (*_FATAL, jinja2.TemplateError) as exc:
-                message = _describe(exc)
+                message = fatal_message(exc)
                 snapshot = Snapshot(self.snapshot.generation + 1, fatal=message)
                 files = 0
             with self.lock:
@@ -203,7 +202,7 @@ class DevSite:
             PageRenderer(self.config, env, {})  # registers the filters templates compile with
             for name in env.list_templates():  # a syntax error shows now, not on a request
                 env.get_template(name)
-            self.theme = _Theme(theme, env, load_static(theme.static_files()))
+            self.theme = _Theme(env, load_static(theme.static_files()))
         if paths is None:
             return self._load_all()
         in_content = [p for p in paths if _is_within(p, self.content_dir) and not self._hidden(p)]
@@ -341,12 +340,6 @@ def _stories_in(job: PageJob | FeedJob) -> list[Story]:
 
 def _is_within(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, jinja2.TemplateError):
-        return template_error(exc).args[0]  # type: ignore[no-any-return]
-    return str(exc)
 
 
 def respond(site: DevSite, target: str) -> Response:
