@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -98,7 +99,7 @@ def _command(
     return commands.add_parser(
         name,
         help=summary,
-        description=description,
+        description=textwrap.fill(description, 79),
         epilog=examples,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -212,7 +213,9 @@ def _add_import_parser(commands: Commands) -> None:
         " that cannot be used are reported and skipped; imported text is kept as plain text.",
         IMPORT_EXAMPLES,
     )
-    import_parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    import_parser.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE", help="RSS, Atom, JSON Feed, JSON or YAML"
+    )
     import_parser.add_argument(
         "--topic", action="append", default=[], help="add this topic to every item (repeat)"
     )
@@ -221,9 +224,14 @@ def _add_import_parser(commands: Commands) -> None:
 
 
 def _add_folder_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--content", type=Path, help="content folder (default: content/)")
     parser.add_argument(
-        "--config", type=Path, help="config file (default: digestgen.toml or pyproject.toml)"
+        "--content", type=Path, metavar="DIR", help="content folder (default: content/)"
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="config file (default: digestgen.toml or pyproject.toml)",
     )
 
 
