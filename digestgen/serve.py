@@ -39,9 +39,9 @@ from digestgen.build import (
 )
 from digestgen.cache import BuildState, decode_result
 from digestgen.config import ConfigError, SiteConfig, resolve_dir
-from digestgen.feeds import FeedJob, FeedRenderer, plan_feeds
+from digestgen.feeds import ATOM_FILE, RSS_FILE, FeedJob, FeedRenderer, plan_feeds
 from digestgen.fingerprints import feed_fingerprint, page_fingerprint, story_digests
-from digestgen.model import Record, Story
+from digestgen.model import Record, Site, Story
 from digestgen.output import OutputCollision, file_path
 from digestgen.problems import Problem, Severity
 from digestgen.publish import RenderError, SitePlan, fatal_message, render_job, template_error
@@ -78,7 +78,8 @@ SERVE_CSP = (
 MAX_SHOWN_PROBLEMS = 50
 KEEPALIVE_SECONDS = 15.0
 SETTLE_SECONDS = 0.02  # wait this long after a file event for the rest of a save
-_FEED_TYPES = {"feed.xml": "application/rss+xml", "atom.xml": "application/atom+xml"}
+_FEED_TYPES = {RSS_FILE: "application/rss+xml", ATOM_FILE: "application/atom+xml"}
+_FEED_NAMES = tuple(_FEED_TYPES)
 _IGNORED_EVENTS = frozenset({"opened", "closed_no_write"})
 _FATAL = (ConfigError, ContentError, OutputCollision, RenderError, ThemeError)
 
@@ -106,6 +107,7 @@ class Snapshot:
     problems: tuple[Problem, ...] = ()
     fatal: str | None = None
     extras: dict[str, bytes] | None = None
+    site: Site | None = None  # for the feeds, planned when one is first asked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +260,6 @@ class DevSite:
         records = [r for n in names if (r := self.results[n][1]) is not None]
         _, site, notes = assemble_site(records, self.config, self.clock(), self.drafts, self.memo)
         page_jobs = plan_pages(site, self.config, self.page_memo)
-        feed_jobs = plan_feeds(site, self.config)
         env, static = self.theme.env, self.theme.static
         plan = SitePlan(
             jobs=(),
@@ -266,10 +267,9 @@ class DevSite:
             feeds=FeedRenderer(self.config, env),
             extras={},
             pages=len(page_jobs),
-            feed_pairs=len(feed_jobs),
+            feed_pairs=0,  # feeds are planned when one is first asked for
         )
         jobs: dict[str, PageJob | FeedJob] = {job.output_path: job for job in page_jobs}
-        jobs.update((path, job) for job in feed_jobs for path in job.output_paths)
         problems = (
             *self.unreadable.values(),
             *(p for n in names for p in self.results[n][2]),
@@ -280,6 +280,7 @@ class DevSite:
             plan=plan,
             jobs=jobs,
             page_jobs=tuple(page_jobs),
+            site=site,
             static=static,
             problems=tuple(problems),
         )
@@ -294,6 +295,11 @@ class DevSite:
             if snapshot.plan is None:
                 return None, snapshot
             job = snapshot.jobs.get(path)
+            if job is None and snapshot.site is not None and path.endswith(_FEED_NAMES):
+                feeds = plan_feeds(snapshot.site, self.config)
+                snapshot.jobs.update((out, feed) for feed in feeds for out in feed.output_paths)
+                snapshot.site = None
+                job = snapshot.jobs.get(path)
             if job is None:
                 return self._other_file(snapshot, path), snapshot
             digests = story_digests(_stories_in(job))

@@ -187,6 +187,7 @@ def test_build_output_never_has_the_live_reload_script(tmp_path):
 
 
 def _all_files(site: DevSite) -> dict[str, bytes]:
+    site.render("feed.xml")  # feeds are planned when one is first asked for
     snapshot = site.snapshot
     paths = [*snapshot.jobs, *snapshot.static, "sitemap.xml", "robots.txt", "_redirects"]
     files = {}
