@@ -77,7 +77,7 @@ SERVE_CSP = (
 )
 MAX_SHOWN_PROBLEMS = 50
 KEEPALIVE_SECONDS = 15.0
-SETTLE_SECONDS = 0.02  # wait this long after a file event for the rest of a save
+SETTLE_SECONDS = 0.01  # wait this long after a file event for the rest of a save
 _FEED_TYPES = {RSS_FILE: "application/rss+xml", ATOM_FILE: "application/atom+xml"}
 _FEED_NAMES = tuple(_FEED_TYPES)
 _IGNORED_EVENTS = frozenset({"opened", "closed_no_write"})
@@ -181,6 +181,9 @@ class DevSite:
             stories = sum(1 for job in snapshot.page_jobs if job.page.kind == "story")
             return Rebuilt(time.perf_counter() - started, files, stories, snapshot.fatal, new)
         finally:
+            # The new snapshot lives until the next rebuild: keep the collector from walking its
+            # objects on the next requests. Only a new theme's environment holds cycles.
+            gc.freeze()
             if collecting:
                 gc.enable()
 
@@ -651,7 +654,6 @@ def start(
 def _first_build(site: DevSite) -> Rebuilt:
     rebuilt = site.rebuild(None)
     assert rebuilt is not None  # a full rebuild always happens
-    gc.freeze()  # the loaded records live as long as the server: keep them out of collections
     return rebuilt
 
 
