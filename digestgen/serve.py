@@ -37,7 +37,7 @@ from digestgen.build import (
     read_source,
     read_sources,
 )
-from digestgen.cache import BuildState, decode_result
+from digestgen.cache import BuildState
 from digestgen.config import ConfigError, SiteConfig, resolve_dir
 from digestgen.feeds import ATOM_FILE, RSS_FILE, FeedJob, FeedRenderer, plan_feeds
 from digestgen.fingerprints import feed_fingerprint, page_fingerprint, story_digests
@@ -227,14 +227,16 @@ class DevSite:
         self.unreadable = {p.file: p for p in unreadable}
         misses = [s for s in sources if known.get(s.name) != s.digest]
         state = BuildState(site_key="", records_key="")
-        load_records(misses, state, self.config.zone, parallel.default_workers())
+        loaded, _ = load_records(misses, state, self.config.zone, parallel.default_workers())
         names = {s.name for s in sources}
         self.results = {n: entry for n, entry in self.results.items() if n in names}
+        records = {record.source: record for record in loaded.records}
+        problems: dict[str, list[Problem]] = {source.name: [] for source in misses}
+        for problem in loaded.problems:
+            problems.setdefault(problem.file, []).append(problem)
         for source in misses:
-            self.results[source.name] = (
-                source.digest,
-                *decode_result(state.records[source.digest]),
-            )
+            found = tuple(problems[source.name])
+            self.results[source.name] = (source.digest, records.get(source.name), found)
         return len(misses)
 
     def _load_one(self, path: Path) -> int:
