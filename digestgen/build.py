@@ -34,13 +34,13 @@ from digestgen.fingerprints import (
     inputs_key,
 )
 from digestgen.journal import recover
-from digestgen.model import Record
-from digestgen.organize import organize
+from digestgen.model import Record, Site
+from digestgen.organize import StoryMemo, organize
 from digestgen.problems import Problem, Severity, error
 from digestgen.publish import publish
 from digestgen.reader import MAX_RECORD_BYTES, RECORD_SUFFIXES, RawRecord, parse_record
 from digestgen.render import load_static
-from digestgen.stories import cluster_records
+from digestgen.stories import ClusterMemo, cluster_records
 from digestgen.themes import make_environment, resolve_theme
 from digestgen.validate import validate_record
 from digestgen.writer import check_output_dir, output_lock
@@ -181,9 +181,7 @@ def _build_locked(
     # The pickled records were needed only to be saved; their facts and problems stay.
     state.records = {digest: (b"", e[1], e[2]) for digest, e in state.records.items()}
     opts.lap("records")
-    selection = select_records(loaded.records, now=opts.now, include_drafts=opts.drafts)
-    clusters, merge_notes = cluster_records(selection.records, config.zone, opts.now)
-    site = organize(clusters, config, opts.now)
+    selection, site, merge_notes = assemble_site(loaded.records, config, opts.now, opts.drafts)
     opts.lap("stories")
     published = publish(
         site,
@@ -268,25 +266,45 @@ def read_sources(
     sources: list[SourceFile] = []
     problems: list[Problem] = []
     for name, path, stat in _record_files(content_dir):
-        try:
-            if stat.st_size > MAX_RECORD_BYTES:
-                limit = f"file is {stat.st_size} bytes, over the {MAX_RECORD_BYTES} limit"
-                problems.append(error(name, "", limit))
-                continue
-            seen = known.get(name)
-            if seen is not None and seen[:2] == (stat.st_size, stat.st_mtime_ns):
-                sources.append(SourceFile(name, path, seen[2], stat))
-                continue
-            data = path.read_bytes()
-        except OSError as exc:
-            problems.append(error(name, "", f"cannot read file: {exc.strerror}"))
-            continue
-        # The name is part of the key: a record's problems and address name its file.
-        digest = hashlib.blake2b(name.encode("utf-8", "surrogateescape") + b"\0" + data)
-        # The bytes are read again where they are parsed: holding every file would cost more
-        # memory than the second read costs time.
-        sources.append(SourceFile(name, path, digest.hexdigest()[:32], stat))
+        found = _source(name, path, stat, known.get(name))
+        if isinstance(found, SourceFile):
+            sources.append(found)
+        else:
+            problems.append(found)
     return sources, problems
+
+
+def read_source(content_dir: Path, path: Path) -> SourceFile | Problem | None:
+    """One record file as `read_sources` finds it; None if it is gone or is not a record file."""
+    try:
+        name = path.relative_to(content_dir).as_posix()
+        stat = path.stat()
+    except (ValueError, OSError):
+        return None
+    hidden = any(part.startswith(".") for part in name.split("/"))
+    if hidden or not name.lower().endswith(RECORD_SUFFIXES) or not path.is_file():
+        return None
+    return _source(name, path, stat, None)
+
+
+def _source(
+    name: str, path: Path, stat: os.stat_result, seen: tuple[int, int, str] | None
+) -> SourceFile | Problem:
+    """A record file and its content hash (`seen` when size and mtime match), or why not."""
+    try:
+        if stat.st_size > MAX_RECORD_BYTES:
+            limit = f"file is {stat.st_size} bytes, over the {MAX_RECORD_BYTES} limit"
+            return error(name, "", limit)
+        if seen is not None and seen[:2] == (stat.st_size, stat.st_mtime_ns):
+            return SourceFile(name, path, seen[2], stat)
+        data = path.read_bytes()
+    except OSError as exc:
+        return error(name, "", f"cannot read file: {exc.strerror}")
+    # The name is part of the key: a record's problems and address name its file.
+    digest = hashlib.blake2b(name.encode("utf-8", "surrogateescape") + b"\0" + data)
+    # The bytes are read again where they are parsed: holding every file would cost more
+    # memory than the second read costs time.
+    return SourceFile(name, path, digest.hexdigest()[:32], stat)
 
 
 def _record_files(content_dir: Path) -> list[tuple[str, Path, os.stat_result]]:
@@ -313,21 +331,20 @@ _PARSE_ZONE: ZoneInfo | None = None
 def _parse_sources(sources: Sequence[SourceFile]) -> list[CachedResult]:
     """Parse and validate record files, returning results already encoded for the cache."""
     assert _PARSE_ZONE is not None
-    results = []
-    for source in sources:
-        record: Record | None = None
-        try:
-            data = source.path.read_bytes()
-        except OSError as exc:
-            problems = [error(source.name, "", f"cannot read file: {exc.strerror}")]
-        else:
-            raw = parse_record(data, source.name)
-            if isinstance(raw, RawRecord):
-                record, problems = validate_record(raw, _PARSE_ZONE, source.digest)
-            else:
-                problems = [raw]
-        results.append(encode_result(record, tuple(problems)))
-    return results
+    return [encode_result(*parse_source(source, _PARSE_ZONE)) for source in sources]
+
+
+def parse_source(source: SourceFile, zone: ZoneInfo) -> tuple[Record | None, tuple[Problem, ...]]:
+    """Read, parse and validate one record file: the Record (None on any error) and problems."""
+    try:
+        data = source.path.read_bytes()
+    except OSError as exc:
+        return None, (error(source.name, "", f"cannot read file: {exc.strerror}"),)
+    raw = parse_record(data, source.name)
+    if not isinstance(raw, RawRecord):
+        return None, (raw,)
+    record, problems = validate_record(raw, zone, source.digest)
+    return record, tuple(problems)
 
 
 def load_records(
@@ -360,6 +377,33 @@ def load_records(
             records.append(record)
     loaded = LoadedRecords(tuple(records), tuple(problems))
     return loaded, bool(misses or stale)
+
+
+@dataclass(slots=True)
+class SiteMemo:
+    """What `assemble_site` may reuse from its last call (see ClusterMemo and StoryMemo)."""
+
+    clusters: ClusterMemo = field(default_factory=ClusterMemo)
+    stories: StoryMemo = field(default_factory=dict)
+
+
+def assemble_site(
+    records: Sequence[Record],
+    config: SiteConfig,
+    now: datetime,
+    drafts: bool,
+    memo: SiteMemo | None = None,
+) -> tuple[Selection, Site, list[Problem]]:
+    """Select, cluster and organise valid records into the Site; also the clustering's notes.
+
+    A `memo` kept between calls makes a call after a small change quicker, never different.
+    """
+    selection = select_records(records, now=now, include_drafts=drafts)
+    clusters, merge_notes = cluster_records(
+        selection.records, config.zone, now, memo.clusters if memo else None
+    )
+    site = organize(clusters, config, now, memo.stories if memo else None)
+    return selection, site, merge_notes
 
 
 def select_records(records: Sequence[Record], *, now: datetime, include_drafts: bool) -> Selection:

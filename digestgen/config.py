@@ -194,11 +194,8 @@ def _parse_ranking(value: Any, source: str, problems: list[str]) -> RankingWeigh
 def load_config(path: Path | None, cwd: Path) -> SiteConfig:
     """Read the config file (given, or found in cwd); defaults when there is none."""
     if path is None:
-        if (cwd / CONFIG_FILE).is_file():
-            path = cwd / CONFIG_FILE
-        elif (cwd / PYPROJECT_FILE).is_file() and _has_tool_table(cwd / PYPROJECT_FILE):
-            path = cwd / PYPROJECT_FILE
-        else:
+        path = found_config(cwd)
+        if path is None:
             return SiteConfig(root=cwd.resolve())
     try:
         text = path.read_text(encoding="utf-8")
@@ -215,6 +212,15 @@ def load_config(path: Path | None, cwd: Path) -> SiteConfig:
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: [tool.digestgen] must be a table")
     return parse_config(data, str(path), path.resolve().parent)
+
+
+def found_config(cwd: Path) -> Path | None:
+    """The config file in a folder: digestgen.toml, else a pyproject.toml with [tool.digestgen]."""
+    if (cwd / CONFIG_FILE).is_file():
+        return cwd / CONFIG_FILE
+    if (cwd / PYPROJECT_FILE).is_file() and _has_tool_table(cwd / PYPROJECT_FILE):
+        return cwd / PYPROJECT_FILE
+    return None
 
 
 def _has_tool_table(pyproject: Path) -> bool:

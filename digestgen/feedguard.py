@@ -9,8 +9,9 @@ from __future__ import annotations
 import enum
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import lxml.etree
@@ -203,3 +204,25 @@ def _read_all(
         except ValueError as exc:
             findings.append(Finding(FindingKind.UNREADABLE, path, "", f"the {which} feed: {exc}"))
     return read
+
+
+class FeedFiles(Mapping[str, bytes]):
+    """The feed files under a site folder, by path relative to it, each read when asked for:
+    a large site's feeds are hundreds of megabytes."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        files = (path for path in folder.rglob("*") if path.is_file())
+        names = (path.relative_to(folder).as_posix() for path in files)
+        self.paths = dict.fromkeys(sorted(name for name in names if is_feed_path(name)))
+
+    def __getitem__(self, path: str) -> bytes:
+        if path not in self.paths:
+            raise KeyError(path)
+        return (self.folder / path).read_bytes()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)

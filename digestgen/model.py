@@ -200,8 +200,7 @@ class Story:
     @property
     def day(self) -> date:
         """The day of the edition the story belongs to: the date in its permanent address."""
-        year, month, day = self.path.split("/")[1:4]
-        return date(int(year), int(month), int(day))
+        return date(int(self.path[1:5]), int(self.path[6:8]), int(self.path[9:11]))
 
     @property
     def is_draft(self) -> bool:

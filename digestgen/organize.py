@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from digestgen.config import RankingWeights, SiteConfig
-from digestgen.model import Coverage, Edition, Record, Site, Source, Story, TopicPage
+from digestgen.model import Coverage, Edition, Record, Site, Source, Story, Topic, TopicPage
 from digestgen.stories import Cluster, make_topics, topic_key
 
 
@@ -34,7 +35,26 @@ def newest_first(stories: Sequence[Story]) -> tuple[Story, ...]:
     return tuple(sorted(stories, key=lambda s: (-s.published.timestamp(), s.path)))
 
 
-def organize(clusters: Sequence[Cluster], config: SiteConfig, now: datetime) -> Site:
+@dataclass(slots=True)
+class _Organized:
+    """One cluster as organised: its Story, its outlets, and its score against `newest`."""
+
+    cluster: Cluster
+    topics: tuple[Topic, ...]
+    story: Story
+    outlets: tuple[tuple[str, str], ...]
+    newest: tuple[datetime, RankingWeights] | None = None
+    score: float = 0.0
+
+
+# The last call's work by cluster identity, for a caller that organises again and again
+# (`serve`): an unchanged cluster keeps its Story object, outlets and score.
+StoryMemo = dict[int, _Organized]
+
+
+def organize(
+    clusters: Sequence[Cluster], config: SiteConfig, now: datetime, memo: StoryMemo | None = None
+) -> Site:
     """Turn clusters into ranked stories grouped into editions, topics and sources."""
     # A topic is shown as the curator first spelled it: in the earliest record that names it,
     # so newer records never rename it.
@@ -46,22 +66,35 @@ def organize(clusters: Sequence[Cluster], config: SiteConfig, now: datetime) -> 
     )
     topics = make_topics(name for *_, name in spellings)
     newest = max((c.lead.published for c in clusters), default=now)
-    # Scores rank stories but are not part of them: they move with the newest story, and pages
-    # must not change when only that moved (see README, "Ranking").
-    scores = {c.path: score_cluster(c, newest, config.ranking) for c in clusters}
-    stories = newest_first(
-        [
-            Story(
+    known = memo if memo is not None else {}
+    made: StoryMemo = {}
+    for c in clusters:
+        story_topics = tuple(topics[topic_key(name)] for name in c.topic_names)
+        entry = known.get(id(c))
+        if entry is None or entry.cluster is not c or entry.topics != story_topics:
+            story = Story(
                 path=c.path,
                 lead=c.lead,
                 coverage=c.coverage,
                 members=c.members,
-                topics=tuple(topics[topic_key(name)] for name in c.topic_names),
+                topics=story_topics,
                 updated=c.updated,
             )
-            for c in clusters
-        ]
-    )
+            pieces: list[Record | Coverage] = [c.lead, *c.coverage]
+            outlets = tuple({p.provider.domain: p.provider.name for p in pieces}.items())
+            entry = _Organized(c, story_topics, story, outlets)
+        # Scores rank stories but are not part of them: they move with the newest story, and
+        # pages must not change when only that moved (see README, "Ranking").
+        if entry.newest != (newest, config.ranking):
+            entry.newest = (newest, config.ranking)
+            entry.score = score_cluster(c, newest, config.ranking)
+        made[id(c)] = entry
+    if memo is not None:
+        memo.clear()
+        memo.update(made)
+    scores = {entry.story.path: entry.score for entry in made.values()}
+    outlets_of = {entry.story.path: entry.outlets for entry in made.values()}
+    stories = newest_first([entry.story for entry in made.values()])
     by_day: dict[date, list[Story]] = defaultdict(list)
     by_topic: dict[str, list[Story]] = defaultdict(list)
     by_domain: dict[str, list[Story]] = defaultdict(list)
@@ -70,9 +103,7 @@ def organize(clusters: Sequence[Cluster], config: SiteConfig, now: datetime) -> 
         by_day[story.day].append(story)
         for topic in story.topics:
             by_topic[topic.key].append(story)
-        pieces: list[Record | Coverage] = [story.lead, *story.coverage]
-        outlets = {p.provider.domain: p.provider.name for p in pieces}
-        for domain, name in outlets.items():
+        for domain, name in outlets_of[story.path]:
             if domain:
                 by_domain[domain].append(story)
                 outlet_names.setdefault(domain, name or domain)

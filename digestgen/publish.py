@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,17 @@ from digestgen.writer import Staging
 class RenderError(Exception):
     """A template failed while rendering; the message names the template and line."""
 
+    def __init__(self, message: str, file: str | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.file = file
+        self.line = line
+
+
+def template_error(exc: jinja2.TemplateError) -> RenderError:
+    """A RenderError saying which template and line failed, and why."""
+    where = _template_frame(exc)
+    return RenderError(describe_template_error(exc), *where)
+
 
 _Job = tuple[PageJob | FeedJob, str]
 _RENDER: dict[str, Any] = {}
@@ -42,6 +53,74 @@ class Published:
     pages: int
     feeds: int
     others: int
+
+
+@dataclass(frozen=True, slots=True)
+class SitePlan:
+    """Every output of a site, planned: page and feed jobs with their fingerprints, the
+    renderers for them, and the files made at planning time (sitemap, robots.txt, static)."""
+
+    jobs: tuple[_Job, ...]
+    renderer: PageRenderer
+    feeds: FeedRenderer
+    extras: dict[str, bytes]
+    pages: int
+    feed_files: int
+
+
+def plan_site(
+    site: Site, config: SiteConfig, env: jinja2.Environment, static: dict[str, bytes]
+) -> SitePlan:
+    """Plan every page and feed with its fingerprint; a path taken twice is an OutputCollision."""
+    page_jobs = plan_pages(site, config)
+    feed_jobs = plan_feeds(site, config)
+    renderer = PageRenderer(config, env, static)
+    try:
+        extras = render_extras(page_jobs, renderer, static)
+    except jinja2.TemplateError as exc:
+        raise template_error(exc) from None
+    _check_unique_paths(page_jobs, feed_jobs, extras)
+    digests = story_digests(site.stories)
+    jobs: list[_Job] = [(job, page_fingerprint(job, digests)) for job in page_jobs]
+    jobs += [(job, feed_fingerprint(job, digests)) for job in feed_jobs]
+    feeds = FeedRenderer(config, env)
+    feed_files = sum(len(job.files) for job in feed_jobs)
+    return SitePlan(tuple(jobs), renderer, feeds, extras, len(page_jobs), feed_files)
+
+
+def render_job(plan: SitePlan, job: PageJob | FeedJob) -> dict[str, bytes]:
+    """Render one page or feed pair to bytes by output path; a template failure is a RenderError."""
+    try:
+        if isinstance(job, PageJob):
+            return {job.output_path: plan.renderer.render(job)}
+        return plan.feeds.render(job)
+    except jinja2.TemplateError as exc:
+        raise template_error(exc) from None
+
+
+# An output rendered in memory: the fingerprint of its inputs and its bytes.
+RenderedFile = tuple[str, bytes]
+
+
+def render_in_memory(
+    plan: SitePlan, previous: Mapping[str, RenderedFile] | None = None
+) -> dict[str, RenderedFile]:
+    """The whole site as {output path: (fingerprint, bytes)}, writing nothing.
+
+    A page or feed whose fingerprint is the one in `previous` is taken from there, not rendered.
+    """
+    previous = previous or {}
+    files: dict[str, RenderedFile] = {}
+    for job, fingerprint in plan.jobs:
+        paths = _paths_of(job)
+        kept = [previous.get(path) for path in paths]
+        if all(entry is not None and entry[0] == fingerprint for entry in kept):
+            files.update(zip(paths, kept, strict=True))  # type: ignore[arg-type]
+            continue
+        for path, data in render_job(plan, job).items():
+            files[path] = (fingerprint, data)
+    files.update((path, ("", data)) for path, data in plan.extras.items())
+    return files
 
 
 def publish(
@@ -60,15 +139,9 @@ def publish(
     With a previous build, its output is updated in place under a journal; otherwise a new
     tree is written beside it and swapped in.
     """
-    page_jobs = plan_pages(site, config)
-    feed_jobs = plan_feeds(site, config)
-    renderer = PageRenderer(config, env, static)
-    extras = render_extras(page_jobs, renderer, static)
-    _check_unique_paths(page_jobs, feed_jobs, extras)
-    digests = story_digests(site.stories)
+    plan = plan_site(site, config, env, static)
+    extras = plan.extras
     lap("plan")
-    jobs: list[_Job] = [(job, page_fingerprint(job, digests)) for job in page_jobs]
-    jobs += [(job, feed_fingerprint(job, digests)) for job in feed_jobs]
     # A build over the last one's output changes it in place, with a journal to undo a failed
     # update; any other build writes a new tree beside it and swaps it in.
     in_place = bool(previous) and output_dir.is_dir()
@@ -77,7 +150,7 @@ def publish(
     )
     outputs: dict[str, OutputEntry] = {}
     to_render: list[_Job] = []
-    for job, fingerprint in jobs:
+    for job, fingerprint in plan.jobs:
         paths = _paths_of(job)
         entries = [_keep(staging, path, previous.get(path), fingerprint) for path in paths]
         if all(entries):
@@ -86,8 +159,7 @@ def publish(
             to_render.append((job, fingerprint))
     lap("keep unchanged")
     _RENDER.update(
-        renderer=renderer,
-        feeds=FeedRenderer(config, env),
+        plan=plan,
         staging=staging,
         previous=previous,
         jobs=to_render,
@@ -116,8 +188,8 @@ def publish(
         outputs=outputs,
         written=len(rendered),  # rendered files, whether their bytes changed or not
         kept=len(outputs) - len(rendered),
-        pages=len(page_jobs),
-        feeds=sum(len(job.files) for job in feed_jobs),
+        pages=plan.pages,
+        feeds=plan.feed_files,
         others=len(extras),
     )
 
@@ -173,30 +245,37 @@ def _store(
 
 
 def _render_jobs(indexes: Sequence[int]) -> list[tuple[str, OutputEntry]]:
-    renderer: PageRenderer = _RENDER["renderer"]
-    feeds: FeedRenderer = _RENDER["feeds"]
+    plan: SitePlan = _RENDER["plan"]
     staging: Staging | JournaledUpdate = _RENDER["staging"]
     previous: dict[str, OutputEntry] = _RENDER["previous"]
     results = []
     for index in indexes:
         job, fingerprint = _RENDER["jobs"][index]
-        try:
-            if isinstance(job, PageJob):
-                files = {job.output_path: renderer.render(job)}
-            else:
-                files = feeds.render(job)
-        except jinja2.TemplateError as exc:
-            raise RenderError(describe_template_error(exc)) from None
-        for path, data in files.items():
+        for path, data in render_job(plan, job).items():
             results.append((path, _store(staging, path, data, fingerprint, previous.get(path))))
     return results
+
+
+def fatal_message(exc: BaseException) -> str:
+    """The message of an error that stops the whole build, for a person."""
+    if isinstance(exc, jinja2.TemplateError):
+        return describe_template_error(exc)
+    return str(exc)
 
 
 def describe_template_error(exc: jinja2.TemplateError) -> str:
     """Say which template and line failed, and why."""
     if isinstance(exc, jinja2.TemplateSyntaxError):
         return f"template {exc.filename or exc.name}, line {exc.lineno}: {exc.message}"
+    file, line = _template_frame(exc)
+    where = f" in {file}, line {line}" if file else ""
+    return f"template error{where}: {exc}"
+
+
+def _template_frame(exc: jinja2.TemplateError) -> tuple[str | None, int | None]:
+    """The template file and line where an error happened, when known."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return exc.filename or exc.name, exc.lineno
     # Jinja rewrites tracebacks so that template frames carry the template's file and line.
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.endswith(".py")]
-    where = f" in {frames[-1].filename}, line {frames[-1].lineno}" if frames else ""
-    return f"template error{where}: {exc}"
+    return (frames[-1].filename, frames[-1].lineno) if frames else (None, None)

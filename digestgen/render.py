@@ -166,12 +166,17 @@ class PageRenderer:
         return None
 
 
-def plan_pages(site: Site, config: SiteConfig) -> list[PageJob]:
+# The last call's story pages by story identity, for a caller that plans again and again
+# (`serve`): an unchanged story's page job is reused.
+StoryPageMemo = dict[int, tuple[Story, PageJob]]
+
+
+def plan_pages(site: Site, config: SiteConfig, memo: StoryPageMemo | None = None) -> list[PageJob]:
     """Every HTML page of the site as a job to render, in a fixed order."""
     feeds = feed_links(config.title, "/")
     jobs = [
         *_front_pages(site, config, feeds),
-        *_story_pages(site, feeds),
+        *_story_pages(site, feeds, memo),
         *_edition_pages(site, config, feeds),
         *_topic_pages(site, config, feeds),
         *_source_pages(site, config, feeds),
@@ -283,27 +288,40 @@ def _front_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) ->
     ]
 
 
-def _story_pages(site: Site, feeds: tuple[FeedLink, ...]) -> list[PageJob]:
-    return [
-        PageJob(
-            "story.html",
-            Page(
-                path=story.path,
-                title=story.title,
-                description=story.lead.excerpt or story.title,
-                kind="story",
-                feeds=feeds
-                + _topic_feeds(story.topics)
-                + _source_feeds(story.lead.provider.domain, story.lead.provider.name),
-                image=story.lead.image,
-                breadcrumbs=(("Home", "/"), (format_date(story.day), f"/{story.day:%Y/%m/%d}/")),
-                og_type="article",
-            ),
-            (("story", story),),
-            lastmod=story.updated,
-        )
-        for story in site.stories
-    ]
+def _story_pages(
+    site: Site, feeds: tuple[FeedLink, ...], memo: StoryPageMemo | None
+) -> list[PageJob]:
+    known = memo if memo is not None else {}
+    made: StoryPageMemo = {}
+    for story in site.stories:
+        entry = known.get(id(story))
+        if entry is None or entry[0] is not story or entry[1].page.feeds[: len(feeds)] != feeds:
+            entry = (story, _story_page(story, feeds))
+        made[id(story)] = entry
+    if memo is not None:
+        memo.clear()
+        memo.update(made)
+    return [job for _, job in made.values()]
+
+
+def _story_page(story: Story, feeds: tuple[FeedLink, ...]) -> PageJob:
+    return PageJob(
+        "story.html",
+        Page(
+            path=story.path,
+            title=story.title,
+            description=story.lead.excerpt or story.title,
+            kind="story",
+            feeds=feeds
+            + _topic_feeds(story.topics)
+            + _source_feeds(story.lead.provider.domain, story.lead.provider.name),
+            image=story.lead.image,
+            breadcrumbs=(("Home", "/"), (format_date(story.day), f"/{story.day:%Y/%m/%d}/")),
+            og_type="article",
+        ),
+        (("story", story),),
+        lastmod=story.updated,
+    )
 
 
 def _edition_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> list[PageJob]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from digestgen.model import Coverage, Record, Story, Topic
@@ -30,6 +30,22 @@ class Cluster:
     updated: datetime
 
 
+@dataclass(slots=True)
+class ClusterMemo:
+    """The last clustering's results, for a caller that clusters again and again (`serve`).
+
+    A story group whose records are the very same objects as last time gets its cluster (and
+    its placed, addressed cluster) back instead of making it again: the result depends on
+    nothing else, so it is the same as a fresh one.
+    """
+
+    groups: dict[tuple[int, ...], tuple[tuple[Record, ...], Cluster, tuple[Problem, ...]]] = field(
+        default_factory=dict
+    )
+    placed: dict[tuple[int, str], tuple[Cluster, Cluster]] = field(default_factory=dict)
+    anchors: dict[int, tuple[Cluster, Record, str]] = field(default_factory=dict)
+
+
 class _UnionFind:
     def __init__(self, size: int) -> None:
         self.parent = list(range(size))
@@ -47,7 +63,10 @@ class _UnionFind:
 
 
 def cluster_records(
-    records: Sequence[Record], zone: ZoneInfo, now: datetime | None = None
+    records: Sequence[Record],
+    zone: ZoneInfo,
+    now: datetime | None = None,
+    memo: ClusterMemo | None = None,
 ) -> tuple[list[Cluster], list[Problem]]:
     """Group records that are the same story (shared URL, or listed in `related`) into clusters.
 
@@ -56,7 +75,8 @@ def cluster_records(
     others become its coverage. Nothing here depends on the order of `records`.
 
     With `now`, `related` items dated after it are scheduled like records: left out of the
-    story (its coverage and its `updated`) until then.
+    story (its coverage and its `updated`) until then. With a `memo`, unchanged story groups
+    reuse the last call's clusters (and the memo is updated).
     """
     if now is not None:
         records = [due_coverage(record, now) for record in records]
@@ -84,7 +104,17 @@ def cluster_records(
 
     problems: list[Problem] = []
     clusters = []
+    reused: dict[tuple[int, ...], tuple[tuple[Record, ...], Cluster, tuple[Problem, ...]]] = {}
     for groups in groups_of.values():
+        group = tuple(sorted(i for indexes in groups.values() for i in indexes))
+        identity = tuple(id(records[i]) for i in group)
+        known = memo.groups.get(identity) if memo is not None else None
+        if known is not None and all(a is records[i] for a, i in zip(known[0], group, strict=True)):
+            reused[identity] = known
+            clusters.append(known[1])
+            problems.extend(known[2])
+            continue
+        found = len(problems)
         kept = {
             root: min(indexes, key=lambda i: _lead_order(records[i]))
             for root, indexes in groups.items()
@@ -117,21 +147,23 @@ def cluster_records(
             ],
             members=members,
         )
-        clusters.append(
-            Cluster(
-                path="",
-                lead=lead,
-                members=tuple(members),
-                coverage=coverage,
-                topic_names=_merge_topics([lead, *members]),
-                updated=max(
-                    [m.published for m in members]
-                    + [c.published for c in coverage if c.published is not None]
-                ),
-            )
+        cluster = Cluster(
+            path="",
+            lead=lead,
+            members=tuple(members),
+            coverage=coverage,
+            topic_names=_merge_topics([lead, *members]),
+            updated=max(
+                [m.published for m in members]
+                + [c.published for c in coverage if c.published is not None]
+            ),
         )
+        clusters.append(cluster)
+        reused[identity] = (tuple(records[i] for i in group), cluster, tuple(problems[found:]))
     problems.sort(key=lambda p: (p.file, p.message))
-    return assign_addresses(clusters, zone), problems
+    if memo is not None:
+        memo.groups = reused
+    return assign_addresses(clusters, zone, memo), problems
 
 
 def due_coverage(record: Record, now: datetime) -> Record:
@@ -214,23 +246,39 @@ def standalone_address(record: Record, zone: ZoneInfo) -> str:
     return f"/{day.year}/{day.month:02d}/{day.day:02d}/{slug}/"  # as %Y/%m/%d
 
 
-def assign_addresses(clusters: Sequence[Cluster], zone: ZoneInfo) -> list[Cluster]:
+def assign_addresses(
+    clusters: Sequence[Cluster], zone: ZoneInfo, memo: ClusterMemo | None = None
+) -> list[Cluster]:
     """Give each cluster its permanent `/YYYY/MM/DD/slug/` address, unique among them all.
 
     Clusters claim addresses in the order of their earliest record: the earlier keeps the plain
     address, a later one that would share it gets a suffix from a hash of its URL. A story's
     address so depends only on stories at least as old, and adding a newer record never moves it.
     """
-    anchored = sorted(
-        ((_anchor(cluster), cluster) for cluster in clusters), key=lambda pair: _time_order(pair[0])
-    )
+    anchors = memo.anchors if memo is not None else {}
+    found: dict[int, tuple[Cluster, Record, str]] = {}
+    for cluster in clusters:
+        entry = anchors.get(id(cluster))
+        if entry is None or entry[0] is not cluster:
+            anchor = _anchor(cluster)
+            entry = (cluster, anchor, standalone_address(anchor, zone).removesuffix("/"))
+        found[id(cluster)] = entry
+    anchored = sorted(found.values(), key=lambda entry: _time_order(entry[1]))
     taken: set[str] = set()
     placed = []
-    for anchor, cluster in anchored:
-        base = standalone_address(anchor, zone).removesuffix("/")
+    known = memo.placed if memo is not None else {}
+    reused: dict[tuple[int, str], tuple[Cluster, Cluster]] = {}
+    for cluster, anchor, base in anchored:
         path = _first_free(base, anchor.url_keys[0], taken)
         taken.add(path)
-        placed.append(replace(cluster, path=f"{path}/"))
+        key = (id(cluster), path)
+        done = known.get(key)
+        if done is None or done[0] is not cluster:
+            done = (cluster, replace(cluster, path=f"{path}/"))
+        reused[key] = done
+        placed.append(done[1])
+    if memo is not None:
+        memo.placed, memo.anchors = reused, found
     return sorted(placed, key=lambda cluster: cluster.path)
 
 
@@ -261,10 +309,9 @@ def _first_free(
 ) -> str:
     """base itself (if plain), else base with a hash of identity, longer if need be; never taken."""
     if plain and base not in taken:
-        return base
-    digest = short_hash(identity, 40)
-    candidates = [f"{base}{separator}{digest[:n]}" for n in (8, 12, 16, 40)]
-    for candidate in candidates:
+        return base  # the common case, without hashing
+    candidates = [base, *(f"{base}{separator}{short_hash(identity, n)}" for n in (8, 12, 16, 40))]
+    for candidate in candidates[1:]:
         if candidate not in taken:
             return candidate
     number = 2
@@ -273,7 +320,7 @@ def _first_free(
     return f"{candidates[-1]}-{number}"
 
 
-@functools.lru_cache(maxsize=4096)  # a digest has few topic names, each seen on many records
+@lru_cache(maxsize=1 << 16)
 def topic_key(name: str) -> str:
     """A topic's identity: its name case-insensitively, runs of spaces and hyphens as one space.
 

@@ -1,0 +1,31 @@
+"""Talking to people at a terminal: colour only on a TTY and never when NO_COLOR is set."""
+
+from __future__ import annotations
+
+import os
+from typing import TextIO
+
+from digestgen.problems import Problem, Severity
+
+_COLOURS = {"red": "31", "yellow": "33", "cyan": "36", "green": "32", "bold": "1"}
+_SEVERITY_COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.NOTE: "cyan"}
+
+
+def wants_colour(stream: TextIO) -> bool:
+    """True when the stream is a terminal and NO_COLOR (https://no-color.org/) is not set."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def paint(text: str, colour: str, enabled: bool) -> str:
+    """Text in a colour (an ANSI escape) when enabled, else unchanged."""
+    return f"\033[{_COLOURS[colour]}m{text}\033[0m" if enabled else text
+
+
+def describe(problem: Problem, where: str, colour: bool) -> str:
+    """One problem as a line: `where: severity: field: message`, severity coloured on a TTY."""
+    label = paint(problem.severity.value, _SEVERITY_COLOURS[problem.severity], colour)
+    field = f"{problem.field}: " if problem.field else ""
+    return f"{where}: {label}: {field}{problem.message}"

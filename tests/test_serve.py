@@ -1,0 +1,291 @@
+"""`digestgen serve`: a real server in a subprocess, real file edits, the live-reload stream."""
+
+import http.client
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.error import HTTPError
+from urllib.parse import urlsplit
+from urllib.request import urlopen
+
+import pytest
+
+from digestgen.check import render_site
+from digestgen.config import load_config, with_overrides
+from digestgen.problems import Severity
+from digestgen.serve import LIVE_PREFIX, SCRIPT_PATH, DevSite, respond
+from digestgen.validate import parse_timestamp
+from tests.conftest import FIXED_NOW, build_in, make_site, record, run_cli
+
+WAIT = 60.0  # the longest any step may take on a loaded machine before the test fails
+
+
+def _wait_for(check, what: str, timeout: float = WAIT):
+    """Poll `check` until it returns something truthy; fail naming `what` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def _get(url: str) -> tuple[int, str, str]:
+    try:
+        with urlopen(url, timeout=WAIT) as response:
+            return response.status, response.headers["Content-Type"], response.read().decode()
+    except HTTPError as exc:
+        return exc.code, exc.headers["Content-Type"], exc.read().decode()
+
+
+class Serve:
+    """`digestgen serve` running in a subprocess; its stdout lines arrive on a queue."""
+
+    def __init__(self, root: Path, *extra: str) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "digestgen", "serve", "--port", "0",
+             "--config", str(root / "digestgen.toml"), "--now", FIXED_NOW, *extra],
+            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        )  # fmt: skip
+        self.lines: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        line = _wait_for(lambda: next((x for x in self.lines if "Serving " in x), None), "serve")
+        self.url = line.split()[1]
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def said(self, text: str) -> bool:
+        """True once serve has printed a line containing text."""
+        return any(text in line for line in self.lines)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=WAIT)
+
+
+class Events:
+    """A client of the live-reload event stream, collecting each reload's generation."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=WAIT)
+        self.connection.request("GET", "/_digestgen/events")
+        self.response = self.connection.getresponse()
+        assert self.response.getheader("Content-Type") == "text/event-stream"
+        self.generations: queue.Queue[int] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        event = None
+        try:
+            for raw in self.response:
+                line = raw.decode().rstrip("\n")
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: ") and event == "reload":
+                    self.generations.put(int(line[6:]))
+        except (OSError, ValueError):
+            return
+
+    def next(self) -> int:
+        return self.generations.get(timeout=WAIT)
+
+
+@pytest.fixture
+def served(tmp_path) -> Iterator[tuple[Path, Serve]]:
+    root = make_site(tmp_path / "site", {"a.md": record("First title", "https://example.com/a")})
+    (root / "templates").mkdir()
+    server = Serve(root)
+    try:
+        yield root, server
+    finally:
+        server.stop()
+
+
+def _story(base: str) -> str:
+    return base + "2025/03/01/"
+
+
+def test_serve_edit_reload_break_and_fix(served):
+    root, server = served
+    assert urlsplit(server.url).hostname == "127.0.0.1"
+    status, kind, page = _get(server.url)
+    assert status == 200 and kind == "text/html; charset=utf-8"
+    assert "First title" in page and f'<script src="{SCRIPT_PATH}" data-generation="1">' in page
+    events = Events(server.url)
+    assert events.next() == 1  # the generation the stream starts at
+
+    # An edited record is rebuilt, announced and served.
+    (root / "content" / "a.md").write_text(
+        record("Second title", "https://example.com/a"), encoding="utf-8"
+    )
+    assert events.next() == 2
+    assert "Second title" in _get(server.url)[2]
+    _wait_for(lambda: server.said("rebuilt in"), "the rebuild in the terminal")
+
+    # A broken record: the page says so, so does the terminal, the rest still builds.
+    (root / "content" / "b.md").write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
+    assert events.next() == 3
+    page = _get(server.url)[2]
+    assert 'id="digestgen-problems"' in page and "b.md" in page and "Second title" in page
+    _wait_for(lambda: server.said("error: b.md"), "the record error in the terminal")
+    (root / "content" / "b.md").unlink()
+    assert events.next() == 4
+    assert 'id="digestgen-problems"' not in _get(server.url)[2]
+
+    # A broken template: an error page naming it; fixed, the site is back.
+    (root / "templates" / "index.html").write_text("{% if %}", encoding="utf-8")
+    assert events.next() == 5
+    status, _, page = _get(server.url)
+    assert status == 500 and "The site cannot be built" in page and "index.html" in page
+    assert f'<script src="{SCRIPT_PATH}"' in page  # it reloads itself once fixed
+    _wait_for(lambda: server.said("error: template"), "the template error in the terminal")
+    (root / "templates" / "index.html").unlink()
+    assert events.next() == 6
+    status, _, page = _get(server.url)
+    assert status == 200 and "Second title" in page
+
+    # A changed config is read again.
+    config = root / "digestgen.toml"
+    config.write_text(config.read_text().replace("Test Digest", "Renamed Digest"))
+    _wait_for(lambda: "Renamed Digest" in _get(server.url)[2], "the new config's title")
+    config.write_text("colour = 'red'\n")
+    _wait_for(lambda: "unknown key &#x27;colour" in _get(server.url)[2], "the config error page")
+
+
+def test_serve_serves_every_kind_of_file(served):
+    _, server = served
+    assert _get(server.url + "feed.xml")[:2] == (200, "application/rss+xml; charset=utf-8")
+    assert _get(server.url + "atom.xml")[:2] == (200, "application/atom+xml; charset=utf-8")
+    assert _get(server.url + "sitemap.xml")[0] == 200
+    status, kind, css = _get(server.url + "css/style.css")
+    assert status == 200 and kind.startswith("text/css") and "_digestgen" not in css
+    status, _, page = _get(server.url + "no/such/page/")
+    assert status == 404 and "Page not found" in page
+    status, kind, script = _get(server.url + SCRIPT_PATH.lstrip("/"))
+    assert status == 200 and "EventSource" in script and kind.startswith("text/javascript")
+    with urlopen(server.url + "archive", timeout=WAIT) as response:  # redirected to archive/
+        assert response.url.endswith("/archive/")
+
+
+def test_build_output_never_has_the_live_reload_script(tmp_path):
+    root = make_site(tmp_path, {"a.md": record()})
+    built = build_in(root)
+    assert built.exit_code == 0
+    assert not any(LIVE_PREFIX.encode() in data for data in built.files().values())
+
+
+def _all_files(site: DevSite) -> dict[str, bytes]:
+    site.render("feed.xml")  # feeds are planned when one is first asked for
+    snapshot = site.snapshot
+    paths = [*snapshot.jobs, *snapshot.static, "sitemap.xml", "robots.txt", "_redirects"]
+    files = {}
+    for path in paths:
+        data, _ = site.render(path)
+        if data is not None:
+            files[path] = data
+    return files
+
+
+def test_incremental_rebuilds_equal_a_clean_render(tmp_path):
+    records = {
+        "a.md": record("A", "https://example.com/a", topics=["AI"]),
+        "b.md": record("B", "https://example.com/b", when="2025-03-02T10:00:00Z", topics=["ai"]),
+        "c.md": record("C", "https://example.com/c", related=[{"title": "A too",
+                                                              "webUrl": "https://example.com/a"}]),
+        "sub/x.md": record("X", "https://example.com/x"),
+    }  # fmt: skip
+    root = make_site(tmp_path, records)
+    config = with_overrides(load_config(root / "digestgen.toml", root), base_url="http://x.test/")
+    now = parse_timestamp(FIXED_NOW, config.zone, print)
+    assert now is not None
+    site = DevSite(config, lambda: now, drafts=False)
+    assert site.rebuild(None) is not None
+    content = root / "content"
+    (content / "a.md").write_text(record("A renamed", "https://example.com/a", topics=["Robots"]))
+    (content / "d.md").write_text(record("D", "https://example.com/d", when="2025-02-01T10:00Z"))
+    (content / "b.md").unlink()
+    (content / ".hidden.md").write_text("not a record")
+    rebuilt = site.rebuild([content / n for n in ("a.md", "b.md", "d.md", ".hidden.md")])
+    assert rebuilt is not None and rebuilt.files == 3
+    (content / "sub").rename(tmp_path / "moved-away")  # a folder event only
+    assert site.rebuild([content / "sub"]) is not None
+    assert "sub/x.md" not in site.results
+    assert site.rebuild([root / "elsewhere.txt"]) is None  # not part of the site
+    records_now = [site.results[n][1] for n in sorted(site.results)]
+    expected, _ = render_site(config, [r for r in records_now if r], now)
+    assert _all_files(site) == expected
+    clean = DevSite(config, lambda: now, drafts=False)
+    clean.rebuild(None)
+    assert _all_files(clean) == expected
+
+
+def test_respond_refuses_paths_outside_the_site(tmp_path):
+    root = make_site(tmp_path, {"a.md": record()})
+    config = load_config(root / "digestgen.toml", root)
+    now = parse_timestamp(FIXED_NOW, config.zone, print)
+    site = DevSite(config, lambda: now, drafts=False)
+    site.rebuild(None)
+    assert respond(site, "/../digestgen.toml").status == 400
+    assert respond(site, "/%2e%2e/digestgen.toml").status == 400
+    assert respond(site, "/").status == 200
+
+
+def test_record_problems_are_kept_per_file(tmp_path):
+    root = make_site(tmp_path, {"a.md": record(), "bad.md": "---\nquality: 300\n---\n"})
+    config = load_config(root / "digestgen.toml", root)
+    now = parse_timestamp(FIXED_NOW, config.zone, print)
+    site = DevSite(config, lambda: now, drafts=False)
+    rebuilt = site.rebuild(None)
+    assert rebuilt is not None
+    errors = [p for p in rebuilt.new_problems if p.severity is Severity.ERROR]
+    assert errors and all(p.file == "bad.md" for p in errors)
+
+
+def test_help_has_examples():
+    code, out, _ = run_cli(["serve", "--help"])
+    assert code == 0 and "examples:" in out and "--bind" in out
+
+
+def test_memoised_assembly_equals_a_fresh_one(tmp_path):
+    from dataclasses import replace
+
+    from digestgen.build import SiteMemo, assemble_site
+    from tests.factories import rec
+
+    config = load_config(None, tmp_path)
+    now = parse_timestamp(FIXED_NOW, config.zone, print)
+    assert now is not None
+    records = [
+        rec("a.md", "https://example.com/a", title="Alpha", topics=("AI",), heat=5),
+        rec("b.md", "https://example.com/b", title="Beta", topics=("Space",)),
+        rec("f.md", "https://example.com/f", title="Phi", topics=("ai",)),
+        rec("c.md", "https://example.com/c", title="Alpha", when="2025-03-01T12:00:00+00:00"),
+        rec("d.md", "https://www.example.com/a/", title="Duplicate of alpha"),
+    ]
+    memo = SiteMemo()
+    _, first, _ = assemble_site(records, config, now, False, memo)
+    assert first == assemble_site(records, config, now, False)[1]
+    changed = [
+        replace(records[0], title="Alpha, edited", heat=90, topics=("Robots",)),
+        records[1],
+        records[2],
+        records[4],
+        rec("e.md", "https://example.com/e", title="Alpha", when="2025-03-01T08:00:00+00:00"),
+    ]
+    _, again, notes = assemble_site(changed, config, now, False, memo)
+    _, fresh, fresh_notes = assemble_site(changed, config, now, False)
+    assert again == fresh and notes == fresh_notes
+    beta = next(s for s in first.stories if s.lead.source == "b.md")
+    assert any(s is beta for s in again.stories)  # the untouched story was reused
