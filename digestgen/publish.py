@@ -21,6 +21,13 @@ from digestgen.journal import JournaledUpdate
 from digestgen.model import Site
 from digestgen.output import OutputCollision, check_output_path
 from digestgen.render import PageJob, PageRenderer, plan_pages, render_extras
+from digestgen.search import (
+    SEARCH_FOLDER,
+    SearchIndexError,
+    index_files,
+    index_fingerprint,
+    search_documents,
+)
 from digestgen.writer import Staging
 
 
@@ -66,6 +73,8 @@ def publish(
     extras = render_extras(page_jobs, renderer, static)
     _check_unique_paths(page_jobs, feed_jobs, extras)
     digests = story_digests(site.stories)
+    documents = search_documents(site.stories, config.link, config.language)
+    search_key = index_fingerprint(documents, config.language)
     lap("plan")
     jobs: list[_Job] = [(job, page_fingerprint(job, digests)) for job in page_jobs]
     jobs += [(job, feed_fingerprint(job, digests)) for job in feed_jobs]
@@ -105,6 +114,15 @@ def publish(
     try:
         for path, data in extras.items():
             outputs[path] = _store(staging, path, data, "", previous.get(path))
+        index = _keep_index(staging, previous, search_key)
+        if index is None:
+            files = _index(documents, config.language, extras)
+            index = {
+                path: _store(staging, path, data, search_key, previous.get(path))
+                for path, data in files.items()
+            }
+        outputs.update(index)
+        lap("search index")
         if isinstance(staging, JournaledUpdate):
             staging.remove(sorted(set(previous) - set(outputs)))
     except BaseException:
@@ -118,8 +136,32 @@ def publish(
         kept=len(outputs) - len(rendered),
         pages=len(page_jobs),
         feeds=2 * len(feed_jobs),
-        others=len(extras),
+        others=len(extras) + len(index),
     )
+
+
+def _index(documents: dict[str, str], language: str, taken: dict[str, bytes]) -> dict[str, bytes]:
+    """The search index's files; a theme's static file in their folder is a collision."""
+    try:
+        files = index_files(documents, language)
+    except SearchIndexError as exc:
+        raise RenderError(str(exc)) from None
+    for path in files:
+        check_output_path(path)
+        if path in taken:
+            raise OutputCollision(f"search index: two outputs for the same path /{path}")
+    return files
+
+
+def _keep_index(
+    staging: Staging | JournaledUpdate, previous: dict[str, OutputEntry], key: str
+) -> dict[str, OutputEntry] | None:
+    """The last build's search index, when it was made from the same documents and is intact."""
+    paths = [path for path in previous if path.startswith(f"{SEARCH_FOLDER}/")]
+    if not paths or any(previous[path].fingerprint != key for path in paths):
+        return None
+    kept = {path: _keep(staging, path, previous[path], key) for path in paths}
+    return kept if all(kept.values()) else None  # type: ignore[return-value]
 
 
 def _paths_of(job: PageJob | FeedJob) -> tuple[str, ...]:
