@@ -180,3 +180,23 @@ def test_search_index_is_kept_when_no_story_changed_and_remade_when_one_did(tmp_
     third = build_in(site)
     assert b"Bison" in index_text(third) and b"Aardvarks" in index_text(third)
     assert {p for p in third.files() if p.startswith("pagefind/")} != bundle
+
+
+def test_video_and_slideshow_pieces_get_a_type_badge_and_articles_none(site_builder):
+    related = [{"title": "The photos", "webUrl": "https://p.example.com/1", "type": "slideshow",
+                "provider": {"name": "Pics", "domain": "p.example.com"}}]  # fmt: skip
+    result = site_builder(
+        {
+            "v.md": record("Watch the launch", type="video", related=related),
+            "a.md": record("Plain article", url="https://example.com/plain"),
+        }
+    )
+    front = parse_html(result.files()["index.html"])
+    badges = {
+        " ".join(h.xpath("string(a)").split()): h.xpath("span[@class='badge']/text()")
+        for h in front.xpath("//h2[@class='headline']")
+    }
+    assert badges == {"Watch the launch": ["video"], "Plain article": []}
+    story = parse_html(result.files()["2025/03/01/watch-the-launch/index.html"])
+    assert story.xpath("//h1/span[@class='badge']/text()") == ["video"]
+    assert story.xpath("//h3[@class='piece-title']/span[@class='badge']/text()") == ["slideshow"]
