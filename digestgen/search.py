@@ -8,6 +8,7 @@ holds anything a story's data does not: drafts are left out and `secured` is nev
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
@@ -86,7 +87,7 @@ def index_files(documents: dict[str, str], language: str) -> dict[str, bytes]:
     executable = get_executable()
     if executable is None:
         raise SearchIndexError("search index: the pagefind program was not found")
-    with tempfile.TemporaryDirectory(prefix="digestgen-search-") as folder:
+    with tempfile.TemporaryDirectory(prefix="digestgen-search-", dir=_scratch()) as folder:
         source, bundle = Path(folder) / "site", Path(folder) / "bundle"
         source.mkdir()
         for path, html in sorted(documents.items()):
@@ -107,6 +108,13 @@ def index_files(documents: dict[str, str], language: str) -> dict[str, bytes]:
             for path in sorted(bundle.rglob("*"))
             if path.is_file() and not path.name.startswith(_UNUSED)
         }
+
+
+def _scratch() -> str | None:
+    """A memory-backed folder for the documents and Pagefind's bundle, where there is one: tens
+    of thousands of small files are written and read back there ten times faster than on disk."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
 
 
 def _pagefind_version() -> str:
