@@ -37,6 +37,7 @@ SEED_EXCERPT_WORD = "geolocation"  # in the seed's excerpt, nowhere else in the 
 KINDS = ["front", "story", "topic", "edition", "archive", "search", "404"]
 SITES = ["demo", "synthetic"]
 PHONE, DESKTOP = 360, 1280
+SMALLEST = 320  # the narrowest screen the theme is made for
 # Hot-linked images are answered by the test itself: the tests never touch the network.
 PLACEHOLDER = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="675"><defs><linearGradient '
@@ -251,15 +252,16 @@ def test_page_loads_cleanly_and_passes_axe(browser, sites, site, kind):
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("site", SITES)
 def test_nothing_scrolls_sideways_on_a_phone(browser, sites, site, kind):
-    for scheme in ("light", "dark"):
-        with open_page(browser, sites[site].base, PHONE, scheme) as (page, log):
+    for width, scheme in ((PHONE, "light"), (PHONE, "dark"), (SMALLEST, "light")):
+        with open_page(browser, sites[site].base, width, scheme) as (page, log):
             visit(page, sites[site], kind)
             log.assert_clean(expected_status_page=kind == "404")
             widths = page.evaluate(
                 "[document.documentElement.scrollWidth, document.body.scrollWidth, innerWidth]"
             )
-            assert max(widths[:2]) <= widths[2] == PHONE, (site, kind, widths)
-            screenshot(page, site, kind, PHONE, scheme)
+            assert max(widths[:2]) <= widths[2] == width, (site, kind, widths)
+            if width == PHONE:
+                screenshot(page, site, kind, PHONE, scheme)
 
 
 def test_the_missing_page_is_answered_with_the_404_page(browser, sites):
