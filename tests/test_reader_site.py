@@ -200,3 +200,21 @@ def test_video_and_slideshow_pieces_get_a_type_badge_and_articles_none(site_buil
     story = parse_html(result.files()["2025/03/01/watch-the-launch/index.html"])
     assert story.xpath("//h1/span[@class='badge']/text()") == ["video"]
     assert story.xpath("//h3[@class='piece-title']/span[@class='badge']/text()") == ["slideshow"]
+
+
+def test_search_results_link_under_a_base_path(tmp_path):
+    site = make_site(tmp_path / "site", {"a.md": record("Alpha story", excerpt="Aardvarks.")})
+    result = build_in(site, "--base-url", "https://example.org/digest/")
+    assert result.exit_code == 0, result.stderr
+    assert b'"url":"/digest/2025/03/01/alpha-story/"' in index_text(result)
+    search = parse_html(result.files()["search/index.html"])
+    assert search.xpath("//div[@id='search']/@data-bundle") == ["/digest/pagefind/"]
+
+
+def test_a_site_with_nothing_published_has_no_index_and_says_so(site_builder):
+    result = site_builder({"draft.md": record("Draft only", published=False)})
+    assert result.exit_code == 0, result.stderr
+    assert not any(path.startswith("pagefind/") for path in result.files())
+    search = parse_html(result.files()["search/index.html"])
+    assert not search.xpath("//script[@type='module']")
+    assert "Nothing to search yet." in search.xpath("string(//main)")
