@@ -170,8 +170,14 @@ class Log:
     def watch(self, page: Any) -> None:
         page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
+        page.on("requestfailed", self._request_failed)
         page.on("response", self._response)
+
+    def _request_failed(self, request: Any) -> None:
+        # A request the browser dropped itself because the test moved on to another page (say
+        # the favicon, fetched last) is not the site's failure; errors and refusals are.
+        if request.failure != "net::ERR_ABORTED":
+            self.failed.append(f"{request.url} {request.failure}")
 
     def _response(self, response: Any) -> None:
         if response.url.startswith(self.base) and response.status >= 400:
