@@ -73,7 +73,7 @@ def publish(
     extras = render_extras(page_jobs, renderer, static)
     _check_unique_paths(page_jobs, feed_jobs, extras)
     digests = story_digests(site.stories)
-    documents = search_documents(site.stories, config.link, config.language)
+    documents = search_documents(site.stories, config.link, config.language, config.zone)
     search_key = index_fingerprint(documents, config.language)
     lap("plan")
     jobs: list[_Job] = [(job, page_fingerprint(job, digests)) for job in page_jobs]

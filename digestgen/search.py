@@ -12,6 +12,7 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
+from datetime import tzinfo
 from importlib import metadata
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from pagefind.service import get_executable
 
 from digestgen.model import Story
 from digestgen.output import file_path
+from digestgen.render import format_date
 
 SEARCH_FOLDER = "pagefind"
 # Pagefind also writes its own ready-made search interfaces; the theme has its own, and theirs
@@ -32,7 +34,7 @@ class SearchIndexError(Exception):
 
 
 def search_documents(
-    stories: Iterable[Story], link: Callable[[str], str], language: str
+    stories: Iterable[Story], link: Callable[[str], str], language: str, zone: tzinfo
 ) -> dict[str, str]:
     """One small HTML document per published story, by the path of its page (base path included).
 
@@ -51,7 +53,7 @@ def search_documents(
             Markup('<h1 data-pagefind-meta="title">{}</h1>').format(lead.title),
             Markup('<p data-pagefind-meta="outlet">{}</p>').format(lead.provider.name),
             Markup('<span data-pagefind-meta="date:{}"></span>').format(
-                lead.published.date().isoformat()
+                format_date(lead.published.astimezone(zone))
             ),
             Markup("<p>{}</p>").format(lead.excerpt) if lead.excerpt else Markup(""),
             Markup(lead.note_html),  # sanitised and made valid when the record was read

@@ -304,6 +304,7 @@ def test_search_finds_the_seed_story_by_a_word_from_its_excerpt(browser, sites):
         assert first.locator("h2 a").inner_text().startswith(SEED_TITLE)
         assert first.locator("h2 a").get_attribute("href") == SEED_PATH
         assert first.locator("mark").first.inner_text().lower() == SEED_EXCERPT_WORD
+        assert first.locator(".byline").inner_text() == "THE WEEK · 4 June 2021"
         assert "1 story matches" in page.locator(".search-status").inner_text()
         page.fill("#q", "zzzunmatchedword")
         page.wait_for_selector(".results li", state="detached")
