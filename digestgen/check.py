@@ -23,7 +23,7 @@ from digestgen.feedguard import Finding as FeedFinding
 from digestgen.feedguard import content_facts, guard_feeds, is_feed_path
 from digestgen.model import Record
 from digestgen.problems import Problem, Severity
-from digestgen.publish import plan_site, render_in_memory
+from digestgen.publish import plan_site, render_in_memory, search_index
 from digestgen.reader import MAX_RECORD_BYTES
 from digestgen.render import load_static
 from digestgen.terminal import describe
@@ -73,6 +73,7 @@ def render_site(
     theme = resolve_theme(config.theme, config.root)
     plan = plan_site(site, config, make_environment(theme), load_static(theme.static_files()))
     files = {path: data for path, (_, data) in render_in_memory(plan).items()}
+    files.update(search_index(site, config, plan.extras))
     return files, notes
 
 

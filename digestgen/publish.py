@@ -21,6 +21,13 @@ from digestgen.journal import JournaledUpdate
 from digestgen.model import Site
 from digestgen.output import OutputCollision, check_output_path
 from digestgen.render import PageJob, PageRenderer, plan_pages, render_extras
+from digestgen.search import (
+    SEARCH_FOLDER,
+    SearchIndexError,
+    index_files,
+    index_fingerprint,
+    search_documents,
+)
 from digestgen.writer import Staging
 
 
@@ -141,6 +148,8 @@ def publish(
     """
     plan = plan_site(site, config, env, static)
     extras = plan.extras
+    documents = search_documents(site.stories, config.link, config.language, config.zone)
+    search_key = index_fingerprint(documents, config.language)
     lap("plan")
     # A build over the last one's output changes it in place, with a journal to undo a failed
     # update; any other build writes a new tree beside it and swaps it in.
@@ -177,6 +186,15 @@ def publish(
     try:
         for path, data in extras.items():
             outputs[path] = _store(staging, path, data, "", previous.get(path))
+        index = _keep_index(staging, previous, search_key)
+        if index is None:
+            files = _index(documents, config.language, extras)
+            index = {
+                path: _store(staging, path, data, search_key, previous.get(path))
+                for path, data in files.items()
+            }
+        outputs.update(index)
+        lap("search index")
         if isinstance(staging, JournaledUpdate):
             staging.remove(sorted(set(previous) - set(outputs)))
     except BaseException:
@@ -190,8 +208,38 @@ def publish(
         kept=len(outputs) - len(rendered),
         pages=plan.pages,
         feeds=plan.feed_files,
-        others=len(extras),
+        others=len(extras) + len(index),
     )
+
+
+def search_index(site: Site, config: SiteConfig, taken: dict[str, bytes]) -> dict[str, bytes]:
+    """The site's search index files by output path, made in memory as `publish` makes them."""
+    documents = search_documents(site.stories, config.link, config.language, config.zone)
+    return _index(documents, config.language, taken)
+
+
+def _index(documents: dict[str, str], language: str, taken: dict[str, bytes]) -> dict[str, bytes]:
+    """The search index's files; a theme's static file in their folder is a collision."""
+    try:
+        files = index_files(documents, language)
+    except SearchIndexError as exc:
+        raise RenderError(str(exc)) from None
+    for path in files:
+        check_output_path(path)
+        if path in taken:
+            raise OutputCollision(f"search index: two outputs for the same path /{path}")
+    return files
+
+
+def _keep_index(
+    staging: Staging | JournaledUpdate, previous: dict[str, OutputEntry], key: str
+) -> dict[str, OutputEntry] | None:
+    """The last build's search index, when it was made from the same documents and is intact."""
+    paths = [path for path in previous if path.startswith(f"{SEARCH_FOLDER}/")]
+    if not paths or any(previous[path].fingerprint != key for path in paths):
+        return None
+    kept = {path: _keep(staging, path, previous[path], key) for path in paths}
+    return kept if all(kept.values()) else None  # type: ignore[return-value]
 
 
 def _paths_of(job: PageJob | FeedJob) -> tuple[str, ...]:

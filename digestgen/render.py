@@ -15,11 +15,15 @@ from markupsafe import Markup
 
 from digestgen.config import SiteConfig
 from digestgen.feeds import FeedLink, archive_pages, archive_path, feed_links
-from digestgen.model import Image, Site, Story, Topic
+from digestgen.model import Coverage, Image, Provider, Site, Story, Topic
 from digestgen.output import add_file, file_path
 from digestgen.stories import moved_addresses
 
 REDIRECTS_FILE = "_redirects"
+SECTIONS = 6  # topic sections below the front page's stories
+SECTION_SIZE = 4  # stories in each
+MORE_IN_TOPIC = 5  # earlier stories of its topic under a story
+NOTE_SUMMARY_LENGTH = 160  # characters of a curator's note shown on listings
 
 MONTHS = [
     "January",
@@ -99,7 +103,7 @@ class PageRenderer:
         self.config = config
         self.env = env
         self.assets = {path: hashlib.sha256(data).hexdigest()[:10] for path, data in static.items()}
-        self._clusters: dict[tuple[str, bool, bool], Markup] = {}
+        self._clusters: dict[tuple[str, str], Markup] = {}
         env.globals.update(
             site=config, url=self.url, link=self.link, asset=self.asset, cluster=self.cluster
         )
@@ -112,7 +116,9 @@ class PageRenderer:
             day_path=lambda day: f"/{day:%Y/%m/%d}/",
             time_tag=self.time_tag,
             badge=badge,
+            by_outlet=by_outlet,
             note=lambda html: Markup(html),  # sanitised and made valid when the record was read
+            note_summary=note_summary,
         )
 
     def url(self, path: str) -> str:
@@ -140,13 +146,17 @@ class PageRenderer:
             f'<time datetime="{local.isoformat()}">{format_date(local)}, {local:%H:%M}</time>'
         )
 
-    def cluster(self, story: Story, compact: bool = False, eager: bool = False) -> Markup:
-        """The story's cluster (partials/cluster.html), rendered once per variant."""
-        key = (story.path, compact, eager)
+    def cluster(self, story: Story, variant: str = "standard") -> Markup:
+        """The story's cluster (partials/cluster.html), rendered once per variant.
+
+        Variants: `lead` (the day's top story, with its image loaded at once), `standard` (no
+        image) and `compact` (no image, no note).
+        """
+        key = (story.path, variant)
         html = self._clusters.get(key)
         if html is None:
             template = self.env.get_template("partials/cluster.html")
-            html = Markup(template.render(story=story, compact=compact, eager=eager))
+            html = Markup(template.render(story=story, variant=variant))
             self._clusters[key] = html
         return html
 
@@ -158,17 +168,22 @@ class PageRenderer:
         )
         return html.encode("utf-8")
 
-    def _jsonld(self, page: Page, context: dict[str, Any]) -> dict[str, Any] | None:
+    def _jsonld(self, page: Page, context: dict[str, Any]) -> list[dict[str, Any]]:
+        data = []
         if page.kind == "story":
-            return _news_article(self, context["story"])
-        if "stories" in context and page.kind != "source":
-            return _item_list(self, context["stories"])
-        return None
+            data.append(_news_article(self, context["story"]))
+        elif "stories" in context and page.kind != "source":
+            data.append(_item_list(self, context["stories"]))
+        if page.breadcrumbs:
+            data.append(_breadcrumb_list(self, page))
+        return data
 
 
+# A story's topic and the stories published before it there, shown under the story.
+EarlierStories = tuple[Topic, tuple[Story, ...]]
 # The last call's story pages by story identity, for a caller that plans again and again
-# (`serve`): an unchanged story's page job is reused.
-StoryPageMemo = dict[int, tuple[Story, PageJob]]
+# (`serve`): an unchanged story's page job (same story, same earlier stories) is reused.
+StoryPageMemo = dict[int, tuple[Story, EarlierStories | None, PageJob]]
 
 
 def plan_pages(site: Site, config: SiteConfig, memo: StoryPageMemo | None = None) -> list[PageJob]:
@@ -177,6 +192,11 @@ def plan_pages(site: Site, config: SiteConfig, memo: StoryPageMemo | None = None
     jobs = [
         *_front_pages(site, config, feeds),
         *_story_pages(site, feeds, memo),
+        PageJob(
+            "search.html",
+            Page("/search/", "Search", f"Search {config.title}.", "search", feeds),
+            (("searchable", any(not story.is_draft for story in site.stories)),),
+        ),
         *_edition_pages(site, config, feeds),
         *_topic_pages(site, config, feeds),
         *_source_pages(site, config, feeds),
@@ -235,6 +255,25 @@ def badge(kind: str) -> Markup:
     return Markup('<span class="badge">{}</span> ').format(kind)
 
 
+def note_summary(html: str, length: int = NOTE_SUMMARY_LENGTH) -> str:
+    """A curator's note as a short plain-text teaser, for listings: the story page has it all."""
+    text = " ".join(Markup(html).striptags().split())
+    if len(text) <= length:
+        return text
+    cut = text.rfind(" ", 0, length)
+    return text[: cut if cut > 0 else length].rstrip(" ,;:.") + "…"
+
+
+def by_outlet(coverage: Sequence[Coverage]) -> list[tuple[Provider, list[Coverage]]]:
+    """Coverage grouped by outlet; outlets in the order of their best piece (coverage comes
+    ordered by quality), each outlet's pieces in their own order."""
+    groups: dict[str, tuple[Provider, list[Coverage]]] = {}
+    for item in coverage:
+        key = item.provider.domain or item.provider.name
+        groups.setdefault(key, (item.provider, []))[1].append(item)
+    return list(groups.values())
+
+
 def format_date(moment: date) -> str:
     """A date like '4 June 2021', independent of the machine's locale."""
     return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
@@ -266,6 +305,8 @@ def _front_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) ->
     latest = site.editions[0] if site.editions else None
     previous = site.editions[1].day if len(site.editions) > 1 else None
     stories = latest.stories if latest else ()
+    shown = {story.path for story in stories[: config.page_size]}
+    sections = _sections(site, shown)
     return [
         PageJob(
             "index.html",
@@ -282,29 +323,80 @@ def _front_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) ->
                 ("stories", items),
                 ("day", latest.day if latest else None),
                 ("previous_day", previous),
+                ("sections", sections if pager.number == 1 else ()),
             ),
         )
         for pager, items in paginate(stories, config.page_size, "/")
     ]
 
 
+def _sections(site: Site, shown: set[str]) -> tuple[tuple[Topic, tuple[Story, ...]], ...]:
+    """The biggest topics with their newest stories not already shown above them."""
+    biggest = sorted(site.topics, key=lambda entry: (-len(entry.stories), entry.topic.slug))
+    sections = []
+    for entry in biggest:
+        rest = tuple(story for story in entry.stories if story.path not in shown)
+        if rest:
+            sections.append((entry.topic, rest[:SECTION_SIZE]))
+        if len(sections) == SECTIONS:
+            break
+    return tuple(sections)
+
+
+def _earlier_in_topic(site: Site) -> dict[str, EarlierStories]:
+    """For each story with a topic, the stories published before it in its first topic.
+
+    Only earlier ones, so a new story does not change the pages of every story in its topic.
+    """
+    positions = {
+        entry.topic.key: (entry, {story.path: n for n, story in enumerate(entry.stories)})
+        for entry in site.topics
+    }
+    earlier = {}
+    for story in site.stories:
+        if story.topics:
+            entry, index = positions[story.topics[0].key]
+            start = index[story.path] + 1
+            earlier[story.path] = (entry.topic, entry.stories[start : start + MORE_IN_TOPIC])
+    return earlier
+
+
 def _story_pages(
     site: Site, feeds: tuple[FeedLink, ...], memo: StoryPageMemo | None
 ) -> list[PageJob]:
+    earlier = _earlier_in_topic(site)
     known = memo if memo is not None else {}
     made: StoryPageMemo = {}
     for story in site.stories:
+        before = earlier.get(story.path)
         entry = known.get(id(story))
-        if entry is None or entry[0] is not story or entry[1].page.feeds[: len(feeds)] != feeds:
-            entry = (story, _story_page(story, feeds))
+        if (
+            entry is None
+            or entry[0] is not story
+            or not _same_earlier(entry[1], before)
+            or entry[2].page.feeds[: len(feeds)] != feeds
+        ):
+            entry = (story, before, _story_page(story, before, feeds))
         made[id(story)] = entry
     if memo is not None:
         memo.clear()
         memo.update(made)
-    return [job for _, job in made.values()]
+    return [job for _, _, job in made.values()]
 
 
-def _story_page(story: Story, feeds: tuple[FeedLink, ...]) -> PageJob:
+def _same_earlier(first: EarlierStories | None, second: EarlierStories | None) -> bool:
+    if first is None or second is None:
+        return first is second
+    return (
+        first[0] == second[0]
+        and len(first[1]) == len(second[1])
+        and all(a is b for a, b in zip(first[1], second[1], strict=True))
+    )
+
+
+def _story_page(
+    story: Story, earlier: EarlierStories | None, feeds: tuple[FeedLink, ...]
+) -> PageJob:
     return PageJob(
         "story.html",
         Page(
@@ -319,7 +411,7 @@ def _story_page(story: Story, feeds: tuple[FeedLink, ...]) -> PageJob:
             breadcrumbs=(("Home", "/"), (format_date(story.day), f"/{story.day:%Y/%m/%d}/")),
             og_type="article",
         ),
-        (("story", story),),
+        (("story", story), ("earlier", earlier)),
         lastmod=story.updated,
     )
 
@@ -422,6 +514,18 @@ def _item_list(r: PageRenderer, stories: Sequence[Story]) -> dict[str, Any]:
         "itemListElement": [
             {"@type": "ListItem", "position": n, "url": r.url(s.path), "name": s.title}
             for n, s in enumerate(stories, start=1)
+        ],
+    }
+
+
+def _breadcrumb_list(r: PageRenderer, page: Page) -> dict[str, Any]:
+    trail = [*page.breadcrumbs, (page.title, page.path)]
+    return {
+        "@context": "https://schema.org",
+        "@type": "BreadcrumbList",
+        "itemListElement": [
+            {"@type": "ListItem", "position": n, "name": name, "item": r.url(path)}
+            for n, (name, path) in enumerate(trail, start=1)
         ],
     }
 

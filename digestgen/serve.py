@@ -45,7 +45,14 @@ from digestgen.fingerprints import feed_fingerprint, page_fingerprint, story_dig
 from digestgen.model import Record, Site, Story
 from digestgen.output import OutputCollision, file_path
 from digestgen.problems import Problem, Severity
-from digestgen.publish import RenderError, SitePlan, fatal_message, render_job, template_error
+from digestgen.publish import (
+    RenderError,
+    SitePlan,
+    fatal_message,
+    render_job,
+    search_index,
+    template_error,
+)
 from digestgen.reader import RECORD_SUFFIXES
 from digestgen.render import (
     PageJob,
@@ -55,6 +62,7 @@ from digestgen.render import (
     plan_pages,
     render_extras,
 )
+from digestgen.search import SEARCH_FOLDER
 from digestgen.themes import ThemeError, make_environment, resolve_theme
 
 LIVE_PREFIX = "/_digestgen/"
@@ -71,10 +79,12 @@ LIVE_SCRIPT = b"""// digestgen serve: reload this page when the site is rebuilt.
   });
 })();
 """
-# Local previews only: the live-reload script and the problem overlay's inline styles.
+# Local previews only: the live-reload script, the problem overlay's inline styles, and search
+# (Pagefind's WebAssembly and worker) on every page.
 SERVE_CSP = (
     "default-src 'self'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; "
-    "script-src 'self'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
+    "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
 )
 MAX_SHOWN_PROBLEMS = 50
 KEEPALIVE_SECONDS = 15.0
@@ -107,7 +117,9 @@ class Snapshot:
     problems: tuple[Problem, ...] = ()
     fatal: str | None = None
     extras: dict[str, bytes] | None = None
-    site: Site | None = None  # for the feeds, planned when one is first asked for
+    site: Site | None = None  # for the feeds and search index, made when first asked for
+    feeds_planned: bool = False
+    search: dict[str, bytes] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,9 +313,10 @@ class DevSite:
                 return None, snapshot
             job = snapshot.jobs.get(path)
             if job is None and snapshot.site is not None and is_feed_path(path):
-                feeds = plan_feeds(snapshot.site, self.config)
-                snapshot.jobs.update((out, feed) for feed in feeds for out in feed.output_paths)
-                snapshot.site = None
+                if not snapshot.feeds_planned:
+                    feeds = plan_feeds(snapshot.site, self.config)
+                    snapshot.jobs.update((o, feed) for feed in feeds for o in feed.output_paths)
+                    snapshot.feeds_planned = True
                 job = snapshot.jobs.get(path)
             if job is None:
                 return self._other_file(snapshot, path), snapshot
@@ -324,6 +337,10 @@ class DevSite:
     def _other_file(self, snapshot: Snapshot, path: str) -> bytes | None:
         if path in snapshot.static:
             return snapshot.static[path]
+        if path.startswith(f"{SEARCH_FOLDER}/") and snapshot.site is not None:
+            if snapshot.search is None:
+                snapshot.search = search_index(snapshot.site, self.config, snapshot.static)
+            return snapshot.search.get(path)
         if snapshot.extras is None:
             assert snapshot.plan is not None
             try:

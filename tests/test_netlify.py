@@ -17,8 +17,8 @@ def headers_for(pattern: str) -> dict[str, str]:
     return next(h["values"] for h in NETLIFY["headers"] if h["for"] == pattern)
 
 
-def csp() -> dict[str, list[str]]:
-    policy = headers_for("/*")["Content-Security-Policy"]
+def csp(pattern: str = "/*") -> dict[str, list[str]]:
+    policy = headers_for(pattern)["Content-Security-Policy"]
     return {parts[0]: parts[1:] for parts in (d.split() for d in policy.split(";") if d.strip())}
 
 
@@ -48,8 +48,23 @@ def test_security_headers_are_set():
     assert "Referrer-Policy" in values
     policy = csp()
     assert policy["default-src"] == ["'none'"]
-    assert "script-src" not in policy  # falls back to 'none'
-    assert "'unsafe-inline'" not in str(policy) and "'unsafe-eval'" not in str(policy)
+    assert policy["script-src"] == ["'self'"]  # the theme's own files, never inline
+    for rule in NETLIFY["headers"]:
+        text = rule["values"].get("Content-Security-Policy", "")
+        assert "'unsafe-inline'" not in text and "'unsafe-eval'" not in text, rule["for"]
+        if "'wasm-unsafe-eval'" in text:  # Pagefind's WebAssembly, on the search page only
+            assert rule["for"] in ("/search/*", "/pagefind/*"), rule["for"]
+
+
+def test_search_policy_adds_only_what_pagefind_needs():
+    everywhere, search = csp(), csp("/search/*")
+    assert csp("/pagefind/*") == search
+    assert search["script-src"] == ["'self'", "'wasm-unsafe-eval'"]
+    assert search["connect-src"] == ["'self'"] and search["worker-src"] == ["'self'"]
+    added = {"script-src", "connect-src", "worker-src"}
+    assert {k: v for k, v in search.items() if k not in added} == {
+        k: v for k, v in everywhere.items() if k not in added
+    }
 
 
 def test_feeds_get_their_content_types():
@@ -76,7 +91,10 @@ def test_default_theme_pages_satisfy_the_csp(tmp_path, seed_text):
     for page in pages:
         tree = lxml_html.fromstring(page.read_bytes())
         for script in tree.iter("script"):
-            assert script.get("type") == "application/ld+json", page  # data, never executed
+            if script.get("type") == "application/ld+json":
+                continue  # data, never executed
+            source = script.get("src")  # script-src 'self': the site's own files, no inline code
+            assert source and source.startswith("/") and not (script.text or "").strip(), page
         assert not tree.xpath("//style"), page
         assert not tree.xpath("//*[@style]"), page
         assert not tree.xpath("//iframe|//object|//embed|//frame"), page

@@ -1,0 +1,126 @@
+"""Search: a Pagefind full-text index of the published stories, as bytes by output path.
+
+The index is made from the stories' data (title, excerpt, curator's note, outlets, topics), not
+from the rendered pages, so it never depends on which pages a rebuild re-rendered, and never
+holds anything a story's data does not: drafts are left out and `secured` is never read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable
+from datetime import tzinfo
+from importlib import metadata
+from pathlib import Path
+
+from markupsafe import Markup, escape
+from pagefind.service import get_executable
+
+from digestgen.model import Story
+from digestgen.output import file_path
+from digestgen.render import format_date
+
+SEARCH_FOLDER = "pagefind"
+# Pagefind also writes its own ready-made search interfaces; the theme has its own, and theirs
+# would need inline styles the site's Content-Security-Policy does not allow.
+_UNUSED = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.", "pagefind-highlight.")
+
+
+class SearchIndexError(Exception):
+    """Pagefind could not be run, or failed."""
+
+
+def search_documents(
+    stories: Iterable[Story], link: Callable[[str], str], language: str, zone: tzinfo
+) -> dict[str, str]:
+    """One small HTML document per published story, by the path of its page (base path included).
+
+    Drafts and coverage taken from draft records are left out, whatever the build shows.
+    """
+    documents = {}
+    for story in stories:
+        if story.is_draft:
+            continue
+        lead = story.lead
+        drafts = {member.url for member in story.members if not member.is_published}
+        coverage = [item for item in story.coverage if item.url not in drafts]
+        names = [lead.provider.name, *(item.provider.name for item in coverage)]
+        outlets = dict.fromkeys(name for name in names if name)
+        parts = [
+            Markup('<h1 data-pagefind-meta="title">{}</h1>').format(lead.title),
+            Markup('<p data-pagefind-meta="outlet">{}</p>').format(lead.provider.name),
+            Markup('<span data-pagefind-meta="date:{}"></span>').format(
+                format_date(lead.published.astimezone(zone))
+            ),
+            Markup("<p>{}</p>").format(lead.excerpt) if lead.excerpt else Markup(""),
+            Markup(lead.note_html),  # sanitised and made valid when the record was read
+            Markup("<p>{}</p>").format(" · ".join(outlets)),
+            Markup("<p>{}</p>").format(" · ".join(t.name for t in story.topics)),
+            *(Markup("<p>{}</p>").format(item.title) for item in coverage),
+        ]
+        body = Markup("\n").join(parts)
+        documents[file_path(link(story.path))] = (
+            f'<!DOCTYPE html>\n<html lang="{escape(language)}"><head><meta charset="utf-8">'
+            f"<title>{escape(lead.title)}</title></head><body>\n{body}\n</body></html>\n"
+        )
+    return documents
+
+
+def index_fingerprint(documents: dict[str, str], language: str) -> str:
+    """What the index is made from: the documents, the language and Pagefind's version."""
+    digest = hashlib.sha256(f"{_pagefind_version()}\0{language}\0".encode())
+    for path in sorted(documents):
+        digest.update(f"{path}\0{documents[path]}\0".encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:32]
+
+
+def index_files(documents: dict[str, str], language: str) -> dict[str, bytes]:
+    """Run Pagefind over the documents; its bundle (index, pagefind.js, WebAssembly) by path.
+
+    Pagefind's names and bytes depend only on what it indexed, so the same documents give the
+    same files. It reads and writes folders, so the documents pass through a temporary one.
+    No documents, no index: Pagefind refuses to index nothing.
+    """
+    if not documents:
+        return {}
+    executable = get_executable()
+    if executable is None:
+        raise SearchIndexError("search index: the pagefind program was not found")
+    with tempfile.TemporaryDirectory(prefix="digestgen-search-", dir=_scratch()) as folder:
+        source, bundle = Path(folder) / "site", Path(folder) / "bundle"
+        source.mkdir()
+        for path, html in sorted(documents.items()):
+            target = source / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(html, encoding="utf-8")
+        command = [str(executable), "--site", str(source), "--output-path", str(bundle),
+                   "--force-language", language.split("-")[0].lower(), "--silent"]  # fmt: skip
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+        except OSError as exc:
+            raise SearchIndexError(f"search index: cannot run {executable}: {exc}") from None
+        if done.returncode != 0:
+            said = (done.stderr or done.stdout).strip()
+            raise SearchIndexError(f"search index: pagefind failed ({done.returncode}): {said}")
+        return {
+            f"{SEARCH_FOLDER}/{path.relative_to(bundle).as_posix()}": path.read_bytes()
+            for path in sorted(bundle.rglob("*"))
+            if path.is_file() and not path.name.startswith(_UNUSED)
+        }
+
+
+def _scratch() -> str | None:
+    """A memory-backed folder for the documents and Pagefind's bundle, where there is one: tens
+    of thousands of small files are written and read back there ten times faster than on disk."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+
+
+def _pagefind_version() -> str:
+    try:
+        return metadata.version("pagefind-bin")
+    except metadata.PackageNotFoundError:
+        return str(get_executable())

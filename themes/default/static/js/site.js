@@ -1,0 +1,67 @@
+// Progressive enhancement only: every page works without this file.
+// 1. Each <time> gets how long ago it was, by the reader's clock ("3 hours ago").
+// 2. The header's link to the search page becomes a search box.
+(function () {
+  "use strict";
+  var root = document.documentElement;
+  root.classList.add("js");
+
+  var units = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400],
+    ["hour", 3600], ["minute", 60]];
+  var format = window.Intl && Intl.RelativeTimeFormat
+    ? new Intl.RelativeTimeFormat(root.lang || "en", { numeric: "auto" }) : null;
+
+  function ago(date) {
+    var seconds = (date.getTime() - Date.now()) / 1000;
+    for (var i = 0; i < units.length; i++) {
+      if (Math.abs(seconds) >= units[i][1] || units[i][0] === "minute") {
+        return format.format(Math.round(seconds / units[i][1]), units[i][0]);
+      }
+    }
+    return "";
+  }
+
+  // A search form: made here, as it needs this script; without it the page shows a link.
+  function searchForm(className, id, label) {
+    var form = document.createElement("form");
+    form.className = className;
+    form.setAttribute("role", "search");
+    var text = document.createElement("label");
+    text.htmlFor = id;
+    text.textContent = label;
+    var input = document.createElement("input");
+    input.type = "search";
+    input.id = id;
+    input.name = "q";
+    input.autocomplete = "off";
+    form.append(text, input);
+    return form;
+  }
+  window.digestSearchForm = searchForm;
+
+  if (format) {
+    document.querySelectorAll("time[datetime]").forEach(function (time) {
+      var date = new Date(time.getAttribute("datetime"));
+      if (isNaN(date.getTime()) || time.dataset.ago) return;
+      time.dataset.ago = "1";
+      time.title = time.textContent;
+      var span = document.createElement("span");
+      span.className = "ago";
+      span.textContent = " (" + ago(date) + ")";
+      time.after(span);
+    });
+  }
+
+  var link = document.querySelector(".search-link");
+  if (link && !link.hasAttribute("aria-current")) {
+    var form = searchForm("site-search", "site-q", "Search stories");
+    form.querySelector("input").placeholder = "Search";
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var query = form.querySelector("input").value.trim();
+      var target = link.getAttribute("href");
+      window.location.assign(query ? target + "?q=" + encodeURIComponent(query) : target);
+    });
+    link.replaceWith(form);
+  }
+})();
