@@ -37,7 +37,8 @@ def check_url(value: object) -> tuple[str | None, str]:
         return None, f"scheme {parts.scheme!r} is not allowed (only http and https)"
     if not host or not is_host_name(host):
         return None, "has no valid host name"
-    return url, ""
+    # `HTTPS://` is the same scheme; emitted in lower case so every link reads http(s)://.
+    return url[: len(parts.scheme)].lower() + url[len(parts.scheme) :], ""
 
 
 def is_host_name(value: str) -> bool:

@@ -66,31 +66,18 @@ def test_a_clean_build_killed_while_writing_leaves_the_previous_site(
 
 
 @pytest.mark.parametrize("pending_before_kill", [1, 40])
-def test_an_in_place_build_killed_while_writing_leaves_the_site_or_is_undone(
+def test_an_in_place_build_killed_while_writing_leaves_the_site_untouched(
     built_site, tmp_path, pending_before_kill
 ):
     output = built_site / "public"
     before = tree(output)
     generate(150, built_site / "content" / "more", seed=12)  # plenty to render in place
-    journal = output.with_name(".public.journal")
-    build = start_build(built_site, "--jobs", "1")
-    deadline = time.monotonic() + 60
-    while count_files(journal / "pending") < pending_before_kill and build.poll() is None:
-        assert time.monotonic() < deadline, "the build never got that far"
-        time.sleep(0.001)
-    assert build.poll() is None, "the build finished before it could be killed"
-    build.send_signal(signal.SIGKILL)
-    build.wait()
-    moving_started = (journal / "created").exists() or count_files(journal / "saved") > 0
-    if not moving_started:  # killed while rendering: the output was never touched
-        assert tree(output) == before
+    build_killed_at(built_site, "pending", pending_before_kill)
+    assert count_files(output.with_name(".public.journal") / "pending") == pending_before_kill
+    assert tree(output) == before
     result = build_in(built_site)
     assert result.exit_code == 0, result.stderr
-    clean = make_site(tmp_path / "clean", {})
-    (clean / "content").rmdir()
-    os.symlink(built_site / "content", clean / "content")
-    assert build_in(clean, "--no-cache").exit_code == 0
-    assert tree(output) == tree(clean / "public")
+    assert tree(output) == clean_build_of(built_site / "content", tmp_path / "clean")
 
 
 def test_two_builds_at_once_do_not_corrupt_each_other(built_site):
@@ -146,10 +133,11 @@ def test_an_unwritable_output_folder_is_a_clear_error_and_keeps_the_previous_sit
     assert tree(first.output) == before
 
 
-# Runs a build that SIGKILLs itself at an exact point of the in-place update's last step:
-# after `argv[1]` files were moved into the output ("move"), or when the finished journal is
-# being deleted ("cleanup"). Real kills, at points too short-lived to hit from outside.
-KILL_INSIDE_COMMIT = """
+# Runs a build (rendering in-process) that SIGKILLs itself at an exact point of an in-place
+# update: after `argv[2]` new files were prepared in the journal ("pending"), or moved into the
+# output in the last step ("move"), or when the finished journal is being deleted ("cleanup").
+# Real kills, at points a signal from outside could only hit by luck.
+KILL_AT = """
 import os, shutil, signal, sys
 from digestgen import cli, journal
 
@@ -169,13 +157,24 @@ def rmtree(path, *args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
     return real_rmtree(path, *args, **kwargs)
 
+real_write, written = journal.JournaledUpdate.write, 0
+
+def write(self, relative, data):
+    global written
+    if point == "pending":
+        written += 1
+        if written > count:
+            os.kill(os.getpid(), signal.SIGKILL)
+    return real_write(self, relative, data)
+
 journal.os.replace, journal.shutil.rmtree = replace, rmtree
+journal.JournaledUpdate.write = write
 sys.exit(cli.main(sys.argv[4:]))
 """
 
 
-def build_killed_inside_commit(root: Path, point: str, count: int = 0) -> None:
-    command = [sys.executable, "-c", KILL_INSIDE_COMMIT, point, str(count), str(root / "public"),
+def build_killed_at(root: Path, point: str, count: int = 0) -> None:
+    command = [sys.executable, "-c", KILL_AT, point, str(count), str(root / "public"),
                "build", "--config", str(root / "digestgen.toml"), "--now", FIXED_NOW,
                "--jobs", "1"]  # fmt: skip
     killed = subprocess.run(command, capture_output=True)
@@ -198,7 +197,7 @@ def test_an_update_killed_while_moving_files_in_is_undone_to_the_previous_site(
 
     output = built_site / "public"
     before = tree(output)
-    build_killed_inside_commit(built_site, "move", moved_before_kill)
+    build_killed_at(built_site, "move", moved_before_kill)
     if moved_before_kill:
         assert tree(output) != before  # the kill did leave a half-moved site
     assert recover(output)
@@ -211,7 +210,7 @@ def test_an_update_killed_while_deleting_its_journal_is_complete_and_never_undon
     from digestgen.journal import recover
 
     output = built_site / "public"
-    build_killed_inside_commit(built_site, "cleanup")
+    build_killed_at(built_site, "cleanup")
     new_site = clean_build_of(built_site / "content", tmp_path / "clean")
     assert tree(output) == new_site
     recover(output)  # what the next build does first

@@ -95,3 +95,10 @@ def test_different_articles_stay_different(first, second):
 def test_an_amp_cached_article_with_a_query_matches_its_own_address():
     cached = "https://x-com.cdn.ampproject.org/c/s/x.com/story?id=7&amp"
     assert canonical_url(cached) == canonical_url("https://x.com/story?id=7")
+
+
+def test_an_upper_case_scheme_is_kept_as_the_same_url_in_lower_case():
+    from digestgen.urls import check_url
+
+    assert check_url("HTTPS://Example.com/Path?Q=1") == ("https://Example.com/Path?Q=1", "")
+    assert check_url("Http://example.com/") == ("http://example.com/", "")
