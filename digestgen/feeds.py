@@ -3,6 +3,7 @@ plus the site's RFC 5005 Atom archive, as bytes by path."""
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import mimetypes
@@ -83,6 +84,7 @@ def feed_path(page_path: str, fmt: str) -> str:
     return page_path + FILE_NAMES[fmt]
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same links stand on many pages, build after build
 def feed_links(title: str, page_path: str) -> tuple[FeedLink, ...]:
     """Autodiscovery links to a page's feeds in every format."""
     return tuple(

@@ -373,7 +373,7 @@ def _story_pages(
         if (
             entry is None
             or entry[0] is not story
-            or not _same_earlier(entry[1], before)
+            or entry[1] != before  # tuples compare their items by identity first: cheap
             or entry[2].page.feeds[: len(feeds)] != feeds
         ):
             entry = (story, before, _story_page(story, before, feeds))
@@ -382,16 +382,6 @@ def _story_pages(
         memo.clear()
         memo.update(made)
     return [job for _, _, job in made.values()]
-
-
-def _same_earlier(first: EarlierStories | None, second: EarlierStories | None) -> bool:
-    if first is None or second is None:
-        return first is second
-    return (
-        first[0] == second[0]
-        and len(first[1]) == len(second[1])
-        and all(a is b for a, b in zip(first[1], second[1], strict=True))
-    )
 
 
 def _story_page(
