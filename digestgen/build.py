@@ -474,10 +474,14 @@ def _unchanged_build(
 def _output_intact(output_dir: Path, state: BuildState) -> bool:
     """True when the output folder holds exactly the files the last build wrote, untouched."""
     seen = 0
-    for folder, _, names in os.walk(output_dir):
+    root = os.fspath(output_dir)
+    for folder, _, names in os.walk(root):
+        # os.walk joins each folder onto root, so slicing gives its relative path (no relpath
+        # per file: this runs over every output on the no-change path).
+        prefix = folder[len(root) + 1 :] + "/" if folder != root else ""
         for name in names:
             path = os.path.join(folder, name)
-            entry = state.outputs.get(os.path.relpath(path, output_dir))
+            entry = state.outputs.get(prefix + name)
             if entry is None:
                 return False
             stat = os.stat(path)
