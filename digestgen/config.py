@@ -46,6 +46,7 @@ class SiteConfig:
     feed_size: int = 50
     feed_archive_size: int | None = None
     feed_summary_only: bool = False
+    search: bool = True
     websub_hub: str | None = None
     ranking: RankingWeights = field(default_factory=RankingWeights)
     root: Path = Path(".")
@@ -148,7 +149,7 @@ def parse_config(data: dict[str, Any], source: str, root: Path) -> SiteConfig:
                 values[key] = normalize_base_url(value if isinstance(value, str) else "")
             except ValueError as exc:
                 problems.append(f"{source}: base_url: {exc}")
-        elif key == "feed_summary_only":
+        elif key in ("feed_summary_only", "search"):
             if isinstance(value, bool):
                 values[key] = value
             else:

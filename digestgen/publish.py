@@ -148,8 +148,12 @@ def publish(
     """
     plan = plan_site(site, config, env, static)
     extras = plan.extras
-    documents = search_documents(site.stories, config.link, config.language, config.zone)
-    search_key = index_fingerprint(documents, config.language)
+    documents = (
+        search_documents(site.stories, config.link, config.language, config.zone)
+        if config.search
+        else {}
+    )
+    search_key = index_fingerprint(documents, config.language) if config.search else ""
     lap("plan")
     # A build over the last one's output changes it in place, with a journal to undo a failed
     # update; any other build writes a new tree beside it and swaps it in.
@@ -186,7 +190,7 @@ def publish(
     try:
         for path, data in extras.items():
             outputs[path] = _store(staging, path, data, "", previous.get(path))
-        index = _keep_index(staging, previous, search_key)
+        index = _keep_index(staging, previous, search_key) if config.search else {}
         if index is None:
             files = _index(documents, config.language, extras)
             index = {
@@ -214,6 +218,8 @@ def publish(
 
 def search_index(site: Site, config: SiteConfig, taken: dict[str, bytes]) -> dict[str, bytes]:
     """The site's search index files by output path, made in memory as `publish` makes them."""
+    if not config.search:
+        return {}
     documents = search_documents(site.stories, config.link, config.language, config.zone)
     return _index(documents, config.language, taken)
 

@@ -192,11 +192,7 @@ def plan_pages(site: Site, config: SiteConfig, memo: StoryPageMemo | None = None
     jobs = [
         *_front_pages(site, config, feeds),
         *_story_pages(site, feeds, memo),
-        PageJob(
-            "search.html",
-            Page("/search/", "Search", f"Search {config.title}.", "search", feeds),
-            (("searchable", any(not story.is_draft for story in site.stories)),),
-        ),
+        *_search_page(site, config, feeds),
         *_edition_pages(site, config, feeds),
         *_topic_pages(site, config, feeds),
         *_source_pages(site, config, feeds),
@@ -436,6 +432,15 @@ def _topic_feeds(topics: Sequence[Topic]) -> tuple[FeedLink, ...]:
 
 def _source_feeds(domain: str, name: str) -> tuple[FeedLink, ...]:
     return feed_links(name or domain, f"/sources/{domain}/") if domain else ()
+
+
+def _search_page(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> list[PageJob]:
+    """The /search/ page, unless the site has search turned off."""
+    if not config.search:
+        return []
+    searchable = any(not story.is_draft for story in site.stories)
+    page = Page("/search/", "Search", f"Search {config.title}.", "search", feeds)
+    return [PageJob("search.html", page, (("searchable", searchable),))]
 
 
 def _feeds_page(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> PageJob:

@@ -218,3 +218,25 @@ def test_a_site_with_nothing_published_has_no_index_and_says_so(site_builder):
     search = parse_html(result.files()["search/index.html"])
     assert not search.xpath("//script[@type='module']")
     assert "Nothing to search yet." in search.xpath("string(//main)")
+
+
+def test_search_can_be_turned_off_and_leaves_no_trace(tmp_path):
+    root = make_site(tmp_path / "site", {"a.md": record(topics=["AI"])})
+    assert build_in(root).exit_code == 0
+    (root / "digestgen.toml").write_text(
+        (root / "digestgen.toml").read_text("utf-8") + "search = false\n", "utf-8"
+    )
+    result = build_in(root)  # over the last build's output: its index must go
+    assert result.exit_code == 0, result.stderr
+    files = result.files()
+    assert not any(path.startswith(("pagefind/", "search/")) for path in files)
+    for path, data in files.items():
+        if path.endswith(".html"):
+            assert b"/search/" not in data, path
+    assert parse_html(files["index.html"]).xpath("//a[@href='/archive/']")
+
+
+def test_the_search_setting_must_be_true_or_false(site_builder):
+    result = site_builder({"a.md": record()}, config='search = "no"\n')
+    assert result.exit_code == 1
+    assert "search: must be true or false" in result.stderr
