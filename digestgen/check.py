@@ -98,12 +98,21 @@ def check_site(
     feed_findings: tuple[FeedFinding, ...] = ()
     if against is not None:
         # A record with errors is missing from the new feeds; its URL is known only from its text.
-        failed = {p.file for p in problems if p.severity is Severity.ERROR}
-        unusable = [(content_dir / name).read_text("utf-8", "replace") for name in sorted(failed)]
+        failed = sorted({p.file for p in problems if p.severity is Severity.ERROR and p.file})
+        unusable = [text for name in failed if (text := _record_text(content_dir / name))]
         facts = content_facts(loaded.records, unusable, drafts)
         new_feeds = {path: data for path, data in files.items() if is_feed_path(path)}
         feed_findings = tuple(guard_feeds(against, new_feeds, facts))
     return CheckReport(findings, files, len(sources) + len(unreadable), feed_findings)
+
+
+def _record_text(path: Path) -> str:
+    """A record file's text as far as it can be read (at most MAX_RECORD_BYTES), else ""."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(MAX_RECORD_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 def place(problem: Problem, content_dir: Path) -> Finding:
