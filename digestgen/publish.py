@@ -148,12 +148,8 @@ def publish(
     """
     plan = plan_site(site, config, env, static)
     extras = plan.extras
-    documents = (
-        search_documents(site.stories, config.link, config.language, config.zone)
-        if config.search
-        else {}
-    )
-    search_key = index_fingerprint(documents, config.language) if config.search else ""
+    documents = _search_documents(site, config)
+    search_key = index_fingerprint(documents, config.language)
     lap("plan")
     # A build over the last one's output changes it in place, with a journal to undo a failed
     # update; any other build writes a new tree beside it and swaps it in.
@@ -190,7 +186,7 @@ def publish(
     try:
         for path, data in extras.items():
             outputs[path] = _store(staging, path, data, "", previous.get(path))
-        index = _keep_index(staging, previous, search_key) if config.search else {}
+        index = _keep_index(staging, previous, search_key)
         if index is None:
             files = _index(documents, config.language, extras)
             index = {
@@ -218,10 +214,14 @@ def publish(
 
 def search_index(site: Site, config: SiteConfig, taken: dict[str, bytes]) -> dict[str, bytes]:
     """The site's search index files by output path, made in memory as `publish` makes them."""
+    return _index(_search_documents(site, config), config.language, taken)
+
+
+def _search_documents(site: Site, config: SiteConfig) -> dict[str, str]:
+    """What the search index is made from; nothing (so no index) when search is turned off."""
     if not config.search:
         return {}
-    documents = search_documents(site.stories, config.link, config.language, config.zone)
-    return _index(documents, config.language, taken)
+    return search_documents(site.stories, config.link, config.language, config.zone)
 
 
 def _index(documents: dict[str, str], language: str, taken: dict[str, bytes]) -> dict[str, bytes]:
