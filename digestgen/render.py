@@ -6,7 +6,7 @@ import hashlib
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import jinja2
 from markupsafe import Markup
 
 from digestgen.config import SiteConfig
+from digestgen.dates import format_date, format_day
 from digestgen.feeds import FeedLink, archive_pages, archive_path, feed_links
 from digestgen.model import Coverage, Image, Provider, Site, Story, Topic
 from digestgen.output import add_file, file_path
@@ -24,22 +25,6 @@ SECTIONS = 6  # topic sections below the front page's stories
 SECTION_SIZE = 4  # stories in each
 MORE_IN_TOPIC = 5  # earlier stories of its topic under a story
 NOTE_SUMMARY_LENGTH = 160  # characters of a curator's note shown on listings
-
-MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,16 +253,6 @@ def by_outlet(coverage: Sequence[Coverage]) -> list[tuple[Provider, list[Coverag
         key = item.provider.domain or item.provider.name
         groups.setdefault(key, (item.provider, []))[1].append(item)
     return list(groups.values())
-
-
-def format_date(moment: date) -> str:
-    """A date like '4 June 2021', independent of the machine's locale."""
-    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
-
-
-def format_day(day: Any) -> str:
-    """A day like 'Friday 4 June 2021', independent of the machine's locale."""
-    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def paginate(
