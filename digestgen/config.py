@@ -47,6 +47,7 @@ class SiteConfig:
     feed_archive_size: int | None = None
     feed_summary_only: bool = False
     search: bool = True
+    search_shard_size: int = 2000
     websub_hub: str | None = None
     ranking: RankingWeights = field(default_factory=RankingWeights)
     root: Path = Path(".")
@@ -84,6 +85,7 @@ _SIZE_KEYS = {
     "page_size": (1, 1000),
     "feed_size": (1, 10000),
     "feed_archive_size": (1, 10000),
+    "search_shard_size": (1, 1000000),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +22,10 @@ from digestgen.model import Site
 from digestgen.output import OutputCollision, check_output_path
 from digestgen.render import PageJob, PageRenderer, plan_pages, render_extras
 from digestgen.search import (
-    SEARCH_FOLDER,
     SearchIndexError,
-    index_files,
-    index_fingerprint,
+    SearchShard,
+    index_shards,
+    plan_shards,
     search_documents,
 )
 from digestgen.writer import Staging
@@ -148,8 +148,7 @@ def publish(
     """
     plan = plan_site(site, config, env, static)
     extras = plan.extras
-    documents = _search_documents(site, config)
-    search_key = index_fingerprint(documents, config.language)
+    shards = search_shards(site, config)
     lap("plan")
     # A build over the last one's output changes it in place, with a journal to undo a failed
     # update; any other build writes a new tree beside it and swaps it in.
@@ -186,13 +185,17 @@ def publish(
     try:
         for path, data in extras.items():
             outputs[path] = _store(staging, path, data, "", previous.get(path))
-        index = _keep_index(staging, previous, search_key)
-        if index is None:
-            files = _index(documents, config.language, extras)
-            index = {
-                path: _store(staging, path, data, search_key, previous.get(path))
-                for path, data in files.items()
-            }
+        index: dict[str, OutputEntry] = {}
+        to_index = []
+        for shard in shards:
+            kept = _keep_index(staging, previous, shard)
+            if kept is None:
+                to_index.append(shard)
+            else:
+                index.update(kept)
+        for shard, files in make_search_index(to_index, config.language, extras, workers):
+            for path, data in files.items():
+                index[path] = _store(staging, path, data, shard.key, previous.get(path))
         outputs.update(index)
         lap("search index")
         if isinstance(staging, JournaledUpdate):
@@ -213,38 +216,46 @@ def publish(
 
 
 def search_index(site: Site, config: SiteConfig, taken: dict[str, bytes]) -> dict[str, bytes]:
-    """The site's search index files by output path, made in memory as `publish` makes them."""
-    return _index(_search_documents(site, config), config.language, taken)
+    """The site's whole search index by output path, made in memory as `publish` makes it."""
+    index: dict[str, bytes] = {}
+    shards = search_shards(site, config)
+    for _shard, files in make_search_index(shards, config.language, taken, 1):
+        index.update(files)
+    return index
 
 
-def _search_documents(site: Site, config: SiteConfig) -> dict[str, str]:
-    """What the search index is made from; nothing (so no index) when search is turned off."""
+def search_shards(site: Site, config: SiteConfig) -> list[SearchShard]:
+    """The search index's shards; none when search is turned off."""
     if not config.search:
-        return {}
-    return search_documents(site.stories, config.link, config.language, config.zone)
+        return []
+    documents = search_documents(site.stories, config.link, config.language, config.zone)
+    return plan_shards(documents, config.language, config.search_shard_size)
 
 
-def _index(documents: dict[str, str], language: str, taken: dict[str, bytes]) -> dict[str, bytes]:
-    """The search index's files; a theme's static file in their folder is a collision."""
+def make_search_index(
+    shards: Sequence[SearchShard], language: str, taken: dict[str, bytes], workers: int
+) -> Iterator[tuple[SearchShard, dict[str, bytes]]]:
+    """Each shard with its index files, by output path, `workers` shards at a time; a file
+    already `taken` (a theme's static file in their folder) is an OutputCollision."""
     try:
-        files = index_files(documents, language)
+        for shard, files in index_shards(shards, language, workers):
+            for path in files:
+                check_output_path(path)
+                if path in taken:
+                    raise OutputCollision(f"search index: two outputs for the same path /{path}")
+            yield shard, files
     except SearchIndexError as exc:
         raise RenderError(str(exc)) from None
-    for path in files:
-        check_output_path(path)
-        if path in taken:
-            raise OutputCollision(f"search index: two outputs for the same path /{path}")
-    return files
 
 
 def _keep_index(
-    staging: Staging | JournaledUpdate, previous: dict[str, OutputEntry], key: str
+    staging: Staging | JournaledUpdate, previous: dict[str, OutputEntry], shard: SearchShard
 ) -> dict[str, OutputEntry] | None:
-    """The last build's search index, when it was made from the same documents and is intact."""
-    paths = [path for path in previous if path.startswith(f"{SEARCH_FOLDER}/")]
-    if not paths or any(previous[path].fingerprint != key for path in paths):
+    """A shard's index from the last build, when made from the same documents and intact."""
+    paths = [path for path in previous if path.startswith(shard.folder)]
+    if not paths or any(previous[path].fingerprint != shard.key for path in paths):
         return None
-    kept = {path: _keep(staging, path, previous[path], key) for path in paths}
+    kept = {path: _keep(staging, path, previous[path], shard.key) for path in paths}
     return kept if all(kept.values()) else None  # type: ignore[return-value]
 
 

@@ -18,6 +18,7 @@ from digestgen.dates import format_date, format_day
 from digestgen.feeds import FeedLink, archive_pages, archive_path, feed_links
 from digestgen.model import Coverage, Image, Provider, Site, Story, Topic
 from digestgen.output import add_file, file_path
+from digestgen.search import shard_numbers
 from digestgen.stories import moved_addresses
 
 REDIRECTS_FILE = "_redirects"
@@ -413,9 +414,10 @@ def _search_page(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) ->
     """The /search/ page, unless the site has search turned off."""
     if not config.search:
         return []
-    searchable = any(not story.is_draft for story in site.stories)
+    documents = [file_path(config.link(s.path)) for s in site.stories if not s.is_draft]
+    shards = " ".join(str(n) for n in shard_numbers(documents, config.search_shard_size))
     page = Page("/search/", "Search", f"Search {config.title}.", "search", feeds)
-    return [PageJob("search.html", page, (("searchable", searchable),))]
+    return [PageJob("search.html", page, (("searchable", bool(documents)), ("shards", shards)))]
 
 
 def _feeds_page(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> PageJob:

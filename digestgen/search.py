@@ -3,6 +3,10 @@
 The index is made from the stories' data (title, excerpt, curator's note, outlets, topics), not
 from the rendered pages, so it never depends on which pages a rebuild re-rendered, and never
 holds anything a story's data does not: drafts are left out and `secured` is never read.
+
+Pagefind cannot update an index, only make one. So the stories are split into shards by a hash
+of their address, each shard a Pagefind index of its own in `pagefind/<n>/`, and the search
+page merges them in the browser. A changed story re-indexes its shard only.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ import hashlib
 import os
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import tzinfo
 from importlib import metadata
 from pathlib import Path
@@ -27,6 +33,63 @@ SEARCH_FOLDER = "pagefind"
 # Pagefind also writes its own ready-made search interfaces; the theme has its own, and theirs
 # would need inline styles the site's Content-Security-Policy does not allow.
 _UNUSED = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.", "pagefind-highlight.")
+
+
+def shard_count(stories: int, shard_size: int) -> int:
+    """How many shards hold `stories` stories at about `shard_size` each: a power of two, so the
+    count changes rarely as a digest grows (and every shard with it)."""
+    count = 1
+    while count * shard_size < stories:
+        count *= 2
+    return count
+
+
+@dataclass(frozen=True, slots=True)
+class SearchShard:
+    """One Pagefind index: its output folder, its documents, and a key of what it is made from."""
+
+    folder: str
+    documents: dict[str, str]
+    key: str
+
+
+def shard_of(path: str, count: int) -> int:
+    """The shard of the document at `path` among `count` shards: a hash of the path alone."""
+    return int.from_bytes(hashlib.sha256(path.encode()).digest()[:8], "big") % count
+
+
+def shard_numbers(paths: Sequence[str], shard_size: int) -> tuple[int, ...]:
+    """The shards that documents at these paths fill, in order (a shard may be left empty)."""
+    count = shard_count(len(paths), shard_size)
+    return tuple(sorted({shard_of(path, count) for path in paths}))
+
+
+def plan_shards(documents: dict[str, str], language: str, shard_size: int) -> list[SearchShard]:
+    """The documents split into shards by a hash of their path, each with its key.
+
+    A document's shard depends only on its path and the shard count, never on other documents.
+    """
+    count = shard_count(len(documents), shard_size)
+    split: dict[int, dict[str, str]] = {}
+    for path in sorted(documents):
+        split.setdefault(shard_of(path, count), {})[path] = documents[path]
+    return [
+        SearchShard(f"{SEARCH_FOLDER}/{number}/", part, index_fingerprint(part, language))
+        for number, part in sorted(split.items())
+    ]
+
+
+def index_shards(
+    shards: Sequence[SearchShard], language: str, workers: int
+) -> Iterator[tuple[SearchShard, dict[str, bytes]]]:
+    """Each shard with its Pagefind bundle, `workers` Pagefind runs at a time, as they finish."""
+    if not shards:
+        return
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        runs = [pool.submit(index_files, s.documents, language, s.folder) for s in shards]
+        for number, shard in enumerate(shards):
+            files, runs[number] = runs[number].result(), None  # type: ignore[call-overload]
+            yield shard, files
 
 
 class SearchIndexError(Exception):
@@ -77,8 +140,9 @@ def index_fingerprint(documents: dict[str, str], language: str) -> str:
     return digest.hexdigest()[:32]
 
 
-def index_files(documents: dict[str, str], language: str) -> dict[str, bytes]:
-    """Run Pagefind over the documents; its bundle (index, pagefind.js, WebAssembly) by path.
+def index_files(documents: dict[str, str], language: str, folder: str) -> dict[str, bytes]:
+    """Run Pagefind over the documents; its bundle (index, pagefind.js, WebAssembly) by path
+    under `folder`.
 
     Pagefind's names and bytes depend only on what it indexed, so the same documents give the
     same files. It reads and writes folders, so the documents pass through a temporary one.
@@ -89,8 +153,8 @@ def index_files(documents: dict[str, str], language: str) -> dict[str, bytes]:
     executable = get_executable()
     if executable is None:
         raise SearchIndexError("search index: the pagefind program was not found")
-    with tempfile.TemporaryDirectory(prefix="digestgen-search-", dir=_scratch()) as folder:
-        source, bundle = Path(folder) / "site", Path(folder) / "bundle"
+    with tempfile.TemporaryDirectory(prefix="digestgen-search-", dir=_scratch()) as scratch:
+        source, bundle = Path(scratch) / "site", Path(scratch) / "bundle"
         source.mkdir()
         for path, html in sorted(documents.items()):
             target = source / path
@@ -106,7 +170,7 @@ def index_files(documents: dict[str, str], language: str) -> dict[str, bytes]:
             said = (done.stderr or done.stdout).strip()
             raise SearchIndexError(f"search index: pagefind failed ({done.returncode}): {said}")
         return {
-            f"{SEARCH_FOLDER}/{path.relative_to(bundle).as_posix()}": path.read_bytes()
+            f"{folder}{path.relative_to(bundle).as_posix()}": path.read_bytes()
             for path in sorted(bundle.rglob("*"))
             if path.is_file() and not path.name.startswith(_UNUSED)
         }

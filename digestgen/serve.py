@@ -49,8 +49,9 @@ from digestgen.publish import (
     RenderError,
     SitePlan,
     fatal_message,
+    make_search_index,
     render_job,
-    search_index,
+    search_shards,
     template_error,
 )
 from digestgen.reader import RECORD_SUFFIXES
@@ -62,7 +63,7 @@ from digestgen.render import (
     plan_pages,
     render_extras,
 )
-from digestgen.search import SEARCH_FOLDER
+from digestgen.search import SEARCH_FOLDER, SearchShard
 from digestgen.themes import ThemeError, make_environment, resolve_theme
 
 LIVE_PREFIX = "/_digestgen/"
@@ -119,7 +120,7 @@ class Snapshot:
     extras: dict[str, bytes] | None = None
     site: Site | None = None  # for the feeds and search index, made when first asked for
     feeds_planned: bool = False
-    search: dict[str, bytes] | None = None
+    search: list[SearchShard] | None = None  # the search index's shards, planned when asked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +156,7 @@ class DevSite:
         self.rendered: dict[str, tuple[str, bytes]] = {}
         self.memo = SiteMemo()
         self.page_memo: StoryPageMemo = {}
+        self.indexed: dict[str, tuple[str, dict[str, bytes]]] = {}  # shard folder: (key, files)
         self.snapshot = Snapshot(generation=0, fatal="the site has not been built yet")
         self.lock = threading.Lock()
 
@@ -334,13 +336,30 @@ class DevSite:
                 self.rendered[output] = (fingerprint, data)
             return files[path], snapshot
 
+    def search_shards(self, snapshot: Snapshot) -> list[SearchShard]:
+        """The search index's shards for this snapshot, planned when first asked for."""
+        if snapshot.search is None:
+            assert snapshot.site is not None
+            snapshot.search = search_shards(snapshot.site, self.config)
+        return snapshot.search
+
+    def _search_file(self, snapshot: Snapshot, path: str) -> bytes | None:
+        """A file of the search index; only its shard is indexed, and only if it changed."""
+        for shard in self.search_shards(snapshot):
+            if path.startswith(shard.folder):
+                made = self.indexed.get(shard.folder)
+                if made is None or made[0] != shard.key:
+                    language, taken = self.config.language, snapshot.static
+                    [(_, files)] = make_search_index([shard], language, taken, 1)
+                    made = self.indexed[shard.folder] = (shard.key, files)
+                return made[1].get(path)
+        return None
+
     def _other_file(self, snapshot: Snapshot, path: str) -> bytes | None:
         if path in snapshot.static:
             return snapshot.static[path]
         if path.startswith(f"{SEARCH_FOLDER}/") and snapshot.site is not None:
-            if snapshot.search is None:
-                snapshot.search = search_index(snapshot.site, self.config, snapshot.static)
-            return snapshot.search.get(path)
+            return self._search_file(snapshot, path)
         if snapshot.extras is None:
             assert snapshot.plan is not None
             try:

@@ -36,6 +36,7 @@ SEED_PATH = "/2021/06/04/the-biden-administrations-new-facial-recognition-app/"
 SEED_EXCERPT_WORD = "geolocation"  # in the seed's excerpt, nowhere else in the demo
 KINDS = ["front", "story", "topic", "edition", "archive", "search", "404"]
 SITES = ["demo", "synthetic"]
+SYNTHETIC_SHARD_SIZE = 50  # the synthetic site's search index in several shards
 PHONE, DESKTOP = 360, 1280
 SMALLEST = 320  # the narrowest screen the theme is made for
 # Hot-linked images are answered by the test itself: the tests never touch the network.
@@ -129,7 +130,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Site]]
     code, _, err = run_cli(["build", "--config", str(ROOT / "digestgen.toml"), "--output",
                             str(demo), "--now", FIXED_NOW, "--no-cache", "--quiet"])  # fmt: skip
     assert code == 0, err
-    root = make_site(folder / "synthetic", {})
+    root = make_site(folder / "synthetic", {}, f"search_shard_size = {SYNTHETIC_SHARD_SIZE}\n")
     generate(200, root / "content")
     code, _, err = run_cli(["build", "--config", str(root / "digestgen.toml"), "--now", FIXED_NOW,
                             "--no-cache", "--quiet"])  # fmt: skip
@@ -309,6 +310,21 @@ def test_search_finds_the_seed_story_by_a_word_from_its_excerpt(browser, sites):
         page.fill("#q", "zzzunmatchedword")
         page.wait_for_selector(".results li", state="detached")
         assert page.locator(".search-status").inner_text().startswith("No stories match")
+        log.assert_clean()
+
+
+def test_search_merges_every_shard_of_the_index(browser, sites):
+    synthetic = sites["synthetic"]
+    shards: dict[str, int] = {}
+    for fragment in (synthetic.output / "pagefind").glob("*/fragment/*.pf_fragment"):
+        shards[fragment.parts[-3]] = shards.get(fragment.parts[-3], 0) + 1
+    assert len(shards) > 2, shards
+    with open_page(browser, synthetic.base) as (page, log):
+        page.goto(f"{synthetic.base}/search/?q=synthetic")  # a word of every synthetic story
+        page.wait_for_selector(".results li")
+        status = page.locator(".search-status").inner_text()
+        assert status.startswith(f"{sum(shards.values())} stories match"), (status, shards)
+        assert page.locator(".results li").count() == 20
         log.assert_clean()
 
 

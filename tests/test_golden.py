@@ -10,7 +10,7 @@ def test_golden_build_matches(tmp_path):
     output = tmp_path / "public"
     assert build_golden(output) == 0
     actual = BuildResult(0, "", "", output).files()
-    assert f"{SEARCH_BUNDLE}/pagefind.js" in actual
+    assert f"{SEARCH_BUNDLE}/0/pagefind.js" in actual
     actual = {path: data for path, data in actual.items() if not path.startswith(SEARCH_BUNDLE)}
     expected = BuildResult(0, "", "", EXPECTED).files()
     assert sorted(actual) == sorted(expected), "files differ; run python -m tests.update_golden"

@@ -33,6 +33,26 @@ def index_text(result: BuildResult) -> bytes:
     )
 
 
+def shard_urls(result: BuildResult) -> dict[str, set[str]]:
+    """The story addresses in each shard of the search index, by shard folder name."""
+    shards: dict[str, set[str]] = {}
+    for path, data in result.files().items():
+        if path.startswith("pagefind/") and path.endswith(".pf_fragment"):
+            url = re.search(rb'"url":"([^"]+)"', gzip.decompress(data))
+            assert url, path
+            shards.setdefault(path.split("/")[1], set()).add(url.group(1).decode())
+    return shards
+
+
+def nine_stories(root: Path, shard_size: int) -> Path:
+    """A site of nine stories, its search index in shards of about `shard_size` stories."""
+    records = {
+        f"{n}.md": record(f"Story {n}", url=f"https://e{n}.example.com/", excerpt=f"Ibex {n}.")
+        for n in range(9)
+    }
+    return make_site(root, records, f"search_shard_size = {shard_size}\n")
+
+
 def test_front_page_of_thirty_stories_weighs_under_sixty_kilobytes(tmp_path):
     result = build_in(thirty_stories_on_one_day(tmp_path / "site"))
     assert result.exit_code == 0, result.stderr
@@ -240,3 +260,44 @@ def test_the_search_setting_must_be_true_or_false(site_builder):
     result = site_builder({"a.md": record()}, config='search = "no"\n')
     assert result.exit_code == 1
     assert "search: must be true or false" in result.stderr
+
+
+def test_search_index_is_split_into_shards_holding_each_story_once(tmp_path):
+    result = build_in(nine_stories(tmp_path / "site", 2))  # 8 shards for 9 stories
+    assert result.exit_code == 0, result.stderr
+    shards = shard_urls(result)
+    assert len(shards) > 2
+    every = [url for urls in shards.values() for url in urls]
+    assert len(every) == len(set(every)) == 9
+    files = result.files()
+    for name in shards:  # each shard is a whole Pagefind bundle
+        assert (
+            f"pagefind/{name}/pagefind.js" in files
+            and f"pagefind/{name}/pagefind-entry.json" in files
+        )
+    assert not any(path.startswith("pagefind/") and path.count("/") == 1 for path in files)
+    search = parse_html(files["search/index.html"])
+    [listed] = search.xpath("//div[@id='search']/@data-shards")
+    assert listed.split() == sorted(shards, key=int)
+    one = build_in(nine_stories(tmp_path / "one", 2000))
+    assert set(shard_urls(one)) == {"0"}
+    assert parse_html(one.files()["search/index.html"]).xpath("//div/@data-shards") == ["0"]
+
+
+def test_a_changed_story_re_indexes_its_own_shard_only(tmp_path):
+    site = nine_stories(tmp_path / "site", 2)
+    first = build_in(site)
+    shards = shard_urls(first)
+    bundle = {p for p in first.files() if p.startswith("pagefind/")}
+    stamps = {p: (first.output / p).stat().st_mtime_ns for p in bundle}
+    (site / "content" / "4.md").write_text(
+        record("Story 4", url="https://e4.example.com/", excerpt="Okapi."), encoding="utf-8"
+    )
+    second = build_in(site)
+    assert second.exit_code == 0, second.stderr
+    [home] = [name for name, urls in shards.items() if any("story-4" in url for url in urls)]
+    after = {p: (second.output / p).stat().st_mtime_ns for p in second.files() if p in bundle}
+    changed = {p for p in bundle if after.get(p) != stamps[p]}  # rewritten, or gone
+    assert changed and {p.split("/")[1] for p in changed} == {home}
+    assert b"Okapi" in index_text(second) and b"Ibex 4" not in index_text(second)
+    assert shard_urls(second) == shards

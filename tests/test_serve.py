@@ -188,10 +188,11 @@ def test_build_output_never_has_the_live_reload_script(tmp_path):
 
 def _all_files(site: DevSite) -> dict[str, bytes]:
     site.render("feed.xml")  # feeds are planned when one is first asked for
-    site.render("pagefind/pagefind.js")  # and so is the search index
     snapshot = site.snapshot
     paths = [*snapshot.jobs, *snapshot.static, "sitemap.xml", "robots.txt", "_redirects"]
-    paths += list(snapshot.search or {})
+    for shard in site.search_shards(snapshot):  # the search index is made shard by shard
+        site.render(f"{shard.folder}pagefind.js")
+        paths += list(site.indexed[shard.folder][1])
     files = {}
     for path in paths:
         data, _ = site.render(path)

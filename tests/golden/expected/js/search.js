@@ -2,9 +2,12 @@
 const box = document.getElementById("search");
 const status = box.querySelector(".search-status");
 const list = box.querySelector(".results");
-const bundle = box.dataset.bundle;
-const pagefind = await import(`${bundle}pagefind.js`);
-await pagefind.options({ basePath: bundle, excerptLength: 24 });
+// The index is split into shards (pagefind/0/, pagefind/1/, ...) so a rebuild re-indexes only
+// the shard a changed story is in; the first shard's engine searches them all.
+const shards = box.dataset.shards.split(" ").map((n) => `${box.dataset.bundle}${n}/`);
+const pagefind = await import(`${shards[0]}pagefind.js`);
+await pagefind.options({ basePath: shards[0], excerptLength: 24 });
+await Promise.all(shards.slice(1).map((shard) => pagefind.mergeIndex(shard, { excerptLength: 24 })));
 // site.js (loaded before this module runs) makes the form; without scripts the page explains.
 const form = window.digestSearchForm("search-form", "q",
   "Search headlines, excerpts, notes, outlets and topics");
