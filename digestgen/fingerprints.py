@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable, Mapping
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
 from digestgen import __version__
 from digestgen.cache import code_digest
 from digestgen.config import SiteConfig
-from digestgen.feeds import FeedJob
+from digestgen.feeds import FeedJob, FeedLink
 from digestgen.model import Story
-from digestgen.render import PageJob
+from digestgen.render import Page, PageJob
 from digestgen.themes import Theme
 
 
@@ -69,11 +71,25 @@ def _value_digest(value: Any, stories: Mapping[str, str]) -> str:
     return repr(value)
 
 
+_PAGE_FIELDS = tuple(field.name for field in fields(Page))
+
+
+@functools.lru_cache(maxsize=4096)
+def _feeds_text(feeds: tuple[FeedLink, ...]) -> str:
+    # Pages share a few feed-link tuples (feed_links is cached), and a dataclass repr is slow.
+    return repr(feeds)
+
+
 def page_fingerprint(job: PageJob, stories: Mapping[str, str]) -> str:
     """Everything one page is rendered from, hashed (the build key covers theme and config)."""
     lastmod = job.lastmod.isoformat() if isinstance(job.lastmod, datetime) else ""
+    page = job.page
+    described = (
+        _feeds_text(page.feeds) if name == "feeds" else repr(getattr(page, name))
+        for name in _PAGE_FIELDS
+    )
     context = (f"{key}={_value_digest(value, stories)}" for key, value in job.context)
-    return _sha([job.template, repr(job.page), lastmod, *context])
+    return _sha([job.template, *described, lastmod, *context])
 
 
 def feed_fingerprint(job: FeedJob, stories: Mapping[str, str]) -> str:
