@@ -47,7 +47,7 @@ class SiteConfig:
     feed_archive_size: int | None = None
     feed_summary_only: bool = False
     search: bool = True
-    search_shard_size: int = 2000
+    search_shard_size: int = 1000
     websub_hub: str | None = None
     ranking: RankingWeights = field(default_factory=RankingWeights)
     root: Path = Path(".")

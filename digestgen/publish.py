@@ -26,7 +26,6 @@ from digestgen.search import (
     SearchShard,
     index_shards,
     plan_shards,
-    search_documents,
 )
 from digestgen.writer import Staging
 
@@ -73,6 +72,7 @@ class SitePlan:
     extras: dict[str, bytes]
     pages: int
     feed_files: int
+    digests: Mapping[str, str]  # of each story, by address (see story_digests)
 
 
 def plan_site(
@@ -92,7 +92,7 @@ def plan_site(
     jobs += [(job, feed_fingerprint(job, digests)) for job in feed_jobs]
     feeds = FeedRenderer(config, env)
     feed_files = sum(len(job.files) for job in feed_jobs)
-    return SitePlan(tuple(jobs), renderer, feeds, extras, len(page_jobs), feed_files)
+    return SitePlan(tuple(jobs), renderer, feeds, extras, len(page_jobs), feed_files, digests)
 
 
 def render_job(plan: SitePlan, job: PageJob | FeedJob) -> dict[str, bytes]:
@@ -148,7 +148,7 @@ def publish(
     """
     plan = plan_site(site, config, env, static)
     extras = plan.extras
-    shards = search_shards(site, config)
+    shards = search_shards(site, config, plan.digests)
     lap("plan")
     # A build over the last one's output changes it in place, with a journal to undo a failed
     # update; any other build writes a new tree beside it and swaps it in.
@@ -193,7 +193,7 @@ def publish(
                 to_index.append(shard)
             else:
                 index.update(kept)
-        for shard, files in make_search_index(to_index, config.language, extras, workers):
+        for shard, files in make_search_index(to_index, config, extras, workers):
             for path, data in files.items():
                 index[path] = _store(staging, path, data, shard.key, previous.get(path))
         outputs.update(index)
@@ -219,26 +219,30 @@ def search_index(site: Site, config: SiteConfig, taken: dict[str, bytes]) -> dic
     """The site's whole search index by output path, made in memory as `publish` makes it."""
     index: dict[str, bytes] = {}
     shards = search_shards(site, config)
-    for _shard, files in make_search_index(shards, config.language, taken, 1):
+    for _shard, files in make_search_index(shards, config, taken, 1):
         index.update(files)
     return index
 
 
-def search_shards(site: Site, config: SiteConfig) -> list[SearchShard]:
+def search_shards(
+    site: Site, config: SiteConfig, digests: Mapping[str, str] | None = None
+) -> list[SearchShard]:
     """The search index's shards; none when search is turned off."""
     if not config.search:
         return []
-    documents = search_documents(site.stories, config.link, config.language, config.zone)
-    return plan_shards(documents, config.language, config.search_shard_size)
+    digests = story_digests(site.stories) if digests is None else digests
+    settings = f"{config.language}\0{config.timezone}"
+    return plan_shards(site.stories, config.link, digests, settings, config.search_shard_size)
 
 
 def make_search_index(
-    shards: Sequence[SearchShard], language: str, taken: dict[str, bytes], workers: int
+    shards: Sequence[SearchShard], config: SiteConfig, taken: dict[str, bytes], workers: int
 ) -> Iterator[tuple[SearchShard, dict[str, bytes]]]:
     """Each shard with its index files, by output path, `workers` shards at a time; a file
     already `taken` (a theme's static file in their folder) is an OutputCollision."""
     try:
-        for shard, files in index_shards(shards, language, workers):
+        language, zone = config.language, config.zone
+        for shard, files in index_shards(shards, config.link, language, zone, workers):
             for path in files:
                 check_output_path(path)
                 if path in taken:

@@ -15,7 +15,7 @@ import hashlib
 import os
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -46,10 +46,10 @@ def shard_count(stories: int, shard_size: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class SearchShard:
-    """One Pagefind index: its output folder, its documents, and a key of what it is made from."""
+    """One Pagefind index: its output folder, its stories, and a key of what it is made from."""
 
     folder: str
-    documents: dict[str, str]
+    stories: tuple[Story, ...]
     key: str
 
 
@@ -64,29 +64,51 @@ def shard_numbers(paths: Sequence[str], shard_size: int) -> tuple[int, ...]:
     return tuple(sorted({shard_of(path, count) for path in paths}))
 
 
-def plan_shards(documents: dict[str, str], language: str, shard_size: int) -> list[SearchShard]:
-    """The documents split into shards by a hash of their path, each with its key.
+def plan_shards(
+    stories: Iterable[Story],
+    link: Callable[[str], str],
+    digests: Mapping[str, str],
+    settings: str,
+    shard_size: int,
+) -> list[SearchShard]:
+    """The published stories split into shards by a hash of their page's path, each with a key.
 
-    A document's shard depends only on its path and the shard count, never on other documents.
+    The key is made from the stories' digests (`story_digests`), the `settings` the documents
+    depend on and Pagefind's version, so a shard is known unchanged without making its documents.
+    A story's shard depends only on its path and the shard count, never on other stories.
     """
-    count = shard_count(len(documents), shard_size)
-    split: dict[int, dict[str, str]] = {}
-    for path in sorted(documents):
-        split.setdefault(shard_of(path, count), {})[path] = documents[path]
-    return [
-        SearchShard(f"{SEARCH_FOLDER}/{number}/", part, index_fingerprint(part, language))
-        for number, part in sorted(split.items())
-    ]
+    published = [(file_path(link(story.path)), story) for story in stories if not story.is_draft]
+    count = shard_count(len(published), shard_size)
+    split: dict[int, list[tuple[str, Story]]] = {}
+    for path, story in sorted(published, key=lambda entry: entry[0]):
+        split.setdefault(shard_of(path, count), []).append((path, story))
+    shards = []
+    for number, entries in sorted(split.items()):
+        key = hashlib.sha256(f"{_pagefind_version()}\0{settings}\0".encode())
+        for path, story in entries:
+            key.update(f"{path}={digests[story.path]}\0".encode("utf-8", "surrogatepass"))
+        folder = f"{SEARCH_FOLDER}/{number}/"
+        shards.append(SearchShard(folder, tuple(s for _, s in entries), key.hexdigest()[:32]))
+    return shards
 
 
 def index_shards(
-    shards: Sequence[SearchShard], language: str, workers: int
+    shards: Sequence[SearchShard],
+    link: Callable[[str], str],
+    language: str,
+    zone: tzinfo,
+    workers: int,
 ) -> Iterator[tuple[SearchShard, dict[str, bytes]]]:
-    """Each shard with its Pagefind bundle, `workers` Pagefind runs at a time, as they finish."""
+    """Each shard with its Pagefind bundle, `workers` Pagefind runs at a time, in order."""
     if not shards:
         return
+
+    def index(shard: SearchShard) -> dict[str, bytes]:
+        documents = search_documents(shard.stories, link, language, zone)
+        return index_files(documents, language, shard.folder)
+
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        runs = [pool.submit(index_files, s.documents, language, s.folder) for s in shards]
+        runs = [pool.submit(index, shard) for shard in shards]
         for number, shard in enumerate(shards):
             files, runs[number] = runs[number].result(), None  # type: ignore[call-overload]
             yield shard, files
@@ -130,14 +152,6 @@ def search_documents(
             f"<title>{escape(lead.title)}</title></head><body>\n{body}\n</body></html>\n"
         )
     return documents
-
-
-def index_fingerprint(documents: dict[str, str], language: str) -> str:
-    """What the index is made from: the documents, the language and Pagefind's version."""
-    digest = hashlib.sha256(f"{_pagefind_version()}\0{language}\0".encode())
-    for path in sorted(documents):
-        digest.update(f"{path}\0{documents[path]}\0".encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()[:32]
 
 
 def index_files(documents: dict[str, str], language: str, folder: str) -> dict[str, bytes]:

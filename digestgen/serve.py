@@ -287,6 +287,7 @@ class DevSite:
             extras={},
             pages=len(page_jobs),
             feed_files=0,  # feeds are planned when one is first asked for
+            digests={},  # and story digests for the pages and feeds asked for
         )
         jobs: dict[str, PageJob | FeedJob] = {job.output_path: job for job in page_jobs}
         problems = (
@@ -349,8 +350,7 @@ class DevSite:
             if path.startswith(shard.folder):
                 made = self.indexed.get(shard.folder)
                 if made is None or made[0] != shard.key:
-                    language, taken = self.config.language, snapshot.static
-                    [(_, files)] = make_search_index([shard], language, taken, 1)
+                    [(_, files)] = make_search_index([shard], self.config, snapshot.static, 1)
                     made = self.indexed[shard.folder] = (shard.key, files)
                 return made[1].get(path)
         return None

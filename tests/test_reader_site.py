@@ -279,7 +279,7 @@ def test_search_index_is_split_into_shards_holding_each_story_once(tmp_path):
     search = parse_html(files["search/index.html"])
     [listed] = search.xpath("//div[@id='search']/@data-shards")
     assert listed.split() == sorted(shards, key=int)
-    one = build_in(nine_stories(tmp_path / "one", 2000))
+    one = build_in(nine_stories(tmp_path / "one", 1000))
     assert set(shard_urls(one)) == {"0"}
     assert parse_html(one.files()["search/index.html"]).xpath("//div/@data-shards") == ["0"]
 
