@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 import lxml.etree
+from cachetools import LRUCache
 from feedgen.entry import FeedEntry
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
@@ -39,6 +40,7 @@ HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 ATOM_NS = "http://www.w3.org/2005/Atom"
 # An empty feed still needs an `updated`; a fixed one keeps rebuilds byte-identical.
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
+FEED_ITEM_CACHE_SIZE = 4096  # stories' feed items kept for the next feed they are in
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,8 +308,9 @@ class FeedRenderer:
     def __init__(self, config: SiteConfig, env: jinja2.Environment) -> None:
         self.config = config
         self.item_template = env.get_template("feed/item.html")
-        # A story's item and feedgen entry, made once: a story is in several feeds.
-        self._items: dict[str, tuple[FeedItem, FeedEntry]] = {}
+        # A story's item and feedgen entry, made once for the several feeds it is in; bounded,
+        # as every story's would make a 50,000-record build's render workers 300 MB larger.
+        self._items: LRUCache[str, tuple[FeedItem, FeedEntry]] = LRUCache(FEED_ITEM_CACHE_SIZE)
 
     def item(self, story: Story) -> tuple[FeedItem, FeedEntry]:
         """The feed item of a story (its body rendered from feed/item.html) and its entry."""

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from cachetools import LRUCache
 from markupsafe import Markup
 
 from digestgen.config import SiteConfig
@@ -26,6 +27,7 @@ SECTIONS = 6  # topic sections below the front page's stories
 SECTION_SIZE = 4  # stories in each
 MORE_IN_TOPIC = 5  # earlier stories of its topic under a story
 NOTE_SUMMARY_LENGTH = 160  # characters of a curator's note shown on listings
+CLUSTER_CACHE_SIZE = 8192  # rendered story cards kept for the next listing that shows them
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +91,9 @@ class PageRenderer:
         self.config = config
         self.env = env
         self.assets = {path: hashlib.sha256(data).hexdigest()[:10] for path, data in static.items()}
-        self._clusters: dict[tuple[str, str], Markup] = {}
+        # Bounded: a worker renders pages of tens of thousands of stories, and keeping every
+        # card made a 50,000-record build's render workers grow by about 200 MB each.
+        self._clusters: LRUCache[tuple[str, str], Markup] = LRUCache(CLUSTER_CACHE_SIZE)
         env.globals.update(
             site=config, url=self.url, link=self.link, asset=self.asset, cluster=self.cluster
         )
