@@ -22,6 +22,7 @@ from digestgen.model import Site
 from digestgen.output import OutputCollision, check_output_path
 from digestgen.render import PageJob, PageRenderer, plan_pages, render_extras
 from digestgen.search import (
+    SEARCH_FOLDER,
     SearchIndexError,
     SearchShard,
     index_shards,
@@ -187,8 +188,9 @@ def publish(
             outputs[path] = _store(staging, path, data, "", previous.get(path))
         index: dict[str, OutputEntry] = {}
         to_index = []
+        last_index = _by_shard(previous)
         for shard in shards:
-            kept = _keep_index(staging, previous, shard)
+            kept = _keep_index(staging, last_index.get(shard.folder, {}), shard)
             if kept is None:
                 to_index.append(shard)
             else:
@@ -252,14 +254,25 @@ def make_search_index(
         raise RenderError(str(exc)) from None
 
 
+def _by_shard(previous: dict[str, OutputEntry]) -> dict[str, dict[str, OutputEntry]]:
+    """The last build's search index files, by shard folder (`pagefind/3/`)."""
+    shards: dict[str, dict[str, OutputEntry]] = {}
+    prefix = f"{SEARCH_FOLDER}/"
+    for path, entry in previous.items():
+        if path.startswith(prefix):
+            folder = path[: path.find("/", len(prefix)) + 1]
+            shards.setdefault(folder, {})[path] = entry
+    return shards
+
+
 def _keep_index(
     staging: Staging | JournaledUpdate, previous: dict[str, OutputEntry], shard: SearchShard
 ) -> dict[str, OutputEntry] | None:
-    """A shard's index from the last build, when made from the same documents and intact."""
-    paths = [path for path in previous if path.startswith(shard.folder)]
-    if not paths or any(previous[path].fingerprint != shard.key for path in paths):
+    """A shard's index from the last build (`previous`: its files then), when made from the
+    same stories and intact."""
+    if not previous or any(entry.fingerprint != shard.key for entry in previous.values()):
         return None
-    kept = {path: _keep(staging, path, previous[path], shard.key) for path in paths}
+    kept = {path: _keep(staging, path, entry, shard.key) for path, entry in previous.items()}
     return kept if all(kept.values()) else None  # type: ignore[return-value]
 
 
