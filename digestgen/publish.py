@@ -18,7 +18,7 @@ from digestgen.config import SiteConfig
 from digestgen.feeds import FeedJob, FeedRenderer, plan_feeds
 from digestgen.fingerprints import feed_fingerprint, page_fingerprint, story_digests
 from digestgen.journal import JournaledUpdate
-from digestgen.model import Site
+from digestgen.model import Site, Story
 from digestgen.output import OutputCollision, check_output_path
 from digestgen.render import PageJob, PageRenderer, plan_pages, render_extras
 from digestgen.search import (
@@ -167,6 +167,9 @@ def publish(
         else:
             to_render.append((job, fingerprint))
     lap("keep unchanged")
+    # Pages and feeds showing stories of the same days are rendered together, so the story
+    # cards and feed items a worker keeps (a bounded number) are the ones it needs next.
+    to_render.sort(key=lambda entry: _newest_shown(entry[0]), reverse=True)
     _RENDER.update(
         plan=plan,
         staging=staging,
@@ -274,6 +277,25 @@ def _keep_index(
         return None
     kept = {path: _keep(staging, path, entry, shard.key) for path, entry in previous.items()}
     return kept if all(kept.values()) else None  # type: ignore[return-value]
+
+
+def stories_shown(job: PageJob | FeedJob) -> list[Story]:
+    """The stories a page or feed shows, wherever they stand in its context."""
+    if isinstance(job, FeedJob):
+        return list(job.stories)
+    found: list[Story] = []
+    pending: list[Any] = [value for _, value in job.context]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, Story):
+            found.append(value)
+        elif isinstance(value, tuple):
+            pending.extend(value)
+    return found
+
+
+def _newest_shown(job: PageJob | FeedJob) -> float:
+    return max((story.published.timestamp() for story in stories_shown(job)), default=0.0)
 
 
 def _paths_of(job: PageJob | FeedJob) -> tuple[str, ...]:

@@ -42,7 +42,7 @@ from digestgen.config import ConfigError, SiteConfig, resolve_dir
 from digestgen.feedguard import is_feed_path
 from digestgen.feeds import ATOM, FILE_NAMES, MEDIA_TYPES, FeedJob, FeedRenderer, plan_feeds
 from digestgen.fingerprints import feed_fingerprint, page_fingerprint, story_digests
-from digestgen.model import Record, Site, Story
+from digestgen.model import Record, Site
 from digestgen.output import OutputCollision, file_path
 from digestgen.problems import Problem, Severity
 from digestgen.publish import (
@@ -52,6 +52,7 @@ from digestgen.publish import (
     make_search_index,
     render_job,
     search_shards,
+    stories_shown,
     template_error,
 )
 from digestgen.reader import RECORD_SUFFIXES
@@ -323,7 +324,7 @@ class DevSite:
                 job = snapshot.jobs.get(path)
             if job is None:
                 return self._other_file(snapshot, path), snapshot
-            digests = story_digests(_stories_in(job))
+            digests = story_digests(stories_shown(job))
             fingerprint = (
                 page_fingerprint(job, digests)
                 if isinstance(job, PageJob)
@@ -369,20 +370,6 @@ class DevSite:
             except jinja2.TemplateError as exc:
                 raise template_error(exc) from None
         return snapshot.extras.get(path)
-
-
-def _stories_in(job: PageJob | FeedJob) -> list[Story]:
-    if isinstance(job, FeedJob):
-        return list(job.stories)
-    found: list[Story] = []
-    pending: list[Any] = [value for _, value in job.context]
-    while pending:
-        value = pending.pop()
-        if isinstance(value, Story):
-            found.append(value)
-        elif isinstance(value, tuple):
-            pending.extend(value)
-    return found
 
 
 def _is_within(path: Path, folder: Path) -> bool:
