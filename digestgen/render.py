@@ -418,10 +418,10 @@ def _search_page(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) ->
     """The /search/ page, unless the site has search turned off."""
     if not config.search:
         return []
-    documents = [file_path(config.link(s.path)) for s in site.stories if not s.is_draft]
-    shards = " ".join(str(n) for n in shard_numbers(documents, config.search_shard_size))
+    numbers = shard_numbers(site.stories, config.search_shard_size)
+    shards = " ".join(str(number) for number in numbers)
     page = Page("/search/", "Search", f"Search {config.title}.", "search", feeds)
-    return [PageJob("search.html", page, (("searchable", bool(documents)), ("shards", shards)))]
+    return [PageJob("search.html", page, (("searchable", bool(numbers)), ("shards", shards)))]
 
 
 def _feeds_page(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> PageJob:

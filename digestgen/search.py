@@ -11,6 +11,7 @@ page merges them in the browser. A changed story re-indexes its shard only.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import subprocess
@@ -53,15 +54,22 @@ class SearchShard:
     key: str
 
 
-def shard_of(path: str, count: int) -> int:
-    """The shard of the document at `path` among `count` shards: a hash of the path alone."""
-    return int.from_bytes(hashlib.sha256(path.encode()).digest()[:8], "big") % count
+def shard_of(address: str, count: int) -> int:
+    """The shard of the story at `address` (such as `/2025/03/01/slug/`) among `count` shards:
+    a hash of the address alone."""
+    return _address_hash(address) % count
 
 
-def shard_numbers(paths: Sequence[str], shard_size: int) -> tuple[int, ...]:
-    """The shards that documents at these paths fill, in order (a shard may be left empty)."""
-    count = shard_count(len(paths), shard_size)
-    return tuple(sorted({shard_of(path, count) for path in paths}))
+@functools.lru_cache(maxsize=1 << 17)  # serve asks again on every rebuild
+def _address_hash(address: str) -> int:
+    return int.from_bytes(hashlib.sha256(address.encode()).digest()[:8], "big")
+
+
+def shard_numbers(stories: Iterable[Story], shard_size: int) -> tuple[int, ...]:
+    """The shards the published stories fill, in order (a shard may be left empty)."""
+    addresses = [story.path for story in stories if not story.is_draft]
+    count = shard_count(len(addresses), shard_size)
+    return tuple(sorted({shard_of(address, count) for address in addresses}))
 
 
 def plan_shards(
@@ -71,17 +79,17 @@ def plan_shards(
     settings: str,
     shard_size: int,
 ) -> list[SearchShard]:
-    """The published stories split into shards by a hash of their page's path, each with a key.
+    """The published stories split into shards by a hash of their address, each with a key.
 
     The key is made from the stories' digests (`story_digests`), the `settings` the documents
     depend on and Pagefind's version, so a shard is known unchanged without making its documents.
-    A story's shard depends only on its path and the shard count, never on other stories.
+    A story's shard depends only on its address and the shard count, never on other stories.
     """
     published = [(file_path(link(story.path)), story) for story in stories if not story.is_draft]
     count = shard_count(len(published), shard_size)
     split: dict[int, list[tuple[str, Story]]] = {}
     for path, story in sorted(published, key=lambda entry: entry[0]):
-        split.setdefault(shard_of(path, count), []).append((path, story))
+        split.setdefault(shard_of(story.path, count), []).append((path, story))
     shards = []
     for number, entries in sorted(split.items()):
         key = hashlib.sha256(f"{_pagefind_version()}\0{settings}\0".encode())
