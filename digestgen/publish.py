@@ -236,8 +236,8 @@ def search_shards(
     if not config.search:
         return []
     digests = story_digests(site.stories) if digests is None else digests
-    settings = f"{config.language}\0{config.timezone}"
-    return plan_shards(site.stories, config.link, digests, settings, config.search_shard_size)
+    settings = f"{config.language}\0{config.timezone}\0{config.link('/')}"
+    return plan_shards(site.stories, digests, settings, config.search_shard_size)
 
 
 def make_search_index(

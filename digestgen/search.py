@@ -73,30 +73,27 @@ def shard_numbers(stories: Iterable[Story], shard_size: int) -> tuple[int, ...]:
 
 
 def plan_shards(
-    stories: Iterable[Story],
-    link: Callable[[str], str],
-    digests: Mapping[str, str],
-    settings: str,
-    shard_size: int,
+    stories: Iterable[Story], digests: Mapping[str, str], settings: str, shard_size: int
 ) -> list[SearchShard]:
     """The published stories split into shards by a hash of their address, each with a key.
 
-    The key is made from the stories' digests (`story_digests`), the `settings` the documents
-    depend on and Pagefind's version, so a shard is known unchanged without making its documents.
-    A story's shard depends only on its address and the shard count, never on other stories.
+    The key is made from the stories' addresses and digests (`story_digests`), the `settings`
+    the documents depend on (base path included) and Pagefind's version, so a shard is known
+    unchanged without making its documents. A story's shard depends only on its address and
+    the shard count, never on other stories.
     """
-    published = [(file_path(link(story.path)), story) for story in stories if not story.is_draft]
+    published = sorted((s for s in stories if not s.is_draft), key=lambda story: story.path)
     count = shard_count(len(published), shard_size)
-    split: dict[int, list[tuple[str, Story]]] = {}
-    for path, story in sorted(published, key=lambda entry: entry[0]):
-        split.setdefault(shard_of(story.path, count), []).append((path, story))
+    split: dict[int, list[Story]] = {}
+    for story in published:
+        split.setdefault(shard_of(story.path, count), []).append(story)
     shards = []
-    for number, entries in sorted(split.items()):
+    for number, part in sorted(split.items()):
         key = hashlib.sha256(f"{_pagefind_version()}\0{settings}\0".encode())
-        for path, story in entries:
-            key.update(f"{path}={digests[story.path]}\0".encode("utf-8", "surrogatepass"))
+        for story in part:
+            key.update(f"{story.path}={digests[story.path]}\0".encode("utf-8", "surrogatepass"))
         folder = f"{SEARCH_FOLDER}/{number}/"
-        shards.append(SearchShard(folder, tuple(s for _, s in entries), key.hexdigest()[:32]))
+        shards.append(SearchShard(folder, tuple(part), key.hexdigest()[:32]))
     return shards
 
 
