@@ -65,11 +65,19 @@ def _address_hash(address: str) -> int:
     return int.from_bytes(hashlib.sha256(address.encode()).digest()[:8], "big")
 
 
+def _split(stories: Iterable[Story], shard_size: int) -> dict[int, list[Story]]:
+    """The published stories by shard number, in the order given."""
+    published = [story for story in stories if not story.is_draft]
+    count = shard_count(len(published), shard_size)
+    split: dict[int, list[Story]] = {}
+    for story in published:
+        split.setdefault(shard_of(story.path, count), []).append(story)
+    return dict(sorted(split.items()))
+
+
 def shard_numbers(stories: Iterable[Story], shard_size: int) -> tuple[int, ...]:
     """The shards the published stories fill, in order (a shard may be left empty)."""
-    addresses = [story.path for story in stories if not story.is_draft]
-    count = shard_count(len(addresses), shard_size)
-    return tuple(sorted({shard_of(address, count) for address in addresses}))
+    return tuple(_split(stories, shard_size))
 
 
 def plan_shards(
@@ -82,14 +90,11 @@ def plan_shards(
     unchanged without making its documents. A story's shard depends only on its address and
     the shard count, never on other stories.
     """
-    published = sorted((s for s in stories if not s.is_draft), key=lambda story: story.path)
-    count = shard_count(len(published), shard_size)
-    split: dict[int, list[Story]] = {}
-    for story in published:
-        split.setdefault(shard_of(story.path, count), []).append(story)
+    made_by = f"{_pagefind_version()}\0{settings}\0".encode()
     shards = []
-    for number, part in sorted(split.items()):
-        key = hashlib.sha256(f"{_pagefind_version()}\0{settings}\0".encode())
+    for number, part in _split(stories, shard_size).items():
+        key = hashlib.sha256(made_by)
+        part.sort(key=lambda story: story.path)
         for story in part:
             key.update(f"{story.path}={digests[story.path]}\0".encode("utf-8", "surrogatepass"))
         folder = f"{SEARCH_FOLDER}/{number}/"
