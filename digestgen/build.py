@@ -384,7 +384,7 @@ class SiteMemo:
     """What `assemble_site` may reuse from its last call (see ClusterMemo and StoryMemo)."""
 
     clusters: ClusterMemo = field(default_factory=ClusterMemo)
-    stories: StoryMemo = field(default_factory=dict)
+    stories: StoryMemo = field(default_factory=StoryMemo)
 
 
 def assemble_site(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import attrgetter
 
 from digestgen.config import RankingWeights, SiteConfig
 from digestgen.model import Coverage, Edition, Record, Site, Source, Story, Topic, TopicPage
@@ -27,89 +28,93 @@ def score_cluster(cluster: Cluster, newest: datetime, weights: RankingWeights) -
 
 def ranked(stories: Sequence[Story], scores: Mapping[str, float]) -> tuple[Story, ...]:
     """Highest score (by story address) first; ties go to the newer story, then the address."""
-    return tuple(sorted(stories, key=lambda s: (-scores[s.path], -s.published.timestamp(), s.path)))
+    return tuple(sorted(stories, key=lambda s: rank_order(s, scores[s.path])))
 
 
 def newest_first(stories: Sequence[Story]) -> tuple[Story, ...]:
     """Newest first; ties broken by address."""
-    return tuple(sorted(stories, key=lambda s: (-s.published.timestamp(), s.path)))
+    return tuple(sorted(stories, key=age_order))
+
+
+def rank_order(story: Story, score: float) -> tuple[float, float, str]:
+    """A story's place in an edition: by score, then newer first, then by address."""
+    return (-score, -story.published.timestamp(), story.path)
+
+
+def age_order(story: Story) -> tuple[float, str]:
+    """A story's place in a newest-first listing: newer first, then by address."""
+    return (-story.published.timestamp(), story.path)
 
 
 @dataclass(slots=True)
 class _Organized:
-    """One cluster as organised: its Story, its outlets, and its score against `newest`."""
+    """One cluster as organised: its Story and what listing it needs, and its score."""
 
     cluster: Cluster
-    topics: tuple[Topic, ...]
+    topics: Mapping[str, Topic]  # the site's topics it was made with
     story: Story
+    spellings: tuple[tuple[str, tuple[datetime, str, int], str], ...]  # (key, order, name)
     outlets: tuple[tuple[str, str], ...]
+    day: date
+    age: tuple[float, str]
     newest: tuple[datetime, RankingWeights] | None = None
-    score: float = 0.0
+    rank: tuple[float, float, str] = (0.0, 0.0, "")
 
 
-# The last call's work by cluster identity, for a caller that organises again and again
-# (`serve`): an unchanged cluster keeps its Story object, outlets and score.
-StoryMemo = dict[int, _Organized]
+@dataclass(slots=True)
+class StoryMemo:
+    """The last call's work, for a caller that organises again and again (`serve`).
+
+    An unchanged cluster keeps its Story object, listing keys and score; unchanged topic
+    spellings keep their Topic objects.
+    """
+
+    entries: dict[int, _Organized] = field(default_factory=dict)  # by cluster id
+    spellings: dict[str, str] = field(default_factory=dict)
+    topics: dict[str, Topic] = field(default_factory=dict)
 
 
 def organize(
     clusters: Sequence[Cluster], config: SiteConfig, now: datetime, memo: StoryMemo | None = None
 ) -> Site:
     """Turn clusters into ranked stories grouped into editions, topics and sources."""
-    # A topic is shown as the curator first spelled it: in the earliest record that names it,
-    # so newer records never rename it.
-    spellings = sorted(
-        (record.published, record.source, position, name)
-        for c in clusters
-        for record in c.members
-        for position, name in enumerate(record.topics)
-    )
-    topics = make_topics(name for *_, name in spellings)
+    known = memo.entries if memo is not None else {}
+    kept = [known.get(id(c)) for c in clusters]
+    firsts = [
+        e.spellings if e is not None and e.cluster is c else _first_spellings(c)
+        for c, e in zip(clusters, kept, strict=True)
+    ]
+    topics = _site_topics(firsts, memo)
     newest = max((c.lead.published for c in clusters), default=now)
-    known = memo if memo is not None else {}
-    made: StoryMemo = {}
-    for c in clusters:
-        story_topics = tuple(topics[topic_key(name)] for name in c.topic_names)
-        entry = known.get(id(c))
-        if entry is None or entry.cluster is not c or entry.topics != story_topics:
-            story = Story(
-                path=c.path,
-                lead=c.lead,
-                coverage=c.coverage,
-                members=c.members,
-                topics=story_topics,
-                updated=c.updated,
-            )
-            pieces: list[Record | Coverage] = [c.lead, *c.coverage]
-            outlets = tuple({p.provider.domain: p.provider.name for p in pieces}.items())
-            entry = _Organized(c, story_topics, story, outlets)
+    made: dict[int, _Organized] = {}
+    for c, spellings, entry in zip(clusters, firsts, kept, strict=True):
+        if entry is None or entry.cluster is not c or entry.topics is not topics:
+            entry = _organized(c, topics, spellings, entry)
         # Scores rank stories but are not part of them: they move with the newest story, and
         # pages must not change when only that moved (see README, "Ranking").
         if entry.newest != (newest, config.ranking):
             entry.newest = (newest, config.ranking)
-            entry.score = score_cluster(c, newest, config.ranking)
+            entry.rank = rank_order(entry.story, score_cluster(c, newest, config.ranking))
         made[id(c)] = entry
     if memo is not None:
-        memo.clear()
-        memo.update(made)
-    scores = {entry.story.path: entry.score for entry in made.values()}
-    outlets_of = {entry.story.path: entry.outlets for entry in made.values()}
-    stories = newest_first([entry.story for entry in made.values()])
-    by_day: dict[date, list[Story]] = defaultdict(list)
+        memo.entries = made
+    entries = sorted(made.values(), key=attrgetter("age"))
+    by_day: dict[date, list[_Organized]] = defaultdict(list)
     by_topic: dict[str, list[Story]] = defaultdict(list)
     by_domain: dict[str, list[Story]] = defaultdict(list)
     outlet_names: dict[str, str] = {}
-    for story in stories:
-        by_day[story.day].append(story)
+    for entry in entries:
+        story = entry.story
+        by_day[entry.day].append(entry)
         for topic in story.topics:
             by_topic[topic.key].append(story)
-        for domain, name in outlets_of[story.path]:
+        for domain, name in entry.outlets:
             if domain:
                 by_domain[domain].append(story)
                 outlet_names.setdefault(domain, name or domain)
     editions = tuple(
-        Edition(day=day, stories=ranked(day_stories, scores))
-        for day, day_stories in sorted(by_day.items(), reverse=True)
+        Edition(day=day, stories=tuple(e.story for e in sorted(listed, key=attrgetter("rank"))))
+        for day, listed in sorted(by_day.items(), reverse=True)
     )
     topic_pages = tuple(
         TopicPage(topic=topics[key], stories=tuple(by_topic[key]))
@@ -119,4 +124,64 @@ def organize(
         Source(domain=domain, name=outlet_names[domain], stories=tuple(by_domain[domain]))
         for domain in sorted(by_domain)
     )
+    stories = tuple(entry.story for entry in entries)
     return Site(stories=stories, editions=editions, topics=topic_pages, sources=sources, now=now)
+
+
+def _first_spellings(
+    cluster: Cluster,
+) -> tuple[tuple[str, tuple[datetime, str, int], str], ...]:
+    """Each topic key the cluster's records name, with the earliest naming: (key, order, name)."""
+    firsts: dict[str, tuple[tuple[datetime, str, int], str]] = {}
+    for record in cluster.members:
+        for position, name in enumerate(record.topics):
+            key, order = topic_key(name), (record.published, record.source, position)
+            if key not in firsts or order < firsts[key][0]:
+                firsts[key] = (order, name)
+    return tuple((key, order, name) for key, (order, name) in firsts.items())
+
+
+def _site_topics(
+    firsts: Sequence[tuple[tuple[str, tuple[datetime, str, int], str], ...]],
+    memo: StoryMemo | None,
+) -> dict[str, Topic]:
+    """The site's topics, each as the curator first spelled it: in the earliest record naming it.
+
+    So newer records never rename a topic. The memo's topics are kept when no spelling changed.
+    """
+    best: dict[str, tuple[tuple[datetime, str, int], str]] = {}
+    for spellings in firsts:
+        for key, order, name in spellings:
+            if key not in best or order < best[key][0]:
+                best[key] = (order, name)
+    spelling = {key: name for key, (_, name) in best.items()}
+    if memo is not None and memo.spellings == spelling:
+        return memo.topics
+    topics = make_topics(spelling.values())
+    if memo is not None:
+        memo.spellings, memo.topics = spelling, topics
+    return topics
+
+
+def _organized(
+    c: Cluster,
+    topics: Mapping[str, Topic],
+    spellings: tuple[tuple[str, tuple[datetime, str, int], str], ...],
+    before: _Organized | None,
+) -> _Organized:
+    """The cluster's Story and listing keys; `before`'s if only the site's topics were remade."""
+    story_topics = tuple(topics[topic_key(name)] for name in c.topic_names)
+    if before is not None and before.cluster is c and before.story.topics == story_topics:
+        before.topics = topics
+        return before
+    story = Story(
+        path=c.path,
+        lead=c.lead,
+        coverage=c.coverage,
+        members=c.members,
+        topics=story_topics,
+        updated=c.updated,
+    )
+    pieces: list[Record | Coverage] = [c.lead, *c.coverage]
+    outlets = tuple({p.provider.domain: p.provider.name for p in pieces}.items())
+    return _Organized(c, topics, story, spellings, outlets, story.day, age_order(story))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from digestgen.model import Coverage, Record, Story, Topic
@@ -16,6 +17,10 @@ from digestgen.slugs import make_slug, short_hash
 
 TOPIC_SLUG_LENGTH = 60
 _TOPIC_SEPARATORS = re.compile(r"[\s-]+")
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+_LATEST = datetime.max.replace(tzinfo=UTC)
+_HASH_SEGMENT = re.compile(r"[0-9a-f]{8,40}")
+_FULL_HASH = re.compile(r"[0-9a-f]{40}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,20 +35,45 @@ class Cluster:
     updated: datetime
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _StoryGroup:
+    """Records that are one story: its cluster (not yet addressed), its notes, its base address."""
+
+    records: tuple[Record, ...]
+    cluster: Cluster
+    problems: tuple[Problem, ...]
+    anchor: Record  # its earliest record, which its address comes from
+    base: str  # the anchor's address standing alone, without the final `/`
+    family: str  # the base without address suffixes: only one family's addresses can collide
+
+
 @dataclass(slots=True)
 class ClusterMemo:
-    """The last clustering's results, for a caller that clusters again and again (`serve`).
+    """The last clustering, for a caller that clusters again and again (`serve`).
 
-    A story group whose records are the very same objects as last time gets its cluster (and
-    its placed, addressed cluster) back instead of making it again: the result depends on
-    nothing else, so it is the same as a fresh one.
+    After a small change only the story groups that the changed records touch are grouped
+    again, and only the groups of their address families are addressed again. The result is a
+    fresh clustering's: no other group can link to those records or claim their addresses.
     """
 
-    groups: dict[tuple[int, ...], tuple[tuple[Record, ...], Cluster, tuple[Problem, ...]]] = field(
-        default_factory=dict
-    )
-    placed: dict[tuple[int, str], tuple[Cluster, Cluster]] = field(default_factory=dict)
-    anchors: dict[int, tuple[Cluster, Record, str]] = field(default_factory=dict)
+    records: dict[int, Record] = field(default_factory=dict)  # by id; held, so ids stay theirs
+    group_of: dict[int, _StoryGroup] = field(default_factory=dict)  # by record id
+    owners: dict[str, set[int]] = field(default_factory=dict)  # url key: ids of its records
+    citers: dict[str, set[int]] = field(default_factory=dict)  # url key: ids of records citing it
+    families: dict[str, set[_StoryGroup]] = field(default_factory=dict)
+    placed: dict[_StoryGroup, Cluster] = field(default_factory=dict)
+    # By record id: (the record, as due, and the span of clock times it is so due in).
+    due: dict[int, tuple[Record, Record, datetime, datetime]] = field(default_factory=dict)
+
+    def forget(self) -> None:
+        """Drop every group and index (not the due records), to group everything again."""
+        for part in (self.records, self.group_of, self.owners, self.citers, self.families):
+            part.clear()
+        self.placed = {}
+
+
+# With more changed records than this (and a tenth of all), a memo groups everything again.
+REGROUP_LIMIT = 64
 
 
 class _UnionFind:
@@ -75,11 +105,52 @@ def cluster_records(
     others become its coverage. Nothing here depends on the order of `records`.
 
     With `now`, `related` items dated after it are scheduled like records: left out of the
-    story (its coverage and its `updated`) until then. With a `memo`, unchanged story groups
-    reuse the last call's clusters (and the memo is updated).
+    story (its coverage and its `updated`) until then. With a `memo`, only what changed since
+    the last call is clustered again (and the memo is updated); the result is the same.
     """
     if now is not None:
-        records = [due_coverage(record, now) for record in records]
+        records = _due_records(records, now, memo)
+    if memo is None:
+        placed = _place(_story_groups(records, zone))
+    else:
+        _regroup(memo, records, zone)
+        placed = memo.placed
+    problems = sorted(
+        (p for group in placed for p in group.problems), key=lambda p: (p.file, p.message)
+    )
+    return sorted(placed.values(), key=attrgetter("path")), problems
+
+
+def _due_records(
+    records: Sequence[Record], now: datetime, memo: ClusterMemo | None
+) -> list[Record]:
+    """The records as due at `now`; with a memo, one due as before is the object made before."""
+    if memo is None:
+        return [due_coverage(record, now) for record in records]
+    due: dict[int, tuple[Record, Record, datetime, datetime]] = {}
+    chosen = []
+    for record in records:
+        if record.related:
+            known = memo.due.get(id(record))
+            if known is None or known[0] is not record or not known[2] <= now < known[3]:
+                known = (record, due_coverage(record, now), *_due_span(record, now))
+            due[id(record)] = known
+            record = known[1]
+        chosen.append(record)
+    memo.due = due
+    return chosen
+
+
+def _due_span(record: Record, now: datetime) -> tuple[datetime, datetime]:
+    """The times around `now` between which the same `related` items of the record are due."""
+    dates = [item.published for item in record.related if item.published is not None]
+    since = max((d for d in dates if d <= now), default=_EARLIEST)
+    until = min((d for d in dates if d > now), default=_LATEST)
+    return since, until
+
+
+def _story_groups(records: Sequence[Record], zone: ZoneInfo) -> list[_StoryGroup]:
+    """Records split into story groups, each with its cluster and notes; order does not matter."""
     keys = [frozenset(record.url_keys) for record in records]
     same_url = _UnionFind(len(records))
     owner: dict[str, int] = {}
@@ -101,69 +172,136 @@ def cluster_records(
     groups_of: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
     for index in range(len(records)):
         groups_of[same_story.find(index)][group_of[index]].append(index)
+    return [_story_group(records, keys, groups, referenced, zone) for groups in groups_of.values()]
 
-    problems: list[Problem] = []
-    clusters = []
-    reused: dict[tuple[int, ...], tuple[tuple[Record, ...], Cluster, tuple[Problem, ...]]] = {}
-    for groups in groups_of.values():
-        group = tuple(sorted(i for indexes in groups.values() for i in indexes))
-        identity = tuple(id(records[i]) for i in group)
-        known = memo.groups.get(identity) if memo is not None else None
-        if known is not None and all(a is records[i] for a, i in zip(known[0], group, strict=True)):
-            reused[identity] = known
-            clusters.append(known[1])
-            problems.extend(known[2])
-            continue
-        found = len(problems)
-        kept = {
-            root: min(indexes, key=lambda i: _lead_order(records[i]))
+
+def _story_group(
+    records: Sequence[Record],
+    keys: Sequence[frozenset[str]],
+    groups: dict[int, list[int]],
+    referenced: set[int],
+    zone: ZoneInfo,
+) -> _StoryGroup:
+    """One story's cluster from its groups of duplicates (by root), with the notes it makes."""
+    problems = []
+    kept = {root: min(ids, key=lambda i: _lead_order(records[i])) for root, ids in groups.items()}
+    leading = [root for root in groups if root not in referenced] or list(groups)
+    lead_root = min(leading, key=lambda root: _lead_order(records[kept[root]]))
+    lead = records[kept[lead_root]]
+    for root, indexes in groups.items():
+        for i in indexes:
+            if i == kept[root]:
+                if root != lead_root:
+                    message = f"joined the story of {lead.source} as coverage"
+                    problems.append(note(records[i].source, "originalUrl", message))
+                continue
+            message = (
+                f"same URL as {records[kept[root]].source}, which is kept; "
+                "this duplicate is left out"
+            )
+            problems.append(note(records[i].source, "originalUrl", message))
+    members = sorted((records[i] for indexes in groups.values() for i in indexes), key=_time_order)
+    coverage = _gather_coverage(
+        lead,
+        lead_keys=_all_keys(keys, groups[lead_root]),
+        covering=[
+            (records[kept[root]], _all_keys(keys, indexes))
             for root, indexes in groups.items()
-        }
-        leading = [root for root in groups if root not in referenced] or list(groups)
-        lead_root = min(leading, key=lambda root: _lead_order(records[kept[root]]))
-        lead = records[kept[lead_root]]
-        for root, indexes in groups.items():
-            for i in indexes:
-                if i == kept[root]:
-                    if root != lead_root:
-                        message = f"joined the story of {lead.source} as coverage"
-                        problems.append(note(records[i].source, "originalUrl", message))
-                    continue
-                message = (
-                    f"same URL as {records[kept[root]].source}, which is kept; "
-                    "this duplicate is left out"
-                )
-                problems.append(note(records[i].source, "originalUrl", message))
-        members = sorted(
-            (records[i] for indexes in groups.values() for i in indexes), key=_time_order
+            if root != lead_root
+        ],
+        members=members,
+    )
+    cluster = Cluster(
+        path="",
+        lead=lead,
+        members=tuple(members),
+        coverage=coverage,
+        topic_names=_merge_topics([lead, *members]),
+        updated=max(
+            [m.published for m in members]
+            + [c.published for c in coverage if c.published is not None]
+        ),
+    )
+    return _group_of(cluster, zone, tuple(members), tuple(problems))
+
+
+def _group_of(
+    cluster: Cluster, zone: ZoneInfo, records: tuple[Record, ...], problems: tuple[Problem, ...]
+) -> _StoryGroup:
+    # The address comes from the earliest member, so a record dated after it that joins the
+    # story (and may become its lead) never moves a story that was already published.
+    anchor = min(cluster.members, key=_time_order)
+    base = standalone_address(anchor, zone).removesuffix("/")
+    return _StoryGroup(records, cluster, problems, anchor, base, _address_family(base))
+
+
+def _regroup(memo: ClusterMemo, records: Sequence[Record], zone: ZoneInfo) -> None:
+    """Bring the memo's groups and addresses up to date with `records`."""
+    current = {id(record): record for record in records}
+    added = [record for key, record in current.items() if key not in memo.records]
+    removed = [record for key, record in memo.records.items() if key not in current]
+    if (
+        not memo.records
+        or len(current) != len(records)
+        or len(added) + len(removed) > REGROUP_LIMIT + len(records) // 10
+    ):
+        memo.forget()
+        groups = _story_groups(records, zone)
+        _index(memo, records, groups)
+        memo.placed = _place(groups)
+        return
+    touched = {memo.group_of.pop(id(record)) for record in removed}
+    _unindex(memo, removed)
+    for record in added:
+        linked = set().union(
+            *(memo.owners.get(key, ()) for key in _linked_keys(record)),
+            *(memo.citers.get(key, ()) for key in record.url_keys),
         )
-        coverage = _gather_coverage(
-            lead,
-            lead_keys=_all_keys(keys, groups[lead_root]),
-            covering=[
-                (records[kept[root]], _all_keys(keys, indexes))
-                for root, indexes in groups.items()
-                if root != lead_root
-            ],
-            members=members,
-        )
-        cluster = Cluster(
-            path="",
-            lead=lead,
-            members=tuple(members),
-            coverage=coverage,
-            topic_names=_merge_topics([lead, *members]),
-            updated=max(
-                [m.published for m in members]
-                + [c.published for c in coverage if c.published is not None]
-            ),
-        )
-        clusters.append(cluster)
-        reused[identity] = (tuple(records[i] for i in group), cluster, tuple(problems[found:]))
-    problems.sort(key=lambda p: (p.file, p.message))
-    if memo is not None:
-        memo.groups = reused
-    return assign_addresses(clusters, zone, memo), problems
+        touched.update(memo.group_of[key] for key in linked)
+    pool = [record for group in touched for record in group.records if id(record) in current]
+    regrouped = _story_groups(pool + added, zone)
+    for group in touched:
+        memo.families[group.family].discard(group)
+        del memo.placed[group]
+    _index(memo, added, regrouped)
+    memo.records = current
+    for family in {group.family for group in (*touched, *regrouped)}:
+        members = memo.families[family]
+        memo.placed.update(_place(members, memo.placed))
+        if not members:
+            del memo.families[family]
+
+
+def _index(memo: ClusterMemo, records: Iterable[Record], groups: Iterable[_StoryGroup]) -> None:
+    """Enter records in the memo's indexes, and groups as unaddressed, in their families."""
+    for record in records:
+        memo.records[id(record)] = record
+        for key in record.url_keys:
+            memo.owners.setdefault(key, set()).add(id(record))
+        for key in {key for item in record.related for key in item.url_keys}:
+            memo.citers.setdefault(key, set()).add(id(record))
+    for group in groups:
+        for record in group.records:
+            memo.group_of[id(record)] = group
+        memo.families.setdefault(group.family, set()).add(group)
+        memo.placed[group] = group.cluster
+
+
+def _unindex(memo: ClusterMemo, records: Iterable[Record]) -> None:
+    """Take records out of the memo's indexes of url keys."""
+    for record in records:
+        for key in record.url_keys:
+            memo.owners[key].discard(id(record))
+        for item in record.related:
+            for key in item.url_keys:
+                memo.citers[key].discard(id(record))
+
+
+def _linked_keys(record: Record) -> Iterator[str]:
+    """The url keys through which other records join the record's story: its own and its related."""
+    yield from record.url_keys
+    for item in record.related:
+        yield from item.url_keys
 
 
 def due_coverage(record: Record, now: datetime) -> Record:
@@ -233,12 +371,6 @@ def _merge_topics(records: Iterable[Record]) -> tuple[str, ...]:
     return tuple(names.values())
 
 
-def _anchor(cluster: Cluster) -> Record:
-    # The address comes from the earliest member, so a record dated after it that joins the
-    # story (and may become its lead) never moves a story that was already published.
-    return min(cluster.members, key=_time_order)
-
-
 def standalone_address(record: Record, zone: ZoneInfo) -> str:
     """The address a record has as a story of its own: `/YYYY/MM/DD/slug/`, before suffixes."""
     day = record.published.astimezone(zone)
@@ -246,40 +378,51 @@ def standalone_address(record: Record, zone: ZoneInfo) -> str:
     return f"/{day.year}/{day.month:02d}/{day.day:02d}/{slug}/"  # as %Y/%m/%d
 
 
-def assign_addresses(
-    clusters: Sequence[Cluster], zone: ZoneInfo, memo: ClusterMemo | None = None
-) -> list[Cluster]:
+def assign_addresses(clusters: Sequence[Cluster], zone: ZoneInfo) -> list[Cluster]:
     """Give each cluster its permanent `/YYYY/MM/DD/slug/` address, unique among them all.
 
     Clusters claim addresses in the order of their earliest record: the earlier keeps the plain
     address, a later one that would share it gets a suffix from a hash of its URL. A story's
     address so depends only on stories at least as old, and adding a newer record never moves it.
     """
-    anchors = memo.anchors if memo is not None else {}
-    found: dict[int, tuple[Cluster, Record, str]] = {}
-    for cluster in clusters:
-        entry = anchors.get(id(cluster))
-        if entry is None or entry[0] is not cluster:
-            anchor = _anchor(cluster)
-            entry = (cluster, anchor, standalone_address(anchor, zone).removesuffix("/"))
-        found[id(cluster)] = entry
-    anchored = sorted(found.values(), key=lambda entry: _time_order(entry[1]))
+    groups = [_group_of(cluster, zone, cluster.members, ()) for cluster in clusters]
+    return sorted(_place(groups).values(), key=attrgetter("path"))
+
+
+def _place(
+    groups: Iterable[_StoryGroup], before: Mapping[_StoryGroup, Cluster] | None = None
+) -> dict[_StoryGroup, Cluster]:
+    """Each group's cluster at its address, claimed in the order of the groups' anchors.
+
+    A group placed `before` at the same address keeps that cluster object.
+    """
     taken: set[str] = set()
-    placed = []
-    known = memo.placed if memo is not None else {}
-    reused: dict[tuple[int, str], tuple[Cluster, Cluster]] = {}
-    for cluster, anchor, base in anchored:
-        path = _first_free(base, anchor.url_keys[0], taken)
+    placed = {}
+    for group in sorted(groups, key=lambda group: _time_order(group.anchor)):
+        path = _first_free(group.base, group.anchor.url_keys[0], taken)
         taken.add(path)
-        key = (id(cluster), path)
-        done = known.get(key)
-        if done is None or done[0] is not cluster:
-            done = (cluster, replace(cluster, path=f"{path}/"))
-        reused[key] = done
-        placed.append(done[1])
-    if memo is not None:
-        memo.placed, memo.anchors = reused, found
-    return sorted(placed, key=lambda cluster: cluster.path)
+        known = before.get(group) if before is not None else None
+        if known is None or known.path != f"{path}/":
+            known = replace(group.cluster, path=f"{path}/")
+        placed[group] = known
+    return placed
+
+
+def _address_family(base: str) -> str:
+    """The base without the trailing `-` segments that could be suffixes `_first_free` adds.
+
+    Every address `_first_free` can give a base has the base's family, so addresses of
+    different families never collide and each family can be addressed on its own.
+    """
+    head, *segments = base.split("-")
+    while segments:
+        if _HASH_SEGMENT.fullmatch(segments[-1]):
+            segments.pop()
+        elif len(segments) > 1 and segments[-1].isdigit() and _FULL_HASH.fullmatch(segments[-2]):
+            del segments[-2:]
+        else:
+            break
+    return "-".join([head, *segments])
 
 
 def moved_addresses(stories: Iterable[Story], zone: ZoneInfo) -> dict[str, str]:
