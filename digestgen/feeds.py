@@ -117,7 +117,13 @@ def archive_pages(stories: Iterable[Story], size: int) -> list[tuple[Story, ...]
     when newer stories arrive; stories not yet filling a document stay in the current feed.
     """
     oldest = sorted(stories, key=lambda s: (s.published.timestamp(), s.path))
-    return [tuple(oldest[start : start + size]) for start in range(0, len(oldest) - size + 1, size)]
+    full = archive_count(len(oldest), size)
+    return [tuple(oldest[n * size : (n + 1) * size]) for n in range(full)]
+
+
+def archive_count(stories: int, size: int) -> int:
+    """How many full archive documents `stories` stories fill, `size` to a document."""
+    return stories // size
 
 
 def _files(page_path: str) -> tuple[tuple[str, str], ...]:

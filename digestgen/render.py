@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from digestgen.config import SiteConfig
 from digestgen.dates import format_date, format_day
-from digestgen.feeds import FeedLink, archive_pages, archive_path, feed_links
+from digestgen.feeds import FeedLink, archive_count, archive_path, feed_links
 from digestgen.model import Coverage, Image, Provider, Site, Story, Topic
 from digestgen.output import add_file, file_path
 from digestgen.search import shard_numbers
@@ -426,7 +426,7 @@ def _search_page(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) ->
 
 def _feeds_page(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> PageJob:
     """The /feeds/ page: every feed of the site, with what it holds."""
-    archives = len(archive_pages(site.stories, config.archive_size))
+    archives = archive_count(len(site.stories), config.archive_size)
     context = (
         ("site_feeds", feeds),
         ("topic_feeds", tuple((e.topic.name, _topic_feeds([e.topic])) for e in site.topics)),
