@@ -226,9 +226,23 @@ class DevSite:
         if paths is None:
             return self._load_all()
         in_content = [p for p in paths if _is_within(p, self.content_dir) and not self._hidden(p)]
-        if any(p.is_dir() or not p.name.lower().endswith(RECORD_SUFFIXES) for p in in_content):
-            return self._load_all()  # a folder was added, moved or removed
-        return sum(self._load_one(path) for path in in_content)
+        if any(self._may_be_folder(path) for path in in_content):
+            return self._load_all()
+        records = [path for path in in_content if path.name.lower().endswith(RECORD_SUFFIXES)]
+        return sum(self._load_one(path) for path in records)
+
+    def _may_be_folder(self, path: Path) -> bool:
+        """True when a change at `path` may have added, moved or removed a folder of records.
+
+        Other files that editors make and remove on a save (vim's `4913` probe, `a.md~`
+        backups) change nothing, so they do not cost a read of the whole content folder.
+        """
+        if path.is_dir():
+            return True
+        if path.exists():
+            return False
+        folder = path.relative_to(self.content_dir).as_posix() + "/"
+        return any(name.startswith(folder) for name in (*self.results, *self.unreadable))
 
     def _hidden(self, path: Path) -> bool:
         """True for a path the build never reads: in or under a hidden file or folder."""

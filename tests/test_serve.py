@@ -234,6 +234,23 @@ def test_incremental_rebuilds_equal_a_clean_render(tmp_path):
     assert _all_files(clean) == expected
 
 
+def test_an_editors_side_files_reread_only_the_saved_record(tmp_path):
+    root = make_site(tmp_path, {"a.md": record("A", "https://example.com/a"),
+                                "b.md": record("B", "https://example.com/b")})  # fmt: skip
+    config = load_config(root / "digestgen.toml", root)
+    now = parse_timestamp(FIXED_NOW, config.zone, print)
+    site = DevSite(config, lambda: now, drafts=False)
+    site.rebuild(None)
+    content = root / "content"
+    (content / "a.md").write_text(record("A saved", "https://example.com/a"))
+    (content / "a.md~").write_text("vim's backup, written and removed around the save")
+    (content / "b.md").write_text(record("B, changed unseen", "https://example.com/b"))
+    rebuilt = site.rebuild([content / "4913", content / "a.md~", content / "a.md"])
+    assert rebuilt is not None and rebuilt.files == 1
+    assert [site.results[n][1].title for n in ("a.md", "b.md")] == ["A saved", "B"]
+    assert "a.md~" not in site.results
+
+
 def test_respond_refuses_paths_outside_the_site(tmp_path):
     root = make_site(tmp_path, {"a.md": record()})
     config = load_config(root / "digestgen.toml", root)
