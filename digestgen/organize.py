@@ -57,8 +57,8 @@ class _Organized:
     outlets: tuple[tuple[str, str], ...]
     day: date
     age: tuple[float, str]
-    newest: tuple[datetime, RankingWeights] | None = None
-    rank: tuple[float, float, str] = (0.0, 0.0, "")
+    rank: tuple[float, float, str] = (0.0, 0.0, "")  # its place in its edition, once ranked
+    ranked_by: tuple[datetime, RankingWeights] | None = None  # the newest story, the weights
 
 
 @dataclass(slots=True)
@@ -92,8 +92,8 @@ def organize(
             entry = _organized(c, topics, spellings, entry)
         # Scores rank stories but are not part of them: they move with the newest story, and
         # pages must not change when only that moved (see README, "Ranking").
-        if entry.newest != (newest, config.ranking):
-            entry.newest = (newest, config.ranking)
+        if entry.ranked_by != (newest, config.ranking):
+            entry.ranked_by = (newest, config.ranking)
             entry.rank = rank_order(entry.story, score_cluster(c, newest, config.ranking))
         made[id(c)] = entry
     if memo is not None:
@@ -164,24 +164,24 @@ def _site_topics(
 
 
 def _organized(
-    c: Cluster,
+    cluster: Cluster,
     topics: Mapping[str, Topic],
     spellings: tuple[tuple[str, tuple[datetime, str, int], str], ...],
     before: _Organized | None,
 ) -> _Organized:
     """The cluster's Story and listing keys; `before`'s if only the site's topics were remade."""
-    story_topics = tuple(topics[topic_key(name)] for name in c.topic_names)
-    if before is not None and before.cluster is c and before.story.topics == story_topics:
+    story_topics = tuple(topics[topic_key(name)] for name in cluster.topic_names)
+    if before is not None and before.cluster is cluster and before.story.topics == story_topics:
         before.topics = topics
         return before
     story = Story(
-        path=c.path,
-        lead=c.lead,
-        coverage=c.coverage,
-        members=c.members,
+        path=cluster.path,
+        lead=cluster.lead,
+        coverage=cluster.coverage,
+        members=cluster.members,
         topics=story_topics,
-        updated=c.updated,
+        updated=cluster.updated,
     )
-    pieces: list[Record | Coverage] = [c.lead, *c.coverage]
+    pieces: list[Record | Coverage] = [cluster.lead, *cluster.coverage]
     outlets = tuple({p.provider.domain: p.provider.name for p in pieces}.items())
-    return _Organized(c, topics, story, spellings, outlets, story.day, age_order(story))
+    return _Organized(cluster, topics, story, spellings, outlets, story.day, age_order(story))

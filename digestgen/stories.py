@@ -62,6 +62,7 @@ class ClusterMemo:
     citers: dict[str, set[int]] = field(default_factory=dict)  # url key: ids of records citing it
     families: dict[str, set[_StoryGroup]] = field(default_factory=dict)
     placed: dict[_StoryGroup, Cluster] = field(default_factory=dict)
+    zone: ZoneInfo | None = None  # the zone the addresses were made in
     # By record id: (the record, as due, and the span of clock times it is so due in).
     due: dict[int, tuple[Record, Record, datetime, datetime]] = field(default_factory=dict)
 
@@ -70,6 +71,7 @@ class ClusterMemo:
         for part in (self.records, self.group_of, self.owners, self.citers, self.families):
             part.clear()
         self.placed = {}
+        self.zone = None
 
 
 # With more changed records than this (and a tenth of all), a memo groups everything again.
@@ -77,6 +79,8 @@ REGROUP_LIMIT = 64
 
 
 class _UnionFind:
+    """Disjoint sets of the numbers 0 to size - 1; each set is named by its smallest member."""
+
     def __init__(self, size: int) -> None:
         self.parent = list(range(size))
 
@@ -228,6 +232,7 @@ def _story_group(
 def _group_of(
     cluster: Cluster, zone: ZoneInfo, records: tuple[Record, ...], problems: tuple[Problem, ...]
 ) -> _StoryGroup:
+    """The story group of a cluster, with the base address and family its anchor gives it."""
     # The address comes from the earliest member, so a record dated after it that joins the
     # story (and may become its lead) never moves a story that was already published.
     anchor = min(cluster.members, key=_time_order)
@@ -236,20 +241,42 @@ def _group_of(
 
 
 def _regroup(memo: ClusterMemo, records: Sequence[Record], zone: ZoneInfo) -> None:
-    """Bring the memo's groups and addresses up to date with `records`."""
+    """Bring the memo's groups and addresses up to date with `records`.
+
+    All are grouped anew when much changed or the zone did; a list that holds one record object
+    twice is grouped without the memo, which then starts afresh on the next call.
+    """
     current = {id(record): record for record in records}
-    added = [record for key, record in current.items() if key not in memo.records]
-    removed = [record for key, record in memo.records.items() if key not in current]
+    added = [record for ident, record in current.items() if ident not in memo.records]
+    removed = [record for ident, record in memo.records.items() if ident not in current]
     if (
         not memo.records
+        or memo.zone != zone
         or len(current) != len(records)
         or len(added) + len(removed) > REGROUP_LIMIT + len(records) // 10
     ):
         memo.forget()
         groups = _story_groups(records, zone)
-        _index(memo, records, groups)
+        if len(current) == len(records):  # no record object twice: the memo can follow it
+            _index(memo, records, groups)
+            memo.zone = zone
         memo.placed = _place(groups)
         return
+    try:
+        _regroup_changed(memo, current, added, removed, zone)
+    except BaseException:
+        memo.forget()  # half updated: group everything the next time
+        raise
+
+
+def _regroup_changed(
+    memo: ClusterMemo,
+    current: dict[int, Record],
+    added: Sequence[Record],
+    removed: Sequence[Record],
+    zone: ZoneInfo,
+) -> None:
+    """Group again the groups the added and removed records touch; address their families again."""
     touched = {memo.group_of.pop(id(record)) for record in removed}
     _unindex(memo, removed)
     for record in added:
@@ -257,15 +284,15 @@ def _regroup(memo: ClusterMemo, records: Sequence[Record], zone: ZoneInfo) -> No
             *(memo.owners.get(key, ()) for key in _linked_keys(record)),
             *(memo.citers.get(key, ()) for key in record.url_keys),
         )
-        touched.update(memo.group_of[key] for key in linked)
+        touched.update(memo.group_of[ident] for ident in linked)
     pool = [record for group in touched for record in group.records if id(record) in current]
-    regrouped = _story_groups(pool + added, zone)
+    regrouped = _story_groups(pool + list(added), zone)
     for group in touched:
         memo.families[group.family].discard(group)
         del memo.placed[group]
     _index(memo, added, regrouped)
     memo.records = current
-    for family in {group.family for group in (*touched, *regrouped)}:
+    for family in sorted({group.family for group in (*touched, *regrouped)}):
         members = memo.families[family]
         memo.placed.update(_place(members, memo.placed))
         if not members:
@@ -290,11 +317,16 @@ def _index(memo: ClusterMemo, records: Iterable[Record], groups: Iterable[_Story
 def _unindex(memo: ClusterMemo, records: Iterable[Record]) -> None:
     """Take records out of the memo's indexes of url keys."""
     for record in records:
-        for key in record.url_keys:
-            memo.owners[key].discard(id(record))
-        for item in record.related:
-            for key in item.url_keys:
-                memo.citers[key].discard(id(record))
+        for index, keys in (
+            (memo.owners, record.url_keys),
+            (memo.citers, [key for item in record.related for key in item.url_keys]),
+        ):
+            for key in keys:
+                holders = index.get(key)
+                if holders is not None:
+                    holders.discard(id(record))
+                    if not holders:
+                        del index[key]
 
 
 def _linked_keys(record: Record) -> Iterator[str]:
@@ -319,15 +351,18 @@ def due_coverage(record: Record, now: datetime) -> Record:
 
 
 def _lead_order(record: Record) -> tuple[int, int, datetime, str]:
+    """Which record of a story leads it: the smallest."""
     # The hottest, then the best, then the earliest record leads; the file name settles ties.
     return (-(record.heat or 0), -(record.quality or 0), record.published, record.source)
 
 
 def _time_order(record: Record) -> tuple[datetime, str, str]:
+    """Records by time published, then by canonical URL and file name."""
     return (record.published, record.url_keys[0], record.source)
 
 
 def _all_keys(keys: Sequence[frozenset[str]], indexes: Iterable[int]) -> frozenset[str]:
+    """The url keys of the records at `indexes`."""
     return frozenset(key for i in indexes for key in keys[i])
 
 
