@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -281,7 +281,7 @@ def _regroup_changed(
     _unindex(memo, removed)
     for record in added:
         linked = set().union(
-            *(memo.owners.get(key, ()) for key in _linked_keys(record)),
+            *(memo.owners.get(key, ()) for key in (*record.url_keys, *_cited_keys(record))),
             *(memo.citers.get(key, ()) for key in record.url_keys),
         )
         touched.update(memo.group_of[ident] for ident in linked)
@@ -305,7 +305,7 @@ def _index(memo: ClusterMemo, records: Iterable[Record], groups: Iterable[_Story
         memo.records[id(record)] = record
         for key in record.url_keys:
             memo.owners.setdefault(key, set()).add(id(record))
-        for key in {key for item in record.related for key in item.url_keys}:
+        for key in _cited_keys(record):
             memo.citers.setdefault(key, set()).add(id(record))
     for group in groups:
         for record in group.records:
@@ -317,10 +317,7 @@ def _index(memo: ClusterMemo, records: Iterable[Record], groups: Iterable[_Story
 def _unindex(memo: ClusterMemo, records: Iterable[Record]) -> None:
     """Take records out of the memo's indexes of url keys."""
     for record in records:
-        for index, keys in (
-            (memo.owners, record.url_keys),
-            (memo.citers, [key for item in record.related for key in item.url_keys]),
-        ):
+        for index, keys in ((memo.owners, record.url_keys), (memo.citers, _cited_keys(record))):
             for key in keys:
                 holders = index.get(key)
                 if holders is not None:
@@ -329,11 +326,9 @@ def _unindex(memo: ClusterMemo, records: Iterable[Record]) -> None:
                         del index[key]
 
 
-def _linked_keys(record: Record) -> Iterator[str]:
-    """The url keys through which other records join the record's story: its own and its related."""
-    yield from record.url_keys
-    for item in record.related:
-        yield from item.url_keys
+def _cited_keys(record: Record) -> set[str]:
+    """The url keys of the record's `related` items."""
+    return {key for item in record.related for key in item.url_keys}
 
 
 def due_coverage(record: Record, now: datetime) -> Record:
