@@ -26,16 +26,6 @@ def score_cluster(cluster: Cluster, newest: datetime, weights: RankingWeights) -
     )
 
 
-def ranked(stories: Sequence[Story], scores: Mapping[str, float]) -> tuple[Story, ...]:
-    """Highest score (by story address) first; ties go to the newer story, then the address."""
-    return tuple(sorted(stories, key=lambda s: rank_order(s, scores[s.path])))
-
-
-def newest_first(stories: Sequence[Story]) -> tuple[Story, ...]:
-    """Newest first; ties broken by address."""
-    return tuple(sorted(stories, key=age_order))
-
-
 def rank_order(story: Story, score: float) -> tuple[float, float, str]:
     """A story's place in an edition: by score, then newer first, then by address."""
     return (-score, -story.published.timestamp(), story.path)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from digestgen.build import select_records
 from digestgen.config import RankingWeights, SiteConfig
 from digestgen.model import Record, Story
-from digestgen.organize import newest_first, organize, ranked, score_cluster
+from digestgen.organize import age_order, organize, rank_order, score_cluster
 from digestgen.stories import Cluster, cluster_records
 from tests.conftest import record
 from tests.factories import at, cov, provider_of, rec
@@ -135,8 +135,9 @@ def test_ties_go_to_the_newer_story_then_to_the_address():
     best = story("/2025/03/01/z/", NEWEST - timedelta(hours=3), 9.0)
     expected = ["/2025/03/01/z/", "/2025/03/01/b/", "/2025/03/01/c/", "/2025/03/01/a/"]
     for order in itertools.permutations([older, newer_b, newer_c, best]):
-        assert [s.path for s in ranked(order, scores)] == expected
-        assert [s.path for s in newest_first(order)] == [
+        by_rank = sorted(order, key=lambda s: rank_order(s, scores[s.path]))
+        assert [s.path for s in by_rank] == expected
+        assert [s.path for s in sorted(order, key=age_order)] == [
             "/2025/03/01/b/",
             "/2025/03/01/c/",
             "/2025/03/01/a/",
