@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from digestgen import parallel
 from digestgen.cache import (
+    STATE_FILE,
     BuildState,
     CachedResult,
     decode_problems,
@@ -41,9 +42,9 @@ from digestgen.publish import publish
 from digestgen.reader import MAX_RECORD_BYTES, RECORD_SUFFIXES, RawRecord, parse_record
 from digestgen.render import load_static
 from digestgen.stories import ClusterMemo, cluster_records
-from digestgen.themes import make_environment, resolve_theme
+from digestgen.themes import Theme, make_environment, resolve_theme
 from digestgen.validate import validate_record
-from digestgen.writer import check_output_dir, output_lock
+from digestgen.writer import check_output_dir, output_files, output_lock, remove_leftovers
 
 CACHE_FOLDER = ".digestgen-cache"
 # progress(stage, done, total): `done` more items of `total` finished in that stage.
@@ -112,10 +113,11 @@ class BuildReport:
 
 @dataclass(slots=True)
 class BuildOptions:
-    """How to build, beyond what the site is: clock, drafts, cores, cache, progress."""
+    """How to build, beyond what the site is: clock, drafts, force, cores, cache, progress."""
 
     now: datetime
     drafts: bool = False
+    force: bool = False  # replace an output folder digestgen did not write
     workers: int = field(default_factory=parallel.default_workers)
     use_cache: bool = True
     progress: Progress | None = None
@@ -147,21 +149,32 @@ def build(
 def _build(config: SiteConfig, opts: BuildOptions, started: float) -> BuildReport:
     content_dir = resolve_dir(config, config.content_dir)
     output_dir = resolve_dir(config, config.output_dir)
-    check_output_dir(output_dir, {"content folder": content_dir, "project": config.root})
+    cache_folder = _cache_folder(output_dir)
+    protected = {"content folder": content_dir, "project": config.root}
+    check_output_dir(output_dir, protected, force=opts.force, cache=cache_folder / STATE_FILE)
+    # Everything that can stop the build before it starts is checked before anything is written.
+    if not content_dir.is_dir():
+        raise ContentError(f"{content_dir}: content folder not found")
+    theme = resolve_theme(config.theme, config.root)
     with output_lock(output_dir, output_dir.parent / CACHE_FOLDER / f"{output_dir.name}.lock"):
-        return _build_locked(config, opts, started, content_dir, output_dir)
+        return _build_locked(config, opts, started, content_dir, output_dir, theme)
 
 
 def _build_locked(
-    config: SiteConfig, opts: BuildOptions, started: float, content_dir: Path, output_dir: Path
+    config: SiteConfig,
+    opts: BuildOptions,
+    started: float,
+    content_dir: Path,
+    output_dir: Path,
+    theme: Theme,
 ) -> BuildReport:
     interrupted = recover(output_dir)
-    theme = resolve_theme(config.theme, config.root)
+    remove_leftovers(output_dir)
     env = make_environment(theme)
     static = load_static(theme.static_files())
     key = build_key(config, theme, opts.drafts)
     opts.lap("theme")
-    cache_folder = output_dir.parent / CACHE_FOLDER / output_dir.name
+    cache_folder = _cache_folder(output_dir)
     state, cache_note = _open_cache(cache_folder, config, output_dir, opts.use_cache)
     if interrupted:
         cache_note = "an interrupted build's changes to the output were undone"
@@ -224,6 +237,11 @@ def _build_locked(
         cache_note=cache_note,
         timings=tuple(opts.timings),
     )
+
+
+def _cache_folder(output_dir: Path) -> Path:
+    """Where the build cache of this output folder lives: beside it, never in it."""
+    return output_dir.parent / CACHE_FOLDER / output_dir.name
 
 
 def _stage(opts: BuildOptions, name: str) -> Callable[[int, int], None] | None:
@@ -474,20 +492,14 @@ def _unchanged_build(
 def _output_intact(output_dir: Path, state: BuildState) -> bool:
     """True when the output folder holds exactly the files the last build wrote, untouched."""
     seen = 0
-    root = os.fspath(output_dir)
-    for folder, _, names in os.walk(root):
-        # os.walk joins each folder onto root, so slicing gives its relative path (no relpath
-        # per file: this runs over every output on the no-change path).
-        prefix = folder[len(root) + 1 :] + "/" if folder != root else ""
-        for name in names:
-            path = os.path.join(folder, name)
-            entry = state.outputs.get(prefix + name)
-            if entry is None:
-                return False
-            stat = os.stat(path)
-            if stat.st_size != entry.size or stat.st_mtime_ns != entry.mtime_ns:
-                return False
-            seen += 1
+    for relative, path in output_files(output_dir):
+        entry = state.outputs.get(relative)
+        if entry is None:
+            return False
+        stat = os.stat(path)
+        if stat.st_size != entry.size or stat.st_mtime_ns != entry.mtime_ns:
+            return False
+        seen += 1
     return seen == len(state.outputs)
 
 

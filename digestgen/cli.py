@@ -61,6 +61,7 @@ EXIT_FAILED = 1  # bad usage exits with 2, through argparse
 BUILD_EXAMPLES = """examples:
   digestgen build                          build content/ into public/
   digestgen build --drafts --output /tmp/preview
+  digestgen build --output ../site --force  replace a folder digestgen did not write
   digestgen build --base-url https://news.example.org/ --strict
   SOURCE_DATE_EPOCH=1700000000 digestgen build   reproducible clock
 """
@@ -135,6 +136,12 @@ def _add_build_parser(commands: Commands) -> None:
     )
     build_parser.add_argument(
         "--no-cache", action="store_true", help="ignore and do not write the build cache"
+    )
+    build_parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the output folder's contents even if digestgen did not write them"
+        " (never the home folder or a folder holding it, the project or the content)",
     )
     loudness = build_parser.add_mutually_exclusive_group()
     loudness.add_argument(
@@ -441,7 +448,7 @@ def _run_build(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
         return EXIT_FAILED
     config, now = loaded
     try:
-        options: dict[str, object] = {"use_cache": not args.no_cache}
+        options: dict[str, object] = {"use_cache": not args.no_cache, "force": args.force}
         if args.jobs:
             options["workers"] = args.jobs
         progress = ProgressLine(sys.stderr) if sys.stderr.isatty() and not args.quiet else None

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from digestgen.output import check_output_path
-from digestgen.writer import undo_on_error
+from digestgen.writer import MOUNT_JOURNAL, undo_on_error
 
 CREATED_LIST = "created"  # paths created in the output, one a line
 SAVED_FOLDER = "saved"  # the old versions of replaced and removed files
@@ -25,13 +25,19 @@ PENDING_FOLDER = "pending"  # the new files, until they are moved into the outpu
 
 
 def journal_folder(output: Path) -> Path:
-    """Where the journal of an update of `output` lives."""
+    """Where the journal of an update of `output` lives: beside it, on its file system.
+
+    A mount point's parent is another file system, so its journal is kept inside it.
+    """
+    if os.path.ismount(output):
+        return output / MOUNT_JOURNAL
     return output.with_name(f".{output.name}.journal")
 
 
 def finished_journal_folder(output: Path) -> Path:
     """Where the journal of a finished update goes while it is deleted (never undone from there)."""
-    return output.with_name(f".{output.name}.journal.done")
+    journal = journal_folder(output)
+    return journal.with_name(journal.name + ".done")
 
 
 def recover(output: Path) -> bool:
@@ -74,8 +80,11 @@ class JournaledUpdate:
             self.pending.mkdir()
 
     def write(self, relative: str, data: bytes) -> os.stat_result:
-        """Prepare a new or replaced file (the output is untouched until commit)."""
-        with self._errors():
+        """Prepare a new or replaced file (the output is untouched until commit).
+
+        A failure leaves the journal for the caller to abort (see Staging.write).
+        """
+        with undo_on_error(self.output, None):
             target = self.pending / check_output_path(relative)
             if target.parent not in self._made:
                 target.parent.mkdir(parents=True, exist_ok=True)

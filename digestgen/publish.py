@@ -19,7 +19,7 @@ from digestgen.feeds import FeedJob, FeedRenderer, plan_feeds
 from digestgen.fingerprints import feed_fingerprint, page_fingerprint, story_digests
 from digestgen.journal import JournaledUpdate
 from digestgen.model import Site, Story
-from digestgen.output import OutputCollision, check_output_path
+from digestgen.output import OutputCollision, add_file, check_output_path
 from digestgen.render import PageJob, PageRenderer, plan_pages, render_extras
 from digestgen.search import (
     SEARCH_FOLDER,
@@ -28,7 +28,7 @@ from digestgen.search import (
     index_shards,
     plan_shards,
 )
-from digestgen.writer import Staging
+from digestgen.writer import OUTPUT_MARKER, OUTPUT_MARKER_TEXT, Staging, output_files
 
 
 class RenderError(Exception):
@@ -148,12 +148,14 @@ def publish(
     tree is written beside it and swapped in.
     """
     plan = plan_site(site, config, env, static)
-    extras = plan.extras
+    extras = dict(plan.extras)
+    add_file(extras, OUTPUT_MARKER, OUTPUT_MARKER_TEXT, "digestgen's own marker file")
     shards = search_shards(site, config, plan.digests)
     lap("plan")
     # A build over the last one's output changes it in place, with a journal to undo a failed
-    # update; any other build writes a new tree beside it and swaps it in.
-    in_place = bool(previous) and output_dir.is_dir()
+    # update; any other build writes a new tree beside it and swaps it in. A mount point (a
+    # Docker volume, say) cannot be swapped, so it is always updated in place.
+    in_place = output_dir.is_dir() and (bool(previous) or os.path.ismount(output_dir))
     staging: Staging | JournaledUpdate = (
         JournaledUpdate(output_dir) if in_place else Staging(output_dir)
     )
@@ -204,7 +206,9 @@ def publish(
         outputs.update(index)
         lap("search index")
         if isinstance(staging, JournaledUpdate):
-            staging.remove(sorted(set(previous) - set(outputs)))
+            # Every file the new site lacks goes, not only those the cache lists: a build killed
+            # after its commit, before its cache was saved, left files no cache describes.
+            staging.remove(sorted({path for path, _ in output_files(output_dir)} - set(outputs)))
     except BaseException:
         staging.abort()
         raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import errno
 import fcntl
 import os
 import shutil
@@ -21,17 +22,31 @@ class OutputError(Exception):
     """The output folder cannot be written, or must not be."""
 
 
-def check_output_dir(output: Path, protected: Mapping[str, Path]) -> None:
+# Every site digestgen writes holds this file; only a folder holding it (or an empty one) is
+# ever replaced or updated without --force. It is part of the site, so a build keeps it.
+OUTPUT_MARKER = ".digestgen-site"
+OUTPUT_MARKER_TEXT = (
+    b"This folder is a site written by digestgen. Each build replaces everything in it:\n"
+    b"keep no other files here.\n"
+)
+
+
+def check_output_dir(
+    output: Path, protected: Mapping[str, Path], *, force: bool = False, cache: Path | None = None
+) -> None:
     """Refuse an output folder the build would wipe something precious with.
 
-    The output may not be or contain any protected folder, nor lie inside one other than the
+    The output may not be a file, the file system's root, the home folder or a folder that
+    holds it, nor be or contain any protected folder, nor lie inside one other than the
     project: inside the content folder its files would be read as records. The project's
     `templates/`, `static/` and `themes/` folders (of the entry named "project") are protected
-    as well.
+    as well. An existing folder must be empty or a site digestgen wrote (its OUTPUT_MARKER, or
+    this output's build state in `cache`), unless `force`.
     """
     project = "project"
     output = output.resolve()
-    if output == Path(output.anchor) or output == Path.home().resolve():
+    home = Path.home().resolve()
+    if output == Path(output.anchor) or output == home or output in home.parents:
         raise OutputError(f"{output}: refusing to use this folder as the output folder")
     folders = dict(protected)
     if project in protected:
@@ -49,6 +64,40 @@ def check_output_dir(output: Path, protected: Mapping[str, Path]) -> None:
                 f"{output}: the output folder is inside the {what} ({folder}); "
                 "choose an output folder of its own"
             )
+    _check_owned(output, force, cache)
+
+
+def _check_owned(output: Path, force: bool, cache: Path | None) -> None:
+    """Refuse an existing output that is not a folder, or a folder digestgen did not write."""
+    if output.exists() and not output.is_dir():
+        raise OutputError(
+            f"{output}: the output is a file, not a folder; choose a folder for the site"
+        )
+    if not output.is_dir() or force or (output / OUTPUT_MARKER).is_file():
+        return
+    if cache is not None and cache.is_file():  # a site built before the marker was written
+        return
+    try:
+        with os.scandir(output) as entries:
+            empty = next(entries, None) is None
+    except OSError as exc:
+        raise OutputError(f"{output}: cannot read the output folder: {exc.strerror}") from exc
+    if not empty:
+        raise OutputError(
+            f"{output}: the output folder holds files digestgen did not write (it has no"
+            f" {OUTPUT_MARKER} file); a build replaces everything in it, so choose a new or"
+            " empty folder, or run `digestgen build --force` to replace its contents"
+        )
+
+
+def remove_leftovers(output: Path) -> None:
+    """Remove what a killed build left beside the output: a staging tree or the old site."""
+    output = output.resolve()
+    for name in (f".{output.name}.staging", f".{output.name}.previous"):
+        leftover = output.with_name(name)
+        if leftover.exists():
+            with undo_on_error(output, None):
+                shutil.rmtree(leftover)
 
 
 class Staging:
@@ -65,9 +114,7 @@ class Staging:
         self._made: set[Path] = set()
         with self._errors():
             self.output.parent.mkdir(parents=True, exist_ok=True)
-            for leftover in (self.folder, self.previous):
-                if leftover.exists():
-                    shutil.rmtree(leftover)
+            remove_leftovers(self.output)
             self.folder.mkdir()
             self._made.add(self.folder)
 
@@ -79,8 +126,12 @@ class Staging:
         return target
 
     def write(self, relative: str, data: bytes) -> os.stat_result:
-        """Write one file into the staging folder; returns its stat."""
-        with self._errors():
+        """Write one file into the staging folder; returns its stat.
+
+        A failure leaves the staging folder for the caller to abort: render workers write
+        here side by side, and one worker's failure must not pull the folder from under another.
+        """
+        with undo_on_error(self.output, None):
             target = self._target(relative)
             target.write_bytes(data)
             return target.stat()
@@ -130,20 +181,45 @@ def output_lock(output: Path, lock_path: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def undo_on_error(output: Path, undo: Callable[[], None]) -> Iterator[None]:
-    """Undo what was written and raise an OutputError naming the output, on any OSError."""
+def undo_on_error(output: Path, undo: Callable[[], None] | None) -> Iterator[None]:
+    """On any OSError, undo what was written (if `undo`), then raise an OutputError naming it."""
     try:
         yield
     except OSError as exc:
-        undo()
-        raise OutputError(f"{output}: cannot write the site: {exc.strerror or exc}") from exc
+        if undo is not None:
+            undo()
+        hint = "; the disk is full" if exc.errno == errno.ENOSPC else ""
+        raise OutputError(f"{output}: cannot write the site: {exc.strerror or exc}{hint}") from exc
+
+
+# An update of a mount point keeps its journal inside it (see journal.journal_folder); these
+# folders are never part of the site.
+MOUNT_JOURNAL = ".digestgen-journal"
+_NOT_THE_SITE = frozenset({MOUNT_JOURNAL, MOUNT_JOURNAL + ".done"})
+
+
+def output_files(output: Path) -> Iterator[tuple[str, str]]:
+    """Every file of the site in the output folder: (path relative to it, with `/`; full path)."""
+    root = os.fspath(output)
+    for folder, subfolders, names in os.walk(root):
+        if folder == root:
+            subfolders[:] = [name for name in subfolders if name not in _NOT_THE_SITE]
+        # os.walk joins each folder onto root, so slicing gives its relative path (no relpath
+        # per file: this runs over every output file on every rebuild).
+        prefix = folder[len(root) + 1 :] + "/" if folder != root else ""
+        for name in names:
+            yield prefix + name, os.path.join(folder, name)
 
 
 def write_site(files: Mapping[str, bytes], output: Path) -> None:
     """Write every file into a staging folder beside `output`, then swap it in atomically."""
     staging = Staging(output)
-    for relative in sorted(files):
-        staging.write(relative, files[relative])
+    try:
+        for relative in sorted(files):
+            staging.write(relative, files[relative])
+    except BaseException:
+        staging.abort()
+        raise
     staging.commit()
 
 
