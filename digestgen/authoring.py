@@ -17,6 +17,7 @@ import yaml
 from digestgen import parallel
 from digestgen.build import load_records, read_sources
 from digestgen.cache import BuildState
+from digestgen.dates import iso_day, utc_timestamp
 from digestgen.model import Record
 from digestgen.problems import Problem
 from digestgen.reader import RawRecord, parse_record
@@ -119,7 +120,7 @@ def new_record_fields(
 
 def timestamp_text(moment: datetime) -> str:
     """A moment as the upstream format writes it: UTC, seconds, `Z`."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_timestamp(moment)
 
 
 def check_record(name: str, text: str, zone: Any) -> tuple[Record | None, list[Problem]]:
@@ -149,7 +150,7 @@ class ContentIndex:
 
     def new_name(self, record: Record) -> str:
         """A free file name for a new record: `YYYY-MM-DD-<slug>.md`, made unique by its URL."""
-        stem = f"{record.published.astimezone(UTC):%Y-%m-%d}-{make_slug(record.title) or 'story'}"
+        stem = f"{iso_day(record.published.astimezone(UTC))}-{make_slug(record.title) or 'story'}"
         for name in (f"{stem}.md", f"{stem}-{short_hash(canonical_url(record.url))}.md"):
             if name.lower() not in {taken.lower() for taken in self.names}:
                 return name

@@ -43,6 +43,7 @@ from digestgen.config import (
     resolve_dir,
     with_overrides,
 )
+from digestgen.dates import iso_day
 from digestgen.feedguard import FeedFiles
 from digestgen.importer import parse_import
 from digestgen.output import OutputCollision
@@ -573,9 +574,8 @@ def print_report(report: BuildReport, quiet: bool = False, verbose: bool = False
         lines.append(f"    {name}: {reasons}")
     if report.scheduled:
         due = report.next_scheduled
-        lines.append(
-            f"  scheduled:          {len(report.scheduled)} (next due {due:%Y-%m-%d %H:%M %Z})"
-        )
+        when = f"{iso_day(due)} {due:%H:%M %Z}" if due is not None else "unknown"
+        lines.append(f"  scheduled:          {len(report.scheduled)} (next due {when})")
     warnings = sum(1 for p in report.problems if p.severity is Severity.WARNING)
     lines += [
         f"  warnings:           {warnings}",

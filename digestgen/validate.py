@@ -38,6 +38,9 @@ MAX_NAME_LENGTH = 200
 MAX_EXCERPT_LENGTH = 5000
 MAX_RELATED = 100
 MAX_IMAGES = 20
+# The earliest year a timestamp may have. A news digest's dates are recent; a year before this
+# is a typo (`0202` for `2020`), and years before 1000 do not even fit the `/YYYY/` address.
+MIN_YEAR = 1800
 
 T = TypeVar("T")
 
@@ -166,10 +169,16 @@ def parse_timestamp(value: str, zone: ZoneInfo, complain: Callable[[str], None])
     text = value.strip()
     try:
         if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(), tzinfo=zone)
-        moment = datetime.fromisoformat(text)
+            moment = datetime.combine(date.fromisoformat(text), time(), tzinfo=zone)
+        else:
+            moment = datetime.fromisoformat(text)
     except ValueError:
         complain(f"is not a valid ISO 8601 date or timestamp: {quote(value)}")
+        return None
+    if moment.year < MIN_YEAR:
+        complain(
+            f"is in the year {moment.year}, before {MIN_YEAR}: check the year ({quote(value)})"
+        )
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)

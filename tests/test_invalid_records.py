@@ -84,7 +84,11 @@ CASES: dict[str, list[str]] = {
         "E publishedDateTime: is not a valid ISO 8601 date or timestamp: 'last Friday'"
     ],
     "date_out_of_range.md": [
-        "E publishedDateTime: is out of the range of usable dates: '0001-01-01T00:30:00+01:00'"
+        "E publishedDateTime: is out of the range of usable dates: '9999-12-31T23:30:00-01:00'"
+    ],
+    "date_year_typo.md": [
+        "E publishedDateTime: is in the year 202, before 1800: check the year"
+        " ('0202-06-01T10:00:00Z')"
     ],
     "published_string_false.md": ["E published: must be true or false, not a string"],
     "quality_over_100.md": ["E quality: must be from 0 to 100, got 101"],
