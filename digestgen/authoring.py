@@ -22,6 +22,7 @@ from digestgen.model import Record
 from digestgen.problems import Problem
 from digestgen.reader import RawRecord, parse_record
 from digestgen.slugs import make_slug, short_hash
+from digestgen.stories import topic_key
 from digestgen.urls import canonical_url, host_of
 from digestgen.validate import validate_record
 
@@ -179,12 +180,13 @@ def write_new(folder: Path, name: str, text: str) -> Path:
 
 
 def unique_topics(values: Iterable[str]) -> list[str]:
-    """Topics without blanks or case-insensitive repeats, in the order first given."""
+    """Topics without blanks or repeats (as `topic_key` tells them), in the order first given."""
     seen: dict[str, str] = {}
     for value in values:
         name = " ".join(value.split())
-        if name and name.lower() not in seen:
-            seen[name.lower()] = name
+        key = topic_key(name)
+        if key and key not in seen:
+            seen[key] = name
     return list(seen.values())
 
 

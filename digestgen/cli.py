@@ -319,6 +319,8 @@ def _run_import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
             counts["skipped"] += 1
             unreadable += origin == str(file)
         for candidate in parsed.candidates:
+            if candidate.dropped:
+                print(f"warning: {candidate.origin}: {candidate.dropped}", file=sys.stderr)
             saved = save_record(index, candidate.origin, candidate.fields, config.zone)
             counts[saved.outcome] += 1
             for problem in saved.problems:
