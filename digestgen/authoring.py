@@ -17,10 +17,12 @@ import yaml
 from digestgen import parallel
 from digestgen.build import load_records, read_sources
 from digestgen.cache import BuildState
+from digestgen.dates import iso_day, utc_timestamp
 from digestgen.model import Record
 from digestgen.problems import Problem
 from digestgen.reader import RawRecord, parse_record
 from digestgen.slugs import make_slug, short_hash
+from digestgen.stories import topic_key
 from digestgen.urls import canonical_url, host_of
 from digestgen.validate import validate_record
 
@@ -119,7 +121,7 @@ def new_record_fields(
 
 def timestamp_text(moment: datetime) -> str:
     """A moment as the upstream format writes it: UTC, seconds, `Z`."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_timestamp(moment)
 
 
 def check_record(name: str, text: str, zone: Any) -> tuple[Record | None, list[Problem]]:
@@ -149,7 +151,7 @@ class ContentIndex:
 
     def new_name(self, record: Record) -> str:
         """A free file name for a new record: `YYYY-MM-DD-<slug>.md`, made unique by its URL."""
-        stem = f"{record.published.astimezone(UTC):%Y-%m-%d}-{make_slug(record.title) or 'story'}"
+        stem = f"{iso_day(record.published.astimezone(UTC))}-{make_slug(record.title) or 'story'}"
         for name in (f"{stem}.md", f"{stem}-{short_hash(canonical_url(record.url))}.md"):
             if name.lower() not in {taken.lower() for taken in self.names}:
                 return name
@@ -178,12 +180,13 @@ def write_new(folder: Path, name: str, text: str) -> Path:
 
 
 def unique_topics(values: Iterable[str]) -> list[str]:
-    """Topics without blanks or case-insensitive repeats, in the order first given."""
+    """Topics without blanks or repeats (as `topic_key` tells them), in the order first given."""
     seen: dict[str, str] = {}
     for value in values:
         name = " ".join(value.split())
-        if name and name.lower() not in seen:
-            seen[name.lower()] = name
+        key = topic_key(name)
+        if key and key not in seen:
+            seen[key] = name
     return list(seen.values())
 
 

@@ -43,6 +43,7 @@ from digestgen.config import (
     resolve_dir,
     with_overrides,
 )
+from digestgen.dates import iso_day
 from digestgen.feedguard import FeedFiles
 from digestgen.importer import parse_import
 from digestgen.output import OutputCollision
@@ -325,6 +326,8 @@ def _run_import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
             counts["skipped"] += 1
             unreadable += origin == str(file)
         for candidate in parsed.candidates:
+            if candidate.dropped:
+                print(f"warning: {candidate.origin}: {candidate.dropped}", file=sys.stderr)
             saved = save_record(index, candidate.origin, candidate.fields, config.zone)
             counts[saved.outcome] += 1
             for problem in saved.problems:
@@ -580,9 +583,8 @@ def print_report(report: BuildReport, quiet: bool = False, verbose: bool = False
         lines.append(f"    {name}: {reasons}")
     if report.scheduled:
         due = report.next_scheduled
-        lines.append(
-            f"  scheduled:          {len(report.scheduled)} (next due {due:%Y-%m-%d %H:%M %Z})"
-        )
+        when = f"{iso_day(due)} {due:%H:%M %Z}" if due is not None else "unknown"
+        lines.append(f"  scheduled:          {len(report.scheduled)} (next due {when})")
     warnings = sum(1 for p in report.problems if p.severity is Severity.WARNING)
     lines += [
         f"  warnings:           {warnings}",

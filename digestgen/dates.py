@@ -1,8 +1,12 @@
-"""Dates as readers see them, in English whatever the machine's locale."""
+"""Dates as text: what readers see, in English whatever the machine's locale, and addresses.
+
+Every date that becomes text or a path goes through here, so each year is written with four
+digits: strftime's `%Y` does not pad years before 1000 on every platform (`/202/06/01/`).
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 MONTHS = (
     "January",
@@ -21,11 +25,32 @@ MONTHS = (
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
+def year_text(year: int) -> str:
+    """A year with at least four digits: 5 is '0005'."""
+    return f"{year:04d}"
+
+
+def iso_day(day: date) -> str:
+    """A day as ISO 8601 text, `YYYY-MM-DD`, the year always four digits."""
+    return f"{year_text(day.year)}-{day.month:02d}-{day.day:02d}"
+
+
+def day_path(day: date) -> str:
+    """A day's edition address, `/YYYY/MM/DD/`, the year always four digits."""
+    return f"/{year_text(day.year)}/{day.month:02d}/{day.day:02d}/"
+
+
+def utc_timestamp(moment: datetime) -> str:
+    """An aware moment as `YYYY-MM-DDTHH:MM:SSZ` in UTC, the year always four digits."""
+    utc = moment.astimezone(UTC)
+    return f"{iso_day(utc)}T{utc:%H:%M:%S}Z"
+
+
 def format_date(moment: date) -> str:
     """A date like '4 June 2021', independent of the machine's locale."""
-    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+    return f"{moment.day} {MONTHS[moment.month - 1]} {year_text(moment.year)}"
 
 
 def format_day(day: date) -> str:
     """A day like 'Friday 4 June 2021', independent of the machine's locale."""
-    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {year_text(day.year)}"

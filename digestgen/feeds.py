@@ -21,6 +21,7 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 
 from digestgen.config import SiteConfig
+from digestgen.dates import iso_day
 from digestgen.model import Image, Site, Story
 from digestgen.output import add_file
 
@@ -147,7 +148,7 @@ def plan_feeds(site: Site, config: SiteConfig) -> list[FeedJob]:
           for t in site.topics),
         *(("source", s.path, s.name, f"Stories from {s.name} ({s.domain})", s.stories)
           for s in site.sources),
-        *(("edition", e.path, f"{e.day:%Y-%m-%d}", f"The stories of {e.day:%Y-%m-%d}", e.stories)
+        *(("edition", e.path, iso_day(e.day), f"The stories of {iso_day(e.day)}", e.stories)
           for e in site.editions),
     ]  # fmt: skip
     for kind, path, name, holds, stories in listings:

@@ -22,6 +22,7 @@ import yaml
 from digestgen.authoring import timestamp_text, unique_topics
 from digestgen.reader import RecordLoader
 from digestgen.urls import check_url, host_of
+from digestgen.validate import MAX_TOPICS, over_limit
 
 YAML_SUFFIXES = (".yaml", ".yml")
 JSON_FEED_VERSION = "https://jsonfeed.org/version/"
@@ -34,6 +35,7 @@ class Candidate:
     origin: str
     fields: dict[str, Any]
     body: str = ""
+    dropped: str = ""  # what was left out of the item (topics past MAX_TOPICS), to tell the user
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +97,7 @@ def _records(name: str, items: list[Any], topics: Sequence[str]) -> Parsed:
             given = fields.get("topics")
             fields["topics"] = unique_topics([*(given if isinstance(given, list) else []),
                                               *topics])  # fmt: skip
-        candidates.append(Candidate(origin, fields))
+        candidates.append(_limit_topics(Candidate(origin, fields)))
     return Parsed(tuple(candidates), tuple(skipped))
 
 
@@ -139,8 +141,25 @@ def _from_items(
         if fields is None:
             skipped.append((origin, reason))
         else:
-            candidates.append(Candidate(origin, fields))
+            candidates.append(_limit_topics(Candidate(origin, fields)))
     return Parsed(tuple(candidates), tuple(skipped))
+
+
+def _limit_topics(candidate: Candidate) -> Candidate:
+    """The candidate with its first MAX_TOPICS distinct topics, saying how many were dropped.
+
+    Without this an item with hundreds of categories would be written as a record that warns
+    on every build. Topics that are not all text are left for validation to report.
+    """
+    given = candidate.fields.get("topics")
+    if not isinstance(given, list) or not all(isinstance(topic, str) for topic in given):
+        return candidate
+    names = unique_topics(given)
+    if len(names) <= MAX_TOPICS:
+        return candidate
+    fields = candidate.fields | {"topics": names[:MAX_TOPICS]}
+    dropped = "topics: " + over_limit(len(names), "distinct topics", MAX_TOPICS)
+    return Candidate(candidate.origin, fields, candidate.body, dropped)
 
 
 def _feedparser_item(entry: Any) -> _Item:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, TypeVar
 
+from digestgen.dates import day_path
 from digestgen.urls import canonical_url
 
 T = TypeVar("T")
@@ -218,7 +219,7 @@ class Edition:
     @property
     def path(self) -> str:
         """The edition page's address."""
-        return f"/{self.day:%Y/%m/%d}/"
+        return day_path(self.day)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,12 @@ RecordLoader.yaml_implicit_resolvers = {
 # number is refused before it is built: Python cannot print an int of over 4300 digits, and
 # YAML 1.1's base-60 numbers (`1:59:59...`) take time quadratic in their length to build.
 MAX_NUMBER_CHARACTERS = 100
+
+
+# How deeply lists and mappings may nest in one field's value. The record format needs four
+# levels (`related[i].images[j].url`); much deeper data is no record, and past a few hundred
+# levels it cannot even be pickled for the build cache or a worker (RecursionError).
+MAX_NESTING = 20
 
 
 class NumberTooLong(yaml.constructor.ConstructorError):
@@ -130,7 +136,33 @@ def parse_record(data: bytes, name: str) -> RawRecord | Problem:
     bad_keys = [key for key in fields if not isinstance(key, str)]
     if bad_keys:
         return error(name, "", "every field name must be text")
+    for key, value in fields.items():
+        if nesting_depth(value) > MAX_NESTING:
+            return error(name, key, f"is nested more than {MAX_NESTING} levels deep")
     return RawRecord(source=name, fields=fields, body=body)
+
+
+def nesting_depth(value: object, limit: int = MAX_NESTING) -> int:
+    """How many lists and mappings nest in value (a scalar is 0); stops counting past limit.
+
+    Walked with an explicit stack, so data nested too deeply for recursion is measured too.
+    """
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Iterable[object] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        depth += 1
+        if depth > limit:
+            return depth
+        deepest = max(deepest, depth)
+        stack.extend((child, depth) for child in children)
+    return deepest
 
 
 def _split_front_matter(text: str) -> tuple[str, str, int] | str | None:

@@ -15,7 +15,7 @@ from cachetools import LRUCache
 from markupsafe import Markup
 
 from digestgen.config import SiteConfig
-from digestgen.dates import format_date, format_day
+from digestgen.dates import day_path, format_date, format_day, year_text
 from digestgen.feeds import FeedLink, archive_count, archive_path, feed_links
 from digestgen.model import Coverage, Image, Provider, Site, Story, Topic
 from digestgen.output import add_file, file_path
@@ -103,7 +103,8 @@ class PageRenderer:
             long_date=lambda moment: format_date(self.local_time(moment)),
             clock=lambda moment: f"{self.local_time(moment):%H:%M}",
             day_name=format_day,
-            day_path=lambda day: f"/{day:%Y/%m/%d}/",
+            day_path=day_path,
+            year=year_text,
             time_tag=self.time_tag,
             badge=badge,
             by_outlet=by_outlet,
@@ -374,7 +375,7 @@ def _story_page(
             + _topic_feeds(story.topics)
             + _source_feeds(story.lead.provider.domain, story.lead.provider.name),
             image=story.lead.image,
-            breadcrumbs=(("Home", "/"), (format_date(story.day), f"/{story.day:%Y/%m/%d}/")),
+            breadcrumbs=(("Home", "/"), (format_date(story.day), day_path(story.day))),
             og_type="article",
         ),
         (("story", story), ("earlier", earlier)),

@@ -11,6 +11,7 @@ from functools import lru_cache
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
+from digestgen.dates import day_path
 from digestgen.model import Coverage, Record, Story, Topic
 from digestgen.problems import Problem, note
 from digestgen.slugs import make_slug, short_hash
@@ -405,7 +406,7 @@ def standalone_address(record: Record, zone: ZoneInfo) -> str:
     """The address a record has as a story of its own: `/YYYY/MM/DD/slug/`, before suffixes."""
     day = record.published.astimezone(zone)
     slug = record.slug_text or make_slug(record.slug or record.title) or "story"
-    return f"/{day.year}/{day.month:02d}/{day.day:02d}/{slug}/"  # as %Y/%m/%d
+    return f"{day_path(day)}{slug}/"
 
 
 def assign_addresses(clusters: Sequence[Cluster], zone: ZoneInfo) -> list[Cluster]:

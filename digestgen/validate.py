@@ -30,7 +30,8 @@ _TYPE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 # Limits on what one record may hold. A headline over MAX_TITLE_LENGTH characters (after
 # whitespace is collapsed) is an error: cutting it could change what it says. An excerpt over
 # MAX_EXCERPT_LENGTH is cut at a word, with an ellipsis and a warning. `related` items past
-# MAX_RELATED and `images` past MAX_IMAGES are dropped unread, with a warning saying how many.
+# MAX_RELATED and `images` past MAX_IMAGES are dropped unread, with a warning saying how many;
+# so are topics past the first MAX_TOPICS distinct ones (each topic is a page and three feeds).
 MAX_TITLE_LENGTH = 500
 # A topic, category or outlet name is a label, not prose: over MAX_NAME_LENGTH characters it is
 # an error like an over-long headline (cutting it could merge two topics into one).
@@ -38,6 +39,10 @@ MAX_NAME_LENGTH = 200
 MAX_EXCERPT_LENGTH = 5000
 MAX_RELATED = 100
 MAX_IMAGES = 20
+MAX_TOPICS = 20
+# The earliest year a timestamp may have. A news digest's dates are recent; a year before this
+# is a typo (`0202` for `2020`), and years before 1000 do not even fit the `/YYYY/` address.
+MIN_YEAR = 1800
 
 T = TypeVar("T")
 
@@ -152,13 +157,17 @@ class _FieldChecker:
             self.error(field, f"must be a list, not {type_name(value)}")
             return []
         if limit is not None and len(value) > limit:
-            self.warn(
-                field,
-                f"has {len(value)} items, over the limit of {limit};"
-                f" the last {len(value) - limit} dropped",
-            )
+            self.warn(field, over_limit(len(value), "items", limit))
             return value[:limit]
         return value
+
+
+def over_limit(count: int, what: str, limit: int) -> str:
+    """The warning for a list over its limit, whose first `limit` entries are kept."""
+    return (
+        f"has {count} {what}, over the limit of {limit}:"
+        f" kept the first {limit}, dropped {count - limit}"
+    )
 
 
 def parse_timestamp(value: str, zone: ZoneInfo, complain: Callable[[str], None]) -> datetime | None:
@@ -166,10 +175,16 @@ def parse_timestamp(value: str, zone: ZoneInfo, complain: Callable[[str], None])
     text = value.strip()
     try:
         if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(), tzinfo=zone)
-        moment = datetime.fromisoformat(text)
+            moment = datetime.combine(date.fromisoformat(text), time(), tzinfo=zone)
+        else:
+            moment = datetime.fromisoformat(text)
     except ValueError:
         complain(f"is not a valid ISO 8601 date or timestamp: {quote(value)}")
+        return None
+    if moment.year < MIN_YEAR:
+        complain(
+            f"is in the year {moment.year}, before {MIN_YEAR}: check the year ({quote(value)})"
+        )
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
@@ -271,8 +286,14 @@ def _provider(check: _FieldChecker, value: Any, field: str, url: str | None) -> 
 
 
 def _topics(check: _FieldChecker, values: list[Any]) -> tuple[str, ...]:
+    """The first MAX_TOPICS distinct topics; past them, topics are only counted for the warning."""
     topics: dict[str, str] = {}
+    dropped: set[str] = set()
     for index, value in enumerate(values):
+        if len(topics) == MAX_TOPICS:
+            if isinstance(value, str) and (key := topic_key(clean_text(value))) not in topics:
+                dropped.add(key)
+            continue
         if not isinstance(value, str):
             check.error(f"topics[{index}]", f"must be text, not {type_name(value)}")
             continue
@@ -282,6 +303,9 @@ def _topics(check: _FieldChecker, values: list[Any]) -> tuple[str, ...]:
                 check.warn(f"topics[{index}]", "is blank; ignored")
             continue
         topics.setdefault(topic_key(name), name)
+    dropped.discard("")
+    if dropped:
+        check.warn("topics", over_limit(len(topics) + len(dropped), "distinct topics", MAX_TOPICS))
     return tuple(topics.values())
 
 

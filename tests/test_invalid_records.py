@@ -25,6 +25,7 @@ from digestgen.validate import (
     MAX_NAME_LENGTH,
     MAX_RELATED,
     MAX_TITLE_LENGTH,
+    MAX_TOPICS,
     validate_record,
 )
 from tests.conftest import FIXTURES, SEED_SECURED, build_in, make_site, record
@@ -84,7 +85,11 @@ CASES: dict[str, list[str]] = {
         "E publishedDateTime: is not a valid ISO 8601 date or timestamp: 'last Friday'"
     ],
     "date_out_of_range.md": [
-        "E publishedDateTime: is out of the range of usable dates: '0001-01-01T00:30:00+01:00'"
+        "E publishedDateTime: is out of the range of usable dates: '9999-12-31T23:30:00-01:00'"
+    ],
+    "date_year_typo.md": [
+        "E publishedDateTime: is in the year 202, before 1800: check the year"
+        " ('0202-06-01T10:00:00Z')"
     ],
     "published_string_false.md": ["E published: must be true or false, not a string"],
     "quality_over_100.md": ["E quality: must be from 0 to 100, got 101"],
@@ -121,10 +126,12 @@ CASES: dict[str, list[str]] = {
         " cut to 4999 characters"
     ],
     "related_too_many.md": [
-        f"W related: has 101 items, over the limit of {MAX_RELATED}; the last 1 dropped"
+        f"W related: has 101 items, over the limit of {MAX_RELATED}:"
+        f" kept the first {MAX_RELATED}, dropped 1"
     ],
     "images_too_many.md": [
-        f"W images: has 21 items, over the limit of {MAX_IMAGES}; the last 1 dropped"
+        f"W images: has 21 items, over the limit of {MAX_IMAGES}:"
+        f" kept the first {MAX_IMAGES}, dropped 1"
     ],
     "related_title_too_long.md": [
         f"W related[0].title: is 501 characters, over the {MAX_TITLE_LENGTH} limit; item dropped",
@@ -451,8 +458,8 @@ def test_related_items_past_the_limit_are_dropped_and_counted():
     assert record_ is not None
     assert [c.title for c in record_.related] == [f"Coverage {i}" for i in range(MAX_RELATED)]
     assert problems == [
-        f"warning: limits.md: related: has 250 items, over the limit of {MAX_RELATED};"
-        f" the last {250 - MAX_RELATED} dropped"
+        f"warning: limits.md: related: has 250 items, over the limit of {MAX_RELATED}:"
+        f" kept the first {MAX_RELATED}, dropped {250 - MAX_RELATED}"
     ]
 
 
@@ -464,10 +471,55 @@ def test_images_past_the_limit_are_dropped_and_counted_also_in_related_items():
     assert record_.related[0].image is not None
     assert problems == [
         f"warning: limits.md: images: has {MAX_IMAGES + 5} items, over the limit of"
-        f" {MAX_IMAGES}; the last 5 dropped",
+        f" {MAX_IMAGES}: kept the first {MAX_IMAGES}, dropped 5",
         f"warning: limits.md: related[0].images: has {MAX_IMAGES + 5} items, over the limit"
-        f" of {MAX_IMAGES}; the last 5 dropped",
+        f" of {MAX_IMAGES}: kept the first {MAX_IMAGES}, dropped 5",
     ]
+
+
+def test_topics_past_the_first_distinct_ones_are_dropped_and_counted():
+    topics = [f"Topic {i}" for i in range(1000)]
+    record_, problems = validate_fields(topics=topics)
+    assert record_ is not None and record_.topics == tuple(topics[:MAX_TOPICS])
+    assert problems == [
+        f"warning: limits.md: topics: has 1000 distinct topics, over the limit of {MAX_TOPICS}:"
+        f" kept the first {MAX_TOPICS}, dropped {1000 - MAX_TOPICS}"
+    ]
+
+
+def test_topics_that_are_one_topic_count_once_towards_the_limit():
+    topics = [name for i in range(MAX_TOPICS) for name in (f"AI {i}", f"ai-{i}", f"Ai  {i}")]
+    record_, problems = validate_fields(topics=[*topics, "AI 0", "ai 1"])
+    assert problems == []
+    assert record_ is not None and record_.topics == tuple(f"AI {i}" for i in range(MAX_TOPICS))
+    _, problems = validate_fields(topics=[*topics, "AI 0", "New", "new", "Other"])
+    assert problems == [
+        f"warning: limits.md: topics: has {MAX_TOPICS + 2} distinct topics, over the limit of"
+        f" {MAX_TOPICS}: kept the first {MAX_TOPICS}, dropped 2"
+    ]
+
+
+def test_topics_past_the_limit_are_only_counted_never_checked():
+    topics = [f"T{i}" for i in range(MAX_TOPICS)] + [7, "x" * (MAX_NAME_LENGTH + 1), " "]
+    record_, problems = validate_fields(topics=topics)
+    assert record_ is not None and len(record_.topics) == MAX_TOPICS
+    assert problems == [
+        f"warning: limits.md: topics: has {MAX_TOPICS + 1} distinct topics, over the limit of"
+        f" {MAX_TOPICS}: kept the first {MAX_TOPICS}, dropped 1"
+    ]
+
+
+def test_a_record_with_a_thousand_topics_builds_only_the_first_topic_pages(tmp_path):
+    topics = [f"Topic {i}" for i in range(1000)]
+    root = make_site(tmp_path / "site", {"many.md": record("Many", topics=topics)})
+    result = build_in(root)
+    assert result.exit_code == 0, result.stderr
+    assert (
+        f"warning: many.md: topics: has 1000 distinct topics, over the limit of {MAX_TOPICS}:"
+        f" kept the first {MAX_TOPICS}, dropped {1000 - MAX_TOPICS}"
+    ) in result.stderr
+    pages = sorted(p.parent.name for p in (result.output / "topics").glob("*/index.html"))
+    assert pages == sorted(f"topic-{i}" for i in range(MAX_TOPICS))
 
 
 def test_exactly_the_limit_of_related_items_and_images_is_kept():

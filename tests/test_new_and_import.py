@@ -6,6 +6,7 @@ from pathlib import Path
 import yaml
 
 from digestgen.reader import RawRecord, parse_record
+from digestgen.validate import MAX_TOPICS
 from tests.conftest import FIXED_NOW, SEED_PATH, build_in, make_site, record, run_cli
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>
@@ -228,3 +229,39 @@ def test_fixed_now_is_accepted(tmp_path):
     )
     assert code == 0
     assert (root / "content" / "2026-01-01-t.md").is_file()
+
+
+def test_import_keeps_only_the_first_topics_of_an_item_with_hundreds_of_categories(tmp_path):
+    root = _site(tmp_path)
+    categories = "".join(
+        f"<category>Cat {i}</category><category>cat-{i}</category>" for i in range(300)
+    )
+    feed = tmp_path / "feed.xml"
+    feed.write_text(RSS.replace("<category>Robotics</category>", categories), encoding="utf-8")
+    code, _, err = _run(root, "import", str(feed), "--topic", "Science")
+    assert code == 0, err
+    assert (
+        f"warning: {feed}#1: topics: has 301 distinct topics, over the limit of {MAX_TOPICS}:"
+        f" kept the first {MAX_TOPICS}, dropped {301 - MAX_TOPICS}"
+    ) in err
+    (path,) = (root / "content").iterdir()
+    assert _fields(path)["topics"] == [f"Cat {i}" for i in range(MAX_TOPICS)]
+    built = build_in(root, "--drafts")
+    assert built.exit_code == 0 and "topics" not in built.stderr
+
+
+def test_import_of_a_record_list_keeps_only_the_first_topics(tmp_path):
+    root = _site(tmp_path)
+    item = {
+        "title": "Listed",
+        "publishedDateTime": "2025-03-01T10:00:00Z",
+        "originalUrl": "https://example.com/listed",
+        "topics": [f"T{i}" for i in range(50)],
+    }
+    listing = tmp_path / "records.json"
+    listing.write_text(json.dumps([item]), encoding="utf-8")
+    code, _, err = _run(root, "import", str(listing))
+    assert code == 0, err
+    assert f"warning: {listing}#1: topics: has 50 distinct topics" in err
+    (path,) = (root / "content").iterdir()
+    assert _fields(path)["topics"] == [f"T{i}" for i in range(MAX_TOPICS)]
