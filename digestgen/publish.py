@@ -87,6 +87,7 @@ def plan_site(
         extras = render_extras(page_jobs, renderer, static)
     except jinja2.TemplateError as exc:
         raise template_error(exc) from None
+    add_file(extras, OUTPUT_MARKER, OUTPUT_MARKER_TEXT, "digestgen's own marker file")
     _check_unique_paths(page_jobs, feed_jobs, extras)
     digests = story_digests(site.stories)
     jobs: list[_Job] = [(job, page_fingerprint(job, digests)) for job in page_jobs]
@@ -148,8 +149,7 @@ def publish(
     tree is written beside it and swapped in.
     """
     plan = plan_site(site, config, env, static)
-    extras = dict(plan.extras)
-    add_file(extras, OUTPUT_MARKER, OUTPUT_MARKER_TEXT, "digestgen's own marker file")
+    extras = plan.extras
     shards = search_shards(site, config, plan.digests)
     lap("plan")
     # A build over the last one's output changes it in place, with a journal to undo a failed
