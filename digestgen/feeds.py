@@ -231,7 +231,7 @@ def make_item(story: Story, config: SiteConfig, content_html: str | None) -> Fee
         image_type=image_type(lead.image.url) if lead.image else None,
         related=tuple(
             RelatedLink(c.title, c.url, c.provider.name or c.provider.domain, c.published)
-            for c in story.coverage
+            for c in story.coverage[:MAX_ITEM_COVERAGE]
         ),
     )
 
@@ -309,6 +309,13 @@ class _EntryExtras(BaseEntryExtension):  # type: ignore[misc]
             media.set("height", str(image.height))
 
 
+# A story's item is repeated in every listing feed that shows it: the site's, its day's, and one
+# for each of its topics and outlets, and the outlets grow with its coverage. So that one record
+# cannot grow the output with the square of its coverage, an item lists at most
+# MAX_ITEM_COVERAGE other outlets' pieces; the story page lists them all.
+MAX_ITEM_COVERAGE = 10
+
+
 class FeedRenderer:
     """Renders FeedJobs: RSS and Atom with feedgen, JSON Feed with json; each item made once."""
 
@@ -325,7 +332,11 @@ class FeedRenderer:
         if made is None:
             content = None
             if not self.config.feed_summary_only:
-                content = self.item_template.render(story=story).strip()
+                shown = story.coverage[:MAX_ITEM_COVERAGE]
+                more = len(story.coverage) - len(shown)
+                content = self.item_template.render(
+                    story=story, coverage=shown, more_coverage=more
+                ).strip()
             item = make_item(story, self.config, content)
             made = self._items[story.path] = (item, feed_entry(item))
         return made
