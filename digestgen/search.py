@@ -14,6 +14,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -177,7 +179,7 @@ def index_files(documents: dict[str, str], language: str, folder: str) -> dict[s
     executable = get_executable()
     if executable is None:
         raise SearchIndexError("search index: the pagefind program was not found")
-    with tempfile.TemporaryDirectory(prefix="digestgen-search-", dir=_scratch()) as scratch:
+    with _scratch_folder() as scratch:
         source, bundle = Path(scratch) / "site", Path(scratch) / "bundle"
         source.mkdir()
         for path, html in sorted(documents.items()):
@@ -198,6 +200,51 @@ def index_files(documents: dict[str, str], language: str, folder: str) -> dict[s
             for path in sorted(bundle.rglob("*"))
             if path.is_file() and not path.name.startswith(_UNUSED)
         }
+
+
+# Scratch folders are named after the process that made them, so that one left by a killed
+# build (a SIGKILL skips every clean-up) is known for one and removed by the next index run.
+SCRATCH_PREFIX = "digestgen-search-"
+_SCRATCH_NAME = re.compile(re.escape(SCRATCH_PREFIX) + r"(\d+)-[A-Za-z0-9_]+")
+
+
+def _scratch_folder() -> tempfile.TemporaryDirectory[str]:
+    """A new scratch folder, after removing those of digestgen processes that no longer run."""
+    base = _scratch() or tempfile.gettempdir()
+    _remove_stale_scratch(base)
+    return tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=base)
+
+
+@functools.cache
+def _remove_stale_scratch(base: str) -> None:
+    """Remove (once a process) the scratch folders in `base` whose process is gone."""
+    try:
+        with os.scandir(base) as entries:
+            stale = [entry.path for entry in entries if _is_stale_scratch(entry)]
+        for path in stale:
+            shutil.rmtree(path, ignore_errors=True)
+    except OSError:
+        pass  # left for a later run: a leftover costs space, never correctness
+
+
+def _is_stale_scratch(entry: os.DirEntry[str]) -> bool:
+    """True for a scratch folder of ours whose process no longer runs."""
+    match = _SCRATCH_NAME.fullmatch(entry.name)
+    if match is None or not entry.is_dir(follow_symlinks=False):
+        return False
+    mine = entry.stat(follow_symlinks=False).st_uid == os.getuid()
+    return mine and not _running(int(match[1]))
+
+
+def _running(pid: int) -> bool:
+    """True if a process with this id runs (perhaps another user's)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, but is not ours to signal
+    return True
 
 
 def _scratch() -> str | None:
