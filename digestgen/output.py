@@ -5,6 +5,13 @@ from __future__ import annotations
 import re
 
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9._~@+-]{1,255}$")
+# Every site holds this file; only a folder holding it (or an empty one) is ever replaced or
+# updated by a build without --force (see writer.check_output_dir).
+OUTPUT_MARKER = ".digestgen-site"
+OUTPUT_MARKER_TEXT = (
+    b"This folder is a site written by digestgen. Each build replaces everything in it:\n"
+    b"keep no other files here.\n"
+)
 
 
 class OutputCollision(Exception):

@@ -19,7 +19,7 @@ from digestgen.feeds import FeedJob, FeedRenderer, plan_feeds
 from digestgen.fingerprints import feed_fingerprint, page_fingerprint, story_digests
 from digestgen.journal import JournaledUpdate
 from digestgen.model import Site, Story
-from digestgen.output import OutputCollision, add_file, check_output_path
+from digestgen.output import OutputCollision, check_output_path
 from digestgen.render import PageJob, PageRenderer, plan_pages, render_extras
 from digestgen.search import (
     SEARCH_FOLDER,
@@ -28,7 +28,7 @@ from digestgen.search import (
     index_shards,
     plan_shards,
 )
-from digestgen.writer import OUTPUT_MARKER, OUTPUT_MARKER_TEXT, Staging, output_files
+from digestgen.writer import Staging, output_files
 
 
 class RenderError(Exception):
@@ -87,7 +87,6 @@ def plan_site(
         extras = render_extras(page_jobs, renderer, static)
     except jinja2.TemplateError as exc:
         raise template_error(exc) from None
-    add_file(extras, OUTPUT_MARKER, OUTPUT_MARKER_TEXT, "digestgen's own marker file")
     _check_unique_paths(page_jobs, feed_jobs, extras)
     digests = story_digests(site.stories)
     jobs: list[_Job] = [(job, page_fingerprint(job, digests)) for job in page_jobs]

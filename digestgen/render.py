@@ -18,7 +18,7 @@ from digestgen.config import SiteConfig
 from digestgen.dates import day_path, format_date, format_day, year_text
 from digestgen.feeds import FeedLink, archive_count, archive_path, feed_links
 from digestgen.model import Coverage, Image, Provider, Site, Story, Topic
-from digestgen.output import add_file, file_path
+from digestgen.output import OUTPUT_MARKER, OUTPUT_MARKER_TEXT, add_file, file_path
 from digestgen.search import shard_numbers
 from digestgen.stories import moved_addresses
 
@@ -199,10 +199,11 @@ def plan_pages(site: Site, config: SiteConfig, memo: StoryPageMemo | None = None
 def render_extras(
     jobs: Sequence[PageJob], renderer: PageRenderer, static: dict[str, bytes]
 ) -> dict[str, bytes]:
-    """The sitemap, robots.txt, Netlify's `_redirects` and the theme's static files, by path."""
+    """The sitemap, robots.txt, Netlify's `_redirects`, the theme's static files and digestgen's
+    marker file, by path."""
     env = renderer.env
     entries = [(job.page.path, job.lastmod) for job in jobs if job.page.indexable]
-    files: dict[str, bytes] = {}
+    files: dict[str, bytes] = {OUTPUT_MARKER: OUTPUT_MARKER_TEXT}
     sitemap = env.get_template("sitemap.xml").render(entries=entries)
     add_file(files, "sitemap.xml", sitemap.encode("utf-8"), "sitemap")
     robots = env.get_template("robots.txt").render(sitemap_url=renderer.url("/sitemap.xml"))

@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
-from digestgen.output import check_output_path
+from digestgen.output import OUTPUT_MARKER, check_output_path
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -20,15 +20,6 @@ _AT_FDCWD = -100
 
 class OutputError(Exception):
     """The output folder cannot be written, or must not be."""
-
-
-# Every site digestgen writes holds this file; only a folder holding it (or an empty one) is
-# ever replaced or updated without --force. It is part of the site, so a build keeps it.
-OUTPUT_MARKER = ".digestgen-site"
-OUTPUT_MARKER_TEXT = (
-    b"This folder is a site written by digestgen. Each build replaces everything in it:\n"
-    b"keep no other files here.\n"
-)
 
 
 def check_output_dir(

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from digestgen.journal import JournaledUpdate
-from digestgen.writer import OUTPUT_MARKER, OutputError, Staging
+from digestgen.output import OUTPUT_MARKER
+from digestgen.writer import OutputError, Staging
 from tests.conftest import FIXED_NOW, BuildResult, build_in, make_site, record, run_cli
 
 NO_SEARCH = "search = false\n"

@@ -17,6 +17,7 @@ import pytest
 
 from digestgen.check import render_site
 from digestgen.config import load_config, with_overrides
+from digestgen.output import OUTPUT_MARKER
 from digestgen.problems import Severity
 from digestgen.serve import LIVE_PREFIX, SCRIPT_PATH, DevSite, respond
 from digestgen.validate import parse_timestamp
@@ -189,7 +190,8 @@ def test_build_output_never_has_the_live_reload_script(tmp_path):
 def _all_files(site: DevSite) -> dict[str, bytes]:
     site.render("feed.xml")  # feeds are planned when one is first asked for
     snapshot = site.snapshot
-    paths = [*snapshot.jobs, *snapshot.static, "sitemap.xml", "robots.txt", "_redirects"]
+    paths = [*snapshot.jobs, *snapshot.static, "sitemap.xml", "robots.txt", "_redirects",
+             OUTPUT_MARKER]  # fmt: skip
     for shard in site.search_shards(snapshot):  # the search index is made shard by shard
         site.render(f"{shard.folder}pagefind.js")
         paths += list(site.indexed[shard.folder][1])
