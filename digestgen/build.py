@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import hashlib
+import heapq
 import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,7 +40,7 @@ from digestgen.fingerprints import (
 from digestgen.journal import recover
 from digestgen.model import Record, Site
 from digestgen.organize import StoryMemo, organize
-from digestgen.problems import Problem, Severity, error
+from digestgen.problems import Problem, Severity, error, warning
 from digestgen.publish import publish
 from digestgen.reader import MAX_RECORD_BYTES, RECORD_SUFFIXES, RawRecord, parse_record
 from digestgen.render import load_static
@@ -178,12 +181,13 @@ def _build_locked(
     state, cache_note = _open_cache(cache_folder, config, output_dir, opts.use_cache)
     if interrupted:
         cache_note = "an interrupted build's changes to the output were undone"
-    sources, unreadable = read_sources(content_dir, state.files)
+    scan = scan_content(content_dir, state.files)
+    sources, unreadable = scan.sources, scan.problems
     state.files = {s.name: (s.stat.st_size, s.stat.st_mtime_ns, s.digest) for s in sources}
     opts.lap("cache and scan")
     quick = _unchanged_build(sources, state, key, output_dir, opts)
     if quick is not None:
-        return _report(quick, sources, unreadable, output_dir, started, cache_note)
+        return _report(quick, scan, output_dir, started, cache_note)
     if opts.use_cache:
         cache_note = load_record_pickles(cache_folder, state) or cache_note
     loaded, records_changed = load_records(
@@ -223,7 +227,7 @@ def _build_locked(
         cache_note = _save_cache(save_state, cache_folder, state) or cache_note
     opts.lap("save cache")
     return BuildReport(
-        files_read=len(sources) + len(unreadable),
+        files_read=scan.files,
         stories=len(site.stories),
         drafts_left_out=len(selection.drafts),
         scheduled=tuple(r.published for r in selection.scheduled),
@@ -271,6 +275,16 @@ def _open_cache(
     return load_state(cache_folder, site, records)
 
 
+@dataclass(frozen=True, slots=True)
+class ContentScan:
+    """What one walk of the content folder found: record files, problems, folders read."""
+
+    sources: list[SourceFile]
+    problems: list[Problem]
+    folders: frozenset[str]  # relative names ("" for the content folder itself)
+    files: int  # record files found, readable or not
+
+
 def read_sources(
     content_dir: Path, known: dict[str, tuple[int, int, str]] | None = None
 ) -> tuple[list[SourceFile], list[Problem]]:
@@ -278,18 +292,30 @@ def read_sources(
 
     A file whose size and modification time match `known` keeps its known hash unread.
     """
+    scan = scan_content(content_dir, known)
+    return scan.sources, scan.problems
+
+
+def scan_content(
+    content_dir: Path, known: dict[str, tuple[int, int, str]] | None = None
+) -> ContentScan:
+    """As `read_sources`, also naming every folder read; problems are sorted by file name.
+
+    Raises ContentError when the content folder is missing or cannot be listed at all.
+    """
     if not content_dir.is_dir():
         raise ContentError(f"{content_dir}: content folder not found")
     known = known or {}
     sources: list[SourceFile] = []
-    problems: list[Problem] = []
-    for name, path, stat in _record_files(content_dir):
+    files, problems, folders, unread = _record_files(content_dir)
+    for name, path, stat in files:
         found = _source(name, path, stat, known.get(name))
         if isinstance(found, SourceFile):
             sources.append(found)
         else:
             problems.append(found)
-    return sources, problems
+    problems.sort(key=lambda problem: problem.file)
+    return ContentScan(sources, problems, frozenset(folders), len(files) + unread)
 
 
 def read_source(content_dir: Path, path: Path) -> SourceFile | Problem | None:
@@ -300,7 +326,7 @@ def read_source(content_dir: Path, path: Path) -> SourceFile | Problem | None:
     except (ValueError, OSError):
         return None
     hidden = any(part.startswith(".") for part in name.split("/"))
-    if hidden or not name.lower().endswith(RECORD_SUFFIXES) or not path.is_file():
+    if hidden or not name.lower().endswith(RECORD_SUFFIXES) or not S_ISREG(stat.st_mode):
         return None
     return _source(name, path, stat, None)
 
@@ -317,7 +343,7 @@ def _source(
             return SourceFile(name, path, seen[2], stat)
         data = path.read_bytes()
     except OSError as exc:
-        return error(name, "", f"cannot read file: {exc.strerror}")
+        return error(name, "", f"cannot read file: {_reason(exc)}")
     # The name is part of the key: a record's problems and address name its file.
     digest = hashlib.blake2b(name.encode("utf-8", "surrogateescape") + b"\0" + data)
     # The bytes are read again where they are parsed: holding every file would cost more
@@ -325,22 +351,78 @@ def _source(
     return SourceFile(name, path, digest.hexdigest()[:32], stat)
 
 
-def _record_files(content_dir: Path) -> list[tuple[str, Path, os.stat_result]]:
-    """Every *.md and *.txt file under the folder, not hidden, sorted by relative name."""
-    found: list[tuple[str, Path, os.stat_result]] = []
-    pending = [("", str(content_dir))]
+def _reason(exc: OSError) -> str:
+    """Why an operating-system call failed, in words."""
+    return exc.strerror or str(exc)
+
+
+_FoundFile = tuple[str, Path, os.stat_result]
+
+
+def _record_files(
+    content_dir: Path,
+) -> tuple[list[_FoundFile], list[Problem], set[str], int]:
+    """Every *.md and *.txt file under the folder, not hidden, sorted by relative name.
+
+    Also the problems met on the way, the relative name of every folder read, and how many
+    files named like records could not be looked at.
+    """
+    unread = 0
+    found: list[_FoundFile] = []
+    problems: list[Problem] = []
+    read: dict[tuple[int, int], str] = {}  # (st_dev, st_ino) of each folder read: its name
+    # Real folders are read before folder links, each in name order, so whichever path to a
+    # folder is read (and which is skipped as a second one) does not depend on listing order.
+    pending: list[tuple[bool, str, str]] = [(False, "", str(content_dir))]
     while pending:
-        prefix, folder = pending.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.name.startswith("."):
-                    continue
-                name = prefix + entry.name
+        is_link, name, folder = heapq.heappop(pending)
+        try:
+            info = os.stat(folder)
+            first = read.get((info.st_dev, info.st_ino))
+            if first is not None:
+                problems.append(_read_twice(name, is_link, first))
+                continue
+            read[(info.st_dev, info.st_ino)] = name
+            with os.scandir(folder) as entries:
+                listed = list(entries)
+        except OSError as exc:
+            if not name:
+                reason = f"cannot read the content folder: {_reason(exc)}"
+                raise ContentError(f"{content_dir}: {reason}") from exc
+            problems.append(error(name, "", f"cannot read folder: {_reason(exc)}"))
+            continue
+        prefix = name + "/" if name else ""
+        for entry in listed:
+            if entry.name.startswith("."):
+                continue
+            path = prefix + entry.name
+            record_like = entry.name.lower().endswith(RECORD_SUFFIXES)
+            try:
                 if entry.is_dir():
-                    pending.append((name + "/", entry.path))
-                elif entry.name.lower().endswith(RECORD_SUFFIXES) and entry.is_file():
-                    found.append((name, Path(entry.path), entry.stat()))
-    return sorted(found, key=lambda item: item[0])
+                    heapq.heappush(pending, (entry.is_symlink(), path, entry.path))
+                    continue
+                if not record_like:
+                    continue
+                stat = entry.stat()
+            except OSError as exc:
+                # A file gone since the listing, a dangling link named like a record, a loop
+                # of links: the first two are reported only when named like a record.
+                if record_like or exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+                    kind = "file" if record_like else "link"
+                    problems.append(error(path, "", f"cannot read {kind}: {_reason(exc)}"))
+                    unread += record_like
+                continue
+            if S_ISREG(stat.st_mode):
+                found.append((path, Path(entry.path), stat))
+    found.sort(key=lambda item: item[0])
+    return found, problems, set(read.values()), unread
+
+
+def _read_twice(name: str, is_link: bool, first: str) -> Problem:
+    """The warning for a folder reached a second time: a loop, or a second link to it."""
+    what = "a link to a folder" if is_link else "a folder"
+    where = first or "the content folder"
+    return warning(name, "", f"is {what} already read ({where}); skipped")
 
 
 _PARSE_ZONE: ZoneInfo | None = None
@@ -505,19 +587,18 @@ def _output_intact(output_dir: Path, state: BuildState) -> bool:
 
 def _report(
     quick: _Quick,
-    sources: Sequence[SourceFile],
-    unreadable: list[Problem],
+    scan: ContentScan,
     output_dir: Path,
     started: float,
     cache_note: str | None,
 ) -> BuildReport:
     stories, _, _, merge_notes, counts = quick.summary
     return BuildReport(
-        files_read=len(sources) + len(unreadable),
+        files_read=scan.files,
         stories=stories,
         drafts_left_out=quick.drafts,
         scheduled=quick.scheduled,
-        problems=tuple(unreadable) + quick.problems + tuple(merge_notes),
+        problems=tuple(scan.problems) + quick.problems + tuple(merge_notes),
         pages=counts[0],
         feeds=counts[1],
         seconds=time.perf_counter() - started,

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from digestgen import parallel
-from digestgen.build import assemble_site, load_records, read_sources
+from digestgen.build import assemble_site, load_records, scan_content
 from digestgen.cache import BuildState
 from digestgen.config import SiteConfig, resolve_dir
 from digestgen.feedguard import Finding as FeedFinding
@@ -89,7 +89,8 @@ def check_site(
     With `against` (a deployed copy's feeds by path), also run the feed guard over the new feeds.
     """
     content_dir = resolve_dir(config, config.content_dir)
-    sources, unreadable = read_sources(content_dir)
+    scan = scan_content(content_dir)
+    sources, unreadable = scan.sources, scan.problems
     state = BuildState(site_key="", records_key="")
     loaded, _ = load_records(sources, state, config.zone, workers or parallel.default_workers())
     files, notes = render_site(config, loaded.records, now, drafts)
@@ -103,7 +104,7 @@ def check_site(
         facts = content_facts(loaded.records, unusable, drafts)
         new_feeds = {path: data for path, data in files.items() if is_feed_path(path)}
         feed_findings = tuple(guard_feeds(against, new_feeds, facts))
-    return CheckReport(findings, files, len(sources) + len(unreadable), feed_findings)
+    return CheckReport(findings, files, scan.files, feed_findings)
 
 
 def _record_text(path: Path) -> str:

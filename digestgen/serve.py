@@ -35,7 +35,7 @@ from digestgen.build import (
     load_records,
     parse_source,
     read_source,
-    read_sources,
+    scan_content,
 )
 from digestgen.cache import BuildState
 from digestgen.config import ConfigError, SiteConfig, resolve_dir
@@ -152,6 +152,8 @@ class DevSite:
         # By record file name: (its hash, the Record or None, its problems).
         self.results: dict[str, tuple[str, Record | None, tuple[Problem, ...]]] = {}
         self.unreadable: dict[str, Problem] = {}
+        self.folders: frozenset[str] = frozenset()  # as the last full read found them
+        self.stale = False  # the last rebuild failed half-way: the next one reads everything
         self.theme: _Theme | None = None
         self.layers: tuple[Path, ...] = ()  # the theme's folders, kept while it is broken
         self.rendered: dict[str, tuple[str, bytes]] = {}
@@ -184,11 +186,16 @@ class DevSite:
                 return None
             before = set(self.snapshot.problems)
             try:
-                files = self._refresh(paths)
+                files = self._refresh(None if self.stale else paths)
                 snapshot = self._assemble()
+                self.stale = False
             except (*_FATAL, jinja2.TemplateError) as exc:
                 message = fatal_message(exc)
                 snapshot = Snapshot(self.snapshot.generation + 1, fatal=message)
+                files = 0
+            except Exception as exc:  # serve shows any failure and carries on
+                self.stale = True
+                snapshot = Snapshot(self.snapshot.generation + 1, fatal=failure_message(exc))
                 files = 0
             with self.lock:
                 self.snapshot = snapshot
@@ -229,6 +236,10 @@ class DevSite:
         if any(self._may_be_folder(path) for path in in_content):
             return self._load_all()
         records = [path for path in in_content if path.name.lower().endswith(RECORD_SUFFIXES)]
+        if any(self._name(path.parent) not in self.folders for path in records):
+            # A folder the last read did not read: new, unreadable then, or one it skipped as
+            # a second path to a folder (a loop). Only a full read knows which.
+            return self._load_all()
         return sum(self._load_one(path) for path in records)
 
     def _may_be_folder(self, path: Path) -> bool:
@@ -241,8 +252,14 @@ class DevSite:
             return True
         if path.exists():
             return False
-        folder = path.relative_to(self.content_dir).as_posix() + "/"
-        return any(name.startswith(folder) for name in (*self.results, *self.unreadable))
+        # A folder read, or one skipped with a problem (a loop, an unreadable folder), is gone.
+        name = self._name(path)
+        return name in self.folders or name in self.unreadable
+
+    def _name(self, path: Path) -> str:
+        """A path's name relative to the content folder, as the walk names it."""
+        relative = path.relative_to(self.content_dir).as_posix()
+        return "" if relative == "." else relative
 
     def _hidden(self, path: Path) -> bool:
         """True for a path the build never reads: in or under a hidden file or folder."""
@@ -252,8 +269,10 @@ class DevSite:
     def _load_all(self) -> int:
         """Read the whole content folder; parse (in parallel) only files whose bytes changed."""
         known = {name: entry[0] for name, entry in self.results.items()}
-        sources, unreadable = read_sources(self.content_dir)
-        self.unreadable = {p.file: p for p in unreadable}
+        scan = scan_content(self.content_dir)
+        sources = scan.sources
+        self.folders = scan.folders
+        self.unreadable = {p.file: p for p in scan.problems}
         misses = [s for s in sources if known.get(s.name) != s.digest]
         state = BuildState(site_key="", records_key="")
         loaded, _ = load_records(misses, state, self.config.zone, parallel.default_workers())
@@ -384,6 +403,14 @@ class DevSite:
             except jinja2.TemplateError as exc:
                 raise template_error(exc) from None
         return snapshot.extras.get(path)
+
+
+def failure_message(exc: Exception) -> str:
+    """Say what an unexpected failure of a rebuild was, for the page and the terminal."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"cannot rebuild: {where}{exc.strerror}"
+    return f"cannot rebuild: {type(exc).__name__}: {exc}"
 
 
 def _is_within(path: Path, folder: Path) -> bool:
@@ -660,28 +687,37 @@ def start(
     watched = _watch(observer, server.site, config_file, changes)
     stopping = threading.Event()
 
+    config_broken = False
+
+    def step(paths: set[Path]) -> None:
+        """Rebuild after the changes at `paths`, tell the terminal and the open pages."""
+        nonlocal watched, config_broken
+        rebuilt: Rebuilt | None
+        if config_file is not None and config_file.resolve() in {p.resolve() for p in paths}:
+            server.site, rebuilt = _reloaded(make_site, base_url, server.site)
+            config_broken = rebuilt.fatal is not None and server.site.snapshot.plan is None
+        elif config_broken:
+            return  # nothing builds until the config is fixed
+        else:
+            rebuilt = server.site.rebuild(paths)
+        if rebuilt is None:
+            return
+        if set(server.site.watched()) != watched:  # a theme layer or folder came or went
+            observer.unschedule_all()
+            watched = _watch(observer, server.site, config_file, changes)
+        on_rebuilt(rebuilt)
+        server.broadcaster.publish(server.site.snapshot.generation)
+
     def loop() -> None:
-        nonlocal watched
-        config_broken = False
         while not stopping.is_set():
             paths = drain(changes, 0.2)
             if paths is None:
                 continue
-            rebuilt: Rebuilt | None
-            if config_file is not None and config_file.resolve() in {p.resolve() for p in paths}:
-                server.site, rebuilt = _reloaded(make_site, base_url, server.site)
-                config_broken = rebuilt.fatal is not None and server.site.snapshot.plan is None
-            elif config_broken:
-                continue  # nothing builds until the config is fixed
-            else:
-                rebuilt = server.site.rebuild(paths)
-            if rebuilt is None:
-                continue
-            if set(server.site.watched()) != watched:  # a theme layer or folder came or went
-                observer.unschedule_all()
-                watched = _watch(observer, server.site, config_file, changes)
-            on_rebuilt(rebuilt)
-            server.broadcaster.publish(server.site.snapshot.generation)
+            try:
+                step(paths)
+            except Exception as exc:  # the server outlives any one rebuild
+                server.site.stale = True
+                report(f"error: {failure_message(exc)}")
 
     observer.start()
     thread = threading.Thread(target=loop, name="digestgen-rebuild", daemon=True)

@@ -311,3 +311,115 @@ def test_memoised_assembly_equals_a_fresh_one(tmp_path):
     assert again == fresh and notes == fresh_notes
     beta = next(s for s in first.stories if s.lead.source == "b.md")
     assert any(s is beta for s in again.stories)  # the untouched story was reused
+
+
+def _dev_site(root: Path) -> DevSite:
+    config = load_config(root / "digestgen.toml", root)
+    now = parse_timestamp(FIXED_NOW, config.zone, print)
+    site = DevSite(config, lambda: now, drafts=False)
+    assert site.rebuild(None) is not None
+    return site
+
+
+def test_a_folder_loop_appearing_while_serving_is_a_problem_then_recovers(tmp_path):
+    root = make_site(tmp_path, {"a.md": record("Alpha", "https://example.com/a"),
+                                "sub/b.md": record("Beta", "https://example.com/b")})  # fmt: skip
+    site = _dev_site(root)
+    content = root / "content"
+    (content / "sub" / "loop").symlink_to("..")
+    rebuilt = site.rebuild([content / "sub" / "loop"])
+    assert rebuilt is not None and rebuilt.fatal is None
+    assert [str(p) for p in rebuilt.new_problems] == [
+        "warning: sub/loop: is a link to a folder already read (the content folder); skipped"
+    ]
+    response = respond(site, "/")
+    assert response.status == 200 and "Alpha" in response.body.decode()
+    assert "sub/loop: is a link" in response.body.decode()  # in the page's problem list
+    # A change seen through the loop is not a new record: the full read skips the loop.
+    (content / "a.md").write_text(record("Alpha again", "https://example.com/a"))
+    assert site.rebuild([content / "sub" / "loop" / "a.md"]) is not None
+    assert sorted(site.results) == ["a.md", "sub/b.md"]
+    assert site.results["a.md"][1].title == "Alpha again"
+    (content / "sub" / "loop").unlink()
+    rebuilt = site.rebuild([content / "sub" / "loop"])
+    assert rebuilt is not None and rebuilt.fatal is None and not site.snapshot.problems
+    assert 'id="digestgen-problems"' not in respond(site, "/").body.decode()
+
+
+def test_a_failed_read_is_shown_and_the_next_rebuild_reads_everything(tmp_path, monkeypatch):
+    """The content folder's walk is made to fail once with an OSError (injected), as one
+    did on a folder loop before links were tracked."""
+    from digestgen import serve
+
+    root = make_site(tmp_path, {"a.md": record("Alpha", "https://example.com/a")})
+    site = _dev_site(root)
+    content = root / "content"
+    scan_content = serve.scan_content
+
+    def failing(folder):
+        raise OSError(40, "Too many levels of symbolic links", str(folder / "loop"))
+
+    monkeypatch.setattr(serve, "scan_content", failing)
+    (content / "new").mkdir()
+    rebuilt = site.rebuild([content / "new"])
+    assert rebuilt is not None
+    assert rebuilt.fatal == f"cannot rebuild: {content}/loop: Too many levels of symbolic links"
+    response = respond(site, "/")
+    assert response.status == 500 and "Too many levels of symbolic links" in response.body.decode()
+    monkeypatch.setattr(serve, "scan_content", scan_content)
+    (content / "new" / "b.md").write_text(record("Beta", "https://example.com/b"))
+    rebuilt = site.rebuild([content / "a.md"])  # not the path that changed: all is read again
+    assert rebuilt is not None and rebuilt.fatal is None
+    assert sorted(site.results) == ["a.md", "new/b.md"]
+    assert respond(site, "/").status == 200
+
+
+def test_serve_keeps_serving_through_a_folder_loop(served):
+    root, server = served
+    events = Events(server.url)
+    assert events.next() == 1
+    (root / "content" / "loop").symlink_to(".")
+    assert events.next() == 2
+    _wait_for(lambda: server.said("warning: loop: is a link to a folder"), "the loop warning")
+    status, _, page = _get(server.url)
+    assert status == 200 and "First title" in page and "loop: is a link" in page
+    (root / "content" / "loop").unlink()
+    assert events.next() == 3
+    status, _, page = _get(server.url)
+    assert status == 200 and 'id="digestgen-problems"' not in page
+    assert server.process.poll() is None
+
+
+def test_the_rebuild_thread_outlives_an_unexpected_error(tmp_path, monkeypatch):
+    """Watching a new folder is made to fail once (injected: as when the system's limit on
+    watches is reached); the failure is reported and the next change is rebuilt."""
+    from digestgen.serve import start
+
+    root = make_site(tmp_path, {"a.md": record("Alpha", "https://example.com/a")})
+    config = load_config(root / "digestgen.toml", root)
+    now = parse_timestamp(FIXED_NOW, config.zone, print)
+    reports: list[str] = []
+    rebuilds: queue.Queue[object] = queue.Queue()
+    watched = DevSite.watched
+    failures = iter([OSError(28, "No space left on device", "inotify")])
+
+    def failing_once(self):
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return watched(self)
+
+    session = start(lambda _: DevSite(config, lambda: now, False), "127.0.0.1", 0, None,
+                    reports.append, rebuilds.put)  # fmt: skip
+    try:
+        rebuilds.get(timeout=WAIT)  # the first build
+        monkeypatch.setattr(DevSite, "watched", failing_once)
+        (root / "content" / "b.md").write_text(record("Beta", "https://example.com/b"))
+        _wait_for(lambda: reports, "the failure's report")
+        assert reports == ["error: cannot rebuild: inotify: No space left on device"]
+        (root / "content" / "c.md").write_text(record("Gamma", "https://example.com/c"))
+        rebuilds.get(timeout=WAIT)
+        assert session.thread.is_alive()
+        assert "Gamma" in respond(session.server.site, "/").body.decode()
+    finally:
+        session.stop()
