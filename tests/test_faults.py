@@ -266,3 +266,21 @@ def test_a_full_disk_is_a_clear_error_and_keeps_the_previous_site(small_disk, us
     result = build_in(root)
     assert result.exit_code == 0, result.stderr
     assert tree(first.output) != before
+
+
+def test_a_full_disk_under_two_render_workers_is_named_as_a_full_disk(small_disk):
+    """One worker's failed write used to delete the staging folder under the other, which then
+    failed with "No such file or directory" and hid the real cause."""
+    root = make_site(small_disk / "site", {})
+    generate(160, root / "content", seed=7)  # over 400 pages and feeds: two render workers
+    first = build_in(root, "--jobs", "2")
+    assert first.exit_code == 0, first.stderr
+    before = tree(first.output)
+    fill_disk(small_disk, leave_bytes=256 * 1024)
+    result = build_in(root, "--no-cache", "--jobs", "2")
+    assert result.exit_code == 1, result.stdout
+    assert "No space left on device; the disk is full" in result.stderr
+    assert "No such file or directory" not in result.stderr
+    assert "Traceback" not in result.stderr
+    assert tree(first.output) == before
+    assert sorted(p.name for p in root.iterdir() if p.name.startswith(".public")) == []
