@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,3 +117,19 @@ def site_builder(tmp_path: Path) -> Callable[..., BuildResult]:
         return build_in(root, *extra, now=now)
 
     return _build
+
+
+@contextlib.contextmanager
+def mounted_tmpfs(point: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of `size` mounted at point, a real file system of its own (needs root, as in CI);
+    the test is skipped where mount is refused."""
+    point.mkdir(exist_ok=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(point)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.decode().strip()}")
+    try:
+        yield point
+    finally:
+        subprocess.run(["umount", "-l", str(point)], check=True)

@@ -20,6 +20,19 @@ def _check(root: Path) -> tuple[int, str, str]:
     return run_cli(["check", "--config", str(root / "digestgen.toml"), "--now", FIXED_NOW])
 
 
+def refuse_listing(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Make listing `folder` fail as an unreadable folder does (tests run as root, whom
+    permission bits do not stop)."""
+    scandir = os.scandir
+
+    def refusing(path):
+        if path == str(folder):
+            raise PermissionError(13, "Permission denied", path)
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+
+
 def _records(tmp_path: Path) -> Path:
     return make_site(
         tmp_path / "site",
@@ -88,14 +101,7 @@ def test_an_unreadable_folder_is_an_error_and_the_rest_builds(tmp_path, monkeypa
     root = _records(tmp_path)
     (root / "content" / "other").mkdir()
     (root / "content" / "other" / "c.md").write_text(record("Gamma", "https://example.com/c"))
-    scandir = os.scandir
-
-    def refusing(path):
-        if path == str(root / "content" / "sub"):
-            raise PermissionError(13, "Permission denied", path)
-        return scandir(path)
-
-    monkeypatch.setattr(os, "scandir", refusing)
+    refuse_listing(monkeypatch, root / "content" / "sub")
     built = build_in(root)
     assert built.exit_code == 0
     assert "error: sub: cannot read folder: Permission denied" in built.stderr
@@ -107,14 +113,7 @@ def test_an_unreadable_folder_is_an_error_and_the_rest_builds(tmp_path, monkeypa
 def test_an_unreadable_content_folder_is_a_fatal_error(tmp_path, monkeypatch):
     """As above, os.scandir is made to refuse: tests run as root."""
     root = _records(tmp_path)
-    scandir = os.scandir
-
-    def refusing(path):
-        if path == str(root / "content"):
-            raise PermissionError(13, "Permission denied", path)
-        return scandir(path)
-
-    monkeypatch.setattr(os, "scandir", refusing)
+    refuse_listing(monkeypatch, root / "content")
     built = build_in(root)
     assert built.exit_code == 1
     assert "cannot read the content folder: Permission denied" in built.stderr

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench.generate import generate
-from tests.conftest import FIXED_NOW, BuildResult, build_in, make_site, record
+from tests.conftest import FIXED_NOW, BuildResult, build_in, make_site, mounted_tmpfs, record
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -224,17 +224,8 @@ def test_an_update_killed_while_deleting_its_journal_is_complete_and_never_undon
 @pytest.fixture
 def small_disk(tmp_path: Path):
     """A 32 MiB tmpfs to fill up for real (needs root, as in CI); skipped where mount is refused."""
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(mount_point)], capture_output=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs to fill up: {mounted.stderr.decode().strip()}")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=True)
+    with mounted_tmpfs(tmp_path / "disk", "32m") as point:
+        yield point
 
 
 def fill_disk(folder: Path, leave_bytes: int) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,15 @@ import pytest
 from digestgen.journal import JournaledUpdate
 from digestgen.output import OUTPUT_MARKER
 from digestgen.writer import OutputError, Staging
-from tests.conftest import FIXED_NOW, BuildResult, build_in, make_site, record, run_cli
+from tests.conftest import (
+    FIXED_NOW,
+    BuildResult,
+    build_in,
+    make_site,
+    mounted_tmpfs,
+    record,
+    run_cli,
+)
 
 NO_SEARCH = "search = false\n"
 
@@ -122,17 +129,9 @@ def test_a_build_that_cannot_start_writes_nothing(tmp_path):
 
 @pytest.fixture
 def mounted(tmp_path: Path):
-    """A tmpfs mounted as the output folder, as a Docker volume is (needs root, as in CI)."""
-    point = tmp_path / "volume"
-    point.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(point)],
-                          capture_output=True)  # fmt: skip
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs: {done.stderr.decode().strip()}")
-    try:
+    """A tmpfs mounted as the output folder, as a Docker volume is."""
+    with mounted_tmpfs(tmp_path / "volume", "64m") as point:
         yield point
-    finally:
-        subprocess.run(["umount", "-l", str(point)], check=True)
 
 
 def test_a_mount_point_output_is_updated_in_place(tmp_path, mounted):
