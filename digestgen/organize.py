@@ -81,7 +81,7 @@ def organize(
         if entry is None or entry.cluster is not c or entry.topics is not topics:
             entry = _organized(c, topics, spellings, entry)
         # Scores rank stories but are not part of them: they move with the newest story, and
-        # pages must not change when only that moved (see README, "Ranking").
+        # pages must not change when only that moved (see docs/records.md, "Ranking").
         if entry.ranked_by != (newest, config.ranking):
             entry.ranked_by = (newest, config.ranking)
             entry.rank = rank_order(entry.story, score_cluster(c, newest, config.ranking))
