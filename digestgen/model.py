@@ -7,8 +7,8 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from digestgen.dates import day_path
-from digestgen.urls import canonical_url
+from digestgen.util.dates import day_path
+from digestgen.util.urls import canonical_url
 
 T = TypeVar("T")
 

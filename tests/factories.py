@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from digestgen.model import Coverage, Provider, Record
-from digestgen.urls import host_of
+from digestgen.util.urls import host_of
 
 
 def at(text: str) -> datetime:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from digestgen.feedguard import (
+from digestgen.check.feedguard import (
     ContentFacts,
     FeedFiles,
     Finding,

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digestgen.build import SiteMemo, assemble_site
 from digestgen.config import SiteConfig
-from digestgen.stories import _address_family, _first_free
+from digestgen.stories.addresses import address_family, first_free
+from digestgen.stories.assemble import SiteMemo, assemble_site
 from tests.factories import at, cov, rec
 
 NOW = at("2025-03-03T12:00:00+00:00")
@@ -113,6 +113,6 @@ def test_every_address_a_base_can_get_is_of_the_base_family(slug, identity):
     base = f"/2025/03/01/{slug}"
     taken: set[str] = set()
     for _ in range(8):
-        address = _first_free(base, identity, taken)
-        assert _address_family(address) == _address_family(base)
+        address = first_free(base, identity, taken)
+        assert address_family(address) == address_family(base)
         taken.add(address)

@@ -4,11 +4,11 @@ import itertools
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from digestgen.build import select_records
 from digestgen.config import RankingWeights, SiteConfig
 from digestgen.model import Record, Story
-from digestgen.organize import age_order, organize, rank_order, score_cluster
-from digestgen.stories import Cluster, cluster_records
+from digestgen.stories.cluster import Cluster, cluster_records
+from digestgen.stories.organize import age_order, organize, rank_order, score_cluster
+from digestgen.stories.select import select_records
 from tests.conftest import record
 from tests.factories import at, cov, provider_of, rec
 

@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 
 from digestgen.model import Record
 from digestgen.problems import Severity
-from digestgen.slugs import MAX_SLUG_LENGTH, make_slug, short_hash
-from digestgen.stories import Cluster, cluster_records, make_topics
-from digestgen.urls import canonical_url
+from digestgen.stories.cluster import Cluster, cluster_records
+from digestgen.stories.topics import make_topics
+from digestgen.util.slugs import MAX_SLUG_LENGTH, make_slug, short_hash
+from digestgen.util.urls import canonical_url
 from tests.conftest import build_in, make_site, record
 from tests.factories import at, cov, rec
 

@@ -42,8 +42,9 @@ class Theme:
 
 def packaged_themes_dir() -> Path:
     """The themes that ship with digestgen: inside the installed package, or the source tree's."""
-    installed = Path(__file__).parent / "themes"
-    return installed if installed.is_dir() else Path(__file__).parent.parent / "themes"
+    package = Path(__file__).parents[1]  # digestgen/, where the wheel puts `themes/`
+    installed = package / "themes"
+    return installed if installed.is_dir() else package.parent / "themes"
 
 
 def resolve_theme(name: str, project_root: Path) -> Theme:

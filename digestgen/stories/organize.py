@@ -10,7 +10,8 @@ from operator import attrgetter
 
 from digestgen.config import RankingWeights, SiteConfig
 from digestgen.model import Coverage, Edition, Record, Site, Source, Story, Topic, TopicPage
-from digestgen.stories import Cluster, make_topics, topic_key
+from digestgen.stories.cluster import Cluster
+from digestgen.stories.topics import make_topics, topic_key
 
 
 def score_cluster(cluster: Cluster, newest: datetime, weights: RankingWeights) -> float:

@@ -9,14 +9,14 @@ from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from digestgen.markup import render_note
 from digestgen.model import Coverage, FrozenMapping, Image, Provider, Record
 from digestgen.problems import Problem, error, quote, type_name, warning
-from digestgen.reader import RawRecord
-from digestgen.slugs import make_slug
-from digestgen.stories import topic_key
-from digestgen.text import INVALID_CHARACTERS, clean_text
-from digestgen.urls import check_url, host_of, is_host_name
+from digestgen.records.note import render_note
+from digestgen.records.parse import RawRecord
+from digestgen.stories.topics import topic_key
+from digestgen.util.slugs import make_slug
+from digestgen.util.text import INVALID_CHARACTERS, clean_text
+from digestgen.util.urls import check_url, host_of, is_host_name
 
 # Fields with a meaning of their own; everything else is handed to templates as `extra`.
 KNOWN_FIELDS = frozenset(

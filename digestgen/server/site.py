@@ -27,25 +27,11 @@ import jinja2
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from digestgen import parallel
-from digestgen.build import (
-    ContentError,
-    SiteMemo,
-    assemble_site,
-    load_records,
-    parse_source,
-    read_source,
-    scan_content,
-)
-from digestgen.cache import BuildState
+from digestgen.check.feedguard import is_feed_path
 from digestgen.config import ConfigError, SiteConfig, resolve_dir
-from digestgen.feedguard import is_feed_path
-from digestgen.feeds import ATOM, FILE_NAMES, MEDIA_TYPES, FeedJob, FeedRenderer, plan_feeds
-from digestgen.fingerprints import feed_fingerprint, page_fingerprint, story_digests
 from digestgen.model import Record, Site
-from digestgen.output import OutputCollision, file_path
-from digestgen.problems import Problem, Severity
-from digestgen.publish import (
+from digestgen.output.paths import OutputCollision, file_path
+from digestgen.output.publish import (
     RenderError,
     SitePlan,
     fatal_message,
@@ -55,8 +41,14 @@ from digestgen.publish import (
     stories_shown,
     template_error,
 )
-from digestgen.reader import RECORD_SUFFIXES
-from digestgen.render import (
+from digestgen.problems import Problem, Severity
+from digestgen.rebuild.cache import BuildState
+from digestgen.rebuild.fingerprints import feed_fingerprint, page_fingerprint, story_digests
+from digestgen.records.load import load_records, parse_source
+from digestgen.records.parse import RECORD_SUFFIXES
+from digestgen.records.scan import ContentError, read_source, scan_content
+from digestgen.render.feeds import ATOM, FILE_NAMES, MEDIA_TYPES, FeedJob, FeedRenderer, plan_feeds
+from digestgen.render.pages import (
     PageJob,
     PageRenderer,
     StoryPageMemo,
@@ -64,8 +56,10 @@ from digestgen.render import (
     plan_pages,
     render_extras,
 )
-from digestgen.search import SEARCH_FOLDER, SearchShard
-from digestgen.themes import ThemeError, make_environment, resolve_theme
+from digestgen.render.search import SEARCH_FOLDER, SearchShard
+from digestgen.render.themes import ThemeError, make_environment, resolve_theme
+from digestgen.stories.assemble import SiteMemo, assemble_site
+from digestgen.util import parallel
 
 LIVE_PREFIX = "/_digestgen/"
 EVENTS_PATH = LIVE_PREFIX + "events"

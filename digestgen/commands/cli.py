@@ -16,17 +16,9 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from digestgen import __version__
-from digestgen.authoring import (
-    ContentIndex,
-    check_record,
-    index_content,
-    new_record_fields,
-    record_text,
-    save_record,
-    write_new,
-)
-from digestgen.build import BuildReport, ContentError, build
-from digestgen.check import (
+from digestgen.build import BuildReport, build
+from digestgen.check.feedguard import FeedFiles
+from digestgen.check.site import (
     FORMATS,
     check_site,
     format_github,
@@ -43,18 +35,27 @@ from digestgen.config import (
     resolve_dir,
     with_overrides,
 )
-from digestgen.dates import iso_day
-from digestgen.feedguard import FeedFiles
-from digestgen.importer import parse_import
-from digestgen.output import OutputCollision
+from digestgen.output.paths import OutputCollision
+from digestgen.output.publish import RenderError, fatal_message
+from digestgen.output.staging import OutputError
 from digestgen.problems import Severity
-from digestgen.publish import RenderError, fatal_message
-from digestgen.serve import DevSite, Rebuilt, lines_for, start
-from digestgen.terminal import paint, wants_colour
-from digestgen.themes import ThemeError
-from digestgen.urls import check_url
-from digestgen.validate import parse_timestamp
-from digestgen.writer import OutputError
+from digestgen.records.authoring import (
+    ContentIndex,
+    check_record,
+    index_content,
+    new_record_fields,
+    record_text,
+    save_record,
+    write_new,
+)
+from digestgen.records.importing import parse_import
+from digestgen.records.scan import ContentError
+from digestgen.records.validate import parse_timestamp
+from digestgen.render.themes import ThemeError
+from digestgen.server.site import DevSite, Rebuilt, lines_for, start
+from digestgen.util.dates import iso_day
+from digestgen.util.terminal import paint, wants_colour
+from digestgen.util.urls import check_url
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # bad usage exits with 2, through argparse

@@ -19,10 +19,10 @@ import feedparser
 import nh3
 import yaml
 
-from digestgen.authoring import timestamp_text, unique_topics
-from digestgen.reader import RecordLoader
-from digestgen.urls import check_url, host_of
-from digestgen.validate import MAX_TOPICS, over_limit
+from digestgen.records.authoring import timestamp_text, unique_topics
+from digestgen.records.parse import RecordLoader
+from digestgen.records.validate import MAX_TOPICS, over_limit
+from digestgen.util.urls import check_url, host_of
 
 YAML_SUFFIXES = (".yaml", ".yml")
 JSON_FEED_VERSION = "https://jsonfeed.org/version/"

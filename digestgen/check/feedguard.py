@@ -16,9 +16,9 @@ from typing import Any
 
 import lxml.etree
 
-from digestgen.feeds import ARCHIVE_FOLDER, ATOM_NS, FILE_NAMES, JSON_EXTENSION
 from digestgen.model import Record
-from digestgen.urls import canonical_url
+from digestgen.render.feeds import ARCHIVE_FOLDER, ATOM_NS, FILE_NAMES, JSON_EXTENSION
+from digestgen.util.urls import canonical_url
 
 # Feeds come from a folder on disk that may hold anything: never fetch or expand entities.
 _PARSER = lxml.etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)

@@ -11,8 +11,8 @@ import markdown
 import nh3
 
 from digestgen.problems import Problem, error, warning
-from digestgen.text import strip_invalid_characters
-from digestgen.urls import check_url
+from digestgen.util.text import strip_invalid_characters
+from digestgen.util.urls import check_url
 
 NOTE_TAGS = frozenset(
     {

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from functools import lru_cache
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
-from digestgen.dates import day_path
-from digestgen.model import Coverage, Record, Story, Topic
+from digestgen.model import Coverage, Record
 from digestgen.problems import Problem, note
-from digestgen.slugs import make_slug, short_hash
+from digestgen.stories.addresses import (
+    address_family,
+    claim_order,
+    first_free,
+    standalone_address,
+)
+from digestgen.stories.select import due_coverage
+from digestgen.stories.topics import topic_key
 
-TOPIC_SLUG_LENGTH = 60
-_TOPIC_SEPARATORS = re.compile(r"[\s-]+")
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
 _LATEST = datetime.max.replace(tzinfo=UTC)
-_HASH_SEGMENT = re.compile(r"[0-9a-f]{8,40}")
-_FULL_HASH = re.compile(r"[0-9a-f]{40}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +207,7 @@ def _story_group(
                 "this duplicate is left out"
             )
             problems.append(note(records[i].source, "originalUrl", message))
-    members = sorted((records[i] for indexes in groups.values() for i in indexes), key=_time_order)
+    members = sorted((records[i] for indexes in groups.values() for i in indexes), key=claim_order)
     coverage = _gather_coverage(
         lead,
         lead_keys=_all_keys(keys, groups[lead_root]),
@@ -236,9 +238,9 @@ def _group_of(
     """The story group of a cluster, with the base address and family its anchor gives it."""
     # The address comes from the earliest member, so a record dated after it that joins the
     # story (and may become its lead) never moves a story that was already published.
-    anchor = min(cluster.members, key=_time_order)
+    anchor = min(cluster.members, key=claim_order)
     base = standalone_address(anchor, zone).removesuffix("/")
-    return _StoryGroup(records, cluster, problems, anchor, base, _address_family(base))
+    return _StoryGroup(records, cluster, problems, anchor, base, address_family(base))
 
 
 def _regroup(memo: ClusterMemo, records: Sequence[Record], zone: ZoneInfo) -> None:
@@ -332,29 +334,10 @@ def _cited_keys(record: Record) -> set[str]:
     return {key for item in record.related for key in item.url_keys}
 
 
-def due_coverage(record: Record, now: datetime) -> Record:
-    """The record without its `related` items dated after `now` (the build's clock).
-
-    Its fingerprint then says how many were left out, so pages built from it change when one
-    falls due although the file did not.
-    """
-    due = tuple(item for item in record.related if item.published is None or item.published <= now)
-    if len(due) == len(record.related):
-        return record
-    waiting = len(record.related) - len(due)
-    fingerprint = f"{record.fingerprint}+{waiting} scheduled" if record.fingerprint else ""
-    return replace(record, related=due, fingerprint=fingerprint)
-
-
 def _lead_order(record: Record) -> tuple[int, int, datetime, str]:
     """Which record of a story leads it: the smallest."""
     # The hottest, then the best, then the earliest record leads; the file name settles ties.
     return (-(record.heat or 0), -(record.quality or 0), record.published, record.source)
-
-
-def _time_order(record: Record) -> tuple[datetime, str, str]:
-    """Records by time published, then by canonical URL and file name."""
-    return (record.published, record.url_keys[0], record.source)
 
 
 def _all_keys(keys: Sequence[frozenset[str]], indexes: Iterable[int]) -> frozenset[str]:
@@ -375,7 +358,7 @@ def _gather_coverage(
     """
     seen = set(lead_keys)
     unique = []
-    for record, record_keys in sorted(covering, key=lambda pair: _time_order(pair[0])):
+    for record, record_keys in sorted(covering, key=lambda pair: claim_order(pair[0])):
         if not record_keys & seen:
             unique.append(record.as_coverage())
         seen |= record_keys
@@ -402,24 +385,6 @@ def _merge_topics(records: Iterable[Record]) -> tuple[str, ...]:
     return tuple(names.values())
 
 
-def standalone_address(record: Record, zone: ZoneInfo) -> str:
-    """The address a record has as a story of its own: `/YYYY/MM/DD/slug/`, before suffixes."""
-    day = record.published.astimezone(zone)
-    slug = record.slug_text or make_slug(record.slug or record.title) or "story"
-    return f"{day_path(day)}{slug}/"
-
-
-def assign_addresses(clusters: Sequence[Cluster], zone: ZoneInfo) -> list[Cluster]:
-    """Give each cluster its permanent `/YYYY/MM/DD/slug/` address, unique among them all.
-
-    Clusters claim addresses in the order of their earliest record: the earlier keeps the plain
-    address, a later one that would share it gets a suffix from a hash of its URL. A story's
-    address so depends only on stories at least as old, and adding a newer record never moves it.
-    """
-    groups = [_group_of(cluster, zone, cluster.members, ()) for cluster in clusters]
-    return sorted(_place(groups).values(), key=attrgetter("path"))
-
-
 def _place(
     groups: Iterable[_StoryGroup], before: Mapping[_StoryGroup, Cluster] | None = None
 ) -> dict[_StoryGroup, Cluster]:
@@ -429,114 +394,11 @@ def _place(
     """
     taken: set[str] = set()
     placed = {}
-    for group in sorted(groups, key=lambda group: _time_order(group.anchor)):
-        path = _first_free(group.base, group.anchor.url_keys[0], taken)
+    for group in sorted(groups, key=lambda group: claim_order(group.anchor)):
+        path = first_free(group.base, group.anchor.url_keys[0], taken)
         taken.add(path)
         known = before.get(group) if before is not None else None
         if known is None or known.path != f"{path}/":
             known = replace(group.cluster, path=f"{path}/")
         placed[group] = known
     return placed
-
-
-def _address_family(base: str) -> str:
-    """The base without the trailing `-` segments that could be suffixes `_first_free` adds.
-
-    Every address `_first_free` can give a base has the base's family, so addresses of
-    different families never collide and each family can be addressed on its own.
-    """
-    head, *segments = base.split("-")
-    while segments:
-        if _HASH_SEGMENT.fullmatch(segments[-1]):
-            segments.pop()
-        elif len(segments) > 1 and segments[-1].isdigit() and _FULL_HASH.fullmatch(segments[-2]):
-            del segments[-2:]
-        else:
-            break
-    return "-".join([head, *segments])
-
-
-def moved_addresses(stories: Iterable[Story], zone: ZoneInfo) -> dict[str, str]:
-    """Redirects to stories from where their records would stand alone: {old path: story path}.
-
-    A story's address follows its earliest record, so it moves when an earlier record joins it,
-    and a story that joins another loses its own. Each member record's stand-alone address that
-    is no story's address leads to the story that holds the record now; when records of two
-    stories claim one such address, the story of the earlier record has it.
-    """
-    stories = list(stories)
-    addresses = {story.path for story in stories}
-    claims: dict[str, tuple[tuple[datetime, str, str], str]] = {}
-    for story in stories:
-        for member in story.members:
-            old = standalone_address(member, zone)
-            if old in addresses:
-                continue
-            claim = (_time_order(member), story.path)
-            if old not in claims or claim < claims[old]:
-                claims[old] = claim
-    return {old: path for old, (_, path) in sorted(claims.items())}
-
-
-def _first_free(
-    base: str, identity: str, taken: set[str], plain: bool = True, separator: str = "-"
-) -> str:
-    """base itself (if plain), else base with a hash of identity, longer if need be; never taken."""
-    if plain and base not in taken:
-        return base  # the common case, without hashing
-    candidates = [base, *(f"{base}{separator}{short_hash(identity, n)}" for n in (8, 12, 16, 40))]
-    for candidate in candidates[1:]:
-        if candidate not in taken:
-            return candidate
-    number = 2
-    while f"{candidates[-1]}-{number}" in taken:
-        number += 1
-    return f"{candidates[-1]}-{number}"
-
-
-@lru_cache(maxsize=1 << 16)
-def topic_key(name: str) -> str:
-    """A topic's identity: its name case-insensitively, runs of spaces and hyphens as one space.
-
-    `AI`, `ai` are one topic, and so are `AI Ethics`, `ai-ethics`.
-    """
-    return " ".join(word for word in _TOPIC_SEPARATORS.split(name.casefold()) if word)
-
-
-def topic_slug(key: str, name: str) -> str | None:
-    """A topic's plain slug when its name maps onto it without loss, else None.
-
-    Without loss means the slug is the topic's key with `-` between the words: only case, spaces
-    and hyphens differ. Two such names with the same slug have the same key, so are one topic;
-    a plain slug therefore never has two claimants.
-    """
-    slug = make_slug(name, max_length=TOPIC_SLUG_LENGTH)
-    return slug if slug and slug == key.replace(" ", "-") else None
-
-
-def make_topics(names: Iterable[str]) -> dict[str, Topic]:
-    """One Topic per topic key, keeping the first spelling, each with a slug of its own.
-
-    A topic's slug depends on its own name alone, so adding a topic never changes another's: a
-    name that maps onto its slug without loss (`Computer Vision`: `computer-vision`) gets the
-    plain slug; any other (`C#`, `C++`, `Économie`, `日本`, a name cut to length) gets its slug
-    with `--` and a hash of its key (`c--1a2b3c4d`). A plain slug never holds `--`, so the two
-    kinds never meet; only two hashes sharing their first 8 digits would need longer ones.
-    """
-    spelling: dict[str, str] = {}
-    for name in names:
-        spelling.setdefault(topic_key(name), name)
-    topics: dict[str, Topic] = {}
-    lossy: list[tuple[str, str]] = []
-    for key in sorted(spelling):
-        slug = topic_slug(key, spelling[key])
-        if slug is None:
-            lossy.append((key, make_slug(spelling[key], max_length=TOPIC_SLUG_LENGTH) or "topic"))
-        else:
-            topics[key] = Topic(key=key, name=spelling[key], slug=slug)
-    taken = {topic.slug for topic in topics.values()}
-    for key, base in lossy:
-        slug = _first_free(base, key, taken, plain=False, separator="--")
-        taken.add(slug)
-        topics[key] = Topic(key=key, name=spelling[key], slug=slug)
-    return dict(sorted(topics.items()))

@@ -16,8 +16,8 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from digestgen.output import check_output_path
-from digestgen.writer import MOUNT_JOURNAL, undo_on_error
+from digestgen.output.paths import check_output_path
+from digestgen.output.staging import MOUNT_JOURNAL, undo_on_error
 
 CREATED_LIST = "created"  # paths created in the output, one a line
 SAVED_FOLDER = "saved"  # the old versions of replaced and removed files

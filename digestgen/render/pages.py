@@ -15,12 +15,12 @@ from cachetools import LRUCache
 from markupsafe import Markup
 
 from digestgen.config import SiteConfig
-from digestgen.dates import day_path, format_date, format_day, year_text
-from digestgen.feeds import FeedLink, archive_count, archive_path, feed_links
 from digestgen.model import Coverage, Image, Provider, Site, Story, Topic
-from digestgen.output import OUTPUT_MARKER, OUTPUT_MARKER_TEXT, add_file, file_path
-from digestgen.search import shard_numbers
-from digestgen.stories import moved_addresses
+from digestgen.output.paths import OUTPUT_MARKER, OUTPUT_MARKER_TEXT, add_file, file_path
+from digestgen.render.feeds import FeedLink, archive_count, archive_path, feed_links
+from digestgen.render.search import shard_numbers
+from digestgen.stories.addresses import moved_addresses
+from digestgen.util.dates import day_path, format_date, format_day, year_text
 
 REDIRECTS_FILE = "_redirects"
 SECTIONS = 6  # topic sections below the front page's stories

@@ -15,19 +15,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from digestgen import parallel
-from digestgen.build import assemble_site, load_records, scan_content
-from digestgen.cache import BuildState
+from digestgen.check.feedguard import Finding as FeedFinding
+from digestgen.check.feedguard import content_facts, guard_feeds, is_feed_path
 from digestgen.config import SiteConfig, resolve_dir
-from digestgen.feedguard import Finding as FeedFinding
-from digestgen.feedguard import content_facts, guard_feeds, is_feed_path
 from digestgen.model import Record
+from digestgen.output.publish import plan_site, render_in_memory, search_index
 from digestgen.problems import Problem, Severity
-from digestgen.publish import plan_site, render_in_memory, search_index
-from digestgen.reader import MAX_RECORD_BYTES
-from digestgen.render import load_static
-from digestgen.terminal import describe
-from digestgen.themes import make_environment, resolve_theme
+from digestgen.rebuild.cache import BuildState
+from digestgen.records.load import load_records
+from digestgen.records.parse import MAX_RECORD_BYTES
+from digestgen.records.scan import scan_content
+from digestgen.render.pages import load_static
+from digestgen.render.themes import make_environment, resolve_theme
+from digestgen.stories.assemble import assemble_site
+from digestgen.util import parallel
+from digestgen.util.terminal import describe
 
 FORMATS = ("text", "json", "github")
 _FRONT_MATTER_FENCE = re.compile(r"^---\s*$")

@@ -10,12 +10,12 @@ from datetime import datetime
 from typing import Any
 
 from digestgen import __version__
-from digestgen.cache import code_digest
 from digestgen.config import SiteConfig
-from digestgen.feeds import FeedJob, FeedLink
 from digestgen.model import Story
-from digestgen.render import Page, PageJob
-from digestgen.themes import Theme
+from digestgen.rebuild.cache import code_digest
+from digestgen.render.feeds import FeedJob, FeedLink
+from digestgen.render.pages import Page, PageJob
+from digestgen.render.themes import Theme
 
 
 def _sha(parts: Iterable[str]) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -80,18 +79,6 @@ class RawRecord:
     source: str
     fields: dict[str, Any]
     body: str
-
-
-def read_record_file(path: Path, name: str) -> RawRecord | Problem:
-    """Read one record file from disk; an unreadable or oversized file is an error."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_RECORD_BYTES:
-            return error(name, "", f"file is {size} bytes, over the {MAX_RECORD_BYTES} limit")
-        data = path.read_bytes()
-    except OSError as exc:
-        return error(name, "", f"cannot read file: {exc.strerror}")
-    return parse_record(data, name)
 
 
 def parse_record(data: bytes, name: str) -> RawRecord | Problem:

@@ -28,9 +28,9 @@ from pathlib import Path
 from markupsafe import Markup, escape
 from pagefind.service import get_executable
 
-from digestgen.dates import format_date
 from digestgen.model import Story
-from digestgen.output import file_path
+from digestgen.output.paths import file_path
+from digestgen.util.dates import format_date
 
 SEARCH_FOLDER = "pagefind"
 # Pagefind also writes its own ready-made search interfaces; the theme has its own, and theirs

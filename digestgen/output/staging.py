@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
-from digestgen.output import OUTPUT_MARKER, check_output_path
+from digestgen.output.paths import OUTPUT_MARKER, check_output_path
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -200,18 +200,6 @@ def output_files(output: Path) -> Iterator[tuple[str, str]]:
         prefix = folder[len(root) + 1 :] + "/" if folder != root else ""
         for name in names:
             yield prefix + name, os.path.join(folder, name)
-
-
-def write_site(files: Mapping[str, bytes], output: Path) -> None:
-    """Write every file into a staging folder beside `output`, then swap it in atomically."""
-    staging = Staging(output)
-    try:
-        for relative in sorted(files):
-            staging.write(relative, files[relative])
-    except BaseException:
-        staging.abort()
-        raise
-    staging.commit()
 
 
 def _swap_in(staging: Path, output: Path, previous: Path) -> None:

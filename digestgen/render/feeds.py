@@ -21,9 +21,9 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 
 from digestgen.config import SiteConfig
-from digestgen.dates import iso_day
 from digestgen.model import Image, Site, Story
-from digestgen.output import add_file
+from digestgen.output.paths import add_file
+from digestgen.util.dates import iso_day
 
 RSS, ATOM, JSON = "rss", "atom", "json"
 FILE_NAMES = {RSS: "feed.xml", ATOM: "atom.xml", JSON: "feed.json"}

@@ -23,9 +23,10 @@ from zoneinfo import ZoneInfo
 from digestgen import __version__
 from digestgen.model import Record
 from digestgen.problems import Problem, Severity
+from digestgen.stories.select import related_stamps
 
 CACHE_MAGIC = b"digestgen-cache\n"
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 STATE_FILE = "state.bin"
 RECORDS_FILE = "records.bin"
 
@@ -35,11 +36,6 @@ RECORDS_FILE = "records.bin"
 # flag, the timestamps of its dated `related` items).
 RecordFacts = tuple[float | None, bool, tuple[float, ...]]
 CachedResult = tuple[bytes, tuple[tuple[str, str, str, str], ...], RecordFacts]
-
-
-def related_stamps(record: Record) -> tuple[float, ...]:
-    """The timestamps of a record's dated `related` items."""
-    return tuple(item.published.timestamp() for item in record.related if item.published)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +70,11 @@ def site_key(config_root: Path, output_dir: Path) -> str:
 
 @functools.cache
 def code_digest() -> str:
-    """A hash of digestgen's own source, so a cache never outlives the code that wrote it."""
-    package = Path(__file__).parent
-    return _hash(*(f"{p.name}={p.read_bytes().hex()}" for p in sorted(package.glob("*.py"))))
+    """A hash of digestgen's own source (every module of every subpackage), so a cache never
+    outlives the code that wrote it."""
+    package = Path(__file__).parents[1]
+    modules = sorted(package.rglob("*.py"))
+    return _hash(*(f"{p.relative_to(package)}={p.read_bytes().hex()}" for p in modules))
 
 
 def records_key(zone: ZoneInfo) -> str:

@@ -14,17 +14,18 @@ from typing import Any
 
 import yaml
 
-from digestgen import parallel
-from digestgen.build import load_records, read_sources
-from digestgen.cache import BuildState
-from digestgen.dates import iso_day, utc_timestamp
 from digestgen.model import Record
 from digestgen.problems import Problem
-from digestgen.reader import RawRecord, parse_record
-from digestgen.slugs import make_slug, short_hash
-from digestgen.stories import topic_key
-from digestgen.urls import canonical_url, host_of
-from digestgen.validate import validate_record
+from digestgen.rebuild.cache import BuildState
+from digestgen.records.load import load_records
+from digestgen.records.parse import RawRecord, parse_record
+from digestgen.records.scan import read_sources
+from digestgen.records.validate import validate_record
+from digestgen.stories.topics import topic_key
+from digestgen.util import parallel
+from digestgen.util.dates import iso_day, utc_timestamp
+from digestgen.util.slugs import make_slug, short_hash
+from digestgen.util.urls import canonical_url, host_of
 
 # The upstream tool's field order (see the seed record); other fields follow in their own order.
 FIELD_ORDER = (

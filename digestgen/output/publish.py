@@ -12,23 +12,23 @@ from typing import Any
 
 import jinja2
 
-from digestgen import parallel
-from digestgen.cache import OutputEntry
 from digestgen.config import SiteConfig
-from digestgen.feeds import FeedJob, FeedRenderer, plan_feeds
-from digestgen.fingerprints import feed_fingerprint, page_fingerprint, story_digests
-from digestgen.journal import JournaledUpdate
 from digestgen.model import Site, Story
-from digestgen.output import OutputCollision, check_output_path
-from digestgen.render import PageJob, PageRenderer, plan_pages, render_extras
-from digestgen.search import (
+from digestgen.output.journal import JournaledUpdate
+from digestgen.output.paths import OutputCollision, check_output_path
+from digestgen.output.staging import Staging, output_files
+from digestgen.rebuild.cache import OutputEntry
+from digestgen.rebuild.fingerprints import feed_fingerprint, page_fingerprint, story_digests
+from digestgen.render.feeds import FeedJob, FeedRenderer, plan_feeds
+from digestgen.render.pages import PageJob, PageRenderer, plan_pages, render_extras
+from digestgen.render.search import (
     SEARCH_FOLDER,
     SearchIndexError,
     SearchShard,
     index_shards,
     plan_shards,
 )
-from digestgen.writer import Staging, output_files
+from digestgen.util import parallel
 
 
 class RenderError(Exception):
