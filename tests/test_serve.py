@@ -20,7 +20,8 @@ from digestgen.config import load_config, with_overrides
 from digestgen.output.paths import OUTPUT_MARKER
 from digestgen.problems import Severity
 from digestgen.records.validate import parse_timestamp
-from digestgen.server.site import LIVE_PREFIX, SCRIPT_PATH, DevSite, respond
+from digestgen.server.http import LIVE_PREFIX, SCRIPT_PATH, respond
+from digestgen.server.site import DevSite
 from tests.conftest import FIXED_NOW, build_in, make_site, record, run_cli
 
 WAIT = 60.0  # the longest any step may take on a loaded machine before the test fails
@@ -393,7 +394,7 @@ def test_serve_keeps_serving_through_a_folder_loop(served):
 def test_the_rebuild_thread_outlives_an_unexpected_error(tmp_path, monkeypatch):
     """Watching a new folder is made to fail once (injected: as when the system's limit on
     watches is reached); the failure is reported and the next change is rebuilt."""
-    from digestgen.server.site import start
+    from digestgen.server.watch import start
 
     root = make_site(tmp_path, {"a.md": record("Alpha", "https://example.com/a")})
     config = load_config(root / "digestgen.toml", root)

@@ -4,33 +4,24 @@ Records stay parsed in memory between rebuilds: a change re-reads only the files
 then the site is assembled again and each page is rendered when it is asked for, and kept until
 its inputs change. Nothing is written to disk. A small live-reload script (Server-Sent Events)
 is added to HTML pages as they are served, never to `build` output; a broken record or template
-is shown in the page and in the terminal, and the server carries on.
-"""
+is shown in the page and in the terminal, and the server carries on."""
 
 from __future__ import annotations
 
 import gc
-import html
-import mimetypes
-import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import jinja2
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
-from watchdog.observers import Observer
 
 from digestgen.check.feedguard import is_feed_path
 from digestgen.config import ConfigError, SiteConfig, resolve_dir
 from digestgen.model import Record, Site
-from digestgen.output.paths import OutputCollision, file_path
+from digestgen.output.paths import OutputCollision
 from digestgen.output.publish import (
     RenderError,
     SitePlan,
@@ -41,13 +32,13 @@ from digestgen.output.publish import (
     stories_shown,
     template_error,
 )
-from digestgen.problems import Problem, Severity
+from digestgen.problems import Problem
 from digestgen.rebuild.cache import BuildState
 from digestgen.rebuild.fingerprints import feed_fingerprint, page_fingerprint, story_digests
 from digestgen.records.load import load_records, parse_source
 from digestgen.records.parse import RECORD_SUFFIXES
 from digestgen.records.scan import ContentError, read_source, scan_content
-from digestgen.render.feeds import ATOM, FILE_NAMES, MEDIA_TYPES, FeedJob, FeedRenderer, plan_feeds
+from digestgen.render.feeds import FeedJob, FeedRenderer, plan_feeds
 from digestgen.render.pages import (
     PageJob,
     PageRenderer,
@@ -61,44 +52,7 @@ from digestgen.render.themes import ThemeError, make_environment, resolve_theme
 from digestgen.stories.assemble import SiteMemo, assemble_site
 from digestgen.util import parallel
 
-LIVE_PREFIX = "/_digestgen/"
-EVENTS_PATH = LIVE_PREFIX + "events"
-SCRIPT_PATH = LIVE_PREFIX + "live.js"
-# Reload the page when the server says the site changed since the page was served.
-LIVE_SCRIPT = b"""// digestgen serve: reload this page when the site is rebuilt.
-(() => {
-  const script = document.currentScript;
-  const served = script.dataset.generation;
-  const events = new EventSource(new URL("events", script.src));
-  events.addEventListener("reload", (event) => {
-    if (event.data !== served) location.reload();
-  });
-})();
-"""
-# Local previews only: the live-reload script, the problem overlay's inline styles, and search
-# (Pagefind's WebAssembly and worker) on every page.
-SERVE_CSP = (
-    "default-src 'self'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; "
-    "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; "
-    "base-uri 'none'; frame-ancestors 'none'"
-)
-MAX_SHOWN_PROBLEMS = 50
-KEEPALIVE_SECONDS = 15.0
-SETTLE_SECONDS = 0.01  # wait this long after a file event for the rest of a save
-_FEED_TYPES = {FILE_NAMES[fmt]: MEDIA_TYPES[fmt] for fmt in FILE_NAMES}
-_IGNORED_EVENTS = frozenset({"opened", "closed_no_write"})
 _FATAL = (ConfigError, ContentError, OutputCollision, RenderError, ThemeError)
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    """One HTTP response: status, content type and body."""
-
-    status: int
-    content_type: str
-    body: bytes
-    location: str | None = None
-    error: str | None = None  # what broke the page, for the terminal
 
 
 @dataclass(slots=True)
@@ -409,359 +363,3 @@ def failure_message(exc: Exception) -> str:
 
 def _is_within(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
-
-
-def respond(site: DevSite, target: str) -> Response:
-    """The response to a GET of `target` (path and query) from the site as it is now."""
-    path = unquote(urlsplit(target).path)
-    if path == SCRIPT_PATH:
-        return Response(200, "text/javascript; charset=utf-8", LIVE_SCRIPT)
-    if (
-        not path.startswith("/")
-        or "\\" in path
-        or any(part in (".", "..") for part in path.split("/"))
-    ):
-        return Response(400, "text/plain; charset=utf-8", b"bad path\n")
-    output = file_path(path)
-    try:
-        data, snapshot = site.render(output)
-        if snapshot.fatal is not None:
-            return _error_page(snapshot, snapshot.fatal)
-        if data is None and not path.endswith("/"):
-            index, _ = site.render(output + "/index.html")
-            if index is not None:
-                return Response(301, "text/plain; charset=utf-8", b"", location=path + "/")
-        status = 200
-        if data is None:
-            status, (data, snapshot) = 404, site.render("404.html")
-            output = "404.html"
-    except RenderError as exc:
-        return _error_page(site.snapshot, str(exc), reported=True)
-    content_type = _content_type(output)
-    if content_type.startswith("text/html"):
-        data = _with_live_reload(data or b"", snapshot)
-    return Response(status, content_type, data or b"")
-
-
-def _content_type(path: str) -> str:
-    name = path.rsplit("/", 1)[-1]
-    if is_feed_path(path):  # the archive's documents are Atom
-        return f"{_FEED_TYPES.get(name, MEDIA_TYPES[ATOM])}; charset=utf-8"
-    guessed = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    textual = guessed.startswith("text/") or guessed.endswith(("xml", "javascript", "json"))
-    return f"{guessed}; charset=utf-8" if textual else guessed
-
-
-def _live_tag(snapshot: Snapshot) -> bytes:
-    return (
-        f'<script src="{SCRIPT_PATH}" data-generation="{snapshot.generation}"></script>'
-    ).encode()
-
-
-def _with_live_reload(page: bytes, snapshot: Snapshot) -> bytes:
-    """The page with the live-reload script in its head and the site's problems over it."""
-    page = page.replace(b"</head>", _live_tag(snapshot) + b"\n</head>", 1)
-    shown = [p for p in snapshot.problems if p.severity is not Severity.NOTE]
-    if not shown:
-        return page
-    items = "".join(f"<li>{html.escape(str(p))}</li>" for p in shown[:MAX_SHOWN_PROBLEMS])
-    more = len(shown) - MAX_SHOWN_PROBLEMS
-    if more > 0:
-        items += f"<li>... and {more} more (see the terminal)</li>"
-    overlay = (
-        '<aside id="digestgen-problems" style="position:fixed;bottom:0;left:0;right:0;'
-        "max-height:40vh;overflow:auto;margin:0;padding:0.5em 1em;background:#fff3f3;"
-        'color:#600;border-top:3px solid #c00;font:14px/1.4 monospace;z-index:2147483647">'
-        f"<strong>digestgen: {len(shown)} problem(s); records with errors are left out"
-        f"</strong><ul>{items}</ul></aside>\n"
-    )
-    return page.replace(b"</body>", overlay.encode("utf-8") + b"</body>", 1)
-
-
-def _error_page(snapshot: Snapshot, message: str, reported: bool = False) -> Response:
-    """A page saying what stops the site from building; it reloads when that is fixed.
-
-    `reported`: the error arose on this request, so the terminal has not heard of it yet.
-    """
-    page = (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        "<title>digestgen: build error</title>\n</head>\n<body>\n"
-        '<main id="digestgen-error" style="font:16px/1.5 monospace;margin:2em;color:#600">\n'
-        "<h1>The site cannot be built</h1>\n"
-        f"<pre>{html.escape(message)}</pre>\n"
-        "<p>Fix it and save: this page reloads by itself.</p>\n</main>\n</body>\n</html>\n"
-    )
-    body = _with_live_reload(page.encode(), snapshot)
-    return Response(500, "text/html; charset=utf-8", body, error=message if reported else None)
-
-
-class Broadcaster:
-    """Tells every open event stream the newest site generation."""
-
-    def __init__(self) -> None:
-        self.condition = threading.Condition()
-        self.generation = 0
-        self.closed = False
-
-    def publish(self, generation: int) -> None:
-        """Announce a new generation of the site."""
-        with self.condition:
-            self.generation = generation
-            self.condition.notify_all()
-
-    def close(self) -> None:
-        """End every event stream."""
-        with self.condition:
-            self.closed = True
-            self.condition.notify_all()
-
-    def wait(self, seen: int, timeout: float) -> int | None:
-        """The generation once it differs from `seen` (or after timeout); None when closed."""
-        with self.condition:
-            self.condition.wait_for(lambda: self.closed or self.generation != seen, timeout)
-            return None if self.closed else self.generation
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """Serves the DevSite's pages and the live-reload event stream."""
-
-    server: LiveServer
-
-    def do_GET(self) -> None:
-        """Serve a page, a file, or the event stream."""
-        if urlsplit(self.path).path == EVENTS_PATH:
-            self._events()
-            return
-        response = respond(self.server.site, self.path)
-        if response.error is not None:
-            self.server.report_error(response.error)
-        self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("Content-Security-Policy", SERVE_CSP)
-        if response.location:
-            self.send_header("Location", response.location)
-        self.end_headers()
-        self.wfile.write(response.body)
-
-    def _events(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        broadcaster = self.server.broadcaster
-        seen = broadcaster.generation
-        try:
-            self.wfile.write(f"retry: 500\n\nevent: reload\ndata: {seen}\n\n".encode())
-            self.wfile.flush()
-            while True:
-                generation = broadcaster.wait(seen, KEEPALIVE_SECONDS)
-                if generation is None:
-                    return
-                if generation == seen:
-                    self.wfile.write(b": still here\n\n")
-                else:
-                    seen = generation
-                    self.wfile.write(f"event: reload\ndata: {seen}\n\n".encode())
-                self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            return
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Requests are not logged: the terminal is for rebuilds and problems."""
-
-
-class LiveServer(ThreadingHTTPServer):
-    """The HTTP server of `digestgen serve`."""
-
-    daemon_threads = True
-
-    def __init__(
-        self,
-        address: tuple[str, int],
-        site: DevSite,
-        report: Callable[[str], None] = lambda message: None,
-    ) -> None:
-        super().__init__(address, _Handler)
-        self.site = site
-        self.broadcaster = Broadcaster()
-        self.report = report
-        self._reported: str | None = None
-
-    def report_error(self, message: str) -> None:
-        """Print a page's template error in the terminal once, however often it is asked for."""
-        if message != self._reported:
-            self._reported = message
-            self.report(f"error: {message}")
-
-
-class _Events(FileSystemEventHandler):
-    """Puts the paths of file-system changes on a queue."""
-
-    def __init__(self, changes: queue.Queue[str]) -> None:
-        self.changes = changes
-
-    def on_any_event(self, event: FileSystemEvent) -> None:
-        """Queue the path (and destination) of any change but a folder's own timestamps."""
-        if event.event_type in _IGNORED_EVENTS:
-            return
-        if event.is_directory and event.event_type == "modified":
-            return
-        for path in (event.src_path, getattr(event, "dest_path", "")):
-            if path:
-                self.changes.put(path if isinstance(path, str) else path.decode())
-
-
-def drain(changes: queue.Queue[str], timeout: float) -> set[Path] | None:
-    """Wait up to `timeout` for a change; then collect the rest of a save's changes."""
-    try:
-        paths = {Path(changes.get(timeout=timeout))}
-    except queue.Empty:
-        return None
-    while True:
-        try:
-            paths.add(Path(changes.get(timeout=SETTLE_SECONDS)))
-        except queue.Empty:
-            return paths
-
-
-@dataclass(slots=True)
-class Session:
-    """A running `serve`: the server, the file watcher and the rebuild loop."""
-
-    server: LiveServer
-    observer: Any
-    thread: threading.Thread
-    stopping: threading.Event
-
-    @property
-    def url(self) -> str:
-        """The address the site is served at."""
-        host, port = self.server.server_address[:2]
-        return f"http://{_url_host(str(host))}:{port}/"
-
-    def stop(self) -> None:
-        """Stop watching and serving."""
-        self.stopping.set()
-        self.observer.stop()
-        self.server.broadcaster.close()
-        self.server.shutdown()
-        self.server.server_close()
-        self.observer.join(timeout=5)
-        self.thread.join(timeout=5)
-
-
-def _url_host(host: str) -> str:
-    if host in ("0.0.0.0", "::", ""):
-        return "127.0.0.1"
-    return f"[{host}]" if ":" in host else host
-
-
-def start(
-    make_site: Callable[[str], DevSite],
-    bind: str,
-    port: int,
-    config_file: Path | None,
-    report: Callable[[str], None],
-    on_rebuilt: Callable[[Rebuilt], None],
-) -> Session:
-    """Bind the port, build the site for its address, serve it, and rebuild on every change.
-
-    `make_site(base_url)` makes the DevSite (again when the config file changes).
-    """
-    server = LiveServer((bind, port), make_site("http://127.0.0.1/"), report)
-    host, actual = server.server_address[:2]
-    base_url = f"http://{_url_host(str(host))}:{actual}/"
-    server.site = make_site(base_url)
-    on_rebuilt(_first_build(server.site))
-    server.broadcaster.publish(server.site.snapshot.generation)
-    changes: queue.Queue[str] = queue.Queue()
-    observer = Observer()
-    watched = _watch(observer, server.site, config_file, changes)
-    stopping = threading.Event()
-
-    config_broken = False
-
-    def step(paths: set[Path]) -> None:
-        """Rebuild after the changes at `paths`, tell the terminal and the open pages."""
-        nonlocal watched, config_broken
-        rebuilt: Rebuilt | None
-        if config_file is not None and config_file.resolve() in {p.resolve() for p in paths}:
-            server.site, rebuilt = _reloaded(make_site, base_url, server.site)
-            config_broken = rebuilt.fatal is not None and server.site.snapshot.plan is None
-        elif config_broken:
-            return  # nothing builds until the config is fixed
-        else:
-            rebuilt = server.site.rebuild(paths)
-        if rebuilt is None:
-            return
-        if set(server.site.watched()) != watched:  # a theme layer or folder came or went
-            observer.unschedule_all()
-            watched = _watch(observer, server.site, config_file, changes)
-        on_rebuilt(rebuilt)
-        server.broadcaster.publish(server.site.snapshot.generation)
-
-    def loop() -> None:
-        while not stopping.is_set():
-            paths = drain(changes, 0.2)
-            if paths is None:
-                continue
-            try:
-                step(paths)
-            except Exception as exc:  # the server outlives any one rebuild
-                server.site.stale = True
-                report(f"error: {failure_message(exc)}")
-
-    observer.start()
-    thread = threading.Thread(target=loop, name="digestgen-rebuild", daemon=True)
-    thread.start()
-    threading.Thread(target=server.serve_forever, name="digestgen-http", daemon=True).start()
-    return Session(server, observer, thread, stopping)
-
-
-def _first_build(site: DevSite) -> Rebuilt:
-    rebuilt = site.rebuild(None)
-    assert rebuilt is not None  # a full rebuild always happens
-    return rebuilt
-
-
-def _reloaded(
-    make_site: Callable[[str], DevSite], base_url: str, current: DevSite
-) -> tuple[DevSite, Rebuilt]:
-    """The site made again from the changed config, or the current one showing its error."""
-    generation = current.snapshot.generation
-    try:
-        site = make_site(base_url)
-    except ConfigError as exc:
-        with current.lock:
-            current.snapshot = Snapshot(generation + 1, fatal=str(exc))
-        return current, Rebuilt(0.0, 0, 0, str(exc), ())
-    site.snapshot.generation = generation  # open pages count on, never back
-    return site, _first_build(site)
-
-
-def _watch(
-    observer: Any, site: DevSite, config_file: Path | None, changes: queue.Queue[str]
-) -> set[Path]:
-    handler = _Events(changes)
-    folders = set(site.watched())
-    for folder in folders:
-        observer.schedule(handler, str(folder), recursive=True)
-    if config_file is not None:
-        observer.schedule(handler, str(config_file.resolve().parent), recursive=False)
-    return folders
-
-
-def lines_for(rebuilt: Rebuilt) -> Iterator[tuple[str, str]]:
-    """What to print after a rebuild, as (severity or "ok", text) pairs."""
-    if rebuilt.fatal is not None:
-        yield "error", f"error: {rebuilt.fatal}"
-        return
-    for problem in rebuilt.new_problems:
-        yield problem.severity.value, str(problem)
-    yield (
-        "ok",
-        f"rebuilt in {rebuilt.seconds:.2f} s: {rebuilt.files} record file(s) read,"
-        f" {rebuilt.stories} stories",
-    )
