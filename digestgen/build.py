@@ -32,7 +32,7 @@ from digestgen.rebuild.fingerprints import (
 from digestgen.rebuild.shortcut import Unchanged, unchanged_build, used_inputs
 from digestgen.records.load import load_records
 from digestgen.records.scan import ContentError, ContentScan, scan_content
-from digestgen.render.pages import load_static
+from digestgen.render.extras import load_static
 from digestgen.render.themes import Theme, make_environment, resolve_theme
 from digestgen.stories.assemble import assemble_site
 from digestgen.util import parallel

@@ -17,7 +17,8 @@ from typing import Any
 import lxml.etree
 
 from digestgen.model import Record
-from digestgen.render.feeds import ARCHIVE_FOLDER, ATOM_NS, FILE_NAMES, JSON_EXTENSION
+from digestgen.render.feed_formats import ATOM_NS, JSON_EXTENSION
+from digestgen.render.feeds import ARCHIVE_FOLDER, FILE_NAMES
 from digestgen.util.urls import canonical_url
 
 # Feeds come from a folder on disk that may hold anything: never fetch or expand entities.

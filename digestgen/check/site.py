@@ -19,13 +19,13 @@ from digestgen.check.feedguard import Finding as FeedFinding
 from digestgen.check.feedguard import content_facts, guard_feeds, is_feed_path
 from digestgen.config import SiteConfig, resolve_dir
 from digestgen.model import Record
-from digestgen.output.publish import plan_site, render_in_memory, search_index
 from digestgen.problems import Problem, Severity
 from digestgen.rebuild.cache import BuildState
 from digestgen.records.load import load_records
 from digestgen.records.parse import MAX_RECORD_BYTES
 from digestgen.records.scan import scan_content
-from digestgen.render.pages import load_static
+from digestgen.render.extras import load_static
+from digestgen.render.site import plan_site, render_in_memory, search_index
 from digestgen.render.themes import make_environment, resolve_theme
 from digestgen.stories.assemble import assemble_site
 from digestgen.util import parallel

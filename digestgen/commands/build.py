@@ -20,8 +20,8 @@ from digestgen.commands.common import (
     positive,
     site_and_clock,
 )
-from digestgen.output.publish import fatal_message
 from digestgen.problems import Severity
+from digestgen.render.site import fatal_message
 from digestgen.util.dates import iso_day
 
 BUILD_EXAMPLES = """examples:

@@ -27,7 +27,7 @@ from digestgen.commands.common import (
     command,
     site_and_clock,
 )
-from digestgen.output.publish import RenderError, fatal_message
+from digestgen.render.site import RenderError, fatal_message
 from digestgen.util.terminal import wants_colour
 
 CHECK_EXAMPLES = """examples:

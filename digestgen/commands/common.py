@@ -18,10 +18,10 @@ from digestgen.config import (
     with_overrides,
 )
 from digestgen.output.paths import OutputCollision
-from digestgen.output.publish import RenderError
 from digestgen.output.staging import OutputError
 from digestgen.records.scan import ContentError
 from digestgen.records.validate import parse_timestamp
+from digestgen.render.site import RenderError
 from digestgen.render.themes import ThemeError
 
 EXIT_OK = 0

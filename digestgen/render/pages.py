@@ -2,32 +2,26 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-import jinja2
-from cachetools import LRUCache
-from markupsafe import Markup
-
 from digestgen.config import SiteConfig
-from digestgen.model import Coverage, Image, Provider, Site, Story, Topic
-from digestgen.output.paths import OUTPUT_MARKER, OUTPUT_MARKER_TEXT, add_file, file_path
+from digestgen.model import Image, Site, Story, Topic
+from digestgen.output.paths import file_path
 from digestgen.render.feeds import FeedLink, archive_count, archive_path, feed_links
 from digestgen.render.search import shard_numbers
-from digestgen.stories.addresses import moved_addresses
-from digestgen.util.dates import day_path, format_date, format_day, year_text
+from digestgen.util.dates import day_path, format_date, format_day
 
-REDIRECTS_FILE = "_redirects"
 SECTIONS = 6  # topic sections below the front page's stories
+
+
 SECTION_SIZE = 4  # stories in each
+
+
 MORE_IN_TOPIC = 5  # earlier stories of its topic under a story
-NOTE_SUMMARY_LENGTH = 160  # characters of a curator's note shown on listings
-CLUSTER_CACHE_SIZE = 8192  # rendered story cards kept for the next listing that shows them
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,94 +78,10 @@ class PageJob:
         return file_path(self.page.path)
 
 
-class PageRenderer:
-    """Renders PageJobs through the theme; a story's cluster is rendered once and reused."""
-
-    def __init__(self, config: SiteConfig, env: jinja2.Environment, static: dict[str, bytes]):
-        self.config = config
-        self.env = env
-        self.assets = {path: hashlib.sha256(data).hexdigest()[:10] for path, data in static.items()}
-        # Bounded: a worker renders pages of tens of thousands of stories, and keeping every
-        # card made a 50,000-record build's render workers grow by about 200 MB each.
-        self._clusters: LRUCache[tuple[str, str], Markup] = LRUCache(CLUSTER_CACHE_SIZE)
-        env.globals.update(
-            site=config, url=self.url, link=self.link, asset=self.asset, cluster=self.cluster
-        )
-        env.filters.update(
-            local=self.local_time,
-            iso=lambda moment: self.local_time(moment).isoformat(),
-            long_date=lambda moment: format_date(self.local_time(moment)),
-            clock=lambda moment: f"{self.local_time(moment):%H:%M}",
-            day_name=format_day,
-            day_path=day_path,
-            year=year_text,
-            time_tag=self.time_tag,
-            badge=badge,
-            by_outlet=by_outlet,
-            note=lambda html: Markup(html),  # sanitised and made valid when the record was read
-            note_summary=note_summary,
-        )
-
-    def url(self, path: str) -> str:
-        """Absolute URL of a site address."""
-        return self.config.url(path)
-
-    def link(self, path: str) -> str:
-        """Root-relative link to a site address, honouring a base URL with a path."""
-        return self.config.link(path)
-
-    def asset(self, path: str) -> str:
-        """Link to a static file with a content hash, so it can be cached for ever."""
-        version = self.assets.get(path.lstrip("/"))
-        link = self.link(path)
-        return f"{link}?v={version}" if version else link
-
-    def local_time(self, moment: datetime) -> datetime:
-        """A moment in the site's time zone."""
-        return moment.astimezone(self.config.zone)
-
-    def time_tag(self, moment: datetime) -> Markup:
-        """A <time> element for a moment, shown in the site's time zone."""
-        local = self.local_time(moment)
-        return Markup(
-            f'<time datetime="{local.isoformat()}">{format_date(local)}, {local:%H:%M}</time>'
-        )
-
-    def cluster(self, story: Story, variant: str = "standard") -> Markup:
-        """The story's cluster (partials/cluster.html), rendered once per variant.
-
-        Variants: `lead` (the day's top story, with its image loaded at once), `standard` (no
-        image) and `compact` (no image, no note).
-        """
-        key = (story.path, variant)
-        html = self._clusters.get(key)
-        if html is None:
-            template = self.env.get_template("partials/cluster.html")
-            html = Markup(template.render(story=story, variant=variant))
-            self._clusters[key] = html
-        return html
-
-    def render(self, job: PageJob) -> bytes:
-        """Render one page to bytes."""
-        context = dict(job.context)
-        html = self.env.get_template(job.template).render(
-            page=job.page, jsonld=self._jsonld(job.page, context), **context
-        )
-        return html.encode("utf-8")
-
-    def _jsonld(self, page: Page, context: dict[str, Any]) -> list[dict[str, Any]]:
-        data = []
-        if page.kind == "story":
-            data.append(_news_article(self, context["story"]))
-        elif "stories" in context and page.kind != "source":
-            data.append(_item_list(self, context["stories"]))
-        if page.breadcrumbs:
-            data.append(_breadcrumb_list(self, page))
-        return data
-
-
 # A story's topic and the stories published before it there, shown under the story.
 EarlierStories = tuple[Topic, tuple[Story, ...]]
+
+
 # The last call's story pages by story identity, for a caller that plans again and again
 # (`serve`): an unchanged story's page job (same story, same earlier stories) is reused.
 StoryPageMemo = dict[int, tuple[Story, EarlierStories | None, PageJob]]
@@ -194,72 +104,6 @@ def plan_pages(site: Site, config: SiteConfig, memo: StoryPageMemo | None = None
         ),
     ]
     return jobs
-
-
-def render_extras(
-    jobs: Sequence[PageJob], renderer: PageRenderer, static: dict[str, bytes]
-) -> dict[str, bytes]:
-    """The sitemap, robots.txt, Netlify's `_redirects`, the theme's static files and digestgen's
-    marker file, by path."""
-    env = renderer.env
-    entries = [(job.page.path, job.lastmod) for job in jobs if job.page.indexable]
-    files: dict[str, bytes] = {OUTPUT_MARKER: OUTPUT_MARKER_TEXT}
-    sitemap = env.get_template("sitemap.xml").render(entries=entries)
-    add_file(files, "sitemap.xml", sitemap.encode("utf-8"), "sitemap")
-    robots = env.get_template("robots.txt").render(sitemap_url=renderer.url("/sitemap.xml"))
-    add_file(files, "robots.txt", robots.encode("utf-8"), "robots.txt")
-    static = dict(static)
-    redirects = netlify_redirects(jobs, renderer, static.pop(REDIRECTS_FILE, b""))
-    if redirects:
-        add_file(files, REDIRECTS_FILE, redirects, "redirects")
-    for path, data in sorted(static.items()):
-        add_file(files, path, data, f"static file {path}")
-    return files
-
-
-def netlify_redirects(jobs: Sequence[PageJob], renderer: PageRenderer, own: bytes = b"") -> bytes:
-    """Netlify's `_redirects`: each moved story address to where the story is now, `301`.
-
-    A `_redirects` file among the static files comes first (Netlify applies the first rule that
-    matches); nothing at all when there is nothing to redirect.
-    """
-    stories = [value for job in jobs if job.page.kind == "story" for key, value in job.context
-               if key == "story"]  # fmt: skip
-    moved = moved_addresses(stories, renderer.config.zone)
-    lines = [f"{renderer.link(old)} {renderer.link(new)} 301\n" for old, new in moved.items()]
-    if not lines:
-        return own
-    if own and not own.endswith(b"\n"):
-        own += b"\n"
-    return own + "".join(lines).encode("utf-8")
-
-
-# Start tags of the note elements nh3 can leave invalid, and their attributes. nh3 writes every
-# attribute value in double quotes with `"`, `<` and `>` escaped, so these patterns are exact.
-def badge(kind: str) -> Markup:
-    """A badge naming a piece's type, for anything but a plain article."""
-    if kind == "article":
-        return Markup("")
-    return Markup('<span class="badge">{}</span> ').format(kind)
-
-
-def note_summary(html: str, length: int = NOTE_SUMMARY_LENGTH) -> str:
-    """A curator's note as a short plain-text teaser, for listings: the story page has it all."""
-    text = " ".join(Markup(html).striptags().split())
-    if len(text) <= length:
-        return text
-    cut = text.rfind(" ", 0, length)
-    return text[: cut if cut > 0 else length].rstrip(" ,;:.") + "…"
-
-
-def by_outlet(coverage: Sequence[Coverage]) -> list[tuple[Provider, list[Coverage]]]:
-    """Coverage grouped by outlet; outlets in the order of their best piece (coverage comes
-    ordered by quality), each outlet's pieces in their own order."""
-    groups: dict[str, tuple[Provider, list[Coverage]]] = {}
-    for item in coverage:
-        key = item.provider.domain or item.provider.name
-        groups.setdefault(key, (item.provider, []))[1].append(item)
-    return list(groups.values())
 
 
 def paginate(
@@ -483,52 +327,3 @@ def _source_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -
                        ("stories", items), ("total", len(source.stories)))  # fmt: skip
             jobs.append(PageJob("source.html", page, context))
     return jobs
-
-
-def _item_list(r: PageRenderer, stories: Sequence[Story]) -> dict[str, Any]:
-    return {
-        "@context": "https://schema.org",
-        "@type": "ItemList",
-        "itemListElement": [
-            {"@type": "ListItem", "position": n, "url": r.url(s.path), "name": s.title}
-            for n, s in enumerate(stories, start=1)
-        ],
-    }
-
-
-def _breadcrumb_list(r: PageRenderer, page: Page) -> dict[str, Any]:
-    trail = [*page.breadcrumbs, (page.title, page.path)]
-    return {
-        "@context": "https://schema.org",
-        "@type": "BreadcrumbList",
-        "itemListElement": [
-            {"@type": "ListItem", "position": n, "name": name, "item": r.url(path)}
-            for n, (name, path) in enumerate(trail, start=1)
-        ],
-    }
-
-
-def _news_article(r: PageRenderer, story: Story) -> dict[str, Any]:
-    lead = story.lead
-    data: dict[str, Any] = {
-        "@context": "https://schema.org",
-        "@type": "NewsArticle",
-        "headline": story.title,
-        "url": r.url(story.path),
-        "datePublished": r.local_time(story.published).isoformat(),
-        "dateModified": r.local_time(story.updated).isoformat(),
-        "publisher": {"@type": "Organization", "name": lead.provider.name},
-        "isBasedOn": lead.url,
-    }
-    if lead.excerpt:
-        data["description"] = lead.excerpt
-    if lead.image:
-        data["image"] = [lead.image.url]
-    if story.topics:
-        data["keywords"] = [t.name for t in story.topics]
-    return data
-
-
-def load_static(files: dict[str, Path]) -> dict[str, bytes]:
-    """Read the theme's static files into memory, by output path."""
-    return {path: source.read_bytes() for path, source in files.items()}

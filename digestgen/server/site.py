@@ -22,7 +22,19 @@ from digestgen.check.feedguard import is_feed_path
 from digestgen.config import ConfigError, SiteConfig, resolve_dir
 from digestgen.model import Record, Site
 from digestgen.output.paths import OutputCollision
-from digestgen.output.publish import (
+from digestgen.problems import Problem
+from digestgen.rebuild.cache import BuildState
+from digestgen.rebuild.fingerprints import feed_fingerprint, page_fingerprint, story_digests
+from digestgen.records.load import load_records, parse_source
+from digestgen.records.parse import RECORD_SUFFIXES
+from digestgen.records.scan import ContentError, read_source, scan_content
+from digestgen.render.extras import load_static, render_extras
+from digestgen.render.feed_formats import FeedRenderer
+from digestgen.render.feeds import FeedJob, plan_feeds
+from digestgen.render.pages import PageJob, StoryPageMemo, plan_pages
+from digestgen.render.renderer import PageRenderer
+from digestgen.render.search import SEARCH_FOLDER, SearchShard
+from digestgen.render.site import (
     RenderError,
     SitePlan,
     fatal_message,
@@ -32,22 +44,6 @@ from digestgen.output.publish import (
     stories_shown,
     template_error,
 )
-from digestgen.problems import Problem
-from digestgen.rebuild.cache import BuildState
-from digestgen.rebuild.fingerprints import feed_fingerprint, page_fingerprint, story_digests
-from digestgen.records.load import load_records, parse_source
-from digestgen.records.parse import RECORD_SUFFIXES
-from digestgen.records.scan import ContentError, read_source, scan_content
-from digestgen.render.feeds import FeedJob, FeedRenderer, plan_feeds
-from digestgen.render.pages import (
-    PageJob,
-    PageRenderer,
-    StoryPageMemo,
-    load_static,
-    plan_pages,
-    render_extras,
-)
-from digestgen.render.search import SEARCH_FOLDER, SearchShard
 from digestgen.render.themes import ThemeError, make_environment, resolve_theme
 from digestgen.stories.assemble import SiteMemo, assemble_site
 from digestgen.util import parallel
