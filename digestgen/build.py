@@ -141,7 +141,7 @@ def _build_locked(
     if interrupted:
         cache_note = "an interrupted build's changes to the output were undone"
     scan = scan_content(content_dir, state.files)
-    sources, unreadable = scan.sources, scan.problems
+    sources, unreadable = scan.files, scan.problems
     state.files = {s.name: (s.stat.st_size, s.stat.st_mtime_ns, s.digest) for s in sources}
     opts.lap("cache and scan")
     quick = (
@@ -190,7 +190,7 @@ def _build_locked(
         cache_note = _save_cache(save_state, cache_folder, state) or cache_note
     opts.lap("save cache")
     return BuildReport(
-        files_read=scan.files,
+        files_read=scan.found,
         stories=len(site.stories),
         drafts_left_out=len(selection.drafts),
         scheduled=tuple(r.published for r in selection.scheduled),
@@ -247,7 +247,7 @@ def _report(
 ) -> BuildReport:
     stories, _, _, merge_notes, counts = quick.summary
     return BuildReport(
-        files_read=scan.files,
+        files_read=scan.found,
         stories=stories,
         drafts_left_out=quick.drafts,
         scheduled=quick.scheduled,

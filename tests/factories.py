@@ -24,7 +24,7 @@ def rec(
 ) -> Record:
     """A record as validation would make it; fields are any other Record fields."""
     return Record(
-        source=source,
+        file=source,
         title=title,
         published=at(when),
         url=url,

@@ -222,7 +222,7 @@ def parse_and_validate(data: bytes, zone: ZoneInfo = ZONES[0]) -> None:
         check_problems([raw], from_validation=False)
         assert raw.severity is Severity.ERROR
         return
-    assert isinstance(raw, RawRecord) and raw.source == NAME
+    assert isinstance(raw, RawRecord) and raw.file == NAME
     assert all(isinstance(key, str) for key in raw.fields)
     validate(raw, zone)
 
@@ -317,7 +317,7 @@ def test_raw_yaml_text(lines, body):
 @fuzz_settings(400)
 @given(mutated_fields(any_values), texts, st.sampled_from(ZONES))
 def test_valid_record_with_arbitrary_field_values(fields, body, zone):
-    validate(RawRecord(source=NAME, fields=fields, body=body), zone)
+    validate(RawRecord(file=NAME, fields=fields, body=body), zone)
 
 
 @fuzz_settings(300)

@@ -56,11 +56,11 @@ def test_memoised_assembly_equals_a_fresh_one_after_any_edits(steps):
     now = NOW
     for remove, record, hours, twice in steps:
         if remove:
-            files.pop(record.source, None)
+            files.pop(record.file, None)
         else:
-            files[record.source] = record
+            files[record.file] = record
         now += timedelta(hours=hours)
-        current = sorted(files.values(), key=lambda r: r.source)
+        current = sorted(files.values(), key=lambda r: r.file)
         current += current[:1] if twice else []
         assert assemble_site(current, CONFIG, now, False, memo) == assemble_site(
             current, CONFIG, now, False

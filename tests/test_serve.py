@@ -310,7 +310,7 @@ def test_memoised_assembly_equals_a_fresh_one(tmp_path):
     _, again, notes = assemble_site(changed, config, now, False, memo)
     _, fresh, fresh_notes = assemble_site(changed, config, now, False)
     assert again == fresh and notes == fresh_notes
-    beta = next(s for s in first.stories if s.lead.source == "b.md")
+    beta = next(s for s in first.stories if s.lead.file == "b.md")
     assert any(s is beta for s in again.stories)  # the untouched story was reused
 
 

@@ -35,7 +35,7 @@ class FindingKind(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class Finding:
+class FeedFinding:
     """One item (or feed) the new build would break for subscribers, and how."""
 
     kind: FindingKind
@@ -58,7 +58,7 @@ class ContentFacts:
 
 
 @dataclass(frozen=True, slots=True)
-class FeedEntry:
+class PublishedItem:
     """An item as a feed publishes it: id, link, and its pieces' addresses at their outlets."""
 
     id: str
@@ -85,7 +85,7 @@ def is_feed_path(path: str) -> bool:
     return name in FILE_NAMES.values() or archive
 
 
-def read_feed(data: bytes) -> list[FeedEntry]:
+def read_feed(data: bytes) -> list[PublishedItem]:
     """The items of an RSS 2.0, Atom 1.0 or JSON Feed document; ValueError if it is none."""
     if data.lstrip()[:1] == b"{":
         return _read_json(data)
@@ -95,7 +95,7 @@ def read_feed(data: bytes) -> list[FeedEntry]:
         raise ValueError(f"not XML: {exc}") from None
     if root.tag == "rss":
         return [
-            FeedEntry(_text(item, "guid") or _text(item, "link"), _text(item, "link"), ())
+            PublishedItem(_text(item, "guid") or _text(item, "link"), _text(item, "link"), ())
             for item in root.iterfind("channel/item")
         ]
     if root.tag == f"{{{ATOM_NS}}}feed":
@@ -107,16 +107,16 @@ def _text(element: Any, path: str) -> str:
     return str(element.findtext(path) or "").strip()
 
 
-def _atom_entry(entry: Any) -> FeedEntry:
+def _atom_entry(entry: Any) -> PublishedItem:
     links: dict[str, list[str]] = defaultdict(list)
     for link in entry.iterfind(f"{{{ATOM_NS}}}link"):
         links[link.get("rel", "alternate")].append(link.get("href", ""))
     alternate = links["alternate"][0] if links["alternate"] else ""
     urls = tuple(links["via"] + links["related"])
-    return FeedEntry(_text(entry, f"{{{ATOM_NS}}}id"), alternate, urls)
+    return PublishedItem(_text(entry, f"{{{ATOM_NS}}}id"), alternate, urls)
 
 
-def _read_json(data: bytes) -> list[FeedEntry]:
+def _read_json(data: bytes) -> list[PublishedItem]:
     try:
         feed = json.loads(data)
         entries = []
@@ -124,7 +124,7 @@ def _read_json(data: bytes) -> list[FeedEntry]:
             extension = item.get(JSON_EXTENSION) or {}
             coverage = [c["url"] for c in extension.get("coverage", []) if c.get("url")]
             external = [item["external_url"]] if item.get("external_url") else []
-            entries.append(FeedEntry(str(item["id"]), str(item.get("url", "")),
+            entries.append(PublishedItem(str(item["id"]), str(item.get("url", "")),
                                      tuple(external + coverage)))  # fmt: skip
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"not a JSON Feed: {exc!r}") from None
@@ -133,12 +133,12 @@ def _read_json(data: bytes) -> list[FeedEntry]:
 
 def guard_feeds(
     old: Mapping[str, bytes], new: Mapping[str, bytes], content: ContentFacts
-) -> list[Finding]:
+) -> list[FeedFinding]:
     """Every published item the new feeds would break: a changed id or link, or a vanished item.
 
     `old` and `new` map feed paths (relative to the site's root) to their bytes.
     """
-    findings: list[Finding] = []
+    findings: list[FeedFinding] = []
     old_feeds = _read_all(old, findings, "published")
     new_feeds = _read_all(new, findings, "new")
     new_ids: set[str] = set()
@@ -157,7 +157,7 @@ def guard_feeds(
             urls[entry.id].update(canonical_url(url) for url in entry.urls)
             link = links.get(entry.id)
             if link is not None and link != entry.link:
-                findings.append(Finding(FindingKind.LINK_CHANGED, path, entry.id,
+                findings.append(FeedFinding(FindingKind.LINK_CHANGED, path, entry.id,
                                         f"its link {entry.link} is now {link}"))  # fmt: skip
     for item_id, paths in sorted(where.items()):
         if item_id in new_ids:
@@ -165,7 +165,7 @@ def guard_feeds(
         finding = _gone(item_id, urls[item_id], moved_to, content)
         if finding is not None:
             kind, detail = finding
-            findings.extend(Finding(kind, path, item_id, detail) for path in paths)
+            findings.extend(FeedFinding(kind, path, item_id, detail) for path in paths)
     return findings
 
 
@@ -196,14 +196,16 @@ def _mentions(text: str, urls: Iterable[str]) -> bool:
 
 
 def _read_all(
-    feeds: Mapping[str, bytes], findings: list[Finding], which: str
-) -> dict[str, list[FeedEntry]]:
-    read: dict[str, list[FeedEntry]] = {}
+    feeds: Mapping[str, bytes], findings: list[FeedFinding], which: str
+) -> dict[str, list[PublishedItem]]:
+    read: dict[str, list[PublishedItem]] = {}
     for path in sorted(feeds):  # one feed's bytes at a time: `feeds` may read them lazily
         try:
             read[path] = read_feed(feeds[path])
         except ValueError as exc:
-            findings.append(Finding(FindingKind.UNREADABLE, path, "", f"the {which} feed: {exc}"))
+            findings.append(
+                FeedFinding(FindingKind.UNREADABLE, path, "", f"the {which} feed: {exc}")
+            )
     return read
 
 

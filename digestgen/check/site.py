@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from digestgen.check.feedguard import Finding as FeedFinding
-from digestgen.check.feedguard import content_facts, guard_feeds, is_feed_path
+from digestgen.check.feedguard import FeedFinding, content_facts, guard_feeds, is_feed_path
 from digestgen.config import SiteConfig, resolve_dir
 from digestgen.model import Record
 from digestgen.problems import Problem, Severity
@@ -92,7 +91,7 @@ def check_site(
     """
     content_dir = resolve_dir(config, config.content_dir)
     scan = scan_content(content_dir)
-    sources, unreadable = scan.sources, scan.problems
+    sources, unreadable = scan.files, scan.problems
     state = BuildState(site_key="", records_key="")
     loaded, _ = load_records(sources, state, config.zone, workers or parallel.default_workers())
     files, notes = render_site(config, loaded.records, now, drafts)
@@ -106,7 +105,7 @@ def check_site(
         facts = content_facts(loaded.records, unusable, drafts)
         new_feeds = {path: data for path, data in files.items() if is_feed_path(path)}
         feed_findings = tuple(guard_feeds(against, new_feeds, facts))
-    return CheckReport(findings, files, scan.files, feed_findings)
+    return CheckReport(findings, files, scan.found, feed_findings)
 
 
 def _record_text(path: Path) -> str:

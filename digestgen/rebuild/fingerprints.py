@@ -51,7 +51,7 @@ def story_digests(stories: Iterable[Story]) -> dict[str, str]:
         story.path: _sha(
             [
                 story.path,
-                story.lead.source,
+                story.lead.file,
                 *(member.fingerprint or repr(member) for member in story.members),
                 *(f"{t.key}|{t.name}|{t.slug}" for t in story.topics),
                 # Coverage falls due with the clock, not only with the records' bytes.

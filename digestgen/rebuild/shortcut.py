@@ -18,17 +18,17 @@ from digestgen.rebuild.cache import (
 from digestgen.rebuild.fingerprints import (
     inputs_key,
 )
-from digestgen.records.scan import SourceFile
+from digestgen.records.scan import ContentFile
 from digestgen.stories.select import Place, Selection, place, related_stamps, waiting_items
 
 
 def used_inputs(
-    sources: Sequence[SourceFile], selection: Selection, now: datetime
+    sources: Sequence[ContentFile], selection: Selection, now: datetime
 ) -> list[tuple[str, str]]:
     """Each record file the site is made of, with its hash and how many items wait for the clock:
     what `inputs_key` is made from."""
     clock = now.timestamp()
-    chosen = {r.source: waiting_items(related_stamps(r), clock) for r in selection.records}
+    chosen = {r.file: waiting_items(related_stamps(r), clock) for r in selection.records}
     return [(s.name, f"{s.digest}+{chosen[s.name]}") for s in sources if s.name in chosen]
 
 
@@ -43,7 +43,7 @@ class Unchanged:
 
 
 def unchanged_build(
-    sources: Sequence[SourceFile],
+    sources: Sequence[ContentFile],
     state: BuildState,
     key: str,
     output_dir: Path,

@@ -166,8 +166,8 @@ def index_content(folder: Path, zone: Any, workers: int | None = None) -> Conten
         sources, BuildState("", ""), zone, workers or parallel.default_workers()
     )
     index = ContentIndex(folder, {}, {source.name for source in sources})
-    for record in sorted(loaded.records, key=lambda r: r.source, reverse=True):
-        index.add(record.source, record)  # the first file by name wins a URL held twice
+    for record in sorted(loaded.records, key=lambda r: r.file, reverse=True):
+        index.add(record.file, record)  # the first file by name wins a URL held twice
     return index
 
 

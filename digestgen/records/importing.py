@@ -25,7 +25,7 @@ from digestgen.records.validate import MAX_TOPICS, over_limit
 from digestgen.util.urls import check_url, host_of
 
 YAML_SUFFIXES = (".yaml", ".yml")
-JSON_FEED_VERSION = "https://jsonfeed.org/version/"
+JSON_FEED_VERSION_PREFIX = "https://jsonfeed.org/version/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,7 @@ def parse_import(name: str, data: bytes, topics: Sequence[str] = ()) -> Parsed:
         if isinstance(document, dict) and isinstance(document.get("records"), list):
             return _records(name, document["records"], topics)
         if isinstance(document, dict) and str(document.get("version", "")).startswith(
-            JSON_FEED_VERSION
+            JSON_FEED_VERSION_PREFIX
         ):
             return _json_feed(name, document, topics)
     return _feed(name, data, topics)

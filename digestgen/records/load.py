@@ -15,7 +15,7 @@ from digestgen.rebuild.cache import (
     encode_result,
 )
 from digestgen.records.parse import RawRecord, parse_record
-from digestgen.records.scan import SourceFile
+from digestgen.records.scan import ContentFile
 from digestgen.records.validate import validate_record
 from digestgen.util import parallel
 
@@ -31,13 +31,15 @@ class LoadedRecords:
 _PARSE_ZONE: ZoneInfo | None = None
 
 
-def _parse_sources(sources: Sequence[SourceFile]) -> list[CachedResult]:
+def _parse_sources(sources: Sequence[ContentFile]) -> list[CachedResult]:
     """Parse and validate record files, returning results already encoded for the cache."""
     assert _PARSE_ZONE is not None
-    return [encode_result(*parse_source(source, _PARSE_ZONE)) for source in sources]
+    return [encode_result(*parse_content_file(source, _PARSE_ZONE)) for source in sources]
 
 
-def parse_source(source: SourceFile, zone: ZoneInfo) -> tuple[Record | None, tuple[Problem, ...]]:
+def parse_content_file(
+    source: ContentFile, zone: ZoneInfo
+) -> tuple[Record | None, tuple[Problem, ...]]:
     """Read, parse and validate one record file: the Record (None on any error) and problems."""
     try:
         data = source.path.read_bytes()
@@ -51,7 +53,7 @@ def parse_source(source: SourceFile, zone: ZoneInfo) -> tuple[Record | None, tup
 
 
 def load_records(
-    sources: Sequence[SourceFile],
+    sources: Sequence[ContentFile],
     state: BuildState,
     zone: ZoneInfo,
     workers: int = 1,

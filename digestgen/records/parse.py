@@ -76,15 +76,23 @@ ALIASES_NOT_ALLOWED = "YAML anchors and aliases are not allowed in records"
 class RawRecord:
     """A record file's front matter and body, parsed but not yet validated."""
 
-    source: str
+    file: str  # the record file's name, relative to the content folder
     fields: dict[str, Any]
     body: str
 
 
+def size_problem(name: str, size: int) -> Problem | None:
+    """The error for a record file over MAX_RECORD_BYTES (the one size rule), else None."""
+    if size > MAX_RECORD_BYTES:
+        return error(name, "", f"file is {size} bytes, over the {MAX_RECORD_BYTES} limit")
+    return None
+
+
 def parse_record(data: bytes, name: str) -> RawRecord | Problem:
     """Split a record's bytes into front matter fields and body, or say why it cannot be."""
-    if len(data) > MAX_RECORD_BYTES:
-        return error(name, "", f"file is {len(data)} bytes, over the {MAX_RECORD_BYTES} limit")
+    too_large = size_problem(name, len(data))
+    if too_large is not None:
+        return too_large
     skipped = len(_UTF8_BOM) if data.startswith(_UTF8_BOM) else 0
     try:
         text = data[skipped:].decode("utf-8")
@@ -126,7 +134,7 @@ def parse_record(data: bytes, name: str) -> RawRecord | Problem:
     for key, value in fields.items():
         if nesting_depth(value) > MAX_NESTING:
             return error(name, key, f"is nested more than {MAX_NESTING} levels deep")
-    return RawRecord(source=name, fields=fields, body=body)
+    return RawRecord(file=name, fields=fields, body=body)
 
 
 def nesting_depth(value: object, limit: int = MAX_NESTING) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 from stat import S_ISREG
 
 from digestgen.problems import Problem, error, warning
-from digestgen.records.parse import MAX_RECORD_BYTES, RECORD_SUFFIXES
+from digestgen.records.parse import RECORD_SUFFIXES, size_problem
 
 
 class ContentError(Exception):
@@ -19,7 +19,7 @@ class ContentError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class SourceFile:
+class ContentFile:
     """One record file: name (relative to the content folder), path, hash of name and bytes."""
 
     name: str
@@ -32,21 +32,21 @@ class SourceFile:
 class ContentScan:
     """What one walk of the content folder found: record files, problems, folders read."""
 
-    sources: list[SourceFile]
+    files: list[ContentFile]  # the readable record files
     problems: list[Problem]
     folders: frozenset[str]  # relative names ("" for the content folder itself)
-    files: int  # record files found, readable or not
+    found: int  # record files found, readable or not
 
 
 def read_sources(
     content_dir: Path, known: dict[str, tuple[int, int, str]] | None = None
-) -> tuple[list[SourceFile], list[Problem]]:
+) -> tuple[list[ContentFile], list[Problem]]:
     """Find every record file and its content hash; an unreadable or oversized file is a problem.
 
     A file whose size and modification time match `known` keeps its known hash unread.
     """
     scan = scan_content(content_dir, known)
-    return scan.sources, scan.problems
+    return scan.files, scan.problems
 
 
 def scan_content(
@@ -59,11 +59,11 @@ def scan_content(
     if not content_dir.is_dir():
         raise ContentError(f"{content_dir}: content folder not found")
     known = known or {}
-    sources: list[SourceFile] = []
+    sources: list[ContentFile] = []
     files, problems, folders, unread = _record_files(content_dir)
     for name, path, stat in files:
         found = _source(name, path, stat, known.get(name))
-        if isinstance(found, SourceFile):
+        if isinstance(found, ContentFile):
             sources.append(found)
         else:
             problems.append(found)
@@ -71,7 +71,7 @@ def scan_content(
     return ContentScan(sources, problems, frozenset(folders), len(files) + unread)
 
 
-def read_source(content_dir: Path, path: Path) -> SourceFile | Problem | None:
+def read_source(content_dir: Path, path: Path) -> ContentFile | Problem | None:
     """One record file as `read_sources` finds it; None if it is gone or is not a record file."""
     try:
         name = path.relative_to(content_dir).as_posix()
@@ -86,14 +86,14 @@ def read_source(content_dir: Path, path: Path) -> SourceFile | Problem | None:
 
 def _source(
     name: str, path: Path, stat: os.stat_result, seen: tuple[int, int, str] | None
-) -> SourceFile | Problem:
+) -> ContentFile | Problem:
     """A record file and its content hash (`seen` when size and mtime match), or why not."""
     try:
-        if stat.st_size > MAX_RECORD_BYTES:
-            limit = f"file is {stat.st_size} bytes, over the {MAX_RECORD_BYTES} limit"
-            return error(name, "", limit)
+        too_large = size_problem(name, stat.st_size)
+        if too_large is not None:
+            return too_large
         if seen is not None and seen[:2] == (stat.st_size, stat.st_mtime_ns):
-            return SourceFile(name, path, seen[2], stat)
+            return ContentFile(name, path, seen[2], stat)
         data = path.read_bytes()
     except OSError as exc:
         return error(name, "", f"cannot read file: {_reason(exc)}")
@@ -101,7 +101,7 @@ def _source(
     digest = hashlib.blake2b(name.encode("utf-8", "surrogateescape") + b"\0" + data)
     # The bytes are read again where they are parsed: holding every file would cost more
     # memory than the second read costs time.
-    return SourceFile(name, path, digest.hexdigest()[:32], stat)
+    return ContentFile(name, path, digest.hexdigest()[:32], stat)
 
 
 def _reason(exc: OSError) -> str:

@@ -51,16 +51,16 @@ class _FieldChecker:
     """Collects the problems of one record while its fields are checked."""
 
     def __init__(self, source: str, fields: dict[str, Any], zone: ZoneInfo) -> None:
-        self.source = source
+        self.file = source
         self.fields = fields
         self.zone = zone
         self.problems: list[Problem] = []
 
     def error(self, field: str, message: str) -> None:
-        self.problems.append(error(self.source, field, message))
+        self.problems.append(error(self.file, field, message))
 
     def warn(self, field: str, message: str) -> None:
-        self.problems.append(warning(self.source, field, message))
+        self.problems.append(warning(self.file, field, message))
 
     def text(self, data: dict[str, Any], key: str, field: str, required: bool = False) -> str:
         value = data.get(key)
@@ -201,7 +201,7 @@ def validate_record(
     raw: RawRecord, zone: ZoneInfo, fingerprint: str = ""
 ) -> tuple[Record | None, list[Problem]]:
     """Check every field of a parsed record; return the Record (None on any error) and problems."""
-    check = _FieldChecker(raw.source, raw.fields, zone)
+    check = _FieldChecker(raw.file, raw.fields, zone)
     data = raw.fields
     title = check.title(data, "title", "title")
     excerpt = check.excerpt(data, "excerpt", "excerpt")
@@ -226,11 +226,11 @@ def validate_record(
         for index, item in enumerate(check.listing(data, "related", "related", MAX_RELATED))
         if (coverage := _coverage(check, item, f"related[{index}]")) is not None
     )
-    note_html, note_problems = render_note(raw.body, raw.source)
+    note_html, note_problems = render_note(raw.body, raw.file)
     check.problems.extend(note_problems)
     extra = {key: value for key, value in data.items() if key not in KNOWN_FIELDS}
     record = Record(
-        source=raw.source,
+        file=raw.file,
         title=title,
         published=published_at or datetime.min,
         url=url or "",
@@ -342,7 +342,7 @@ def _coverage(check: _FieldChecker, value: Any, field: str) -> Coverage | None:
         return None
     # A related item is optional by nature, so its problems are warnings: the item is dropped
     # (or the bad part of it), never the record that lists it.
-    item = _FieldChecker(check.source, value, check.zone)
+    item = _FieldChecker(check.file, value, check.zone)
     title = item.title(value, "title", f"{field}.title")
     url = item.url(value, "originalUrl", f"{field}.originalUrl") or item.url(
         value, "webUrl", f"{field}.webUrl"

@@ -133,7 +133,7 @@ def plan_feeds(site: Site, config: SiteConfig) -> list[FeedJob]:
         *(("topic", t.topic.path, t.topic.name, f"Stories about {t.topic.name}", t.stories)
           for t in site.topics),
         *(("source", s.path, s.name, f"Stories from {s.name} ({s.domain})", s.stories)
-          for s in site.sources),
+          for s in site.outlets),
         *(("edition", e.path, iso_day(e.day), f"The stories of {iso_day(e.day)}", e.stories)
           for e in site.editions),
     ]  # fmt: skip

@@ -277,7 +277,7 @@ def _feeds_page(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> 
         ("site_feeds", feeds),
         ("topic_feeds", tuple((e.topic.name, _topic_feeds([e.topic])) for e in site.topics)),
         ("source_feeds", tuple((s.name, s.domain, _source_feeds(s.domain, s.name))
-                               for s in site.sources)),
+                               for s in site.outlets)),
         ("edition_feeds", tuple((e.day, feed_links(format_day(e.day), e.path))
                                 for e in site.editions)),
         ("archives", tuple(archive_path(n) for n in range(archives, 0, -1))),
@@ -309,10 +309,10 @@ def _topic_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) ->
 
 
 def _source_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> list[PageJob]:
-    index = tuple((s.domain, s.name, len(s.stories)) for s in site.sources)
+    index = tuple((s.domain, s.name, len(s.stories)) for s in site.outlets)
     page = Page("/sources/", "Sources", f"Every outlet in {config.title}.", "sources", feeds)
     jobs = [PageJob("sources.html", page, (("sources", index),))]
-    for source in site.sources:
+    for source in site.outlets:
         for pager, items in paginate(source.stories, config.page_size, source.path):
             page = Page(
                 path=pager.path_of(pager.number),

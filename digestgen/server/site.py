@@ -25,7 +25,7 @@ from digestgen.output.paths import OutputCollision
 from digestgen.problems import Problem
 from digestgen.rebuild.cache import BuildState
 from digestgen.rebuild.fingerprints import feed_fingerprint, page_fingerprint, story_digests
-from digestgen.records.load import load_records, parse_source
+from digestgen.records.load import load_records, parse_content_file
 from digestgen.records.parse import RECORD_SUFFIXES
 from digestgen.records.scan import ContentError, read_source, scan_content
 from digestgen.render.extras import load_static, render_extras
@@ -214,7 +214,7 @@ class DevSite:
         """Read the whole content folder; parse (in parallel) only files whose bytes changed."""
         known = {name: entry[0] for name, entry in self.results.items()}
         scan = scan_content(self.content_dir)
-        sources = scan.sources
+        sources = scan.files
         self.folders = scan.folders
         self.unreadable = {p.file: p for p in scan.problems}
         misses = [s for s in sources if known.get(s.name) != s.digest]
@@ -222,7 +222,7 @@ class DevSite:
         loaded, _ = load_records(misses, state, self.config.zone, parallel.default_workers())
         names = {s.name for s in sources}
         self.results = {n: entry for n, entry in self.results.items() if n in names}
-        records = {record.source: record for record in loaded.records}
+        records = {record.file: record for record in loaded.records}
         problems: dict[str, list[Problem]] = {source.name: [] for source in misses}
         for problem in loaded.problems:
             problems.setdefault(problem.file, []).append(problem)
@@ -248,7 +248,7 @@ class DevSite:
         self.unreadable.pop(name, None)
         if name in self.results and self.results[name][0] == found.digest:
             return 0
-        self.results[name] = (found.digest, *parse_source(found, self.config.zone))
+        self.results[name] = (found.digest, *parse_content_file(found, self.config.zone))
         return 1
 
     def _assemble(self) -> Snapshot:

@@ -18,7 +18,7 @@ _FULL_HASH = re.compile(r"[0-9a-f]{40}")
 
 def claim_order(record: Record) -> tuple[datetime, str, str]:
     """Records by time published, then by canonical URL and file name."""
-    return (record.published, record.url_keys[0], record.source)
+    return (record.published, record.url_keys[0], record.file)
 
 
 def standalone_address(record: Record, zone: ZoneInfo) -> str:

@@ -199,14 +199,13 @@ def _story_group(
         for i in indexes:
             if i == kept[root]:
                 if root != lead_root:
-                    message = f"joined the story of {lead.source} as coverage"
-                    problems.append(note(records[i].source, "originalUrl", message))
+                    message = f"joined the story of {lead.file} as coverage"
+                    problems.append(note(records[i].file, "originalUrl", message))
                 continue
             message = (
-                f"same URL as {records[kept[root]].source}, which is kept; "
-                "this duplicate is left out"
+                f"same URL as {records[kept[root]].file}, which is kept; this duplicate is left out"
             )
-            problems.append(note(records[i].source, "originalUrl", message))
+            problems.append(note(records[i].file, "originalUrl", message))
     members = sorted((records[i] for indexes in groups.values() for i in indexes), key=claim_order)
     coverage = _gather_coverage(
         lead,
@@ -337,7 +336,7 @@ def _cited_keys(record: Record) -> set[str]:
 def _lead_order(record: Record) -> tuple[int, int, datetime, str]:
     """Which record of a story leads it: the smallest."""
     # The hottest, then the best, then the earliest record leads; the file name settles ties.
-    return (-(record.heat or 0), -(record.quality or 0), record.published, record.source)
+    return (-(record.heat or 0), -(record.quality or 0), record.published, record.file)
 
 
 def _all_keys(keys: Sequence[frozenset[str]], indexes: Iterable[int]) -> frozenset[str]:

@@ -1,4 +1,4 @@
-"""Organising stories: ranking, topics, daily editions and sources make up the Site."""
+"""Organising stories: ranking, topics, daily editions and outlets make up the Site."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import date, datetime
 from operator import attrgetter
 
 from digestgen.config import RankingWeights, SiteConfig
-from digestgen.model import Coverage, Edition, Record, Site, Source, Story, Topic, TopicPage
+from digestgen.model import Coverage, Edition, Outlet, Record, Site, Story, Topic, TopicPage
 from digestgen.stories.cluster import Cluster
 from digestgen.stories.topics import make_topics, topic_key
 
@@ -68,7 +68,7 @@ class StoryMemo:
 def organize(
     clusters: Sequence[Cluster], config: SiteConfig, now: datetime, memo: StoryMemo | None = None
 ) -> Site:
-    """Turn clusters into ranked stories grouped into editions, topics and sources."""
+    """Turn clusters into ranked stories grouped into editions, topics and outlets."""
     known = memo.entries if memo is not None else {}
     kept = [known.get(id(c)) for c in clusters]
     firsts = [
@@ -111,12 +111,12 @@ def organize(
         TopicPage(topic=topics[key], stories=tuple(by_topic[key]))
         for key in sorted(by_topic, key=lambda k: topics[k].slug)
     )
-    sources = tuple(
-        Source(domain=domain, name=outlet_names[domain], stories=tuple(by_domain[domain]))
+    outlets = tuple(
+        Outlet(domain=domain, name=outlet_names[domain], stories=tuple(by_domain[domain]))
         for domain in sorted(by_domain)
     )
     stories = tuple(entry.story for entry in entries)
-    return Site(stories=stories, editions=editions, topics=topic_pages, sources=sources, now=now)
+    return Site(stories=stories, editions=editions, topics=topic_pages, outlets=outlets, now=now)
 
 
 def _first_spellings(
@@ -126,7 +126,7 @@ def _first_spellings(
     firsts: dict[str, tuple[tuple[datetime, str, int], str]] = {}
     for record in cluster.members:
         for position, name in enumerate(record.topics):
-            key, order = topic_key(name), (record.published, record.source, position)
+            key, order = topic_key(name), (record.published, record.file, position)
             if key not in firsts or order < firsts[key][0]:
                 firsts[key] = (order, name)
     return tuple((key, order, name) for key, (order, name) in firsts.items())
