@@ -8,16 +8,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from digestgen.config import SiteConfig, resolve_dir
+from digestgen.model import Site
 from digestgen.output.journal import recover
-from digestgen.output.publish import publish
+from digestgen.output.publish import Published, publish
 from digestgen.output.staging import check_output_dir, output_lock, remove_leftovers
 from digestgen.problems import Problem, Severity
 from digestgen.rebuild.cache import (
     STATE_FILE,
     BuildState,
+    BuildSummary,
     load_record_pickles,
     load_state,
     records_key,
@@ -25,21 +26,17 @@ from digestgen.rebuild.cache import (
     save_state,
     site_key,
 )
-from digestgen.rebuild.fingerprints import (
-    build_key,
-    inputs_key,
-)
-from digestgen.rebuild.shortcut import Unchanged, unchanged_build, used_inputs
-from digestgen.records.load import load_records
+from digestgen.rebuild.fingerprints import build_key, inputs_key
+from digestgen.rebuild.shortcut import unchanged_build, used_inputs
+from digestgen.records.load import LoadedRecords, load_records
 from digestgen.records.scan import ContentError, ContentScan, scan_content
 from digestgen.render.extras import load_static
 from digestgen.render.themes import Theme, make_environment, resolve_theme
 from digestgen.stories.assemble import assemble_site
+from digestgen.stories.select import Selection
 from digestgen.util import parallel
 
 CACHE_FOLDER = ".digestgen-cache"
-
-
 # progress(stage, done, total): `done` more items of `total` finished in that stage.
 Progress = Callable[[str, int, int], None]
 
@@ -84,6 +81,7 @@ class BuildOptions:
     use_cache: bool = True
     progress: Progress | None = None
     timings: list[tuple[str, float]] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
     _last: float = field(default_factory=time.perf_counter)
 
     def lap(self, stage: str) -> None:
@@ -92,130 +90,172 @@ class BuildOptions:
         self.timings.append((stage, now - self._last))
         self._last = now
 
+    def stage(self, name: str) -> Callable[[int, int], None] | None:
+        """The progress callback of one stage, if progress is shown."""
+        progress = self.progress
+        if progress is None:
+            return None
+        return lambda done, total: progress(name, done, total)
 
-def build(
-    config: SiteConfig, *, now: datetime, drafts: bool = False, **options: Any
-) -> BuildReport:
-    """Build the whole site described by config, as of `now`, and write it to the output folder."""
-    opts = BuildOptions(now=now, drafts=drafts, **options)
-    started = time.perf_counter()
+
+@dataclass(slots=True)
+class _Build:
+    """One build's folders, theme and cache, as the stages pass them on."""
+
+    config: SiteConfig
+    options: BuildOptions
+    content: Path
+    output: Path
+    theme: Theme
+    cache: Path
+    state: BuildState = field(init=False)  # set when the cache is opened, under the lock
+    key: str = ""
+    notes: list[str] = field(default_factory=list)  # about the cache, for the summary
+
+
+def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
+    """Build the whole site described by config and write it to the output folder.
+
+    Nothing is written until every check that can stop the build has passed; then, holding the
+    output folder's lock: load the records, assemble the stories, publish the site, save the
+    cache. A build whose inputs and output are as the last build left them stops after loading.
+    """
+    run = _prepare(config, options)
     collecting = gc.isenabled()
     gc.disable()  # the build makes millions of objects and no cycles worth collecting
     try:
-        return _build(config, opts, started)
+        with output_lock(run.output, run.output.parent / CACHE_FOLDER / f"{run.output.name}.lock"):
+            _open_cache(run)
+            scan = _scan(run)
+            quick = _unchanged_report(run, scan)
+            if quick is not None:
+                return quick
+            loaded = _load(run, scan)
+            selection, site, notes = assemble_site(
+                loaded.records, config, options.now, options.drafts
+            )
+            options.lap("stories")
+            published = _publish(run, site)
+            summary = _summary(site, selection, notes, published)
+            _save(run, scan, selection, published, summary)
+            return _report(run, scan, loaded.problems, summary, published)
     finally:
         if collecting:
             gc.enable()
 
 
-def _build(config: SiteConfig, opts: BuildOptions, started: float) -> BuildReport:
-    content_dir = resolve_dir(config, config.content_dir)
-    output_dir = resolve_dir(config, config.output_dir)
-    cache_folder = _cache_folder(output_dir)
-    protected = {"content folder": content_dir, "project": config.root}
-    check_output_dir(output_dir, protected, force=opts.force, cache=cache_folder / STATE_FILE)
-    # Everything that can stop the build before it starts is checked before anything is written.
-    if not content_dir.is_dir():
-        raise ContentError(f"{content_dir}: content folder not found")
+def _prepare(config: SiteConfig, options: BuildOptions) -> _Build:
+    """Everything that can stop the build before it starts, checked before anything is written."""
+    content = resolve_dir(config, config.content_dir)
+    output = resolve_dir(config, config.output_dir)
+    cache = output.parent / CACHE_FOLDER / output.name  # beside the output, never in it
+    protected = {"content folder": content, "project": config.root}
+    check_output_dir(output, protected, force=options.force, cache=cache / STATE_FILE)
+    if not content.is_dir():
+        raise ContentError(f"{content}: content folder not found")
     theme = resolve_theme(config.theme, config.root)
-    with output_lock(output_dir, output_dir.parent / CACHE_FOLDER / f"{output_dir.name}.lock"):
-        return _build_locked(config, opts, started, content_dir, output_dir, theme)
+    return _Build(config, options, content, output, theme, cache)
 
 
-def _build_locked(
-    config: SiteConfig,
-    opts: BuildOptions,
-    started: float,
-    content_dir: Path,
-    output_dir: Path,
-    theme: Theme,
-) -> BuildReport:
-    interrupted = recover(output_dir)
-    remove_leftovers(output_dir)
-    env = make_environment(theme)
-    static = load_static(theme.static_files())
-    key = build_key(config, theme, opts.drafts)
-    opts.lap("theme")
-    cache_folder = _cache_folder(output_dir)
-    state, cache_note = _open_cache(cache_folder, config, output_dir, opts.use_cache)
+def _open_cache(run: _Build) -> None:
+    """Repair what a killed build left, then read the cache (unless told not to)."""
+    interrupted = recover(run.output)
+    remove_leftovers(run.output)
+    run.key = build_key(run.config, run.theme, run.options.drafts)
+    site, records = site_key(run.config.root, run.output), records_key(run.config.zone)
+    run.state = BuildState(site_key=site, records_key=records)
+    if run.options.use_cache:
+        run.state, note = load_state(run.cache, site, records)
+        _note(run, note)
     if interrupted:
-        cache_note = "an interrupted build's changes to the output were undone"
-    scan = scan_content(content_dir, state.files)
-    sources, unreadable = scan.files, scan.problems
-    state.files = {s.name: (s.stat.st_size, s.stat.st_mtime_ns, s.digest) for s in sources}
-    opts.lap("cache and scan")
-    quick = (
-        unchanged_build(sources, state, key, output_dir, opts.now, opts.drafts)
-        if opts.use_cache
-        else None
+        run.notes.append("an interrupted build's changes to the output were undone")
+    run.options.lap("theme and cache")
+
+
+def _scan(run: _Build) -> ContentScan:
+    """Find the record files; those unchanged since the last build keep their known hash."""
+    scan = scan_content(run.content, run.state.files)
+    run.state.files = {f.name: (f.stat.st_size, f.stat.st_mtime_ns, f.digest) for f in scan.files}
+    run.options.lap("scan")
+    return scan
+
+
+def _unchanged_report(run: _Build, scan: ContentScan) -> BuildReport | None:
+    """The report of a build that has nothing to do, when nothing it reads changed."""
+    if not run.options.use_cache:
+        return None
+    options = run.options
+    quick = unchanged_build(scan.files, run.state, run.key, run.output, options.now, options.drafts)
+    if quick is None:
+        return None
+    summary = quick.summary
+    return _report(run, scan, quick.problems, summary, None, quick.drafts, quick.scheduled)
+
+
+def _load(run: _Build, scan: ContentScan) -> LoadedRecords:
+    """Parse and validate the records, reusing the cache's results for unchanged files."""
+    state, options = run.state, run.options
+    if options.use_cache:
+        _note(run, load_record_pickles(run.cache, state))
+    loaded = load_records(
+        scan.files, run.config.zone, options.workers, options.stage("reading"), state.records
     )
-    if quick is not None:
-        return _report(quick, scan, output_dir, started, cache_note)
-    if opts.use_cache:
-        cache_note = load_record_pickles(cache_folder, state) or cache_note
-    loaded, records_changed = load_records(
-        sources, state, config.zone, opts.workers, _stage(opts, "reading")
-    )
-    if opts.use_cache and records_changed:
-        cache_note = _save_cache(save_records, cache_folder, state) or cache_note
+    if options.use_cache and loaded.changed:
+        _note(run, _save_cache(save_records, run.cache, state))
     # The pickled records were needed only to be saved; their facts and problems stay.
     state.records = {digest: (b"", e[1], e[2]) for digest, e in state.records.items()}
-    opts.lap("records")
-    selection, site, merge_notes = assemble_site(loaded.records, config, opts.now, opts.drafts)
-    opts.lap("stories")
-    published = publish(
-        site,
-        config,
-        env,
-        static,
-        state.outputs if state.build_key == key else {},
-        output_dir,
-        opts.workers,
-        _stage(opts, "rendering"),
-        opts.lap,
-    )
-    state.outputs = published.outputs
-    counts = (published.pages, published.feeds, published.others)
-    state.build_key = key
-    state.inputs_key = inputs_key(key, used_inputs(sources, selection, opts.now))
-    problems = loaded.problems + tuple(merge_notes)
-    state.summary = (
-        len(site.stories),
-        len(selection.drafts),
-        tuple(r.published for r in selection.scheduled),
-        tuple(merge_notes),
-        counts,
-    )
-    if opts.use_cache:
-        cache_note = _save_cache(save_state, cache_folder, state) or cache_note
-    opts.lap("save cache")
-    return BuildReport(
-        files_read=scan.found,
+    options.lap("records")
+    return loaded
+
+
+def _publish(run: _Build, site: Site) -> Published:
+    """Render and write the pages and feeds whose inputs changed; keep the rest."""
+    env = make_environment(run.theme)
+    static = load_static(run.theme.static_files())
+    previous = run.state.outputs if run.state.build_key == run.key else {}
+    options = run.options
+    return publish(
+        site, run.config, env, static, previous, run.output,
+        options.workers, options.stage("rendering"), options.lap,
+    )  # fmt: skip
+
+
+def _summary(
+    site: Site, selection: Selection, notes: list[Problem], published: Published
+) -> BuildSummary:
+    """What the summary reports of this build, and of the next one if nothing changes."""
+    return BuildSummary(
         stories=len(site.stories),
-        drafts_left_out=len(selection.drafts),
+        drafts=len(selection.drafts),
         scheduled=tuple(r.published for r in selection.scheduled),
-        problems=tuple(unreadable) + problems,
-        pages=counts[0],
-        feeds=counts[1],
-        seconds=time.perf_counter() - started,
-        output=output_dir,
-        written=published.written,
-        kept=published.kept,
-        cache_note=cache_note,
-        timings=tuple(opts.timings),
+        notes=tuple(notes),
+        pages=published.pages,
+        feeds=published.feeds,
+        others=published.others,
     )
 
 
-def _cache_folder(output_dir: Path) -> Path:
-    """Where the build cache of this output folder lives: beside it, never in it."""
-    return output_dir.parent / CACHE_FOLDER / output_dir.name
+def _save(
+    run: _Build,
+    scan: ContentScan,
+    selection: Selection,
+    published: Published,
+    summary: BuildSummary,
+) -> None:
+    """Save what the next build needs to redo only what changes."""
+    state = run.state
+    state.outputs = published.outputs
+    state.build_key = run.key
+    state.inputs_key = inputs_key(run.key, used_inputs(scan.files, selection, run.options.now))
+    state.summary = summary
+    if run.options.use_cache:
+        _note(run, _save_cache(save_state, run.cache, state))
+    run.options.lap("save cache")
 
 
-def _stage(opts: BuildOptions, name: str) -> Callable[[int, int], None] | None:
-    progress = opts.progress
-    if progress is None:
-        return None
-    return lambda done, total: progress(name, done, total)
+def _note(run: _Build, note: str | None) -> None:
+    if note is not None:
+        run.notes.append(note)
 
 
 def _save_cache(
@@ -229,34 +269,29 @@ def _save_cache(
     return None
 
 
-def _open_cache(
-    cache_folder: Path, config: SiteConfig, output_dir: Path, use_cache: bool
-) -> tuple[BuildState, str | None]:
-    site, records = site_key(config.root, output_dir), records_key(config.zone)
-    if not use_cache:
-        return BuildState(site_key=site, records_key=records), None
-    return load_state(cache_folder, site, records)
-
-
 def _report(
-    quick: Unchanged,
+    run: _Build,
     scan: ContentScan,
-    output_dir: Path,
-    started: float,
-    cache_note: str | None,
+    problems: tuple[Problem, ...],
+    summary: BuildSummary,
+    published: Published | None,
+    drafts: int | None = None,
+    scheduled: tuple[datetime, ...] | None = None,
 ) -> BuildReport:
-    stories, _, _, merge_notes, counts = quick.summary
+    """The build's report; `published` is None for a build that had nothing to do."""
+    files = summary.pages + summary.feeds + summary.others
     return BuildReport(
         files_read=scan.found,
-        stories=stories,
-        drafts_left_out=quick.drafts,
-        scheduled=quick.scheduled,
-        problems=tuple(scan.problems) + quick.problems + tuple(merge_notes),
-        pages=counts[0],
-        feeds=counts[1],
-        seconds=time.perf_counter() - started,
-        output=output_dir,
-        written=0,
-        kept=counts[0] + counts[1] + counts[2],
-        cache_note=cache_note,
+        stories=summary.stories,
+        drafts_left_out=summary.drafts if drafts is None else drafts,
+        scheduled=summary.scheduled if scheduled is None else scheduled,
+        problems=tuple(scan.problems) + problems + summary.notes,
+        pages=summary.pages,
+        feeds=summary.feeds,
+        seconds=time.perf_counter() - run.options.started,
+        output=run.output,
+        written=published.written if published else 0,
+        kept=published.kept if published else files,
+        cache_note=run.notes[-1] if run.notes else None,
+        timings=tuple(run.options.timings) if published else (),
     )

@@ -19,7 +19,6 @@ from digestgen.check.feedguard import FeedFinding, content_facts, guard_feeds, i
 from digestgen.config import SiteConfig, resolve_dir
 from digestgen.model import Record
 from digestgen.problems import Problem, Severity
-from digestgen.rebuild.cache import BuildState
 from digestgen.records.load import load_records
 from digestgen.records.parse import MAX_RECORD_BYTES
 from digestgen.records.scan import scan_content
@@ -92,8 +91,7 @@ def check_site(
     content_dir = resolve_dir(config, config.content_dir)
     scan = scan_content(content_dir)
     sources, unreadable = scan.files, scan.problems
-    state = BuildState(site_key="", records_key="")
-    loaded, _ = load_records(sources, state, config.zone, workers or parallel.default_workers())
+    loaded = load_records(sources, config.zone, workers or parallel.default_workers())
     files, notes = render_site(config, loaded.records, now, drafts)
     problems = [*unreadable, *loaded.problems, *notes]
     findings = tuple(place(problem, content_dir) for problem in problems)

@@ -9,7 +9,7 @@ from typing import TextIO
 
 import jinja2
 
-from digestgen.build import BuildReport, build
+from digestgen.build import BuildOptions, BuildReport, build
 from digestgen.commands.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -23,6 +23,7 @@ from digestgen.commands.common import (
 from digestgen.problems import Severity
 from digestgen.render.site import fatal_message
 from digestgen.util.dates import iso_day
+from digestgen.util.parallel import default_workers
 
 BUILD_EXAMPLES = """examples:
   digestgen build                          build content/ into public/
@@ -70,19 +71,19 @@ def add_build_parser(commands: Commands) -> None:
 
 
 def run_build(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Run `digestgen build`: build, print the summary, exit 1 on a fatal error (or --strict)."""
     loaded = site_and_clock(parser, args)
     if loaded is None:
         return EXIT_FAILED
     config, now = loaded
+    progress = ProgressLine(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
+    options = BuildOptions(
+        now=now, drafts=args.drafts, force=args.force, use_cache=not args.no_cache,
+        workers=args.jobs or default_workers(), progress=progress,
+    )  # fmt: skip
     try:
-        options: dict[str, object] = {"use_cache": not args.no_cache, "force": args.force}
-        if args.jobs:
-            options["workers"] = args.jobs
-        progress = ProgressLine(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
-        if progress:
-            options["progress"] = progress
         try:
-            report = build(config, now=now, drafts=args.drafts, **options)
+            report = build(config, options)
         finally:
             if progress:
                 progress.clear()

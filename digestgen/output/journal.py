@@ -93,7 +93,8 @@ class JournaledUpdate:
             return target.stat()
 
     def keep(self, relative: str) -> bool:
-        """Leave one file as it is (the caller has checked it is there and untouched)."""
+        """Leave one file as it is: in place, nothing is to be done (the caller has checked the
+        file is there and untouched)."""
         return True
 
     def remove(self, relatives: Iterable[str]) -> None:

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import jinja2
 
 from digestgen.config import SiteConfig
 from digestgen.model import Site
 from digestgen.output.journal import JournaledUpdate
-from digestgen.output.staging import Staging, output_files
+from digestgen.output.staging import OutputWriter, Staging, output_files
 from digestgen.rebuild.cache import OutputEntry
 from digestgen.render.search import (
     SEARCH_FOLDER,
@@ -32,8 +31,6 @@ from digestgen.render.site import (
 )
 from digestgen.util import parallel
 
-_RENDER: dict[str, Any] = {}
-
 
 @dataclass(frozen=True, slots=True)
 class Published:
@@ -45,6 +42,16 @@ class Published:
     pages: int
     feeds: int
     others: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Rendering:
+    """What the render workers share: the plan, where output goes, the last build's files."""
+
+    plan: SitePlan
+    writer: OutputWriter
+    previous: Mapping[str, OutputEntry]
+    jobs: Sequence[PlannedJob]
 
 
 def publish(
@@ -64,70 +71,26 @@ def publish(
     tree is written beside it and swapped in.
     """
     plan = plan_site(site, config, env, static)
-    extras = plan.extras
     shards = search_shards(site, config, plan.digests)
     lap("plan")
-    # A build over the last one's output changes it in place, with a journal to undo a failed
-    # update; any other build writes a new tree beside it and swaps it in. A mount point (a
-    # Docker volume, say) cannot be swapped, so it is always updated in place.
-    in_place = output_dir.is_dir() and (bool(previous) or os.path.ismount(output_dir))
-    staging: Staging | JournaledUpdate = (
-        JournaledUpdate(output_dir) if in_place else Staging(output_dir)
-    )
-    outputs: dict[str, OutputEntry] = {}
-    to_render: list[PlannedJob] = []
-    for job, fingerprint in plan.jobs:
-        paths = paths_of(job)
-        entries = [_keep(staging, path, previous.get(path), fingerprint) for path in paths]
-        if all(entries):
-            outputs.update(zip(paths, entries, strict=True))  # type: ignore[arg-type]
-        else:
-            to_render.append((job, fingerprint))
+    writer = _writer(output_dir, previous)
+    outputs, to_render = _keep_unchanged(plan, writer, previous)
     lap("keep unchanged")
-    # Pages and feeds showing stories of the same days are rendered together, so the story
-    # cards and feed items a worker keeps (a bounded number) are the ones it needs next.
-    to_render.sort(key=lambda entry: newest_shown(entry[0]), reverse=True)
-    _RENDER.update(
-        plan=plan,
-        staging=staging,
-        previous=previous,
-        jobs=to_render,
-    )
     try:
-        rendered = parallel.map_chunks(_render_jobs, range(len(to_render)), workers, progress)
-    except BaseException:
-        staging.abort()
-        raise
-    finally:
-        _RENDER.clear()
-    for path, entry in rendered:
-        outputs[path] = entry
-    lap("render")
-    try:
-        for path, data in extras.items():
-            outputs[path] = _store(staging, path, data, "", previous.get(path))
-        index: dict[str, OutputEntry] = {}
-        to_index = []
-        last_index = _by_shard(previous)
-        for shard in shards:
-            kept = _keep_index(staging, last_index.get(shard.folder, {}), shard)
-            if kept is None:
-                to_index.append(shard)
-            else:
-                index.update(kept)
-        for shard, files in make_search_index(to_index, config, extras, workers):
-            for path, data in files.items():
-                index[path] = _store(staging, path, data, shard.key, previous.get(path))
-        outputs.update(index)
+        rendered = _render(_Rendering(plan, writer, previous, to_render), workers, progress)
+        outputs.update(rendered)
+        lap("render")
+        others = _store_others(plan.extras, shards, config, writer, previous, workers)
+        outputs.update(others)
         lap("search index")
-        if isinstance(staging, JournaledUpdate):
+        if isinstance(writer, JournaledUpdate):
             # Every file the new site lacks goes, not only those the cache lists: a build killed
             # after its commit, before its cache was saved, left files no cache describes.
-            staging.remove(sorted({path for path, _ in output_files(output_dir)} - set(outputs)))
+            writer.remove(sorted({path for path, _ in output_files(output_dir)} - set(outputs)))
     except BaseException:
-        staging.abort()
+        writer.abort()
         raise
-    staging.commit()
+    writer.commit()
     lap("commit")
     return Published(
         outputs=outputs,
@@ -135,11 +98,74 @@ def publish(
         kept=len(outputs) - len(rendered),
         pages=plan.pages,
         feeds=plan.feed_files,
-        others=len(extras) + len(index),
+        others=len(others),
     )
 
 
-def _by_shard(previous: dict[str, OutputEntry]) -> dict[str, dict[str, OutputEntry]]:
+def _writer(output_dir: Path, previous: Mapping[str, OutputEntry]) -> OutputWriter:
+    """Where the new site goes: in place under a journal over the last build's output, or a new
+    tree swapped in for it. A mount point (a Docker volume) cannot be swapped: always in place."""
+    in_place = output_dir.is_dir() and (bool(previous) or os.path.ismount(output_dir))
+    return JournaledUpdate(output_dir) if in_place else Staging(output_dir)
+
+
+def _keep_unchanged(
+    plan: SitePlan, writer: OutputWriter, previous: Mapping[str, OutputEntry]
+) -> tuple[dict[str, OutputEntry], list[PlannedJob]]:
+    """The outputs kept as they are, and the jobs to render, newest stories first.
+
+    Pages and feeds showing stories of the same days are rendered together, so the story cards
+    and feed items a worker keeps (a bounded number) are the ones it needs next.
+    """
+    outputs: dict[str, OutputEntry] = {}
+    to_render: list[PlannedJob] = []
+    for job, fingerprint in plan.jobs:
+        paths = paths_of(job)
+        entries = [_keep(writer, path, previous.get(path), fingerprint) for path in paths]
+        if all(entries):
+            outputs.update(zip(paths, entries, strict=True))  # type: ignore[arg-type]
+        else:
+            to_render.append((job, fingerprint))
+    to_render.sort(key=lambda entry: newest_shown(entry[0]), reverse=True)
+    return outputs, to_render
+
+
+def _render(
+    rendering: _Rendering, workers: int, progress: Callable[[int, int], None] | None
+) -> dict[str, OutputEntry]:
+    """Render and store the jobs, `workers` processes at once."""
+    jobs = range(len(rendering.jobs))
+    return dict(parallel.map_chunks(_render_jobs, rendering, jobs, workers, progress))
+
+
+def _store_others(
+    extras: Mapping[str, bytes],
+    shards: Sequence[SearchShard],
+    config: SiteConfig,
+    writer: OutputWriter,
+    previous: Mapping[str, OutputEntry],
+    workers: int,
+) -> dict[str, OutputEntry]:
+    """Store the extras (sitemap, static files...) and the search index: only the shards whose
+    stories changed are indexed again."""
+    outputs = {
+        path: _store(writer, path, data, "", previous.get(path)) for path, data in extras.items()
+    }
+    to_index = []
+    last_index = _by_shard(previous)
+    for shard in shards:
+        kept = _keep_index(writer, last_index.get(shard.folder, {}), shard)
+        if kept is None:
+            to_index.append(shard)
+        else:
+            outputs.update(kept)
+    for shard, files in make_search_index(to_index, config, dict(extras), workers):
+        for path, data in files.items():
+            outputs[path] = _store(writer, path, data, shard.key, previous.get(path))
+    return outputs
+
+
+def _by_shard(previous: Mapping[str, OutputEntry]) -> dict[str, dict[str, OutputEntry]]:
     """The last build's search index files, by shard folder (`pagefind/3/`)."""
     shards: dict[str, dict[str, OutputEntry]] = {}
     prefix = f"{SEARCH_FOLDER}/"
@@ -151,7 +177,7 @@ def _by_shard(previous: dict[str, OutputEntry]) -> dict[str, dict[str, OutputEnt
 
 
 def _keep_index(
-    staging: Staging | JournaledUpdate, previous: dict[str, OutputEntry], shard: SearchShard
+    staging: OutputWriter, previous: dict[str, OutputEntry], shard: SearchShard
 ) -> dict[str, OutputEntry] | None:
     """A shard's index from the last build (`previous`: its files then), when made from the
     same stories and intact."""
@@ -162,7 +188,7 @@ def _keep_index(
 
 
 def _keep(
-    staging: Staging | JournaledUpdate, path: str, entry: OutputEntry | None, fingerprint: str
+    staging: OutputWriter, path: str, entry: OutputEntry | None, fingerprint: str
 ) -> OutputEntry | None:
     """Reuse the current output's file when its inputs did not change and nobody touched it."""
     if entry is None or entry.fingerprint != fingerprint:
@@ -177,7 +203,7 @@ def _keep(
 
 
 def _store(
-    staging: Staging | JournaledUpdate,
+    staging: OutputWriter,
     path: str,
     data: bytes,
     fingerprint: str,
@@ -193,13 +219,12 @@ def _store(
     return OutputEntry(fingerprint, digest, stat.st_size, stat.st_mtime_ns)
 
 
-def _render_jobs(indexes: Sequence[int]) -> list[tuple[str, OutputEntry]]:
-    plan: SitePlan = _RENDER["plan"]
-    staging: Staging | JournaledUpdate = _RENDER["staging"]
-    previous: dict[str, OutputEntry] = _RENDER["previous"]
+def _render_jobs(rendering: _Rendering, indexes: Sequence[int]) -> list[tuple[str, OutputEntry]]:
+    """Render the jobs at these indexes and store each file (in a render worker)."""
     results = []
     for index in indexes:
-        job, fingerprint = _RENDER["jobs"][index]
-        for path, data in render_job(plan, job).items():
-            results.append((path, _store(staging, path, data, fingerprint, previous.get(path))))
+        job, fingerprint = rendering.jobs[index]
+        for path, data in render_job(rendering.plan, job).items():
+            entry = _store(rendering.writer, path, data, fingerprint, rendering.previous.get(path))
+            results.append((path, entry))
     return results

@@ -11,6 +11,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Protocol
 
 from digestgen.output.paths import OUTPUT_MARKER, check_output_path
 
@@ -89,6 +90,28 @@ def remove_leftovers(output: Path) -> None:
         if leftover.exists():
             with undo_on_error(output, None):
                 shutil.rmtree(leftover)
+
+
+class OutputWriter(Protocol):
+    """Where a build's files go until `commit` makes them the site (or `abort` drops them)."""
+
+    output: Path
+
+    def write(self, relative: str, data: bytes) -> os.stat_result:
+        """Write one file of the new site; returns its stat."""
+        ...
+
+    def keep(self, relative: str) -> bool:
+        """Keep the current output's file as it is; False if it cannot be."""
+        ...
+
+    def commit(self) -> None:
+        """Make what was written the site."""
+        ...
+
+    def abort(self) -> None:
+        """Drop what was written; the output stays as it was."""
+        ...
 
 
 class Staging:

@@ -16,6 +16,7 @@ import os
 import pickle
 import sys
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -48,6 +49,19 @@ class OutputEntry:
     mtime_ns: int
 
 
+@dataclass(frozen=True, slots=True)
+class BuildSummary:
+    """What a build's summary reports, kept so a build that changes nothing can report it."""
+
+    stories: int
+    drafts: int
+    scheduled: tuple[datetime, ...]
+    notes: tuple[Problem, ...]  # the clustering's notes (joined stories, duplicates)
+    pages: int
+    feeds: int
+    others: int  # the other files: sitemap, static files, search index...
+
+
 @dataclass(slots=True)
 class BuildState:
     """Everything kept between builds."""
@@ -60,7 +74,7 @@ class BuildState:
     outputs: dict[str, OutputEntry] = field(default_factory=dict)
     # By record file name: (size, mtime_ns, content hash), so unchanged files need not be read.
     files: dict[str, tuple[int, int, str]] = field(default_factory=dict)
-    summary: tuple[Any, ...] = ()
+    summary: BuildSummary | None = None
 
 
 def site_key(config_root: Path, output_dir: Path) -> str:
@@ -201,9 +215,11 @@ def decode_problems(entry: CachedResult) -> tuple[Problem, ...]:
     return tuple(Problem(Severity(s), f, field, m) for s, f, field, m in entry[1])
 
 
-def encode_summary(summary: tuple[Any, ...]) -> bytes:
+def encode_summary(summary: BuildSummary | None) -> bytes:
     """The last build's summary as cache data."""
-    return _dump_model(summary)
+    if summary is None:
+        return b""
+    return _dump_model(tuple(getattr(summary, name) for name in BuildSummary.__slots__))
 
 
 # Only the model's own plain classes may come out of the cache: pickle would otherwise run
@@ -246,10 +262,9 @@ def _load_model(blob: bytes) -> Any:
     return _ModelUnpickler(io.BytesIO(blob)).load()
 
 
-def decode_summary(blob: bytes) -> tuple[Any, ...]:
-    """The last build's summary back from cache data (empty if there is none)."""
-    summary: tuple[Any, ...] = _load_model(blob) if blob else ()
-    return summary
+def decode_summary(blob: bytes) -> BuildSummary | None:
+    """The last build's summary back from cache data (None if there is none)."""
+    return BuildSummary(*_load_model(blob)) if blob else None
 
 
 def _encode_state(state: BuildState) -> tuple[Any, ...]:

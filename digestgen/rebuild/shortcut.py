@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from digestgen.output.staging import output_files
 from digestgen.problems import Problem
 from digestgen.rebuild.cache import (
     BuildState,
+    BuildSummary,
     decode_problems,
 )
 from digestgen.rebuild.fingerprints import (
@@ -39,7 +39,7 @@ class Unchanged:
     drafts: int
     scheduled: tuple[datetime, ...]
     problems: tuple[Problem, ...]
-    summary: tuple[Any, ...]
+    summary: BuildSummary
 
 
 def unchanged_build(
@@ -54,7 +54,7 @@ def unchanged_build(
 
     Decided on the cached facts of each record, by the same rules `select_records` applies.
     """
-    if state.build_key != key or not state.summary:
+    if state.build_key != key or state.summary is None:
         return None
     clock = now.timestamp()
     used, drafts = [], 0

@@ -16,7 +16,6 @@ import yaml
 
 from digestgen.model import Record
 from digestgen.problems import Problem
-from digestgen.rebuild.cache import BuildState
 from digestgen.records.load import load_records
 from digestgen.records.parse import RawRecord, parse_record
 from digestgen.records.scan import read_sources
@@ -162,9 +161,7 @@ class ContentIndex:
 def index_content(folder: Path, zone: Any, workers: int | None = None) -> ContentIndex:
     """Read every record in the folder (in parallel) and index the valid ones by canonical URL."""
     sources, _ = read_sources(folder)
-    loaded, _ = load_records(
-        sources, BuildState("", ""), zone, workers or parallel.default_workers()
-    )
+    loaded = load_records(sources, zone, workers or parallel.default_workers())
     index = ContentIndex(folder, {}, {source.name for source in sources})
     for record in sorted(loaded.records, key=lambda r: r.file, reverse=True):
         index.add(record.file, record)  # the first file by name wins a URL held twice

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from digestgen.model import Record
 from digestgen.problems import Problem, error
 from digestgen.rebuild.cache import (
-    BuildState,
     CachedResult,
     decode_result,
     encode_result,
@@ -26,15 +25,12 @@ class LoadedRecords:
 
     records: tuple[Record, ...]
     problems: tuple[Problem, ...]
+    changed: bool = False  # whether the cached results given to load_records changed
 
 
-_PARSE_ZONE: ZoneInfo | None = None
-
-
-def _parse_sources(sources: Sequence[ContentFile]) -> list[CachedResult]:
+def _parse_files(zone: ZoneInfo, files: Sequence[ContentFile]) -> list[CachedResult]:
     """Parse and validate record files, returning results already encoded for the cache."""
-    assert _PARSE_ZONE is not None
-    return [encode_result(*parse_content_file(source, _PARSE_ZONE)) for source in sources]
+    return [encode_result(*parse_content_file(file, zone)) for file in files]
 
 
 def parse_content_file(
@@ -53,32 +49,32 @@ def parse_content_file(
 
 
 def load_records(
-    sources: Sequence[ContentFile],
-    state: BuildState,
+    files: Sequence[ContentFile],
     zone: ZoneInfo,
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
-) -> tuple[LoadedRecords, bool]:
-    """Validate every record, reusing cached results for unchanged files; misses run in parallel.
+    cached: dict[str, CachedResult] | None = None,
+) -> LoadedRecords:
+    """Validate every record file, `workers` processes at once.
 
-    Also says whether the cached results changed (and so need saving).
+    With `cached` (the build cache's results by file hash), unchanged files are not parsed
+    again, and `cached` is brought up to date: new results added, those of gone files removed.
     """
-    global _PARSE_ZONE
-    _PARSE_ZONE = zone
-    misses = [s for s in sources if s.digest not in state.records]
-    results = parallel.map_chunks(_parse_sources, misses, workers, progress)
-    for source, result in zip(misses, results, strict=True):
-        state.records[source.digest] = result
-    used = {s.digest for s in sources}
-    stale = [digest for digest in state.records if digest not in used]
+    results = {} if cached is None else cached
+    misses = [file for file in files if file.digest not in results]
+    for file, result in zip(
+        misses, parallel.map_chunks(_parse_files, zone, misses, workers, progress), strict=True
+    ):
+        results[file.digest] = result
+    used = {file.digest for file in files}
+    stale = [digest for digest in results if digest not in used]
     for digest in stale:
-        del state.records[digest]
+        del results[digest]
     records: list[Record] = []
     problems: list[Problem] = []
-    for source in sources:
-        record, found = decode_result(state.records[source.digest])
+    for file in files:
+        record, found = decode_result(results[file.digest])
         problems.extend(found)
         if record is not None:
             records.append(record)
-    loaded = LoadedRecords(tuple(records), tuple(problems))
-    return loaded, bool(misses or stale)
+    return LoadedRecords(tuple(records), tuple(problems), bool(misses or stale))

@@ -23,7 +23,6 @@ from digestgen.config import ConfigError, SiteConfig, resolve_dir
 from digestgen.model import Record, Site
 from digestgen.output.paths import OutputCollision
 from digestgen.problems import Problem
-from digestgen.rebuild.cache import BuildState
 from digestgen.rebuild.fingerprints import feed_fingerprint, page_fingerprint, story_digests
 from digestgen.records.load import load_records, parse_content_file
 from digestgen.records.parse import RECORD_SUFFIXES
@@ -218,8 +217,7 @@ class DevSite:
         self.folders = scan.folders
         self.unreadable = {p.file: p for p in scan.problems}
         misses = [s for s in sources if known.get(s.name) != s.digest]
-        state = BuildState(site_key="", records_key="")
-        loaded, _ = load_records(misses, state, self.config.zone, parallel.default_workers())
+        loaded = load_records(misses, self.config.zone, parallel.default_workers())
         names = {s.name for s in sources}
         self.results = {n: entry for n, entry in self.results.items() if n in names}
         records = {record.file: record for record in loaded.records}
