@@ -124,8 +124,12 @@ def print_report(report: BuildReport, quiet: bool = False, verbose: bool = False
     for problem in report.problems:
         if problem.severity is not Severity.NOTE or not quiet:
             print(problem, file=sys.stderr)
-    if quiet:
-        return
+    if not quiet:
+        print("\n".join(summary_lines(report, verbose)))
+
+
+def summary_lines(report: BuildReport, verbose: bool = False) -> list[str]:
+    """The build summary's lines: what was read, built, skipped, written, and how fast."""
     skipped = report.skipped
     skipped_files = sorted({p.file for p in skipped})
     lines = [
@@ -138,9 +142,9 @@ def print_report(report: BuildReport, quiet: bool = False, verbose: bool = False
     for name in skipped_files:
         reasons = "; ".join(f"{p.field or 'file'}: {p.message}" for p in skipped if p.file == name)
         lines.append(f"    {name}: {reasons}")
-    if report.scheduled:
-        due = report.next_scheduled
-        when = f"{iso_day(due)} {due:%H:%M %Z}" if due is not None else "unknown"
+    due = report.next_scheduled
+    if due is not None:
+        when = f"{iso_day(due)} {due:%H:%M %Z}"
         lines.append(f"  scheduled:          {len(report.scheduled)} (next due {when})")
     warnings = sum(1 for p in report.problems if p.severity is Severity.WARNING)
     lines += [
@@ -152,4 +156,4 @@ def print_report(report: BuildReport, quiet: bool = False, verbose: bool = False
     if verbose:
         lines.append(f"  files rewritten:    {report.written} (kept {report.kept} unchanged)")
         lines += [f"    {stage + ':':<18}{seconds:.2f}" for stage, seconds in report.timings]
-    print("\n".join(lines))
+    return lines

@@ -12,6 +12,7 @@ import jinja2
 from digestgen.check.feedguard import FeedFiles
 from digestgen.check.site import (
     FORMATS,
+    CheckReport,
     check_site,
     format_github,
     format_json,
@@ -67,6 +68,7 @@ def add_check_parser(commands: Commands) -> None:
 
 
 def run_check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Run `digestgen check`: print the problems in the chosen format; exit 1 if any failed."""
     loaded = site_and_clock(parser, args)
     if loaded is None:
         return EXIT_FAILED
@@ -78,23 +80,32 @@ def run_check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         published = FeedFiles(against) if against is not None else None
         report = check_site(config, now, drafts=args.drafts, against=published)
     except (*FATAL_ERRORS, jinja2.TemplateError) as exc:
-        message = fatal_message(exc)
-        if args.format == "github":
-            where = (exc.file, exc.line) if isinstance(exc, RenderError) else (None, None)
-            print(github_error(message, *where))
-        elif args.format == "json":
-            print(json.dumps({"fatal": message, "problems": []}, indent=2))
-        print(f"digestgen: {message}", file=sys.stderr)
+        _print_fatal(exc, args.format)
         return EXIT_FAILED
-    if args.format == "json":
-        print(format_json(report))
-    elif args.format == "github":
-        shown = format_github(report)
-        if shown:
-            print(shown)
-    else:
-        print(format_text(report, wants_colour(sys.stdout)))
+    shown = _formatted(report, args.format)
+    if shown:
+        print(shown)
     if against is not None:
         count = len(report.feed_findings)
         print(f"{count} feed problem{'s' if count != 1 else ''} against {against}", file=sys.stderr)
     return EXIT_FAILED if report.failed(args.strict) else EXIT_OK
+
+
+def _formatted(report: CheckReport, how: str) -> str:
+    """The report in the format asked for (text, json or github)."""
+    if how == "json":
+        return format_json(report)
+    if how == "github":
+        return format_github(report)
+    return format_text(report, wants_colour(sys.stdout))
+
+
+def _print_fatal(exc: BaseException, how: str) -> None:
+    """Report an error that stopped the whole check: in the format asked for, and on stderr."""
+    message = fatal_message(exc)
+    if how == "github":
+        where = (exc.file, exc.line) if isinstance(exc, RenderError) else (None, None)
+        print(github_error(message, *where))
+    elif how == "json":
+        print(json.dumps({"fatal": message, "problems": []}, indent=2))
+    print(f"digestgen: {message}", file=sys.stderr)

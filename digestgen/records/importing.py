@@ -177,16 +177,20 @@ def _feedparser_item(entry: Any) -> _Item:
     )
 
 
+def _json_feed_date(stamp: Any) -> datetime | None:
+    """A JSON Feed date (RFC 3339 text) as an aware datetime, UTC when it has no offset."""
+    if not isinstance(stamp, str):
+        return None
+    try:
+        published = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return published if published.tzinfo is not None else published.replace(tzinfo=UTC)
+
+
 def _json_feed_item(entry: dict[str, Any]) -> _Item:
-    published = None
-    stamp = entry.get("date_published") or entry.get("date_modified")
-    if isinstance(stamp, str):
-        try:
-            published = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-        except ValueError:
-            published = None
-        if published is not None and published.tzinfo is None:
-            published = published.replace(tzinfo=UTC)
+    """A JSON Feed item's link, title, summary, date, tags and image."""
+    published = _json_feed_date(entry.get("date_published") or entry.get("date_modified"))
     image = entry.get("image") or entry.get("banner_image")
     return _Item(
         link=str(entry.get("url") or entry.get("external_url") or ""),

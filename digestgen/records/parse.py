@@ -90,6 +90,23 @@ def size_problem(name: str, size: int) -> Problem | None:
 
 def parse_record(data: bytes, name: str) -> RawRecord | Problem:
     """Split a record's bytes into front matter fields and body, or say why it cannot be."""
+    text = _record_text(data, name)
+    if isinstance(text, Problem):
+        return text
+    parts = _split_front_matter(text)
+    if parts is None:
+        return error(name, "", "no front matter: the file must start with a '---' line")
+    if isinstance(parts, str):
+        return error(name, "", parts)
+    front, body, lines_before = parts
+    fields = _load_front_matter(front, lines_before, name)
+    if isinstance(fields, Problem):
+        return fields
+    return _checked_fields(fields, name) or RawRecord(file=name, fields=fields, body=body)
+
+
+def _record_text(data: bytes, name: str) -> str | Problem:
+    """A record file's bytes as text with `\n` line ends, or why they are not a record's."""
     too_large = size_problem(name, len(data))
     if too_large is not None:
         return too_large
@@ -102,17 +119,16 @@ def parse_record(data: bytes, name: str) -> RawRecord | Problem:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
         return error(name, "", "contains a NUL character")
-    parts = _split_front_matter(text)
-    if parts is None:
-        return error(name, "", "no front matter: the file must start with a '---' line")
-    if isinstance(parts, str):
-        return error(name, "", parts)
-    front, body, lines_before = parts
+    return text
+
+
+def _load_front_matter(front: str, lines_before: int, name: str) -> Any:
+    """The front matter's YAML loaded safely, or a Problem saying why it cannot be."""
     try:
         refused = _refused_construct(front, lines_before)
         if refused is not None:
             return error(name, "", refused)
-        fields = yaml.load(front, Loader=RecordLoader)
+        return yaml.load(front, Loader=RecordLoader)
     except NumberTooLong as exc:
         return error(name, "", _describe_yaml_error(exc, lines_before, "front matter"))
     except yaml.MarkedYAMLError as exc:
@@ -124,17 +140,20 @@ def parse_record(data: bytes, name: str) -> RawRecord | Problem:
     except Exception as exc:
         # Only the exception's type: its message may quote a value, and `secured` among them.
         return error(name, "", f"front matter cannot be loaded ({type(exc).__name__})")
+
+
+def _checked_fields(fields: Any, name: str) -> Problem | None:
+    """Why loaded front matter is no record's (not a mapping, odd keys, too deep), or None."""
     if fields is None:
         return error(name, "", "front matter is empty")
     if not isinstance(fields, dict):
         return error(name, "", "front matter must be a mapping of field names to values")
-    bad_keys = [key for key in fields if not isinstance(key, str)]
-    if bad_keys:
+    if any(not isinstance(key, str) for key in fields):
         return error(name, "", "every field name must be text")
     for key, value in fields.items():
         if nesting_depth(value) > MAX_NESTING:
             return error(name, key, f"is nested more than {MAX_NESTING} levels deep")
-    return RawRecord(file=name, fields=fields, body=body)
+    return None
 
 
 def nesting_depth(value: object, limit: int = MAX_NESTING) -> int:

@@ -205,14 +205,8 @@ def validate_record(
     data = raw.fields
     title = check.title(data, "title", "title")
     excerpt = check.excerpt(data, "excerpt", "excerpt")
-    published_at = check.timestamp(data, "publishedDateTime", "publishedDateTime")
-    if published_at is None and not any(p.field == "publishedDateTime" for p in check.problems):
-        check.error("publishedDateTime", "is required")
-    original_url = check.url(data, "originalUrl", "originalUrl")
-    web_url = check.url(data, "webUrl", "webUrl")
-    url = original_url or web_url
-    if url is None:
-        check.error("originalUrl", "a usable originalUrl or webUrl (http or https) is required")
+    published_at = _required_timestamp(check, data, "publishedDateTime")
+    url, web_url = _record_url(check, data)
     provider = _provider(check, data.get("provider"), "provider", url)
     published = data.get("published", True)
     if not isinstance(published, bool):
@@ -221,11 +215,7 @@ def validate_record(
     slug = check.text(data, "slug", "slug") or None
     topics = _topics(check, check.listing(data, "topics", "topics"))
     images = _images(check, check.listing(data, "images", "images", MAX_IMAGES), "images")
-    related = tuple(
-        coverage
-        for index, item in enumerate(check.listing(data, "related", "related", MAX_RELATED))
-        if (coverage := _coverage(check, item, f"related[{index}]")) is not None
-    )
+    related = _related(check, data)
     note_html, note_problems = render_note(raw.body, raw.file)
     check.problems.extend(note_problems)
     extra = {key: value for key, value in data.items() if key not in KNOWN_FIELDS}
@@ -256,6 +246,35 @@ def validate_record(
         return None, check.problems
     slug_text = make_slug(record.slug or record.title) or "story"
     return replace(record, keys=record.url_keys, slug_text=slug_text), check.problems
+
+
+def _required_timestamp(
+    check: _FieldChecker, data: dict[str, Any], field: str
+) -> datetime | None:
+    """A required timestamp field; missing, it is an error (a bad one already is)."""
+    moment = check.timestamp(data, field, field)
+    if moment is None and not any(p.field == field for p in check.problems):
+        check.error(field, "is required")
+    return moment
+
+
+def _record_url(check: _FieldChecker, data: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The record's URL (originalUrl, else webUrl; one is required) and its webUrl."""
+    original_url = check.url(data, "originalUrl", "originalUrl")
+    web_url = check.url(data, "webUrl", "webUrl")
+    url = original_url or web_url
+    if url is None:
+        check.error("originalUrl", "a usable originalUrl or webUrl (http or https) is required")
+    return url, web_url
+
+
+def _related(check: _FieldChecker, data: dict[str, Any]) -> tuple[Coverage, ...]:
+    """The usable `related` items; the others are dropped with a warning."""
+    return tuple(
+        coverage
+        for index, item in enumerate(check.listing(data, "related", "related", MAX_RELATED))
+        if (coverage := _coverage(check, item, f"related[{index}]")) is not None
+    )
 
 
 def _type(check: _FieldChecker, data: dict[str, Any], field: str) -> str:

@@ -54,10 +54,7 @@ def resolve_theme(name: str, project_root: Path) -> Theme:
     missing files come from the packaged one, whether it says `extends = "<its own name>"` or
     nothing. A parent of a theme's own name is always looked up past where the theme was found.
     """
-    search: list[Path] = []
-    for base in (project_root / "themes", packaged_themes_dir()):
-        if base.resolve() not in {known.resolve() for known in search}:
-            search.append(base)  # once: in digestgen's own checkout the two are one folder
+    search = _theme_folders(project_root)
     layers: list[Path] = []
     if (project_root / "templates").is_dir() or (project_root / "static").is_dir():
         layers.append(project_root)
@@ -65,11 +62,7 @@ def resolve_theme(name: str, project_root: Path) -> Theme:
     start = 0  # where in `search` the current name is looked up
     seen: set[Path] = set()
     while current is not None:
-        found = [(index, base / current) for index, base in enumerate(search) if index >= start]
-        index, folder = next(((i, f) for i, f in found if f.is_dir()), (-1, None))
-        if folder is None:
-            looked = ", ".join(str(base) for base in search[start:])
-            raise ThemeError(f"theme {current!r} not found (looked in {looked})")
+        index, folder = _find_theme(current, search, start)
         if folder in seen or len(seen) >= MAX_THEME_DEPTH:
             raise ThemeError(f"theme {current!r}: themes extend each other in a loop")
         seen.add(folder)
@@ -80,6 +73,25 @@ def resolve_theme(name: str, project_root: Path) -> Theme:
         start = index + 1 if parent == current else 0
         current = parent
     return Theme(name=name, layers=tuple(layers))
+
+
+def _theme_folders(project_root: Path) -> list[Path]:
+    """Where themes are looked for, in order: the project's `themes/`, then digestgen's."""
+    search: list[Path] = []
+    for base in (project_root / "themes", packaged_themes_dir()):
+        if base.resolve() not in {known.resolve() for known in search}:
+            search.append(base)  # once: in digestgen's own checkout the two are one folder
+    return search
+
+
+def _find_theme(name: str, search: list[Path], start: int) -> tuple[int, Path]:
+    """The first folder of the theme `name` in `search` from `start` on, and its index there."""
+    for index in range(start, len(search)):
+        folder = search[index] / name
+        if folder.is_dir():
+            return index, folder
+    looked = ", ".join(str(base) for base in search[start:])
+    raise ThemeError(f"theme {name!r} not found (looked in {looked})")
 
 
 def _parent_of(folder: Path) -> str | None:

@@ -164,26 +164,35 @@ class DevSite:
             or any(_is_within(path, folder) for path in paths for folder in self._theme_folders())
         )
         if theme_changed:
-            self.theme = None
-            self.rendered.clear()
-            theme = resolve_theme(self.config.theme, self.config.root)
-            self.layers = theme.layers
-            env = make_environment(theme)
-            PageRenderer(self.config, env, {})  # registers the filters templates compile with
-            for name in env.list_templates():  # a syntax error shows now, not on a request
-                env.get_template(name)
-            self.theme = _Theme(env, load_static(theme.static_files()))
-        if paths is None:
+            self._load_theme()
+        records = None if paths is None else self._changed_records(paths)
+        if records is None:
             return self._load_all()
+        return sum(self._load_one(path) for path in records)
+
+    def _changed_records(self, paths: set[Path]) -> list[Path] | None:
+        """The record files among the changed paths; None when only a full read can tell."""
         in_content = [p for p in paths if _is_within(p, self.content_dir) and not self._hidden(p)]
         if any(self._may_be_folder(path) for path in in_content):
-            return self._load_all()
+            return None
         records = [path for path in in_content if path.name.lower().endswith(RECORD_SUFFIXES)]
         if any(self._name(path.parent) not in self.folders for path in records):
             # A folder the last read did not read: new, unreadable then, or one it skipped as
             # a second path to a folder (a loop). Only a full read knows which.
-            return self._load_all()
-        return sum(self._load_one(path) for path in records)
+            return None
+        return records
+
+    def _load_theme(self) -> None:
+        """Load the theme anew; every template is compiled now, so a syntax error shows now."""
+        self.theme = None
+        self.rendered.clear()
+        theme = resolve_theme(self.config.theme, self.config.root)
+        self.layers = theme.layers
+        env = make_environment(theme)
+        PageRenderer(self.config, env, {})  # registers the filters templates compile with
+        for name in env.list_templates():  # a syntax error shows now, not on a request
+            env.get_template(name)
+        self.theme = _Theme(env, load_static(theme.static_files()))
 
     def _may_be_folder(self, path: Path) -> bool:
         """True when a change at `path` may have added, moved or removed a folder of records.

@@ -190,22 +190,11 @@ def _story_group(
     zone: ZoneInfo,
 ) -> _StoryGroup:
     """One story's cluster from its groups of duplicates (by root), with the notes it makes."""
-    problems = []
     kept = {root: min(ids, key=lambda i: _lead_order(records[i])) for root, ids in groups.items()}
     leading = [root for root in groups if root not in referenced] or list(groups)
     lead_root = min(leading, key=lambda root: _lead_order(records[kept[root]]))
     lead = records[kept[lead_root]]
-    for root, indexes in groups.items():
-        for i in indexes:
-            if i == kept[root]:
-                if root != lead_root:
-                    message = f"joined the story of {lead.file} as coverage"
-                    problems.append(note(records[i].file, "originalUrl", message))
-                continue
-            message = (
-                f"same URL as {records[kept[root]].file}, which is kept; this duplicate is left out"
-            )
-            problems.append(note(records[i].file, "originalUrl", message))
+    problems = _merge_notes(records, groups, kept, lead_root)
     members = sorted((records[i] for indexes in groups.values() for i in indexes), key=claim_order)
     coverage = _gather_coverage(
         lead,
@@ -229,6 +218,26 @@ def _story_group(
         ),
     )
     return _group_of(cluster, zone, tuple(members), tuple(problems))
+
+
+def _merge_notes(
+    records: Sequence[Record], groups: dict[int, list[int]], kept: dict[int, int], lead_root: int
+) -> list[Problem]:
+    """A note for each record that joined the story as coverage or was left out as a duplicate."""
+    problems = []
+    lead = records[kept[lead_root]]
+    for root, indexes in groups.items():
+        for i in indexes:
+            if i == kept[root]:
+                if root != lead_root:
+                    message = f"joined the story of {lead.file} as coverage"
+                    problems.append(note(records[i].file, "originalUrl", message))
+                continue
+            message = (
+                f"same URL as {records[kept[root]].file}, which is kept; this duplicate is left out"
+            )
+            problems.append(note(records[i].file, "originalUrl", message))
+    return problems
 
 
 def _group_of(

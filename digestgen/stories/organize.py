@@ -69,6 +69,21 @@ def organize(
     clusters: Sequence[Cluster], config: SiteConfig, now: datetime, memo: StoryMemo | None = None
 ) -> Site:
     """Turn clusters into ranked stories grouped into editions, topics and outlets."""
+    entries, topics = _organized_clusters(clusters, config, now, memo)
+    return Site(
+        stories=tuple(entry.story for entry in entries),
+        editions=_editions(entries),
+        topics=_topic_pages(entries, topics),
+        outlets=_outlets(entries),
+        now=now,
+    )
+
+
+def _organized_clusters(
+    clusters: Sequence[Cluster], config: SiteConfig, now: datetime, memo: StoryMemo | None
+) -> tuple[list[_Organized], dict[str, Topic]]:
+    """Each cluster organised and ranked, in age order, and the site's topics; with a memo,
+    what did not change is taken from the last call."""
     known = memo.entries if memo is not None else {}
     kept = [known.get(id(c)) for c in clusters]
     firsts = [
@@ -89,34 +104,47 @@ def organize(
         made[id(c)] = entry
     if memo is not None:
         memo.entries = made
-    entries = sorted(made.values(), key=attrgetter("age"))
+    return sorted(made.values(), key=attrgetter("age")), topics
+
+
+def _editions(entries: Sequence[_Organized]) -> tuple[Edition, ...]:
+    """One edition a day, newest first, its stories by rank."""
     by_day: dict[date, list[_Organized]] = defaultdict(list)
-    by_topic: dict[str, list[Story]] = defaultdict(list)
-    by_domain: dict[str, list[Story]] = defaultdict(list)
-    outlet_names: dict[str, str] = {}
     for entry in entries:
-        story = entry.story
         by_day[entry.day].append(entry)
-        for topic in story.topics:
-            by_topic[topic.key].append(story)
-        for domain, name in entry.outlets:
-            if domain:
-                by_domain[domain].append(story)
-                outlet_names.setdefault(domain, name or domain)
-    editions = tuple(
+    return tuple(
         Edition(day=day, stories=tuple(e.story for e in sorted(listed, key=attrgetter("rank"))))
         for day, listed in sorted(by_day.items(), reverse=True)
     )
-    topic_pages = tuple(
+
+
+def _topic_pages(
+    entries: Sequence[_Organized], topics: Mapping[str, Topic]
+) -> tuple[TopicPage, ...]:
+    """Each topic's stories, in the entries' order; topics by slug."""
+    by_topic: dict[str, list[Story]] = defaultdict(list)
+    for entry in entries:
+        for topic in entry.story.topics:
+            by_topic[topic.key].append(entry.story)
+    return tuple(
         TopicPage(topic=topics[key], stories=tuple(by_topic[key]))
         for key in sorted(by_topic, key=lambda k: topics[k].slug)
     )
-    outlets = tuple(
+
+
+def _outlets(entries: Sequence[_Organized]) -> tuple[Outlet, ...]:
+    """Each outlet's stories (as lead or coverage), in the entries' order; outlets by domain."""
+    by_domain: dict[str, list[Story]] = defaultdict(list)
+    outlet_names: dict[str, str] = {}
+    for entry in entries:
+        for domain, name in entry.outlets:
+            if domain:
+                by_domain[domain].append(entry.story)
+                outlet_names.setdefault(domain, name or domain)
+    return tuple(
         Outlet(domain=domain, name=outlet_names[domain], stories=tuple(by_domain[domain]))
         for domain in sorted(by_domain)
     )
-    stories = tuple(entry.story for entry in entries)
-    return Site(stories=stories, editions=editions, topics=topic_pages, outlets=outlets, now=now)
 
 
 def _first_spellings(
