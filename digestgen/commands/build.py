@@ -35,6 +35,7 @@ BUILD_EXAMPLES = """examples:
 
 
 def add_build_parser(commands: Commands) -> None:
+    """Add `digestgen build` and its options to the command line."""
     build_parser = command(
         commands,
         "build",

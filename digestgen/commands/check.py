@@ -41,6 +41,7 @@ CHECK_EXAMPLES = """examples:
 
 
 def add_check_parser(commands: Commands) -> None:
+    """Add `digestgen check` and its options to the command line."""
     check_parser = command(
         commands,
         "check",

@@ -36,6 +36,7 @@ Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 def command(
     commands: Commands, name: str, summary: str, description: str, examples: str
 ) -> argparse.ArgumentParser:
+    """A subcommand's parser, with its one-line summary, description and examples."""
     return commands.add_parser(
         name,
         help=summary,
@@ -55,6 +56,7 @@ def add_site_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_folder_options(parser: argparse.ArgumentParser) -> None:
+    """The content folder and config file options, which every command has."""
     parser.add_argument(
         "--content", type=Path, metavar="DIR", help="content folder (default: content/)"
     )
@@ -67,6 +69,7 @@ def add_folder_options(parser: argparse.ArgumentParser) -> None:
 
 
 def clock(args: argparse.Namespace, config: SiteConfig) -> datetime:
+    """The build's clock for this config: --now, SOURCE_DATE_EPOCH or the time."""
     return build_clock(args.now, os.environ.get("SOURCE_DATE_EPOCH"), config.zone)
 
 
@@ -92,6 +95,7 @@ FATAL_ERRORS = (ConfigError, ContentError, OutputError, OutputCollision, RenderE
 
 
 def apply_arguments(config: SiteConfig, args: argparse.Namespace) -> SiteConfig:
+    """The config with the command line's --base-url, --content and --output applied."""
     return with_overrides(
         config,
         base_url=getattr(args, "base_url", None),
@@ -119,6 +123,7 @@ def build_clock(now: str | None, source_date_epoch: str | None, zone: ZoneInfo) 
 
 
 def positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")

@@ -24,6 +24,7 @@ IMPORT_EXAMPLES = """examples:
 
 
 def add_import_parser(commands: Commands) -> None:
+    """Add `digestgen import` and its options to the command line."""
     import_parser = command(
         commands,
         "import",
@@ -45,6 +46,7 @@ def add_import_parser(commands: Commands) -> None:
 
 
 def run_import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Run `digestgen import`: write a record per usable item; exit 1 if a file was unreadable."""
     loaded = content_index(parser, args)
     if loaded is None:
         return EXIT_FAILED

@@ -41,6 +41,7 @@ NEW_EXAMPLES = """examples:
 
 
 def add_new_parser(commands: Commands) -> None:
+    """Add `digestgen new` and its options to the command line."""
     new_parser = command(
         commands,
         "new",
@@ -84,6 +85,7 @@ def content_index(
 
 
 def run_new(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Run `digestgen new`: write one new draft record, never over an existing one."""
     loaded = content_index(parser, args)
     if loaded is None:
         return EXIT_FAILED

@@ -33,6 +33,7 @@ SERVE_EXAMPLES = """examples:
 
 
 def add_serve_parser(commands: Commands) -> None:
+    """Add `digestgen serve` and its options to the command line."""
     serve_parser = command(
         commands,
         "serve",
@@ -57,6 +58,7 @@ def add_serve_parser(commands: Commands) -> None:
 
 
 def run_serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Run `digestgen serve` until Ctrl-C: build in memory, serve, rebuild on changes."""
     loaded = site_and_clock(parser, args)  # a bad config or clock stops serve before it starts
     if loaded is None:
         return EXIT_FAILED

@@ -253,6 +253,7 @@ def _dump_model(value: Any) -> bytes:
 
 class _ModelUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
+        """The class a pickle names, if it is one of the model's own; refuse any other."""
         if (module, name) not in _ALLOWED_CLASSES:
             raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the build cache")
         return super().find_class(module, name)

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 
 from digestgen.model import Record
 from digestgen.problems import Problem
 from digestgen.records.load import load_records
-from digestgen.records.parse import RawRecord, parse_record
+from digestgen.records.parse import Fields, RawRecord, parse_record
 from digestgen.records.scan import read_sources
 from digestgen.records.validate import validate_record
 from digestgen.stories.topics import topic_key
@@ -83,7 +84,7 @@ def _in_upstream_order(fields: Mapping[str, Any]) -> dict[str, Any]:
     return ordered
 
 
-def record_text(fields: Mapping[str, Any], body: str = "") -> str:
+def record_text(fields: Fields, body: str = "") -> str:
     """A record file's text in the upstream format: front matter in the upstream order, body."""
     front = yaml.dump(
         _styled("", fields),
@@ -104,9 +105,9 @@ def new_record_fields(
     topics: Sequence[str] = (),
     provider: str | None = None,
     excerpt: str = "",
-) -> dict[str, Any]:
+) -> Fields:
     """The fields of a new draft record in the upstream format."""
-    fields: dict[str, Any] = {
+    fields: Fields = {
         "title": " ".join(title.split()),
         "excerpt": " ".join(excerpt.split()),
         "publishedDateTime": timestamp_text(when),
@@ -124,7 +125,7 @@ def timestamp_text(moment: datetime) -> str:
     return utc_timestamp(moment)
 
 
-def check_record(name: str, text: str, zone: Any) -> tuple[Record | None, list[Problem]]:
+def check_record(name: str, text: str, zone: ZoneInfo) -> tuple[Record | None, list[Problem]]:
     """Read text exactly as a build would read it from the file `name`: the Record and problems."""
     raw = parse_record(text.encode("utf-8"), name)
     if not isinstance(raw, RawRecord):
@@ -158,7 +159,7 @@ class ContentIndex:
         raise FileExistsError(f"{self.folder / name}: already exists")
 
 
-def index_content(folder: Path, zone: Any, workers: int | None = None) -> ContentIndex:
+def index_content(folder: Path, zone: ZoneInfo, workers: int | None = None) -> ContentIndex:
     """Read every record in the folder (in parallel) and index the valid ones by canonical URL."""
     sources, _ = read_sources(folder)
     loaded = load_records(sources, zone, workers or parallel.default_workers())
@@ -198,7 +199,7 @@ class Saved:
 
 
 def save_record(
-    index: ContentIndex, origin: str, fields: Mapping[str, Any], zone: Any, body: str = ""
+    index: ContentIndex, origin: str, fields: Fields, zone: ZoneInfo, body: str = ""
 ) -> Saved:
     """Write a record into the content folder: a new file, or the file that holds its URL.
 

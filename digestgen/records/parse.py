@@ -72,12 +72,17 @@ TAGS_NOT_ALLOWED = "YAML tags are not allowed in records"
 ALIASES_NOT_ALLOWED = "YAML anchors and aliases are not allowed in records"
 
 
+# A record's front matter as YAML loads it: any YAML value under each field name, until
+# validation checks each field's type.
+Fields = dict[str, Any]
+
+
 @dataclass(frozen=True, slots=True)
 class RawRecord:
     """A record file's front matter and body, parsed but not yet validated."""
 
     file: str  # the record file's name, relative to the content folder
-    fields: dict[str, Any]
+    fields: Fields
     body: str
 
 

@@ -57,12 +57,15 @@ class _FieldChecker:
         self.problems: list[Problem] = []
 
     def error(self, field: str, message: str) -> None:
+        """Note an error in one field: the record is skipped."""
         self.problems.append(error(self.file, field, message))
 
     def warn(self, field: str, message: str) -> None:
+        """Note a warning about one field: the record is kept."""
         self.problems.append(warning(self.file, field, message))
 
     def text(self, data: dict[str, Any], key: str, field: str, required: bool = False) -> str:
+        """A text field, whitespace collapsed; an error if required and missing, or not text."""
         value = data.get(key)
         if value is None or value == "":
             if required:
@@ -109,6 +112,7 @@ class _FieldChecker:
         return cut
 
     def score(self, data: dict[str, Any], key: str, field: str) -> int | None:
+        """A whole number from 0 to 100, or None when absent; anything else is an error."""
         value = data.get(key)
         if value is None:
             return None
@@ -124,6 +128,7 @@ class _FieldChecker:
         return value
 
     def url(self, data: dict[str, Any], key: str, field: str) -> str | None:
+        """An http(s) URL, or None: a missing one, or one dropped with a warning."""
         value = data.get(key)
         if value is None or value == "":
             return None
@@ -138,6 +143,7 @@ class _FieldChecker:
         return url
 
     def timestamp(self, data: dict[str, Any], key: str, field: str) -> datetime | None:
+        """An ISO 8601 timestamp, or None when absent; a bad one is an error."""
         value = data.get(key)
         if value is None or value == "":
             return None
@@ -248,9 +254,7 @@ def validate_record(
     return replace(record, keys=record.url_keys, slug_text=slug_text), check.problems
 
 
-def _required_timestamp(
-    check: _FieldChecker, data: dict[str, Any], field: str
-) -> datetime | None:
+def _required_timestamp(check: _FieldChecker, data: dict[str, Any], field: str) -> datetime | None:
     """A required timestamp field; missing, it is an error (a bad one already is)."""
     moment = check.timestamp(data, field, field)
     if moment is None and not any(p.field == field for p in check.problems):

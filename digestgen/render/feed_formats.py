@@ -115,9 +115,11 @@ class _FeedExtras(BaseExtension):  # type: ignore[misc]
         self.is_archive = False
 
     def extend_ns(self) -> dict[str, str]:
+        """The namespaces the extension's elements use."""
         return {"media": MEDIA_NS}
 
     def extend_atom(self, feed: Any) -> Any:
+        """Add to the Atom element what feedgen cannot write."""
         links = {"hub": self.hub, **self.archive}
         for rel, href in links.items():
             if href:
@@ -127,6 +129,7 @@ class _FeedExtras(BaseExtension):  # type: ignore[misc]
         return feed
 
     def extend_rss(self, feed: Any) -> Any:
+        """Add to the RSS element what feedgen cannot write."""
         if self.hub:
             lxml.etree.SubElement(feed[0], f"{{{ATOM_NS}}}link", rel="hub", href=self.hub)
         return feed
@@ -140,6 +143,7 @@ class _EntryExtras(BaseEntryExtension):  # type: ignore[misc]
         self.item: FeedItem | None = None
 
     def extend_atom(self, entry: Any) -> Any:
+        """Add to the Atom element what feedgen cannot write."""
         item = self.item
         assert item is not None
         if item.content_html is None:  # summary only: feedgen put the RSS description here
@@ -156,6 +160,7 @@ class _EntryExtras(BaseEntryExtension):  # type: ignore[misc]
         return entry
 
     def extend_rss(self, entry: Any) -> Any:
+        """Add to the RSS element what feedgen cannot write."""
         item = self.item
         assert item is not None
         if item.image and item.image_type:

@@ -22,6 +22,10 @@ NOTE_SUMMARY_LENGTH = 160  # characters of a curator's note shown on listings
 CLUSTER_CACHE_SIZE = 8192  # rendered story cards kept for the next listing that shows them
 
 
+# A schema.org object for a page's JSON-LD: written out with json.dumps, never read back.
+JsonLd = dict[str, object]
+
+
 class PageRenderer:
     """Renders PageJobs through the theme; a story's cluster is rendered once and reused."""
 
@@ -97,7 +101,7 @@ class PageRenderer:
         )
         return html.encode("utf-8")
 
-    def _jsonld(self, page: Page, context: dict[str, Any]) -> list[dict[str, Any]]:
+    def _jsonld(self, page: Page, context: dict[str, Any]) -> list[JsonLd]:
         data = []
         if page.kind == "story":
             data.append(news_article(self, context["story"]))
@@ -136,7 +140,8 @@ def by_outlet(coverage: Sequence[Coverage]) -> list[tuple[Provider, list[Coverag
     return list(groups.values())
 
 
-def item_list(r: PageRenderer, stories: Sequence[Story]) -> dict[str, Any]:
+def item_list(r: PageRenderer, stories: Sequence[Story]) -> JsonLd:
+    """schema.org ItemList structured data for a listing page's stories."""
     return {
         "@context": "https://schema.org",
         "@type": "ItemList",
@@ -147,7 +152,8 @@ def item_list(r: PageRenderer, stories: Sequence[Story]) -> dict[str, Any]:
     }
 
 
-def breadcrumb_list(r: PageRenderer, page: Page) -> dict[str, Any]:
+def breadcrumb_list(r: PageRenderer, page: Page) -> JsonLd:
+    """schema.org BreadcrumbList structured data for a page's breadcrumbs."""
     trail = [*page.breadcrumbs, (page.title, page.path)]
     return {
         "@context": "https://schema.org",
@@ -159,9 +165,10 @@ def breadcrumb_list(r: PageRenderer, page: Page) -> dict[str, Any]:
     }
 
 
-def news_article(r: PageRenderer, story: Story) -> dict[str, Any]:
+def news_article(r: PageRenderer, story: Story) -> JsonLd:
+    """schema.org NewsArticle structured data for a story page."""
     lead = story.lead
-    data: dict[str, Any] = {
+    data: JsonLd = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
         "headline": story.title,

@@ -170,10 +170,12 @@ def stories_shown(job: PageJob | FeedJob) -> list[Story]:
 
 
 def newest_shown(job: PageJob | FeedJob) -> float:
+    """When the newest story a page or feed shows was published (0 if none)."""
     return max((story.published.timestamp() for story in stories_shown(job)), default=0.0)
 
 
 def paths_of(job: PageJob | FeedJob) -> tuple[str, ...]:
+    """The output paths a page or feed job writes."""
     return (job.output_path,) if isinstance(job, PageJob) else job.output_paths
 
 

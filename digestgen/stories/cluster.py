@@ -88,12 +88,14 @@ class _UnionFind:
         self.parent = list(range(size))
 
     def find(self, item: int) -> int:
+        """The representative of the item's set."""
         while self.parent[item] != item:
             self.parent[item] = self.parent[self.parent[item]]
             item = self.parent[item]
         return item
 
     def union(self, first: int, second: int) -> None:
+        """Join the sets of two items."""
         a, b = self.find(first), self.find(second)
         if a != b:
             self.parent[max(a, b)] = min(a, b)
