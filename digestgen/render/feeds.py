@@ -1,5 +1,5 @@
-"""Feeds: RSS 2.0, Atom 1.0 and JSON Feed 1.1 for the site, each topic, source and daily edition,
-plus the site's RFC 5005 Atom archive, as bytes by path."""
+"""Planning feeds: RSS 2.0, Atom 1.0 and JSON Feed 1.1 for the site, each topic, outlet and daily
+edition, plus the site's RFC 5005 Atom archive, each a FeedJob (feed_formats writes them)."""
 
 from __future__ import annotations
 

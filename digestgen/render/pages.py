@@ -1,4 +1,4 @@
-"""Rendering: the organised Site becomes HTML pages, a sitemap and robots.txt, as bytes by path."""
+"""Planning pages: every page of the organised Site as a PageJob (template, page data, context)."""
 
 from __future__ import annotations
 
