@@ -1,5 +1,5 @@
 """Allow `python -m digestgen`."""
 
-from digestgen.cli import main
+from digestgen.commands.cli import main
 
 raise SystemExit(main())

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from digestgen.text import INVALID_CHARACTERS
+from digestgen.util.text import INVALID_CHARACTERS
 
 CONFIG_FILE = "digestgen.toml"
 PYPROJECT_FILE = "pyproject.toml"

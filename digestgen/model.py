@@ -1,4 +1,4 @@
-"""The typed, immutable data model: records, coverage, stories, topics, editions, sources."""
+"""The typed, immutable data model: records, coverage, stories, topics, editions, outlets."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from digestgen.dates import day_path
-from digestgen.urls import canonical_url
+from digestgen.util.dates import day_path
+from digestgen.util.urls import canonical_url
 
 T = TypeVar("T")
 
@@ -106,7 +106,7 @@ class Coverage:
 class Record:
     """One validated article record, as the curator wrote it."""
 
-    source: str
+    file: str  # the record file's name, relative to the content folder
     title: str
     published: datetime
     url: str
@@ -231,7 +231,7 @@ class TopicPage:
 
 
 @dataclass(frozen=True, slots=True)
-class Source:
+class Outlet:
     """An outlet with the stories it led or covered, newest first."""
 
     domain: str
@@ -240,7 +240,7 @@ class Source:
 
     @property
     def path(self) -> str:
-        """The source page's address."""
+        """The outlet page's address."""
         return f"/sources/{self.domain}/"
 
 
@@ -251,5 +251,5 @@ class Site:
     stories: tuple[Story, ...]
     editions: tuple[Edition, ...]
     topics: tuple[TopicPage, ...]
-    sources: tuple[Source, ...]
+    outlets: tuple[Outlet, ...]
     now: datetime

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from digestgen.cli import main
+from digestgen.commands.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED_NAME = "000_b121c97a3437c9a8.txt"

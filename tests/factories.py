@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from digestgen.model import Coverage, Provider, Record
-from digestgen.urls import host_of
+from digestgen.util.urls import host_of
 
 
 def at(text: str) -> datetime:
@@ -24,7 +24,7 @@ def rec(
 ) -> Record:
     """A record as validation would make it; fields are any other Record fields."""
     return Record(
-        source=source,
+        file=source,
         title=title,
         published=at(when),
         url=url,

@@ -3,9 +3,9 @@
 import json
 from pathlib import Path
 
-from digestgen.check import check_site, field_line
+from digestgen.check.site import check_site, field_line
 from digestgen.config import load_config
-from digestgen.validate import parse_timestamp
+from digestgen.records.validate import parse_timestamp
 from tests.conftest import FIXED_NOW, build_in, make_site, record, run_cli
 
 BAD_QUALITY = (

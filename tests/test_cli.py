@@ -133,7 +133,7 @@ def test_verbose_adds_rewritten_counts_and_stage_timings(tmp_path):
 def test_progress_line_redraws_one_line_and_clears_it():
     import io
 
-    from digestgen.cli import ProgressLine
+    from digestgen.commands.build import ProgressLine
 
     stream = io.StringIO()
     progress = ProgressLine(stream)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from digestgen.build import scan_content
+from digestgen.records.scan import scan_content
 from tests.conftest import FIXED_NOW, build_in, make_site, record, run_cli
 
 LOOP = "warning: loop: is a link to a folder already read (the content folder); skipped"
@@ -72,7 +72,7 @@ def test_a_linked_folder_is_read_once_whatever_the_names(tmp_path):
     (content / "mirror").symlink_to(elsewhere)  # a second link to it is not
     (content / "a-sub").symlink_to("sub")  # sorts before the real folder, which still wins
     scan = scan_content(content)
-    assert [s.name for s in scan.sources] == ["a.md", "linked/c.md", "sub/b.md"]
+    assert [s.name for s in scan.files] == ["a.md", "linked/c.md", "sub/b.md"]
     assert [str(p) for p in scan.problems] == [
         "warning: a-sub: is a link to a folder already read (sub); skipped",
         "warning: mirror: is a link to a folder already read (linked); skipped",
@@ -175,6 +175,6 @@ def test_the_scan_does_not_depend_on_the_listing_order(tmp_path, monkeypatch, ta
         monkeypatch.setattr(os, "scandir", _listing(order))
         scans.append(scan_content(content))
     assert scans[0] == scans[1]
-    assert [s.name for s in scans[0].sources] == ["a.md", "sub/b.md"]
+    assert [s.name for s in scans[0].files] == ["a.md", "sub/b.md"]
     assert [p.file for p in scans[0].problems] == ["sub/x.md", "sub/y", "sub/z"]
-    assert scans[0].folders == {"", "sub"} and scans[0].files == 3
+    assert scans[0].folders == {"", "sub"} and scans[0].found == 3

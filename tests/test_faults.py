@@ -139,7 +139,8 @@ def test_an_unwritable_output_folder_is_a_clear_error_and_keeps_the_previous_sit
 # Real kills, at points a signal from outside could only hit by luck.
 KILL_AT = """
 import os, shutil, signal, sys
-from digestgen import cli, journal
+from digestgen.commands import cli
+from digestgen.output import journal
 
 point, count, output = sys.argv[1], int(sys.argv[2]), os.path.realpath(sys.argv[3])
 real_replace, real_rmtree, moved = os.replace, shutil.rmtree, 0
@@ -193,7 +194,7 @@ def clean_build_of(content: Path, folder: Path) -> dict[str, bytes]:
 def test_an_update_killed_while_moving_files_in_is_undone_to_the_previous_site(
     built_site, moved_before_kill
 ):
-    from digestgen.journal import recover
+    from digestgen.output.journal import recover
 
     output = built_site / "public"
     before = tree(output)
@@ -207,7 +208,7 @@ def test_an_update_killed_while_moving_files_in_is_undone_to_the_previous_site(
 def test_an_update_killed_while_deleting_its_journal_is_complete_and_never_undone(
     built_site, tmp_path
 ):
-    from digestgen.journal import recover
+    from digestgen.output.journal import recover
 
     output = built_site / "public"
     build_killed_at(built_site, "cleanup")

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from digestgen.feedguard import (
+from digestgen.check.feedguard import (
     ContentFacts,
     FeedFiles,
-    Finding,
+    FeedFinding,
     FindingKind,
     guard_feeds,
     is_feed_path,
@@ -159,9 +159,9 @@ def test_guard_finds_a_changed_link_and_an_unreadable_feed(deployed):
     findings = guard_feeds(old, new, NO_FACTS)
     item = data["items"][0]["id"]
     assert findings == [
-        Finding(FindingKind.UNREADABLE, "topics/ai/atom.xml", "",
+        FeedFinding(FindingKind.UNREADABLE, "topics/ai/atom.xml", "",
                 "the published feed: not an RSS or Atom feed (root element html)"),
-        Finding(FindingKind.LINK_CHANGED, "feed.json", item,
+        FeedFinding(FindingKind.LINK_CHANGED, "feed.json", item,
                 f"its link https://digest.example.org/old-address/ is now {item}"),
     ]  # fmt: skip
     assert str(findings[1]).startswith(f"feed.json: {item}: link changed: ")

@@ -22,13 +22,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from digestgen.model import Record
-from digestgen.output import check_output_path, file_path
+from digestgen.output.paths import check_output_path, file_path
 from digestgen.problems import Problem, Severity
-from digestgen.reader import RawRecord, parse_record
-from digestgen.slugs import MAX_SLUG_LENGTH, make_slug
-from digestgen.stories import Cluster, assign_addresses, standalone_address
-from digestgen.text import INVALID_CHARACTERS
-from digestgen.validate import validate_record
+from digestgen.records.parse import RawRecord, parse_record
+from digestgen.records.validate import validate_record
+from digestgen.stories.addresses import standalone_address
+from digestgen.stories.cluster import cluster_records
+from digestgen.util.slugs import MAX_SLUG_LENGTH, make_slug
+from digestgen.util.text import INVALID_CHARACTERS
 from tests.conftest import build_in, make_site, record
 
 NAME = "fuzz.md"
@@ -221,7 +222,7 @@ def parse_and_validate(data: bytes, zone: ZoneInfo = ZONES[0]) -> None:
         check_problems([raw], from_validation=False)
         assert raw.severity is Severity.ERROR
         return
-    assert isinstance(raw, RawRecord) and raw.source == NAME
+    assert isinstance(raw, RawRecord) and raw.file == NAME
     assert all(isinstance(key, str) for key in raw.fields)
     validate(raw, zone)
 
@@ -316,7 +317,7 @@ def test_raw_yaml_text(lines, body):
 @fuzz_settings(400)
 @given(mutated_fields(any_values), texts, st.sampled_from(ZONES))
 def test_valid_record_with_arbitrary_field_values(fields, body, zone):
-    validate(RawRecord(source=NAME, fields=fields, body=body), zone)
+    validate(RawRecord(file=NAME, fields=fields, body=body), zone)
 
 
 @fuzz_settings(300)
@@ -407,18 +408,8 @@ def test_story_addresses_stay_inside_the_output_folder(titles, when, zone):
         record_, _ = validate_record(RawRecord(NAME, fields, ""), zone)
         if record_ is not None:
             records.append(record_)
-    clusters = [
-        Cluster(
-            path="",
-            lead=r,
-            members=(r,),
-            coverage=(),
-            topic_names=(),
-            updated=r.published,
-        )
-        for r in records
-    ]
-    for cluster in assign_addresses(clusters, zone):
+    clusters, _ = cluster_records(records, zone)
+    for cluster in clusters:
         for address in (cluster.path, standalone_address(cluster.lead, zone)):
             path = check_output_path(file_path(address))
             segments = path.split("/")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bench.generate import generate
-from digestgen import journal
 from digestgen.build import CACHE_FOLDER
+from digestgen.output import journal
 from tests.conftest import BuildResult, build_in, make_site, record
 
 CONFIG = "page_size = 5\nfeed_size = 8\n"

@@ -8,18 +8,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digestgen import reader
-from digestgen.markup import MAX_BODY_BYTES, render_note
 from digestgen.model import Record
 from digestgen.problems import Problem, Severity
-from digestgen.reader import (
+from digestgen.records import parse as reader
+from digestgen.records.note import MAX_BODY_BYTES, render_note
+from digestgen.records.parse import (
     MAX_NUMBER_CHARACTERS,
     MAX_RECORD_BYTES,
     RawRecord,
     parse_record,
-    read_record_file,
 )
-from digestgen.validate import (
+from digestgen.records.validate import (
     MAX_EXCERPT_LENGTH,
     MAX_IMAGES,
     MAX_NAME_LENGTH,
@@ -151,7 +150,7 @@ def expected(name: str, short: str) -> str:
 
 def check(path: Path, name: str | None = None) -> tuple[Record | None, list[Problem]]:
     """Read and validate one file the way the build does; return the record and problems."""
-    raw = read_record_file(path, name or path.name)
+    raw = parse_record(path.read_bytes(), name or path.name)
     if not isinstance(raw, RawRecord):
         return None, [raw]
     return validate_record(raw, UTC)

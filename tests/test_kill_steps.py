@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from digestgen import writer
-from digestgen.cli import main
-from digestgen.journal import JournaledUpdate
-from digestgen.writer import Staging
+from digestgen.commands.cli import main
+from digestgen.output import staging as writer
+from digestgen.output.journal import JournaledUpdate
+from digestgen.output.staging import Staging
 from tests.conftest import FIXED_NOW, BuildResult, build_in, make_site, record
 
 CONFIG = "search = false\n"

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digestgen.build import SiteMemo, assemble_site
 from digestgen.config import SiteConfig
-from digestgen.stories import _address_family, _first_free
+from digestgen.stories.addresses import address_family, first_free
+from digestgen.stories.assemble import SiteMemo, assemble_site
 from tests.factories import at, cov, rec
 
 NOW = at("2025-03-03T12:00:00+00:00")
@@ -56,11 +56,11 @@ def test_memoised_assembly_equals_a_fresh_one_after_any_edits(steps):
     now = NOW
     for remove, record, hours, twice in steps:
         if remove:
-            files.pop(record.source, None)
+            files.pop(record.file, None)
         else:
-            files[record.source] = record
+            files[record.file] = record
         now += timedelta(hours=hours)
-        current = sorted(files.values(), key=lambda r: r.source)
+        current = sorted(files.values(), key=lambda r: r.file)
         current += current[:1] if twice else []
         assert assemble_site(current, CONFIG, now, False, memo) == assemble_site(
             current, CONFIG, now, False
@@ -113,6 +113,6 @@ def test_every_address_a_base_can_get_is_of_the_base_family(slug, identity):
     base = f"/2025/03/01/{slug}"
     taken: set[str] = set()
     for _ in range(8):
-        address = _first_free(base, identity, taken)
-        assert _address_family(address) == _address_family(base)
+        address = first_free(base, identity, taken)
+        assert address_family(address) == address_family(base)
         taken.add(address)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from digestgen.reader import MAX_NESTING, RawRecord, nesting_depth, parse_record
+from digestgen.records.parse import MAX_NESTING, RawRecord, nesting_depth, parse_record
 from tests.conftest import build_in, make_site, record
 
 GOOD = record("Good", "https://example.com/good")

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import yaml
 
-from digestgen.reader import RawRecord, parse_record
-from digestgen.validate import MAX_TOPICS
+from digestgen.records.parse import RawRecord, parse_record
+from digestgen.records.validate import MAX_TOPICS
 from tests.conftest import FIXED_NOW, SEED_PATH, build_in, make_site, record, run_cli
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>

@@ -4,11 +4,11 @@ import itertools
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from digestgen.build import select_records
 from digestgen.config import RankingWeights, SiteConfig
 from digestgen.model import Record, Story
-from digestgen.organize import age_order, organize, rank_order, score_cluster
-from digestgen.stories import Cluster, cluster_records
+from digestgen.stories.cluster import Cluster, cluster_records
+from digestgen.stories.organize import age_order, organize, rank_order, score_cluster
+from digestgen.stories.select import select_records
 from tests.conftest import record
 from tests.factories import at, cov, provider_of, rec
 
@@ -19,7 +19,7 @@ def make_cluster(
     *, heat=None, quality=None, coverage=0, when=NEWEST, path="/2025/03/01/x/"
 ) -> Cluster:
     lead = Record(
-        source="x.md",
+        file="x.md",
         title="X",
         published=when,
         url="https://x.example/x",
@@ -99,8 +99,8 @@ def test_organize_ranks_with_the_configured_weights():
     good = rec("good.md", "https://good.example/1", title="Good", heat=10, quality=90)
     by_heat = site_of([hot, good], ranking=RankingWeights(heat=1, quality=0))
     by_quality = site_of([hot, good], ranking=RankingWeights(heat=0, quality=1))
-    assert [s.lead.source for s in by_heat.editions[0].stories] == ["hot.md", "good.md"]
-    assert [s.lead.source for s in by_quality.editions[0].stories] == ["good.md", "hot.md"]
+    assert [s.lead.file for s in by_heat.editions[0].stories] == ["hot.md", "good.md"]
+    assert [s.lead.file for s in by_quality.editions[0].stories] == ["good.md", "hot.md"]
 
 
 def test_scores_are_measured_from_the_newest_story_never_the_clock():
@@ -114,7 +114,7 @@ def test_scores_are_measured_from_the_newest_story_never_the_clock():
     clusters, _ = cluster_records(records, ZoneInfo("UTC"))
     weights = RankingWeights()
     newest = max(r.published for r in records)
-    scores = {c.lead.source: score_cluster(c, newest, weights) for c in clusters}
+    scores = {c.lead.file: score_cluster(c, newest, weights) for c in clusters}
     assert scores == {"new.md": 10.0, "old.md": 30 - 8 * 2.0}
     assert [s.path for s in sites[0].editions[0].stories] == [
         s.path for s in sites[1].editions[0].stories
@@ -159,7 +159,7 @@ def test_one_edition_per_day_in_the_site_time_zone_newest_first_each_ranked():
     utc = site_of(records)
     assert [e.day for e in utc.editions] == [date(2025, 3, 2), date(2025, 3, 1), date(2025, 2, 27)]
     # 15 hours behind the newest story outweigh 5 points of heat.
-    assert [s.lead.source for s in utc.editions[0].stories] == ["next.md", "late.md"]
+    assert [s.lead.file for s in utc.editions[0].stories] == ["next.md", "late.md"]
 
     pacific = site_of(records, timezone="America/Los_Angeles")
     assert [e.day for e in pacific.editions] == [
@@ -169,8 +169,8 @@ def test_one_edition_per_day_in_the_site_time_zone_newest_first_each_ranked():
     ]
     assert [e.path for e in pacific.editions][:2] == ["/2025/03/02/", "/2025/03/01/"]
     # Ranked within the day: the hotter story leads although the other one is newer.
-    assert [s.lead.source for s in pacific.editions[1].stories] == ["hot.md", "late.md"]
-    assert [s.lead.source for s in pacific.editions[0].stories] == ["next.md"]
+    assert [s.lead.file for s in pacific.editions[1].stories] == ["hot.md", "late.md"]
+    assert [s.lead.file for s in pacific.editions[0].stories] == ["next.md"]
     for edition in pacific.editions:
         assert all(s.path.startswith(edition.path) for s in edition.stories)
 
@@ -193,15 +193,15 @@ def test_sources_group_stories_by_lead_and_coverage_domains():
         "kvia.md", "https://kvia.com/news/border/1", title="KVIA", when="2021-06-04T23:00Z"
     )
     site = site_of([seed, other, joiner])
-    by_domain = {s.domain: [story.lead.source for story in s.stories] for s in site.sources}
+    by_domain = {s.domain: [story.lead.file for story in s.stories] for s in site.outlets}
     assert by_domain == {
         "dailymail.co.uk": ["seed.md"],
         "kvia.com": ["seed.md"],
         "theweek.com": ["other.md", "seed.md"],  # newest first
     }
-    assert [s.domain for s in site.sources] == sorted(by_domain)
-    assert {s.domain: s.name for s in site.sources}["kvia.com"] == "KVIA.COM"
-    assert site.sources[0].path == "/sources/dailymail.co.uk/"
+    assert [s.domain for s in site.outlets] == sorted(by_domain)
+    assert {s.domain: s.name for s in site.outlets}["kvia.com"] == "KVIA.COM"
+    assert site.outlets[0].path == "/sources/dailymail.co.uk/"
 
 
 def test_topic_pages_merge_case_variants_and_keep_the_earliest_spelling():
@@ -224,11 +224,11 @@ def test_topic_pages_merge_case_variants_and_keep_the_earliest_spelling():
     ]
     for order in itertools.permutations(records):
         site = site_of(list(order))
-        pages = {page.topic.name: [s.lead.source for s in page.stories] for page in site.topics}
+        pages = {page.topic.name: [s.lead.file for s in page.stories] for page in site.topics}
         assert pages == {"AI": ["late.md", "early.md"], "C++": ["late.md"], "C": ["c.md"]}
         slugs = [page.topic.slug for page in site.topics]
         assert len(set(slugs)) == 3
-        story = next(s for s in site.stories if s.lead.source == "late.md")
+        story = next(s for s in site.stories if s.lead.file == "late.md")
         assert [t.name for t in story.topics] == ["AI", "C++"]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from digestgen.validate import MAX_TOPICS
+from digestgen.records.validate import MAX_TOPICS
 from tests.conftest import BuildResult, build_in, make_site
 
 WORDS = "word " * 1000

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from digestgen.journal import JournaledUpdate
-from digestgen.output import OUTPUT_MARKER
-from digestgen.writer import OutputError, Staging
+from digestgen.output.journal import JournaledUpdate
+from digestgen.output.paths import OUTPUT_MARKER
+from digestgen.output.staging import OutputError, Staging
 from tests.conftest import (
     FIXED_NOW,
     BuildResult,

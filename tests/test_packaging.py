@@ -24,6 +24,9 @@ def test_wheel_contains_the_whole_default_theme(tmp_path):
     }
     assert expected, "the default theme has no files"
     assert expected <= names, sorted(expected - names)
-    assert "digestgen/cli.py" in names
+    assert "digestgen/commands/cli.py" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "digestgen = digestgen.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert (
+        "digestgen = digestgen.commands.cli:main"
+        in zipfile.ZipFile(wheel).read(entry_points).decode()
+    )

@@ -6,9 +6,16 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from digestgen.dates import day_path, format_date, format_day, iso_day, utc_timestamp, year_text
-from digestgen.reader import RawRecord
-from digestgen.validate import MIN_YEAR, validate_record
+from digestgen.records.parse import RawRecord
+from digestgen.records.validate import MIN_YEAR, validate_record
+from digestgen.util.dates import (
+    day_path,
+    format_date,
+    format_day,
+    iso_day,
+    utc_timestamp,
+    year_text,
+)
 from tests.conftest import FIXED_NOW, build_in, make_site, record, run_cli
 
 TYPO = "0202-06-01T10:00:00Z"

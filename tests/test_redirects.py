@@ -6,7 +6,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from digestgen.model import Record, Story
-from digestgen.stories import cluster_records, moved_addresses, standalone_address
+from digestgen.stories.addresses import moved_addresses, standalone_address
+from digestgen.stories.cluster import cluster_records
 from tests.conftest import build_in, make_site, record
 from tests.factories import cov, rec
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from bench.generate import generate
-from digestgen.search import SCRATCH_PREFIX, _scratch_folder
+from digestgen.render.search import SCRATCH_PREFIX, _scratch_folder
 from tests.conftest import FIXED_NOW, make_site, record
 
 

@@ -15,12 +15,13 @@ from urllib.request import urlopen
 
 import pytest
 
-from digestgen.check import render_site
+from digestgen.check.site import render_site
 from digestgen.config import load_config, with_overrides
-from digestgen.output import OUTPUT_MARKER
+from digestgen.output.paths import OUTPUT_MARKER
 from digestgen.problems import Severity
-from digestgen.serve import LIVE_PREFIX, SCRIPT_PATH, DevSite, respond
-from digestgen.validate import parse_timestamp
+from digestgen.records.validate import parse_timestamp
+from digestgen.server.http import LIVE_PREFIX, SCRIPT_PATH, respond
+from digestgen.server.site import DevSite
 from tests.conftest import FIXED_NOW, build_in, make_site, record, run_cli
 
 WAIT = 60.0  # the longest any step may take on a loaded machine before the test fails
@@ -283,7 +284,7 @@ def test_help_has_examples():
 def test_memoised_assembly_equals_a_fresh_one(tmp_path):
     from dataclasses import replace
 
-    from digestgen.build import SiteMemo, assemble_site
+    from digestgen.stories.assemble import SiteMemo, assemble_site
     from tests.factories import rec
 
     config = load_config(None, tmp_path)
@@ -309,7 +310,7 @@ def test_memoised_assembly_equals_a_fresh_one(tmp_path):
     _, again, notes = assemble_site(changed, config, now, False, memo)
     _, fresh, fresh_notes = assemble_site(changed, config, now, False)
     assert again == fresh and notes == fresh_notes
-    beta = next(s for s in first.stories if s.lead.source == "b.md")
+    beta = next(s for s in first.stories if s.lead.file == "b.md")
     assert any(s is beta for s in again.stories)  # the untouched story was reused
 
 
@@ -349,7 +350,7 @@ def test_a_folder_loop_appearing_while_serving_is_a_problem_then_recovers(tmp_pa
 def test_a_failed_read_is_shown_and_the_next_rebuild_reads_everything(tmp_path, monkeypatch):
     """The content folder's walk is made to fail once with an OSError (injected), as one
     did on a folder loop before links were tracked."""
-    from digestgen import serve
+    from digestgen.server import site as serve
 
     root = make_site(tmp_path, {"a.md": record("Alpha", "https://example.com/a")})
     site = _dev_site(root)
@@ -393,7 +394,7 @@ def test_serve_keeps_serving_through_a_folder_loop(served):
 def test_the_rebuild_thread_outlives_an_unexpected_error(tmp_path, monkeypatch):
     """Watching a new folder is made to fail once (injected: as when the system's limit on
     watches is reached); the failure is reported and the next change is rebuilt."""
-    from digestgen.serve import start
+    from digestgen.server.watch import start
 
     root = make_site(tmp_path, {"a.md": record("Alpha", "https://example.com/a")})
     config = load_config(root / "digestgen.toml", root)

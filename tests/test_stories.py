@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 
 from digestgen.model import Record
 from digestgen.problems import Severity
-from digestgen.slugs import MAX_SLUG_LENGTH, make_slug, short_hash
-from digestgen.stories import Cluster, cluster_records, make_topics
-from digestgen.urls import canonical_url
+from digestgen.stories.cluster import Cluster, cluster_records
+from digestgen.stories.topics import make_topics
+from digestgen.util.slugs import MAX_SLUG_LENGTH, make_slug, short_hash
+from digestgen.util.urls import canonical_url
 from tests.conftest import build_in, make_site, record
 from tests.factories import at, cov, rec
 
@@ -44,8 +45,8 @@ def summary(clusters: list[Cluster]):
     return [
         (
             c.path,
-            c.lead.source,
-            tuple(m.source for m in c.members),
+            c.lead.file,
+            tuple(m.file for m in c.members),
             tuple((item.url, item.title, item.quality) for item in c.coverage),
             c.topic_names,
             c.updated,
@@ -56,7 +57,7 @@ def summary(clusters: list[Cluster]):
 
 def paths_by_source(records, zone=UTC) -> dict[str, str]:
     clusters, _ = cluster_records(records, zone)
-    return {member.source: c.path for c in clusters for member in c.members}
+    return {member.file: c.path for c in clusters for member in c.members}
 
 
 # --- Clustering -----------------------------------------------------------------------------
@@ -69,7 +70,7 @@ def test_records_with_the_same_canonical_url_are_one_story_kept_deterministicall
     for records in ([first, second], [second, first]):
         story, problems = only(records)
         assert story.coverage == ()
-        outcomes.append((story.lead.source, [str(p) for p in problems]))
+        outcomes.append((story.lead.file, [str(p) for p in problems]))
     assert outcomes[0] == outcomes[1]
     lead_source, notes = outcomes[0]
     assert lead_source == "a.md"  # equal heat, quality and time: the file name decides
@@ -83,7 +84,7 @@ def test_the_hotter_duplicate_is_the_one_kept():
     hot = rec("b.md", "https://example.com/story?utm_medium=x", heat=90)
     for records in ([cold, hot], [hot, cold]):
         story, problems = only(records)
-        assert story.lead.source == "b.md"
+        assert story.lead.file == "b.md"
         assert [p.file for p in problems] == ["a.md"]
         assert problems[0].severity is Severity.NOTE
 
@@ -108,8 +109,8 @@ def test_a_record_matching_only_through_its_amp_urls_is_a_duplicate_not_coverage
     )
     for records in itertools.permutations([original, through_amp, through_cdn]):
         story, problems = only(list(records))
-        assert story.lead.source == "a.md"
-        assert {m.source for m in story.members} == {"a.md", "b.md", "c.md"}
+        assert story.lead.file == "a.md"
+        assert {m.file for m in story.members} == {"a.md", "b.md", "c.md"}
         assert story.coverage == ()  # a duplicate left out is not shown as coverage either
         assert sorted(p.file for p in problems) == ["b.md", "c.md"]
         assert all("a.md" in p.message and "duplicate" in p.message for p in problems)
@@ -122,7 +123,7 @@ def test_a_record_listed_in_related_joins_that_story_as_coverage_with_a_note():
     joiner = rec("kvia.md", listed + "?utm_source=x", title="KVIA record", heat=99)
     for records in ([lead, joiner], [joiner, lead]):
         story, problems = only(records)
-        assert story.lead.source == "lead.md"
+        assert story.lead.file == "lead.md"
         assert [canonical_url(item.url) for item in story.coverage] == [canonical_url(listed)]
         assert story.coverage[0].title == "KVIA record"  # the record, not the related item
         assert [(p.file, p.severity) for p in problems] == [("kvia.md", Severity.NOTE)]
@@ -138,7 +139,7 @@ def test_a_record_listed_through_a_related_items_amp_url_joins_the_story():
     )
     joiner = rec("kvia.md", listed, heat=99)
     story, _ = only([joiner, lead])
-    assert story.lead.source == "lead.md"
+    assert story.lead.file == "lead.md"
     assert len(story.coverage) == 1  # the record and the related item are one article
 
 
@@ -149,7 +150,7 @@ def test_every_duplicate_of_a_listed_record_is_coverage_and_never_leads():
     copy_two = rec("copy2.md", "http://www.kvia.com/news/item", heat=90)
     for records in itertools.permutations([lead, copy_one, copy_two]):
         story, problems = only(list(records))
-        assert story.lead.source == "lead.md"
+        assert story.lead.file == "lead.md"
         assert [canonical_url(item.url) for item in story.coverage] == [canonical_url(listed)]
         assert {p.file for p in problems} == {"copy1.md", "copy2.md"}
 
@@ -190,7 +191,7 @@ def test_the_leads_own_url_never_appears_as_its_coverage_even_through_a_duplicat
         related=(cov("https://lead.example/story"), cov("https://upstream.example/1")),
     )
     story, _ = only([duplicate, lead])
-    assert story.lead.source == "lead.md"
+    assert story.lead.file == "lead.md"
     assert [item.url for item in story.coverage] == [SEED_URL]
 
 
@@ -399,7 +400,7 @@ def test_adding_a_record_that_lists_an_existing_story_keeps_that_storys_address(
     assert after["new.md"] == after["seed.md"] == seed_path
     clusters, _ = cluster_records([*EXISTING, added], UTC)
     story = next(c for c in clusters if c.path == seed_path)
-    assert story.lead.source == "new.md"  # it leads, yet the address is the earliest member's
+    assert story.lead.file == "new.md"  # it leads, yet the address is the earliest member's
     assert [canonical_url(item.url) for item in story.coverage] == [SEED_URL]
     assert len(clusters) == len(EXISTING)
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from digestgen.themes import ThemeError, packaged_themes_dir, resolve_theme
+from digestgen.render.themes import ThemeError, packaged_themes_dir, resolve_theme
 from tests.conftest import build_in, make_site, record
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from digestgen.urls import canonical_url
+from digestgen.util.urls import canonical_url
 
 SEED_ORIGINAL = (
     "https://theweek.com/immigration/1001197/"
@@ -98,7 +98,7 @@ def test_an_amp_cached_article_with_a_query_matches_its_own_address():
 
 
 def test_an_upper_case_scheme_is_kept_as_the_same_url_in_lower_case():
-    from digestgen.urls import check_url
+    from digestgen.util.urls import check_url
 
     assert check_url("HTTPS://Example.com/Path?Q=1") == ("https://Example.com/Path?Q=1", "")
     assert check_url("Http://example.com/") == ("http://example.com/", "")

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from digestgen.model import Coverage, Image, Provider, Record
 from digestgen.problems import Problem, Severity
-from digestgen.reader import RawRecord, parse_record, read_record_file
-from digestgen.validate import validate_record
+from digestgen.records.parse import RawRecord, parse_record
+from digestgen.records.validate import validate_record
 from tests.conftest import FIXTURES, SEED_PATH, SEED_SECURED, record
 
 VALID = FIXTURES / "valid"
@@ -20,7 +20,7 @@ JAVASCRIPT = "dropped: scheme 'javascript' is not allowed (only http and https)"
 
 def load(name: str, zone: ZoneInfo = UTC, path: Path | None = None) -> tuple[Record, list[str]]:
     """Read and validate a valid fixture; return the record and its problems as strings."""
-    raw = read_record_file(path or VALID / name, name)
+    raw = parse_record((path or VALID / name).read_bytes(), name)
     assert isinstance(raw, RawRecord), raw
     result, problems = validate_record(raw, zone)
     assert result is not None, [str(p) for p in problems]

@@ -4,10 +4,22 @@ from pathlib import Path
 
 import pytest
 
-from digestgen import writer
-from digestgen.output import OutputCollision, add_file, check_output_path
-from digestgen.writer import OutputError, check_output_dir, write_site
+from digestgen.output import staging as writer
+from digestgen.output.paths import OutputCollision, add_file, check_output_path
+from digestgen.output.staging import OutputError, Staging, check_output_dir
 from tests.conftest import build_in, make_site, record
+
+
+def write_site(files: dict[str, bytes], output: Path) -> None:
+    """Write files through a Staging folder and swap it in, as a clean build does."""
+    staging = Staging(output)
+    try:
+        for relative in sorted(files):
+            staging.write(relative, files[relative])
+    except BaseException:
+        staging.abort()
+        raise
+    staging.commit()
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

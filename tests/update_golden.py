@@ -6,7 +6,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from digestgen.cli import main
+from digestgen.commands.cli import main
 
 GOLDEN = Path(__file__).parent / "golden"
 SITE = GOLDEN / "site"

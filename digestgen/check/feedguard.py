@@ -1,0 +1,231 @@
+"""The feed guard: what publishing new feeds would do to the subscribers of the published ones.
+
+Readers know an item by its id. An item whose story is still published must keep its id and its
+link; an item may leave every feed only when its record was deleted or unpublished.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lxml.etree
+
+from digestgen.model import Record
+from digestgen.render.feed_formats import ATOM_NS, JSON_EXTENSION
+from digestgen.render.feeds import ARCHIVE_FOLDER, FILE_NAMES
+from digestgen.util.urls import canonical_url
+
+# Feeds come from a folder on disk that may hold anything: never fetch or expand entities.
+_PARSER = lxml.etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+
+class FindingKind(enum.Enum):
+    """What went wrong for subscribers."""
+
+    ID_CHANGED = "id changed"
+    LINK_CHANGED = "link changed"
+    VANISHED = "vanished"
+    UNREADABLE = "unreadable feed"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFinding:
+    """One item (or feed) the new build would break for subscribers, and how."""
+
+    kind: FindingKind
+    feed: str  # the feed file, relative to the site's root
+    item: str  # the item's published id (empty for an unreadable feed)
+    detail: str
+
+    def __str__(self) -> str:
+        item = f" {self.item}" if self.item else ""
+        return f"{self.feed}:{item}: {self.kind.value}: {self.detail}"
+
+
+@dataclass(frozen=True, slots=True)
+class ContentFacts:
+    """What the guard knows of the records the new feeds were built from."""
+
+    unpublished: frozenset[str]  # canonical URLs of unpublished records: their items may go
+    present: frozenset[str]  # canonical URLs of every other record: their items must stay
+    unusable: tuple[str, ...] = ()  # text of record files with errors, whose URLs are unknown
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedItem:
+    """An item as a feed publishes it: id, link, and its pieces' addresses at their outlets."""
+
+    id: str
+    link: str
+    urls: tuple[str, ...]
+
+
+def content_facts(
+    records: Iterable[Record], unusable: Iterable[str] = (), drafts: bool = False
+) -> ContentFacts:
+    """ContentFacts of the records read from the content folder (drafts kept when built)."""
+    unpublished: set[str] = set()
+    present: set[str] = set()
+    for record in records:
+        withdrawn = not record.is_published and not drafts
+        (unpublished if withdrawn else present).update(record.url_keys)
+    return ContentFacts(frozenset(unpublished), frozenset(present), tuple(unusable))
+
+
+def is_feed_path(path: str) -> bool:
+    """True for the path (relative to the site's root) of a feed digestgen writes."""
+    name = path.rsplit("/", 1)[-1]
+    archive = path.startswith(ARCHIVE_FOLDER.lstrip("/")) and name.endswith(".xml")
+    return name in FILE_NAMES.values() or archive
+
+
+def read_feed(data: bytes) -> list[PublishedItem]:
+    """The items of an RSS 2.0, Atom 1.0 or JSON Feed document; ValueError if it is none."""
+    if data.lstrip()[:1] == b"{":
+        return _read_json(data)
+    try:
+        root = lxml.etree.fromstring(data, _PARSER)
+    except lxml.etree.XMLSyntaxError as exc:
+        raise ValueError(f"not XML: {exc}") from None
+    if root.tag == "rss":
+        return [
+            PublishedItem(_text(item, "guid") or _text(item, "link"), _text(item, "link"), ())
+            for item in root.iterfind("channel/item")
+        ]
+    if root.tag == f"{{{ATOM_NS}}}feed":
+        return [_atom_entry(entry) for entry in root.iterfind(f"{{{ATOM_NS}}}entry")]
+    raise ValueError(f"not an RSS or Atom feed (root element {root.tag})")
+
+
+def _text(element: Any, path: str) -> str:
+    return str(element.findtext(path) or "").strip()
+
+
+def _atom_entry(entry: Any) -> PublishedItem:
+    links: dict[str, list[str]] = defaultdict(list)
+    for link in entry.iterfind(f"{{{ATOM_NS}}}link"):
+        links[link.get("rel", "alternate")].append(link.get("href", ""))
+    alternate = links["alternate"][0] if links["alternate"] else ""
+    urls = tuple(links["via"] + links["related"])
+    return PublishedItem(_text(entry, f"{{{ATOM_NS}}}id"), alternate, urls)
+
+
+def _read_json(data: bytes) -> list[PublishedItem]:
+    try:
+        feed = json.loads(data)
+        entries = []
+        for item in feed["items"]:
+            extension = item.get(JSON_EXTENSION) or {}
+            coverage = [c["url"] for c in extension.get("coverage", []) if c.get("url")]
+            external = [item["external_url"]] if item.get("external_url") else []
+            entries.append(PublishedItem(str(item["id"]), str(item.get("url", "")),
+                                     tuple(external + coverage)))  # fmt: skip
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"not a JSON Feed: {exc!r}") from None
+    return entries
+
+
+def guard_feeds(
+    old: Mapping[str, bytes], new: Mapping[str, bytes], content: ContentFacts
+) -> list[FeedFinding]:
+    """Every published item the new feeds would break: a changed id or link, or a vanished item.
+
+    `old` and `new` map feed paths (relative to the site's root) to their bytes.
+    """
+    findings: list[FeedFinding] = []
+    old_feeds = _read_all(old, findings, "published")
+    new_feeds = _read_all(new, findings, "new")
+    new_ids: set[str] = set()
+    moved_to: dict[str, str] = {}  # canonical outlet URL -> id of the new item holding it
+    for _, entries in sorted(new_feeds.items()):
+        for entry in entries:
+            new_ids.add(entry.id)
+            for url in entry.urls:
+                moved_to.setdefault(canonical_url(url), entry.id)
+    where: dict[str, list[str]] = defaultdict(list)  # old id -> the old feeds it was in
+    urls: dict[str, set[str]] = defaultdict(set)
+    for path, entries in sorted(old_feeds.items()):
+        links = {entry.id: entry.link for entry in new_feeds.get(path, ())}
+        for entry in entries:
+            where[entry.id].append(path)
+            urls[entry.id].update(canonical_url(url) for url in entry.urls)
+            link = links.get(entry.id)
+            if link is not None and link != entry.link:
+                findings.append(FeedFinding(FindingKind.LINK_CHANGED, path, entry.id,
+                                        f"its link {entry.link} is now {link}"))  # fmt: skip
+    for item_id, paths in sorted(where.items()):
+        if item_id in new_ids:
+            continue
+        finding = _gone(item_id, urls[item_id], moved_to, content)
+        if finding is not None:
+            kind, detail = finding
+            findings.extend(FeedFinding(kind, path, item_id, detail) for path in paths)
+    return findings
+
+
+def _gone(
+    item_id: str, urls: set[str], moved_to: Mapping[str, str], content: ContentFacts
+) -> tuple[FindingKind, str] | None:
+    """Why an item that is in no new feed at all breaks subscriptions, or None if it may go."""
+    moved = sorted({moved_to[url] for url in urls if url in moved_to})
+    if moved:
+        return FindingKind.ID_CHANGED, f"the same story now has the id {moved[0]}"
+    if urls & content.unpublished:
+        return None  # its record was unpublished
+    if not urls:
+        return FindingKind.VANISHED, "it is in no new feed (the feed does not say its records)"
+    if urls & content.present:
+        return FindingKind.VANISHED, "it is in no new feed, but its record is still published"
+    if any(_mentions(text, urls) for text in content.unusable):
+        return FindingKind.VANISHED, "it is in no new feed, but its record has errors"
+    return None  # its record was deleted
+
+
+def _mentions(text: str, urls: Iterable[str]) -> bool:
+    """True when a record file's text names one of the (canonical) URLs, scheme aside.
+
+    A record with errors has no URLs to compare; its text is the best there is.
+    """
+    return any(url.split("://", 1)[-1] in text for url in urls)
+
+
+def _read_all(
+    feeds: Mapping[str, bytes], findings: list[FeedFinding], which: str
+) -> dict[str, list[PublishedItem]]:
+    read: dict[str, list[PublishedItem]] = {}
+    for path in sorted(feeds):  # one feed's bytes at a time: `feeds` may read them lazily
+        try:
+            read[path] = read_feed(feeds[path])
+        except ValueError as exc:
+            findings.append(
+                FeedFinding(FindingKind.UNREADABLE, path, "", f"the {which} feed: {exc}")
+            )
+    return read
+
+
+class FeedFiles(Mapping[str, bytes]):
+    """The feed files under a site folder, by path relative to it, each read when asked for:
+    a large site's feeds are hundreds of megabytes."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        files = (path for path in folder.rglob("*") if path.is_file())
+        names = (path.relative_to(folder).as_posix() for path in files)
+        self.paths = dict.fromkeys(sorted(name for name in names if is_feed_path(name)))
+
+    def __getitem__(self, path: str) -> bytes:
+        if path not in self.paths:
+            raise KeyError(path)
+        return (self.folder / path).read_bytes()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)

@@ -1,0 +1,38 @@
+"""The command line: `digestgen build`, `check` and friends, their options and exit statuses."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from digestgen import __version__
+from digestgen.commands.build import add_build_parser
+from digestgen.commands.check import add_check_parser
+from digestgen.commands.importing import add_import_parser
+from digestgen.commands.new import add_new_parser
+from digestgen.commands.serve import add_serve_parser
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """The argument parser for every digestgen command."""
+    parser = argparse.ArgumentParser(
+        prog="digestgen",
+        description="A static site generator for a curated news digest.",
+        epilog="Run `digestgen COMMAND --help` for a command's options and examples.",
+    )
+    parser.add_argument("--version", action="version", version=f"digestgen {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_build_parser(commands)
+    add_check_parser(commands)
+    add_new_parser(commands)
+    add_import_parser(commands)
+    add_serve_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run digestgen with command-line arguments; return the exit status."""
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    status: int = args.run(parser, args)
+    return status

@@ -1,0 +1,80 @@
+"""`digestgen import`: turn feeds and record lists into record files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from digestgen.check.site import (
+    shown_path,
+)
+from digestgen.commands.common import EXIT_FAILED, EXIT_OK, Commands, add_folder_options, command
+from digestgen.commands.new import content_index
+from digestgen.records.authoring import (
+    save_record,
+)
+from digestgen.records.importing import parse_import
+
+IMPORT_EXAMPLES = """examples:
+  digestgen import downloads/feed.xml              an RSS or Atom feed
+  digestgen import feed.json --topic Science       a JSON Feed; every item gets the topic
+  digestgen import export.json picks.yaml          lists of records in the upstream format
+"""
+
+
+def add_import_parser(commands: Commands) -> None:
+    """Add `digestgen import` and its options to the command line."""
+    import_parser = command(
+        commands,
+        "import",
+        "turn feeds and record lists into record files",
+        "Turn RSS, Atom and JSON Feed files, and JSON or YAML lists of records in the upstream"
+        " format, into record files. Feed items become drafts (published: false). Importing an"
+        " item again updates the record that holds its URL, never adds a second one. Items"
+        " that cannot be used are reported and skipped; imported text is kept as plain text.",
+        IMPORT_EXAMPLES,
+    )
+    import_parser.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE", help="RSS, Atom, JSON Feed, JSON or YAML"
+    )
+    import_parser.add_argument(
+        "--topic", action="append", default=[], help="add this topic to every item (repeat)"
+    )
+    add_folder_options(import_parser)
+    import_parser.set_defaults(run=run_import, now=None)
+
+
+def run_import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Run `digestgen import`: write a record per usable item; exit 1 if a file was unreadable."""
+    loaded = content_index(parser, args)
+    if loaded is None:
+        return EXIT_FAILED
+    config, _, index = loaded
+    counts = dict.fromkeys(("created", "updated", "unchanged", "skipped"), 0)
+    unreadable = 0
+    for file in args.files:
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            print(f"digestgen: {file}: cannot read: {exc.strerror}", file=sys.stderr)
+            unreadable += 1
+            continue
+        parsed = parse_import(str(file), data, args.topic)
+        for origin, reason in parsed.skipped:
+            print(f"skipped: {origin}: {reason}", file=sys.stderr)
+            counts["skipped"] += 1
+            unreadable += origin == str(file)
+        for candidate in parsed.candidates:
+            if candidate.dropped:
+                print(f"warning: {candidate.origin}: {candidate.dropped}", file=sys.stderr)
+            saved = save_record(index, candidate.origin, candidate.fields, config.zone)
+            counts[saved.outcome] += 1
+            for problem in saved.problems:
+                print(problem, file=sys.stderr)
+            if saved.outcome == "skipped":
+                print(f"skipped: {candidate.origin}: see the errors above", file=sys.stderr)
+            elif saved.outcome != "unchanged":
+                print(f"{saved.outcome}: {shown_path(index.folder / str(saved.file))}")
+    print("Imported: " + ", ".join(f"{count} {outcome}" for outcome, count in counts.items()))
+    return EXIT_FAILED if unreadable else EXIT_OK

@@ -1,0 +1,121 @@
+"""`digestgen new`: write a new draft record into the content folder."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+
+from digestgen.check.site import (
+    shown_path,
+)
+from digestgen.commands.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Commands,
+    add_folder_options,
+    build_clock,
+    command,
+    site_and_clock,
+)
+from digestgen.config import (
+    SiteConfig,
+    resolve_dir,
+)
+from digestgen.records.authoring import (
+    ContentIndex,
+    check_record,
+    index_content,
+    new_record_fields,
+    record_text,
+    write_new,
+)
+from digestgen.records.scan import ContentError
+from digestgen.util.urls import check_url
+
+NEW_EXAMPLES = """examples:
+  digestgen new --title "Chip makers race to 2nm" --url https://example.com/chips
+  digestgen new --title "..." --url https://example.com/a --topic AI --topic Policy \\
+                --provider "The Example" --date 2026-05-01T09:30:00Z
+"""
+
+
+def add_new_parser(commands: Commands) -> None:
+    """Add `digestgen new` and its options to the command line."""
+    new_parser = command(
+        commands,
+        "new",
+        "write a new draft record into the content folder",
+        "Write a new record in the upstream format into the content folder, as a draft"
+        " (published: false), named YYYY-MM-DD-<slug>.md. Never overwrites: a record that"
+        " already holds the URL is named instead.",
+        NEW_EXAMPLES,
+    )
+    new_parser.add_argument("--title", required=True, help="the headline, plain text")
+    new_parser.add_argument("--url", required=True, help="the article's own http(s) address")
+    new_parser.add_argument(
+        "--topic", action="append", default=[], help="a topic (repeat for more)"
+    )
+    new_parser.add_argument("--provider", help="the outlet's name (default: the URL's host)")
+    new_parser.add_argument("--excerpt", default="", help="a plain-text summary")
+    new_parser.add_argument(
+        "--date", help="when it was published, ISO 8601 (default: --now, else the time)"
+    )
+    new_parser.add_argument("--now", help="the clock --date defaults to (default: the time)")
+    add_folder_options(new_parser)
+    new_parser.set_defaults(run=run_new)
+
+
+def content_index(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> tuple[SiteConfig, datetime, ContentIndex] | None:
+    """The site, the clock and the content folder's records by URL; None after an error."""
+    args.drafts = False
+    loaded = site_and_clock(parser, args)
+    if loaded is None:
+        return None
+    config, now = loaded
+    folder = resolve_dir(config, config.content_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return config, now, index_content(folder, config.zone)
+    except (OSError, ContentError) as exc:
+        print(f"digestgen: {folder}: cannot read the content folder: {exc}", file=sys.stderr)
+        return None
+
+
+def run_new(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Run `digestgen new`: write one new draft record, never over an existing one."""
+    loaded = content_index(parser, args)
+    if loaded is None:
+        return EXIT_FAILED
+    config, now, index = loaded
+    try:
+        when = build_clock(args.date, None, config.zone) if args.date else now
+    except ValueError as exc:
+        parser.error(str(exc).replace("--now", "--date"))
+    url, why = check_url(args.url)
+    if url is None:
+        parser.error(f"--url {why}")
+    fields = new_record_fields(args.title, url, when, args.topic, args.provider, args.excerpt)
+    record, problems = check_record("new record", record_text(fields), config.zone)
+    if record is None:
+        for problem in problems:
+            print(f"digestgen: {problem}", file=sys.stderr)
+        return EXIT_FAILED
+    existing = index.find(record)
+    if existing is not None:
+        print(
+            f"digestgen: {shown_path(index.folder / existing)} already holds {url};"
+            " edit that file instead (new never overwrites a record)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    name = index.new_name(record)
+    try:
+        path = write_new(index.folder, name, record_text(fields))
+    except OSError as exc:
+        print(f"digestgen: {index.folder / name}: cannot write: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"Created {shown_path(path)} (a draft: set `published: true` to publish it)")
+    return EXIT_OK

@@ -1,0 +1,230 @@
+"""Publishing: render the pages and feeds whose inputs changed, keep the rest, write it out."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from digestgen.config import SiteConfig
+from digestgen.model import Site
+from digestgen.output.journal import JournaledUpdate
+from digestgen.output.staging import OutputWriter, Staging, output_files
+from digestgen.rebuild.cache import OutputEntry
+from digestgen.render.search import (
+    SEARCH_FOLDER,
+    SearchShard,
+)
+from digestgen.render.site import (
+    PlannedJob,
+    SitePlan,
+    make_search_index,
+    newest_shown,
+    paths_of,
+    plan_site,
+    render_job,
+    search_shards,
+)
+from digestgen.util import parallel
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """What was written: every output file's entry, how many were rendered or kept, and counts."""
+
+    outputs: dict[str, OutputEntry]
+    written: int
+    kept: int
+    pages: int
+    feeds: int
+    others: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Rendering:
+    """What the render workers share: the plan, where output goes, the last build's files."""
+
+    plan: SitePlan
+    writer: OutputWriter
+    previous: Mapping[str, OutputEntry]
+    jobs: Sequence[PlannedJob]
+
+
+def publish(
+    site: Site,
+    config: SiteConfig,
+    env: jinja2.Environment,
+    static: dict[str, bytes],
+    previous: dict[str, OutputEntry],
+    output_dir: Path,
+    workers: int,
+    progress: Callable[[int, int], None] | None = None,
+    lap: Callable[[str], None] = lambda stage: None,
+) -> Published:
+    """Render what changed since `previous` (the last build's outputs, or nothing), keep the rest.
+
+    With a previous build, its output is updated in place under a journal; otherwise a new
+    tree is written beside it and swapped in.
+    """
+    plan = plan_site(site, config, env, static)
+    shards = search_shards(site, config, plan.digests)
+    lap("plan")
+    writer = _writer(output_dir, previous)
+    outputs, to_render = _keep_unchanged(plan, writer, previous)
+    lap("keep unchanged")
+    try:
+        rendered = _render(_Rendering(plan, writer, previous, to_render), workers, progress)
+        outputs.update(rendered)
+        lap("render")
+        others = _store_others(plan.extras, shards, config, writer, previous, workers)
+        outputs.update(others)
+        lap("search index")
+        if isinstance(writer, JournaledUpdate):
+            # Every file the new site lacks goes, not only those the cache lists: a build killed
+            # after its commit, before its cache was saved, left files no cache describes.
+            writer.remove(sorted({path for path, _ in output_files(output_dir)} - set(outputs)))
+    except BaseException:
+        writer.abort()
+        raise
+    writer.commit()
+    lap("commit")
+    return Published(
+        outputs=outputs,
+        written=len(rendered),  # rendered files, whether their bytes changed or not
+        kept=len(outputs) - len(rendered),
+        pages=plan.pages,
+        feeds=plan.feed_files,
+        others=len(others),
+    )
+
+
+def _writer(output_dir: Path, previous: Mapping[str, OutputEntry]) -> OutputWriter:
+    """Where the new site goes: in place under a journal over the last build's output, or a new
+    tree swapped in for it. A mount point (a Docker volume) cannot be swapped: always in place."""
+    in_place = output_dir.is_dir() and (bool(previous) or os.path.ismount(output_dir))
+    return JournaledUpdate(output_dir) if in_place else Staging(output_dir)
+
+
+def _keep_unchanged(
+    plan: SitePlan, writer: OutputWriter, previous: Mapping[str, OutputEntry]
+) -> tuple[dict[str, OutputEntry], list[PlannedJob]]:
+    """The outputs kept as they are, and the jobs to render, newest stories first.
+
+    Pages and feeds showing stories of the same days are rendered together, so the story cards
+    and feed items a worker keeps (a bounded number) are the ones it needs next.
+    """
+    outputs: dict[str, OutputEntry] = {}
+    to_render: list[PlannedJob] = []
+    for job, fingerprint in plan.jobs:
+        paths = paths_of(job)
+        entries = [_keep(writer, path, previous.get(path), fingerprint) for path in paths]
+        if all(entries):
+            outputs.update(zip(paths, entries, strict=True))  # type: ignore[arg-type]
+        else:
+            to_render.append((job, fingerprint))
+    to_render.sort(key=lambda entry: newest_shown(entry[0]), reverse=True)
+    return outputs, to_render
+
+
+def _render(
+    rendering: _Rendering, workers: int, progress: Callable[[int, int], None] | None
+) -> dict[str, OutputEntry]:
+    """Render and store the jobs, `workers` processes at once."""
+    jobs = range(len(rendering.jobs))
+    return dict(parallel.map_chunks(_render_jobs, rendering, jobs, workers, progress))
+
+
+def _store_others(
+    extras: Mapping[str, bytes],
+    shards: Sequence[SearchShard],
+    config: SiteConfig,
+    writer: OutputWriter,
+    previous: Mapping[str, OutputEntry],
+    workers: int,
+) -> dict[str, OutputEntry]:
+    """Store the extras (sitemap, static files...) and the search index: only the shards whose
+    stories changed are indexed again."""
+    outputs = {
+        path: _store(writer, path, data, "", previous.get(path)) for path, data in extras.items()
+    }
+    to_index = []
+    last_index = _by_shard(previous)
+    for shard in shards:
+        kept = _keep_index(writer, last_index.get(shard.folder, {}), shard)
+        if kept is None:
+            to_index.append(shard)
+        else:
+            outputs.update(kept)
+    for shard, files in make_search_index(to_index, config, dict(extras), workers):
+        for path, data in files.items():
+            outputs[path] = _store(writer, path, data, shard.key, previous.get(path))
+    return outputs
+
+
+def _by_shard(previous: Mapping[str, OutputEntry]) -> dict[str, dict[str, OutputEntry]]:
+    """The last build's search index files, by shard folder (`pagefind/3/`)."""
+    shards: dict[str, dict[str, OutputEntry]] = {}
+    prefix = f"{SEARCH_FOLDER}/"
+    for path, entry in previous.items():
+        if path.startswith(prefix):
+            folder = path[: path.find("/", len(prefix)) + 1]
+            shards.setdefault(folder, {})[path] = entry
+    return shards
+
+
+def _keep_index(
+    staging: OutputWriter, previous: dict[str, OutputEntry], shard: SearchShard
+) -> dict[str, OutputEntry] | None:
+    """A shard's index from the last build (`previous`: its files then), when made from the
+    same stories and intact."""
+    if not previous or any(entry.fingerprint != shard.key for entry in previous.values()):
+        return None
+    kept = {path: _keep(staging, path, entry, shard.key) for path, entry in previous.items()}
+    return kept if all(kept.values()) else None  # type: ignore[return-value]
+
+
+def _keep(
+    staging: OutputWriter, path: str, entry: OutputEntry | None, fingerprint: str
+) -> OutputEntry | None:
+    """Reuse the current output's file when its inputs did not change and nobody touched it."""
+    if entry is None or entry.fingerprint != fingerprint:
+        return None
+    try:
+        current = os.stat(os.path.join(staging.output, path))  # no Path: called per output
+    except OSError:
+        return None
+    if current.st_size != entry.size or current.st_mtime_ns != entry.mtime_ns:
+        return None
+    return entry if staging.keep(path) else None
+
+
+def _store(
+    staging: OutputWriter,
+    path: str,
+    data: bytes,
+    fingerprint: str,
+    entry: OutputEntry | None,
+) -> OutputEntry:
+    """Write a file, or keep the current one when its bytes are the same."""
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    if entry is not None and entry.digest == digest:
+        kept = _keep(staging, path, entry, entry.fingerprint)
+        if kept is not None:
+            return OutputEntry(fingerprint, digest, kept.size, kept.mtime_ns)
+    stat = staging.write(path, data)
+    return OutputEntry(fingerprint, digest, stat.st_size, stat.st_mtime_ns)
+
+
+def _render_jobs(rendering: _Rendering, indexes: Sequence[int]) -> list[tuple[str, OutputEntry]]:
+    """Render the jobs at these indexes and store each file (in a render worker)."""
+    results = []
+    for index in indexes:
+        job, fingerprint = rendering.jobs[index]
+        for path, data in render_job(rendering.plan, job).items():
+            entry = _store(rendering.writer, path, data, fingerprint, rendering.previous.get(path))
+            results.append((path, entry))
+    return results

@@ -1,0 +1,299 @@
+"""The build cache: what the last build read and wrote, so a rebuild redoes only what changed.
+
+Stored with `marshal` behind a header and a checksum, records as pickles that may hold only the
+model's own classes; a cache that is corrupt, from another digestgen or Python, or from another
+site is ignored.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import functools
+import hashlib
+import io
+import marshal
+import os
+import pickle
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from digestgen import __version__
+from digestgen.model import Record
+from digestgen.problems import Problem, Severity
+from digestgen.stories.select import related_stamps
+
+CACHE_MAGIC = b"digestgen-cache\n"
+CACHE_FORMAT = 4
+STATE_FILE = "state.bin"
+RECORDS_FILE = "records.bin"
+
+
+# A validation result as cached: the pickled record (or None), its problems as plain tuples,
+# and what selection needs without unpickling: (publication timestamp or None, published
+# flag, the timestamps of its dated `related` items).
+RecordFacts = tuple[float | None, bool, tuple[float, ...]]
+CachedResult = tuple[bytes, tuple[tuple[str, str, str, str], ...], RecordFacts]
+
+
+@dataclass(frozen=True, slots=True)
+class OutputEntry:
+    """One file the last build wrote: the fingerprint of its inputs, and how it looked on disk."""
+
+    fingerprint: str
+    digest: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class BuildSummary:
+    """What a build's summary reports, kept so a build that changes nothing can report it."""
+
+    stories: int
+    drafts: int
+    scheduled: tuple[datetime, ...]
+    notes: tuple[Problem, ...]  # the clustering's notes (joined stories, duplicates)
+    pages: int
+    feeds: int
+    others: int  # the other files: sitemap, static files, search index...
+
+
+@dataclass(slots=True)
+class BuildState:
+    """Everything kept between builds."""
+
+    site_key: str
+    records_key: str
+    build_key: str = ""
+    inputs_key: str = ""
+    records: dict[str, CachedResult] = field(default_factory=dict)  # by record file hash
+    outputs: dict[str, OutputEntry] = field(default_factory=dict)
+    # By record file name: (size, mtime_ns, content hash), so unchanged files need not be read.
+    files: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+    summary: BuildSummary | None = None
+
+
+def site_key(config_root: Path, output_dir: Path) -> str:
+    """Identifies the site a cache belongs to, so a foreign cache is never used."""
+    return _hash(str(config_root.resolve()), str(output_dir.resolve()))
+
+
+@functools.cache
+def code_digest() -> str:
+    """A hash of digestgen's own source (every module of every subpackage), so a cache never
+    outlives the code that wrote it."""
+    package = Path(__file__).parents[1]
+    modules = sorted(package.rglob("*.py"))
+    return _hash(*(f"{p.relative_to(package)}={p.read_bytes().hex()}" for p in modules))
+
+
+def records_key(zone: ZoneInfo) -> str:
+    """What validation depends on besides a file's bytes."""
+    return _hash(__version__, code_digest(), sys.version, str(zone))
+
+
+def _hash(*parts: str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def load_state(folder: Path, site: str, records: str) -> tuple[BuildState, str | None]:
+    """Read the cache's small part: outputs, summary, and each record's facts and problems.
+
+    The records themselves stay on disk until `load_record_pickles` (a rebuild with nothing changed
+    never needs them). Returns an empty state and the reason when the cache cannot be trusted.
+    """
+    empty = BuildState(site_key=site, records_key=records)
+    data, reason = _read_file(folder / STATE_FILE)
+    if reason is not None or data is None:
+        return empty, reason
+    try:
+        state = _decode_state(data)
+    except (ValueError, TypeError, KeyError, IndexError, EOFError, pickle.PickleError) as exc:
+        return empty, f"the build cache is unreadable ({exc}); doing a clean build"
+    if state.site_key != site:
+        return empty, "the build cache belongs to another site; doing a clean build"
+    if state.records_key != records:
+        state.records_key, state.records = records, {}
+    return state, None
+
+
+def load_record_pickles(folder: Path, state: BuildState) -> str | None:
+    """Fill in the pickled records of the state's entries; entries without one are dropped.
+
+    Returns the reason when the records part cannot be trusted (then no entry is kept).
+    """
+    data, reason = _read_file(folder / RECORDS_FILE)
+    blobs: dict[str, bytes] = {}
+    if reason is None and data is not None:
+        try:
+            saved_key, blobs = data
+            if saved_key != state.records_key or not isinstance(blobs, dict):
+                blobs = {}
+        except (ValueError, TypeError) as exc:
+            reason = f"the build cache is unreadable ({exc}); doing a clean build"
+    state.records = {
+        digest: (blobs[digest], entry[1], entry[2])
+        for digest, entry in state.records.items()
+        if digest in blobs and reason is None
+    }
+    return reason
+
+
+def _read_file(path: Path) -> tuple[Any, str | None]:
+    """One cache file's data (None if there is none), or the reason it cannot be trusted."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        return None, f"cannot read the build cache ({exc.strerror}); doing a clean build"
+    header = _header()
+    if not data.startswith(header) or len(data) < len(header) + 32:
+        return None, "the build cache is from another digestgen or Python; doing a clean build"
+    view = memoryview(data)  # slices of a view copy nothing; the cache can be large
+    checksum, payload = view[len(header) : len(header) + 32], view[len(header) + 32 :]
+    if hashlib.sha256(payload).digest() != checksum:
+        return None, "the build cache is corrupt; doing a clean build"
+    try:
+        return marshal.loads(payload), None
+    except (ValueError, TypeError, EOFError) as exc:
+        return None, f"the build cache is unreadable ({exc}); doing a clean build"
+
+
+def _header() -> bytes:
+    return CACHE_MAGIC + f"{CACHE_FORMAT} {__version__} {sys.version_info[:3]}\n".encode()
+
+
+def _write_file(path: Path, data: Any) -> None:
+    payload = marshal.dumps(data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(_header())
+        handle.write(hashlib.sha256(payload).digest())
+        handle.write(payload)
+    os.replace(temporary, path)
+
+
+def save_records(folder: Path, state: BuildState) -> None:
+    """Write the pickled records (the large part of the cache) atomically."""
+    blobs = {digest: entry[0] for digest, entry in state.records.items()}
+    _write_file(folder / RECORDS_FILE, (state.records_key, blobs))
+
+
+def save_state(folder: Path, state: BuildState) -> None:
+    """Write the rest of the cache atomically: the outputs, the summary, the file index."""
+    _write_file(folder / STATE_FILE, _encode_state(state))
+
+
+def encode_result(record: Record | None, problems: tuple[Problem, ...]) -> CachedResult:
+    """A validation result as cache data, with what selection and the summary need kept apart."""
+    meta = (
+        (record.published.timestamp(), record.is_published, related_stamps(record))
+        if record
+        else (None, False, ())
+    )
+    plain = tuple((p.severity.value, p.file, p.field, p.message) for p in problems)
+    return (_dump_model(record), plain, meta)
+
+
+def decode_result(entry: CachedResult) -> tuple[Record | None, tuple[Problem, ...]]:
+    """A validation result back from cache data."""
+    return _load_model(entry[0]), decode_problems(entry)
+
+
+def decode_problems(entry: CachedResult) -> tuple[Problem, ...]:
+    """Only the problems of a cached validation result."""
+    return tuple(Problem(Severity(s), f, field, m) for s, f, field, m in entry[1])
+
+
+def encode_summary(summary: BuildSummary | None) -> bytes:
+    """The last build's summary as cache data."""
+    if summary is None:
+        return b""
+    return _dump_model(tuple(getattr(summary, name) for name in BuildSummary.__slots__))
+
+
+# Only the model's own plain classes may come out of the cache: pickle would otherwise run
+# whatever a crafted cache file names.
+_ALLOWED_CLASSES = {
+    ("digestgen.model", "Record"),
+    ("digestgen.model", "Coverage"),
+    ("digestgen.model", "Provider"),
+    ("digestgen.model", "Image"),
+    ("digestgen.model", "FrozenMapping"),
+    ("digestgen.problems", "Problem"),
+    ("digestgen.problems", "Severity"),
+    ("datetime", "datetime"),
+    ("datetime", "date"),
+    ("datetime", "timezone"),
+    ("datetime", "timedelta"),
+    ("zoneinfo", "ZoneInfo"),
+}
+# ZoneInfo pickles through getattr by default, which must never be allowed; by name it is safe.
+_DISPATCH = copyreg.dispatch_table.copy()
+_DISPATCH[ZoneInfo] = lambda zone: (ZoneInfo, (zone.key,))
+
+
+def _dump_model(value: Any) -> bytes:
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.dispatch_table = _DISPATCH
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
+class _ModelUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        """The class a pickle names, if it is one of the model's own; refuse any other."""
+        if (module, name) not in _ALLOWED_CLASSES:
+            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the build cache")
+        return super().find_class(module, name)
+
+
+def _load_model(blob: bytes) -> Any:
+    return _ModelUnpickler(io.BytesIO(blob)).load()
+
+
+def decode_summary(blob: bytes) -> BuildSummary | None:
+    """The last build's summary back from cache data (None if there is none)."""
+    return BuildSummary(*_load_model(blob)) if blob else None
+
+
+def _encode_state(state: BuildState) -> tuple[Any, ...]:
+    return (
+        state.site_key,
+        state.records_key,
+        state.build_key,
+        state.inputs_key,
+        {path: tuple(_encode_entry(e)) for path, e in state.outputs.items()},
+        encode_summary(state.summary),
+        state.files,
+        {digest: (entry[1], entry[2]) for digest, entry in state.records.items()},
+    )
+
+
+def _encode_entry(entry: OutputEntry) -> tuple[str, str, int, int]:
+    return (entry.fingerprint, entry.digest, entry.size, entry.mtime_ns)
+
+
+def _decode_state(data: Any) -> BuildState:
+    site, records, build, inputs, outputs, summary, files, facts = data
+    return BuildState(
+        site_key=site,
+        records_key=records,
+        build_key=build,
+        inputs_key=inputs,
+        outputs={path: OutputEntry(*entry) for path, entry in outputs.items()},
+        summary=decode_summary(summary),
+        files=files,
+        records={digest: (b"", problems, meta) for digest, (problems, meta) in facts.items()},
+    )

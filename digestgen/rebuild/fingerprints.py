@@ -1,0 +1,99 @@
+"""Fingerprints: short hashes of everything a page or feed is made from, to tell what changed."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import fields
+from datetime import datetime
+from typing import Any
+
+from digestgen import __version__
+from digestgen.config import SiteConfig
+from digestgen.model import Story
+from digestgen.rebuild.cache import code_digest
+from digestgen.render.feeds import FeedJob, FeedLink
+from digestgen.render.pages import Page, PageJob
+from digestgen.render.themes import Theme
+
+
+def _sha(parts: Iterable[str]) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return digest.hexdigest()[:32]
+
+
+def build_key(config: SiteConfig, theme: Theme, drafts: bool) -> str:
+    """What every output depends on: digestgen's version and code, the config, theme files."""
+    files = []
+    for layer in theme.layers:
+        for folder in ("templates", "static", "theme.toml"):
+            base = layer / folder
+            paths = sorted(base.rglob("*")) if base.is_dir() else [base]
+            for path in paths:
+                if path.is_file():
+                    content = hashlib.sha256(path.read_bytes()).hexdigest()
+                    files.append(f"{path.relative_to(layer)}={content}")
+    return _sha([__version__, code_digest(), repr(config), str(drafts), *files])
+
+
+def inputs_key(build: str, selected: Iterable[tuple[str, str]]) -> str:
+    """The whole input of a build: its build key and the (file, hash) of each record used."""
+    return _sha([build, *(f"{name}={content}" for name, content in sorted(selected))])
+
+
+def story_digests(stories: Iterable[Story]) -> dict[str, str]:
+    """A digest of each story's own data, by address: its records' bytes, its topics, its place."""
+    return {
+        story.path: _sha(
+            [
+                story.path,
+                story.lead.file,
+                *(member.fingerprint or repr(member) for member in story.members),
+                *(f"{t.key}|{t.name}|{t.slug}" for t in story.topics),
+                # Coverage falls due with the clock, not only with the records' bytes.
+                story.updated.isoformat(),
+                str(len(story.coverage)),
+            ]
+        )
+        for story in stories
+    }
+
+
+def _value_digest(value: Any, stories: Mapping[str, str]) -> str:
+    if isinstance(value, Story):
+        return stories[value.path]
+    if isinstance(value, tuple):
+        return "(" + ",".join(_value_digest(item, stories) for item in value) + ")"
+    return repr(value)
+
+
+_PAGE_FIELDS = tuple(field.name for field in fields(Page))
+
+
+@functools.lru_cache(maxsize=4096)
+def _feeds_text(feeds: tuple[FeedLink, ...]) -> str:
+    # Pages share a few feed-link tuples (feed_links is cached), and a dataclass repr is slow.
+    return repr(feeds)
+
+
+def page_fingerprint(job: PageJob, stories: Mapping[str, str]) -> str:
+    """Everything one page is rendered from, hashed (the build key covers theme and config)."""
+    lastmod = job.lastmod.isoformat() if isinstance(job.lastmod, datetime) else ""
+    page = job.page
+    described = (
+        _feeds_text(page.feeds) if name == "feeds" else repr(getattr(page, name))
+        for name in _PAGE_FIELDS
+    )
+    context = (f"{key}={_value_digest(value, stories)}" for key, value in job.context)
+    return _sha([job.template, *described, lastmod, *context])
+
+
+def feed_fingerprint(job: FeedJob, stories: Mapping[str, str]) -> str:
+    """Everything one feed pair is rendered from, hashed."""
+    items = (stories[story.path] for story in job.stories)
+    return _sha([job.kind, job.page_path, job.title, job.description, repr(job.files),
+                 repr(job.archive), *items])  # fmt: skip

@@ -1,0 +1,93 @@
+"""The no-change shortcut: when inputs and output are as the last build left them, it is done."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from digestgen.output.staging import output_files
+from digestgen.problems import Problem
+from digestgen.rebuild.cache import (
+    BuildState,
+    BuildSummary,
+    decode_problems,
+)
+from digestgen.rebuild.fingerprints import (
+    inputs_key,
+)
+from digestgen.records.scan import ContentFile
+from digestgen.stories.select import Place, Selection, place, related_stamps, waiting_items
+
+
+def used_inputs(
+    sources: Sequence[ContentFile], selection: Selection, now: datetime
+) -> list[tuple[str, str]]:
+    """Each record file the site is made of, with its hash and how many items wait for the clock:
+    what `inputs_key` is made from."""
+    clock = now.timestamp()
+    chosen = {r.file: waiting_items(related_stamps(r), clock) for r in selection.records}
+    return [(s.name, f"{s.digest}+{chosen[s.name]}") for s in sources if s.name in chosen]
+
+
+@dataclass(frozen=True, slots=True)
+class Unchanged:
+    """What the summary of a build that changed nothing reports, from the cache."""
+
+    drafts: int
+    scheduled: tuple[datetime, ...]
+    problems: tuple[Problem, ...]
+    summary: BuildSummary
+
+
+def unchanged_build(
+    sources: Sequence[ContentFile],
+    state: BuildState,
+    key: str,
+    output_dir: Path,
+    now: datetime,
+    include_drafts: bool,
+) -> Unchanged | None:
+    """When nothing the site is made of changed and the output is as left, the build is done.
+
+    Decided on the cached facts of each record, by the same rules `select_records` applies.
+    """
+    if state.build_key != key or state.summary is None:
+        return None
+    clock = now.timestamp()
+    used, drafts = [], 0
+    scheduled: list[datetime] = []
+    for source in sources:
+        entry = state.records.get(source.digest)
+        if entry is None:
+            return None
+        stamp, published, related = entry[2]
+        if stamp is None:
+            continue
+        kind = place(published, stamp, clock, include_drafts)
+        if kind is Place.DRAFT:
+            drafts += 1
+        elif kind is Place.SCHEDULED:
+            scheduled.append(datetime.fromtimestamp(stamp, UTC))
+        else:
+            used.append((source.name, f"{source.digest}+{waiting_items(related, clock)}"))
+    if inputs_key(key, used) != state.inputs_key or not output_intact(output_dir, state):
+        return None
+    problems = tuple(p for s in sources for p in decode_problems(state.records[s.digest]))
+    return Unchanged(drafts, tuple(scheduled), problems, state.summary)
+
+
+def output_intact(output_dir: Path, state: BuildState) -> bool:
+    """True when the output folder holds exactly the files the last build wrote, untouched."""
+    seen = 0
+    for relative, path in output_files(output_dir):
+        entry = state.outputs.get(relative)
+        if entry is None:
+            return False
+        stat = os.stat(path)
+        if stat.st_size != entry.size or stat.st_mtime_ns != entry.mtime_ns:
+            return False
+        seen += 1
+    return seen == len(state.outputs)

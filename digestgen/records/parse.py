@@ -1,0 +1,234 @@
+"""Reading record files: safe front-matter parsing that never crashes, hangs or guesses."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from frontmatter.default_handlers import YAMLHandler
+
+from digestgen.problems import Problem, error
+
+RECORD_SUFFIXES = (".md", ".txt")
+MAX_RECORD_BYTES = 1024 * 1024
+
+try:  # PyYAML's C loader is 2.5x faster on a full build; fall back where it is not built.
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
+
+class RecordLoader(_SafeLoader):
+    """Safe YAML loader that keeps timestamps as text, so validation can name a bad date."""
+
+
+RecordLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
+}
+
+# The longest number a record may write. Scores and image sizes take a few digits; a longer
+# number is refused before it is built: Python cannot print an int of over 4300 digits, and
+# YAML 1.1's base-60 numbers (`1:59:59...`) take time quadratic in their length to build.
+MAX_NUMBER_CHARACTERS = 100
+
+
+# How deeply lists and mappings may nest in one field's value. The record format needs four
+# levels (`related[i].images[j].url`); much deeper data is no record, and past a few hundred
+# levels it cannot even be pickled for the build cache or a worker (RecursionError).
+MAX_NESTING = 20
+
+
+class NumberTooLong(yaml.constructor.ConstructorError):
+    """A number in the front matter is longer than MAX_NUMBER_CHARACTERS."""
+
+
+def _construct_int(loader: RecordLoader, node: yaml.ScalarNode) -> int:
+    if len(node.value) > MAX_NUMBER_CHARACTERS:
+        raise NumberTooLong(
+            None, None, f"a number may be at most {MAX_NUMBER_CHARACTERS} characters long",
+            node.start_mark,
+        )  # fmt: skip
+    return loader.construct_yaml_int(node)
+
+
+RecordLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+_HANDLER = YAMLHandler()
+# A YAML token (so an anchor `&name` or alias `*name`) never starts right after a word character:
+# there it can only be part of a plain scalar, as in `?a=1&b=2`. Anywhere else, even straight
+# after a flow `:` as in `{"a":*x}`, it may be one. The check is only a cheap filter before the
+# exact one on YAML events.
+_MAYBE_ALIAS = re.compile(r"(?<!\w)[&*][^\s\[\]{},]")
+# Likewise a tag (`!!int`, `!local`, `!<tag:...>`, a bare `!`) never starts right after a word
+# character or another `!` (no token ends in `!` without a blank after it), so "Wow!!" in a title
+# does not cost the exact check on YAML events.
+_MAYBE_TAG = re.compile(r"(?<![\w!])!")
+TAGS_NOT_ALLOWED = "YAML tags are not allowed in records"
+ALIASES_NOT_ALLOWED = "YAML anchors and aliases are not allowed in records"
+
+
+# A record's front matter as YAML loads it: any YAML value under each field name, until
+# validation checks each field's type.
+Fields = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """A record file's front matter and body, parsed but not yet validated."""
+
+    file: str  # the record file's name, relative to the content folder
+    fields: Fields
+    body: str
+
+
+def size_problem(name: str, size: int) -> Problem | None:
+    """The error for a record file over MAX_RECORD_BYTES (the one size rule), else None."""
+    if size > MAX_RECORD_BYTES:
+        return error(name, "", f"file is {size} bytes, over the {MAX_RECORD_BYTES} limit")
+    return None
+
+
+def parse_record(data: bytes, name: str) -> RawRecord | Problem:
+    """Split a record's bytes into front matter fields and body, or say why it cannot be."""
+    text = _record_text(data, name)
+    if isinstance(text, Problem):
+        return text
+    parts = _split_front_matter(text)
+    if parts is None:
+        return error(name, "", "no front matter: the file must start with a '---' line")
+    if isinstance(parts, str):
+        return error(name, "", parts)
+    front, body, lines_before = parts
+    fields = _load_front_matter(front, lines_before, name)
+    if isinstance(fields, Problem):
+        return fields
+    return _checked_fields(fields, name) or RawRecord(file=name, fields=fields, body=body)
+
+
+def _record_text(data: bytes, name: str) -> str | Problem:
+    """A record file's bytes as text with `\n` line ends, or why they are not a record's."""
+    too_large = size_problem(name, len(data))
+    if too_large is not None:
+        return too_large
+    skipped = len(_UTF8_BOM) if data.startswith(_UTF8_BOM) else 0
+    try:
+        text = data[skipped:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # The offset counts from the start of the file, BOM included, as a hex editor shows it.
+        return error(name, "", f"not UTF-8 text (bad byte at offset {skipped + exc.start})")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text:
+        return error(name, "", "contains a NUL character")
+    return text
+
+
+def _load_front_matter(front: str, lines_before: int, name: str) -> Any:
+    """The front matter's YAML loaded safely, or a Problem saying why it cannot be."""
+    try:
+        refused = _refused_construct(front, lines_before)
+        if refused is not None:
+            return error(name, "", refused)
+        return yaml.load(front, Loader=RecordLoader)
+    except NumberTooLong as exc:
+        return error(name, "", _describe_yaml_error(exc, lines_before, "front matter"))
+    except yaml.MarkedYAMLError as exc:
+        return error(name, "", _describe_yaml_error(exc, lines_before))
+    except yaml.YAMLError:
+        return error(name, "", "front matter is not valid YAML")
+    except RecursionError:
+        return error(name, "", "front matter is nested too deeply")
+    except Exception as exc:
+        # Only the exception's type: its message may quote a value, and `secured` among them.
+        return error(name, "", f"front matter cannot be loaded ({type(exc).__name__})")
+
+
+def _checked_fields(fields: Any, name: str) -> Problem | None:
+    """Why loaded front matter is no record's (not a mapping, odd keys, too deep), or None."""
+    if fields is None:
+        return error(name, "", "front matter is empty")
+    if not isinstance(fields, dict):
+        return error(name, "", "front matter must be a mapping of field names to values")
+    if any(not isinstance(key, str) for key in fields):
+        return error(name, "", "every field name must be text")
+    for key, value in fields.items():
+        if nesting_depth(value) > MAX_NESTING:
+            return error(name, key, f"is nested more than {MAX_NESTING} levels deep")
+    return None
+
+
+def nesting_depth(value: object, limit: int = MAX_NESTING) -> int:
+    """How many lists and mappings nest in value (a scalar is 0); stops counting past limit.
+
+    Walked with an explicit stack, so data nested too deeply for recursion is measured too.
+    """
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Iterable[object] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        depth += 1
+        if depth > limit:
+            return depth
+        deepest = max(deepest, depth)
+        stack.extend((child, depth) for child in children)
+    return deepest
+
+
+def _split_front_matter(text: str) -> tuple[str, str, int] | str | None:
+    """Split text with python-frontmatter into (front matter, body, lines before the front matter).
+
+    None without an opening '---' line; a reason when the front matter is not closed.
+    """
+    opening = _HANDLER.FM_BOUNDARY.match(text)
+    if opening is None:
+        return None
+    try:
+        front, body = _HANDLER.split(text)
+    except ValueError:
+        return "front matter is not closed: no second '---' line"
+    return front, body, text[: opening.end()].count("\n")
+
+
+def _refused_construct(front: str, lines_before: int) -> str | None:
+    """Why the front matter uses YAML the records must not (aliases, tags), or None.
+
+    Found on the event stream, so nothing is constructed: an alias bomb is never expanded and a
+    tag's constructor (which may fail on a bad value and quote it) never runs.
+    """
+    maybe_alias = _MAYBE_ALIAS.search(front) is not None
+    maybe_tag = _MAYBE_TAG.search(front) is not None
+    if not (maybe_alias or maybe_tag):
+        return None
+    for event in _events(front):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            return ALIASES_NOT_ALLOWED
+        if getattr(event, "tag", None) is not None:
+            line = event.start_mark.line + lines_before + 1 if event.start_mark else None
+            return f"{TAGS_NOT_ALLOWED} (line {line})" if line else TAGS_NOT_ALLOWED
+    return None
+
+
+def _events(front: str) -> Iterator[yaml.Event]:
+    return yaml.parse(front, Loader=RecordLoader)
+
+
+def _describe_yaml_error(
+    exc: yaml.MarkedYAMLError,
+    lines_before: int,
+    what_failed: str = "front matter is not valid YAML",
+) -> str:
+    # Never quote the YAML source: the snippet PyYAML prints may hold the `secured` value.
+    mark = exc.problem_mark
+    where = f" at line {mark.line + lines_before + 1}, column {mark.column + 1}" if mark else ""
+    what = exc.problem or exc.context or "invalid syntax"
+    return f"{what_failed}{where}: {what}"

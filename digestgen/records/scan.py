@@ -1,0 +1,178 @@
+"""Scanning the content folder: every record file, its content hash, and what could not be read."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import heapq
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from stat import S_ISREG
+
+from digestgen.problems import Problem, error, warning
+from digestgen.records.parse import RECORD_SUFFIXES, size_problem
+
+
+class ContentError(Exception):
+    """The content folder cannot be read at all."""
+
+
+@dataclass(frozen=True, slots=True)
+class ContentFile:
+    """One record file: name (relative to the content folder), path, hash of name and bytes."""
+
+    name: str
+    path: Path
+    digest: str
+    stat: os.stat_result
+
+
+@dataclass(frozen=True, slots=True)
+class ContentScan:
+    """What one walk of the content folder found: record files, problems, folders read."""
+
+    files: list[ContentFile]  # the readable record files
+    problems: list[Problem]
+    folders: frozenset[str]  # relative names ("" for the content folder itself)
+    found: int  # record files found, readable or not
+
+
+def read_sources(
+    content_dir: Path, known: dict[str, tuple[int, int, str]] | None = None
+) -> tuple[list[ContentFile], list[Problem]]:
+    """Find every record file and its content hash; an unreadable or oversized file is a problem.
+
+    A file whose size and modification time match `known` keeps its known hash unread.
+    """
+    scan = scan_content(content_dir, known)
+    return scan.files, scan.problems
+
+
+def scan_content(
+    content_dir: Path, known: dict[str, tuple[int, int, str]] | None = None
+) -> ContentScan:
+    """As `read_sources`, also naming every folder read; problems are sorted by file name.
+
+    Raises ContentError when the content folder is missing or cannot be listed at all.
+    """
+    if not content_dir.is_dir():
+        raise ContentError(f"{content_dir}: content folder not found")
+    known = known or {}
+    sources: list[ContentFile] = []
+    files, problems, folders, unread = _record_files(content_dir)
+    for name, path, stat in files:
+        found = _source(name, path, stat, known.get(name))
+        if isinstance(found, ContentFile):
+            sources.append(found)
+        else:
+            problems.append(found)
+    problems.sort(key=lambda problem: problem.file)
+    return ContentScan(sources, problems, frozenset(folders), len(files) + unread)
+
+
+def read_source(content_dir: Path, path: Path) -> ContentFile | Problem | None:
+    """One record file as `read_sources` finds it; None if it is gone or is not a record file."""
+    try:
+        name = path.relative_to(content_dir).as_posix()
+        stat = path.stat()
+    except (ValueError, OSError):
+        return None
+    hidden = any(part.startswith(".") for part in name.split("/"))
+    if hidden or not name.lower().endswith(RECORD_SUFFIXES) or not S_ISREG(stat.st_mode):
+        return None
+    return _source(name, path, stat, None)
+
+
+def _source(
+    name: str, path: Path, stat: os.stat_result, seen: tuple[int, int, str] | None
+) -> ContentFile | Problem:
+    """A record file and its content hash (`seen` when size and mtime match), or why not."""
+    try:
+        too_large = size_problem(name, stat.st_size)
+        if too_large is not None:
+            return too_large
+        if seen is not None and seen[:2] == (stat.st_size, stat.st_mtime_ns):
+            return ContentFile(name, path, seen[2], stat)
+        data = path.read_bytes()
+    except OSError as exc:
+        return error(name, "", f"cannot read file: {_reason(exc)}")
+    # The name is part of the key: a record's problems and address name its file.
+    digest = hashlib.blake2b(name.encode("utf-8", "surrogateescape") + b"\0" + data)
+    # The bytes are read again where they are parsed: holding every file would cost more
+    # memory than the second read costs time.
+    return ContentFile(name, path, digest.hexdigest()[:32], stat)
+
+
+def _reason(exc: OSError) -> str:
+    """Why an operating-system call failed, in words."""
+    return exc.strerror or str(exc)
+
+
+_FoundFile = tuple[str, Path, os.stat_result]
+
+
+def _record_files(
+    content_dir: Path,
+) -> tuple[list[_FoundFile], list[Problem], set[str], int]:
+    """Every *.md and *.txt file under the folder, not hidden, sorted by relative name.
+
+    Also the problems met on the way, the relative name of every folder read, and how many
+    files named like records could not be looked at.
+    """
+    unread = 0
+    found: list[_FoundFile] = []
+    problems: list[Problem] = []
+    read: dict[tuple[int, int], str] = {}  # (st_dev, st_ino) of each folder read: its name
+    # Real folders are read before folder links, each in name order, so whichever path to a
+    # folder is read (and which is skipped as a second one) does not depend on listing order.
+    pending: list[tuple[bool, str, str]] = [(False, "", str(content_dir))]
+    while pending:
+        is_link, name, folder = heapq.heappop(pending)
+        try:
+            info = os.stat(folder)
+            first = read.get((info.st_dev, info.st_ino))
+            if first is not None:
+                problems.append(_read_twice(name, is_link, first))
+                continue
+            read[(info.st_dev, info.st_ino)] = name
+            with os.scandir(folder) as entries:
+                listed = list(entries)
+        except OSError as exc:
+            if not name:
+                reason = f"cannot read the content folder: {_reason(exc)}"
+                raise ContentError(f"{content_dir}: {reason}") from exc
+            problems.append(error(name, "", f"cannot read folder: {_reason(exc)}"))
+            continue
+        prefix = name + "/" if name else ""
+        for entry in listed:
+            if entry.name.startswith("."):
+                continue
+            path = prefix + entry.name
+            record_like = entry.name.lower().endswith(RECORD_SUFFIXES)
+            try:
+                if entry.is_dir():
+                    heapq.heappush(pending, (entry.is_symlink(), path, entry.path))
+                    continue
+                if not record_like:
+                    continue
+                stat = entry.stat()
+            except OSError as exc:
+                # A file gone since the listing, a dangling link named like a record, a loop
+                # of links: the first two are reported only when named like a record.
+                if record_like or exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+                    kind = "file" if record_like else "link"
+                    problems.append(error(path, "", f"cannot read {kind}: {_reason(exc)}"))
+                    unread += record_like
+                continue
+            if S_ISREG(stat.st_mode):
+                found.append((path, Path(entry.path), stat))
+    found.sort(key=lambda item: item[0])
+    return found, problems, set(read.values()), unread
+
+
+def _read_twice(name: str, is_link: bool, first: str) -> Problem:
+    """The warning for a folder reached a second time: a loop, or a second link to it."""
+    what = "a link to a folder" if is_link else "a folder"
+    where = first or "the content folder"
+    return warning(name, "", f"is {what} already read ({where}); skipped")

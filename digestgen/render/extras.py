@@ -1,0 +1,56 @@
+"""The site's other files: sitemap, robots.txt, Netlify's redirects, the theme's static files."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from digestgen.output.paths import OUTPUT_MARKER, OUTPUT_MARKER_TEXT, add_file
+from digestgen.render.pages import PageJob
+from digestgen.render.renderer import PageRenderer
+from digestgen.stories.addresses import moved_addresses
+
+REDIRECTS_FILE = "_redirects"
+
+
+def render_extras(
+    jobs: Sequence[PageJob], renderer: PageRenderer, static: dict[str, bytes]
+) -> dict[str, bytes]:
+    """The sitemap, robots.txt, Netlify's `_redirects`, the theme's static files and digestgen's
+    marker file, by path."""
+    env = renderer.env
+    entries = [(job.page.path, job.lastmod) for job in jobs if job.page.indexable]
+    files: dict[str, bytes] = {OUTPUT_MARKER: OUTPUT_MARKER_TEXT}
+    sitemap = env.get_template("sitemap.xml").render(entries=entries)
+    add_file(files, "sitemap.xml", sitemap.encode("utf-8"), "sitemap")
+    robots = env.get_template("robots.txt").render(sitemap_url=renderer.url("/sitemap.xml"))
+    add_file(files, "robots.txt", robots.encode("utf-8"), "robots.txt")
+    static = dict(static)
+    redirects = netlify_redirects(jobs, renderer, static.pop(REDIRECTS_FILE, b""))
+    if redirects:
+        add_file(files, REDIRECTS_FILE, redirects, "redirects")
+    for path, data in sorted(static.items()):
+        add_file(files, path, data, f"static file {path}")
+    return files
+
+
+def netlify_redirects(jobs: Sequence[PageJob], renderer: PageRenderer, own: bytes = b"") -> bytes:
+    """Netlify's `_redirects`: each moved story address to where the story is now, `301`.
+
+    A `_redirects` file among the static files comes first (Netlify applies the first rule that
+    matches); nothing at all when there is nothing to redirect.
+    """
+    stories = [value for job in jobs if job.page.kind == "story" for key, value in job.context
+               if key == "story"]  # fmt: skip
+    moved = moved_addresses(stories, renderer.config.zone)
+    lines = [f"{renderer.link(old)} {renderer.link(new)} 301\n" for old, new in moved.items()]
+    if not lines:
+        return own
+    if own and not own.endswith(b"\n"):
+        own += b"\n"
+    return own + "".join(lines).encode("utf-8")
+
+
+def load_static(files: dict[str, Path]) -> dict[str, bytes]:
+    """Read the theme's static files into memory, by output path."""
+    return {path: source.read_bytes() for path, source in files.items()}

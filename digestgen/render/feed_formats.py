@@ -1,0 +1,363 @@
+"""Writing feeds: a story as a feed item, and RSS 2.0, Atom 1.0 and JSON Feed 1.1 documents."""
+
+from __future__ import annotations
+
+import html
+import json
+import mimetypes
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+import lxml.etree
+from cachetools import LRUCache
+from feedgen.entry import FeedEntry
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.feed import FeedGenerator
+
+from digestgen.config import SiteConfig
+from digestgen.model import Image, Story
+from digestgen.output.paths import add_file
+from digestgen.render.feeds import JSON, MEDIA_TYPES, RSS, FeedJob, feed_path
+
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+
+
+JSON_EXTENSION = "_digestgen"  # JSON Feed extension objects start with an underscore
+
+
+MEDIA_NS = "http://search.yahoo.com/mrss/"
+
+
+HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
+
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+
+
+# An empty feed still needs an `updated`; a fixed one keeps rebuilds byte-identical.
+EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+FEED_ITEM_CACHE_SIZE = 4096  # stories' feed items kept for the next feed they are in
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedLink:
+    """Another outlet's coverage of a story, as a feed item lists it."""
+
+    title: str
+    url: str
+    provider: str
+    published: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """One story as every feed format shows it, made once from the story."""
+
+    id: str  # the story's permanent address: never changes for a published story
+    title: str
+    summary: str  # plain text
+    content_html: str | None  # None when the site publishes summaries only
+    published: datetime
+    updated: datetime
+    source_url: str  # the lead piece at its outlet
+    author: str
+    author_url: str | None
+    source_feed: str | None  # the outlet's RSS feed on this site
+    categories: tuple[tuple[str, str], ...]  # (topic name, topic page URL)
+    image: Image | None
+    image_type: str | None
+    related: tuple[RelatedLink, ...]
+
+
+def image_type(url: str) -> str | None:
+    """The media type of an image from its address, when its extension tells it."""
+    guessed, _ = mimetypes.guess_type(urlsplit(url).path, strict=False)
+    return guessed if guessed and guessed.startswith("image/") else None
+
+
+def make_item(story: Story, config: SiteConfig, content_html: str | None) -> FeedItem:
+    """The feed item of a story."""
+    lead = story.lead
+    domain = lead.provider.domain
+    return FeedItem(
+        id=config.url(story.path),
+        title=story.title,
+        summary=lead.excerpt,
+        content_html=None if config.feed_summary_only else content_html,
+        published=story.published,
+        updated=story.updated,
+        source_url=lead.url,
+        author=lead.provider.name or domain or config.title,
+        author_url=f"https://{domain}/" if domain else None,
+        source_feed=config.url(feed_path(f"/sources/{domain}/", RSS)) if domain else None,
+        categories=tuple((t.name, config.url(t.path)) for t in story.topics),
+        image=lead.image,
+        image_type=image_type(lead.image.url) if lead.image else None,
+        related=tuple(
+            RelatedLink(c.title, c.url, c.provider.name or c.provider.domain, c.published)
+            for c in story.coverage[:MAX_ITEM_COVERAGE]
+        ),
+    )
+
+
+class _FeedExtras(BaseExtension):  # type: ignore[misc]
+    """Feed-level links feedgen cannot write: the WebSub hub in RSS and RFC 5005's archive links."""
+
+    def __init__(self) -> None:
+        self.hub: str | None = None
+        self.archive: dict[str, str] = {}  # rel -> URL
+        self.is_archive = False
+
+    def extend_ns(self) -> dict[str, str]:
+        """The namespaces the extension's elements use."""
+        return {"media": MEDIA_NS}
+
+    def extend_atom(self, feed: Any) -> Any:
+        """Add to the Atom element what feedgen cannot write."""
+        links = {"hub": self.hub, **self.archive}
+        for rel, href in links.items():
+            if href:
+                lxml.etree.SubElement(feed, "link", rel=rel, href=href)
+        if self.is_archive:
+            lxml.etree.SubElement(feed, f"{{{HISTORY_NS}}}archive", nsmap={"fh": HISTORY_NS})
+        return feed
+
+    def extend_rss(self, feed: Any) -> Any:
+        """Add to the RSS element what feedgen cannot write."""
+        if self.hub:
+            lxml.etree.SubElement(feed[0], f"{{{ATOM_NS}}}link", rel="hub", href=self.hub)
+        return feed
+
+
+class _EntryExtras(BaseEntryExtension):  # type: ignore[misc]
+    """What feedgen 1.0.0 cannot write for an entry: Atom links with a `rel` (its issue #135
+    drops every entry link's rel, type and title), the image as Media RSS and enclosure."""
+
+    def __init__(self) -> None:
+        self.item: FeedItem | None = None
+
+    def extend_atom(self, entry: Any) -> Any:
+        """Add to the Atom element what feedgen cannot write."""
+        item = self.item
+        assert item is not None
+        if item.content_html is None:  # summary only: feedgen put the RSS description here
+            for content in entry.findall("content"):
+                entry.remove(content)
+        lxml.etree.SubElement(entry, "link", rel="via", href=item.source_url)
+        for related in item.related:
+            lxml.etree.SubElement(entry, "link", rel="related", href=related.url,
+                                  title=related.title)  # fmt: skip
+        if item.image and item.image_type:
+            lxml.etree.SubElement(entry, "link", rel="enclosure", href=item.image.url,
+                                  type=item.image_type)  # fmt: skip
+        self._media(entry)
+        return entry
+
+    def extend_rss(self, entry: Any) -> Any:
+        """Add to the RSS element what feedgen cannot write."""
+        item = self.item
+        assert item is not None
+        if item.image and item.image_type:
+            # The size of the image is not known; RSS Best Practices ask for 0 then.
+            lxml.etree.SubElement(entry, "enclosure", url=item.image.url, length="0",
+                                  type=item.image_type)  # fmt: skip
+        if item.source_feed:
+            source = lxml.etree.SubElement(entry, "source", url=item.source_feed)
+            source.text = item.author
+        self._media(entry)
+        return entry
+
+    def _media(self, entry: Any) -> None:
+        image = self.item.image if self.item else None
+        if image is None:
+            return
+        media = lxml.etree.SubElement(entry, f"{{{MEDIA_NS}}}content", url=image.url,
+                                      medium="image")  # fmt: skip
+        if image.width and image.height:
+            media.set("width", str(image.width))
+            media.set("height", str(image.height))
+
+
+# A story's item is repeated in every listing feed that shows it: the site's, its day's, and one
+# for each of its topics and outlets, and the outlets grow with its coverage. So that one record
+# cannot grow the output with the square of its coverage, an item lists at most
+# MAX_ITEM_COVERAGE other outlets' pieces; the story page lists them all.
+MAX_ITEM_COVERAGE = 10
+
+
+class FeedRenderer:
+    """Renders FeedJobs: RSS and Atom with feedgen, JSON Feed with json; each item made once."""
+
+    def __init__(self, config: SiteConfig, env: jinja2.Environment) -> None:
+        self.config = config
+        self.item_template = env.get_template("feed/item.html")
+        # A story's item and feedgen entry, made once for the several feeds it is in; bounded,
+        # as every story's would make a 50,000-record build's render workers 300 MB larger.
+        self._items: LRUCache[str, tuple[FeedItem, FeedEntry]] = LRUCache(FEED_ITEM_CACHE_SIZE)
+
+    def item(self, story: Story) -> tuple[FeedItem, FeedEntry]:
+        """The feed item of a story (its body rendered from feed/item.html) and its entry."""
+        made = self._items.get(story.path)
+        if made is None:
+            content = None
+            if not self.config.feed_summary_only:
+                shown = story.coverage[:MAX_ITEM_COVERAGE]
+                more = len(story.coverage) - len(shown)
+                content = self.item_template.render(
+                    story=story, coverage=shown, more_coverage=more
+                ).strip()
+            item = make_item(story, self.config, content)
+            made = self._items[story.path] = (item, feed_entry(item))
+        return made
+
+    def render(self, job: FeedJob) -> dict[str, bytes]:
+        """Every file of one feed job, by output path."""
+        made = [self.item(story) for story in job.stories]
+        items = [item for item, _ in made]
+        files: dict[str, bytes] = {}
+        for fmt, path in job.files:
+            if fmt == JSON:
+                data = json_feed(job, items, self.config)
+            else:
+                data = xml_feed(job, made, self.config, fmt, path)
+            add_file(files, path, data, f"feed /{path}")
+        return files
+
+
+def feed_dates(items: Sequence[FeedItem]) -> tuple[datetime, datetime]:
+    """A feed's dates: the newest item publication and the newest item update."""
+    published = max((i.published for i in items), default=EMPTY_FEED_UPDATED)
+    updated = max((i.updated for i in items), default=EMPTY_FEED_UPDATED)
+    return published, updated
+
+
+def xml_feed(
+    job: FeedJob,
+    items: Sequence[tuple[FeedItem, FeedEntry]],
+    config: SiteConfig,
+    fmt: str,
+    path: str,
+) -> bytes:
+    """An RSS 2.0 or Atom 1.0 document of a feed job, built with feedgen from items' entries."""
+    page_url = config.url(job.page_path)
+    feed = FeedGenerator()
+    feed.register_extension("digest", _FeedExtras, _EntryExtras)
+    feed.id(config.url(path) if job.archive and job.archive.is_archive else page_url)
+    feed.title(job.title)
+    feed.subtitle(job.description)
+    feed.description(job.description)
+    feed.language(config.language)
+    feed.author(name=config.title)
+    feed.generator("digestgen", uri="https://pypi.org/project/digestgen/")
+    # feedgen uses the last link as the RSS channel link, so `self` goes first.
+    feed.link(href=config.url(path), rel="self", type=MEDIA_TYPES[fmt])
+    feed.link(href=page_url, rel="alternate", type="text/html")
+    # Each format's feed date is the newest of its items' own: Atom's <updated> the newest
+    # entry <updated> (coverage included); RSS's <lastBuildDate> the newest item <pubDate>,
+    # as RSS items have no date of change.
+    published, updated = feed_dates([item for item, _ in items])
+    feed.updated(published if fmt == RSS else updated)
+    extras: _FeedExtras = feed.digest
+    extras.hub = config.websub_hub
+    if job.archive is not None:
+        archive = job.archive
+        extras.is_archive = archive.is_archive
+        rels = {
+            "current": archive.current if archive.is_archive else None,
+            "prev-archive": archive.prev_archive,
+            "next-archive": archive.next_archive,
+        }
+        extras.archive = {rel: config.url(href) for rel, href in rels.items() if href}
+    for _, entry in items:
+        feed.add_entry(entry, order="append")  # feedgen prepends by default
+    render = feed.rss_str if fmt == RSS else feed.atom_str
+    data: bytes = render(pretty=True)
+    return data
+
+
+def feed_entry(item: FeedItem) -> FeedEntry:
+    """The feedgen entry of an item, to add to every RSS or Atom feed that holds it."""
+    entry = FeedEntry()
+    entry.register_extension("digest", _EntryExtras)
+    entry.guid(item.id, permalink=True)
+    entry.title(item.title)
+    entry.link(href=item.id, rel="alternate")
+    entry.published(item.published)
+    entry.updated(item.updated)
+    author = {"name": item.author}
+    if item.author_url:
+        author["uri"] = item.author_url
+    entry.author(author)
+    if item.summary:
+        entry.summary(item.summary)  # Atom <summary>: plain text
+        # RSS <description> is HTML, so the plain-text excerpt goes in escaped. feedgen's
+        # description() also sets the Atom content, which content() below then replaces (or,
+        # for summaries only, the entry extension removes).
+        entry.description(html.escape(item.summary, quote=False))
+    if item.content_html is not None:
+        entry.content(item.content_html, type="html")
+    for name, scheme in item.categories:
+        entry.category(term=name, scheme=scheme)
+    entry.digest.item = item
+    return entry
+
+
+def json_feed(job: FeedJob, items: Sequence[FeedItem], config: SiteConfig) -> bytes:
+    """A JSON Feed 1.1 document of a feed job, from the same items as the XML formats."""
+    feed: dict[str, Any] = {
+        "version": JSON_FEED_VERSION,
+        "title": job.title,
+        "home_page_url": config.url(job.page_path),
+        "feed_url": config.url(feed_path(job.page_path, JSON)),
+        "description": job.description,
+        "language": config.language,
+        "authors": [{"name": config.title, "url": config.url("/")}],
+    }
+    if config.websub_hub:
+        feed["hubs"] = [{"type": "WebSub", "url": config.websub_hub}]
+    feed["items"] = [_json_item(item, config) for item in items]
+    # Compact: json's fast C encoder does not indent, and readers do not need it.
+    text = json.dumps(feed, ensure_ascii=False, separators=(",", ":"))
+    return (text + "\n").encode("utf-8")
+
+
+def _json_item(item: FeedItem, config: SiteConfig) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": item.id, "url": item.id, "external_url": item.source_url,
+                            "title": item.title}  # fmt: skip
+    if item.content_html is not None:
+        data["content_html"] = item.content_html
+    else:  # JSON Feed requires content_html or content_text
+        data["content_text"] = item.summary or item.title
+    if item.summary:
+        data["summary"] = item.summary
+    if item.image:
+        data["image"] = item.image.url
+    data["date_published"] = item.published.isoformat()
+    data["date_modified"] = item.updated.isoformat()
+    author: dict[str, str] = {"name": item.author}
+    if item.author_url:
+        author["url"] = item.author_url
+    data["authors"] = [author]
+    if item.categories:
+        data["tags"] = [name for name, _ in item.categories]
+    extension: dict[str, Any] = {"about": config.url("/feeds/")}
+    if item.image and item.image.width and item.image.height:
+        extension["image"] = {"url": item.image.url, "width": item.image.width,
+                              "height": item.image.height}  # fmt: skip
+    extension["coverage"] = [
+        {
+            "title": r.title,
+            "url": r.url,
+            "provider": r.provider,
+            **({"date_published": r.published.isoformat()} if r.published else {}),
+        }
+        for r in item.related
+    ]
+    data[JSON_EXTENSION] = extension
+    return data

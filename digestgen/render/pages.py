@@ -1,0 +1,329 @@
+"""Planning pages: every page of the organised Site as a PageJob (template, page data, context)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from digestgen.config import SiteConfig
+from digestgen.model import Image, Site, Story, Topic
+from digestgen.output.paths import file_path
+from digestgen.render.feeds import FeedLink, archive_count, archive_path, feed_links
+from digestgen.render.search import shard_numbers
+from digestgen.util.dates import day_path, format_date, format_day
+
+SECTIONS = 6  # topic sections below the front page's stories
+
+
+SECTION_SIZE = 4  # stories in each
+
+
+MORE_IN_TOPIC = 5  # earlier stories of its topic under a story
+
+
+@dataclass(frozen=True, slots=True)
+class Pager:
+    """Where a page stands in a paginated listing."""
+
+    number: int
+    count: int
+    first_path: str
+
+    def path_of(self, number: int) -> str:
+        """The address of page `number` of this listing."""
+        return self.first_path if number == 1 else f"{self.first_path}page/{number}/"
+
+    @property
+    def previous_path(self) -> str | None:
+        """The previous page's address, if any."""
+        return self.path_of(self.number - 1) if self.number > 1 else None
+
+    @property
+    def next_path(self) -> str | None:
+        """The next page's address, if any."""
+        return self.path_of(self.number + 1) if self.number < self.count else None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """What every template knows about the page it renders."""
+
+    path: str
+    title: str
+    description: str
+    kind: str
+    feeds: tuple[FeedLink, ...]
+    image: Image | None = None
+    pager: Pager | None = None
+    breadcrumbs: tuple[tuple[str, str], ...] = ()
+    indexable: bool = True
+    og_type: str = "website"
+
+
+@dataclass(frozen=True, slots=True)
+class PageJob:
+    """One page to render: its template, its Page, and the rest of what the template gets."""
+
+    template: str
+    page: Page
+    context: tuple[tuple[str, Any], ...] = ()
+    lastmod: datetime | None = None
+
+    @property
+    def output_path(self) -> str:
+        """Where the page is written in the output folder."""
+        return file_path(self.page.path)
+
+
+# A story's topic and the stories published before it there, shown under the story.
+EarlierStories = tuple[Topic, tuple[Story, ...]]
+
+
+# The last call's story pages by story identity, for a caller that plans again and again
+# (`serve`): an unchanged story's page job (same story, same earlier stories) is reused.
+StoryPageMemo = dict[int, tuple[Story, EarlierStories | None, PageJob]]
+
+
+def plan_pages(site: Site, config: SiteConfig, memo: StoryPageMemo | None = None) -> list[PageJob]:
+    """Every HTML page of the site as a job to render, in a fixed order."""
+    feeds = feed_links(config.title, "/")
+    jobs = [
+        *_front_pages(site, config, feeds),
+        *_story_pages(site, feeds, memo),
+        *_search_page(site, config, feeds),
+        *_edition_pages(site, config, feeds),
+        *_topic_pages(site, config, feeds),
+        *_source_pages(site, config, feeds),
+        _feeds_page(site, config, feeds),
+        PageJob(
+            "404.html",
+            Page("/404.html", "Page not found", config.description, "404", feeds, indexable=False),
+        ),
+    ]
+    return jobs
+
+
+def paginate(
+    items: Sequence[Story], size: int, first_path: str
+) -> Iterator[tuple[Pager, Sequence[Story]]]:
+    """Split a listing into pages of `size`; an empty listing still has one page."""
+    count = max(1, math.ceil(len(items) / size))
+    for number in range(1, count + 1):
+        yield Pager(number, count, first_path), items[(number - 1) * size : number * size]
+
+
+def _titled(title: str, pager: Pager) -> str:
+    return title if pager.number == 1 else f"{title} (page {pager.number})"
+
+
+def _first_image(stories: Sequence[Story]) -> Image | None:
+    return next((s.lead.image for s in stories if s.lead.image), None)
+
+
+def _front_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> list[PageJob]:
+    latest = site.editions[0] if site.editions else None
+    previous = site.editions[1].day if len(site.editions) > 1 else None
+    stories = latest.stories if latest else ()
+    shown = {story.path for story in stories[: config.page_size]}
+    sections = _sections(site, shown)
+    return [
+        PageJob(
+            "index.html",
+            Page(
+                path=pager.path_of(pager.number),
+                title=_titled(config.title, pager),
+                description=config.description,
+                kind="home",
+                feeds=feeds,
+                image=_first_image(items),
+                pager=pager,
+            ),
+            (
+                ("stories", items),
+                ("day", latest.day if latest else None),
+                ("previous_day", previous),
+                ("sections", sections if pager.number == 1 else ()),
+            ),
+        )
+        for pager, items in paginate(stories, config.page_size, "/")
+    ]
+
+
+def _sections(site: Site, shown: set[str]) -> tuple[tuple[Topic, tuple[Story, ...]], ...]:
+    """The biggest topics with their newest stories not already shown above them."""
+    biggest = sorted(site.topics, key=lambda entry: (-len(entry.stories), entry.topic.slug))
+    sections = []
+    for entry in biggest:
+        rest = tuple(story for story in entry.stories if story.path not in shown)
+        if rest:
+            sections.append((entry.topic, rest[:SECTION_SIZE]))
+        if len(sections) == SECTIONS:
+            break
+    return tuple(sections)
+
+
+def _earlier_in_topic(site: Site) -> dict[str, EarlierStories]:
+    """For each story with a topic, the stories published before it in its first topic.
+
+    Only earlier ones, so a new story does not change the pages of every story in its topic.
+    """
+    positions = {
+        entry.topic.key: (entry, {story.path: n for n, story in enumerate(entry.stories)})
+        for entry in site.topics
+    }
+    earlier = {}
+    for story in site.stories:
+        if story.topics:
+            entry, index = positions[story.topics[0].key]
+            start = index[story.path] + 1
+            earlier[story.path] = (entry.topic, entry.stories[start : start + MORE_IN_TOPIC])
+    return earlier
+
+
+def _story_pages(
+    site: Site, feeds: tuple[FeedLink, ...], memo: StoryPageMemo | None
+) -> list[PageJob]:
+    earlier = _earlier_in_topic(site)
+    known = memo if memo is not None else {}
+    made: StoryPageMemo = {}
+    for story in site.stories:
+        before = earlier.get(story.path)
+        entry = known.get(id(story))
+        if (
+            entry is None
+            or entry[0] is not story
+            or entry[1] != before  # tuples compare their items by identity first: cheap
+            or entry[2].page.feeds[: len(feeds)] != feeds
+        ):
+            entry = (story, before, _story_page(story, before, feeds))
+        made[id(story)] = entry
+    if memo is not None:
+        memo.clear()
+        memo.update(made)
+    return [job for _, _, job in made.values()]
+
+
+def _story_page(
+    story: Story, earlier: EarlierStories | None, feeds: tuple[FeedLink, ...]
+) -> PageJob:
+    return PageJob(
+        "story.html",
+        Page(
+            path=story.path,
+            title=story.title,
+            description=story.lead.excerpt or story.title,
+            kind="story",
+            feeds=feeds
+            + _topic_feeds(story.topics)
+            + _source_feeds(story.lead.provider.domain, story.lead.provider.name),
+            image=story.lead.image,
+            breadcrumbs=(("Home", "/"), (format_date(story.day), day_path(story.day))),
+            og_type="article",
+        ),
+        (("story", story), ("earlier", earlier)),
+        lastmod=story.updated,
+    )
+
+
+def _edition_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> list[PageJob]:
+    editions = site.editions
+    jobs = []
+    for index, edition in enumerate(editions):
+        page = Page(
+            path=edition.path,
+            title=f"{config.title}: {format_day(edition.day)}",
+            description=f"The stories of {format_day(edition.day)}.",
+            kind="edition",
+            feeds=feed_links(format_day(edition.day), edition.path) + feeds,
+            image=_first_image(edition.stories),
+            breadcrumbs=(("Home", "/"), ("Archive", "/archive/")),
+        )
+        newer = editions[index - 1].day if index > 0 else None
+        older = editions[index + 1].day if index + 1 < len(editions) else None
+        context = (("day", edition.day), ("stories", edition.stories), ("newer_day", newer),
+                   ("older_day", older))  # fmt: skip
+        jobs.append(PageJob("edition.html", page, context))
+    archive = tuple((edition.day, len(edition.stories)) for edition in editions)
+    page = Page("/archive/", "Archive", f"Every edition of {config.title}.", "archive", feeds)
+    jobs.append(PageJob("archive.html", page, (("editions", archive),)))
+    return jobs
+
+
+def _topic_feeds(topics: Sequence[Topic]) -> tuple[FeedLink, ...]:
+    return tuple(link for topic in topics for link in feed_links(topic.name, topic.path))
+
+
+def _source_feeds(domain: str, name: str) -> tuple[FeedLink, ...]:
+    return feed_links(name or domain, f"/sources/{domain}/") if domain else ()
+
+
+def _search_page(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> list[PageJob]:
+    """The /search/ page, unless the site has search turned off."""
+    if not config.search:
+        return []
+    numbers = shard_numbers(site.stories, config.search_shard_size)
+    shards = " ".join(str(number) for number in numbers)
+    page = Page("/search/", "Search", f"Search {config.title}.", "search", feeds)
+    return [PageJob("search.html", page, (("searchable", bool(numbers)), ("shards", shards)))]
+
+
+def _feeds_page(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> PageJob:
+    """The /feeds/ page: every feed of the site, with what it holds."""
+    archives = archive_count(len(site.stories), config.archive_size)
+    context = (
+        ("site_feeds", feeds),
+        ("topic_feeds", tuple((e.topic.name, _topic_feeds([e.topic])) for e in site.topics)),
+        ("source_feeds", tuple((s.name, s.domain, _source_feeds(s.domain, s.name))
+                               for s in site.outlets)),
+        ("edition_feeds", tuple((e.day, feed_links(format_day(e.day), e.path))
+                                for e in site.editions)),
+        ("archives", tuple(archive_path(n) for n in range(archives, 0, -1))),
+    )  # fmt: skip
+    page = Page("/feeds/", "Feeds", f"Every feed of {config.title}.", "feeds", feeds,
+                breadcrumbs=(("Home", "/"),))  # fmt: skip
+    return PageJob("feeds.html", page, context)
+
+
+def _topic_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> list[PageJob]:
+    index = tuple((entry.topic, len(entry.stories)) for entry in site.topics)
+    page = Page("/topics/", "Topics", f"Every topic of {config.title}.", "topics", feeds)
+    jobs = [PageJob("topics.html", page, (("topics", index),))]
+    for entry in site.topics:
+        topic = entry.topic
+        for pager, items in paginate(entry.stories, config.page_size, topic.path):
+            page = Page(
+                path=pager.path_of(pager.number),
+                title=_titled(topic.name, pager),
+                description=f"Stories about {topic.name}, newest first.",
+                kind="topic",
+                feeds=_topic_feeds([topic]) + feeds,
+                pager=pager,
+                breadcrumbs=(("Home", "/"), ("Topics", "/topics/")),
+            )
+            context = (("topic", topic), ("stories", items), ("total", len(entry.stories)))
+            jobs.append(PageJob("topic.html", page, context))
+    return jobs
+
+
+def _source_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> list[PageJob]:
+    index = tuple((s.domain, s.name, len(s.stories)) for s in site.outlets)
+    page = Page("/sources/", "Sources", f"Every outlet in {config.title}.", "sources", feeds)
+    jobs = [PageJob("sources.html", page, (("sources", index),))]
+    for source in site.outlets:
+        for pager, items in paginate(source.stories, config.page_size, source.path):
+            page = Page(
+                path=pager.path_of(pager.number),
+                title=_titled(source.name, pager),
+                description=f"Stories from {source.name} ({source.domain}), newest first.",
+                kind="source",
+                feeds=_source_feeds(source.domain, source.name) + feeds,
+                pager=pager,
+                breadcrumbs=(("Home", "/"), ("Sources", "/sources/")),
+            )
+            context = (("source_name", source.name), ("domain", source.domain),
+                       ("stories", items), ("total", len(source.stories)))  # fmt: skip
+            jobs.append(PageJob("source.html", page, context))
+    return jobs

@@ -1,0 +1,187 @@
+"""Rendering pages: the Jinja environment's filters and globals, story cards, structured data."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import jinja2
+from cachetools import LRUCache
+from markupsafe import Markup
+
+from digestgen.config import SiteConfig
+from digestgen.model import Coverage, Provider, Story
+from digestgen.render.pages import Page, PageJob
+from digestgen.util.dates import day_path, format_date, format_day, year_text
+
+NOTE_SUMMARY_LENGTH = 160  # characters of a curator's note shown on listings
+
+
+CLUSTER_CACHE_SIZE = 8192  # rendered story cards kept for the next listing that shows them
+
+
+# A schema.org object for a page's JSON-LD: written out with json.dumps, never read back.
+JsonLd = dict[str, object]
+
+
+class PageRenderer:
+    """Renders PageJobs through the theme; a story's cluster is rendered once and reused."""
+
+    def __init__(self, config: SiteConfig, env: jinja2.Environment, static: dict[str, bytes]):
+        self.config = config
+        self.env = env
+        self.assets = {path: hashlib.sha256(data).hexdigest()[:10] for path, data in static.items()}
+        # Bounded: a worker renders pages of tens of thousands of stories, and keeping every
+        # card made a 50,000-record build's render workers grow by about 200 MB each.
+        self._clusters: LRUCache[tuple[str, str], Markup] = LRUCache(CLUSTER_CACHE_SIZE)
+        env.globals.update(
+            site=config, url=self.url, link=self.link, asset=self.asset, cluster=self.cluster
+        )
+        env.filters.update(
+            local=self.local_time,
+            iso=lambda moment: self.local_time(moment).isoformat(),
+            long_date=lambda moment: format_date(self.local_time(moment)),
+            clock=lambda moment: f"{self.local_time(moment):%H:%M}",
+            day_name=format_day,
+            day_path=day_path,
+            year=year_text,
+            time_tag=self.time_tag,
+            badge=badge,
+            by_outlet=by_outlet,
+            note=lambda html: Markup(html),  # sanitised and made valid when the record was read
+            note_summary=note_summary,
+        )
+
+    def url(self, path: str) -> str:
+        """Absolute URL of a site address."""
+        return self.config.url(path)
+
+    def link(self, path: str) -> str:
+        """Root-relative link to a site address, honouring a base URL with a path."""
+        return self.config.link(path)
+
+    def asset(self, path: str) -> str:
+        """Link to a static file with a content hash, so it can be cached for ever."""
+        version = self.assets.get(path.lstrip("/"))
+        link = self.link(path)
+        return f"{link}?v={version}" if version else link
+
+    def local_time(self, moment: datetime) -> datetime:
+        """A moment in the site's time zone."""
+        return moment.astimezone(self.config.zone)
+
+    def time_tag(self, moment: datetime) -> Markup:
+        """A <time> element for a moment, shown in the site's time zone."""
+        local = self.local_time(moment)
+        return Markup(
+            f'<time datetime="{local.isoformat()}">{format_date(local)}, {local:%H:%M}</time>'
+        )
+
+    def cluster(self, story: Story, variant: str = "standard") -> Markup:
+        """The story's cluster (partials/cluster.html), rendered once per variant.
+
+        Variants: `lead` (the day's top story, with its image loaded at once), `standard` (no
+        image) and `compact` (no image, no note).
+        """
+        key = (story.path, variant)
+        html = self._clusters.get(key)
+        if html is None:
+            template = self.env.get_template("partials/cluster.html")
+            html = Markup(template.render(story=story, variant=variant))
+            self._clusters[key] = html
+        return html
+
+    def render(self, job: PageJob) -> bytes:
+        """Render one page to bytes."""
+        context = dict(job.context)
+        html = self.env.get_template(job.template).render(
+            page=job.page, jsonld=self._jsonld(job.page, context), **context
+        )
+        return html.encode("utf-8")
+
+    def _jsonld(self, page: Page, context: dict[str, Any]) -> list[JsonLd]:
+        data = []
+        if page.kind == "story":
+            data.append(news_article(self, context["story"]))
+        elif "stories" in context and page.kind != "source":
+            data.append(item_list(self, context["stories"]))
+        if page.breadcrumbs:
+            data.append(breadcrumb_list(self, page))
+        return data
+
+
+# Start tags of the note elements nh3 can leave invalid, and their attributes. nh3 writes every
+# attribute value in double quotes with `"`, `<` and `>` escaped, so these patterns are exact.
+def badge(kind: str) -> Markup:
+    """A badge naming a piece's type, for anything but a plain article."""
+    if kind == "article":
+        return Markup("")
+    return Markup('<span class="badge">{}</span> ').format(kind)
+
+
+def note_summary(html: str, length: int = NOTE_SUMMARY_LENGTH) -> str:
+    """A curator's note as a short plain-text teaser, for listings: the story page has it all."""
+    text = " ".join(Markup(html).striptags().split())
+    if len(text) <= length:
+        return text
+    cut = text.rfind(" ", 0, length)
+    return text[: cut if cut > 0 else length].rstrip(" ,;:.") + "…"
+
+
+def by_outlet(coverage: Sequence[Coverage]) -> list[tuple[Provider, list[Coverage]]]:
+    """Coverage grouped by outlet; outlets in the order of their best piece (coverage comes
+    ordered by quality), each outlet's pieces in their own order."""
+    groups: dict[str, tuple[Provider, list[Coverage]]] = {}
+    for item in coverage:
+        key = item.provider.domain or item.provider.name
+        groups.setdefault(key, (item.provider, []))[1].append(item)
+    return list(groups.values())
+
+
+def item_list(r: PageRenderer, stories: Sequence[Story]) -> JsonLd:
+    """schema.org ItemList structured data for a listing page's stories."""
+    return {
+        "@context": "https://schema.org",
+        "@type": "ItemList",
+        "itemListElement": [
+            {"@type": "ListItem", "position": n, "url": r.url(s.path), "name": s.title}
+            for n, s in enumerate(stories, start=1)
+        ],
+    }
+
+
+def breadcrumb_list(r: PageRenderer, page: Page) -> JsonLd:
+    """schema.org BreadcrumbList structured data for a page's breadcrumbs."""
+    trail = [*page.breadcrumbs, (page.title, page.path)]
+    return {
+        "@context": "https://schema.org",
+        "@type": "BreadcrumbList",
+        "itemListElement": [
+            {"@type": "ListItem", "position": n, "name": name, "item": r.url(path)}
+            for n, (name, path) in enumerate(trail, start=1)
+        ],
+    }
+
+
+def news_article(r: PageRenderer, story: Story) -> JsonLd:
+    """schema.org NewsArticle structured data for a story page."""
+    lead = story.lead
+    data: JsonLd = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": story.title,
+        "url": r.url(story.path),
+        "datePublished": r.local_time(story.published).isoformat(),
+        "dateModified": r.local_time(story.updated).isoformat(),
+        "publisher": {"@type": "Organization", "name": lead.provider.name},
+        "isBasedOn": lead.url,
+    }
+    if lead.excerpt:
+        data["description"] = lead.excerpt
+    if lead.image:
+        data["image"] = [lead.image.url]
+    if story.topics:
+        data["keywords"] = [t.name for t in story.topics]
+    return data

@@ -1,0 +1,261 @@
+"""Search: a Pagefind full-text index of the published stories, as bytes by output path.
+
+The index is made from the stories' data (title, excerpt, curator's note, outlets, topics), not
+from the rendered pages, so it never depends on which pages a rebuild re-rendered, and never
+holds anything a story's data does not: drafts are left out and `secured` is never read.
+
+Pagefind cannot update an index, only make one. So the stories are split into shards by a hash
+of their address, each shard a Pagefind index of its own in `pagefind/<n>/`, and the search
+page merges them in the browser. A changed story re-indexes its shard only.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import tzinfo
+from importlib import metadata
+from pathlib import Path
+
+from markupsafe import Markup, escape
+from pagefind.service import get_executable
+
+from digestgen.model import Story
+from digestgen.output.paths import file_path
+from digestgen.util.dates import format_date
+
+SEARCH_FOLDER = "pagefind"
+# Pagefind also writes its own ready-made search interfaces; the theme has its own, and theirs
+# would need inline styles the site's Content-Security-Policy does not allow.
+_UNUSED = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.", "pagefind-highlight.")
+
+
+def shard_count(stories: int, shard_size: int) -> int:
+    """How many shards hold `stories` stories at about `shard_size` each: a power of two, so the
+    count changes rarely as a digest grows (and every shard with it)."""
+    count = 1
+    while count * shard_size < stories:
+        count *= 2
+    return count
+
+
+@dataclass(frozen=True, slots=True)
+class SearchShard:
+    """One Pagefind index: its output folder, its stories, and a key of what it is made from."""
+
+    folder: str
+    stories: tuple[Story, ...]
+    key: str
+
+
+def shard_of(address: str, count: int) -> int:
+    """The shard of the story at `address` (such as `/2025/03/01/slug/`) among `count` shards:
+    a hash of the address alone."""
+    return _address_hash(address) % count
+
+
+@functools.lru_cache(maxsize=1 << 17)  # serve asks again on every rebuild
+def _address_hash(address: str) -> int:
+    return int.from_bytes(hashlib.sha256(address.encode()).digest()[:8], "big")
+
+
+def _split(stories: Iterable[Story], shard_size: int) -> dict[int, list[Story]]:
+    """The published stories by shard number, in the order given."""
+    published = [story for story in stories if not story.is_draft]
+    count = shard_count(len(published), shard_size)
+    split: dict[int, list[Story]] = {}
+    for story in published:
+        split.setdefault(shard_of(story.path, count), []).append(story)
+    return dict(sorted(split.items()))
+
+
+def shard_numbers(stories: Iterable[Story], shard_size: int) -> tuple[int, ...]:
+    """The shards the published stories fill, in order (a shard may be left empty)."""
+    return tuple(_split(stories, shard_size))
+
+
+def plan_shards(
+    stories: Iterable[Story], digests: Mapping[str, str], settings: str, shard_size: int
+) -> list[SearchShard]:
+    """The published stories split into shards by a hash of their address, each with a key.
+
+    The key is made from the stories' addresses and digests (`story_digests`), the `settings`
+    the documents depend on (base path included) and Pagefind's version, so a shard is known
+    unchanged without making its documents. A story's shard depends only on its address and
+    the shard count, never on other stories.
+    """
+    made_by = f"{_pagefind_version()}\0{settings}\0".encode()
+    shards = []
+    for number, part in _split(stories, shard_size).items():
+        key = hashlib.sha256(made_by)
+        part.sort(key=lambda story: story.path)
+        for story in part:
+            key.update(f"{story.path}={digests[story.path]}\0".encode("utf-8", "surrogatepass"))
+        folder = f"{SEARCH_FOLDER}/{number}/"
+        shards.append(SearchShard(folder, tuple(part), key.hexdigest()[:32]))
+    return shards
+
+
+def index_shards(
+    shards: Sequence[SearchShard],
+    link: Callable[[str], str],
+    language: str,
+    zone: tzinfo,
+    workers: int,
+) -> Iterator[tuple[SearchShard, dict[str, bytes]]]:
+    """Each shard with its Pagefind bundle, `workers` Pagefind runs at a time, in order."""
+    if not shards:
+        return
+
+    def index(shard: SearchShard) -> dict[str, bytes]:
+        documents = search_documents(shard.stories, link, language, zone)
+        return index_files(documents, language, shard.folder)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        runs = [pool.submit(index, shard) for shard in shards]
+        for number, shard in enumerate(shards):
+            files, runs[number] = runs[number].result(), None  # type: ignore[call-overload]
+            yield shard, files
+
+
+class SearchIndexError(Exception):
+    """Pagefind could not be run, or failed."""
+
+
+def search_documents(
+    stories: Iterable[Story], link: Callable[[str], str], language: str, zone: tzinfo
+) -> dict[str, str]:
+    """One small HTML document per published story, by the path of its page (base path included).
+
+    Drafts and coverage taken from draft records are left out, whatever the build shows.
+    """
+    documents = {}
+    for story in stories:
+        if story.is_draft:
+            continue
+        lead = story.lead
+        drafts = {member.url for member in story.members if not member.is_published}
+        coverage = [item for item in story.coverage if item.url not in drafts]
+        names = [lead.provider.name, *(item.provider.name for item in coverage)]
+        outlets = dict.fromkeys(name for name in names if name)
+        parts = [
+            Markup('<h1 data-pagefind-meta="title">{}</h1>').format(lead.title),
+            Markup('<p data-pagefind-meta="outlet">{}</p>').format(lead.provider.name),
+            Markup('<span data-pagefind-meta="date:{}"></span>').format(
+                format_date(lead.published.astimezone(zone))
+            ),
+            Markup("<p>{}</p>").format(lead.excerpt) if lead.excerpt else Markup(""),
+            Markup(lead.note_html),  # sanitised and made valid when the record was read
+            Markup("<p>{}</p>").format(" · ".join(outlets)),
+            Markup("<p>{}</p>").format(" · ".join(t.name for t in story.topics)),
+            *(Markup("<p>{}</p>").format(item.title) for item in coverage),
+        ]
+        body = Markup("\n").join(parts)
+        documents[file_path(link(story.path))] = (
+            f'<!DOCTYPE html>\n<html lang="{escape(language)}"><head><meta charset="utf-8">'
+            f"<title>{escape(lead.title)}</title></head><body>\n{body}\n</body></html>\n"
+        )
+    return documents
+
+
+def index_files(documents: dict[str, str], language: str, folder: str) -> dict[str, bytes]:
+    """Run Pagefind over the documents; its bundle (index, pagefind.js, WebAssembly) by path
+    under `folder`.
+
+    Pagefind's names and bytes depend only on what it indexed, so the same documents give the
+    same files. It reads and writes folders, so the documents pass through a temporary one.
+    No documents, no index: Pagefind refuses to index nothing.
+    """
+    if not documents:
+        return {}
+    executable = get_executable()
+    if executable is None:
+        raise SearchIndexError("search index: the pagefind program was not found")
+    with _scratch_folder() as scratch:
+        source, bundle = Path(scratch) / "site", Path(scratch) / "bundle"
+        source.mkdir()
+        for path, html in sorted(documents.items()):
+            target = source / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(html, encoding="utf-8")
+        command = [str(executable), "--site", str(source), "--output-path", str(bundle),
+                   "--force-language", language.split("-")[0].lower(), "--silent"]  # fmt: skip
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+        except OSError as exc:
+            raise SearchIndexError(f"search index: cannot run {executable}: {exc}") from None
+        if done.returncode != 0:
+            said = (done.stderr or done.stdout).strip()
+            raise SearchIndexError(f"search index: pagefind failed ({done.returncode}): {said}")
+        return {
+            f"{folder}{path.relative_to(bundle).as_posix()}": path.read_bytes()
+            for path in sorted(bundle.rglob("*"))
+            if path.is_file() and not path.name.startswith(_UNUSED)
+        }
+
+
+# Scratch folders are named after the process that made them, so that one left by a killed
+# build (a SIGKILL skips every clean-up) is known for one and removed by the next index run.
+SCRATCH_PREFIX = "digestgen-search-"
+_SCRATCH_NAME = re.compile(re.escape(SCRATCH_PREFIX) + r"(\d+)-[A-Za-z0-9_]+")
+
+
+def _scratch_folder() -> tempfile.TemporaryDirectory[str]:
+    """A new scratch folder, after removing those of digestgen processes that no longer run."""
+    base = _scratch() or tempfile.gettempdir()
+    _remove_stale_scratch(base)
+    return tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=base)
+
+
+@functools.cache
+def _remove_stale_scratch(base: str) -> None:
+    """Remove (once a process) the scratch folders in `base` whose process is gone."""
+    try:
+        with os.scandir(base) as entries:
+            stale = [entry.path for entry in entries if _is_stale_scratch(entry)]
+        for path in stale:
+            shutil.rmtree(path, ignore_errors=True)
+    except OSError:
+        pass  # left for a later run: a leftover costs space, never correctness
+
+
+def _is_stale_scratch(entry: os.DirEntry[str]) -> bool:
+    """True for a scratch folder of ours whose process no longer runs."""
+    match = _SCRATCH_NAME.fullmatch(entry.name)
+    if match is None or not entry.is_dir(follow_symlinks=False):
+        return False
+    mine = entry.stat(follow_symlinks=False).st_uid == os.getuid()
+    return mine and not _running(int(match[1]))
+
+
+def _running(pid: int) -> bool:
+    """True if a process with this id runs (perhaps another user's)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, but is not ours to signal
+    return True
+
+
+def _scratch() -> str | None:
+    """A memory-backed folder for the documents and Pagefind's bundle, where there is one: tens
+    of thousands of small files are written and read back there ten times faster than on disk."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+
+
+def _pagefind_version() -> str:
+    try:
+        return metadata.version("pagefind-bin")
+    except metadata.PackageNotFoundError:
+        return str(get_executable())

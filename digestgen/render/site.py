@@ -1,0 +1,218 @@
+"""The whole site planned: every page and feed with the fingerprint of its inputs.
+
+`build` writes the plan through output.publish, `check` renders it in memory, `serve` renders one
+page at a time when it is asked for; all three plan alike.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+
+from digestgen.config import SiteConfig
+from digestgen.model import Site, Story
+from digestgen.output.paths import OutputCollision, check_output_path
+from digestgen.rebuild.fingerprints import feed_fingerprint, page_fingerprint, story_digests
+from digestgen.render.extras import render_extras
+from digestgen.render.feed_formats import FeedRenderer
+from digestgen.render.feeds import FeedJob, plan_feeds
+from digestgen.render.pages import PageJob, plan_pages
+from digestgen.render.renderer import PageRenderer
+from digestgen.render.search import (
+    SearchIndexError,
+    SearchShard,
+    index_shards,
+    plan_shards,
+)
+
+
+class RenderError(Exception):
+    """A template failed while rendering; the message names the template and line."""
+
+    def __init__(self, message: str, file: str | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.file = file
+        self.line = line
+
+
+def template_error(exc: jinja2.TemplateError) -> RenderError:
+    """A RenderError saying which template and line failed, and why."""
+    where = _template_frame(exc)
+    return RenderError(describe_template_error(exc), *where)
+
+
+PlannedJob = tuple[PageJob | FeedJob, str]
+
+
+@dataclass(frozen=True, slots=True)
+class SitePlan:
+    """Every output of a site, planned: page and feed jobs with their fingerprints, the
+    renderers for them, and the files made at planning time (sitemap, robots.txt, static)."""
+
+    jobs: tuple[PlannedJob, ...]
+    renderer: PageRenderer
+    feeds: FeedRenderer
+    extras: dict[str, bytes]
+    pages: int
+    feed_files: int
+    digests: Mapping[str, str]  # of each story, by address (see story_digests)
+
+
+def plan_site(
+    site: Site, config: SiteConfig, env: jinja2.Environment, static: dict[str, bytes]
+) -> SitePlan:
+    """Plan every page and feed with its fingerprint; a path taken twice is an OutputCollision."""
+    page_jobs = plan_pages(site, config)
+    feed_jobs = plan_feeds(site, config)
+    renderer = PageRenderer(config, env, static)
+    try:
+        extras = render_extras(page_jobs, renderer, static)
+    except jinja2.TemplateError as exc:
+        raise template_error(exc) from None
+    _check_unique_paths(page_jobs, feed_jobs, extras)
+    digests = story_digests(site.stories)
+    jobs: list[PlannedJob] = [(job, page_fingerprint(job, digests)) for job in page_jobs]
+    jobs += [(job, feed_fingerprint(job, digests)) for job in feed_jobs]
+    feeds = FeedRenderer(config, env)
+    feed_files = sum(len(job.files) for job in feed_jobs)
+    return SitePlan(tuple(jobs), renderer, feeds, extras, len(page_jobs), feed_files, digests)
+
+
+def render_job(plan: SitePlan, job: PageJob | FeedJob) -> dict[str, bytes]:
+    """Render one page or feed pair to bytes by output path; a template failure is a RenderError."""
+    try:
+        if isinstance(job, PageJob):
+            return {job.output_path: plan.renderer.render(job)}
+        return plan.feeds.render(job)
+    except jinja2.TemplateError as exc:
+        raise template_error(exc) from None
+
+
+# An output rendered in memory: the fingerprint of its inputs and its bytes.
+RenderedFile = tuple[str, bytes]
+
+
+def render_in_memory(
+    plan: SitePlan, previous: Mapping[str, RenderedFile] | None = None
+) -> dict[str, RenderedFile]:
+    """The whole site as {output path: (fingerprint, bytes)}, writing nothing.
+
+    A page or feed whose fingerprint is the one in `previous` is taken from there, not rendered.
+    """
+    previous = previous or {}
+    files: dict[str, RenderedFile] = {}
+    for job, fingerprint in plan.jobs:
+        paths = paths_of(job)
+        kept = [previous.get(path) for path in paths]
+        if all(entry is not None and entry[0] == fingerprint for entry in kept):
+            files.update(zip(paths, kept, strict=True))  # type: ignore[arg-type]
+            continue
+        for path, data in render_job(plan, job).items():
+            files[path] = (fingerprint, data)
+    files.update((path, ("", data)) for path, data in plan.extras.items())
+    return files
+
+
+def search_index(site: Site, config: SiteConfig, taken: dict[str, bytes]) -> dict[str, bytes]:
+    """The site's whole search index by output path, made in memory as `publish` makes it."""
+    index: dict[str, bytes] = {}
+    shards = search_shards(site, config)
+    for _shard, files in make_search_index(shards, config, taken, 1):
+        index.update(files)
+    return index
+
+
+def search_shards(
+    site: Site, config: SiteConfig, digests: Mapping[str, str] | None = None
+) -> list[SearchShard]:
+    """The search index's shards; none when search is turned off."""
+    if not config.search:
+        return []
+    digests = story_digests(site.stories) if digests is None else digests
+    settings = f"{config.language}\0{config.timezone}\0{config.link('/')}"
+    return plan_shards(site.stories, digests, settings, config.search_shard_size)
+
+
+def make_search_index(
+    shards: Sequence[SearchShard], config: SiteConfig, taken: dict[str, bytes], workers: int
+) -> Iterator[tuple[SearchShard, dict[str, bytes]]]:
+    """Each shard with its index files, by output path, `workers` shards at a time; a file
+    already `taken` (a theme's static file in their folder) is an OutputCollision."""
+    try:
+        language, zone = config.language, config.zone
+        for shard, files in index_shards(shards, config.link, language, zone, workers):
+            for path in files:
+                check_output_path(path)
+                if path in taken:
+                    raise OutputCollision(f"search index: two outputs for the same path /{path}")
+            yield shard, files
+    except SearchIndexError as exc:
+        raise RenderError(str(exc)) from None
+
+
+def stories_shown(job: PageJob | FeedJob) -> list[Story]:
+    """The stories a page or feed shows, wherever they stand in its context."""
+    if isinstance(job, FeedJob):
+        return list(job.stories)
+    found: list[Story] = []
+    pending: list[Any] = [value for _, value in job.context]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, Story):
+            found.append(value)
+        elif isinstance(value, tuple):
+            pending.extend(value)
+    return found
+
+
+def newest_shown(job: PageJob | FeedJob) -> float:
+    """When the newest story a page or feed shows was published (0 if none)."""
+    return max((story.published.timestamp() for story in stories_shown(job)), default=0.0)
+
+
+def paths_of(job: PageJob | FeedJob) -> tuple[str, ...]:
+    """The output paths a page or feed job writes."""
+    return (job.output_path,) if isinstance(job, PageJob) else job.output_paths
+
+
+def _check_unique_paths(
+    page_jobs: Sequence[PageJob], feed_jobs: Sequence[FeedJob], extras: dict[str, bytes]
+) -> None:
+    seen: dict[str, str] = {}
+    claims = [(job.output_path, f"page {job.page.path}") for job in page_jobs]
+    claims += [(path, f"feed {job.page_path}") for job in feed_jobs for path in job.output_paths]
+    claims += [(path, f"file {path}") for path in extras]
+    for path, origin in claims:
+        check_output_path(path)
+        if path in seen:
+            raise OutputCollision(f"{origin}: two outputs for the same path /{path}")
+        seen[path] = origin
+
+
+def fatal_message(exc: BaseException) -> str:
+    """The message of an error that stops the whole build, for a person."""
+    if isinstance(exc, jinja2.TemplateError):
+        return describe_template_error(exc)
+    return str(exc)
+
+
+def describe_template_error(exc: jinja2.TemplateError) -> str:
+    """Say which template and line failed, and why."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return f"template {exc.filename or exc.name}, line {exc.lineno}: {exc.message}"
+    file, line = _template_frame(exc)
+    where = f" in {file}, line {line}" if file else ""
+    return f"template error{where}: {exc}"
+
+
+def _template_frame(exc: jinja2.TemplateError) -> tuple[str | None, int | None]:
+    """The template file and line where an error happened, when known."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return exc.filename or exc.name, exc.lineno
+    # Jinja rewrites tracebacks so that template frames carry the template's file and line.
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.endswith(".py")]
+    return (frames[-1].filename, frames[-1].lineno) if frames else (None, None)

@@ -1,0 +1,206 @@
+"""Organising stories: ranking, topics, daily editions and outlets make up the Site."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from operator import attrgetter
+
+from digestgen.config import RankingWeights, SiteConfig
+from digestgen.model import Coverage, Edition, Outlet, Record, Site, Story, Topic, TopicPage
+from digestgen.stories.cluster import Cluster
+from digestgen.stories.topics import make_topics, topic_key
+
+
+def score_cluster(cluster: Cluster, newest: datetime, weights: RankingWeights) -> float:
+    """Front-page score: heat, quality and coverage raise it; hours behind the newest lower it."""
+    lead = cluster.lead
+    hours_behind = max(0.0, (newest - lead.published).total_seconds() / 3600)
+    return round(
+        weights.heat * (lead.heat or 0)
+        + weights.quality * (lead.quality or 0)
+        + weights.coverage * len(cluster.coverage)
+        - weights.age_per_hour * hours_behind,
+        6,
+    )
+
+
+def rank_order(story: Story, score: float) -> tuple[float, float, str]:
+    """A story's place in an edition: by score, then newer first, then by address."""
+    return (-score, -story.published.timestamp(), story.path)
+
+
+def age_order(story: Story) -> tuple[float, str]:
+    """A story's place in a newest-first listing: newer first, then by address."""
+    return (-story.published.timestamp(), story.path)
+
+
+@dataclass(slots=True)
+class _Organized:
+    """One cluster as organised: its Story and what listing it needs, and its score."""
+
+    cluster: Cluster
+    topics: Mapping[str, Topic]  # the site's topics it was made with
+    story: Story
+    spellings: tuple[tuple[str, tuple[datetime, str, int], str], ...]  # (key, order, name)
+    outlets: tuple[tuple[str, str], ...]
+    day: date
+    age: tuple[float, str]
+    rank: tuple[float, float, str] = (0.0, 0.0, "")  # its place in its edition, once ranked
+    ranked_by: tuple[datetime, RankingWeights] | None = None  # the newest story, the weights
+
+
+@dataclass(slots=True)
+class StoryMemo:
+    """The last call's work, for a caller that organises again and again (`serve`).
+
+    An unchanged cluster keeps its Story object, listing keys and score; unchanged topic
+    spellings keep their Topic objects.
+    """
+
+    entries: dict[int, _Organized] = field(default_factory=dict)  # by cluster id
+    spellings: dict[str, str] = field(default_factory=dict)
+    topics: dict[str, Topic] = field(default_factory=dict)
+
+
+def organize(
+    clusters: Sequence[Cluster], config: SiteConfig, now: datetime, memo: StoryMemo | None = None
+) -> Site:
+    """Turn clusters into ranked stories grouped into editions, topics and outlets."""
+    entries, topics = _organized_clusters(clusters, config, now, memo)
+    return Site(
+        stories=tuple(entry.story for entry in entries),
+        editions=_editions(entries),
+        topics=_topic_pages(entries, topics),
+        outlets=_outlets(entries),
+        now=now,
+    )
+
+
+def _organized_clusters(
+    clusters: Sequence[Cluster], config: SiteConfig, now: datetime, memo: StoryMemo | None
+) -> tuple[list[_Organized], dict[str, Topic]]:
+    """Each cluster organised and ranked, in age order, and the site's topics; with a memo,
+    what did not change is taken from the last call."""
+    known = memo.entries if memo is not None else {}
+    kept = [known.get(id(c)) for c in clusters]
+    firsts = [
+        e.spellings if e is not None and e.cluster is c else _first_spellings(c)
+        for c, e in zip(clusters, kept, strict=True)
+    ]
+    topics = _site_topics(firsts, memo)
+    newest = max((c.lead.published for c in clusters), default=now)
+    made: dict[int, _Organized] = {}
+    for c, spellings, entry in zip(clusters, firsts, kept, strict=True):
+        if entry is None or entry.cluster is not c or entry.topics is not topics:
+            entry = _organized(c, topics, spellings, entry)
+        # Scores rank stories but are not part of them: they move with the newest story, and
+        # pages must not change when only that moved (see docs/records.md, "Ranking").
+        if entry.ranked_by != (newest, config.ranking):
+            entry.ranked_by = (newest, config.ranking)
+            entry.rank = rank_order(entry.story, score_cluster(c, newest, config.ranking))
+        made[id(c)] = entry
+    if memo is not None:
+        memo.entries = made
+    return sorted(made.values(), key=attrgetter("age")), topics
+
+
+def _editions(entries: Sequence[_Organized]) -> tuple[Edition, ...]:
+    """One edition a day, newest first, its stories by rank."""
+    by_day: dict[date, list[_Organized]] = defaultdict(list)
+    for entry in entries:
+        by_day[entry.day].append(entry)
+    return tuple(
+        Edition(day=day, stories=tuple(e.story for e in sorted(listed, key=attrgetter("rank"))))
+        for day, listed in sorted(by_day.items(), reverse=True)
+    )
+
+
+def _topic_pages(
+    entries: Sequence[_Organized], topics: Mapping[str, Topic]
+) -> tuple[TopicPage, ...]:
+    """Each topic's stories, in the entries' order; topics by slug."""
+    by_topic: dict[str, list[Story]] = defaultdict(list)
+    for entry in entries:
+        for topic in entry.story.topics:
+            by_topic[topic.key].append(entry.story)
+    return tuple(
+        TopicPage(topic=topics[key], stories=tuple(by_topic[key]))
+        for key in sorted(by_topic, key=lambda k: topics[k].slug)
+    )
+
+
+def _outlets(entries: Sequence[_Organized]) -> tuple[Outlet, ...]:
+    """Each outlet's stories (as lead or coverage), in the entries' order; outlets by domain."""
+    by_domain: dict[str, list[Story]] = defaultdict(list)
+    outlet_names: dict[str, str] = {}
+    for entry in entries:
+        for domain, name in entry.outlets:
+            if domain:
+                by_domain[domain].append(entry.story)
+                outlet_names.setdefault(domain, name or domain)
+    return tuple(
+        Outlet(domain=domain, name=outlet_names[domain], stories=tuple(by_domain[domain]))
+        for domain in sorted(by_domain)
+    )
+
+
+def _first_spellings(
+    cluster: Cluster,
+) -> tuple[tuple[str, tuple[datetime, str, int], str], ...]:
+    """Each topic key the cluster's records name, with the earliest naming: (key, order, name)."""
+    firsts: dict[str, tuple[tuple[datetime, str, int], str]] = {}
+    for record in cluster.members:
+        for position, name in enumerate(record.topics):
+            key, order = topic_key(name), (record.published, record.file, position)
+            if key not in firsts or order < firsts[key][0]:
+                firsts[key] = (order, name)
+    return tuple((key, order, name) for key, (order, name) in firsts.items())
+
+
+def _site_topics(
+    firsts: Sequence[tuple[tuple[str, tuple[datetime, str, int], str], ...]],
+    memo: StoryMemo | None,
+) -> dict[str, Topic]:
+    """The site's topics, each as the curator first spelled it: in the earliest record naming it.
+
+    So newer records never rename a topic. The memo's topics are kept when no spelling changed.
+    """
+    best: dict[str, tuple[tuple[datetime, str, int], str]] = {}
+    for spellings in firsts:
+        for key, order, name in spellings:
+            if key not in best or order < best[key][0]:
+                best[key] = (order, name)
+    spelling = {key: name for key, (_, name) in best.items()}
+    if memo is not None and memo.spellings == spelling:
+        return memo.topics
+    topics = make_topics(spelling.values())
+    if memo is not None:
+        memo.spellings, memo.topics = spelling, topics
+    return topics
+
+
+def _organized(
+    cluster: Cluster,
+    topics: Mapping[str, Topic],
+    spellings: tuple[tuple[str, tuple[datetime, str, int], str], ...],
+    before: _Organized | None,
+) -> _Organized:
+    """The cluster's Story and listing keys; `before`'s if only the site's topics were remade."""
+    story_topics = tuple(topics[topic_key(name)] for name in cluster.topic_names)
+    if before is not None and before.cluster is cluster and before.story.topics == story_topics:
+        before.topics = topics
+        return before
+    story = Story(
+        path=cluster.path,
+        lead=cluster.lead,
+        coverage=cluster.coverage,
+        members=cluster.members,
+        topics=story_topics,
+        updated=cluster.updated,
+    )
+    pieces: list[Record | Coverage] = [cluster.lead, *cluster.coverage]
+    outlets = tuple({p.provider.domain: p.provider.name for p in pieces}.items())
+    return _Organized(cluster, topics, story, spellings, outlets, story.day, age_order(story))

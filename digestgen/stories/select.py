@@ -1,0 +1,76 @@
+"""What is in the site as of the build's clock: the one home of the scheduling rules.
+
+A draft (`published: false`) is left out unless drafts are asked for; a record dated after the
+clock is scheduled, left out until then; so is a `related` item dated after it. `build`,
+`check`, `serve` and the no-change shortcut (on cached facts, without the records) all decide
+by these functions.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from digestgen.model import Record
+
+
+class Place(enum.Enum):
+    """Where the clock and the drafts setting put a record."""
+
+    SITE = "site"
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Records chosen for the site, and those left out as drafts or scheduled for later."""
+
+    records: tuple[Record, ...]
+    drafts: tuple[Record, ...]
+    scheduled: tuple[Record, ...]
+
+
+def place(is_published: bool, stamp: float, now: float, include_drafts: bool) -> Place:
+    """Where a record goes: its published flag and timestamp, the clock's timestamp."""
+    if not is_published and not include_drafts:
+        return Place.DRAFT
+    if stamp > now:
+        return Place.SCHEDULED
+    return Place.SITE
+
+
+def select_records(records: Sequence[Record], *, now: datetime, include_drafts: bool) -> Selection:
+    """Leave out drafts (unless asked for) and stories dated after the build's clock."""
+    placed: dict[Place, list[Record]] = {kind: [] for kind in Place}
+    clock = now.timestamp()
+    for record in records:
+        kind = place(record.is_published, record.published.timestamp(), clock, include_drafts)
+        placed[kind].append(record)
+    return Selection(*(tuple(placed[kind]) for kind in Place))
+
+
+def related_stamps(record: Record) -> tuple[float, ...]:
+    """The timestamps of a record's dated `related` items."""
+    return tuple(item.published.timestamp() for item in record.related if item.published)
+
+
+def waiting_items(stamps: Sequence[float], now: float) -> int:
+    """How many of a record's related items are dated after the clock (left out for now)."""
+    return sum(1 for stamp in stamps if stamp > now)
+
+
+def due_coverage(record: Record, now: datetime) -> Record:
+    """The record without its `related` items dated after `now` (the build's clock).
+
+    Its fingerprint then says how many were left out, so pages built from it change when one
+    falls due although the file did not.
+    """
+    due = tuple(item for item in record.related if item.published is None or item.published <= now)
+    if len(due) == len(record.related):
+        return record
+    waiting = len(record.related) - len(due)
+    fingerprint = f"{record.fingerprint}+{waiting} scheduled" if record.fingerprint else ""
+    return replace(record, related=due, fingerprint=fingerprint)
