@@ -2,17 +2,15 @@
 
 from digestgen.config.load import (
     CONFIG_FILE,
-    LANGUAGE_TAG,
     PYPROJECT_FILE,
     found_config,
     load_config,
-    normalize_base_url,
-    normalize_hub_url,
     parse_config,
     resolve_dir,
     with_overrides,
 )
 from digestgen.config.model import ConfigError, RankingWeights, SiteConfig
+from digestgen.config.options import LANGUAGE_TAG, normalize_base_url, normalize_hub_url
 
 __all__ = [
     "CONFIG_FILE",
