@@ -1,6 +1,7 @@
 """Configuration: every key validated, errors name the file and the key, docs document all."""
 
-from dataclasses import fields
+import inspect
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from digestgen.config import (
     parse_config,
     with_overrides,
 )
+from digestgen.config.load import OVERRIDES
+from digestgen.config.schema import KEYS, NOT_KEYS, RANKING
 
 ROOT = Path(__file__).parent.parent
 
@@ -127,3 +130,70 @@ def test_demo_config_is_valid():
 @pytest.mark.parametrize("tag", ["en", "EN", "fr", "pt-BR", "zh-Hant-TW", "de-CH-1901", "ast"])
 def test_language_tags_are_accepted(tag):
     assert parse_config({"language": tag}, "site.toml", Path(".")).language == tag
+
+
+def test_every_site_config_field_is_a_key_and_every_key_a_field():
+    assert [f.name for f in fields(SiteConfig) if f.name not in NOT_KEYS] == list(KEYS)
+    assert [f.name for f in fields(RankingWeights)] == list(RANKING)
+
+
+@pytest.mark.parametrize("key", [key for key in KEYS if getattr(SiteConfig(), key) is not None])
+def test_every_default_is_accepted_by_its_own_key(key):
+    default = getattr(SiteConfig(), key)
+    raw = (
+        asdict(default)
+        if key == "ranking"
+        else str(default)
+        if isinstance(default, Path)
+        else default
+    )
+    assert getattr(parse_config({key: raw}, "site.toml", Path(".")), key) == default
+
+
+@pytest.mark.parametrize("key", list(KEYS))
+@pytest.mark.parametrize("raw", [[1], 2.5, None])
+def test_every_key_refuses_a_value_of_the_wrong_kind_with_an_error_naming_it(key, raw):
+    with pytest.raises(ConfigError) as caught:
+        parse_config({key: raw}, "site.toml", Path("."))
+    [line] = str(caught.value).splitlines()
+    assert line.startswith(f"site.toml: {key}: ")
+
+
+def test_archive_size_is_checked_against_the_feed_size_or_its_default():
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"feed_archive_size": 60}, "site.toml", Path("."))
+    assert str(caught.value) == "site.toml: feed_archive_size: must not be more than feed_size"
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"feed_size": 0, "feed_archive_size": 60}, "site.toml", Path("."))
+    assert str(caught.value).splitlines() == [
+        "site.toml: feed_size: must be a whole number from 1 to 10000",
+        "site.toml: feed_archive_size: must not be more than feed_size",
+    ]
+
+
+def test_every_bad_ranking_weight_is_reported_at_once():
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"ranking": {"hot": 1, "heat": -1, "coverage": 2}}, "site.toml", Path("."))
+    assert str(caught.value).splitlines() == [
+        "site.toml: ranking.hot: unknown key",
+        "site.toml: ranking.heat: must be a number of 0 or more",
+    ]
+
+
+def test_every_command_line_override_is_a_config_key():
+    parameters = inspect.signature(with_overrides).parameters
+    assert [name for name in parameters if name != "config"] == list(OVERRIDES)
+    assert set(OVERRIDES) <= set(KEYS)
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://x.org/", "/relative/", "https://x.org/?q=1", "https://x.org/#top", ""]
+)
+def test_command_line_base_url_is_checked_exactly_like_the_config_key(url):
+    with pytest.raises(ConfigError) as from_file:
+        parse_config({"base_url": url}, "site.toml", Path("."))
+    with pytest.raises(ConfigError) as from_command_line:
+        with_overrides(SiteConfig(), base_url=url)
+    assert str(from_file.value).removeprefix("site.toml: base_url: ") == str(
+        from_command_line.value
+    ).removeprefix("--base-url: ")

@@ -1,0 +1,106 @@
+"""Reading the config: `digestgen.toml` or `[tool.digestgen]` in `pyproject.toml`, validated."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from digestgen.config.model import ConfigError, SiteConfig
+from digestgen.config.options import Invalid
+from digestgen.config.schema import CHECKS, KEYS
+
+CONFIG_FILE = "digestgen.toml"
+PYPROJECT_FILE = "pyproject.toml"
+# Command-line options that override a config key: each is checked by that key's option.
+OVERRIDES = {"base_url": "--base-url", "content_dir": "--content", "output_dir": "--output"}
+
+
+def parse_config(data: Mapping[str, object], source: str, root: Path) -> SiteConfig:
+    """Validate a config mapping into a SiteConfig; raise ConfigError naming every bad key."""
+    problems: list[str] = []
+    values: dict[str, Any] = {}  # each one its key's option accepted, so of the field's type
+    for key, raw in data.items():
+        option = KEYS.get(key)
+        if option is None:
+            problems.append(f"{source}: unknown key {key!r}")
+            continue
+        try:
+            values[key] = option.parse(raw)
+        except Invalid as exc:
+            problems += exc.lines(f"{source}: {key}")
+    config = SiteConfig(**values, root=root, source=source)
+    problems += [f"{source}: {problem}" for check in CHECKS if (problem := check(config))]
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return config
+
+
+def load_config(path: Path | None, cwd: Path) -> SiteConfig:
+    """Read the config file (given, or found in cwd); defaults when there is none."""
+    if path is None:
+        path = found_config(cwd)
+        if path is None:
+            return SiteConfig(root=cwd.resolve())
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: config is not UTF-8") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    if path.name == PYPROJECT_FILE:
+        data = data.get("tool", {}).get("digestgen", {})
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: [tool.digestgen] must be a table")
+    return parse_config(data, str(path), path.resolve().parent)
+
+
+def found_config(cwd: Path) -> Path | None:
+    """The config file in a folder: digestgen.toml, else a pyproject.toml with [tool.digestgen]."""
+    if (cwd / CONFIG_FILE).is_file():
+        return cwd / CONFIG_FILE
+    if (cwd / PYPROJECT_FILE).is_file() and _has_tool_table(cwd / PYPROJECT_FILE):
+        return cwd / PYPROJECT_FILE
+    return None
+
+
+def _has_tool_table(pyproject: Path) -> bool:
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    return "digestgen" in data.get("tool", {})
+
+
+def with_overrides(
+    config: SiteConfig,
+    *,
+    base_url: str | None = None,
+    content_dir: Path | None = None,
+    output_dir: Path | None = None,
+) -> SiteConfig:
+    """Apply command-line overrides, each checked like its config key; raise ConfigError if bad."""
+    given = {"base_url": base_url, "content_dir": content_dir, "output_dir": output_dir}
+    changes: dict[str, Any] = {}  # each one its key's option accepted, so of the field's type
+    problems: list[str] = []
+    for key, value in given.items():
+        if value is None:
+            continue
+        try:
+            changes[key] = KEYS[key].parse(str(value))
+        except Invalid as exc:
+            problems += exc.lines(OVERRIDES[key])
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return replace(config, **changes)
+
+
+def resolve_dir(config: SiteConfig, folder: Path) -> Path:
+    """Resolve a folder from the config against the config file's folder."""
+    return (config.root / folder).resolve()

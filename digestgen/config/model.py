@@ -1,0 +1,69 @@
+"""The site configuration as the build sees it: frozen dataclasses with a default for every key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the file and key."""
+
+
+@dataclass(frozen=True, slots=True)
+class RankingWeights:
+    """Weights of the front-page score (see README, "Ranking")."""
+
+    heat: float = 1.0
+    quality: float = 0.5
+    coverage: float = 4.0
+    age_per_hour: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    """Everything the build needs to know about the site, with defaults for every key."""
+
+    title: str = "News Digest"
+    description: str = "A curated digest of the day's news."
+    base_url: str = "http://localhost:8000/"
+    language: str = "en"
+    timezone: str = "UTC"
+    theme: str = "default"
+    content_dir: Path = Path("content")
+    output_dir: Path = Path("public")
+    page_size: int = 20
+    feed_size: int = 50
+    feed_archive_size: int | None = None
+    feed_summary_only: bool = False
+    search: bool = True
+    search_shard_size: int = 1000
+    websub_hub: str | None = None
+    ranking: RankingWeights = field(default_factory=RankingWeights)
+    root: Path = Path(".")
+    source: str = "defaults"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The site's time zone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def base_path(self) -> str:
+        """The path part of base_url, always ending in '/': where the site lives on its host."""
+        return urlsplit(self.base_url).path or "/"
+
+    def url(self, path: str) -> str:
+        """The absolute URL of a site address such as `/topics/ai/`."""
+        return self.base_url + path.lstrip("/")
+
+    def link(self, path: str) -> str:
+        """The root-relative link to a site address, with the base URL's path in front."""
+        return self.base_path + path.lstrip("/")
+
+    @property
+    def archive_size(self) -> int:
+        """Items per RFC 5005 archive document of the site's Atom feed (default: `feed_size`)."""
+        return self.feed_archive_size or self.feed_size
