@@ -23,11 +23,10 @@ import pytest
 from lxml import html as lxml_html
 
 from bench.generate import generate
-from tests.conftest import FIXED_NOW, make_site, run_cli
+from tests.helpers import FIXED_NOW, ROOT, make_site, run_cli
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-ROOT = Path(__file__).parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path(os.environ.get("DIGESTGEN_CHROMIUM", "/usr/bin/chromium"))
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"

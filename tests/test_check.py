@@ -6,7 +6,7 @@ from pathlib import Path
 from digestgen.check.site import check_site, field_line
 from digestgen.config import load_config
 from digestgen.records.validate import parse_timestamp
-from tests.conftest import FIXED_NOW, build_in, make_site, record, run_cli
+from tests.helpers import FIXED_NOW, build_in, make_site, record, run_cli
 
 BAD_QUALITY = (
     "---\n"

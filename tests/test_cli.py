@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import SEED_NAME, build_in, make_site, record, run_cli
+from tests.helpers import SEED_NAME, build_in, make_site, record, run_cli
 
 
 def test_help_shows_examples():

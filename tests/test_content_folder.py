@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from digestgen.records.scan import scan_content
-from tests.conftest import FIXED_NOW, build_in, make_site, record, run_cli
+from tests.helpers import FIXED_NOW, build_in, make_site, record, run_cli
 
 LOOP = "warning: loop: is a link to a folder already read (the content folder); skipped"
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import FIXED_NOW, SEED_NAME, SEED_PATH, build_in, make_site, record
+from tests.helpers import FIXED_NOW, SEED_NAME, SEED_PATH, build_in, make_site, record, tree
 
 CONFIG = 'timezone = "Europe/Berlin"\npage_size = 2\nfeed_size = 4\n'
 
@@ -73,14 +73,6 @@ def corpus() -> dict[str, str | bytes]:
     )
     records["broken.md"] = record("Broken", quality=400)
     return records
-
-
-def tree(output: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(output).as_posix(): p.read_bytes()
-        for p in sorted(output.rglob("*"))
-        if p.is_file()
-    }
 
 
 def assert_same_tree(first: dict[str, bytes], second: dict[str, bytes]) -> None:

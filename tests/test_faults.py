@@ -14,11 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench.generate import generate
-from tests.conftest import FIXED_NOW, BuildResult, build_in, make_site, mounted_tmpfs, record
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return BuildResult(0, "", "", folder).files()
+from tests.helpers import FIXED_NOW, build_in, make_site, mounted_tmpfs, record, tree
 
 
 def start_build(root: Path, *extra: str) -> subprocess.Popen[bytes]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import lxml.etree
 
-from tests.conftest import BASE_URL, BuildResult, build_in, make_site, record
-from tests.feedcheck import NS, check_feed, feed_files
+from tests.helpers import BASE_URL, BuildResult, build_in, make_site, record
+from tests.helpers.feeds import NS, check_feed, feed_files
 
 CONFIG = "feed_size = 4\nfeed_archive_size = 3\n"
 

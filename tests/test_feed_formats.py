@@ -11,16 +11,20 @@ import lxml.etree
 import lxml.html
 import pytest
 
-from tests.conftest import BASE_URL, BuildResult
-from tests.feedcheck import NS, check_feed, feed_files, parse_xml, rfc3339
-from tests.test_feeds import (
+from tests.helpers import BASE_URL, BuildResult
+from tests.helpers.feeds import (
     ALPHA_PATH,
     ALPHA_URL,
     COVERAGE,
     EXPECTED_TITLES,
     HOSTILE_TITLES,
+    NS,
+    check_feed,
     corpus,
+    feed_files,
     hostile_record,
+    parse_xml,
+    rfc3339,
 )
 
 ALPHA_ID = BASE_URL + ALPHA_PATH

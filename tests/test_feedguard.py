@@ -18,8 +18,8 @@ from digestgen.check.feedguard import (
     is_feed_path,
     read_feed,
 )
-from tests.conftest import BASE_URL, FIXED_NOW, build_in, make_site, record, run_cli
-from tests.test_feeds import ALPHA_PATH, ALPHA_URL, corpus
+from tests.helpers import BASE_URL, FIXED_NOW, build_in, make_site, record, run_cli
+from tests.helpers.feeds import ALPHA_PATH, ALPHA_URL, corpus
 
 ALPHA_ID = BASE_URL + ALPHA_PATH
 BETA_ID = BASE_URL + "2025/03/01/chips-get-faster/"

@@ -30,7 +30,7 @@ from digestgen.stories.addresses import standalone_address
 from digestgen.stories.cluster import cluster_records
 from digestgen.util.slugs import MAX_SLUG_LENGTH, make_slug
 from digestgen.util.text import INVALID_CHARACTERS
-from tests.conftest import build_in, make_site, record
+from tests.helpers import build_in, make_site, record
 
 NAME = "fuzz.md"
 ZONES = [ZoneInfo("UTC"), ZoneInfo("Pacific/Kiritimati"), ZoneInfo("America/St_Johns")]

@@ -2,17 +2,17 @@
 
 import difflib
 
-from tests.conftest import BuildResult
+from tests.helpers import tree
 from tests.update_golden import EXPECTED, SEARCH_BUNDLE, build_golden
 
 
 def test_golden_build_matches(tmp_path):
     output = tmp_path / "public"
     assert build_golden(output) == 0
-    actual = BuildResult(0, "", "", output).files()
+    actual = tree(output)
     assert f"{SEARCH_BUNDLE}/0/pagefind.js" in actual
     actual = {path: data for path, data in actual.items() if not path.startswith(SEARCH_BUNDLE)}
-    expected = BuildResult(0, "", "", EXPECTED).files()
+    expected = tree(EXPECTED)
     assert sorted(actual) == sorted(expected), "files differ; run python -m tests.update_golden"
     for path in sorted(expected):
         if actual[path] != expected[path]:

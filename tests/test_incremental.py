@@ -11,13 +11,9 @@ import pytest
 from bench.generate import generate
 from digestgen.build import CACHE_FOLDER
 from digestgen.output import journal
-from tests.conftest import BuildResult, build_in, make_site, record
+from tests.helpers import build_in, make_site, record, tree
 
 CONFIG = "page_size = 5\nfeed_size = 8\n"
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return BuildResult(0, "", "", folder).files()
 
 
 def cache_of(root: Path, name: str = "state.bin") -> Path:
@@ -248,7 +244,7 @@ def test_the_cache_holds_no_secured_value(tmp_path, seed_text):
     import html
     from urllib.parse import quote
 
-    from tests.conftest import SEED_NAME
+    from tests.helpers import SEED_NAME
 
     secured = seed_text.split('secured: "', 1)[1].split('"', 1)[0]
     root = make_site(tmp_path / "site", {SEED_NAME: seed_text})

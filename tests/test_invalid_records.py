@@ -27,7 +27,7 @@ from digestgen.records.validate import (
     MAX_TOPICS,
     validate_record,
 )
-from tests.conftest import FIXTURES, SEED_SECURED, build_in, make_site, record
+from tests.helpers import FIXTURES, SEED_SECURED, build_in, make_site, record
 
 INVALID = FIXTURES / "invalid"
 UTC = ZoneInfo("UTC")

@@ -21,15 +21,11 @@ from digestgen.commands.cli import main
 from digestgen.output import staging as writer
 from digestgen.output.journal import JournaledUpdate
 from digestgen.output.staging import Staging
-from tests.conftest import FIXED_NOW, BuildResult, build_in, make_site, record
+from tests.helpers import FIXED_NOW, build_in, make_site, record, tree
 
 CONFIG = "search = false\n"
 # Every call that changes the file system during a commit and a cache save.
 STEP_CALLS = ("replace", "rename", "link", "unlink", "rmdir", "mkdir")
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return BuildResult(0, "", "", folder).files()
 
 
 def _arm(kill_at: int) -> None:

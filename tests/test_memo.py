@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from digestgen.config import SiteConfig
 from digestgen.stories.addresses import address_family, first_free
 from digestgen.stories.assemble import SiteMemo, assemble_site
-from tests.factories import at, cov, rec
+from tests.helpers.factories import at, cov, rec
 
 NOW = at("2025-03-03T12:00:00+00:00")
 CONFIG = SiteConfig(title="Memo", base_url="https://example.com/", timezone="America/New_York")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from digestgen.records.parse import MAX_NESTING, RawRecord, nesting_depth, parse_record
-from tests.conftest import build_in, make_site, record
+from tests.helpers import build_in, make_site, record
 
 GOOD = record("Good", "https://example.com/good")
 NESTED_TOO_DEEPLY = f"is nested more than {MAX_NESTING} levels deep"

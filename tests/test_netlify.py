@@ -7,9 +7,8 @@ from pathlib import Path
 from lxml import html as lxml_html
 
 from digestgen.config import load_config
-from tests.conftest import SEED_NAME, build_in, make_site
+from tests.helpers import ROOT, SEED_NAME, build_in, make_site
 
-ROOT = Path(__file__).parent.parent
 NETLIFY = tomllib.loads((ROOT / "netlify.toml").read_text(encoding="utf-8"))
 
 

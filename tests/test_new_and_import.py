@@ -7,7 +7,7 @@ import yaml
 
 from digestgen.records.parse import RawRecord, parse_record
 from digestgen.records.validate import MAX_TOPICS
-from tests.conftest import FIXED_NOW, SEED_PATH, build_in, make_site, record, run_cli
+from tests.helpers import FIXED_NOW, SEED_PATH, build_in, make_site, record, run_cli
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel>

@@ -16,11 +16,10 @@ import feedparser
 import lxml.etree
 import pytest
 
-from tests.conftest import BuildResult, build_in, make_site, record, run_cli
-from tests.test_security import BODY, PAYLOAD, hostile_corpus
+from tests.helpers import ROOT, BuildResult, build_in, make_site, record, run_cli
+from tests.helpers.hostile import BODY, PAYLOAD, hostile_corpus
 
-REPO = Path(__file__).resolve().parent.parent
-VNU_JAR = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 VNU = ["java", "-jar", str(VNU_JAR), "--errors-only", "--format", "json", "--stdout"]
 DEMO_NOW = "2026-01-01T00:00:00Z"
 
@@ -30,7 +29,7 @@ needs_java = pytest.mark.skipif(
 )
 needs_vnu_jar = pytest.mark.skipif(
     not VNU_JAR.is_file(),
-    reason=f"the Nu HTML Checker is not installed ({VNU_JAR.relative_to(REPO)}): run `npm ci`",
+    reason=f"the Nu HTML Checker is not installed ({VNU_JAR.relative_to(ROOT)}): run `npm ci`",
 )
 
 # Text a reader cannot see or a parser may trip on: right-to-left and bidi controls, emoji with
@@ -65,7 +64,7 @@ code <script>alert(1)</script> ]]>
 
 
 def yaml_record(title: str, **fields: object) -> str:
-    """conftest's record, with the noncharacter YAML refuses raw written as an escape."""
+    """The helpers' record, with the noncharacter YAML refuses raw written as an escape."""
     return record(title, **fields).replace("\ufffe", "\\ufffe")
 
 
@@ -119,7 +118,7 @@ def odd_corpus() -> dict[str, str | bytes]:
 
 def build_demo(tmp_path: Path, *extra: str) -> BuildResult:
     output = tmp_path / "public"
-    config = str(REPO / "digestgen.toml")
+    config = str(ROOT / "digestgen.toml")
     args = ["build", "--config", config, "--output", str(output), "--now", DEMO_NOW, *extra]
     code, out, err = run_cli(args)
     return BuildResult(code, out, err, output)

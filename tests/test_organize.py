@@ -9,8 +9,8 @@ from digestgen.model import Record, Story
 from digestgen.stories.cluster import Cluster, cluster_records
 from digestgen.stories.organize import age_order, organize, rank_order, score_cluster
 from digestgen.stories.select import select_records
-from tests.conftest import record
-from tests.factories import at, cov, provider_of, rec
+from tests.helpers import record
+from tests.helpers.factories import at, cov, provider_of, rec
 
 NEWEST = datetime.fromisoformat("2025-03-01T12:00:00+00:00")
 

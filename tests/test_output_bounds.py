@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from digestgen.records.validate import MAX_TOPICS
-from tests.conftest import BuildResult, build_in, make_site
+from tests.helpers import BuildResult, build_in, make_site
 
 WORDS = "word " * 1000
 

@@ -9,21 +9,17 @@ import pytest
 from digestgen.output.journal import JournaledUpdate
 from digestgen.output.paths import OUTPUT_MARKER
 from digestgen.output.staging import OutputError, Staging
-from tests.conftest import (
+from tests.helpers import (
     FIXED_NOW,
-    BuildResult,
     build_in,
     make_site,
     mounted_tmpfs,
     record,
     run_cli,
+    tree,
 )
 
 NO_SEARCH = "search = false\n"
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return BuildResult(0, "", "", folder).files()
 
 
 def build_to(root: Path, output: Path, *extra: str) -> tuple[int, str, str]:

@@ -3,9 +3,8 @@
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
-ROOT = Path(__file__).parent.parent
+from tests.helpers import ROOT
 
 
 def test_wheel_contains_the_whole_default_theme(tmp_path):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import html5lib
 import lxml.etree
 import pytest
 
-from tests.conftest import BASE_URL, BuildResult, build_in, make_site, record
+from tests.helpers import BASE_URL, BuildResult, build_in, make_site, parse_html, record
 
 SITEMAP_NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 OLD_TWO_PATH = "2025/03/01/probe-lands-on-comet/"
@@ -95,14 +94,6 @@ def corpus() -> dict[str, str | bytes]:
             topics=["Space"],
         ),
     }
-
-
-def parse_html(data: bytes) -> lxml.etree._ElementTree:
-    """Parse a page with html5lib in strict mode: any HTML parse error raises."""
-    parser = html5lib.HTMLParser(
-        tree=html5lib.getTreeBuilder("lxml"), strict=True, namespaceHTMLElements=False
-    )
-    return parser.parse(data)
 
 
 def html_pages(result: BuildResult) -> dict[str, bytes]:

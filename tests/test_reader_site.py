@@ -8,8 +8,15 @@ import re
 from pathlib import Path
 
 from bench.generate import generate
-from tests.conftest import SEED_PATH, SEED_SECURED, BuildResult, build_in, make_site, record
-from tests.test_pages import parse_html
+from tests.helpers import (
+    SEED_PATH,
+    SEED_SECURED,
+    BuildResult,
+    build_in,
+    make_site,
+    parse_html,
+    record,
+)
 
 PAGE_WEIGHT_LIMIT = 60_000  # bytes of HTML and CSS on a front page of 30 stories
 

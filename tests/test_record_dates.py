@@ -16,7 +16,7 @@ from digestgen.util.dates import (
     utc_timestamp,
     year_text,
 )
-from tests.conftest import FIXED_NOW, build_in, make_site, record, run_cli
+from tests.helpers import FIXED_NOW, build_in, make_site, record, run_cli
 
 TYPO = "0202-06-01T10:00:00Z"
 TYPO_ERROR = f"is in the year 202, before {MIN_YEAR}: check the year ('{TYPO}')"

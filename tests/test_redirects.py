@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from digestgen.model import Record, Story
 from digestgen.stories.addresses import moved_addresses, standalone_address
 from digestgen.stories.cluster import cluster_records
-from tests.conftest import build_in, make_site, record
-from tests.factories import cov, rec
+from tests.helpers import build_in, make_site, record
+from tests.helpers.factories import cov, rec
 
 UTC = ZoneInfo("UTC")
 ALPHA = record("Alpha story", "https://alpha.example/1", when="2025-03-02T10:00:00Z")

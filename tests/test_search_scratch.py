@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bench.generate import generate
 from digestgen.render.search import SCRATCH_PREFIX, _scratch_folder
-from tests.conftest import FIXED_NOW, make_site, record
+from tests.helpers import FIXED_NOW, make_site, record
 
 
 def scratch_base() -> Path:

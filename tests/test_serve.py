@@ -22,7 +22,7 @@ from digestgen.problems import Severity
 from digestgen.records.validate import parse_timestamp
 from digestgen.server.http import LIVE_PREFIX, SCRIPT_PATH, respond
 from digestgen.server.site import DevSite
-from tests.conftest import FIXED_NOW, build_in, make_site, record, run_cli
+from tests.helpers import FIXED_NOW, build_in, make_site, record, run_cli
 
 WAIT = 60.0  # the longest any step may take on a loaded machine before the test fails
 
@@ -285,7 +285,7 @@ def test_memoised_assembly_equals_a_fresh_one(tmp_path):
     from dataclasses import replace
 
     from digestgen.stories.assemble import SiteMemo, assemble_site
-    from tests.factories import rec
+    from tests.helpers.factories import rec
 
     config = load_config(None, tmp_path)
     now = parse_timestamp(FIXED_NOW, config.zone, print)

@@ -1,6 +1,6 @@
 """The seed builds into a site: a draft by default, shown with --drafts."""
 
-from tests.conftest import SEED_NAME
+from tests.helpers import SEED_NAME
 
 SEED_ADDRESS = "2021/06/04/the-biden-administrations-new-facial-recognition-app/"
 

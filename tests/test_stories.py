@@ -11,8 +11,8 @@ from digestgen.stories.cluster import Cluster, cluster_records
 from digestgen.stories.topics import make_topics
 from digestgen.util.slugs import MAX_SLUG_LENGTH, make_slug, short_hash
 from digestgen.util.urls import canonical_url
-from tests.conftest import build_in, make_site, record
-from tests.factories import at, cov, rec
+from tests.helpers import build_in, make_site, record
+from tests.helpers.factories import at, cov, rec
 
 UTC = ZoneInfo("UTC")
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")

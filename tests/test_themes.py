@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from digestgen.render.themes import ThemeError, packaged_themes_dir, resolve_theme
-from tests.conftest import build_in, make_site, record
+from tests.helpers import build_in, make_site, record
 
 
 def write(path: Path, text: str) -> None:

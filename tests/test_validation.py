@@ -10,7 +10,7 @@ from digestgen.model import Coverage, Image, Provider, Record
 from digestgen.problems import Problem, Severity
 from digestgen.records.parse import RawRecord, parse_record
 from digestgen.records.validate import validate_record
-from tests.conftest import FIXTURES, SEED_PATH, SEED_SECURED, record
+from tests.helpers import FIXTURES, SEED_PATH, SEED_SECURED, record
 
 VALID = FIXTURES / "valid"
 UTC = ZoneInfo("UTC")

@@ -7,7 +7,7 @@ import pytest
 from digestgen.output import staging as writer
 from digestgen.output.paths import OutputCollision, add_file, check_output_path
 from digestgen.output.staging import OutputError, Staging, check_output_dir
-from tests.conftest import build_in, make_site, record
+from tests.helpers import build_in, make_site, record, tree
 
 
 def write_site(files: dict[str, bytes], output: Path) -> None:
@@ -22,26 +22,18 @@ def write_site(files: dict[str, bytes], output: Path) -> None:
     staging.commit()
 
 
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
 def test_write_replaces_the_whole_folder(tmp_path):
     out = tmp_path / "public"
     write_site({"a/index.html": b"one", "old.txt": b"x"}, out)
     write_site({"a/index.html": b"two"}, out)
-    assert snapshot(out) == {"a/index.html": b"two"}
+    assert tree(out) == {"a/index.html": b"two"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["public"]
 
 
 def test_failed_write_leaves_the_previous_site_intact(tmp_path, monkeypatch):
     out = tmp_path / "public"
     write_site({"index.html": b"old", "x/index.html": b"old x"}, out)
-    before = snapshot(out)
+    before = tree(out)
     written = []
     real_write = Path.write_bytes
 
@@ -54,7 +46,7 @@ def test_failed_write_leaves_the_previous_site_intact(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "write_bytes", disk_fills_up)
     with pytest.raises(OutputError, match="No space left on device"):
         write_site({"index.html": b"new", "y/index.html": b"new y"}, out)
-    assert snapshot(out) == before
+    assert tree(out) == before
     assert not any(p.name.startswith(".public") for p in tmp_path.iterdir())
 
 
@@ -63,14 +55,14 @@ def test_swap_without_renameat2_still_replaces(tmp_path, monkeypatch):
     write_site({"index.html": b"old"}, out)
     monkeypatch.setattr(writer, "_exchange", lambda first, second: False)
     write_site({"index.html": b"new"}, out)
-    assert snapshot(out) == {"index.html": b"new"}
+    assert tree(out) == {"index.html": b"new"}
 
 
 def test_leftover_staging_from_a_killed_build_is_cleared(tmp_path):
     out = tmp_path / "public"
     (tmp_path / ".public.staging" / "junk").mkdir(parents=True)
     write_site({"index.html": b"ok"}, out)
-    assert snapshot(out) == {"index.html": b"ok"}
+    assert tree(out) == {"index.html": b"ok"}
     assert not (tmp_path / ".public.staging").exists()
 
 
@@ -181,11 +173,11 @@ def test_pages_of_deleted_records_disappear(tmp_path):
 def test_template_error_leaves_the_previous_site(tmp_path):
     root = make_site(tmp_path, {"a.md": record()})
     first = build_in(root)
-    before = snapshot(first.output)
+    before = tree(first.output)
     (root / "templates").mkdir()
     (root / "templates" / "story.html").write_text("{{ no_such_variable }}", encoding="utf-8")
     second = build_in(root)
     assert second.exit_code == 1
     assert "no_such_variable" in second.stderr
     assert "story.html, line 1" in second.stderr
-    assert snapshot(first.output) == before
+    assert tree(first.output) == before

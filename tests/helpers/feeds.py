@@ -1,4 +1,5 @@
-"""Offline feed checks: parse every format as readers do and apply the W3C feed validator's rules
+"""Feeds for the tests: a small corpus with related coverage, records with hostile titles, and
+offline feed checks that parse every format as readers do and apply the W3C feed validator's rules
 that need no network, so tests can assert a feed is one any reader accepts."""
 
 from __future__ import annotations
@@ -13,6 +14,110 @@ from urllib.parse import urlsplit
 
 import feedparser
 import lxml.etree
+
+from tests.helpers import record
+
+ALPHA_URL = "https://alpha.example.com/2025/03/01/rockets"
+ALPHA_PATH = "2025/03/01/rockets-reach-orbit/"
+ALPHA_NOTE = "The launch was **flawless**, says our curator."
+COVERAGE = (
+    ("Orbit reached at last", "https://b.example.net/orbit", "Beta Times", "b.example.net"),
+    ("Rocket makes history", "https://c.example.org/history", "Gamma Daily", "c.example.org"),
+)
+
+
+def related_item(title: str, url: str, name: str, domain: str, when: str) -> dict[str, object]:
+    return {
+        "title": title,
+        "webUrl": url,
+        "publishedDateTime": when,
+        "provider": {"name": name, "domain": domain},
+        "excerpt": f"{name} on the story.",
+    }
+
+
+def corpus() -> dict[str, str | bytes]:
+    """Five stories over three days, three topics, one story with a note and two related items."""
+    alpha = record(
+        "Rockets reach orbit",
+        url=ALPHA_URL,
+        when="2025-03-01T08:00:00Z",
+        excerpt="A rocket reached orbit on its first try.",
+        heat=30,
+        topics=["Space", "Science"],
+        provider={"name": "Alpha Post", "domain": "alpha.example.com"},
+        images=[{"url": "https://img.example.com/rocket.jpg", "width": 1200, "height": 675}],
+        related=[
+            related_item(*COVERAGE[0], "2025-03-01T09:00:00Z"),
+            related_item(*COVERAGE[1], "2025-03-01T09:30:00Z"),
+        ],
+    )
+    return {
+        "alpha.md": alpha + ALPHA_NOTE + "\n",
+        "beta.md": record(
+            "Chips get faster",
+            url="https://chips.example.com/fast",
+            when="2025-03-01T12:00:00Z",
+            heat=20,
+            topics=["AI"],
+            excerpt="Faster chips.",
+        ),
+        "gamma.md": record(
+            "Robots learn to walk",
+            url="https://robots.example.com/walk",
+            when="2025-03-02T10:00:00Z",
+            heat=50,
+            topics=["ai", "Science"],
+        ),
+        "delta.md": record(
+            "Moon base planned",
+            url="https://moon.example.com/base",
+            when="2025-03-02T14:00:00Z",
+            heat=10,
+            topics=["Space"],
+            images=[{"url": "https://img.example.com/moon.jpg", "width": 640, "height": 480}],
+        ),
+        "epsilon.md": record(
+            "Weather turns cold",
+            url="https://weather.example.com/cold",
+            when="2025-03-03T09:00:00Z",
+            heat=5,
+        ),
+    }
+
+
+def yaml_value(value: object) -> str:
+    """A YAML flow value keeping emoji and right-to-left text as raw UTF-8 (JSON escapes of
+    astral characters are surrogate pairs, which YAML rejects), but escaping the controls YAML
+    refuses to read raw."""
+    text = json.dumps(value, ensure_ascii=False)
+    return re.sub("[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def hostile_record(name: str, title: str, **fields: object) -> str:
+    """A record written with raw UTF-8 (emoji, right-to-left text) rather than JSON escapes."""
+    lines = [
+        "---",
+        f"title: {yaml_value(title)}",
+        "publishedDateTime: 2025-05-01T10:00:00Z",
+        f"originalUrl: https://hostile.example.com/{name}",
+    ]
+    lines += [f"{key}: {yaml_value(value)}" for key, value in fields.items()]
+    return "\n".join(lines) + "\n---\n"
+
+
+HOSTILE_TITLES = {
+    "amp": "AT&T < Verizon > 5 — R&D: 1<2 & 3>2",
+    "emoji": "Rocket 🚀 launch 👩‍🚀 with flags 🇺🇦 and 😀",
+    "rtl": "مرحبا بالعالم — שלום עולם — mixed ‮reversed‬ text",
+    "control": "Control\x01 char\x07acters\x1f and\x7f DEL\x85 stripped",
+    "entity": "Entities &amp; &lt;b&gt; stay &#169; literal",
+}
+EXPECTED_TITLES = {
+    **HOSTILE_TITLES,
+    "control": "Control characters and DEL stripped",
+}
+
 
 ATOM = "http://www.w3.org/2005/Atom"
 MEDIA = "http://search.yahoo.com/mrss/"
