@@ -547,7 +547,7 @@ def test_a_number_at_the_length_limit_is_read():
     assert isinstance(raw, RawRecord) and raw.fields["views"] == int("9" * 100)
 
 
-# Regressions found by tests/test_fuzz.py.
+# Regressions found by tests/site/test_fuzz.py.
 
 
 def test_a_huge_number_in_a_score_or_size_is_an_error_not_a_crash():
