@@ -18,12 +18,17 @@ def seed_text() -> str:
 
 @pytest.fixture
 def site_builder(tmp_path: Path) -> Callable[..., BuildResult]:
-    """Make a site from records and build it: `site_builder({"a.md": text}, "--drafts")`."""
+    """Make a site from records and build it: `site_builder({"a.md": text}, "--drafts")`;
+    search=True for a site with search on (see make_site)."""
 
     def _build(
-        records: dict[str, str | bytes], *extra: str, config: str = "", now: str = FIXED_NOW
+        records: dict[str, str | bytes],
+        *extra: str,
+        config: str = "",
+        now: str = FIXED_NOW,
+        search: bool = False,
     ) -> BuildResult:
-        root = make_site(tmp_path / "site", records, config)
+        root = make_site(tmp_path / "site", records, config, search=search)
         return build_in(root, *extra, now=now)
 
     return _build

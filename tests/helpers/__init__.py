@@ -63,12 +63,19 @@ def run_cli(args: list[str]) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def make_site(root: Path, records: dict[str, str | bytes], config: str = "") -> Path:
-    """Lay out a site folder: digestgen.toml plus content/ holding the given record files."""
+def make_site(
+    root: Path, records: dict[str, str | bytes], config: str = "", *, search: bool = False
+) -> Path:
+    """Lay out a site folder: digestgen.toml plus content/ holding the given record files.
+
+    Search is off (`search = false`) unless the test is about search: indexing runs the Pagefind
+    binary, the slowest step of a small build. With search=True the setting is left out, so the
+    site has the default (on) and config may set it itself."""
     root.mkdir(parents=True, exist_ok=True)
-    (root / "digestgen.toml").write_text(
-        f'title = "Test Digest"\nbase_url = "{BASE_URL}"\n' + config, encoding="utf-8"
-    )
+    settings = f'title = "Test Digest"\nbase_url = "{BASE_URL}"\n'
+    if not search:
+        settings += "search = false\n"
+    (root / "digestgen.toml").write_text(settings + config, encoding="utf-8")
     content = root / "content"
     content.mkdir(exist_ok=True)
     for name, text in records.items():

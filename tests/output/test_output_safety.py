@@ -19,8 +19,6 @@ from tests.helpers import (
     tree,
 )
 
-NO_SEARCH = "search = false\n"
-
 
 def build_to(root: Path, output: Path, *extra: str) -> tuple[int, str, str]:
     """Build the site in root into `output` with the real command line."""
@@ -40,7 +38,7 @@ def users_files(folder: Path) -> dict[str, bytes]:
 
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
-    return make_site(tmp_path / "site", {"a.md": record()}, NO_SEARCH)
+    return make_site(tmp_path / "site", {"a.md": record()})
 
 
 def test_a_folder_of_someone_elses_files_is_refused_and_left_untouched(site, tmp_path):
@@ -112,7 +110,7 @@ def test_a_site_built_before_the_marker_existed_is_recognised_by_its_cache(site)
 
 
 def test_a_build_that_cannot_start_writes_nothing(tmp_path):
-    root = make_site(tmp_path / "site", {}, NO_SEARCH)
+    root = make_site(tmp_path / "site", {})
     (root / "content").rmdir()
     result = build_in(root)
     assert result.exit_code == 1
@@ -131,8 +129,8 @@ def mounted(tmp_path: Path):
 
 
 def test_a_mount_point_output_is_updated_in_place(tmp_path, mounted):
-    root = make_site(tmp_path / "site", {"a.md": record()}, NO_SEARCH)
-    clean = make_site(tmp_path / "clean", {}, NO_SEARCH)
+    root = make_site(tmp_path / "site", {"a.md": record()})
+    clean = make_site(tmp_path / "clean", {})
     code, _, err = build_to(root, mounted)
     assert code == 0, err
     # A record added, one deleted: with the cache, then without it (nothing tells what to remove).

@@ -44,7 +44,7 @@ def edit(path: Path, old: str, new: str) -> None:
 
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
-    root = make_site(tmp_path / "site", {}, config=CONFIG)
+    root = make_site(tmp_path / "site", {}, config=CONFIG, search=True)
     generate(60, root / "content", seed=7)
     return root
 
@@ -232,7 +232,7 @@ def test_an_interrupted_update_is_undone_by_the_next_build(site, monkeypatch):
 def test_parallel_and_serial_builds_are_identical(tmp_path):
     roots = []
     for name, jobs in (("serial", "1"), ("parallel", "2")):
-        root = make_site(tmp_path / name, {}, config=CONFIG)
+        root = make_site(tmp_path / name, {}, config=CONFIG, search=True)
         generate(300, root / "content", seed=3)
         assert build_in(root, "--jobs", jobs, "--no-cache").exit_code == 0
         roots.append(root)

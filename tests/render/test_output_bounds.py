@@ -38,7 +38,7 @@ def hostile_record(topics: int = 0, related: int = 0, excerpt: int = 4990) -> st
 
 def output_size(tmp_path: Path, name: str, text: str) -> tuple[int, int]:
     """Build a site of this one record: (bytes, files) of its output."""
-    root = make_site(tmp_path / name, {"a.md": text}, "search = false\n")
+    root = make_site(tmp_path / name, {"a.md": text})
     result = build_in(root)
     assert result.exit_code == 0, result.stderr
     assert "stories built:      1" in result.stdout, result.stderr

@@ -57,7 +57,7 @@ def nine_stories(root: Path, shard_size: int) -> Path:
         f"{n}.md": record(f"Story {n}", url=f"https://e{n}.example.com/", excerpt=f"Ibex {n}.")
         for n in range(9)
     }
-    return make_site(root, records, f"search_shard_size = {shard_size}\n")
+    return make_site(root, records, f"search_shard_size = {shard_size}\n", search=True)
 
 
 def test_front_page_of_thirty_stories_weighs_under_sixty_kilobytes(tmp_path):
@@ -180,7 +180,8 @@ def test_search_index_holds_published_stories_never_drafts_or_secured_values(tmp
     draft = record("Unreleased zeppelin scoop", url="https://d.example.com/z", published=False,
                    excerpt="Quixotic airship plans.", secured="DRAFTSECRET42")  # fmt: skip
     result = build_in(
-        make_site(tmp_path / "site", {"seed.txt": published, "draft.md": draft}), "--drafts"
+        make_site(tmp_path / "site", {"seed.txt": published, "draft.md": draft}, search=True),
+        "--drafts",
     )
     assert result.exit_code == 0, result.stderr
     assert "Unreleased zeppelin scoop" in result.read("index.html")  # shown with --drafts...
@@ -193,7 +194,8 @@ def test_search_index_holds_published_stories_never_drafts_or_secured_values(tmp
 
 
 def test_search_index_is_kept_when_no_story_changed_and_remade_when_one_did(tmp_path):
-    site = make_site(tmp_path / "site", {"a.md": record("Alpha story", excerpt="Aardvarks.")})
+    records = {"a.md": record("Alpha story", excerpt="Aardvarks.")}
+    site = make_site(tmp_path / "site", records, search=True)
     first = build_in(site)
     bundle = {p for p in first.files() if p.startswith("pagefind/")}
     stamps = {p: (first.output / p).stat().st_mtime_ns for p in bundle}
@@ -230,7 +232,8 @@ def test_video_and_slideshow_pieces_get_a_type_badge_and_articles_none(site_buil
 
 
 def test_search_results_link_under_a_base_path(tmp_path):
-    site = make_site(tmp_path / "site", {"a.md": record("Alpha story", excerpt="Aardvarks.")})
+    records = {"a.md": record("Alpha story", excerpt="Aardvarks.")}
+    site = make_site(tmp_path / "site", records, search=True)
     result = build_in(site, "--base-url", "https://example.org/digest/")
     assert result.exit_code == 0, result.stderr
     assert b'"url":"/digest/2025/03/01/alpha-story/"' in index_text(result)
@@ -239,7 +242,7 @@ def test_search_results_link_under_a_base_path(tmp_path):
 
 
 def test_a_site_with_nothing_published_has_no_index_and_says_so(site_builder):
-    result = site_builder({"draft.md": record("Draft only", published=False)})
+    result = site_builder({"draft.md": record("Draft only", published=False)}, search=True)
     assert result.exit_code == 0, result.stderr
     assert not any(path.startswith("pagefind/") for path in result.files())
     search = parse_html(result.files()["search/index.html"])
@@ -248,7 +251,7 @@ def test_a_site_with_nothing_published_has_no_index_and_says_so(site_builder):
 
 
 def test_search_can_be_turned_off_and_leaves_no_trace(tmp_path):
-    root = make_site(tmp_path / "site", {"a.md": record(topics=["AI"])})
+    root = make_site(tmp_path / "site", {"a.md": record(topics=["AI"])}, search=True)
     assert build_in(root).exit_code == 0
     (root / "digestgen.toml").write_text(
         (root / "digestgen.toml").read_text("utf-8") + "search = false\n", "utf-8"
@@ -264,7 +267,7 @@ def test_search_can_be_turned_off_and_leaves_no_trace(tmp_path):
 
 
 def test_the_search_setting_must_be_true_or_false(site_builder):
-    result = site_builder({"a.md": record()}, config='search = "no"\n')
+    result = site_builder({"a.md": record()}, config='search = "no"\n', search=True)
     assert result.exit_code == 1
     assert "search: must be true or false" in result.stderr
 

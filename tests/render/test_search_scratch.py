@@ -35,7 +35,7 @@ def dead_pid() -> int:
 
 
 def test_a_killed_builds_scratch_folder_is_removed_by_the_next_build(tmp_path):
-    root = make_site(tmp_path / "site", {})
+    root = make_site(tmp_path / "site", {}, search=True)
     generate(400, root / "content", seed=3)
     for _ in range(5):  # the kill must land while Pagefind runs; retried if the build won
         build = subprocess.Popen(build_command(root), stdout=subprocess.DEVNULL,
@@ -55,7 +55,7 @@ def test_a_killed_builds_scratch_folder_is_removed_by_the_next_build(tmp_path):
 
 
 def test_only_folders_of_processes_that_are_gone_are_removed(tmp_path):
-    root = make_site(tmp_path / "site", {"a.md": record()})
+    root = make_site(tmp_path / "site", {"a.md": record()}, search=True)
     stale = scratch_base() / f"{SCRATCH_PREFIX}{dead_pid()}-x1y2z3"
     live = scratch_base() / f"{SCRATCH_PREFIX}{os.getpid()}-a1b2c3"  # this process runs
     foreign = scratch_base() / f"{SCRATCH_PREFIX}not-a-pid"

@@ -212,7 +212,7 @@ def test_incremental_rebuilds_equal_a_clean_render(tmp_path):
                                                               "webUrl": "https://example.com/a"}]),
         "sub/x.md": record("X", "https://example.com/x"),
     }  # fmt: skip
-    root = make_site(tmp_path, records)
+    root = make_site(tmp_path, records, search=True)  # the search index is compared too
     config = with_overrides(load_config(root / "digestgen.toml", root), base_url="http://x.test/")
     now = parse_timestamp(FIXED_NOW, config.zone, print)
     assert now is not None

@@ -129,7 +129,8 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Site]]
     code, _, err = run_cli(["build", "--config", str(ROOT / "digestgen.toml"), "--output",
                             str(demo), "--now", FIXED_NOW, "--no-cache", "--quiet"])  # fmt: skip
     assert code == 0, err
-    root = make_site(folder / "synthetic", {}, f"search_shard_size = {SYNTHETIC_SHARD_SIZE}\n")
+    config = f"search_shard_size = {SYNTHETIC_SHARD_SIZE}\n"
+    root = make_site(folder / "synthetic", {}, config, search=True)
     generate(200, root / "content")
     code, _, err = run_cli(["build", "--config", str(root / "digestgen.toml"), "--now", FIXED_NOW,
                             "--no-cache", "--quiet"])  # fmt: skip

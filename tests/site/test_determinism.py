@@ -82,8 +82,8 @@ def assert_same_tree(first: dict[str, bytes], second: dict[str, bytes]) -> None:
 
 
 def test_two_builds_of_the_same_site_are_byte_identical(tmp_path):
-    first = build_in(make_site(tmp_path / "one", corpus(), CONFIG), "--drafts")
-    second = build_in(make_site(tmp_path / "two", corpus(), CONFIG), "--drafts")
+    first = build_in(make_site(tmp_path / "one", corpus(), CONFIG, search=True), "--drafts")
+    second = build_in(make_site(tmp_path / "two", corpus(), CONFIG, search=True), "--drafts")
     assert first.exit_code == second.exit_code == 0, first.stderr
     assert "stories built:      16" in first.stdout
     one, two = first.files(), second.files()
@@ -126,7 +126,7 @@ def run_build(root: Path, output: Path, hash_seed: str, zone: str) -> None:
 
 
 def test_builds_in_processes_with_different_hash_seeds_are_byte_identical(tmp_path):
-    root = make_site(tmp_path / "site", corpus(), CONFIG)
+    root = make_site(tmp_path / "site", corpus(), CONFIG, search=True)
     run_build(root, tmp_path / "out1", "1", "America/New_York")
     run_build(root, tmp_path / "out2", "2", "Asia/Tokyo")
     one, two = tree(tmp_path / "out1"), tree(tmp_path / "out2")

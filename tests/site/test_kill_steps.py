@@ -23,7 +23,6 @@ from digestgen.output.journal import JournaledUpdate
 from digestgen.output.staging import Staging
 from tests.helpers import FIXED_NOW, build_in, make_site, record, tree
 
-CONFIG = "search = false\n"
 # Every call that changes the file system during a commit and a cache save.
 STEP_CALLS = ("replace", "rename", "link", "unlink", "rmdir", "mkdir")
 
@@ -106,7 +105,7 @@ def before(tmp_path: Path) -> Path:
             "Beta", url="https://example.com/b", when="2025-03-02T10:00:00Z", topics=["Space"]
         ),
     }
-    root = make_site(tmp_path / "work", records, CONFIG)
+    root = make_site(tmp_path / "work", records)
     assert build_in(root).exit_code == 0
     kept = tmp_path / "before"
     shutil.copytree(root, kept, symlinks=True)
