@@ -49,6 +49,7 @@ def site(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_incremental_output_equals_a_clean_build_after_each_edit(site, tmp_path):
     content = site / "content" / "000"
     first = build_in(site, "--verbose")
@@ -229,6 +230,7 @@ def test_an_interrupted_update_is_undone_by_the_next_build(site, monkeypatch):
     assert not journal.journal_folder(first.output).exists()
 
 
+@pytest.mark.slow
 def test_parallel_and_serial_builds_are_identical(tmp_path):
     roots = []
     for name, jobs in (("serial", "1"), ("parallel", "2")):

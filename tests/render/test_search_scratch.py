@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from bench.generate import generate
 from digestgen.render.search import SCRATCH_PREFIX, _scratch_folder
 from tests.helpers import FIXED_NOW, make_site, record
@@ -34,6 +36,7 @@ def dead_pid() -> int:
     return finished.pid
 
 
+@pytest.mark.slow
 def test_a_killed_builds_scratch_folder_is_removed_by_the_next_build(tmp_path):
     root = make_site(tmp_path / "site", {}, search=True)
     generate(400, root / "content", seed=3)

@@ -25,6 +25,8 @@ from lxml import html as lxml_html
 from bench.generate import generate
 from tests.helpers import FIXED_NOW, ROOT, make_site, run_cli
 
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 ARTIFACTS = ROOT / "test-artifacts"

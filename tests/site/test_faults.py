@@ -16,6 +16,8 @@ import pytest
 from bench.generate import generate
 from tests.helpers import FIXED_NOW, build_in, make_site, mounted_tmpfs, record, tree
 
+pytestmark = pytest.mark.slow
+
 
 def start_build(root: Path, *extra: str) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "digestgen", "build", "--config", str(root / "digestgen.toml"),

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import feedparser
 import html5lib
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -31,6 +32,8 @@ from digestgen.stories.cluster import cluster_records
 from digestgen.util.slugs import MAX_SLUG_LENGTH, make_slug
 from digestgen.util.text import INVALID_CHARACTERS
 from tests.helpers import build_in, make_site, record
+
+pytestmark = pytest.mark.slow
 
 NAME = "fuzz.md"
 ZONES = [ZoneInfo("UTC"), ZoneInfo("Pacific/Kiritimati"), ZoneInfo("America/St_Johns")]

@@ -23,6 +23,8 @@ from digestgen.output.journal import JournaledUpdate
 from digestgen.output.staging import Staging
 from tests.helpers import FIXED_NOW, build_in, make_site, record, tree
 
+pytestmark = pytest.mark.slow
+
 # Every call that changes the file system during a commit and a cache save.
 STEP_CALLS = ("replace", "rename", "link", "unlink", "rmdir", "mkdir")
 

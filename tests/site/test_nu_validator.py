@@ -19,6 +19,8 @@ import pytest
 from tests.helpers import ROOT, BuildResult, build_in, make_site, record, run_cli
 from tests.helpers.hostile import BODY, PAYLOAD, hostile_corpus
 
+pytestmark = pytest.mark.slow
+
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 VNU = ["java", "-jar", str(VNU_JAR), "--errors-only", "--format", "json", "--stdout"]
 DEMO_NOW = "2026-01-01T00:00:00Z"
