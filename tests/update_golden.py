@@ -13,7 +13,7 @@ SITE = GOLDEN / "site"
 EXPECTED = GOLDEN / "expected"
 NOW = "2025-03-04T00:00:00Z"
 # Pagefind's bundle (its program, WebAssembly and binary index) is Pagefind's output, not
-# digestgen's: it is left out of the golden tree and checked in tests/test_search.py.
+# digestgen's: it is left out of the golden tree and checked in tests/render/test_reader_site.py.
 SEARCH_BUNDLE = "pagefind"
 
 

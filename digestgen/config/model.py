@@ -14,7 +14,7 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class RankingWeights:
-    """Weights of the front-page score (see README, "Ranking")."""
+    """Weights of the front-page score (see docs/records.md, "Ranking")."""
 
     heat: float = 1.0
     quality: float = 0.5

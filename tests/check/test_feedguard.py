@@ -1,0 +1,210 @@
+"""The feed guard: `digestgen check --against` fails when published items change their id or
+link or vanish while their records are still there; records deleted or unpublished may go."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from digestgen.check.feedguard import (
+    ContentFacts,
+    FeedFiles,
+    FeedFinding,
+    FindingKind,
+    guard_feeds,
+    is_feed_path,
+    read_feed,
+)
+from tests.helpers import BASE_URL, FIXED_NOW, build_in, make_site, record, run_cli
+from tests.helpers.feeds import ALPHA_PATH, ALPHA_URL, corpus
+
+ALPHA_ID = BASE_URL + ALPHA_PATH
+BETA_ID = BASE_URL + "2025/03/01/chips-get-faster/"
+
+
+@pytest.fixture
+def deployed(tmp_path: Path) -> Path:
+    """A site built and 'deployed' (copied away), so later builds cannot touch the copy."""
+    root = make_site(tmp_path / "site", corpus())
+    result = build_in(root)
+    assert result.exit_code == 0, result.stderr
+    shutil.copytree(result.output, tmp_path / "deployed")
+    return root
+
+
+def check(root: Path, *extra: str) -> tuple[int, list[str], str]:
+    """Run `digestgen check --against` the deployed copy; (exit code, findings, stderr)."""
+    config, against = str(root / "digestgen.toml"), str(root.parent / "deployed")
+    arguments = ["check", "--config", config, "--against", against, "--now", FIXED_NOW]
+    code, out, err = run_cli([*arguments, *extra])
+    return code, guard_lines(out), err
+
+
+def guard_lines(out: str) -> list[str]:
+    """The feed guard's findings among check's output lines (`feed: id: kind: detail`)."""
+    kinds = tuple(f": {kind.value}: " for kind in FindingKind)
+    return [line for line in out.splitlines() if any(kind in line for kind in kinds)]
+
+
+def write(root: Path, name: str, text: str) -> None:
+    (root / "content" / name).write_text(text, encoding="utf-8")
+
+
+def test_an_unchanged_site_passes(deployed):
+    code, findings, err = check(deployed)
+    assert (code, findings) == (0, []), err
+    assert "0 feed problems" in err
+    assert not (deployed / "public" / "feeds" / "deployed").exists()
+
+
+def test_the_deployed_site_may_be_given_as_a_file_url(deployed):
+    against = (deployed.parent / "deployed").as_uri()
+    arguments = ["check", "--config", str(deployed / "digestgen.toml"), "--now", FIXED_NOW]
+    code, out, err = run_cli([*arguments, "--against", against])
+    assert (code, guard_lines(out)) == (0, []), err
+    # YAML that cannot be read: the record's URL is known only from its text.
+    broken = "---\ntitle: [broken\noriginalUrl: https://chips.example.com/fast\n---\n"
+    (deployed / "content" / "beta.md").write_text(broken, "utf-8")
+    code, out, _ = run_cli([*arguments, "--against", against])
+    assert code == 1 and BETA_ID in out
+
+
+def test_new_stories_and_coverage_pass(deployed):
+    write(deployed, "new.md", record("Fresh news", url="https://fresh.example.com/",
+                                     when="2025-03-03T12:00:00Z", topics=["Space"]))  # fmt: skip
+    write(deployed, "more.md", record("More on chips", url="https://more.example.com/chips",
+                                      when="2025-03-01T15:00:00Z",
+                                      related=[{"title": "Chips", "webUrl": "https://chips.example.com/fast"}]))  # fmt: skip  # noqa: E501
+    code, findings, err = check(deployed)
+    assert (code, findings) == (0, []), err
+
+
+def test_a_story_that_moved_is_listed_with_its_new_id(deployed):
+    # A record dated before the story, listing its lead as related: the story moves to its day.
+    write(deployed, "earlier.md", record("Rockets, the early word", url="https://early.example.com/",
+                                         when="2025-02-28T08:00:00Z",
+                                         related=[{"title": "Rockets", "webUrl": ALPHA_URL}]))  # fmt: skip  # noqa: E501
+    code, findings, err = check(deployed)
+    assert code == 1, err
+    assert findings and all(ALPHA_ID in line and "id changed" in line for line in findings)
+    new_id = BASE_URL + "2025/02/28/rockets-the-early-word/"
+    assert all(line.endswith(f"the same story now has the id {new_id}") for line in findings)
+    feeds = {line.split(":", 1)[0] for line in findings}
+    assert {"feed.xml", "atom.xml", "feed.json", "topics/space/atom.xml",
+            "sources/alpha.example.com/feed.json", "2025/03/01/feed.xml"} <= feeds  # fmt: skip
+    assert f"{len(findings)} feed problems" in err
+
+
+def test_a_record_with_errors_makes_its_item_vanish_and_fail(deployed):
+    write(deployed, "beta.md", record("Chips get faster", url="https://chips.example.com/fast",
+                                      when="2025-03-01T12:00:00Z", quality=400))  # fmt: skip
+    code, findings, _ = check(deployed)
+    assert code == 1
+    assert findings and all(BETA_ID in line for line in findings)
+    assert all("vanished: it is in no new feed, but its record has errors" in f for f in findings)
+
+
+def test_a_record_dated_later_than_the_clock_makes_its_item_vanish_and_fail(deployed):
+    write(deployed, "beta.md", record("Chips get faster", url="https://chips.example.com/fast",
+                                      when="2030-03-01T12:00:00Z"))  # fmt: skip
+    code, findings, _ = check(deployed)
+    assert code == 1
+    assert all(BETA_ID in line and "still published" in line for line in findings)
+
+
+def test_deleted_and_unpublished_records_may_leave_the_feeds(deployed):
+    (deployed / "content" / "beta.md").unlink()
+    text = (deployed / "content" / "delta.md").read_text(encoding="utf-8")
+    write(deployed, "delta.md", text.replace("---\n", "---\npublished: false\n", 1))
+    code, findings, err = check(deployed)
+    assert (code, findings) == (0, []), err
+    # With --drafts the unpublished record is built, so its item is still there.
+    assert check(deployed, "--drafts")[:2] == (0, [])
+
+
+def test_another_base_url_changes_every_id(deployed):
+    code, findings, _ = check(deployed, "--base-url", "https://elsewhere.example.com/")
+    assert code == 1
+    ids = {line.split(": ")[1] for line in findings}
+    assert len(ids) == 5
+
+
+def test_a_missing_against_folder_is_a_usage_error(tmp_path):
+    root = make_site(tmp_path / "site", corpus())
+    code, _, err = run_cli(["check", "--config", str(root / "digestgen.toml"),
+                            "--against", str(tmp_path / "nowhere")])  # fmt: skip
+    assert code == 2 and "is not a folder" in err
+
+
+def feeds_of(folder: Path) -> dict[str, bytes]:
+    feeds = dict(FeedFiles(folder))
+    assert len(feeds) == 3 * 14 and "feeds/index.html" not in feeds  # 14 feed sets, no page
+    return feeds
+
+
+NO_FACTS = ContentFacts(frozenset(), frozenset())
+
+
+def test_guard_finds_a_changed_link_and_an_unreadable_feed(deployed):
+    new = feeds_of(deployed.parent / "deployed")
+    assert guard_feeds(new, new, NO_FACTS) == []
+    old = dict(new)
+    data = json.loads(old["feed.json"])
+    data["items"][0]["url"] = "https://digest.example.org/old-address/"
+    old["feed.json"] = json.dumps(data).encode()
+    old["topics/ai/atom.xml"] = b"<html>not a feed</html>"
+    findings = guard_feeds(old, new, NO_FACTS)
+    item = data["items"][0]["id"]
+    assert findings == [
+        FeedFinding(FindingKind.UNREADABLE, "topics/ai/atom.xml", "",
+                "the published feed: not an RSS or Atom feed (root element html)"),
+        FeedFinding(FindingKind.LINK_CHANGED, "feed.json", item,
+                f"its link https://digest.example.org/old-address/ is now {item}"),
+    ]  # fmt: skip
+    assert str(findings[1]).startswith(f"feed.json: {item}: link changed: ")
+
+
+def test_guard_needs_the_record_to_be_gone_or_unpublished(deployed):
+    old = feeds_of(deployed.parent / "deployed")
+    new = {path: data for path, data in old.items() if not path.startswith("topics/")}
+    emptied = {path: _without_items(data) for path, data in new.items()}
+    facts = ContentFacts(frozenset(), frozenset({"https://chips.example.com/fast"}))
+    findings = guard_feeds(old, emptied, facts)
+    vanished = {f.item for f in findings if f.kind is FindingKind.VANISHED}
+    assert vanished == {BETA_ID}  # the others' records are gone
+    unpublished = ContentFacts(frozenset({"https://chips.example.com/fast"}), frozenset())
+    assert guard_feeds(old, emptied, unpublished) == []
+
+
+def _without_items(data: bytes) -> bytes:
+    if data.lstrip().startswith(b"{"):
+        feed = json.loads(data)
+        feed["items"] = []
+        return json.dumps(feed).encode()
+    text = data.decode()
+    for tag in ("item", "entry"):
+        while f"<{tag}>" in text:
+            start = text.index(f"<{tag}>")
+            text = text[:start] + text[text.index(f"</{tag}>", start) + len(tag) + 3 :]
+    return text.encode()
+
+
+def test_feeds_are_read_in_every_format(deployed):
+    folder = deployed.parent / "deployed"
+    for name in ("feed.xml", "atom.xml", "feed.json"):
+        entries = read_feed((folder / name).read_bytes())
+        assert [e.id for e in entries][-1] == ALPHA_ID, name
+        assert all(e.link == e.id for e in entries), name
+    atom = {e.id: e.urls for e in read_feed((folder / "atom.xml").read_bytes())}
+    json_feed = {e.id: e.urls for e in read_feed((folder / "feed.json").read_bytes())}
+    assert atom == json_feed
+    assert atom[ALPHA_ID][0] == ALPHA_URL and len(atom[ALPHA_ID]) == 3
+    with pytest.raises(ValueError, match="not XML"):
+        read_feed(b"<rss")
+    with pytest.raises(ValueError, match="not a JSON Feed"):
+        read_feed(b'{"items": [{"title": "no id"}]}')
+    assert is_feed_path("feeds/archive/3.xml") and is_feed_path("2025/03/01/feed.json")
+    assert not is_feed_path("sitemap.xml") and not is_feed_path("index.html")

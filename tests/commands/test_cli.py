@@ -1,0 +1,148 @@
+"""The command line: options, the summary, exit statuses 0, 1 and 2."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers import SEED_NAME, build_in, make_site, record, run_cli
+
+
+def test_help_shows_examples():
+    code, out, _ = run_cli(["build", "--help"])
+    assert code == 0
+    assert "--drafts" in out and "examples:" in out
+
+
+def test_bad_usage_exits_2():
+    assert run_cli([])[0] == 2
+    assert run_cli(["build", "--no-such-option"])[0] == 2
+    assert run_cli(["frobnicate"])[0] == 2
+
+
+def test_bad_now_or_base_url_is_bad_usage(tmp_path):
+    root = make_site(tmp_path, {"a.md": record()})
+    config = str(root / "digestgen.toml")
+    code, _, err = run_cli(["build", "--config", config, "--now", "yesterday"])
+    assert code == 2 and "--now" in err
+    code, _, err = run_cli(["build", "--config", config, "--base-url", "ftp://x/"])
+    assert code == 2 and "--base-url" in err
+
+
+def test_bad_config_exits_1_naming_the_key(tmp_path):
+    root = make_site(tmp_path, {"a.md": record()}, config="colour = 'red'\n")
+    result = build_in(root)
+    assert result.exit_code == 1
+    assert "unknown key 'colour'" in result.stderr
+    assert not result.output.exists()
+
+
+def test_summary_counts_everything(tmp_path, seed_text):
+    records = {
+        SEED_NAME: seed_text,  # a draft
+        "good.md": record("Good one"),
+        "bad.md": record("Bad one", quality=400),
+        "later.md": record("Later", url="https://example.com/later", when="2030-01-01T08:00:00Z"),
+    }
+    result = build_in(make_site(tmp_path, records))
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "records read:       4" in out
+    assert "stories built:      1" in out
+    assert "drafts left out:    1" in out
+    assert "records skipped:    1" in out
+    assert "bad.md: quality: must be from 0 to 100, got 400" in out
+    assert "scheduled:          1 (next due 2030-01-01 08:00 UTC)" in out
+    # The site's, the source's and the edition's feeds, in three formats each.
+    assert "pages written:" in out and "feeds written:      9" in out
+    assert "seconds:" in out
+    assert "error: bad.md: quality:" in result.stderr
+
+
+def test_strict_fails_on_any_problem_but_still_builds(tmp_path):
+    root = make_site(tmp_path, {"good.md": record(), "bad.md": record("B", heat="hot")})
+    result = build_in(root, "--strict")
+    assert result.exit_code == 1
+    assert (result.output / "index.html").is_file()
+
+
+def test_strict_passes_a_clean_site(tmp_path):
+    assert build_in(make_site(tmp_path, {"good.md": record()}), "--strict").exit_code == 0
+
+
+def test_content_and_output_options_override_the_config(tmp_path):
+    root = make_site(tmp_path / "site", {})
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "x.md").write_text(record("Elsewhere story"), encoding="utf-8")
+    out = tmp_path / "out"
+    code, _, err = run_cli(
+        ["build", "--config", str(root / "digestgen.toml"), "--content", str(other),
+         "--output", str(out), "--now", "2026-01-01T00:00:00Z"]
+    )  # fmt: skip
+    assert code == 0, err
+    assert "Elsewhere story" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_missing_content_folder_is_fatal(tmp_path):
+    root = make_site(tmp_path, {})
+    (root / "content").rmdir()
+    result = build_in(root)
+    assert result.exit_code == 1
+    assert "content folder not found" in result.stderr
+
+
+def _run_module(root: Path, *args: str, env_extra: dict[str, str]) -> subprocess.CompletedProcess:
+    env = {**os.environ, **env_extra}
+    return subprocess.run(
+        [sys.executable, "-m", "digestgen", "build", *args],
+        cwd=root, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def test_python_dash_m_and_source_date_epoch_clock(tmp_path):
+    records = {
+        "past.md": record("Past"),
+        "future.md": record("Future", url="https://example.com/f", when="2025-06-01T00:00:00Z"),
+    }
+    root = make_site(tmp_path, records)
+    before = _run_module(root, env_extra={"SOURCE_DATE_EPOCH": "1745000000"})  # April 2025
+    assert before.returncode == 0, before.stderr
+    assert "scheduled:          1" in before.stdout
+    after = _run_module(root, env_extra={"SOURCE_DATE_EPOCH": "1750000000"})  # June 2025
+    assert "stories built:      2" in after.stdout
+    bad = _run_module(root, env_extra={"SOURCE_DATE_EPOCH": "soon"})
+    assert bad.returncode == 2 and "SOURCE_DATE_EPOCH" in bad.stderr
+
+
+def test_quiet_prints_only_errors_and_warnings(tmp_path):
+    records = {"good.md": record(), "bad.md": record("B", url="https://b.example.com/", heat=500)}
+    result = build_in(make_site(tmp_path, records), "--quiet")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert "error: bad.md: heat:" in result.stderr
+
+
+def test_verbose_adds_rewritten_counts_and_stage_timings(tmp_path):
+    result = build_in(make_site(tmp_path, {"good.md": record()}), "--verbose")
+    assert "files rewritten:" in result.stdout
+    for stage in ("records:", "stories:", "render:"):
+        assert stage in result.stdout
+
+
+def test_progress_line_redraws_one_line_and_clears_it():
+    import io
+
+    from digestgen.commands.build import ProgressLine
+
+    stream = io.StringIO()
+    progress = ProgressLine(stream)
+    progress("rendering", 10, 30)
+    progress("rendering", 20, 30)
+    progress.clear()
+    assert stream.getvalue() == "\rrendering 10/30 \rrendering 30/30 \r\x1b[K"
+
+
+def test_no_progress_line_when_stderr_is_not_a_terminal(tmp_path):
+    result = build_in(make_site(tmp_path, {"good.md": record()}))
+    assert "\r" not in result.stderr

@@ -1,0 +1,121 @@
+"""RFC 5005 archived feeds: the site's Atom feed plus archive documents a subscriber can backfill
+the whole digest from; archive documents whose stories did not change keep their bytes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lxml.etree
+
+from tests.helpers import BASE_URL, BuildResult, build_in, make_site, record
+from tests.helpers.feeds import NS, check_feed, feed_files
+
+CONFIG = "feed_size = 4\nfeed_archive_size = 3\n"
+
+
+def story(number: int) -> str:
+    return record(
+        f"Story number {number}",
+        url=f"https://news.example.com/{number}",
+        when=f"2025-04-{number:02d}T10:00:00Z",
+    )
+
+
+def site_of(tmp_path: Path, count: int) -> Path:
+    records = {f"s{n:02d}.md": story(n) for n in range(1, count + 1)}
+    return make_site(tmp_path / "site", records, CONFIG)
+
+
+def atom(result: BuildResult, path: str) -> lxml.etree._Element:
+    return lxml.etree.fromstring((result.output / path).read_bytes())
+
+
+def links(root: lxml.etree._Element) -> dict[str, str]:
+    return {link.get("rel"): link.get("href") for link in root.xpath("a:link", namespaces=NS)}
+
+
+def entry_ids(root: lxml.etree._Element) -> list[str]:
+    return [str(i) for i in root.xpath("a:entry/a:id/text()", namespaces=NS)]
+
+
+def backfill(result: BuildResult) -> list[str]:
+    """Follow prev-archive from the current feed, as an RFC 5005 client does; every id seen."""
+    seen: list[str] = []
+    url: str | None = BASE_URL + "atom.xml"
+    while url:
+        root = atom(result, url.removeprefix(BASE_URL))
+        seen += entry_ids(root)
+        url = links(root).get("prev-archive")
+    return seen
+
+
+def test_following_prev_archive_backfills_every_story(tmp_path):
+    result = build_in(site_of(tmp_path, 10))
+    assert result.exit_code == 0, result.stderr
+    archives = sorted(p for p in feed_files(result.output) if p.startswith("feeds/archive/"))
+    assert archives == ["feeds/archive/1.xml", "feeds/archive/2.xml", "feeds/archive/3.xml"]
+    for path in archives:
+        check_feed(result.output, path, BASE_URL)
+    stories = {BASE_URL + f"2025/04/{n:02d}/story-number-{n}/" for n in range(1, 11)}
+    assert set(backfill(result)) == stories
+    current = atom(result, "atom.xml")
+    assert len(entry_ids(current)) == 4  # feed_size, newest first
+    assert links(current)["prev-archive"] == BASE_URL + "feeds/archive/3.xml"
+    assert current.find(f"{{{NS['fh']}}}archive") is None
+    # Archive documents are filled from the oldest story, three to a document.
+    for number, days in ((1, (3, 2, 1)), (2, (6, 5, 4)), (3, (9, 8, 7))):
+        root = atom(result, f"feeds/archive/{number}.xml")
+        assert entry_ids(root) == [BASE_URL + f"2025/04/{d:02d}/story-number-{d}/" for d in days]
+        assert root.find(f"{{{NS['fh']}}}archive") is not None
+        rels = links(root)
+        assert rels["current"] == BASE_URL + "atom.xml"
+        assert rels["self"] == BASE_URL + f"feeds/archive/{number}.xml"
+        assert rels.get("prev-archive") == (
+            BASE_URL + f"feeds/archive/{number - 1}.xml" if number > 1 else None
+        )
+        assert rels.get("next-archive") == (
+            BASE_URL + f"feeds/archive/{number + 1}.xml" if number < 3 else None
+        )
+        updated = root.xpath("a:updated/text()", namespaces=NS)[0]
+        assert updated == f"2025-04-{days[0]:02d}T10:00:00+00:00"
+        assert root.xpath("a:id/text()", namespaces=NS)[0] == rels["self"]
+
+
+def test_archive_documents_keep_their_bytes_when_newer_stories_arrive(tmp_path):
+    root = site_of(tmp_path, 10)
+    first = build_in(root)
+    before = {p: first.files()[p] for p in feed_files(first.output) if "archive/" in p}
+    assert len(before) == 3
+    content = root / "content"
+    (content / "s11.md").write_text(story(11), encoding="utf-8")
+    second = build_in(root)
+    after = {p: second.files()[p] for p in feed_files(second.output) if "archive/" in p}
+    assert after == before  # story 11 waits in the current feed for a full document
+    (content / "s12.md").write_text(story(12), encoding="utf-8")
+    third = build_in(root, "--no-cache")
+    after = {p: third.files()[p] for p in feed_files(third.output) if "archive/" in p}
+    assert sorted(after) == [f"feeds/archive/{n}.xml" for n in (1, 2, 3, 4)]
+    assert after["feeds/archive/1.xml"] == before["feeds/archive/1.xml"]
+    assert after["feeds/archive/2.xml"] == before["feeds/archive/2.xml"]
+    # The newest document before gains only its next-archive link.
+    gained = atom(third, "feeds/archive/3.xml")
+    assert links(gained)["next-archive"] == BASE_URL + "feeds/archive/4.xml"
+    assert entry_ids(gained) == entry_ids(lxml.etree.fromstring(before["feeds/archive/3.xml"]))
+    assert len(set(backfill(third))) == 12
+
+
+def test_the_archive_size_defaults_to_the_feed_size(site_builder):
+    records = {f"s{n:02d}.md": story(n) for n in range(1, 8)}
+    result = site_builder(records, config="feed_size = 3\n")
+    assert result.exit_code == 0, result.stderr
+    archives = [p for p in feed_files(result.output) if "archive/" in p]
+    assert sorted(archives) == ["feeds/archive/1.xml", "feeds/archive/2.xml"]
+    assert all(len(entry_ids(atom(result, p))) == 3 for p in archives)
+    assert "feeds/archive/2.xml" in result.read("feeds/index.html")
+
+
+def test_a_small_site_has_no_archive_yet(site_builder):
+    result = site_builder({"s01.md": story(1)})
+    assert result.exit_code == 0, result.stderr
+    assert not (result.output / "feeds" / "archive").exists()
+    assert "prev-archive" not in result.read("atom.xml")

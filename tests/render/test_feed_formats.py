@@ -1,0 +1,353 @@
+"""Every feed in every format: RSS 2.0, Atom 1.0 and JSON Feed 1.1 for the site, each topic,
+source and edition, with rich items, WebSub, a summary-only switch and autodiscovery."""
+
+from __future__ import annotations
+
+import json
+import re
+from email.utils import parsedate_to_datetime
+
+import lxml.etree
+import lxml.html
+import pytest
+
+from tests.helpers import BASE_URL, BuildResult
+from tests.helpers.feeds import (
+    ALPHA_PATH,
+    ALPHA_URL,
+    COVERAGE,
+    EXPECTED_TITLES,
+    HOSTILE_TITLES,
+    NS,
+    check_feed,
+    corpus,
+    feed_files,
+    hostile_record,
+    parse_xml,
+    rfc3339,
+)
+
+ALPHA_ID = BASE_URL + ALPHA_PATH
+FOLDERS = {
+    "": 5,
+    "topics/ai/": 2,
+    "topics/science/": 2,
+    "topics/space/": 2,
+    "sources/alpha.example.com/": 1,
+    "sources/b.example.net/": 1,
+    "sources/c.example.org/": 1,
+    "sources/chips.example.com/": 1,
+    "sources/robots.example.com/": 1,
+    "sources/moon.example.com/": 1,
+    "sources/weather.example.com/": 1,
+    "2025/03/01/": 2,
+    "2025/03/02/": 2,
+    "2025/03/03/": 1,
+}
+
+
+@pytest.fixture
+def built(site_builder) -> BuildResult:
+    result = site_builder(corpus())
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def items(result: BuildResult, folder: str) -> dict[str, list[tuple[str, str, str]]]:
+    """(id, link, title) of each item, newest first, in each format of a folder's feeds."""
+    rss = parse_xml((result.output / folder / "feed.xml").read_bytes(), folder)
+    atom = parse_xml((result.output / folder / "atom.xml").read_bytes(), folder)
+    data = json.loads(result.read(folder + "feed.json"))
+    return {
+        "rss": [(e.id, e.link, e.title) for e in rss.entries],
+        "atom": [(e.id, e.link, e.title) for e in atom.entries],
+        "json": [(i["id"], i["url"], i["title"]) for i in data["items"]],
+    }
+
+
+def test_every_feed_exists_in_every_format_and_passes_the_offline_checks(built):
+    expected = {folder + name for folder in FOLDERS for name in ("feed.xml", "atom.xml",
+                                                                 "feed.json")}  # fmt: skip
+    assert set(feed_files(built.output)) == expected
+    for path in expected:
+        check_feed(built.output, path, BASE_URL)
+
+
+def test_the_three_formats_hold_the_same_items_in_the_same_order(built):
+    for folder, count in FOLDERS.items():
+        formats = items(built, folder)
+        assert formats["rss"] == formats["atom"] == formats["json"], folder
+        assert len(formats["json"]) == count, folder
+        assert all(item_id == link for item_id, link, _ in formats["json"]), folder
+    data = json.loads(built.read("feed.json"))
+    published = [rfc3339(i["date_published"]) for i in data["items"]]
+    assert published == sorted(published, reverse=True)
+    atom = parse_xml((built.output / "atom.xml").read_bytes(), "atom.xml")
+    for entry, item in zip(atom.entries, data["items"], strict=True):
+        assert rfc3339(entry.updated) == rfc3339(item["date_modified"])
+        assert rfc3339(entry.published) == rfc3339(item["date_published"])
+
+
+def test_source_and_edition_feeds_hold_their_stories(built):
+    def titles(folder: str) -> list[str]:
+        return [title for _, _, title in items(built, folder)["json"]]
+
+    # An outlet's feed has the stories it led and those it covered.
+    assert titles("sources/b.example.net/") == ["Rockets reach orbit"]
+    assert titles("sources/alpha.example.com/") == ["Rockets reach orbit"]
+    assert titles("2025/03/01/") == ["Chips get faster", "Rockets reach orbit"]
+    assert titles("2025/03/02/") == ["Moon base planned", "Robots learn to walk"]
+    edition = json.loads(built.read("2025/03/01/feed.json"))
+    assert edition["home_page_url"] == BASE_URL + "2025/03/01/"
+    assert "2025-03-01" in edition["title"]
+
+
+def test_json_feed_item_is_complete(built):
+    data = json.loads(built.read("feed.json"))
+    assert data["home_page_url"] == BASE_URL and data["language"] == "en"
+    assert "hubs" not in data
+    item = next(i for i in data["items"] if i["id"] == ALPHA_ID)
+    assert item["url"] == ALPHA_ID and item["external_url"] == ALPHA_URL
+    assert item["title"] == "Rockets reach orbit"
+    assert item["summary"] == "A rocket reached orbit on its first try."
+    assert item["image"] == "https://img.example.com/rocket.jpg"
+    assert item["tags"] == ["Space", "Science"]
+    assert item["authors"] == [{"name": "Alpha Post", "url": "https://alpha.example.com/"}]
+    assert item["date_published"] == "2025-03-01T08:00:00+00:00"
+    assert item["date_modified"] == "2025-03-01T09:30:00+00:00"  # the newest coverage
+    fragment = lxml.html.fragment_fromstring(item["content_html"], create_parent="div")
+    assert "flawless" in fragment.text_content()
+    extension = item["_digestgen"]
+    assert extension["about"] == BASE_URL + "feeds/"
+    assert extension["image"] == {"url": "https://img.example.com/rocket.jpg", "width": 1200,
+                                  "height": 675}  # fmt: skip
+    assert [(c["title"], c["url"], c["provider"]) for c in extension["coverage"]] == [
+        (title, url, name) for title, url, name, _ in COVERAGE
+    ]
+    assert extension["coverage"][0]["date_published"] == "2025-03-01T09:00:00+00:00"
+
+
+def test_items_carry_the_image_as_media_rss_and_enclosure(built):
+    for path in ("feed.xml", "atom.xml"):
+        root = lxml.etree.fromstring((built.output / path).read_bytes())
+        media = root.xpath("//media:content", namespaces=NS)
+        assert sorted((m.get("url"), m.get("width"), m.get("height"), m.get("medium"))
+                      for m in media) == [
+            ("https://img.example.com/moon.jpg", "640", "480", "image"),
+            ("https://img.example.com/rocket.jpg", "1200", "675", "image"),
+        ]  # fmt: skip
+    rss = parse_xml((built.output / "feed.xml").read_bytes(), "feed.xml")
+    alpha = next(e for e in rss.entries if e.id == ALPHA_ID)
+    assert [(e.href, e.type, e.length) for e in alpha.enclosures] == [
+        ("https://img.example.com/rocket.jpg", "image/jpeg", "0")
+    ]
+    assert alpha.media_content[0]["width"] == "1200"
+    atom = parse_xml((built.output / "atom.xml").read_bytes(), "atom.xml")
+    alpha = next(e for e in atom.entries if e.id == ALPHA_ID)
+    assert [(e.href, e.type) for e in alpha.enclosures] == [
+        ("https://img.example.com/rocket.jpg", "image/jpeg")
+    ]
+    without = next(e for e in atom.entries if e.title == "Chips get faster")
+    assert without.enclosures == [] and "media_content" not in without
+
+
+def test_atom_entries_link_related_coverage_with_its_rel(built):
+    """feedgen 1.0.0 drops the rel of entry links (its issue #135); ours must survive."""
+    for folder in ("", "topics/space/", "sources/b.example.net/", "2025/03/01/"):
+        root = lxml.etree.fromstring((built.output / folder / "atom.xml").read_bytes())
+        entry = root.xpath(f"a:entry[a:id='{ALPHA_ID}']", namespaces=NS)[0]
+        links = [(link.get("rel"), link.get("href"), link.get("title"))
+                 for link in entry.xpath("a:link", namespaces=NS)]  # fmt: skip
+        assert links == [
+            (None, ALPHA_ID, None),  # rel="alternate" is the default
+            ("via", ALPHA_URL, None),
+            *(("related", url, title) for title, url, _, _ in COVERAGE),
+            ("enclosure", "https://img.example.com/rocket.jpg", None),
+        ], folder
+    parsed = parse_xml((built.output / "atom.xml").read_bytes(), "atom.xml")
+    alpha = next(e for e in parsed.entries if e.id == ALPHA_ID)
+    related = [(link.href, link.title) for link in alpha.links if link.rel == "related"]
+    assert related == [(url, title) for title, url, _, _ in COVERAGE]
+    assert alpha.link == ALPHA_ID
+
+
+def test_the_outlet_is_the_author_in_atom_and_the_source_in_rss(built):
+    atom = parse_xml((built.output / "atom.xml").read_bytes(), "atom.xml")
+    alpha = next(e for e in atom.entries if e.id == ALPHA_ID)
+    assert alpha.author_detail.name == "Alpha Post"
+    assert alpha.author_detail.href == "https://alpha.example.com/"
+    rss = lxml.etree.fromstring((built.output / "feed.xml").read_bytes())
+    item = rss.xpath(f"//item[guid='{ALPHA_ID}']")[0]
+    source = item.find("source")
+    assert source.text == "Alpha Post"
+    assert source.get("url") == BASE_URL + "sources/alpha.example.com/feed.xml"
+    assert (built.output / "sources/alpha.example.com/feed.xml").is_file()
+
+
+def test_summary_only_feeds_leave_the_full_content_out(site_builder):
+    result = site_builder(corpus(), config="feed_summary_only = true\n")
+    assert result.exit_code == 0, result.stderr
+    for path in feed_files(result.output):
+        check_feed(result.output, path, BASE_URL)
+        text = result.read(path)
+        assert "flawless" not in text and "More:" not in text, path
+    atom = lxml.etree.fromstring((result.output / "atom.xml").read_bytes())
+    assert atom.xpath("//a:content", namespaces=NS) == []
+    summaries = atom.xpath(f"a:entry[a:id='{ALPHA_ID}']/a:summary/text()", namespaces=NS)
+    assert summaries == ["A rocket reached orbit on its first try."]
+    rss = lxml.etree.fromstring((result.output / "feed.xml").read_bytes())
+    encoded = rss.xpath("//c:encoded", namespaces={"c": "http://purl.org/rss/1.0/modules/content/"})
+    assert encoded == []
+    assert rss.xpath(f"//item[guid='{ALPHA_ID}']/description/text()") == [
+        "A rocket reached orbit on its first try."
+    ]
+    data = json.loads(result.read("feed.json"))
+    alpha = next(i for i in data["items"] if i["id"] == ALPHA_ID)
+    assert "content_html" not in alpha
+    assert alpha["content_text"] == "A rocket reached orbit on its first try."
+    no_excerpt = next(i for i in data["items"] if i["title"] == "Robots learn to walk")
+    assert no_excerpt["content_text"] == "Robots learn to walk"
+    # The related coverage and the image stay: they are links, not content.
+    assert len(alpha["_digestgen"]["coverage"]) == 2
+    assert len(atom.xpath("//a:link[@rel='related']", namespaces=NS)) == 2
+
+
+HUB = "https://hub.example.com/"
+
+
+def test_a_websub_hub_is_advertised_beside_self_in_every_feed(site_builder):
+    result = site_builder(corpus(), config=f'websub_hub = "{HUB}"\n')
+    assert result.exit_code == 0, result.stderr
+    paths = feed_files(result.output)
+    assert len(paths) == 3 * len(FOLDERS)
+    for path in paths:
+        check_feed(result.output, path, BASE_URL)
+        if path.endswith(".json"):
+            data = json.loads(result.read(path))
+            assert data["hubs"] == [{"type": "WebSub", "url": HUB}], path
+            assert data["feed_url"] == BASE_URL + path
+            continue
+        root = lxml.etree.fromstring((result.output / path).read_bytes())
+        links = "a:link" if root.tag != "rss" else "channel/a:link"
+        assert root.xpath(f"{links}[@rel='hub']/@href", namespaces=NS) == [HUB], path
+        assert root.xpath(f"{links}[@rel='self']/@href", namespaces=NS) == [BASE_URL + path]
+        parsed = parse_xml((result.output / path).read_bytes(), path)
+        assert HUB in [link.href for link in parsed.feed.links if link.rel == "hub"], path
+
+
+def test_without_a_hub_no_feed_names_one(built):
+    for path in feed_files(built.output):
+        assert "hub" not in built.read(path).replace("github", ""), path
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ('websub_hub = "ftp://hub.example.com/"', "websub_hub: must be an absolute http"),
+        ('websub_hub = "https://hub.example.com/a b"', "websub_hub: must not contain spaces"),
+        ("websub_hub = 3", "websub_hub: must be an absolute http"),
+        ('feed_summary_only = "yes"', "feed_summary_only: must be true or false"),
+        ("feed_archive_size = 0", "feed_archive_size: must be a whole number from 1"),
+        ("feed_size = 5\nfeed_archive_size = 6", "feed_archive_size: must not be more than"),
+    ],
+)
+def test_bad_feed_settings_are_errors_naming_the_key(site_builder, config, message):
+    result = site_builder(corpus(), config=config + "\n")
+    assert result.exit_code == 1
+    assert message in result.stderr
+
+
+def output_path(url: str) -> str:
+    """The output file of a site URL."""
+    path = url.removeprefix(BASE_URL)
+    return path + "index.html" if path.endswith("/") or not path else path
+
+
+def discovery(result: BuildResult, page: str) -> list[tuple[str, str, str]]:
+    """(type, href, title) of every feed autodiscovery link of a page."""
+    tree = lxml.html.fromstring(result.read(page))
+    return [(link.get("type"), link.get("href"), link.get("title"))
+            for link in tree.xpath("//head/link[@rel='alternate']")]  # fmt: skip
+
+
+def test_every_page_offers_its_feeds_for_autodiscovery(built):
+    types = {"feed.xml": "application/rss+xml", "atom.xml": "application/atom+xml",
+             "feed.json": "application/feed+json"}  # fmt: skip
+    pages = [p for p in built.files() if p.endswith(".html")]
+    for page in pages:
+        links = discovery(built, page)
+        hrefs = [href for _, href, _ in links]
+        assert hrefs[-3:] == [BASE_URL + name for name in types] or hrefs[:3] == [
+            BASE_URL + name for name in types
+        ], page
+        for media_type, href, title in links:
+            assert (built.output / output_path(href)).is_file(), (page, href)
+            assert media_type == types[href.rsplit("/", 1)[-1]], (page, href)
+            assert title, page
+    story = {href for _, href, _ in discovery(built, ALPHA_PATH + "index.html")}
+    assert {BASE_URL + f"topics/{t}/feed.json" for t in ("space", "science")} <= story
+    assert BASE_URL + "sources/alpha.example.com/atom.xml" in story
+    edition = [href for _, href, _ in discovery(built, "2025/03/01/index.html")]
+    assert edition[:3] == [BASE_URL + "2025/03/01/" + name for name in types]
+    topic = [href for _, href, _ in discovery(built, "topics/ai/index.html")]
+    assert topic[:3] == [BASE_URL + "topics/ai/" + name for name in types]
+    source = [href for _, href, _ in discovery(built, "sources/b.example.net/index.html")]
+    assert source[:3] == [BASE_URL + "sources/b.example.net/" + name for name in types]
+
+
+def test_the_feeds_page_lists_every_feed(built):
+    page = lxml.html.fromstring(built.read("feeds/index.html"))
+    links = {a.get("href") for a in page.xpath("//main//a")}
+    listed = {href.removeprefix("/") for href in links if re.search(r"\.(xml|json)$", href)}
+    assert listed == set(feed_files(built.output))
+    text = " ".join(page.text_content().split())
+    assert "RSS 2.0, Atom 1.0 and JSON Feed 1.1" in text
+    for name in ("AI", "Space", "Beta Times", "Monday 3 March 2025"):
+        assert name in text
+    sitemap = built.read("sitemap.xml")
+    assert BASE_URL + "feeds/" in sitemap
+
+
+def test_hostile_text_gives_valid_feeds_in_every_format(site_builder):
+    records = {
+        f"{key}.md": hostile_record(
+            key, title, excerpt=title, topics=["Hostile & <weird>"],
+            provider={"name": title, "domain": f"{key}.example.com"},
+            related=[{"title": title, "webUrl": f"https://rel.example.com/{key}?a=1&b=2",
+                      "provider": {"name": title, "domain": "rel.example.com"}}],
+        )
+        for key, title in HOSTILE_TITLES.items()
+    }  # fmt: skip
+    result = site_builder(records)
+    assert result.exit_code == 0, result.stderr
+    paths = feed_files(result.output)
+    assert len(paths) == 3 * (1 + 1 + len(HOSTILE_TITLES) + 1 + 1)  # site, topic, outlets, day
+    expected = sorted(EXPECTED_TITLES.values())
+    for path in paths:
+        parsed = check_feed(result.output, path, BASE_URL)
+        if path.endswith(".json"):
+            titles = [item["title"] for item in parsed["items"]]
+            for item in parsed["items"]:
+                assert item["content_text" if "content_text" in item else "summary"]
+                coverage = item["_digestgen"]["coverage"]
+                assert coverage[0]["title"] == item["title"]
+        else:
+            root = lxml.etree.fromstring((result.output / path).read_bytes())
+            titles = root.xpath("//item/title/text() | //a:entry/a:title/text()",
+                                namespaces=NS)  # fmt: skip
+            related = root.xpath("//a:link[@rel='related']/@title", namespaces=NS)
+            # Each story's one related item carries the story's own (hostile) title.
+            assert sorted(related) == (sorted(titles) if path.endswith("atom.xml") else [])
+        if "/" not in path:  # the site's feeds hold every story
+            assert sorted(titles) == expected, path
+
+
+def test_feed_dates_are_the_stories_own_not_the_build_clock(site_builder):
+    early = site_builder(corpus(), now="2025-06-01T00:00:00Z")
+    dates = {path: early.read(path) for path in feed_files(early.output)}
+    late = site_builder(corpus(), now="2031-01-01T00:00:00Z")
+    assert {path: late.read(path) for path in feed_files(late.output)} == dates
+    rss = lxml.etree.fromstring((late.output / "feed.xml").read_bytes())
+    assert parsedate_to_datetime(rss.findtext("channel/lastBuildDate")).isoformat() == (
+        "2025-03-03T09:00:00+00:00"
+    )

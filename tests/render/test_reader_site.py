@@ -1,0 +1,313 @@
+"""The reader's site: front page weight and sections, story pages, metadata and the search index."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+
+from bench.generate import generate
+from tests.helpers import (
+    SEED_PATH,
+    SEED_SECURED,
+    BuildResult,
+    build_in,
+    make_site,
+    parse_html,
+    record,
+)
+
+PAGE_WEIGHT_LIMIT = 60_000  # bytes of HTML and CSS on a front page of 30 stories
+
+
+def thirty_stories_on_one_day(root: Path) -> Path:
+    """Thirty synthetic records (the benchmark's generator), all moved to 1 June 2025."""
+    site = make_site(root, {}, "page_size = 30\n")
+    for n, path in enumerate(generate(30, site / "content", seed=7)):
+        text = path.read_text(encoding="utf-8")
+        moment = f'publishedDateTime: "2025-06-01T{n % 24:02d}:{n:02d}:00Z"'
+        path.write_text(re.sub(r"(?m)^publishedDateTime: .*$", moment, text, count=1), "utf-8")
+    return site
+
+
+def index_text(result: BuildResult) -> bytes:
+    """Everything the search index holds, unpacked (Pagefind gzips its index files)."""
+    return b"".join(
+        gzip.decompress(data)
+        for path, data in result.files().items()
+        if path.startswith("pagefind/") and path.endswith(("_fragment", "_index", "_meta"))
+    )
+
+
+def shard_urls(result: BuildResult) -> dict[str, set[str]]:
+    """The story addresses in each shard of the search index, by shard folder name."""
+    shards: dict[str, set[str]] = {}
+    for path, data in result.files().items():
+        if path.startswith("pagefind/") and path.endswith(".pf_fragment"):
+            url = re.search(rb'"url":"([^"]+)"', gzip.decompress(data))
+            assert url, path
+            shards.setdefault(path.split("/")[1], set()).add(url.group(1).decode())
+    return shards
+
+
+def nine_stories(root: Path, shard_size: int) -> Path:
+    """A site of nine stories, its search index in shards of about `shard_size` stories."""
+    records = {
+        f"{n}.md": record(f"Story {n}", url=f"https://e{n}.example.com/", excerpt=f"Ibex {n}.")
+        for n in range(9)
+    }
+    return make_site(root, records, f"search_shard_size = {shard_size}\n", search=True)
+
+
+def test_front_page_of_thirty_stories_weighs_under_sixty_kilobytes(tmp_path):
+    result = build_in(thirty_stories_on_one_day(tmp_path / "site"))
+    assert result.exit_code == 0, result.stderr
+    front = result.files()["index.html"]
+    page = parse_html(front)
+    assert len(page.xpath("//article[contains(@class, 'cluster')]")) == 30
+    sheets = [
+        href.split("?")[0].lstrip("/") for href in page.xpath("//link[@rel='stylesheet']/@href")
+    ]
+    weight = len(front) + sum(len(result.files()[sheet]) for sheet in sheets)
+    assert sheets and weight < PAGE_WEIGHT_LIMIT, weight
+
+
+def test_only_the_top_story_gets_its_image_and_the_rest_are_compact(tmp_path):
+    result = build_in(thirty_stories_on_one_day(tmp_path / "site"))
+    page = parse_html(result.files()["index.html"])
+    clusters = page.xpath("//article[contains(@class, 'cluster')]")
+    assert clusters[0].get("class") == "cluster lead"
+    assert clusters[0].xpath(".//img/@loading") == ["eager"]
+    assert all(not c.xpath(".//img") and "standard" in c.get("class") for c in clusters[1:])
+    for image in page.xpath("//img"):
+        assert image.get("width") and image.get("height")
+        assert image.get("referrerpolicy") == "no-referrer"
+
+
+def test_more_names_the_first_outlets_then_counts_the_rest(site_builder):
+    related = [
+        {"title": f"Piece {n}", "webUrl": f"https://o{n}.example.com/p", "quality": 90 - n,
+         "provider": {"name": f"Outlet {n}", "domain": f"o{n}.example.com"}}
+        for n in range(5)
+    ]  # fmt: skip
+    result = site_builder({"a.md": record("Big story", related=related)})
+    page = parse_html(result.files()["index.html"])
+    more = page.xpath("//p[@class='more']")[0]
+    names = [a.text for a in more.xpath("a[not(@class)]")]
+    assert names == ["Outlet 0", "Outlet 1", "Outlet 2"]  # best quality first
+    [plus] = more.xpath("a[@class='plus']")
+    assert plus.text == "+2 more" and plus.get("href") == "/2025/03/01/big-story/"
+
+
+def test_story_page_groups_coverage_by_outlet_with_amp_links(site_builder):
+    related = [
+        {"title": "Wire take one", "webUrl": "https://wire.example.com/1", "quality": 80,
+         "ampWebUrl": "https://wire.example.com/1?amp",
+         "provider": {"name": "Wire", "domain": "wire.example.com"}},
+        {"title": "Daily take", "webUrl": "https://daily.example.com/1", "quality": 60,
+         "provider": {"name": "Daily", "domain": "daily.example.com"}},
+        {"title": "Wire take two", "webUrl": "https://wire.example.com/2", "quality": 40,
+         "provider": {"name": "Wire", "domain": "wire.example.com"}},
+    ]  # fmt: skip
+    result = site_builder(
+        {"a.md": record("Big story", related=related, ampWebUrl="https://example.com/a?amp")}
+    )
+    page = parse_html(result.files()["2025/03/01/big-story/index.html"])
+    groups = page.xpath("//section[@class='outlet-group']")
+    assert [g.get("aria-label") for g in groups] == ["Wire", "Daily"]
+    assert [a.text for a in groups[0].xpath(".//h3/a")] == ["Wire take one", "Wire take two"]
+    assert "https://wire.example.com/1?amp" in groups[0].xpath(".//a/@href")
+    assert page.xpath("//p[@class='source-link']/a[. = 'AMP version']/@href") == [
+        "https://example.com/a?amp"
+    ]
+    assert "Coverage from 2 more sources" in page.xpath("string(//h2[@id='coverage-heading'])")
+
+
+def test_story_page_lists_earlier_stories_of_its_topic(site_builder):
+    records = {
+        f"{n}.md": record(f"Space story {n}", url=f"https://e.example.com/{n}",
+                          when=f"2025-03-0{n}T10:00:00Z", topics=["Space"])
+        for n in range(1, 5)
+    }  # fmt: skip
+    result = site_builder(records)
+    newest = parse_html(result.files()["2025/03/04/space-story-4/index.html"])
+    more = newest.xpath("//section[@class='more-topic']")[0]
+    assert more.xpath("string(h2)") == "Earlier in Space"
+    assert [a.text for a in more.xpath(".//li/a")] == [f"Space story {n}" for n in (3, 2, 1)]
+    oldest = parse_html(result.files()["2025/03/01/space-story-1/index.html"])
+    assert not oldest.xpath("//section[@class='more-topic']")
+
+
+def test_front_page_has_topic_sections_of_stories_not_shown_above(site_builder):
+    records = {
+        f"{n}.md": record(f"Story {n}", url=f"https://e.example.com/{n}",
+                          when=f"2025-03-0{n}T10:00:00Z", topics=["Space" if n % 2 else "Chips"])
+        for n in range(1, 6)
+    }  # fmt: skip
+    page = parse_html(site_builder(records).files()["index.html"])
+    sections = page.xpath("//section[@class='section']")
+    assert [s.xpath("string(h3)") for s in sections] == ["Space", "Chips"]  # the bigger first
+    assert [a.text for a in sections[0].xpath(".//li/a")] == ["Story 3", "Story 1"]
+    assert [a.text for a in sections[1].xpath(".//li/a")] == ["Story 4", "Story 2"]
+
+
+def test_story_metadata_has_cards_article_and_breadcrumbs(tmp_path):
+    text = SEED_PATH.read_text(encoding="utf-8").replace("published: false", "published: true")
+    result = build_in(make_site(tmp_path / "site", {"seed.txt": text}))
+    page = parse_html(
+        result.files()["2021/06/04/the-biden-administrations-new-facial-recognition-app/index.html"]
+    )
+    meta = {m.get("name") or m.get("property"): m.get("content") for m in page.xpath("//meta")}
+    assert meta["twitter:card"] == "summary_large_image"
+    assert meta["twitter:image"] == meta["og:image"] and meta["og:image:width"] == "814"
+    assert meta["twitter:title"] == meta["og:title"]
+    [block] = page.xpath("//script[@type='application/ld+json']/text()")
+    article, crumbs = json.loads(block)
+    assert article["@type"] == "NewsArticle" and crumbs["@type"] == "BreadcrumbList"
+    assert [item["name"] for item in crumbs["itemListElement"]] == [
+        "Home", "4 June 2021", article["headline"]
+    ]  # fmt: skip
+    assert crumbs["itemListElement"][-1]["item"] == article["url"]
+    front = parse_html(result.files()["index.html"])
+    [listing] = json.loads(front.xpath("//script[@type='application/ld+json']/text()")[0])
+    assert listing["@type"] == "ItemList"
+    assert listing["itemListElement"][0]["url"] == article["url"]
+
+
+def test_search_index_holds_published_stories_never_drafts_or_secured_values(tmp_path):
+    published = SEED_PATH.read_text(encoding="utf-8").replace("published: false", "published: true")
+    draft = record("Unreleased zeppelin scoop", url="https://d.example.com/z", published=False,
+                   excerpt="Quixotic airship plans.", secured="DRAFTSECRET42")  # fmt: skip
+    result = build_in(
+        make_site(tmp_path / "site", {"seed.txt": published, "draft.md": draft}, search=True),
+        "--drafts",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "Unreleased zeppelin scoop" in result.read("index.html")  # shown with --drafts...
+    index = index_text(result)
+    assert b"geolocation" in index and b"THE WEEK" in index and b"Computer Vision" in index
+    assert b"zeppelin" not in index.lower() and b"Quixotic" not in index  # ...never indexed
+    for secret in (SEED_SECURED.encode(), b"DRAFTSECRET42"):
+        assert all(secret not in data for data in result.files().values())
+        assert secret not in index
+
+
+def test_search_index_is_kept_when_no_story_changed_and_remade_when_one_did(tmp_path):
+    records = {"a.md": record("Alpha story", excerpt="Aardvarks.")}
+    site = make_site(tmp_path / "site", records, search=True)
+    first = build_in(site)
+    bundle = {p for p in first.files() if p.startswith("pagefind/")}
+    stamps = {p: (first.output / p).stat().st_mtime_ns for p in bundle}
+    # A new score re-renders pages, but nothing the index is made of changed.
+    (site / "content" / "a.md").write_text(record("Alpha story", excerpt="Aardvarks.", heat=50))
+    second = build_in(site)
+    assert second.exit_code == 0 and "heat" not in second.stderr
+    assert {p: (second.output / p).stat().st_mtime_ns for p in bundle} == stamps
+    beta = record("Beta story", url="https://b.example.com/", excerpt="Bison.")
+    (site / "content" / "b.md").write_text(beta)
+    third = build_in(site)
+    assert b"Bison" in index_text(third) and b"Aardvarks" in index_text(third)
+    assert {p for p in third.files() if p.startswith("pagefind/")} != bundle
+
+
+def test_video_and_slideshow_pieces_get_a_type_badge_and_articles_none(site_builder):
+    related = [{"title": "The photos", "webUrl": "https://p.example.com/1", "type": "slideshow",
+                "provider": {"name": "Pics", "domain": "p.example.com"}}]  # fmt: skip
+    result = site_builder(
+        {
+            "v.md": record("Watch the launch", type="video", related=related),
+            "a.md": record("Plain article", url="https://example.com/plain"),
+        }
+    )
+    front = parse_html(result.files()["index.html"])
+    badges = {
+        " ".join(h.xpath("string(a)").split()): h.xpath("span[@class='badge']/text()")
+        for h in front.xpath("//h2[@class='headline']")
+    }
+    assert badges == {"Watch the launch": ["video"], "Plain article": []}
+    story = parse_html(result.files()["2025/03/01/watch-the-launch/index.html"])
+    assert story.xpath("//h1/span[@class='badge']/text()") == ["video"]
+    assert story.xpath("//h3[@class='piece-title']/span[@class='badge']/text()") == ["slideshow"]
+
+
+def test_search_results_link_under_a_base_path(tmp_path):
+    records = {"a.md": record("Alpha story", excerpt="Aardvarks.")}
+    site = make_site(tmp_path / "site", records, search=True)
+    result = build_in(site, "--base-url", "https://example.org/digest/")
+    assert result.exit_code == 0, result.stderr
+    assert b'"url":"/digest/2025/03/01/alpha-story/"' in index_text(result)
+    search = parse_html(result.files()["search/index.html"])
+    assert search.xpath("//div[@id='search']/@data-bundle") == ["/digest/pagefind/"]
+
+
+def test_a_site_with_nothing_published_has_no_index_and_says_so(site_builder):
+    result = site_builder({"draft.md": record("Draft only", published=False)}, search=True)
+    assert result.exit_code == 0, result.stderr
+    assert not any(path.startswith("pagefind/") for path in result.files())
+    search = parse_html(result.files()["search/index.html"])
+    assert not search.xpath("//script[@type='module']")
+    assert "Nothing to search yet." in search.xpath("string(//main)")
+
+
+def test_search_can_be_turned_off_and_leaves_no_trace(tmp_path):
+    root = make_site(tmp_path / "site", {"a.md": record(topics=["AI"])}, search=True)
+    assert build_in(root).exit_code == 0
+    (root / "digestgen.toml").write_text(
+        (root / "digestgen.toml").read_text("utf-8") + "search = false\n", "utf-8"
+    )
+    result = build_in(root)  # over the last build's output: its index must go
+    assert result.exit_code == 0, result.stderr
+    files = result.files()
+    assert not any(path.startswith(("pagefind/", "search/")) for path in files)
+    for path, data in files.items():
+        if path.endswith(".html"):
+            assert b"/search/" not in data, path
+    assert parse_html(files["index.html"]).xpath("//a[@href='/archive/']")
+
+
+def test_the_search_setting_must_be_true_or_false(site_builder):
+    result = site_builder({"a.md": record()}, config='search = "no"\n', search=True)
+    assert result.exit_code == 1
+    assert "search: must be true or false" in result.stderr
+
+
+def test_search_index_is_split_into_shards_holding_each_story_once(tmp_path):
+    result = build_in(nine_stories(tmp_path / "site", 2))  # 8 shards for 9 stories
+    assert result.exit_code == 0, result.stderr
+    shards = shard_urls(result)
+    assert len(shards) > 2
+    every = [url for urls in shards.values() for url in urls]
+    assert len(every) == len(set(every)) == 9
+    files = result.files()
+    for name in shards:  # each shard is a whole Pagefind bundle
+        assert (
+            f"pagefind/{name}/pagefind.js" in files
+            and f"pagefind/{name}/pagefind-entry.json" in files
+        )
+    assert not any(path.startswith("pagefind/") and path.count("/") == 1 for path in files)
+    search = parse_html(files["search/index.html"])
+    [listed] = search.xpath("//div[@id='search']/@data-shards")
+    assert listed.split() == sorted(shards, key=int)
+    one = build_in(nine_stories(tmp_path / "one", 1000))
+    assert set(shard_urls(one)) == {"0"}
+    assert parse_html(one.files()["search/index.html"]).xpath("//div/@data-shards") == ["0"]
+
+
+def test_a_changed_story_re_indexes_its_own_shard_only(tmp_path):
+    site = nine_stories(tmp_path / "site", 2)
+    first = build_in(site)
+    shards = shard_urls(first)
+    bundle = {p for p in first.files() if p.startswith("pagefind/")}
+    stamps = {p: (first.output / p).stat().st_mtime_ns for p in bundle}
+    (site / "content" / "4.md").write_text(
+        record("Story 4", url="https://e4.example.com/", excerpt="Okapi."), encoding="utf-8"
+    )
+    second = build_in(site)
+    assert second.exit_code == 0, second.stderr
+    [home] = [name for name, urls in shards.items() if any("story-4" in url for url in urls)]
+    after = {p: (second.output / p).stat().st_mtime_ns for p in second.files() if p in bundle}
+    changed = {p for p in bundle if after.get(p) != stamps[p]}  # rewritten, or gone
+    assert changed and {p.split("/")[1] for p in changed} == {home}
+    assert b"Okapi" in index_text(second) and b"Ibex 4" not in index_text(second)
+    assert shard_urls(second) == shards

@@ -1,0 +1,396 @@
+"""Real-browser tests: the demo site and a 200-record synthetic site, served on 127.0.0.1 with
+netlify.toml's headers (so its Content-Security-Policy is enforced), driven in Debian's Chromium.
+
+Screenshots of every page type, at phone and desktop widths, light and dark, are saved in
+`test-artifacts/` (git-ignored). One browser is shared by the whole session.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import threading
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import html as lxml_html
+
+from bench.generate import generate
+from tests.helpers import FIXED_NOW, ROOT, make_site, run_cli
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path(os.environ.get("DIGESTGEN_CHROMIUM", "/usr/bin/chromium"))
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SEED_TITLE = "The Biden administration's new facial recognition app for asylum seekers"
+SEED_PATH = "/2021/06/04/the-biden-administrations-new-facial-recognition-app/"
+SEED_EXCERPT_WORD = "geolocation"  # in the seed's excerpt, nowhere else in the demo
+KINDS = ["front", "story", "topic", "edition", "archive", "search", "404"]
+SITES = ["demo", "synthetic"]
+SYNTHETIC_SHARD_SIZE = 50  # the synthetic site's search index in several shards
+PHONE, DESKTOP = 360, 1280
+SMALLEST = 320  # the narrowest screen the theme is made for
+# Hot-linked images are answered by the test itself: the tests never touch the network.
+PLACEHOLDER = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="675"><defs><linearGradient '
+    'id="g" x2="1" y2="1"><stop offset="0" stop-color="#7a8ca8"/><stop offset="1" '
+    'stop-color="#c9b38f"/></linearGradient></defs><rect width="1200" height="675" '
+    'fill="url(#g)"/></svg>'
+)
+
+if not CHROMIUM.is_file():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
+    pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
+
+
+def netlify_headers(path: str) -> dict[str, str]:
+    """The headers netlify.toml gives `path`: every matching rule, later ones overriding."""
+    config = tomllib.loads((ROOT / "netlify.toml").read_text(encoding="utf-8"))
+    headers: dict[str, str] = {}
+    for rule in config["headers"]:
+        pattern = "".join(
+            ".*" if part == "*" else re.escape(part) for part in re.split(r"(\*)", rule["for"])
+        )
+        if re.fullmatch(pattern, path):
+            headers.update(rule["values"])
+    return headers
+
+
+class SiteHandler(SimpleHTTPRequestHandler):
+    """Serves a built site as Netlify would: its headers, and /404.html for a missing page."""
+
+    def end_headers(self) -> None:
+        for name, value in netlify_headers(self.path.split("?", 1)[0]).items():
+            self.send_header(name, value)
+        super().end_headers()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        page = Path(self.directory) / "404.html"
+        if code != 404 or not page.is_file():
+            super().send_error(code, message, explain)
+            return
+        body = page.read_bytes()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@dataclass
+class Site:
+    """A built site served on 127.0.0.1, and the addresses of one page of each type."""
+
+    base: str
+    output: Path
+    paths: dict[str, str] = field(default_factory=dict)
+
+
+def serve(output: Path) -> tuple[ThreadingHTTPServer, str]:
+    handler = functools.partial(SiteHandler, directory=str(output))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def page_paths(output: Path, search_word: str) -> dict[str, str]:
+    """One address of each page type, found by following the built front page's links."""
+    front = lxml_html.fromstring((output / "index.html").read_bytes())
+    story = front.xpath("//a[@class='full']/@href")[0]
+    topic = front.xpath("//ul[@class='topics']//a/@href")[0]
+    return {
+        "front": "/",
+        "story": story,
+        "topic": topic,
+        "edition": "/".join(story.split("/")[:4]) + "/",
+        "archive": "/archive/",
+        "search": f"/search/?q={search_word}",
+        "404": "/no/such/page/",
+    }
+
+
+@pytest.fixture(scope="session")
+def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Site]]:
+    """The demo site (the repository's content/) and a 200-record synthetic one, built, served."""
+    folder = tmp_path_factory.mktemp("browser")
+    demo = folder / "demo"
+    code, _, err = run_cli(["build", "--config", str(ROOT / "digestgen.toml"), "--output",
+                            str(demo), "--now", FIXED_NOW, "--no-cache", "--quiet"])  # fmt: skip
+    assert code == 0, err
+    config = f"search_shard_size = {SYNTHETIC_SHARD_SIZE}\n"
+    root = make_site(folder / "synthetic", {}, config, search=True)
+    generate(200, root / "content")
+    code, _, err = run_cli(["build", "--config", str(root / "digestgen.toml"), "--now", FIXED_NOW,
+                            "--no-cache", "--quiet"])  # fmt: skip
+    assert code == 0, err
+    servers, built = [], {}
+    for name, output, word in [
+        ("demo", demo, SEED_EXCERPT_WORD),
+        ("synthetic", root / "public", "benchmark"),
+    ]:
+        server, base = serve(output)
+        servers.append(server)
+        built[name] = Site(base, output, page_paths(output, word))
+    ARTIFACTS.mkdir(exist_ok=True)
+    yield built
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One Chromium for the whole session."""
+    with playwright_api.sync_playwright() as driver:
+        chromium = driver.chromium.launch(executable_path=str(CHROMIUM))
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class Log:
+    """What went wrong while a page loaded: console errors, script errors, failed requests."""
+
+    base: str
+    errors: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
+
+    def watch(self, page: Any) -> None:
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        page.on("requestfailed", self._request_failed)
+        page.on("response", self._response)
+
+    def _request_failed(self, request: Any) -> None:
+        # A request the browser dropped itself because the test moved on to another page (say
+        # the favicon, fetched last) is not the site's failure; errors and refusals are.
+        if request.failure != "net::ERR_ABORTED":
+            self.failed.append(f"{request.url} {request.failure}")
+
+    def _response(self, response: Any) -> None:
+        if response.url.startswith(self.base) and response.status >= 400:
+            self.failed.append(f"{response.url} {response.status}")
+
+    def assert_clean(self, expected_status_page: bool = False) -> None:
+        errors = self.errors
+        if expected_status_page:  # the 404 page's own status is reported as a console error
+            errors = [e for e in errors if "status of 404" not in e]
+            self.failed = [f for f in self.failed if not f.endswith(" 404")]
+        assert errors == [], errors
+        assert self.failed == [], self.failed
+        assert self.foreign == [], f"requests to other sites besides images: {self.foreign}"
+
+
+@contextmanager
+def open_page(
+    browser: Any, base: str, width: int = DESKTOP, scheme: str = "light", javascript: bool = True
+) -> Iterator[tuple[Any, Log]]:
+    """A fresh page at the given width and colour scheme, its problems logged."""
+    context = browser.new_context(
+        viewport={"width": width, "height": 800},
+        color_scheme=scheme,
+        java_script_enabled=javascript,
+    )
+    log = Log(base)
+
+    def elsewhere(route: Any) -> None:
+        if route.request.resource_type != "image":
+            log.foreign.append(route.request.url)
+            route.abort()
+        else:
+            route.fulfill(status=200, content_type="image/svg+xml", body=PLACEHOLDER)
+
+    context.route(lambda url: not url.startswith(base), elsewhere)
+    page = context.new_page()
+    log.watch(page)
+    try:
+        yield page, log
+    finally:
+        context.close()
+
+
+def visit(page: Any, site: Site, kind: str) -> None:
+    """Go to a page of the given type and wait until it has settled."""
+    page.goto(site.base + site.paths[kind])
+    if kind == "search":
+        page.wait_for_selector(".results li")
+    page.wait_for_load_state("networkidle")
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's violations on the page (every rule it runs by default)."""
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    return page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
+            .map(v => ({id: v.id, impact: v.impact,
+                        nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}))"""
+    )
+
+
+def screenshot(page: Any, site: str, kind: str, width: int, scheme: str) -> None:
+    page.screenshot(path=ARTIFACTS / f"{site}-{kind}-{width}-{scheme}.png", full_page=True)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("site", SITES)
+def test_page_loads_cleanly_and_passes_axe(browser, sites, site, kind):
+    for scheme in ("light", "dark"):  # colour contrast is checked in both themes
+        with open_page(browser, sites[site].base, DESKTOP, scheme) as (page, log):
+            visit(page, sites[site], kind)
+            log.assert_clean(expected_status_page=kind == "404")
+            assert page.locator("h1").count() == 1
+            assert axe_violations(page) == [], (site, kind, scheme)
+            screenshot(page, site, kind, DESKTOP, scheme)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("site", SITES)
+def test_nothing_scrolls_sideways_on_a_phone(browser, sites, site, kind):
+    for width, scheme in ((PHONE, "light"), (PHONE, "dark"), (SMALLEST, "light")):
+        with open_page(browser, sites[site].base, width, scheme) as (page, log):
+            visit(page, sites[site], kind)
+            log.assert_clean(expected_status_page=kind == "404")
+            widths = page.evaluate(
+                "[document.documentElement.scrollWidth, document.body.scrollWidth, innerWidth]"
+            )
+            assert max(widths[:2]) <= widths[2] == width, (site, kind, widths)
+            if width == PHONE:
+                screenshot(page, site, kind, PHONE, scheme)
+
+
+def test_the_missing_page_is_answered_with_the_404_page(browser, sites):
+    with open_page(browser, sites["demo"].base) as (page, _):
+        response = page.goto(sites["demo"].base + "/no/such/page/")
+        assert response.status == 404
+        assert page.locator("h1").inner_text() == "Page not found"
+
+
+def luminance(css_color: str) -> float:
+    red, green, blue = (int(n) for n in re.findall(r"\d+", css_color)[:3])
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_dark_mode_follows_the_system_setting(browser, sites, site):
+    colours = {}
+    for scheme in ("light", "dark"):
+        with open_page(browser, sites[site].base, DESKTOP, scheme) as (page, _):
+            visit(page, sites[site], "front")
+            colours[scheme] = page.evaluate(
+                """[getComputedStyle(document.body).backgroundColor,
+                    getComputedStyle(document.querySelector(".headline a")).color]"""
+            )
+    (light_bg, light_text), (dark_bg, dark_text) = colours["light"], colours["dark"]
+    assert luminance(light_bg) > 0.9 and luminance(light_text) < 0.2
+    assert luminance(dark_bg) < 0.1 and luminance(dark_text) > 0.8
+
+
+def test_search_finds_the_seed_story_by_a_word_from_its_excerpt(browser, sites):
+    with open_page(browser, sites["demo"].base) as (page, log):
+        visit(page, sites["demo"], "search")
+        first = page.locator(".results li").first
+        assert first.locator("h2 a").inner_text().startswith(SEED_TITLE)
+        assert first.locator("h2 a").get_attribute("href") == SEED_PATH
+        assert first.locator("mark").first.inner_text().lower() == SEED_EXCERPT_WORD
+        assert first.locator(".byline").inner_text() == "THE WEEK · 4 June 2021"
+        assert "1 story matches" in page.locator(".search-status").inner_text()
+        page.fill("#q", "zzzunmatchedword")
+        page.wait_for_selector(".results li", state="detached")
+        assert page.locator(".search-status").inner_text().startswith("No stories match")
+        log.assert_clean()
+
+
+def test_search_merges_every_shard_of_the_index(browser, sites):
+    synthetic = sites["synthetic"]
+    shards: dict[str, int] = {}
+    for fragment in (synthetic.output / "pagefind").glob("*/fragment/*.pf_fragment"):
+        shards[fragment.parts[-3]] = shards.get(fragment.parts[-3], 0) + 1
+    assert len(shards) > 2, shards
+    with open_page(browser, synthetic.base) as (page, log):
+        page.goto(f"{synthetic.base}/search/?q=synthetic")  # a word of every synthetic story
+        page.wait_for_selector(".results li")
+        status = page.locator(".search-status").inner_text()
+        assert status.startswith(f"{sum(shards.values())} stories match"), (status, shards)
+        assert page.locator(".results li").count() == 20
+        log.assert_clean()
+
+
+def test_keyboard_reaches_content_and_the_search_box(browser, sites):
+    demo = sites["demo"]
+    with open_page(browser, demo.base) as (page, log):
+        visit(page, demo, "front")
+        page.keyboard.press("Tab")
+        skip = page.evaluate(
+            "[document.activeElement.textContent,"
+            " document.activeElement.getBoundingClientRect().left]"
+        )
+        assert skip[0] == "Skip to content" and skip[1] >= 0  # shown when focused
+        page.keyboard.press("Enter")
+        # The jump to #main is a same-page navigation that may land just after the key press.
+        page.wait_for_function("location.hash === '#main'", timeout=5000)
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            """(() => { const e = document.activeElement;
+                return [e.closest("main") !== null, getComputedStyle(e).outlineStyle]; })()"""
+        )
+        assert focused == [True, "solid"]  # the next stop is in the content, with a focus ring
+        page.goto(demo.base + "/")
+        for _ in range(10):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.id") == "site-q":
+                break
+        else:
+            raise AssertionError("the header's search box cannot be reached with Tab")
+        page.keyboard.type(SEED_EXCERPT_WORD)
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".results li")
+        assert page.url == f"{demo.base}/search/?q={SEED_EXCERPT_WORD}"
+        assert page.locator(".results li h2 a").first.get_attribute("href") == SEED_PATH
+        log.assert_clean()
+
+
+def test_without_javascript_search_is_a_link_and_pages_still_work(browser, sites):
+    demo = sites["demo"]
+    with open_page(browser, demo.base, javascript=False) as (page, log):
+        visit(page, demo, "front")
+        link = page.locator("a.search-link")
+        assert link.is_visible() and link.get_attribute("href") == "/search/"
+        assert page.locator("form").count() == 0
+        assert page.locator(".cluster .headline a").first.inner_text().startswith(SEED_TITLE)
+        link.click()
+        page.wait_for_load_state("networkidle")
+        assert page.locator(".nojs").is_visible()
+        assert page.locator("#q").count() == 0
+        log.assert_clean()
+
+
+def test_times_also_say_how_long_ago(browser, sites):
+    with open_page(browser, sites["demo"].base) as (page, log):
+        visit(page, sites["demo"], "front")
+        time = page.locator(".cluster .byline time").first
+        assert time.inner_text() == "4 June 2021, 19:51"
+        ago = page.locator(".cluster .byline .ago").first.inner_text()
+        assert re.fullmatch(r" ?\(\d+ years ago\)", ago), ago
+        log.assert_clean()
+
+
+def test_readme_shows_a_small_screenshot_of_the_front_page():
+    shot = ROOT / "docs" / "front-page.png"
+    assert shot.is_file() and shot.stat().st_size < 250_000
+    assert shot.read_bytes().startswith(b"\x89PNG")
+    assert "docs/front-page.png" in (ROOT / "README.md").read_text(encoding="utf-8")
