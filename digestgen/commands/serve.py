@@ -23,7 +23,7 @@ from digestgen.config import (
 )
 from digestgen.server.site import DevSite, Rebuilt
 from digestgen.server.watch import lines_for, start
-from digestgen.util.terminal import paint, wants_colour
+from digestgen.util.terminal import paint, severity_colour, wants_colour
 
 SERVE_EXAMPLES = """examples:
   digestgen serve                          http://127.0.0.1:8000/, rebuilt as you edit
@@ -74,8 +74,7 @@ def run_serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
     def rebuilt(outcome: Rebuilt) -> None:
         for severity, text in lines_for(outcome):
-            shown = paint(text, _SERVE_COLOURS.get(severity, "green"), colour)
-            print(shown, flush=True)
+            print(paint(text, severity_colour(severity), colour), flush=True)
 
     config_file = args.config or found_config(Path.cwd())
     try:
@@ -94,6 +93,3 @@ def run_serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     finally:
         session.stop()
     return EXIT_OK
-
-
-_SERVE_COLOURS = {"error": "red", "warning": "yellow", "note": "cyan"}

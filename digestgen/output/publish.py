@@ -224,7 +224,7 @@ def _render_jobs(rendering: _Rendering, indexes: Sequence[int]) -> list[tuple[st
     results = []
     for index in indexes:
         job, fingerprint = rendering.jobs[index]
-        for path, data in render_job(rendering.plan, job).items():
+        for path, data in render_job(rendering.plan.renderers, job).items():
             entry = _store(rendering.writer, path, data, fingerprint, rendering.previous.get(path))
             results.append((path, entry))
     return results

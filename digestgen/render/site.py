@@ -49,13 +49,27 @@ PlannedJob = tuple[PageJob | FeedJob, str]
 
 
 @dataclass(frozen=True, slots=True)
+class Renderers:
+    """What renders a site's jobs: pages and feeds, from one Jinja environment."""
+
+    pages: PageRenderer
+    feeds: FeedRenderer
+
+
+def make_renderers(
+    config: SiteConfig, env: jinja2.Environment, static: dict[str, bytes]
+) -> Renderers:
+    """The page and feed renderers of a site with this theme environment and static files."""
+    return Renderers(PageRenderer(config, env, static), FeedRenderer(config, env))
+
+
+@dataclass(frozen=True, slots=True)
 class SitePlan:
     """Every output of a site, planned: page and feed jobs with their fingerprints, the
     renderers for them, and the files made at planning time (sitemap, robots.txt, static)."""
 
     jobs: tuple[PlannedJob, ...]
-    renderer: PageRenderer
-    feeds: FeedRenderer
+    renderers: Renderers
     extras: dict[str, bytes]
     pages: int
     feed_files: int
@@ -68,26 +82,25 @@ def plan_site(
     """Plan every page and feed with its fingerprint; a path taken twice is an OutputCollision."""
     page_jobs = plan_pages(site, config)
     feed_jobs = plan_feeds(site, config)
-    renderer = PageRenderer(config, env, static)
+    renderers = make_renderers(config, env, static)
     try:
-        extras = render_extras(page_jobs, renderer, static)
+        extras = render_extras(page_jobs, renderers.pages, static)
     except jinja2.TemplateError as exc:
         raise template_error(exc) from None
     _check_unique_paths(page_jobs, feed_jobs, extras)
     digests = story_digests(site.stories)
     jobs: list[PlannedJob] = [(job, page_fingerprint(job, digests)) for job in page_jobs]
     jobs += [(job, feed_fingerprint(job, digests)) for job in feed_jobs]
-    feeds = FeedRenderer(config, env)
     feed_files = sum(len(job.files) for job in feed_jobs)
-    return SitePlan(tuple(jobs), renderer, feeds, extras, len(page_jobs), feed_files, digests)
+    return SitePlan(tuple(jobs), renderers, extras, len(page_jobs), feed_files, digests)
 
 
-def render_job(plan: SitePlan, job: PageJob | FeedJob) -> dict[str, bytes]:
+def render_job(renderers: Renderers, job: PageJob | FeedJob) -> dict[str, bytes]:
     """Render one page or feed pair to bytes by output path; a template failure is a RenderError."""
     try:
         if isinstance(job, PageJob):
-            return {job.output_path: plan.renderer.render(job)}
-        return plan.feeds.render(job)
+            return {job.output_path: renderers.pages.render(job)}
+        return renderers.feeds.render(job)
     except jinja2.TemplateError as exc:
         raise template_error(exc) from None
 
@@ -111,7 +124,7 @@ def render_in_memory(
         if all(entry is not None and entry[0] == fingerprint for entry in kept):
             files.update(zip(paths, kept, strict=True))  # type: ignore[arg-type]
             continue
-        for path, data in render_job(plan, job).items():
+        for path, data in render_job(plan.renderers, job).items():
             files[path] = (fingerprint, data)
     files.update((path, ("", data)) for path, data in plan.extras.items())
     return files

@@ -28,15 +28,15 @@ from digestgen.records.load import load_records, parse_content_file
 from digestgen.records.parse import RECORD_SUFFIXES
 from digestgen.records.scan import ContentError, read_source, scan_content
 from digestgen.render.extras import load_static, render_extras
-from digestgen.render.feed_formats import FeedRenderer
 from digestgen.render.feeds import FeedJob, plan_feeds
 from digestgen.render.pages import PageJob, StoryPageMemo, plan_pages
 from digestgen.render.renderer import PageRenderer
 from digestgen.render.search import SEARCH_FOLDER, SearchShard
 from digestgen.render.site import (
     RenderError,
-    SitePlan,
+    Renderers,
     fatal_message,
+    make_renderers,
     make_search_index,
     render_job,
     search_shards,
@@ -55,7 +55,7 @@ class Snapshot:
     """The site as served between two rebuilds: its outputs by path, or why there is none."""
 
     generation: int
-    plan: SitePlan | None = None
+    renderers: Renderers | None = None  # None while the site cannot be built
     jobs: dict[str, PageJob | FeedJob] = field(default_factory=dict)
     page_jobs: tuple[PageJob, ...] = ()
     static: dict[str, bytes] = field(default_factory=dict)
@@ -265,15 +265,6 @@ class DevSite:
         _, site, notes = assemble_site(records, self.config, self.clock(), self.drafts, self.memo)
         page_jobs = plan_pages(site, self.config, self.page_memo)
         env, static = self.theme.env, self.theme.static
-        plan = SitePlan(
-            jobs=(),
-            renderer=PageRenderer(self.config, env, static),
-            feeds=FeedRenderer(self.config, env),
-            extras={},
-            pages=len(page_jobs),
-            feed_files=0,  # feeds are planned when one is first asked for
-            digests={},  # and story digests for the pages and feeds asked for
-        )
         jobs: dict[str, PageJob | FeedJob] = {job.output_path: job for job in page_jobs}
         problems = (
             *self.unreadable.values(),
@@ -282,7 +273,7 @@ class DevSite:
         )
         return Snapshot(
             generation=self.snapshot.generation + 1,
-            plan=plan,
+            renderers=make_renderers(self.config, env, static),
             jobs=jobs,
             page_jobs=tuple(page_jobs),
             site=site,
@@ -297,7 +288,7 @@ class DevSite:
         """
         with self.lock:
             snapshot = self.snapshot
-            if snapshot.plan is None:
+            if snapshot.renderers is None:
                 return None, snapshot
             job = snapshot.jobs.get(path)
             if job is None and snapshot.site is not None and is_feed_path(path):
@@ -317,7 +308,7 @@ class DevSite:
             kept = self.rendered.get(path)
             if kept is not None and kept[0] == fingerprint:
                 return kept[1], snapshot
-            files = render_job(snapshot.plan, job)
+            files = render_job(snapshot.renderers, job)
             for output, data in files.items():
                 self.rendered[output] = (fingerprint, data)
             return files[path], snapshot
@@ -346,10 +337,10 @@ class DevSite:
         if path.startswith(f"{SEARCH_FOLDER}/") and snapshot.site is not None:
             return self._search_file(snapshot, path)
         if snapshot.extras is None:
-            assert snapshot.plan is not None
+            assert snapshot.renderers is not None
             try:
                 snapshot.extras = render_extras(
-                    snapshot.page_jobs, snapshot.plan.renderer, snapshot.static
+                    snapshot.page_jobs, snapshot.renderers.pages, snapshot.static
                 )
             except jinja2.TemplateError as exc:
                 raise template_error(exc) from None

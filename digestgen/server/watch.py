@@ -13,6 +13,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from digestgen.config import ConfigError
+from digestgen.problems import Severity
 from digestgen.server.http import LiveServer
 from digestgen.server.site import DevSite, Rebuilt, Snapshot, failure_message
 
@@ -115,7 +116,7 @@ def start(
         rebuilt: Rebuilt | None
         if config_file is not None and config_file.resolve() in {p.resolve() for p in paths}:
             server.site, rebuilt = _reloaded(make_site, base_url, server.site)
-            config_broken = rebuilt.fatal is not None and server.site.snapshot.plan is None
+            config_broken = rebuilt.fatal is not None and server.site.snapshot.renderers is None
         elif config_broken:
             return  # nothing builds until the config is fixed
         else:
@@ -179,15 +180,15 @@ def _watch(
     return folders
 
 
-def lines_for(rebuilt: Rebuilt) -> Iterator[tuple[str, str]]:
-    """What to print after a rebuild, as (severity or "ok", text) pairs."""
+def lines_for(rebuilt: Rebuilt) -> Iterator[tuple[Severity | None, str]]:
+    """What to print after a rebuild, as (severity, or None when all is well; text) pairs."""
     if rebuilt.fatal is not None:
-        yield "error", f"error: {rebuilt.fatal}"
+        yield Severity.ERROR, f"error: {rebuilt.fatal}"
         return
     for problem in rebuilt.new_problems:
-        yield problem.severity.value, str(problem)
+        yield problem.severity, str(problem)
     yield (
-        "ok",
+        None,
         f"rebuilt in {rebuilt.seconds:.2f} s: {rebuilt.files} record file(s) read,"
         f" {rebuilt.stories} stories",
     )

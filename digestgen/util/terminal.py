@@ -24,6 +24,11 @@ def paint(text: str, colour: str, enabled: bool) -> str:
     return f"\033[{_COLOURS[colour]}m{text}\033[0m" if enabled else text
 
 
+def severity_colour(severity: Severity | None) -> str:
+    """The colour a line of this severity is shown in; None (all is well) is green."""
+    return "green" if severity is None else _SEVERITY_COLOURS[severity]
+
+
 def describe(problem: Problem, where: str, colour: bool) -> str:
     """One problem as a line: `where: severity: field: message`, severity coloured on a TTY."""
     label = paint(problem.severity.value, _SEVERITY_COLOURS[problem.severity], colour)
