@@ -70,11 +70,12 @@ def organize(
 ) -> Site:
     """Turn clusters into ranked stories grouped into editions, topics and outlets."""
     entries, topics = _organized_clusters(clusters, config, now, memo)
+    listings = _Listings.of(entries)
     return Site(
         stories=tuple(entry.story for entry in entries),
-        editions=_editions(entries),
-        topics=_topic_pages(entries, topics),
-        outlets=_outlets(entries),
+        editions=listings.editions(),
+        topics=listings.topic_pages(topics),
+        outlets=listings.outlets(),
         now=now,
     )
 
@@ -107,44 +108,50 @@ def _organized_clusters(
     return sorted(made.values(), key=attrgetter("age")), topics
 
 
-def _editions(entries: Sequence[_Organized]) -> tuple[Edition, ...]:
-    """One edition a day, newest first, its stories by rank."""
-    by_day: dict[date, list[_Organized]] = defaultdict(list)
-    for entry in entries:
-        by_day[entry.day].append(entry)
-    return tuple(
-        Edition(day=day, stories=tuple(e.story for e in sorted(listed, key=attrgetter("rank"))))
-        for day, listed in sorted(by_day.items(), reverse=True)
-    )
+@dataclass(slots=True)
+class _Listings:
+    """The stories of each day, topic and outlet, gathered in one pass over the entries."""
 
+    by_day: dict[date, list[_Organized]] = field(default_factory=lambda: defaultdict(list))
+    by_topic: dict[str, list[Story]] = field(default_factory=lambda: defaultdict(list))
+    by_domain: dict[str, list[Story]] = field(default_factory=lambda: defaultdict(list))
+    outlet_names: dict[str, str] = field(default_factory=dict)
 
-def _topic_pages(
-    entries: Sequence[_Organized], topics: Mapping[str, Topic]
-) -> tuple[TopicPage, ...]:
-    """Each topic's stories, in the entries' order; topics by slug."""
-    by_topic: dict[str, list[Story]] = defaultdict(list)
-    for entry in entries:
-        for topic in entry.story.topics:
-            by_topic[topic.key].append(entry.story)
-    return tuple(
-        TopicPage(topic=topics[key], stories=tuple(by_topic[key]))
-        for key in sorted(by_topic, key=lambda k: topics[k].slug)
-    )
+    @classmethod
+    def of(cls, entries: Sequence[_Organized]) -> _Listings:
+        """Each entry's story filed under its day, its topics and its outlets, in entry order."""
+        listings = cls()
+        for entry in entries:
+            story = entry.story
+            listings.by_day[entry.day].append(entry)
+            for topic in story.topics:
+                listings.by_topic[topic.key].append(story)
+            for domain, name in entry.outlets:
+                if domain:
+                    listings.by_domain[domain].append(story)
+                    listings.outlet_names.setdefault(domain, name or domain)
+        return listings
 
+    def editions(self) -> tuple[Edition, ...]:
+        """One edition a day, newest first, its stories by rank."""
+        return tuple(
+            Edition(day=day, stories=tuple(e.story for e in sorted(listed, key=attrgetter("rank"))))
+            for day, listed in sorted(self.by_day.items(), reverse=True)
+        )
 
-def _outlets(entries: Sequence[_Organized]) -> tuple[Outlet, ...]:
-    """Each outlet's stories (as lead or coverage), in the entries' order; outlets by domain."""
-    by_domain: dict[str, list[Story]] = defaultdict(list)
-    outlet_names: dict[str, str] = {}
-    for entry in entries:
-        for domain, name in entry.outlets:
-            if domain:
-                by_domain[domain].append(entry.story)
-                outlet_names.setdefault(domain, name or domain)
-    return tuple(
-        Outlet(domain=domain, name=outlet_names[domain], stories=tuple(by_domain[domain]))
-        for domain in sorted(by_domain)
-    )
+    def topic_pages(self, topics: Mapping[str, Topic]) -> tuple[TopicPage, ...]:
+        """Each topic's stories; topics by slug."""
+        return tuple(
+            TopicPage(topic=topics[key], stories=tuple(self.by_topic[key]))
+            for key in sorted(self.by_topic, key=lambda k: topics[k].slug)
+        )
+
+    def outlets(self) -> tuple[Outlet, ...]:
+        """Each outlet's stories (as lead or coverage); outlets by domain."""
+        return tuple(
+            Outlet(domain=domain, name=self.outlet_names[domain], stories=tuple(stories))
+            for domain, stories in sorted(self.by_domain.items())
+        )
 
 
 def _first_spellings(

@@ -12,6 +12,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TypeVar
 
 from digestgen.model import Record
 
@@ -33,23 +34,33 @@ class Selection:
     scheduled: tuple[Record, ...]
 
 
-def place(is_published: bool, stamp: float, now: float, include_drafts: bool) -> Place:
-    """Where a record goes: its published flag and timestamp, the clock's timestamp."""
+# A moment as a datetime (records) or a timestamp (the cache's facts about them).
+Moment = TypeVar("Moment", datetime, float)
+
+
+def place(is_published: bool, published: Moment, now: Moment, include_drafts: bool) -> Place:
+    """Where a record goes, by its published flag, when it was published, and the clock."""
     if not is_published and not include_drafts:
         return Place.DRAFT
-    if stamp > now:
+    if published > now:
         return Place.SCHEDULED
     return Place.SITE
 
 
 def select_records(records: Sequence[Record], *, now: datetime, include_drafts: bool) -> Selection:
     """Leave out drafts (unless asked for) and stories dated after the build's clock."""
-    placed: dict[Place, list[Record]] = {kind: [] for kind in Place}
-    clock = now.timestamp()
+    chosen: list[Record] = []
+    drafts: list[Record] = []
+    scheduled: list[Record] = []
     for record in records:
-        kind = place(record.is_published, record.published.timestamp(), clock, include_drafts)
-        placed[kind].append(record)
-    return Selection(*(tuple(placed[kind]) for kind in Place))
+        kind = place(record.is_published, record.published, now, include_drafts)
+        if kind is Place.SITE:
+            chosen.append(record)
+        elif kind is Place.DRAFT:
+            drafts.append(record)
+        else:
+            scheduled.append(record)
+    return Selection(tuple(chosen), tuple(drafts), tuple(scheduled))
 
 
 def related_stamps(record: Record) -> tuple[float, ...]:
