@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import html
+import ipaddress
 import mimetypes
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -180,13 +182,38 @@ class Broadcaster:
             return None if self.closed else self.generation
 
 
+def allowed_host(host: str | None, bound_name: str) -> bool:
+    """True for a Host header a local preview may answer: an IP address, `localhost`, or the
+    name it was bound to (or none, from an old client).
+
+    Any other name may be DNS rebinding: a web page that points a name of its own at this
+    machine could read the preview (drafts too) through the visitor's browser.
+    """
+    if host is None:
+        return True
+    name = urlsplit(f"//{host}").hostname
+    if name is None:
+        return False
+    name = name.rstrip(".")
+    if name in ("localhost", bound_name):
+        return True
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
 class _Handler(BaseHTTPRequestHandler):
     """Serves the DevSite's pages and the live-reload event stream."""
 
     server: LiveServer
 
     def do_GET(self) -> None:
-        """Serve a page, a file, or the event stream."""
+        """Serve a page, a file, or the event stream; only to a Host this server may answer."""
+        if not allowed_host(self.headers.get("Host"), self.server.bound_name):
+            self._refuse_host()
+            return
         if urlsplit(self.path).path == EVENTS_PATH:
             self._events()
             return
@@ -202,6 +229,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Location", response.location)
         self.end_headers()
         self.wfile.write(response.body)
+
+    def _refuse_host(self) -> None:
+        body = b"digestgen serve answers only to localhost, an IP address or its own address\n"
+        self.send_response(421)  # Misdirected Request
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
 
     def _events(self) -> None:
         self.send_response(200)
@@ -242,10 +278,18 @@ class LiveServer(ThreadingHTTPServer):
         report: Callable[[str], None] = lambda message: None,
     ) -> None:
         super().__init__(address, _Handler)
+        self.bound_name = address[0].lower()
         self.site = site
         self.broadcaster = Broadcaster()
         self.report = report
         self._reported: str | None = None
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that went away mid-response is no error; anything else is one line."""
+        _, exc, _ = sys.exc_info()
+        if isinstance(exc, ConnectionError):
+            return
+        self.report(f"error: a request failed: {type(exc).__name__}: {exc}")
 
     def report_error(self, message: str) -> None:
         """Print a page's template error in the terminal once, however often it is asked for."""

@@ -424,3 +424,54 @@ def test_the_rebuild_thread_outlives_an_unexpected_error(tmp_path, monkeypatch):
         assert "Gamma" in respond(session.server.site, "/").body.decode()
     finally:
         session.stop()
+
+
+def _get_with_host(url: str, host: str, path: str = "/") -> tuple[int, bytes]:
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=WAIT)
+    try:
+        connection.putrequest("GET", path, skip_host=True)
+        connection.putheader("Host", host)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def test_serve_answers_only_to_local_names_and_addresses(served):
+    """A web page that points a name of its own at 127.0.0.1 (DNS rebinding) must not be able
+    to read the preview, drafts and all, through the visitor's browser."""
+    _, server = served
+    port = urlsplit(server.url).port
+    for host in ("attacker.example", f"attacker.example:{port}", "localhost.attacker.example"):
+        for path in ("/", "/_digestgen/events", "/feed.xml"):
+            status, body = _get_with_host(server.url, host, path)
+            assert status == 421, (host, path)
+            assert b"First title" not in body
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", "LOCALHOST", f"[::1]:{port}"):
+        status, body = _get_with_host(server.url, host)
+        assert status == 200, host
+        assert b"First title" in body
+
+
+def test_a_client_that_leaves_early_is_no_error_and_others_are_one_line(tmp_path, capsys):
+    from digestgen.server.http import LiveServer
+
+    root = make_site(tmp_path, {"a.md": record("Alpha", "https://example.com/a")})
+    reported: list[str] = []
+    server = LiveServer(("127.0.0.1", 0), _dev_site(root), reported.append)
+    try:
+        for gone in (BrokenPipeError(32, "Broken pipe"), ConnectionResetError(104, "reset")):
+            try:
+                raise gone
+            except ConnectionError:
+                server.handle_error(None, ("127.0.0.1", 1))
+        try:
+            raise ValueError("odd request")
+        except ValueError:
+            server.handle_error(None, ("127.0.0.1", 1))
+    finally:
+        server.server_close()
+    assert reported == ["error: a request failed: ValueError: odd request"]
+    assert capsys.readouterr().err == ""
