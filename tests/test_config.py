@@ -10,12 +10,14 @@ from digestgen.config import (
     ConfigError,
     RankingWeights,
     SiteConfig,
+    found_config,
     load_config,
     parse_config,
     with_overrides,
 )
 from digestgen.config.load import OVERRIDES
 from digestgen.config.schema import KEYS, NOT_KEYS, RANKING
+from tests.helpers import run_cli
 
 ROOT = Path(__file__).parent.parent
 
@@ -197,3 +199,64 @@ def test_command_line_base_url_is_checked_exactly_like_the_config_key(url):
     assert str(from_file.value).removeprefix("site.toml: base_url: ") == str(
         from_command_line.value
     ).removeprefix("--base-url: ")
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("https://news example.org/", "has no valid host name"),
+        ('https://news.example.org/"quoted"/', "its path may hold only"),
+        ("https://news.example.org/*", "its path may hold only"),
+        ("https://news.example.org/:splat/", "its path may hold only"),
+        ("https://news.example.org/a\u2028b/", "its path may hold only"),
+        ("https://news.example.org/a\x01b/", "its path may hold only"),
+        ("https://evil.example\\@news.example.org/", "must not hold a user name or password"),
+        ("https://news.example.org:99999/", "has no valid port"),
+        ("https://news.example.org:http/", "has no valid port"),
+    ],
+)
+def test_a_base_url_that_would_reach_redirects_and_links_raw_is_refused(url, why):
+    """The base URL is written as it is into `_redirects` (where `*` and `:name` are Netlify's
+    placeholders), robots.txt and every canonical link: it is checked as record URLs are."""
+    for check in (
+        lambda: parse_config({"base_url": url}, "site.toml", Path(".")),
+        lambda: with_overrides(SiteConfig(), base_url=url),
+    ):
+        with pytest.raises(ConfigError, match=why):
+            check()
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8000/", "http://[::1]:8000/", "https://news.example.org/a%20b/"]
+)
+def test_a_local_preview_or_escaped_base_url_is_accepted(url):
+    assert with_overrides(SiteConfig(), base_url=url).base_url == url
+
+
+def test_a_control_character_in_base_url_is_an_error_not_a_traceback(tmp_path):
+    (tmp_path / "content").mkdir()
+    (tmp_path / "digestgen.toml").write_text('base_url = "https://ex.com/\\u0001x/"\n', "utf-8")
+    code, _, err = run_cli(["build", "--config", str(tmp_path / "digestgen.toml")])
+    assert code == 1
+    assert "base_url: its path may hold only" in err
+    assert "Traceback" not in err
+    (tmp_path / "digestgen.toml").write_text('title = "T"\n', "utf-8")
+    code, _, err = run_cli(["build", "--config", str(tmp_path / "digestgen.toml"),
+                            "--base-url", "https://ex.com/\x01/"])  # fmt: skip
+    assert code == 2  # a bad value on the command line, as argparse reports one
+    assert "--base-url: its path may hold only" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("theme", ["../../elsewhere", "/etc", "themes/default", ".hidden"])
+def test_a_theme_is_a_name_never_a_path(theme):
+    with pytest.raises(ConfigError, match="theme: must be a theme's name"):
+        parse_config({"theme": theme}, "site.toml", Path("."))
+
+
+@pytest.mark.parametrize("tool", ["tool = 3", 'tool = "digestgen"', "tool = [1]"])
+def test_a_pyproject_whose_tool_is_not_a_table_is_a_clear_error(tmp_path, tool):
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(f"{tool}\n", "utf-8")
+    assert found_config(tmp_path) is None  # not a digestgen project: no traceback either
+    with pytest.raises(ConfigError, match=r"\[tool\] must be a table"):
+        load_config(pyproject, tmp_path)

@@ -55,7 +55,10 @@ def load_config(path: Path | None, cwd: Path) -> SiteConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     if path.name == PYPROJECT_FILE:
-        data = data.get("tool", {}).get("digestgen", {})
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise ConfigError(f"{path}: [tool] must be a table")
+        data = tool.get("digestgen", {})
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: [tool.digestgen] must be a table")
     return parse_config(data, str(path), path.resolve().parent)
@@ -75,7 +78,8 @@ def _has_tool_table(pyproject: Path) -> bool:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return False
-    return "digestgen" in data.get("tool", {})
+    tool = data.get("tool")
+    return isinstance(tool, dict) and "digestgen" in tool
 
 
 def with_overrides(

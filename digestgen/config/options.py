@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -12,6 +13,7 @@ from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digestgen.util.text import INVALID_CHARACTERS
+from digestgen.util.urls import is_host_name
 
 T = TypeVar("T", covariant=True)
 
@@ -52,6 +54,10 @@ class Option(ABC, Generic[T]):
         """The typed value; raise Invalid saying what the key must be."""
 
 
+# A theme is a folder of `themes/`: its name may not climb out of it or name another place.
+_THEME_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
 class Text(Option[str]):
     """A non-empty, printable string, stripped."""
 
@@ -62,6 +68,19 @@ class Text(Option[str]):
         if INVALID_CHARACTERS.search(value):
             raise Invalid.because("must not contain control characters")
         return value.strip()
+
+
+class ThemeName(Text):
+    """A theme's name: a folder of `themes/` (the project's or digestgen's), never a path."""
+
+    def parse(self, value: object) -> str:
+        """The name, stripped."""
+        name = super().parse(value)
+        if not _THEME_NAME.fullmatch(name):
+            raise Invalid.because(
+                f"must be a theme's name (letters, digits, - _ and .), not a path, got {value!r}"
+            )
+        return name
 
 
 class LanguageTag(Text):
@@ -145,13 +164,41 @@ def _absolute_url(value: str) -> SplitResult:
     return parts
 
 
+# A base URL reaches `_redirects`, robots.txt and every canonical link as it is. So it holds only
+# ASCII letters, digits, unreserved characters and escapes in its path (never `*` or `:name`,
+# Netlify's placeholders), a host name or IP address, and a valid port.
+_BASE_PATH = re.compile(r"(?:[A-Za-z0-9._~/-]|%[0-9A-Fa-f]{2})*")
+
+
 def normalize_base_url(value: str) -> str:
-    """Check a base URL is absolute http(s) and make it end in '/'; raise ValueError if not."""
+    """Check a base URL is absolute http(s) with a host name or IP address, a valid port and a
+    plain path, and make it end in '/'; raise ValueError if not."""
     parts = _absolute_url(value)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        raise ValueError(f"has no valid port, got {value!r}") from None
+    if not _is_host(parts.hostname or ""):
+        raise ValueError(f"has no valid host name, got {value!r}")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(f"must not hold a user name or password, got {value!r}")
     if parts.query or parts.fragment:
         raise ValueError(f"must not have a query or fragment, got {value!r}")
+    if not _BASE_PATH.fullmatch(parts.path):
+        raise ValueError(
+            f"its path may hold only letters, digits, - . _ ~ / and %-escapes, got {value!r}"
+        )
     path = parts.path if parts.path.endswith("/") else parts.path + "/"
     return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def _is_host(host: str) -> bool:
+    """True for a DNS host name or an IP address (a local preview's base is one)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return is_host_name(host)
+    return True
 
 
 def normalize_hub_url(value: str) -> str:
