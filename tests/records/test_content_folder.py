@@ -174,7 +174,10 @@ def test_the_scan_does_not_depend_on_the_listing_order(tmp_path, monkeypatch, ta
     ):
         monkeypatch.setattr(os, "scandir", _listing(order))
         scans.append(scan_content(content))
-    assert scans[0] == scans[1]
+    # Everything but the stat results, whose access times the first scan's reads may move.
+    first, second = ((s.problems, s.folders, s.found, [(f.name, f.path, f.digest) for f in s.files])
+                     for s in scans)  # fmt: skip
+    assert first == second
     assert [s.name for s in scans[0].files] == ["a.md", "sub/b.md"]
     assert [p.file for p in scans[0].problems] == ["sub/x.md", "sub/y", "sub/z"]
     assert scans[0].folders == {"", "sub"} and scans[0].found == 3
