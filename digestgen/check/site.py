@@ -27,7 +27,7 @@ from digestgen.render.site import plan_site, render_in_memory, search_index
 from digestgen.render.themes import make_environment, resolve_theme
 from digestgen.stories.assemble import assemble_site
 from digestgen.util import parallel
-from digestgen.util.terminal import describe
+from digestgen.util.terminal import describe, printable
 
 FORMATS = ("text", "json", "github")
 _FRONT_MATTER_FENCE = re.compile(r"^---\s*$")
@@ -162,7 +162,7 @@ def format_text(report: CheckReport, colour: bool) -> str:
     for finding in report.findings:
         where = f"{finding.path}:{finding.line}" if finding.line else finding.path
         lines.append(describe(finding.problem, where, colour))
-    lines.extend(str(finding) for finding in report.feed_findings)
+    lines.extend(printable(str(finding)) for finding in report.feed_findings)
     errors, warnings = report.count(Severity.ERROR), report.count(Severity.WARNING)
     lines.append(
         f"Checked {report.records} records: {errors} errors, {warnings} warnings;"

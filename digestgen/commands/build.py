@@ -24,6 +24,7 @@ from digestgen.problems import Severity
 from digestgen.render.site import fatal_message
 from digestgen.util.dates import iso_day
 from digestgen.util.parallel import default_workers
+from digestgen.util.terminal import printable
 
 BUILD_EXAMPLES = """examples:
   digestgen build                          build content/ into public/
@@ -121,10 +122,10 @@ class ProgressLine:
 def print_report(report: BuildReport, quiet: bool = False, verbose: bool = False) -> None:
     """Print problems to stderr and the build summary to stdout (quiet: errors and warnings)."""
     if report.cache_note and not quiet:
-        print(f"note: {report.cache_note}", file=sys.stderr)
+        print(f"note: {printable(report.cache_note)}", file=sys.stderr)
     for problem in report.problems:
         if problem.severity is not Severity.NOTE or not quiet:
-            print(problem, file=sys.stderr)
+            print(printable(str(problem)), file=sys.stderr)
     if not quiet:
         print("\n".join(summary_lines(report, verbose)))
 
@@ -135,13 +136,13 @@ def summary_lines(report: BuildReport, verbose: bool = False) -> list[str]:
     for problem in report.skipped:
         reasons.setdefault(problem.file, []).append(f"{problem.field or 'file'}: {problem.message}")
     lines = [
-        f"Built {report.output}",
+        printable(f"Built {report.output}"),
         f"  records read:       {report.files_read}",
         f"  stories built:      {report.stories}",
         f"  drafts left out:    {report.drafts_left_out}",
         f"  records skipped:    {len(reasons)}",
     ]
-    lines += [f"    {name}: {'; '.join(reasons[name])}" for name in sorted(reasons)]
+    lines += [printable(f"    {name}: {'; '.join(reasons[name])}") for name in sorted(reasons)]
     due = report.next_scheduled
     if due is not None:
         when = f"{iso_day(due)} {due:%H:%M %Z}"

@@ -15,6 +15,7 @@ from digestgen.records.authoring import (
     save_record,
 )
 from digestgen.records.importing import parse_import
+from digestgen.util.terminal import printable
 
 IMPORT_EXAMPLES = """examples:
   digestgen import downloads/feed.xml              an RSS or Atom feed
@@ -71,7 +72,7 @@ def run_import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
             saved = save_record(index, candidate.origin, candidate.fields, config.zone)
             counts[saved.outcome] += 1
             for problem in saved.problems:
-                print(problem, file=sys.stderr)
+                print(printable(str(problem)), file=sys.stderr)
             if saved.outcome == "skipped":
                 print(f"skipped: {candidate.origin}: see the errors above", file=sys.stderr)
             elif saved.outcome != "unchanged":

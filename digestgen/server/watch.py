@@ -16,6 +16,7 @@ from digestgen.config import ConfigError
 from digestgen.problems import Severity
 from digestgen.server.http import LiveServer
 from digestgen.server.site import DevSite, Rebuilt, Snapshot, failure_message
+from digestgen.util.terminal import printable
 
 SETTLE_SECONDS = 0.01  # wait this long after a file event for the rest of a save
 
@@ -186,7 +187,7 @@ def lines_for(rebuilt: Rebuilt) -> Iterator[tuple[Severity | None, str]]:
         yield Severity.ERROR, f"error: {rebuilt.fatal}"
         return
     for problem in rebuilt.new_problems:
-        yield problem.severity, str(problem)
+        yield problem.severity, printable(str(problem))
     yield (
         None,
         f"rebuilt in {rebuilt.seconds:.2f} s: {rebuilt.files} record file(s) read,"

@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import TextIO
 
 from digestgen.problems import Problem, Severity
 
 _COLOURS = {"red": "31", "yellow": "33", "cyan": "36", "green": "32", "bold": "1"}
 _SEVERITY_COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.NOTE: "cyan"}
+
+
+# What may not reach a terminal raw: controls (escape sequences among them), line and paragraph
+# separators, and the lone surrogates that stand for a file name's undecodable bytes.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """Text safe to print as one line: a file name's newline or escape sequence cannot forge
+    or colour a line, nor an undecodable byte stop a strict UTF-8 terminal (`\\x0a`, `\\xe9`)."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def wants_colour(stream: TextIO) -> bool:
@@ -33,4 +52,4 @@ def describe(problem: Problem, where: str, colour: bool) -> str:
     """One problem as a line: `where: severity: field: message`, severity coloured on a TTY."""
     label = paint(problem.severity.value, _SEVERITY_COLOURS[problem.severity], colour)
     field = f"{problem.field}: " if problem.field else ""
-    return f"{where}: {label}: {field}{problem.message}"
+    return f"{printable(where)}: {label}: {printable(field + problem.message)}"

@@ -146,3 +146,25 @@ def test_progress_line_redraws_one_line_and_clears_it():
 def test_no_progress_line_when_stderr_is_not_a_terminal(tmp_path):
     result = build_in(make_site(tmp_path, {"good.md": record()}))
     assert "\r" not in result.stderr
+
+
+def test_a_file_name_cannot_forge_or_colour_a_line_nor_stop_a_strict_terminal(tmp_path):
+    """Record file names are the user's to choose, newlines and escape sequences included, and
+    need not be UTF-8; every line digestgen prints shows them escaped."""
+    root = make_site(tmp_path / "site", {"good.md": record()})
+    content = os.fsencode(root / "content")
+    forged = b"a\nerror: everything.md: is fine\x1b[31m.md"
+    for name in (forged, b"caf\xe9.md"):
+        with open(os.path.join(content, name), "wb") as handle:
+            handle.write(b"---\ntitle: broken\n---\n")  # no date, no URL: skipped, named
+    command = [sys.executable, "-m", "digestgen", "build", "--config",
+               str(root / "digestgen.toml"), "--now", "2026-01-01T00:00:00Z"]  # fmt: skip
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict", "NO_COLOR": "1"}
+    done = subprocess.run(command, capture_output=True, env=env)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    out, err = done.stdout.decode("utf-8"), done.stderr.decode("utf-8")
+    assert "records skipped:    2" in out
+    assert "\x1b" not in out + err
+    assert not any(line.startswith("error: everything.md") for line in (out + err).splitlines())
+    assert "a\\x0aerror: everything.md: is fine\\x1b[31m.md" in out + err
+    assert "caf\\xe9.md" in out and "caf\\xe9.md" in err
