@@ -124,7 +124,7 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
     collecting = gc.isenabled()
     gc.disable()  # the build makes millions of objects and no cycles worth collecting
     try:
-        with output_lock(run.output, run.output.parent / CACHE_FOLDER / f"{run.output.name}.lock"):
+        with output_lock(run.output, run.cache.with_name(f"{run.cache.name}.lock")):
             _open_cache(run)
             scan = _scan(run)
             quick = _unchanged_report(run, scan)
@@ -188,8 +188,7 @@ def _unchanged_report(run: _Build, scan: ContentScan) -> BuildReport | None:
     quick = unchanged_build(scan.files, run.state, run.key, run.output, options.now, options.drafts)
     if quick is None:
         return None
-    summary = quick.summary
-    return _report(run, scan, quick.problems, summary, None, quick.drafts, quick.scheduled)
+    return _report(run, scan, quick.problems, quick.summary, None, quick.drafts, quick.scheduled)
 
 
 def _load(run: _Build, scan: ContentScan) -> LoadedRecords:

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from digestgen.output.paths import check_output_path
-from digestgen.output.staging import MOUNT_JOURNAL, undo_on_error
+from digestgen.output.staging import MOUNT_JOURNAL, beside_output, undo_on_error
 
 CREATED_LIST = "created"  # paths created in the output, one a line
 SAVED_FOLDER = "saved"  # the old versions of replaced and removed files
@@ -31,7 +31,7 @@ def journal_folder(output: Path) -> Path:
     """
     if os.path.ismount(output):
         return output / MOUNT_JOURNAL
-    return output.with_name(f".{output.name}.journal")
+    return beside_output(output, "journal")
 
 
 def finished_journal_folder(output: Path) -> Path:

@@ -82,11 +82,16 @@ def _check_owned(output: Path, force: bool, cache: Path | None) -> None:
         )
 
 
+def beside_output(output: Path, purpose: str) -> Path:
+    """A folder of digestgen's beside the output folder, named after it: `.public.<purpose>`."""
+    return output.with_name(f".{output.name}.{purpose}")
+
+
 def remove_leftovers(output: Path) -> None:
     """Remove what a killed build left beside the output: a staging tree or the old site."""
     output = output.resolve()
-    for name in (f".{output.name}.staging", f".{output.name}.previous"):
-        leftover = output.with_name(name)
+    for purpose in ("staging", "previous"):
+        leftover = beside_output(output, purpose)
         if leftover.exists():
             with undo_on_error(output, None):
                 shutil.rmtree(leftover)
@@ -123,8 +128,8 @@ class Staging:
 
     def __init__(self, output: Path) -> None:
         self.output = output.resolve()
-        self.folder = self.output.with_name(f".{self.output.name}.staging")
-        self.previous = self.output.with_name(f".{self.output.name}.previous")
+        self.folder = beside_output(self.output, "staging")
+        self.previous = beside_output(self.output, "previous")
         self._made: set[Path] = set()
         with self._errors():
             self.output.parent.mkdir(parents=True, exist_ok=True)
