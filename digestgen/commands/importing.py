@@ -63,12 +63,12 @@ def run_import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
             continue
         parsed = parse_import(str(file), data, args.topic)
         for origin, reason in parsed.skipped:
-            print(f"skipped: {origin}: {reason}", file=sys.stderr)
+            print(printable(f"skipped: {origin}: {reason}"), file=sys.stderr)
             counts["skipped"] += 1
             unreadable += origin == str(file)
         for candidate in parsed.candidates:
-            if candidate.dropped:
-                print(f"warning: {candidate.origin}: {candidate.dropped}", file=sys.stderr)
+            for warning in candidate.warnings:
+                print(printable(f"warning: {candidate.origin}: {warning}"), file=sys.stderr)
             saved = save_record(index, candidate.origin, candidate.fields, config.zone)
             counts[saved.outcome] += 1
             for problem in saved.problems:

@@ -1,41 +1,53 @@
-"""Importing: RSS, Atom and JSON Feed files (feedparser) and JSON or YAML lists of records in the
-upstream format become candidate records: field mappings in the upstream format, plain text only.
+"""Importing: RSS, Atom and JSON Feed files and JSON or YAML lists of records in the upstream
+format become candidate records: field mappings in the upstream format, plain text only.
 
-Pure functions over a file's bytes; `digestgen import` writes the results with `authoring`.
+Pure functions over a file's bytes; `digestgen import` writes the results with `authoring`. The
+rule: a bad item is skipped with the reason, a bad field is dropped with a warning and the item
+kept when it can still be a record, and the rest of the file is always read.
 """
 
 from __future__ import annotations
 
-import calendar
-import html
 import json
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
-import nh3
 import yaml
 
-from digestgen.records.authoring import timestamp_text, unique_topics
-from digestgen.records.parse import RecordLoader
-from digestgen.records.validate import MAX_TOPICS, over_limit
+from digestgen.problems import type_name
+from digestgen.records.feed_items import (
+    FeedItem,
+    feed_base,
+    feedparser_item,
+    first_image,
+    json_feed_base,
+    json_feed_item,
+)
+from digestgen.records.feed_text import collapse, feed_text
+from digestgen.records.import_fit import fit_record
+from digestgen.records.parse import Fields, RecordLoader, refused_construct
+from digestgen.util.dates import utc_timestamp
+from digestgen.util.text import INVALID_CHARACTERS
 from digestgen.util.urls import check_url, host_of
 
 YAML_SUFFIXES = (".yaml", ".yml")
 JSON_FEED_VERSION_PREFIX = "https://jsonfeed.org/version/"
+NESTED_TOO_DEEPLY = "lists and mappings nested too deeply to read"
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """One item to import: where it came from (`file#n`), its fields in the upstream format."""
+    """One item to import: where it came from (`file#n`), its fields in the upstream format, what
+    was cut or dropped from it (to tell the user), and the feed's own id for it (guid, id)."""
 
     origin: str
-    fields: dict[str, Any]
+    fields: Fields
     body: str = ""
-    dropped: str = ""  # what was left out of the item (topics past MAX_TOPICS), to tell the user
+    warnings: tuple[str, ...] = ()  # each `field: what happened`
+    identity: str = ""  # RSS guid, Atom id, JSON Feed id, trimmed; "" if none (record lists)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,41 +58,65 @@ class Parsed:
     skipped: tuple[tuple[str, str], ...] = field(default=())
 
 
-def plain_text(markup: str) -> str:
-    """Text with every HTML tag removed and entities decoded, whitespace collapsed."""
-    text = html.unescape(nh3.clean(markup, tags=set()))
-    return " ".join(text.split())
-
-
 def parse_import(name: str, data: bytes, topics: Sequence[str] = ()) -> Parsed:
     """Turn one file's bytes into candidates: a record list (JSON or YAML) or a feed."""
-    stripped = data.lstrip()
-    if stripped.startswith(b"[") or name.lower().endswith(YAML_SUFFIXES):
-        return _record_list(name, data, topics)
-    if stripped.startswith(b"{"):
-        try:
-            document = json.loads(data)
-        except ValueError as exc:
-            return Parsed(skipped=((name, f"not valid JSON: {exc}"),))
-        if isinstance(document, dict) and isinstance(document.get("records"), list):
-            return _records(name, document["records"], topics)
-        if isinstance(document, dict) and str(document.get("version", "")).startswith(
-            JSON_FEED_VERSION_PREFIX
-        ):
-            return _json_feed(name, document, topics)
+    data = data.removeprefix(_UTF8_BOM)
+    if name.lower().endswith(YAML_SUFFIXES):
+        return _yaml_document(name, data, topics)
+    if data.lstrip()[:1] in (b"[", b"{"):
+        return _json_document(name, data, topics)
     return _feed(name, data, topics)
 
 
-def _record_list(name: str, data: bytes, topics: Sequence[str]) -> Parsed:
+def _skip(name: str, reason: str) -> Parsed:
+    return Parsed(skipped=((name, reason),))
+
+
+def _json_document(name: str, data: bytes, topics: Sequence[str]) -> Parsed:
+    """A JSON file: a list of records, a mapping with a `records` list, or a JSON Feed."""
     try:
-        document = yaml.load(data.decode("utf-8-sig"), Loader=RecordLoader)  # JSON is YAML too
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        reason = getattr(exc, "problem", None) or type(exc).__name__
-        return Parsed(skipped=((name, f"not a valid JSON or YAML list of records: {reason}"),))
+        document = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return _skip(name, f"not UTF-8 text (bad byte at offset {exc.start})")
+    except RecursionError:
+        return _skip(name, f"not valid JSON: {NESTED_TOO_DEEPLY}")
+    except ValueError as exc:
+        return _skip(name, f"not valid JSON: {exc}")
+    if isinstance(document, dict):
+        version = document.get("version")
+        if isinstance(version, str) and version.startswith(JSON_FEED_VERSION_PREFIX):
+            return _json_feed(name, document, topics)
+    return _record_list(name, document, topics)
+
+
+def _yaml_document(name: str, data: bytes, topics: Sequence[str]) -> Parsed:
+    """A YAML file: a list of records or a mapping with a `records` list; like a record file's
+    front matter, it may not use anchors, aliases or tags (an alias bomb is never expanded)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _skip(name, f"not UTF-8 text (bad byte at offset {exc.start})")
+    try:
+        refused = refused_construct(text)
+        if refused is not None:
+            return _skip(name, refused)
+        document = yaml.load(text, Loader=RecordLoader)
+    except yaml.MarkedYAMLError as exc:
+        line = f" at line {exc.problem_mark.line + 1}" if exc.problem_mark else ""
+        problem = exc.problem or "invalid syntax"
+        reason = NESTED_TOO_DEEPLY if "nesting depth" in problem else problem
+        return _skip(name, f"not valid YAML{line}: {reason}")
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:
+        reason = NESTED_TOO_DEEPLY if isinstance(exc, RecursionError) else type(exc).__name__
+        return _skip(name, f"not valid YAML: {reason}")
+    return _record_list(name, document, topics)
+
+
+def _record_list(name: str, document: object, topics: Sequence[str]) -> Parsed:
     if isinstance(document, dict) and isinstance(document.get("records"), list):
         document = document["records"]
     if not isinstance(document, list):
-        return Parsed(skipped=((name, "must hold a list of records (or a 'records' list)"),))
+        return _skip(name, "must hold a JSON Feed, a list of records or a 'records' list")
     return _records(name, document, topics)
 
 
@@ -93,155 +129,88 @@ def _records(name: str, items: list[Any], topics: Sequence[str]) -> Parsed:
             continue
         fields = dict(item)
         fields.pop("secured", None)  # opaque to digestgen; an import never needs to carry it
-        if topics:
-            given = fields.get("topics")
-            fields["topics"] = unique_topics([*(given if isinstance(given, list) else []),
-                                              *topics])  # fmt: skip
-        candidates.append(_limit_topics(Candidate(origin, fields)))
+        fitted = fit_record(fields, topics)
+        if fitted.fields is None:
+            skipped.append((origin, fitted.reason))
+        else:
+            candidates.append(Candidate(origin, fitted.fields, warnings=fitted.warnings))
     return Parsed(tuple(candidates), tuple(skipped))
 
 
-@dataclass(frozen=True, slots=True)
-class _Item:
-    """A feed item in the terms every feed format shares; title and summary may hold markup."""
-
-    link: str
-    title: str
-    summary: str
-    published: datetime | None
-    tags: tuple[str, ...]
-    images: tuple[dict[str, Any], ...]
-
-
 def _feed(name: str, data: bytes, topics: Sequence[str]) -> Parsed:
-    feed = feedparser.parse(data)
+    """An RSS or Atom feed, read with feedparser."""
+    try:
+        feed = feedparser.parse(data)
+    except Exception as exc:  # feedparser on hostile bytes; the message may quote them
+        return _skip(name, f"not an RSS, Atom or JSON feed ({type(exc).__name__})")
     if not feed.entries:
         reason = f" ({feed.get('bozo_exception')})" if feed.get("bozo") else ""
-        return Parsed(skipped=((name, f"not an RSS, Atom or JSON feed with items{reason}"),))
-    items = [_feedparser_item(entry) for entry in feed.entries]
-    return _from_items(name, feed.feed.get("title", ""), items, topics)
+        return _skip(name, f"not an RSS, Atom or JSON feed with items{reason}")
+    title = feed.feed.get("title_detail") or {}
+    outlet = feed_text(title.get("value", ""), title.get("type", "text/plain"))
+    base = feed_base(feed.feed)
+    items = [feedparser_item(entry, base) for entry in feed.entries]
+    return _from_items(name, outlet, items, topics)
 
 
 def _json_feed(name: str, document: dict[str, Any], topics: Sequence[str]) -> Parsed:
     """A JSON Feed (https://jsonfeed.org/version/1.1), which feedparser 6 does not read."""
     entries = document.get("items")
     if not isinstance(entries, list) or not entries:
-        return Parsed(skipped=((name, "a JSON Feed needs an 'items' list"),))
-    items = [_json_feed_item(entry) if isinstance(entry, dict) else None for entry in entries]
-    return _from_items(name, str(document.get("title") or ""), items, topics)
+        return _skip(name, "a JSON Feed needs an 'items' list")
+    title = document.get("title")
+    outlet, notes = "", ""
+    if isinstance(title, str):
+        outlet = collapse(title)
+    elif title is not None:
+        notes = f"provider.name: the feed's title is {type_name(title)}, not text; not used"
+    base = json_feed_base(document)
+    items = [json_feed_item(entry, base) for entry in entries]
+    return _from_items(name, outlet, items, topics, (notes,) if notes else ())
 
 
 def _from_items(
-    name: str, outlet: str, items: Sequence[_Item | None], topics: Sequence[str]
+    name: str,
+    outlet: str,
+    items: Sequence[FeedItem],
+    topics: Sequence[str],
+    notes: tuple[str, ...] = (),
 ) -> Parsed:
     candidates, skipped = [], []
     for number, item in enumerate(items, start=1):
         origin = f"{name}#{number}"
-        fields, reason = _item_fields(item, plain_text(outlet), topics)
-        if fields is None:
-            skipped.append((origin, reason))
-        else:
-            candidates.append(_limit_topics(Candidate(origin, fields)))
+        fields = _item_fields(item, outlet)
+        fitted = fit_record(fields, topics) if not isinstance(fields, str) else None
+        if fitted is None or fitted.fields is None:
+            skipped.append((origin, fitted.reason if fitted else str(fields)))
+            continue
+        warnings = (*notes, *item.warnings, *fitted.warnings)
+        candidates.append(Candidate(origin, fitted.fields, "", warnings, item.identity))
     return Parsed(tuple(candidates), tuple(skipped))
 
 
-def _limit_topics(candidate: Candidate) -> Candidate:
-    """The candidate with its first MAX_TOPICS distinct topics, saying how many were dropped.
-
-    Without this an item with hundreds of categories would be written as a record that warns
-    on every build. Topics that are not all text are left for validation to report.
-    """
-    given = candidate.fields.get("topics")
-    if not isinstance(given, list) or not all(isinstance(topic, str) for topic in given):
-        return candidate
-    names = unique_topics(given)
-    if len(names) <= MAX_TOPICS:
-        return candidate
-    fields = candidate.fields | {"topics": names[:MAX_TOPICS]}
-    dropped = "topics: " + over_limit(len(names), "distinct topics", MAX_TOPICS)
-    return Candidate(candidate.origin, fields, candidate.body, dropped)
-
-
-def _feedparser_item(entry: Any) -> _Item:
-    moment: time.struct_time | None = entry.get("published_parsed") or entry.get("updated_parsed")
-    found = [*entry.get("media_content", []), *entry.get("media_thumbnail", [])]
-    found += [e for e in entry.get("enclosures", []) if str(e.get("type", "")).startswith("image/")]
-    return _Item(
-        link=entry.get("link", ""),
-        title=entry.get("title", ""),
-        summary=entry.get("summary", ""),
-        # feedparser's dates are UTC
-        published=datetime.fromtimestamp(calendar.timegm(moment), UTC) if moment else None,
-        tags=tuple(t.get("term") or "" for t in entry.get("tags", [])),
-        images=tuple(found),
-    )
-
-
-def _json_feed_date(stamp: Any) -> datetime | None:
-    """A JSON Feed date (RFC 3339 text) as an aware datetime, UTC when it has no offset."""
-    if not isinstance(stamp, str):
-        return None
-    try:
-        published = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return published if published.tzinfo is not None else published.replace(tzinfo=UTC)
-
-
-def _json_feed_item(entry: dict[str, Any]) -> _Item:
-    """A JSON Feed item's link, title, summary, date, tags and image."""
-    published = _json_feed_date(entry.get("date_published") or entry.get("date_modified"))
-    image = entry.get("image") or entry.get("banner_image")
-    return _Item(
-        link=str(entry.get("url") or entry.get("external_url") or ""),
-        title=str(entry.get("title") or ""),
-        summary=str(
-            entry.get("summary") or entry.get("content_text") or entry.get("content_html") or ""
-        ),
-        published=published,
-        tags=tuple(t for t in entry.get("tags") or () if isinstance(t, str)),
-        images=({"url": image},) if isinstance(image, str) else (),
-    )
-
-
-def _item_fields(
-    item: _Item | None, outlet: str, topics: Sequence[str]
-) -> tuple[dict[str, Any] | None, str]:
-    """One feed item as upstream fields, or None and why it cannot be imported."""
-    if item is None:
-        return None, "an item must be an object"
+def _item_fields(item: FeedItem, outlet: str) -> Fields | str:
+    """One feed item as upstream fields, or why it cannot be imported."""
+    if item.problem:
+        return item.problem
     url, why = check_url(item.link)
     if url is None:
-        return None, f"link {why}; an item needs an http or https link"
-    title = plain_text(item.title)
-    if not title:
-        return None, "no title"
-    if item.published is None:
-        return None, "no publication date (published or updated)"
-    fields: dict[str, Any] = {
-        "title": title,
-        "excerpt": plain_text(item.summary),
-        "publishedDateTime": timestamp_text(item.published),
+        return f"link {why}; an item needs an http or https link"
+    if INVALID_CHARACTERS.search(url):
+        return "link contains characters that are not valid text"
+    if not item.title:
+        return "no title"
+    if isinstance(item.published, str):
+        return item.published
+    fields: Fields = {
+        "title": item.title,
+        "excerpt": item.summary,
+        "publishedDateTime": utc_timestamp(item.published),
         "originalUrl": url,
         "type": "article",
         "published": False,
         "provider": {"name": outlet or host_of(url), "domain": host_of(url)},
-        "topics": unique_topics([*(plain_text(tag) for tag in item.tags), *topics]),
-        "images": _images(item.images),
+        "topics": list(item.tags),
+        "images": first_image(item.images),
     }
-    return {key: value for key, value in fields.items() if value not in ("", [])}, ""
-
-
-def _images(found: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The first usable image: http(s), an image if its medium is given, with whole sizes."""
-    for item in found:
-        url, _ = check_url(item.get("url") or item.get("href") or "")
-        if url is None or item.get("medium") not in (None, "image"):
-            continue
-        image: dict[str, Any] = {"url": url}
-        for key in ("width", "height"):
-            value = str(item.get(key, ""))
-            if value.isdigit():
-                image[key] = int(value)
-        return [image]
-    return []
+    return {key: value for key, value in fields.items() if value not in ("", [])}

@@ -130,7 +130,7 @@ def _record_text(data: bytes, name: str) -> str | Problem:
 def _load_front_matter(front: str, lines_before: int, name: str) -> Any:
     """The front matter's YAML loaded safely, or a Problem saying why it cannot be."""
     try:
-        refused = _refused_construct(front, lines_before)
+        refused = refused_construct(front, lines_before)
         if refused is not None:
             return error(name, "", refused)
         return yaml.load(front, Loader=RecordLoader)
@@ -199,8 +199,9 @@ def _split_front_matter(text: str) -> tuple[str, str, int] | str | None:
     return front, body, text[: opening.end()].count("\n")
 
 
-def _refused_construct(front: str, lines_before: int) -> str | None:
-    """Why the front matter uses YAML the records must not (aliases, tags), or None.
+def refused_construct(front: str, lines_before: int = 0) -> str | None:
+    """Why YAML text (front matter, an import's record list) uses what records must not (aliases,
+    tags), or None.
 
     Found on the event stream, so nothing is constructed: an alias bomb is never expanded and a
     tag's constructor (which may fail on a bad value and quote it) never runs.

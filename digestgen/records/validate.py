@@ -99,11 +99,7 @@ class _FieldChecker:
         excerpt = self.text(data, key, field)
         if len(excerpt) <= MAX_EXCERPT_LENGTH:
             return excerpt
-        # The words that fit, with room for the ellipsis; inside a word only if one fills it all.
-        cut = excerpt[:MAX_EXCERPT_LENGTH].rpartition(" ")[0]
-        if len(cut) < MAX_EXCERPT_LENGTH // 2:
-            cut = excerpt[: MAX_EXCERPT_LENGTH - 1]
-        cut += "\u2026"
+        cut = cut_at_word(excerpt, MAX_EXCERPT_LENGTH)
         self.warn(
             field,
             f"is {len(excerpt)} characters, over the {MAX_EXCERPT_LENGTH} limit;"
@@ -166,6 +162,17 @@ class _FieldChecker:
             self.warn(field, over_limit(len(value), "items", limit))
             return value[:limit]
         return value
+
+
+def cut_at_word(text: str, limit: int) -> str:
+    """Text cut to at most `limit` characters: the words that fit and an ellipsis (inside a word
+    only when the words that fit would be under half the limit); short text is returned as is."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rpartition(" ")[0]
+    if len(cut) < limit // 2:
+        cut = text[: limit - 1]
+    return cut + "\u2026"
 
 
 def over_limit(count: int, what: str, limit: int) -> str:
