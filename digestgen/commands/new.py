@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import datetime
 
 from digestgen.check.site import (
@@ -16,6 +15,7 @@ from digestgen.commands.common import (
     add_folder_options,
     build_clock,
     command,
+    fail,
     site_and_clock,
 )
 from digestgen.config import (
@@ -31,6 +31,7 @@ from digestgen.records.authoring import (
     write_new,
 )
 from digestgen.records.scan import ContentError
+from digestgen.util.terminal import printable
 from digestgen.util.urls import check_url
 
 NEW_EXAMPLES = """examples:
@@ -79,9 +80,13 @@ def content_index(
     try:
         folder.mkdir(parents=True, exist_ok=True)
         return config, now, index_content(folder, config.zone)
-    except (OSError, ContentError) as exc:
-        print(f"digestgen: {folder}: cannot read the content folder: {exc}", file=sys.stderr)
-        return None
+    except FileExistsError:
+        fail(f"{folder}: the content folder is a file, not a folder")
+    except OSError as exc:
+        fail(f"{folder}: cannot read the content folder: {exc.strerror or exc}")
+    except ContentError as exc:
+        fail(str(exc))  # it names the folder
+    return None
 
 
 def run_new(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -101,21 +106,18 @@ def run_new(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     record, problems = check_record("new record", record_text(fields), config.zone)
     if record is None:
         for problem in problems:
-            print(f"digestgen: {problem}", file=sys.stderr)
+            fail(str(problem))
         return EXIT_FAILED
     existing = index.find(record)
     if existing is not None:
-        print(
-            f"digestgen: {shown_path(index.folder / existing)} already holds {url};"
-            " edit that file instead (new never overwrites a record)",
-            file=sys.stderr,
+        return fail(
+            f"{shown_path(index.folder / existing)} already holds {url};"
+            " edit that file instead (new never overwrites a record)"
         )
-        return EXIT_FAILED
     name = index.new_name(record)
     try:
         path = write_new(index.folder, name, record_text(fields))
     except OSError as exc:
-        print(f"digestgen: {index.folder / name}: cannot write: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    print(f"Created {shown_path(path)} (a draft: set `published: true` to publish it)")
+        return fail(f"{index.folder / name}: cannot write: {exc.strerror or exc}")
+    print(printable(f"Created {shown_path(path)} (a draft: set `published: true` to publish it)"))
     return EXIT_OK

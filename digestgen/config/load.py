@@ -34,7 +34,7 @@ def parse_config(data: Mapping[str, object], source: str, root: Path) -> SiteCon
     config = SiteConfig(**values, root=root, source=source)
     problems += [f"{source}: {problem}" for check in CHECKS if (problem := check(config))]
     if problems:
-        raise ConfigError("\n".join(problems))
+        raise ConfigError(*problems)
     return config
 
 
@@ -101,7 +101,7 @@ def with_overrides(
         except Invalid as exc:
             problems += exc.lines(OVERRIDES[key])
     if problems:
-        raise ConfigError("\n".join(problems))
+        raise ConfigError(*problems)
     return replace(config, **changes)
 
 
