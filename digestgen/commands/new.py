@@ -28,10 +28,19 @@ from digestgen.records.authoring import (
     index_content,
     new_record_fields,
     record_text,
+    unique_topics,
     write_new,
 )
 from digestgen.records.scan import ContentError
+from digestgen.records.validate import (
+    MAX_EXCERPT_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_TITLE_LENGTH,
+    MAX_TOPICS,
+)
+from digestgen.stories.topics import topic_key
 from digestgen.util.terminal import printable
+from digestgen.util.text import clean_text
 from digestgen.util.urls import check_url
 
 NEW_EXAMPLES = """examples:
@@ -89,6 +98,29 @@ def content_index(
     return None
 
 
+def argument_problem(args: argparse.Namespace) -> str | None:
+    """Why the title, topics, provider or excerpt given would make a record that fails or warns
+    on every build (blank, over a limit, too many topics), or None: that is bad usage."""
+    if not clean_text(args.title):
+        return "--title is blank"
+    if any(not topic_key(clean_text(topic)) for topic in args.topic):
+        return "--topic is blank"  # or only spaces and hyphens, which no topic's name is
+    limits = [
+        ("--title", [args.title], MAX_TITLE_LENGTH),
+        ("--topic", args.topic, MAX_NAME_LENGTH),
+        ("--provider", [args.provider or ""], MAX_NAME_LENGTH),
+        ("--excerpt", [args.excerpt], MAX_EXCERPT_LENGTH),
+    ]
+    for option, values, limit in limits:
+        for value in values:
+            if len(clean_text(value)) > limit:
+                return f"{option} is {len(clean_text(value))} characters, over the {limit} limit"
+    topics = len(unique_topics(args.topic))
+    if topics > MAX_TOPICS:
+        return f"--topic given {topics} distinct topics, over the limit of {MAX_TOPICS}"
+    return None
+
+
 def run_new(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     """Run `digestgen new`: write one new draft record, never over an existing one."""
     loaded = content_index(parser, args)
@@ -102,6 +134,9 @@ def run_new(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     url, why = check_url(args.url)
     if url is None:
         parser.error(f"--url {why}")
+    unusable = argument_problem(args)
+    if unusable is not None:
+        parser.error(unusable)
     fields = new_record_fields(args.title, url, when, args.topic, args.provider, args.excerpt)
     record, problems = check_record("new record", record_text(fields), config.zone)
     if record is None:
