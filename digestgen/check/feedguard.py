@@ -10,7 +10,6 @@ import codecs
 import enum
 import json
 import os
-import stat
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import lxml.etree
 from digestgen.model import Record
 from digestgen.render.feed_formats import ATOM_NS, JSON_EXTENSION
 from digestgen.render.feeds import ARCHIVE_FOLDER, FILE_NAMES
+from digestgen.util.files import read_regular_file
 from digestgen.util.urls import canonical_url
 
 # Feeds come from a folder on disk that may hold anything: never fetch or expand entities.
@@ -255,9 +255,11 @@ class FeedFiles(Mapping[str, bytes]):
         if unreadable is not None:
             raise ValueError(unreadable)
         try:
-            return _regular_file_bytes(self.folder / path)
+            return read_regular_file(self.folder / path)
         except OSError as exc:
             raise ValueError(f"cannot read: {exc.strerror or exc}") from None
+        except ValueError as exc:
+            raise ValueError(f"cannot read: {exc}") from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.paths)
@@ -294,19 +296,3 @@ def _feed_paths(folder: Path) -> Iterator[tuple[str, str | None]]:
                 continue
             if folder_here:
                 pending.append(path)
-
-
-def _regular_file_bytes(path: Path) -> bytes:
-    """The bytes of a regular file (a link to one is followed); ValueError for anything else,
-    which is never read: a FIFO or a device named like a feed would block or never end."""
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    try:
-        mode = os.fstat(descriptor).st_mode
-        if stat.S_ISDIR(mode):
-            raise ValueError("cannot read: it is a folder, not a file")
-        if not stat.S_ISREG(mode):
-            raise ValueError("cannot read: it is not a regular file")
-        with os.fdopen(descriptor, "rb", closefd=False) as handle:
-            return handle.read()
-    finally:
-        os.close(descriptor)
