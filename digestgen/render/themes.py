@@ -104,6 +104,10 @@ def _parent_of(folder: Path) -> str | None:
         data = tomllib.loads(declaration.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ThemeError(f"{declaration}: cannot read theme declaration: {exc}") from exc
+    except RecursionError:
+        raise ThemeError(
+            f"{declaration}: cannot read theme declaration: nested too deeply"
+        ) from None
     parent = data.get("extends")
     if parent is not None and not (isinstance(parent, str) and parent):
         raise ThemeError(f"{declaration}: extends: must be the name of a theme")

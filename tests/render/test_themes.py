@@ -156,3 +156,12 @@ def test_a_template_not_utf8_or_nested_too_deeply_is_a_template_error(tmp_path, 
     assert result.exit_code == 1
     assert message in result.stderr.splitlines()[-1]
     assert not result.output.exists()
+
+
+def test_a_theme_declaration_nested_too_deeply_is_a_theme_error(tmp_path):
+    """It ended the build in a RecursionError traceback."""
+    root = make_site(tmp_path, {"a.md": record()}, config='theme = "deep"\n')
+    write(root / "themes/deep/theme.toml", "x = " + "[" * 5_000 + "]" * 5_000 + "\n")
+    result = build_in(root)
+    assert result.exit_code == 1
+    assert result.stderr.endswith("theme.toml: cannot read theme declaration: nested too deeply\n")
