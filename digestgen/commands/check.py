@@ -77,7 +77,7 @@ def run_check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return EXIT_FAILED
     config, now = loaded
     against = Path(args.against.removeprefix("file://")) if args.against else None
-    if against is not None and not against.is_dir():
+    if against is not None and not _is_folder(against):
         parser.error(f"--against: {args.against} is not a folder")
     try:
         published = FeedFiles(against) if against is not None else None
@@ -96,6 +96,14 @@ def run_check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         problems = f"{count} feed problem{'s' if count != 1 else ''}"
         print(printable(f"{problems} against {against}"), file=sys.stderr)
     return EXIT_FAILED if report.failed(args.strict) else EXIT_OK
+
+
+def _is_folder(path: Path) -> bool:
+    """True for a folder; False for anything else, a name too long to look up among them."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def _formatted(report: CheckReport, how: str) -> str:

@@ -55,7 +55,11 @@ def fail(*lines: str) -> int:
 
 def error_lines(exc: BaseException) -> tuple[str, ...]:
     """The lines that say what stopped a command: one per problem of a config error."""
-    return exc.problems if isinstance(exc, ConfigError) else (fatal_message(exc),)
+    if isinstance(exc, ConfigError):
+        return exc.problems
+    if isinstance(exc, OSError) and exc.strerror:
+        return (f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror,)
+    return (fatal_message(exc),)
 
 
 def command(
@@ -115,8 +119,11 @@ def site_and_clock(
     return config, now
 
 
-# What stops a whole build or check, rather than one record.
-FATAL_ERRORS = (ConfigError, ContentError, OutputError, OutputCollision, RenderError, ThemeError)
+# What stops a whole build or check, rather than one record. An OSError is among them: a folder
+# given on the command line may be one the system cannot even look at (a name too long).
+FATAL_ERRORS = (
+    ConfigError, ContentError, OutputError, OutputCollision, RenderError, ThemeError, OSError,
+)  # fmt: skip
 
 
 def apply_arguments(config: SiteConfig, args: argparse.Namespace) -> SiteConfig:

@@ -16,6 +16,7 @@ from digestgen.commands.common import (
     apply_arguments,
     clock,
     command,
+    error_lines,
     fail,
     site_and_clock,
 )
@@ -108,6 +109,8 @@ def run_serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         session = start(make_site, args.bind, args.port, config_file, report, rebuilt)
     except OSError as exc:
+        if exc.filename:  # a folder to watch, not the address, is at fault
+            return fail(*error_lines(exc))
         return fail(f"cannot listen on {args.bind}:{args.port}: {exc.strerror or exc}")
     print(f"Serving {session.url} (Ctrl-C to stop)", flush=True)
     try:

@@ -252,3 +252,23 @@ def test_checks_json_and_github_formats_escape_what_a_terminal_cannot_show(tmp_p
     assert code == 1
     # GitHub's own escapes for a line break and, in a property, a colon:
     assert_escaped(out.replace("%0A", "\\x0a").replace("%3A", ":"), err)
+
+
+def test_a_folder_name_too_long_for_the_system_is_a_message_not_a_traceback(tmp_path):
+    """Path.exists() and is_dir() raise for a name over NAME_MAX (255 bytes) rather than say
+    False: --output, --content and --against ended in an OSError traceback, and serve called it
+    an address it could not listen on."""
+    root = make_site(tmp_path / "site", {"a.md": record()})
+    config = str(root / "digestgen.toml")
+    long = str(tmp_path / ("a" * 300))
+    for args in (["build", "--output", long], ["build", "--content", long],
+                 ["check", "--content", long]):  # fmt: skip
+        code, _, err = run_cli([args[0], "--config", config, *args[1:]])
+        assert (code, err) == (1, f"digestgen: {long}: File name too long\n")
+    code, _, err = run_cli(["check", "--config", config, "--against", long])
+    assert code == 2 and err.endswith(f"--against: {long} is not a folder\n")
+    command = [sys.executable, "-m", "digestgen", "serve", "--config", config, "--port", "0",
+               "--content", long]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr == f"digestgen: {long}: File name too long\n"
