@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from datetime import datetime
 
 from digestgen.check.site import (
@@ -98,9 +99,18 @@ def content_index(
     return None
 
 
+# How a command-line argument holds a byte that was not UTF-8 (Python's surrogateescape).
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+
+
 def argument_problem(args: argparse.Namespace) -> str | None:
     """Why the title, topics, provider or excerpt given would make a record that fails or warns
     on every build (blank, over a limit, too many topics), or None: that is bad usage."""
+    given = {"--title": [args.title], "--url": [args.url], "--topic": args.topic,
+             "--provider": [args.provider or ""], "--excerpt": [args.excerpt]}  # fmt: skip
+    for option, values in given.items():
+        if any(_NOT_UTF8.search(value) for value in values):
+            return f"{option} holds a byte that is not UTF-8"
     if not clean_text(args.title):
         return "--title is blank"
     if any(not topic_key(clean_text(topic)) for topic in args.topic):

@@ -1,6 +1,7 @@
 """`digestgen new` and `digestgen import`: records written in the upstream format, in place."""
 
 import json
+import os
 from pathlib import Path
 
 import yaml
@@ -122,8 +123,8 @@ def test_new_rejects_a_bad_url_as_usage(tmp_path):
 
 def test_new_refuses_values_a_record_could_not_keep_as_usage(tmp_path):
     """Past MAX_TOPICS distinct topics the record warned on every build; a blank topic was
-    dropped without a word. Each is bad usage naming the option and the limit; nothing is
-    written."""
+    dropped without a word. Each is bad usage naming the option and what is wrong with it;
+    nothing is written."""
     root = _site(tmp_path)
     many = [arg for number in range(MAX_TOPICS + 1) for arg in ("--topic", f"Topic {number}")]
     cases = {
@@ -132,6 +133,9 @@ def test_new_refuses_values_a_record_could_not_keep_as_usage(tmp_path):
         "--topic is 201 characters, over the 200 limit": ["--topic", "x" * 201],
         "--title is blank": ["--title", " "],
         "--excerpt is 5001 characters, over the 5000 limit": ["--excerpt", "x" * 5001],
+        # Bytes that are not UTF-8 (a Latin-1 shell) gave a misleading YAML error, exit 1:
+        "--title holds a byte that is not UTF-8": ["--title", os.fsdecode(b"caf\xe9")],
+        "--url holds a byte that is not UTF-8": ["--url", os.fsdecode(b"https://e.com/\xe9")],
     }
     for message, args in cases.items():
         code, _, err = _run(root, "new", "--title", "X", "--url", "https://example.com/x", *args)
