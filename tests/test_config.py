@@ -1,6 +1,9 @@
 """Configuration: every key validated, errors name the file and the key, docs document all."""
 
 import inspect
+import os
+import subprocess
+import sys
 from dataclasses import asdict, fields
 from pathlib import Path
 
@@ -15,7 +18,7 @@ from digestgen.config import (
     parse_config,
     with_overrides,
 )
-from digestgen.config.load import OVERRIDES
+from digestgen.config.load import MAX_CONFIG_BYTES, OVERRIDES
 from digestgen.config.schema import KEYS, NOT_KEYS, RANKING
 from tests.helpers import run_cli
 
@@ -260,3 +263,30 @@ def test_a_pyproject_whose_tool_is_not_a_table_is_a_clear_error(tmp_path, tool):
     assert found_config(tmp_path) is None  # not a digestgen project: no traceback either
     with pytest.raises(ConfigError, match=r"\[tool\] must be a table"):
         load_config(pyproject, tmp_path)
+
+
+def test_a_config_nested_too_deeply_or_too_large_is_an_error_not_a_traceback(tmp_path):
+    """Deeply nested arrays or inline tables ended in a RecursionError traceback."""
+    config = tmp_path / "digestgen.toml"
+    for text, message in [
+        ("a = " + "[" * 5_000 + "]" * 5_000, "not valid TOML: nested too deeply"),
+        ("a = " + "{b = " * 5_000 + "1" + "}" * 5_000, "not valid TOML: nested too deeply"),
+        ("#" * (MAX_CONFIG_BYTES + 1), f"cannot read config: it is over the {MAX_CONFIG_BYTES}"),
+    ]:
+        config.write_text(text + "\n", "utf-8")
+        code, _, err = run_cli(["check", "--config", str(config)])
+        assert code == 1 and f"digestgen: {config}: {message}" in err, err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_config_that_is_a_pipe_or_a_folder_is_an_error_never_a_hang(tmp_path):
+    """A named pipe given as --config was read until something wrote to it: forever."""
+    pipe = tmp_path / "site.toml"
+    os.mkfifo(pipe)
+    for config, why in [(pipe, "it is not a regular file"), (tmp_path, "it is a folder")]:
+        done = subprocess.run(
+            [sys.executable, "-m", "digestgen", "build", "--config", str(config)],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 1, done.stderr
+        assert f"{config}: cannot read config: {why}" in done.stderr

@@ -6,8 +6,10 @@ link; an item may leave every feed only when its record was deleted or unpublish
 
 from __future__ import annotations
 
+import codecs
 import enum
 import json
+import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ import lxml.etree
 from digestgen.model import Record
 from digestgen.render.feed_formats import ATOM_NS, JSON_EXTENSION
 from digestgen.render.feeds import ARCHIVE_FOLDER, FILE_NAMES
+from digestgen.util.files import read_regular_file
 from digestgen.util.urls import canonical_url
 
 # Feeds come from a folder on disk that may hold anything: never fetch or expand entities.
@@ -87,12 +90,15 @@ def is_feed_path(path: str) -> bool:
 
 def read_feed(data: bytes) -> list[PublishedItem]:
     """The items of an RSS 2.0, Atom 1.0 or JSON Feed document; ValueError if it is none."""
-    if data.lstrip()[:1] == b"{":
+    start = data.removeprefix(codecs.BOM_UTF8).lstrip()[:1]
+    if not start:
+        raise ValueError("the file is empty")
+    if start in (b"{", b"["):
         return _read_json(data)
     try:
         root = lxml.etree.fromstring(data, _PARSER)
     except lxml.etree.XMLSyntaxError as exc:
-        raise ValueError(f"not XML: {exc}") from None
+        raise ValueError(f"not XML: {exc.msg}") from None
     if root.tag == "rss":
         return [
             PublishedItem(_text(item, "guid") or _text(item, "link"), _text(item, "link"), ())
@@ -117,18 +123,41 @@ def _atom_entry(entry: Any) -> PublishedItem:
 
 
 def _read_json(data: bytes) -> list[PublishedItem]:
+    """The items of a JSON Feed; ValueError saying why the bytes are none (never a crash on
+    bad bytes, deep nesting or odd types: the folder may hold anything)."""
+    skipped = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
-        feed = json.loads(data)
-        entries = []
-        for item in feed["items"]:
-            extension = item.get(JSON_EXTENSION) or {}
-            coverage = [c["url"] for c in extension.get("coverage", []) if c.get("url")]
-            external = [item["external_url"]] if item.get("external_url") else []
-            entries.append(PublishedItem(str(item["id"]), str(item.get("url", "")),
-                                     tuple(external + coverage)))  # fmt: skip
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ValueError(f"not a JSON Feed: {exc!r}") from None
-    return entries
+        feed = json.loads(data[skipped:].decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text (bad byte at offset {skipped + exc.start})") from None
+    except ValueError as exc:  # bad JSON, or a number too long to convert
+        raise ValueError(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise ValueError("not a JSON Feed: nested too deeply") from None
+    items = feed.get("items") if isinstance(feed, dict) else None
+    if not isinstance(items, list):
+        raise ValueError("not a JSON Feed: no list of items")
+    return [_json_item(item, number) for number, item in enumerate(items, start=1)]
+
+
+def _json_item(item: object, number: int) -> PublishedItem:
+    """One JSON Feed item as published; a number for an id is read as text, as the spec says."""
+    item_id = item.get("id") if isinstance(item, dict) else None
+    if isinstance(item_id, (int, float)) and not isinstance(item_id, bool):
+        item_id = str(item_id)
+    if not isinstance(item, dict) or not isinstance(item_id, str):
+        raise ValueError(f"not a JSON Feed: item {number} has no id")
+    extension = item.get(JSON_EXTENSION)
+    coverage = extension.get("coverage") if isinstance(extension, dict) else None
+    urls = [item.get("external_url")]
+    urls += (
+        [c.get("url") for c in coverage if isinstance(c, dict)]
+        if isinstance(coverage, list)
+        else []
+    )
+    link = item.get("url")
+    return PublishedItem(item_id, link if isinstance(link, str) else "",
+                         tuple(url for url in urls if isinstance(url, str) and url))  # fmt: skip
 
 
 def guard_feeds(
@@ -202,7 +231,7 @@ def _read_all(
     for path in sorted(feeds):  # one feed's bytes at a time: `feeds` may read them lazily
         try:
             read[path] = read_feed(feeds[path])
-        except ValueError as exc:
+        except ValueError as exc:  # FeedFiles says so too when a file cannot be read
             findings.append(
                 FeedFinding(FindingKind.UNREADABLE, path, "", f"the {which} feed: {exc}")
             )
@@ -211,21 +240,59 @@ def _read_all(
 
 class FeedFiles(Mapping[str, bytes]):
     """The feed files under a site folder, by path relative to it, each read when asked for:
-    a large site's feeds are hundreds of megabytes."""
+    a large site's feeds are hundreds of megabytes. A feed that cannot be read (a folder, a
+    device, a file gone or locked) raises ValueError saying why when it is asked for."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        files = (path for path in folder.rglob("*") if path.is_file())
-        names = (path.relative_to(folder).as_posix() for path in files)
-        self.paths = dict.fromkeys(sorted(name for name in names if is_feed_path(name)))
+        found = sorted(_feed_paths(folder), key=lambda pair: pair[0])
+        self.paths = dict(found)  # path -> why it cannot be read, when the walk found out
 
     def __getitem__(self, path: str) -> bytes:
         if path not in self.paths:
             raise KeyError(path)
-        return (self.folder / path).read_bytes()
+        unreadable = self.paths[path]
+        if unreadable is not None:
+            raise ValueError(unreadable)
+        try:
+            return read_regular_file(self.folder / path)
+        except OSError as exc:
+            raise ValueError(f"cannot read: {exc.strerror or exc}") from None
+        except ValueError as exc:
+            raise ValueError(f"cannot read: {exc}") from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.paths)
 
     def __len__(self) -> int:
         return len(self.paths)
+
+
+def _feed_paths(folder: Path) -> Iterator[tuple[str, str | None]]:
+    """The paths under folder named like feeds, and the subfolders that cannot be listed with
+    the reason; OSError if folder itself cannot be listed.
+
+    Walked with a list, not recursion, so that no depth of folders can crash it; folder links
+    are not followed (as pathlib's rglob does not).
+    """
+    pending = [""]
+    while pending:
+        name = pending.pop()
+        try:
+            with os.scandir(folder / name if name else folder) as entries:
+                listed = list(entries)
+        except OSError as exc:
+            if not name:
+                raise
+            yield name, f"cannot read folder: {exc.strerror or exc}"  # it may hold feeds
+            continue
+        for entry in listed:
+            path = f"{name}/{entry.name}" if name else entry.name
+            if is_feed_path(path):
+                yield path, None  # a folder named like a feed too: reading it says what it is
+            try:
+                folder_here = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            if folder_here:
+                pending.append(path)

@@ -32,6 +32,7 @@ from digestgen.util.terminal import describe, printable
 FORMATS = ("text", "json", "github")
 _FRONT_MATTER_FENCE = re.compile(r"^---\s*$")
 _FIELD_ROOT = re.compile(r"^[^.\[]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +195,10 @@ def format_json(report: CheckReport) -> str:
             for f in report.feed_findings
         ],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False)
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    # A lone surrogate (a file name's undecodable byte) cannot be written as UTF-8: escape it
+    # as JSON does, so the document still reads back to the same text.
+    return _SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 _GITHUB_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
@@ -230,7 +234,9 @@ def github_error(message: str, path: str | None = None, line: int | None = None)
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # GitHub's own escapes first, so that a line break stays one; then every other control
+    # character and undecodable byte, as on a terminal (an annotation shows escape sequences).
+    return printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _escape_property(text: str) -> str:

@@ -17,11 +17,12 @@ from digestgen.commands.common import (
     Commands,
     add_site_options,
     command,
+    error_lines,
+    fail,
     positive,
     site_and_clock,
 )
 from digestgen.problems import Severity
-from digestgen.render.site import fatal_message
 from digestgen.util.dates import iso_day
 from digestgen.util.parallel import default_workers
 from digestgen.util.terminal import printable
@@ -90,8 +91,7 @@ def run_build(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             if progress:
                 progress.clear()
     except (*FATAL_ERRORS, jinja2.TemplateError) as exc:
-        print(f"digestgen: {fatal_message(exc)}", file=sys.stderr)
-        return EXIT_FAILED
+        return fail(*error_lines(exc))
     print_report(report, quiet=args.quiet, verbose=args.verbose)
     failed = any(p.severity is not Severity.NOTE for p in report.problems)
     return EXIT_FAILED if args.strict and failed else EXIT_OK

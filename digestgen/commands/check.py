@@ -26,10 +26,12 @@ from digestgen.commands.common import (
     Commands,
     add_site_options,
     command,
+    error_lines,
+    fail,
     site_and_clock,
 )
 from digestgen.render.site import RenderError, fatal_message
-from digestgen.util.terminal import wants_colour
+from digestgen.util.terminal import printable, wants_colour
 
 CHECK_EXAMPLES = """examples:
   digestgen check                          validate content/ and render the site in memory
@@ -75,10 +77,13 @@ def run_check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return EXIT_FAILED
     config, now = loaded
     against = Path(args.against.removeprefix("file://")) if args.against else None
-    if against is not None and not against.is_dir():
+    if against is not None and not _is_folder(against):
         parser.error(f"--against: {args.against} is not a folder")
     try:
         published = FeedFiles(against) if against is not None else None
+    except OSError as exc:
+        return fail(f"--against: {against}: cannot read the folder: {exc.strerror or exc}")
+    try:
         report = check_site(config, now, drafts=args.drafts, against=published)
     except (*FATAL_ERRORS, jinja2.TemplateError) as exc:
         _print_fatal(exc, args.format)
@@ -88,8 +93,17 @@ def run_check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         print(shown)
     if against is not None:
         count = len(report.feed_findings)
-        print(f"{count} feed problem{'s' if count != 1 else ''} against {against}", file=sys.stderr)
+        problems = f"{count} feed problem{'s' if count != 1 else ''}"
+        print(printable(f"{problems} against {against}"), file=sys.stderr)
     return EXIT_FAILED if report.failed(args.strict) else EXIT_OK
+
+
+def _is_folder(path: Path) -> bool:
+    """True for a folder; False for anything else, a name too long to look up among them."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def _formatted(report: CheckReport, how: str) -> str:
@@ -109,4 +123,4 @@ def _print_fatal(exc: BaseException, how: str) -> None:
         print(github_error(message, *where))
     elif how == "json":
         print(json.dumps({"fatal": message, "problems": []}, indent=2))
-    print(f"digestgen: {message}", file=sys.stderr)
+    fail(*error_lines(exc))

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from digestgen import __version__
 from digestgen.commands.build import add_build_parser
 from digestgen.commands.check import add_check_parser
+from digestgen.commands.common import Parser
 from digestgen.commands.importing import add_import_parser
 from digestgen.commands.new import add_new_parser
 from digestgen.commands.serve import add_serve_parser
@@ -15,7 +16,7 @@ from digestgen.commands.serve import add_serve_parser
 
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser for every digestgen command."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="digestgen",
         description="A static site generator for a curated news digest.",
         epilog="Run `digestgen COMMAND --help` for a command's options and examples.",

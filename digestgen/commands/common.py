@@ -8,7 +8,7 @@ import sys
 import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeAlias
+from typing import NoReturn, TypeAlias
 from zoneinfo import ZoneInfo
 
 from digestgen.config import (
@@ -21,8 +21,9 @@ from digestgen.output.paths import OutputCollision
 from digestgen.output.staging import OutputError
 from digestgen.records.scan import ContentError
 from digestgen.records.validate import parse_timestamp
-from digestgen.render.site import RenderError
+from digestgen.render.site import RenderError, fatal_message
 from digestgen.render.themes import ThemeError
+from digestgen.util.terminal import printable
 
 EXIT_OK = 0
 
@@ -30,7 +31,35 @@ EXIT_OK = 0
 EXIT_FAILED = 1  # bad usage exits with 2, through argparse
 
 
-Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+Commands: TypeAlias = "argparse._SubParsersAction[Parser]"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, its usage errors shown as one printable line: they may quote an
+    argument, and an argument may hold a newline, an escape sequence or an undecodable byte."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print the usage and the message, escaped, to stderr and exit with status 2."""
+        super().error(printable(message))
+
+
+def fail(*lines: str) -> int:
+    """Print an error that stops the command to stderr, each line printable; EXIT_FAILED.
+
+    Such a message may name a file or quote a value the user chose: a newline or an escape
+    sequence in it is shown escaped, so it cannot forge or colour a line."""
+    for line in lines:
+        print(f"digestgen: {printable(line)}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def error_lines(exc: BaseException) -> tuple[str, ...]:
+    """The lines that say what stopped a command: one per problem of a config error."""
+    if isinstance(exc, ConfigError):
+        return exc.problems
+    if isinstance(exc, OSError) and exc.strerror:
+        return (f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror,)
+    return (fatal_message(exc),)
 
 
 def command(
@@ -80,18 +109,21 @@ def site_and_clock(
     try:
         config = load_config(args.config, Path.cwd())
     except ConfigError as exc:
-        print(f"digestgen: {exc}", file=sys.stderr)
+        fail(*exc.problems)
         return None
     try:
         config = apply_arguments(config, args)
         now = build_clock(args.now, os.environ.get("SOURCE_DATE_EPOCH"), config.zone)
     except (ConfigError, ValueError) as exc:
-        parser.error(str(exc))  # exits with status 2: a bad value on the command line
+        parser.error("; ".join(error_lines(exc)))  # exits with status 2: a bad value given
     return config, now
 
 
-# What stops a whole build or check, rather than one record.
-FATAL_ERRORS = (ConfigError, ContentError, OutputError, OutputCollision, RenderError, ThemeError)
+# What stops a whole build or check, rather than one record. An OSError is among them: a folder
+# given on the command line may be one the system cannot even look at (a name too long).
+FATAL_ERRORS = (
+    ConfigError, ContentError, OutputError, OutputCollision, RenderError, ThemeError, OSError,
+)  # fmt: skip
 
 
 def apply_arguments(config: SiteConfig, args: argparse.Namespace) -> SiteConfig:

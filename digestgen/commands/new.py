@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import sys
+import re
 from datetime import datetime
 
 from digestgen.check.site import (
@@ -16,6 +16,7 @@ from digestgen.commands.common import (
     add_folder_options,
     build_clock,
     command,
+    fail,
     site_and_clock,
 )
 from digestgen.config import (
@@ -28,9 +29,19 @@ from digestgen.records.authoring import (
     index_content,
     new_record_fields,
     record_text,
+    unique_topics,
     write_new,
 )
 from digestgen.records.scan import ContentError
+from digestgen.records.validate import (
+    MAX_EXCERPT_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_TITLE_LENGTH,
+    MAX_TOPICS,
+)
+from digestgen.stories.topics import topic_key
+from digestgen.util.terminal import printable
+from digestgen.util.text import clean_text
 from digestgen.util.urls import check_url
 
 NEW_EXAMPLES = """examples:
@@ -79,9 +90,45 @@ def content_index(
     try:
         folder.mkdir(parents=True, exist_ok=True)
         return config, now, index_content(folder, config.zone)
-    except (OSError, ContentError) as exc:
-        print(f"digestgen: {folder}: cannot read the content folder: {exc}", file=sys.stderr)
-        return None
+    except FileExistsError:
+        fail(f"{folder}: the content folder is a file, not a folder")
+    except OSError as exc:
+        fail(f"{folder}: cannot read the content folder: {exc.strerror or exc}")
+    except ContentError as exc:
+        fail(str(exc))  # it names the folder
+    return None
+
+
+# How a command-line argument holds a byte that was not UTF-8 (Python's surrogateescape).
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+
+
+def argument_problem(args: argparse.Namespace) -> str | None:
+    """Why the title, topics, provider or excerpt given would make a record that fails or warns
+    on every build (blank, over a limit, too many topics), or None: that is bad usage."""
+    given = {"--title": [args.title], "--url": [args.url], "--topic": args.topic,
+             "--provider": [args.provider or ""], "--excerpt": [args.excerpt]}  # fmt: skip
+    for option, values in given.items():
+        if any(_NOT_UTF8.search(value) for value in values):
+            return f"{option} holds a byte that is not UTF-8"
+    if not clean_text(args.title):
+        return "--title is blank"
+    if any(not topic_key(clean_text(topic)) for topic in args.topic):
+        return "--topic is blank"  # or only spaces and hyphens, which no topic's name is
+    limits = [
+        ("--title", [args.title], MAX_TITLE_LENGTH),
+        ("--topic", args.topic, MAX_NAME_LENGTH),
+        ("--provider", [args.provider or ""], MAX_NAME_LENGTH),
+        ("--excerpt", [args.excerpt], MAX_EXCERPT_LENGTH),
+    ]
+    for option, values, limit in limits:
+        for value in values:
+            if len(clean_text(value)) > limit:
+                return f"{option} is {len(clean_text(value))} characters, over the {limit} limit"
+    topics = len(unique_topics(args.topic))
+    if topics > MAX_TOPICS:
+        return f"--topic given {topics} distinct topics, over the limit of {MAX_TOPICS}"
+    return None
 
 
 def run_new(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -97,25 +144,25 @@ def run_new(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     url, why = check_url(args.url)
     if url is None:
         parser.error(f"--url {why}")
+    unusable = argument_problem(args)
+    if unusable is not None:
+        parser.error(unusable)
     fields = new_record_fields(args.title, url, when, args.topic, args.provider, args.excerpt)
     record, problems = check_record("new record", record_text(fields), config.zone)
     if record is None:
         for problem in problems:
-            print(f"digestgen: {problem}", file=sys.stderr)
+            fail(str(problem))
         return EXIT_FAILED
     existing = index.find(record)
     if existing is not None:
-        print(
-            f"digestgen: {shown_path(index.folder / existing)} already holds {url};"
-            " edit that file instead (new never overwrites a record)",
-            file=sys.stderr,
+        return fail(
+            f"{shown_path(index.folder / existing)} already holds {url};"
+            " edit that file instead (new never overwrites a record)"
         )
-        return EXIT_FAILED
     name = index.new_name(record)
     try:
         path = write_new(index.folder, name, record_text(fields))
     except OSError as exc:
-        print(f"digestgen: {index.folder / name}: cannot write: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    print(f"Created {shown_path(path)} (a draft: set `published: true` to publish it)")
+        return fail(f"{index.folder / name}: cannot write: {exc.strerror or exc}")
+    print(printable(f"Created {shown_path(path)} (a draft: set `published: true` to publish it)"))
     return EXIT_OK

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import re
 import sys
 from pathlib import Path
 
@@ -14,6 +16,8 @@ from digestgen.commands.common import (
     apply_arguments,
     clock,
     command,
+    error_lines,
+    fail,
     site_and_clock,
 )
 from digestgen.config import (
@@ -23,7 +27,7 @@ from digestgen.config import (
 )
 from digestgen.server.site import DevSite, Rebuilt
 from digestgen.server.watch import lines_for, start
-from digestgen.util.terminal import paint, severity_colour, wants_colour
+from digestgen.util.terminal import paint, printable, severity_colour, wants_colour
 
 SERVE_EXAMPLES = """examples:
   digestgen serve                          http://127.0.0.1:8000/, rebuilt as you edit
@@ -47,14 +51,39 @@ def add_serve_parser(commands: Commands) -> None:
     add_site_options(serve_parser)
     serve_parser.add_argument(
         "--port",
-        type=int,
+        type=port_number,
         default=8000,
         help="port to listen on; 0 for any free one (default 8000)",
     )
     serve_parser.add_argument(
-        "--bind", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+        "--bind",
+        type=bind_address,
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1)",
     )
     serve_parser.set_defaults(run=run_serve)
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, from 0 (any free one) to 65535."""
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 65535, got {value}")
+    return value
+
+
+# A host name: dot-separated labels of letters, digits and inner hyphens, 63 characters at most.
+_HOST_NAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
+
+
+def bind_address(text: str) -> str:
+    """An argparse type: the IP address or host name to listen on ('' for every address)."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        if text and (len(text) > 253 or not _HOST_NAME.fullmatch(text)):
+            raise argparse.ArgumentTypeError("must be an IP address or a host name") from None
+    return text
 
 
 def run_serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -70,7 +99,7 @@ def run_serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return DevSite(config, lambda: clock(args, config), args.drafts)
 
     def report(message: str) -> None:
-        print(paint(message, "red", colour), flush=True)
+        print(paint(printable(message), "red", colour), flush=True)
 
     def rebuilt(outcome: Rebuilt) -> None:
         for severity, text in lines_for(outcome):
@@ -80,10 +109,9 @@ def run_serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         session = start(make_site, args.bind, args.port, config_file, report, rebuilt)
     except OSError as exc:
-        print(
-            f"digestgen: cannot listen on {args.bind}:{args.port}: {exc.strerror}", file=sys.stderr
-        )
-        return EXIT_FAILED
+        if exc.filename:  # a folder to watch, not the address, is at fault
+            return fail(*error_lines(exc))
+        return fail(f"cannot listen on {args.bind}:{args.port}: {exc.strerror or exc}")
     print(f"Serving {session.url} (Ctrl-C to stop)", flush=True)
     try:
         while session.thread.is_alive():

@@ -11,11 +11,15 @@ from typing import Any
 from digestgen.config.model import ConfigError, SiteConfig
 from digestgen.config.options import Invalid
 from digestgen.config.schema import CHECKS, KEYS
+from digestgen.util.files import read_regular_file
 
 CONFIG_FILE = "digestgen.toml"
 PYPROJECT_FILE = "pyproject.toml"
 # Command-line options that override a config key: each is checked by that key's option.
 OVERRIDES = {"base_url": "--base-url", "content_dir": "--content", "output_dir": "--output"}
+# The largest config file read. A real one, pyproject.toml included, is a few kilobytes; tomllib
+# takes time quadratic in the depth of a dotted key, so a larger file is refused unread.
+MAX_CONFIG_BYTES = 256 * 1024
 
 
 def parse_config(data: Mapping[str, object], source: str, root: Path) -> SiteConfig:
@@ -34,7 +38,7 @@ def parse_config(data: Mapping[str, object], source: str, root: Path) -> SiteCon
     config = SiteConfig(**values, root=root, source=source)
     problems += [f"{source}: {problem}" for check in CHECKS if (problem := check(config))]
     if problems:
-        raise ConfigError("\n".join(problems))
+        raise ConfigError(*problems)
     return config
 
 
@@ -44,16 +48,7 @@ def load_config(path: Path | None, cwd: Path) -> SiteConfig:
         path = found_config(cwd)
         if path is None:
             return SiteConfig(root=cwd.resolve())
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: config is not UTF-8") from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    data = _read_toml(path)
     if path.name == PYPROJECT_FILE:
         tool = data.get("tool", {})
         if not isinstance(tool, dict):
@@ -62,6 +57,24 @@ def load_config(path: Path | None, cwd: Path) -> SiteConfig:
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: [tool.digestgen] must be a table")
     return parse_config(data, str(path), path.resolve().parent)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """A config file's TOML, or a ConfigError saying why it cannot be read as one: never a
+    traceback, whatever the file holds or is (a pipe, a device, a nest of arrays)."""
+    try:
+        text = read_regular_file(path, MAX_CONFIG_BYTES).decode("utf-8")
+        return tomllib.loads(text)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: config is not UTF-8") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except ValueError as exc:  # not a regular file, or too large
+        raise ConfigError(f"{path}: cannot read config: {exc}") from exc
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
 
 
 def found_config(cwd: Path) -> Path | None:
@@ -75,8 +88,8 @@ def found_config(cwd: Path) -> Path | None:
 
 def _has_tool_table(pyproject: Path) -> bool:
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        data = _read_toml(pyproject)
+    except ConfigError:
         return False
     tool = data.get("tool")
     return isinstance(tool, dict) and "digestgen" in tool
@@ -101,7 +114,7 @@ def with_overrides(
         except Invalid as exc:
             problems += exc.lines(OVERRIDES[key])
     if problems:
-        raise ConfigError("\n".join(problems))
+        raise ConfigError(*problems)
     return replace(config, **changes)
 
 

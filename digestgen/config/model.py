@@ -9,7 +9,11 @@ from zoneinfo import ZoneInfo
 
 
 class ConfigError(Exception):
-    """The configuration cannot be used; the message names the file and key."""
+    """The configuration cannot be used; each problem names the file and key."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems  # one line each, for whoever prints them one at a time
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -102,16 +104,45 @@ def _parent_of(folder: Path) -> str | None:
         data = tomllib.loads(declaration.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ThemeError(f"{declaration}: cannot read theme declaration: {exc}") from exc
+    except RecursionError:
+        raise ThemeError(
+            f"{declaration}: cannot read theme declaration: nested too deeply"
+        ) from None
     parent = data.get("extends")
     if parent is not None and not (isinstance(parent, str) and parent):
         raise ThemeError(f"{declaration}: extends: must be the name of a theme")
     return parent
 
 
+class _ThemeLoader(jinja2.FileSystemLoader):
+    """Jinja's file loader, but a template that is not UTF-8 or nests too deeply to parse is a
+    template syntax error naming it, as any other broken template is, not a traceback."""
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        try:
+            return super().get_source(environment, template)
+        except UnicodeDecodeError as exc:
+            message = f"not UTF-8 text (bad byte at offset {exc.start})"
+            raise jinja2.TemplateSyntaxError(message, 1, template) from None
+
+    def load(
+        self,
+        environment: jinja2.Environment,
+        name: str,
+        globals: MutableMapping[str, Any] | None = None,
+    ) -> jinja2.Template:
+        try:
+            return super().load(environment, name, globals)
+        except RecursionError:
+            raise jinja2.TemplateSyntaxError("nested too deeply to parse", 1, name) from None
+
+
 def make_environment(theme: Theme) -> jinja2.Environment:
     """A Jinja environment over the theme chain; autoescaping on, undefined names are errors."""
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(theme.template_dirs()),
+        loader=_ThemeLoader(theme.template_dirs()),
         autoescape=jinja2.select_autoescape(["html", "xml"]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -162,9 +162,10 @@ def _reloaded(
     try:
         site = make_site(base_url)
     except ConfigError as exc:
+        message = "; ".join(exc.problems)  # one line in the page and the terminal
         with current.lock:
-            current.snapshot = Snapshot(generation + 1, fatal=str(exc))
-        return current, Rebuilt(0.0, 0, 0, str(exc), ())
+            current.snapshot = Snapshot(generation + 1, fatal=message)
+        return current, Rebuilt(0.0, 0, 0, message, ())
     site.snapshot.generation = generation  # open pages count on, never back
     return site, _first_build(site)
 
@@ -184,7 +185,7 @@ def _watch(
 def lines_for(rebuilt: Rebuilt) -> Iterator[tuple[Severity | None, str]]:
     """What to print after a rebuild, as (severity, or None when all is well; text) pairs."""
     if rebuilt.fatal is not None:
-        yield Severity.ERROR, f"error: {rebuilt.fatal}"
+        yield Severity.ERROR, printable(f"error: {rebuilt.fatal}")
         return
     for problem in rebuilt.new_problems:
         yield problem.severity, printable(str(problem))

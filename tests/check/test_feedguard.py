@@ -4,6 +4,7 @@ link or vanish while their records are still there; records deleted or unpublish
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -137,6 +138,60 @@ def test_a_missing_against_folder_is_a_usage_error(tmp_path):
     code, _, err = run_cli(["check", "--config", str(root / "digestgen.toml"),
                             "--against", str(tmp_path / "nowhere")])  # fmt: skip
     assert code == 2 and "is not a folder" in err
+
+
+# Published feeds that are no feed, each with the reason check gives (the folder may hold anything;
+# None stands for a folder named like the feed).
+HOSTILE_FEEDS: list[tuple[bytes | None, str]] = [
+    (b'{"a":' * 100_000, "not a JSON Feed: nested too deeply"),
+    (
+        b'{"items": [{"id": ' + b"[" * 990 + b"]" * 990 + b"}]}",
+        "not a JSON Feed: nested too deeply",
+    ),
+    (b"[" * 100_000, "not a JSON Feed: nested too deeply"),
+    (b'{"items": [{"id": "\xff"}]}', "not UTF-8 text (bad byte at offset 19)"),
+    (b'{"items": [["x"]]}', "not a JSON Feed: item 1 has no id"),
+    (b'{"items": "x"}', "not a JSON Feed: no list of items"),
+    (b"", "the file is empty"),
+    (b"\xef\xbb\xbf \n", "the file is empty"),
+    (None, "cannot read: it is a folder, not a file"),
+]
+
+
+def test_a_published_feed_that_is_no_feed_is_named_never_a_traceback(deployed):
+    """Deep nesting, bad bytes, odd types, an empty file, a folder: each is one finding naming
+    the feed and why, and check exits 1; a UTF-8 BOM before a JSON Feed is read as the feed."""
+    feed = deployed.parent / "deployed" / "feed.json"
+    published = feed.read_bytes()
+    for data, reason in HOSTILE_FEEDS:
+        feed.unlink() if feed.is_file() else feed.rmdir()
+        feed.mkdir() if data is None else feed.write_bytes(data)
+        code, findings, err = check(deployed)
+        assert code == 1, err
+        assert findings == [f"feed.json:: unreadable feed: the published feed: {reason}"]
+    feed.rmdir()
+    feed.write_bytes(b"\xef\xbb\xbf" + published)
+    assert check(deployed)[:2] == (0, [])
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_published_feed_that_is_a_pipe_or_deep_in_folders_is_named_never_a_hang(deployed):
+    """A named pipe is never read (reading it would wait forever), and folders nested deeper
+    than Python's recursion limit are walked all the same."""
+    copy = deployed.parent / "deployed"
+    os.mkfifo(copy / "topics" / "feed.xml")
+    deep = [os.path.join(os.fsencode(copy), b"d")]
+    for _ in range(1_500):  # 2 characters a level: well inside PATH_MAX
+        os.mkdir(deep[-1])
+        deep.append(os.path.join(deep[-1], b"d"))
+    try:
+        code, findings, err = check(deployed)
+    finally:  # from the bottom up: pytest's own clean-up would recurse too deeply
+        for folder in reversed(deep[:-1]):
+            os.rmdir(folder)
+    assert code == 1, err
+    reason = "the published feed: cannot read: it is not a regular file"
+    assert findings == [f"topics/feed.xml:: unreadable feed: {reason}"]
 
 
 def feeds_of(folder: Path) -> dict[str, bytes]:

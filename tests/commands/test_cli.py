@@ -1,5 +1,6 @@
 """The command line: options, the summary, exit statuses 0, 1 and 2."""
 
+import json
 import os
 import subprocess
 import sys
@@ -168,3 +169,106 @@ def test_a_file_name_cannot_forge_or_colour_a_line_nor_stop_a_strict_terminal(tm
     assert not any(line.startswith("error: everything.md") for line in (out + err).splitlines())
     assert "a\\x0aerror: everything.md: is fine\\x1b[31m.md" in out + err
     assert "caf\\xe9.md" in out and "caf\\xe9.md" in err
+
+
+# A name a user may give a file or folder: a newline that would forge an error line, an escape
+# sequence that would colour the terminal, and a byte that is not UTF-8 (os.fsdecode keeps it
+# as a lone surrogate, which a strict UTF-8 stream cannot write).
+HOSTILE_NAME = os.fsdecode(b"x\nerror: forged\x1b[31m\xff")
+SHOWN_NAME = "x\\x0aerror: forged\\x1b[31m\\xff"
+
+
+def run_strict(*args: str) -> tuple[int, str, str]:
+    """Run digestgen in a subprocess whose stdout is strict UTF-8; (exit code, stdout, stderr)."""
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict", "NO_COLOR": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "digestgen", *args], capture_output=True, env=env, timeout=120
+    )
+    return done.returncode, done.stdout.decode("utf-8"), done.stderr.decode("utf-8")
+
+
+def assert_escaped(out: str, err: str) -> None:
+    """The hostile name was printed escaped: no forged line, no escape sequence, no traceback."""
+    assert "Traceback" not in err and "\x1b" not in out + err, err
+    assert not any(line.startswith("error: forged") for line in (out + err).splitlines())
+    assert SHOWN_NAME in out + err, err
+
+
+def test_fatal_errors_show_the_names_and_values_they_quote_escaped(tmp_path):
+    """Config, content, output and usage errors quote paths and arguments the user chose: each is
+    printed as printable lines, whatever the name holds, with the usual exit status."""
+    root = make_site(tmp_path / "site", {"a.md": record()})
+    config = str(root / "digestgen.toml")
+    hostile = tmp_path / HOSTILE_NAME
+    hostile.mkdir()
+    (hostile / "keep.txt").write_text("not digestgen's", encoding="utf-8")
+    (hostile / "digestgen.toml").write_text("colour = 'red'\nshape = 1\n", encoding="utf-8")
+    new = ["new", "--config", config, "--title", "T", "--url", "https://example.com/t"]
+    cases = [
+        (1, ["build", "--config", str(hostile / "missing.toml")]),
+        (1, ["check", "--config", str(hostile / "digestgen.toml")]),
+        (1, ["build", "--config", config, "--content", str(hostile / "nowhere")]),
+        (1, ["build", "--config", config, "--output", str(hostile)]),  # not digestgen's
+        (1, [*new, "--content", str(hostile / "keep.txt")]),
+        (2, ["check", "--config", config, "--against", str(hostile / "nowhere")]),
+        (2, ["build", "--config", config, HOSTILE_NAME]),  # not an option
+    ]
+    for expected, args in cases:
+        code, out, err = run_strict(*args)
+        assert code == expected, err
+        assert_escaped(out, err)
+    # A config error's problems are one line each, each naming the file.
+    code, _, err = run_strict("build", "--config", str(hostile / "digestgen.toml"))
+    problems = [line for line in err.splitlines() if "unknown key" in line]
+    assert len(problems) == 2 and all(SHOWN_NAME in line for line in problems)
+
+
+def test_new_names_the_record_that_holds_the_url_escaped(tmp_path):
+    root = make_site(tmp_path / "site", {})
+    with open(
+        os.path.join(os.fsencode(root / "content"), os.fsencode(HOSTILE_NAME + ".md")), "wb"
+    ) as handle:
+        handle.write(record(url="https://example.com/held").encode())
+    code, out, err = run_strict("new", "--config", str(root / "digestgen.toml"), "--title", "T",
+                                "--url", "https://example.com/held")  # fmt: skip
+    assert code == 1 and "already holds https://example.com/held" in err
+    assert_escaped(out, err)
+
+
+def test_checks_json_and_github_formats_escape_what_a_terminal_cannot_show(tmp_path):
+    """An undecodable byte in a record's name once crashed `--format json` on a UTF-8 stdout;
+    an escape sequence reached a GitHub annotation raw."""
+    root = make_site(tmp_path / "site", {})
+    with open(
+        os.path.join(os.fsencode(root / "content"), os.fsencode(HOSTILE_NAME + ".md")), "wb"
+    ) as handle:
+        handle.write(b"---\ntitle: broken\n---\n")
+    config = str(root / "digestgen.toml")
+    code, out, err = run_strict("check", "--config", config, "--format", "json")
+    assert code == 1 and "Traceback" not in err
+    document = json.loads(out)
+    assert document["problems"][0]["file"].endswith(HOSTILE_NAME + ".md")  # the same text back
+    code, out, err = run_strict("check", "--config", config, "--format", "github")
+    assert code == 1
+    # GitHub's own escapes for a line break and, in a property, a colon:
+    assert_escaped(out.replace("%0A", "\\x0a").replace("%3A", ":"), err)
+
+
+def test_a_folder_name_too_long_for_the_system_is_a_message_not_a_traceback(tmp_path):
+    """Path.exists() and is_dir() raise for a name over NAME_MAX (255 bytes) rather than say
+    False: --output, --content and --against ended in an OSError traceback, and serve called it
+    an address it could not listen on."""
+    root = make_site(tmp_path / "site", {"a.md": record()})
+    config = str(root / "digestgen.toml")
+    long = str(tmp_path / ("a" * 300))
+    for args in (["build", "--output", long], ["build", "--content", long],
+                 ["check", "--content", long]):  # fmt: skip
+        code, _, err = run_cli([args[0], "--config", config, *args[1:]])
+        assert (code, err) == (1, f"digestgen: {long}: File name too long\n")
+    code, _, err = run_cli(["check", "--config", config, "--against", long])
+    assert code == 2 and err.endswith(f"--against: {long} is not a folder\n")
+    command = [sys.executable, "-m", "digestgen", "serve", "--config", config, "--port", "0",
+               "--content", long]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr == f"digestgen: {long}: File name too long\n"

@@ -1,6 +1,7 @@
 """`digestgen new` and `digestgen import`: records written in the upstream format, in place."""
 
 import json
+import os
 from pathlib import Path
 
 import yaml
@@ -118,6 +119,34 @@ def test_new_rejects_a_bad_url_as_usage(tmp_path):
     root = _site(tmp_path)
     code, _, err = _run(root, "new", "--title", "X", "--url", "javascript:alert(1)")
     assert code == 2 and "--url" in err and "scheme 'javascript' is not allowed" in err
+
+
+def test_new_refuses_values_a_record_could_not_keep_as_usage(tmp_path):
+    """Past MAX_TOPICS distinct topics the record warned on every build; a blank topic was
+    dropped without a word. Each is bad usage naming the option and what is wrong with it;
+    nothing is written."""
+    root = _site(tmp_path)
+    many = [arg for number in range(MAX_TOPICS + 1) for arg in ("--topic", f"Topic {number}")]
+    cases = {
+        f"--topic given {MAX_TOPICS + 1} distinct topics, over the limit of {MAX_TOPICS}": many,
+        "--topic is blank": ["--topic", "AI", "--topic", " \t"],
+        "--topic is 201 characters, over the 200 limit": ["--topic", "x" * 201],
+        "--title is blank": ["--title", " "],
+        "--excerpt is 5001 characters, over the 5000 limit": ["--excerpt", "x" * 5001],
+        # Bytes that are not UTF-8 (a Latin-1 shell) gave a misleading YAML error, exit 1:
+        "--title holds a byte that is not UTF-8": ["--title", os.fsdecode(b"caf\xe9")],
+        "--url holds a byte that is not UTF-8": ["--url", os.fsdecode(b"https://e.com/\xe9")],
+    }
+    for message, args in cases.items():
+        code, _, err = _run(root, "new", "--title", "X", "--url", "https://example.com/x", *args)
+        assert code == 2 and f"error: {message}" in err, err
+    assert list((root / "content").iterdir()) == []
+    # The same topic given twice, in another case, is one topic: 20 distinct ones are fine.
+    same = [arg for number in range(MAX_TOPICS) for arg in ("--topic", f"topic-{number}")]
+    code, _, err = _run(root, "new", "--title", "X", "--url", "https://example.com/x",
+                        *many[:-2], *same)  # fmt: skip
+    assert code == 0, err
+    assert build_in(root, "--drafts", "--strict").exit_code == 0
 
 
 def test_import_rss_plain_text_drafts_and_skips_broken_items(tmp_path):

@@ -137,3 +137,31 @@ def test_a_project_whose_themes_folder_is_the_packaged_one_builds(tmp_path):
     result = build_in(root)
     assert result.exit_code == 0, result.stderr
     assert "Alpha" in result.read("index.html")
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        (b"<p>caf\xe9</p>", "template index.html, line 1: not UTF-8 text (bad byte at offset 6)"),
+        (b"{% if x %}" * 5_000, "template index.html, line 1: nested too deeply to parse"),
+        (b"{{ " + b"(" * 5_000 + b"1" + b")" * 5_000 + b" }}", "nested too deeply to parse"),
+    ],
+)
+def test_a_template_not_utf8_or_nested_too_deeply_is_a_template_error(tmp_path, template, message):
+    """Both ended the build in a UnicodeDecodeError or RecursionError traceback."""
+    root = make_site(tmp_path / "site", {"a.md": record()})
+    (root / "templates").mkdir()
+    (root / "templates" / "index.html").write_bytes(template)
+    result = build_in(root)
+    assert result.exit_code == 1
+    assert message in result.stderr.splitlines()[-1]
+    assert not result.output.exists()
+
+
+def test_a_theme_declaration_nested_too_deeply_is_a_theme_error(tmp_path):
+    """It ended the build in a RecursionError traceback."""
+    root = make_site(tmp_path, {"a.md": record()}, config='theme = "deep"\n')
+    write(root / "themes/deep/theme.toml", "x = " + "[" * 5_000 + "]" * 5_000 + "\n")
+    result = build_in(root)
+    assert result.exit_code == 1
+    assert result.stderr.endswith("theme.toml: cannot read theme declaration: nested too deeply\n")

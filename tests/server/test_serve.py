@@ -475,3 +475,30 @@ def test_a_client_that_leaves_early_is_no_error_and_others_are_one_line(tmp_path
         server.server_close()
     assert reported == ["error: a request failed: ValueError: odd request"]
     assert capsys.readouterr().err == ""
+
+
+def test_a_bad_port_or_bind_address_is_bad_usage():
+    """A port out of range ended serve in an OverflowError traceback, a bind address with an
+    undecodable byte in a TypeError one."""
+    hostile = os.fsdecode(b"a\x1b[31m\xff")
+    for option, value in [("--port", "99999"), ("--port", "-1"), ("--bind", hostile),
+                          ("--bind", "a b")]:  # fmt: skip
+        code, _, err = run_cli(["serve", option, value])
+        assert code == 2 and f"argument {option}: must be" in err, (option, value)
+        assert "\x1b" not in err
+
+
+def test_a_config_error_while_serving_is_one_escaped_line(tmp_path):
+    """The config file's name is the user's: a newline or escape sequence in it cannot forge or
+    colour a line of serve's output, and two problems stay one line in page and terminal."""
+    root = make_site(tmp_path / "x\nerror: forged\x1b[31m" / "site", {"a.md": record()})
+    server = Serve(root)
+    try:
+        (root / "digestgen.toml").write_text("colour = 'red'\nshape = 1\n", encoding="utf-8")
+        _wait_for(lambda: server.said("unknown key 'shape'"), "the config error in the terminal")
+    finally:
+        server.stop()
+    shown = [line for line in server.lines if "unknown key" in line]
+    assert len(shown) == 1 and "unknown key 'colour'" in shown[0], server.lines
+    assert "x\\x0aerror: forged\\x1b[31m" in shown[0]
+    assert not any("\x1b" in line or line.startswith("error: forged") for line in server.lines)
