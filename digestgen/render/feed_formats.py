@@ -19,7 +19,7 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 
 from digestgen.config import SiteConfig
-from digestgen.model import Image, Story
+from digestgen.model import Image, Story, outlet_path
 from digestgen.output.paths import add_file
 from digestgen.render.feed_text import (
     declare_text,
@@ -107,7 +107,7 @@ def make_item(story: Story, config: SiteConfig, content_html: str | None) -> Fee
         author=author,
         xml_author=plain_name(author, domain or config.title),
         author_url=f"https://{domain}/" if domain else None,
-        source_feed=config.url(feed_path(f"/sources/{domain}/", RSS)) if domain else None,
+        source_feed=config.url(feed_path(outlet_path(domain), RSS)) if domain else None,
         categories=tuple((t.name, config.url(t.path)) for t in story.topics),
         image=lead.image,
         image_type=image_type(lead.image.url) if lead.image else None,
