@@ -23,7 +23,9 @@ def make_slug(text: str, max_length: int = MAX_SLUG_LENGTH) -> str:
     if len(slug) > max_length:
         cut = slug[: max_length + 1].rsplit("-", 1)[0]
         slug = cut if cut and len(cut) <= max_length else slug[:max_length].strip("-")
-    return windows_safe(slug)
+    safe = windows_safe(slug)
+    # Within a tiny max_length, a device name's start: no device name is a shorter one's start.
+    return safe if len(safe) <= max_length else slug[: max_length - 1]
 
 
 def is_windows_device(name: str) -> bool:
