@@ -165,6 +165,8 @@ class _EntryExtras(BaseEntryExtension):  # type: ignore[misc]
         if item.content_html is None:  # summary only: feedgen put the RSS description here
             for content in entry.findall("content"):
                 entry.remove(content)
+            if entry.find("summary") is None:  # an entry needs text: the title, as in JSON
+                lxml.etree.SubElement(entry, "summary").text = item.title
         declare_text(entry.find("title"))
         declare_text(entry.find("summary"))
         for name in entry.iterfind("author/name"):

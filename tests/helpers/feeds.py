@@ -207,7 +207,8 @@ def check_atom(root: Any, url: str) -> None:
         alternates = entry.xpath("a:link[not(@rel) or @rel='alternate']", namespaces=NS)
         assert len(alternates) == 1, url  # one alternate per type and language
         if not entry.xpath("a:content", namespaces=NS):
-            assert entry.xpath("a:summary", namespaces=NS) or alternates
+            # entry.py, entry.validate: MissingTextualContent, MissingContentOrAlternate.
+            assert entry.xpath("a:summary", namespaces=NS) and alternates, (url, "summary")
         for link in entry.xpath("a:link", namespaces=NS):
             assert is_absolute(link.get("href")), link.get("href")
         assert all(RFC3339.match(d) for d in entry.xpath("a:published/text()", namespaces=NS))

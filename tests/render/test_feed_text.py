@@ -24,8 +24,8 @@ ENTITY = "Fish &amp; chips &lt;b&gt; &#169;"  # literal entity text, not markup
 TOPIC_PATH = "topics/plain/"
 
 
-def markup_site(site_builder, config: str = "") -> BuildResult:
-    records = {
+def markup_site(site_builder, config: str = "", **more: str) -> BuildResult:
+    records = {**more,
         "markup.md": hostile_record(
             "markup", MARKUP, excerpt=MARKUP, topics=[MARKUP, "Plain"],
             provider={"name": MARKUP, "domain": "markup.example.com"},
@@ -44,7 +44,9 @@ def markup_site(site_builder, config: str = "") -> BuildResult:
 
 @pytest.mark.parametrize("config", ["", "feed_summary_only = true\n"])
 def test_text_that_looks_like_markup_passes_the_validators_plain_text_rules(site_builder, config):
-    result = markup_site(site_builder, config)
+    # No excerpt: with summaries only, an Atom entry's text is its title, as in JSON Feed.
+    bare = hostile_record("bare", MARKUP + " bare", provider={"domain": "markup.example.com"})
+    result = markup_site(site_builder, config, **{"bare.md": bare})
     paths = [p for p in feed_files(result.output) if not p.endswith(".json")]
     assert len(paths) == 2 * 8  # the site, 3 topics, 3 outlets (1 of coverage), the day
     for path in paths:
