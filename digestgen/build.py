@@ -6,7 +6,7 @@ import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from digestgen.config import SiteConfig, resolve_dir
@@ -48,7 +48,7 @@ class BuildReport:
     files_read: int
     stories: int
     drafts_left_out: int
-    scheduled: tuple[datetime, ...]
+    scheduled: tuple[tuple[datetime, str], ...]  # (when due, file name), in that order
     problems: tuple[Problem, ...]
     pages: int
     feeds: int
@@ -67,7 +67,7 @@ class BuildReport:
     @property
     def next_scheduled(self) -> datetime | None:
         """When the next scheduled story is due, if any."""
-        return min(self.scheduled, default=None)
+        return self.scheduled[0][0] if self.scheduled else None
 
 
 @dataclass(slots=True)
@@ -138,7 +138,8 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
             published = _publish(run, site)
             summary = _summary(site, selection, notes, published)
             _save(run, scan, selection, published, summary)
-            return _report(run, scan, loaded.problems, summary, published)
+            problems = loaded.problems + selection.problems
+            return _report(run, scan, problems, summary, published)
     finally:
         if collecting:
             gc.enable()
@@ -226,7 +227,7 @@ def _summary(
     return BuildSummary(
         stories=len(site.stories),
         drafts=len(selection.drafts),
-        scheduled=tuple(r.published for r in selection.scheduled),
+        scheduled=tuple(sorted((r.published.astimezone(UTC), r.file) for r in selection.scheduled)),
         notes=tuple(notes),
         pages=published.pages,
         feeds=published.feeds,
@@ -275,7 +276,7 @@ def _report(
     summary: BuildSummary,
     published: Published | None,
     drafts: int | None = None,
-    scheduled: tuple[datetime, ...] | None = None,
+    scheduled: tuple[tuple[datetime, str], ...] | None = None,
 ) -> BuildReport:
     """The build's report; `published` is None for a build that had nothing to do."""
     files = summary.pages + summary.feeds + summary.others

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from digestgen.util.dates import day_path
+from digestgen.util.slugs import windows_safe
 from digestgen.util.urls import canonical_url
 
 T = TypeVar("T")
@@ -241,7 +242,12 @@ class Outlet:
     @property
     def path(self) -> str:
         """The outlet page's address."""
-        return f"/sources/{self.domain}/"
+        return outlet_path(self.domain)
+
+
+def outlet_path(domain: str) -> str:
+    """The address of an outlet's page: `/sources/<domain>/`, its domain made safe for Windows."""
+    return f"/sources/{windows_safe(domain)}/"
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,16 +66,17 @@ class CheckReport:
 def render_site(
     config: SiteConfig, records: Sequence[Record], now: datetime, drafts: bool = False
 ) -> tuple[dict[str, bytes], list[Problem]]:
-    """The site made of these valid records as {output path: bytes}, and the clustering's notes.
+    """The site made of these valid records as {output path: bytes}, and the problems assembling
+    it found: records dated more than a year ahead, the clustering's notes.
 
     Writes nothing; a bad theme or template raises as in `build`.
     """
-    _, site, notes = assemble_site(records, config, now, drafts)
+    selection, site, notes = assemble_site(records, config, now, drafts)
     theme = resolve_theme(config.theme, config.root)
     plan = plan_site(site, config, make_environment(theme), load_static(theme.static_files()))
     files = {path: data for path, (_, data) in render_in_memory(plan).items()}
     files.update(search_index(site, config, plan.extras))
-    return files, notes
+    return files, [*selection.problems, *notes]
 
 
 def check_site(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -27,6 +28,7 @@ from digestgen.util.dates import iso_day
 from digestgen.util.parallel import default_workers
 from digestgen.util.terminal import printable
 
+MAX_SCHEDULED_SHOWN = 10  # the summary names this many scheduled records, then counts the rest
 BUILD_EXAMPLES = """examples:
   digestgen build                          build content/ into public/
   digestgen build --drafts --output /tmp/preview
@@ -145,8 +147,11 @@ def summary_lines(report: BuildReport, verbose: bool = False) -> list[str]:
     lines += [printable(f"    {name}: {'; '.join(reasons[name])}") for name in sorted(reasons)]
     due = report.next_scheduled
     if due is not None:
-        when = f"{iso_day(due)} {due:%H:%M %Z}"
-        lines.append(f"  scheduled:          {len(report.scheduled)} (next due {when})")
+        lines.append(f"  scheduled:          {len(report.scheduled)} (next due {_when(due)})")
+        shown = report.scheduled[:MAX_SCHEDULED_SHOWN]
+        lines += [printable(f"    {name}: due {_when(when)}") for when, name in shown]
+        if len(report.scheduled) > len(shown):
+            lines.append(f"    and {len(report.scheduled) - len(shown):,} more")
     warnings = sum(1 for p in report.problems if p.severity is Severity.WARNING)
     lines += [
         f"  warnings:           {warnings}",
@@ -158,3 +163,7 @@ def summary_lines(report: BuildReport, verbose: bool = False) -> list[str]:
         lines.append(f"  files rewritten:    {report.written} (kept {report.kept} unchanged)")
         lines += [f"    {stage + ':':<18}{seconds:.2f}" for stage, seconds in report.timings]
     return lines
+
+
+def _when(moment: datetime) -> str:
+    return f"{iso_day(moment)} {moment:%H:%M %Z}"

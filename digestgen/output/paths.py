@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from digestgen.util.slugs import is_windows_device
+
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9._~@+-]{1,255}$")
 # Every site holds this file; only a folder holding it (or an empty one) is ever replaced or
 # updated by a build without --force (see writer.check_output_dir).
@@ -42,6 +44,11 @@ def check_output_path(path: str) -> str:
         raise UnsafeOutputPath(
             f"unsafe output path {path!r}: a file or folder name in the site may only hold"
             " letters A-Z and a-z, digits and . _ ~ @ + - (no spaces), at most 255 of them"
+        )
+    if any(is_windows_device(s) or s.endswith(".") for s in segments):
+        raise UnsafeOutputPath(
+            f"unsafe output path {path!r}: Windows reserves names like con, nul, aux, com1 (with"
+            " any extension) and names ending in a dot, so the site could not be copied there"
         )
     return path
 

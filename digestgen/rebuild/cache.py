@@ -27,7 +27,7 @@ from digestgen.problems import Problem, Severity
 from digestgen.stories.select import related_stamps
 
 CACHE_MAGIC = b"digestgen-cache\n"
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5  # 5: the summary's scheduled records are (when due, file name)
 STATE_FILE = "state.bin"
 RECORDS_FILE = "records.bin"
 
@@ -55,7 +55,7 @@ class BuildSummary:
 
     stories: int
     drafts: int
-    scheduled: tuple[datetime, ...]
+    scheduled: tuple[tuple[datetime, str], ...]  # (when due in UTC, file name), in that order
     notes: tuple[Problem, ...]  # the clustering's notes (joined stories, duplicates)
     pages: int
     feeds: int

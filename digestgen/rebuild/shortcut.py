@@ -19,7 +19,14 @@ from digestgen.rebuild.fingerprints import (
     inputs_key,
 )
 from digestgen.records.scan import ContentFile
-from digestgen.stories.select import Place, Selection, place, related_stamps, waiting_items
+from digestgen.stories.select import (
+    Place,
+    Selection,
+    far_ahead,
+    place,
+    related_stamps,
+    waiting_items,
+)
 
 
 def used_inputs(
@@ -37,7 +44,7 @@ class Unchanged:
     """What the summary of a build that changed nothing reports, from the cache."""
 
     drafts: int
-    scheduled: tuple[datetime, ...]
+    scheduled: tuple[tuple[datetime, str], ...]  # (when due, file name)
     problems: tuple[Problem, ...]
     summary: BuildSummary
 
@@ -58,7 +65,8 @@ def unchanged_build(
         return None
     clock = now.timestamp()
     used, drafts = [], 0
-    scheduled: list[datetime] = []
+    scheduled: list[tuple[datetime, str]] = []
+    ahead: list[Problem] = []
     for source in sources:
         entry = state.records.get(source.digest)
         if entry is None:
@@ -66,17 +74,21 @@ def unchanged_build(
         stamp, published, related = entry[2]
         if stamp is None:
             continue
+        when = datetime.fromtimestamp(stamp, UTC)
+        if (problem := far_ahead(source.name, when, now)) is not None:
+            ahead.append(problem)
         kind = place(published, stamp, clock, include_drafts)
         if kind is Place.DRAFT:
             drafts += 1
         elif kind is Place.SCHEDULED:
-            scheduled.append(datetime.fromtimestamp(stamp, UTC))
+            scheduled.append((when, source.name))
         else:
             used.append((source.name, f"{source.digest}+{waiting_items(related, clock)}"))
     if inputs_key(key, used) != state.inputs_key or not output_intact(output_dir, state):
         return None
     problems = tuple(p for s in sources for p in decode_problems(state.records[s.digest]))
-    return Unchanged(drafts, tuple(scheduled), problems, state.summary)
+    ahead.sort(key=lambda problem: problem.file)  # as select_records has them
+    return Unchanged(drafts, tuple(sorted(scheduled)), problems + tuple(ahead), state.summary)
 
 
 def output_intact(output_dir: Path, state: BuildState) -> bool:

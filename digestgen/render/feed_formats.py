@@ -19,8 +19,15 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 
 from digestgen.config import SiteConfig
-from digestgen.model import Image, Story
+from digestgen.model import Image, Story, outlet_path
 from digestgen.output.paths import add_file
+from digestgen.render.feed_text import (
+    declare_text,
+    hex_references,
+    plain_name,
+    reads_as_markup,
+    rss_text,
+)
 from digestgen.render.feeds import JSON, MEDIA_TYPES, RSS, FeedJob, feed_path
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -67,6 +74,9 @@ class FeedItem:
     updated: datetime
     source_url: str  # the lead piece at its outlet
     author: str
+    xml_author: (
+        str  # the author where only plain text can stand: `author` unless it reads as markup
+    )
     author_url: str | None
     source_feed: str | None  # the outlet's RSS feed on this site
     categories: tuple[tuple[str, str], ...]  # (topic name, topic page URL)
@@ -85,6 +95,7 @@ def make_item(story: Story, config: SiteConfig, content_html: str | None) -> Fee
     """The feed item of a story."""
     lead = story.lead
     domain = lead.provider.domain
+    author = lead.provider.name or domain or config.title
     return FeedItem(
         id=config.url(story.path),
         title=story.title,
@@ -93,9 +104,10 @@ def make_item(story: Story, config: SiteConfig, content_html: str | None) -> Fee
         published=story.published,
         updated=story.updated,
         source_url=lead.url,
-        author=lead.provider.name or domain or config.title,
+        author=author,
+        xml_author=plain_name(author, domain or config.title),
         author_url=f"https://{domain}/" if domain else None,
-        source_feed=config.url(feed_path(f"/sources/{domain}/", RSS)) if domain else None,
+        source_feed=config.url(feed_path(outlet_path(domain), RSS)) if domain else None,
         categories=tuple((t.name, config.url(t.path)) for t in story.topics),
         image=lead.image,
         image_type=image_type(lead.image.url) if lead.image else None,
@@ -119,7 +131,9 @@ class _FeedExtras(BaseExtension):  # type: ignore[misc]
         return {"media": MEDIA_NS}
 
     def extend_atom(self, feed: Any) -> Any:
-        """Add to the Atom element what feedgen cannot write."""
+        """Add to the Atom element what feedgen cannot write; declare text that reads as HTML."""
+        declare_text(feed.find("title"))
+        declare_text(feed.find("subtitle"))
         links = {"hub": self.hub, **self.archive}
         for rel, href in links.items():
             if href:
@@ -129,7 +143,9 @@ class _FeedExtras(BaseExtension):  # type: ignore[misc]
         return feed
 
     def extend_rss(self, feed: Any) -> Any:
-        """Add to the RSS element what feedgen cannot write."""
+        """Add to the RSS element what feedgen cannot write; escape text that reads as HTML."""
+        rss_text(feed[0].find("title"))
+        rss_text(feed[0].find("description"))
         if self.hub:
             lxml.etree.SubElement(feed[0], f"{{{ATOM_NS}}}link", rel="hub", href=self.hub)
         return feed
@@ -149,10 +165,17 @@ class _EntryExtras(BaseEntryExtension):  # type: ignore[misc]
         if item.content_html is None:  # summary only: feedgen put the RSS description here
             for content in entry.findall("content"):
                 entry.remove(content)
+            if entry.find("summary") is None:  # an entry needs text: the title, as in JSON
+                lxml.etree.SubElement(entry, "summary").text = item.title
+        declare_text(entry.find("title"))
+        declare_text(entry.find("summary"))
+        for name in entry.iterfind("author/name"):
+            name.text = item.xml_author
         lxml.etree.SubElement(entry, "link", rel="via", href=item.source_url)
         for related in item.related:
-            lxml.etree.SubElement(entry, "link", rel="related", href=related.url,
-                                  title=related.title)  # fmt: skip
+            link = lxml.etree.SubElement(entry, "link", rel="related", href=related.url)
+            if not reads_as_markup(related.title):  # a link's title is plain text only
+                link.set("title", related.title)
         if item.image and item.image_type:
             lxml.etree.SubElement(entry, "link", rel="enclosure", href=item.image.url,
                                   type=item.image_type)  # fmt: skip
@@ -163,13 +186,17 @@ class _EntryExtras(BaseEntryExtension):  # type: ignore[misc]
         """Add to the RSS element what feedgen cannot write."""
         item = self.item
         assert item is not None
+        rss_text(entry.find("title"))
+        for category in entry.findall("category"):
+            if reads_as_markup(category.text or ""):  # plain text only: left out, Atom has it
+                entry.remove(category)
         if item.image and item.image_type:
             # The size of the image is not known; RSS Best Practices ask for 0 then.
             lxml.etree.SubElement(entry, "enclosure", url=item.image.url, length="0",
                                   type=item.image_type)  # fmt: skip
         if item.source_feed:
             source = lxml.etree.SubElement(entry, "source", url=item.source_feed)
-            source.text = item.author
+            source.text = item.xml_author
         self._media(entry)
         return entry
 
@@ -277,8 +304,7 @@ def xml_feed(
     for _, entry in items:
         feed.add_entry(entry, order="append")  # feedgen prepends by default
     render = feed.rss_str if fmt == RSS else feed.atom_str
-    data: bytes = render(pretty=True)
-    return data
+    return hex_references(render(pretty=True))
 
 
 def feed_entry(item: FeedItem) -> FeedEntry:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from digestgen.config import SiteConfig
-from digestgen.model import Image, Site, Story, Topic
+from digestgen.model import Image, Site, Story, Topic, outlet_path
 from digestgen.output.paths import file_path
 from digestgen.render.feeds import FeedLink, archive_count, archive_path, feed_links
 from digestgen.render.search import shard_numbers
@@ -257,7 +257,7 @@ def _topic_feeds(topics: Sequence[Topic]) -> tuple[FeedLink, ...]:
 
 
 def _source_feeds(domain: str, name: str) -> tuple[FeedLink, ...]:
-    return feed_links(name or domain, f"/sources/{domain}/") if domain else ()
+    return feed_links(name or domain, outlet_path(domain)) if domain else ()
 
 
 def _search_page(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> list[PageJob]:

@@ -12,7 +12,7 @@ from cachetools import LRUCache
 from markupsafe import Markup
 
 from digestgen.config import SiteConfig
-from digestgen.model import Coverage, Provider, Story
+from digestgen.model import Coverage, Provider, Story, outlet_path
 from digestgen.render.pages import Page, PageJob
 from digestgen.util.dates import day_path, format_date, format_day, year_text
 
@@ -46,6 +46,7 @@ class PageRenderer:
             clock=lambda moment: f"{self.local_time(moment):%H:%M}",
             day_name=format_day,
             day_path=day_path,
+            outlet_path=outlet_path,
             year=year_text,
             time_tag=self.time_tag,
             badge=badge,

@@ -1,9 +1,10 @@
 """What is in the site as of the build's clock: the one home of the scheduling rules.
 
 A draft (`published: false`) is left out unless drafts are asked for; a record dated after the
-clock is scheduled, left out until then; so is a `related` item dated after it. `build`,
-`check`, `serve` and the no-change shortcut (on cached facts, without the records) all decide
-by these functions.
+clock is scheduled, left out until then; so is a `related` item dated after it. A record dated
+more than a year after the clock gets a warning: such a date is almost always a typo in the
+year. `build`, `check`, `serve` and the no-change shortcut (on cached facts, without the
+records) all decide by these functions.
 """
 
 from __future__ import annotations
@@ -11,10 +12,15 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from digestgen.model import Record
+from digestgen.problems import Problem, warning
+from digestgen.util.dates import utc_timestamp
+
+# How far ahead of the clock a record's date may be before it is taken for a typo in the year.
+FAR_AHEAD = timedelta(days=365.2425)
 
 
 class Place(enum.Enum):
@@ -32,6 +38,7 @@ class Selection:
     records: tuple[Record, ...]
     drafts: tuple[Record, ...]
     scheduled: tuple[Record, ...]
+    problems: tuple[Problem, ...] = ()  # the records dated more than a year ahead (far_ahead)
 
 
 # A moment as a datetime (records) or a timestamp (the cache's facts about them).
@@ -52,6 +59,8 @@ def select_records(records: Sequence[Record], *, now: datetime, include_drafts: 
     chosen: list[Record] = []
     drafts: list[Record] = []
     scheduled: list[Record] = []
+    problems = [p for r in records if (p := far_ahead(r.file, r.published, now)) is not None]
+    problems.sort(key=lambda problem: problem.file)
     for record in records:
         kind = place(record.is_published, record.published, now, include_drafts)
         if kind is Place.SITE:
@@ -60,7 +69,22 @@ def select_records(records: Sequence[Record], *, now: datetime, include_drafts: 
             drafts.append(record)
         else:
             scheduled.append(record)
-    return Selection(tuple(chosen), tuple(drafts), tuple(scheduled))
+    return Selection(tuple(chosen), tuple(drafts), tuple(scheduled), tuple(problems))
+
+
+def far_ahead(file: str, published: datetime, now: datetime) -> Problem | None:
+    """A warning for a record dated more than a year after the clock (a draft too): almost
+    always a typo in the year, and the record would wait for it."""
+    ahead = published - now
+    if ahead <= FAR_AHEAD:
+        return None
+    years = round(ahead / FAR_AHEAD)
+    span = f"{years:,} years" if years > 1 else "more than a year"
+    return warning(
+        file,
+        "publishedDateTime",
+        f"is {span} ahead of the build's clock ({utc_timestamp(published)}): check the year",
+    )
 
 
 def related_stamps(record: Record) -> tuple[float, ...]:

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from digestgen.model import Topic
 from digestgen.stories.addresses import first_free
-from digestgen.util.slugs import make_slug
+from digestgen.util.slugs import make_slug, windows_safe
 
 TOPIC_SLUG_LENGTH = 60
 _TOPIC_SEPARATORS = re.compile(r"[\s-]+")
@@ -27,11 +27,11 @@ def topic_slug(key: str, name: str) -> str | None:
     """A topic's plain slug when its name maps onto it without loss, else None.
 
     Without loss means the slug is the topic's key with `-` between the words: only case, spaces
-    and hyphens differ. Two such names with the same slug have the same key, so are one topic;
-    a plain slug therefore never has two claimants.
+    and hyphens differ (and a name Windows reserves gets its `_`: `con_`). Two such names with the
+    same slug have the same key, so are one topic; a plain slug therefore never has two claimants.
     """
     slug = make_slug(name, max_length=TOPIC_SLUG_LENGTH)
-    return slug if slug and slug == key.replace(" ", "-") else None
+    return slug if slug and slug == windows_safe(key.replace(" ", "-")) else None
 
 
 def make_topics(names: Iterable[str]) -> dict[str, Topic]:

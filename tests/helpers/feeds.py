@@ -8,12 +8,14 @@ import email.utils
 import json
 import re
 from datetime import datetime
+from html.entities import name2codepoint
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import feedparser
 import lxml.etree
+import lxml.html
 
 from tests.helpers import record
 
@@ -205,7 +207,8 @@ def check_atom(root: Any, url: str) -> None:
         alternates = entry.xpath("a:link[not(@rel) or @rel='alternate']", namespaces=NS)
         assert len(alternates) == 1, url  # one alternate per type and language
         if not entry.xpath("a:content", namespaces=NS):
-            assert entry.xpath("a:summary", namespaces=NS) or alternates
+            # entry.py, entry.validate: MissingTextualContent, MissingContentOrAlternate.
+            assert entry.xpath("a:summary", namespaces=NS) and alternates, (url, "summary")
         for link in entry.xpath("a:link", namespaces=NS):
             assert is_absolute(link.get("href")), link.get("href")
         assert all(RFC3339.match(d) for d in entry.xpath("a:published/text()", namespaces=NS))
@@ -230,6 +233,68 @@ def check_rss(root: Any, url: str) -> None:
             assert enclosure.get("length", "").isdigit() and enclosure.get("type"), url
         for source in item.iterfind("source"):
             assert is_absolute(source.get("url")) and source.text
+        # item.py, item.do_content_encoded: NeedDescriptionBeforeContent (RSS Best Practices).
+        tags = [child.tag for child in item]
+        if CONTENT_ENCODED in tags:
+            assert "description" in tags[: tags.index(CONTENT_ENCODED)], (url, "description")
+
+
+CONTENT_ENCODED = "{http://purl.org/rss/1.0/modules/content/}encoded"
+# The W3C feed validator's rule for plain text: src/feedvalidator/validators.py, class nonhtml,
+# method validate (messages ContainsHTML, ContainsUndeclaredHTML, NotInline: "title should not
+# contain HTML", and CharacterData: "Encode "&" and "<" in plain text using hexadecimal character
+# references"). The validator's whole source line list (__init__.py, _validate: rssCharData)
+# records which lines hold "&#x"; an element whose lines hold one passes the second and third test.
+_END_TAG = re.compile(r"</(\w+)>")  # nonhtml.htmlEndTag_re; here for every tag name, not only
+_ENTITY = re.compile(r"&(#?\w+)")  # the validator's list of HTML ones (so stricter)
+_CHARACTER_DATA = re.compile(r"&#[x0-9]|<[/a-zA-Z]")  # RSS 2 only
+# Where the validator applies it: RSS item.py (title, category, source), channel.py (title,
+# description, copyright, category); Atom content.py textConstruct (title, subtitle, summary,
+# rights, content of type text or xhtml), author.py (name), link.py (title), category.py (label).
+RSS_PLAIN = ("channel/title", "channel/description", "channel/copyright", "channel/category",
+             "channel/item/title", "channel/item/category", "channel/item/source")  # fmt: skip
+ATOM_TEXT = ("a:title", "a:subtitle", "a:rights", "a:entry/a:title", "a:entry/a:summary",
+             "a:entry/a:rights", "a:entry/a:content")  # fmt: skip
+ATOM_PLAIN = ("a:author/a:name", "a:entry/a:author/a:name", "a:entry/a:contributor/a:name")
+
+
+def plain_text_warning(value: str, raw_lines: list[str], rss: bool) -> str | None:
+    """The W3C validator's warning for one plain-text value, or None (see _END_TAG above)."""
+    hex_encoded = any("&#x" in line for line in raw_lines)
+    if _END_TAG.search(value):
+        return "should not contain HTML"
+    if _ENTITY.search(value):
+        for name in _ENTITY.findall(value):
+            entity = name in name2codepoint or name == "apos" or not name.isalpha()
+            if entity and not hex_encoded:
+                return f"should not contain HTML (&{name};)"
+        return None
+    if rss and _CHARACTER_DATA.search(value) and not hex_encoded:
+        return 'Encode "&" and "<" in plain text using hexadecimal character references'
+    return None
+
+
+def check_plain_text(data: bytes, root: Any, url: str) -> None:
+    """Apply the W3C validator's plain-text rule to every element and attribute it applies it to."""
+    lines = data.decode("utf-8").split("\n")
+    rss = root.tag == "rss"
+    values: list[tuple[Any, str]] = []
+    if rss:
+        values += [(e, e.text or "") for path in RSS_PLAIN for e in root.iterfind(path)]
+        values += [(e, e.get("title")) for e in root.iterfind(f"channel/{{{ATOM}}}link[@title]")]
+    else:
+        for element in (e for path in ATOM_TEXT for e in root.xpath(path, namespaces=NS)):
+            if element.get("type", "text") in ("text", "xhtml"):
+                values.append((element, "".join(element.itertext())))
+        values += [
+            (e, e.text or "") for path in ATOM_PLAIN for e in root.xpath(path, namespaces=NS)
+        ]
+        values += [(e, e.get("title")) for e in root.xpath("//a:link[@title]", namespaces=NS)]
+        values += [(e, e.get("label")) for e in root.xpath("//a:category[@label]", namespaces=NS)]
+    for element, value in values:
+        start = element.sourceline
+        warning = plain_text_warning(value, lines[start - 1 : start + value.count("\n")], rss)
+        assert warning is None, f"{url} line {start}: {element.tag} {warning}: {value!r}"
 
 
 def check_feed(output: Path, path: str, base_url: str) -> Any:
@@ -246,7 +311,15 @@ def check_feed(output: Path, path: str, base_url: str) -> Any:
     else:
         assert parsed.version == "atom10", path
         check_atom(root, url)
+    check_plain_text(data, root, url)
     return parsed
+
+
+def shown_text(detail: Any) -> str:
+    """The text a reader shows for a feedparser text detail: HTML is rendered to its text."""
+    if detail.type == "text/plain":
+        return str(detail.value)
+    return str(lxml.html.fragment_fromstring(detail.value, create_parent="div").text_content())
 
 
 def rfc3339(text: str) -> datetime:
