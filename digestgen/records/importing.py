@@ -11,7 +11,7 @@ import html
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +36,7 @@ class Candidate:
     fields: dict[str, Any]
     body: str = ""
     dropped: str = ""  # what was left out of the item (topics past MAX_TOPICS), to tell the user
+    identity: str = ""  # the feed's own id of the item (guid, id), trimmed; "" when none
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +112,7 @@ class _Item:
     published: datetime | None
     tags: tuple[str, ...]
     images: tuple[dict[str, Any], ...]
+    identity: str = ""
 
 
 def _feed(name: str, data: bytes, topics: Sequence[str]) -> Parsed:
@@ -141,8 +143,16 @@ def _from_items(
         if fields is None:
             skipped.append((origin, reason))
         else:
-            candidates.append(_limit_topics(Candidate(origin, fields)))
+            identity = item.identity if item is not None else ""
+            candidates.append(_limit_topics(Candidate(origin, fields, identity=identity)))
     return Parsed(tuple(candidates), tuple(skipped))
+
+
+def _identity(value: Any) -> str:
+    """A feed's id of an item as trimmed text: text, or a whole number (JSON Feed); else ""."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _limit_topics(candidate: Candidate) -> Candidate:
@@ -159,7 +169,7 @@ def _limit_topics(candidate: Candidate) -> Candidate:
         return candidate
     fields = candidate.fields | {"topics": names[:MAX_TOPICS]}
     dropped = "topics: " + over_limit(len(names), "distinct topics", MAX_TOPICS)
-    return Candidate(candidate.origin, fields, candidate.body, dropped)
+    return replace(candidate, fields=fields, dropped=dropped)
 
 
 def _feedparser_item(entry: Any) -> _Item:
@@ -174,6 +184,7 @@ def _feedparser_item(entry: Any) -> _Item:
         published=datetime.fromtimestamp(calendar.timegm(moment), UTC) if moment else None,
         tags=tuple(t.get("term") or "" for t in entry.get("tags", [])),
         images=tuple(found),
+        identity=_identity(entry.get("id")),
     )
 
 
@@ -201,6 +212,7 @@ def _json_feed_item(entry: dict[str, Any]) -> _Item:
         published=published,
         tags=tuple(t for t in entry.get("tags") or () if isinstance(t, str)),
         images=({"url": image},) if isinstance(image, str) else (),
+        identity=_identity(entry.get("id")),
     )
 
 
