@@ -5,16 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from digestgen.check.site import (
     shown_path,
 )
 from digestgen.commands.common import EXIT_FAILED, EXIT_OK, Commands, add_folder_options, command
 from digestgen.commands.new import content_index
-from digestgen.records.authoring import (
-    save_record,
-)
-from digestgen.records.importing import parse_import
+from digestgen.records.authoring import ContentIndex
+from digestgen.records.importing import Candidate, parse_import
+from digestgen.records.saving import save_record
 from digestgen.util.terminal import printable
 
 IMPORT_EXAMPLES = """examples:
@@ -58,24 +58,37 @@ def run_import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
         try:
             data = file.read_bytes()
         except OSError as exc:
-            print(f"digestgen: {file}: cannot read: {exc.strerror}", file=sys.stderr)
+            print(printable(f"digestgen: {file}: cannot read: {exc.strerror}"), file=sys.stderr)
             unreadable += 1
             continue
         parsed = parse_import(str(file), data, args.topic)
         for origin, reason in parsed.skipped:
-            print(f"skipped: {origin}: {reason}", file=sys.stderr)
+            _tell(f"skipped: {origin}: {reason}")
             counts["skipped"] += 1
             unreadable += origin == str(file)
         for candidate in parsed.candidates:
-            if candidate.dropped:
-                print(f"warning: {candidate.origin}: {candidate.dropped}", file=sys.stderr)
-            saved = save_record(index, candidate.origin, candidate.fields, config.zone)
-            counts[saved.outcome] += 1
-            for problem in saved.problems:
-                print(printable(str(problem)), file=sys.stderr)
-            if saved.outcome == "skipped":
-                print(f"skipped: {candidate.origin}: see the errors above", file=sys.stderr)
-            elif saved.outcome != "unchanged":
-                print(f"{saved.outcome}: {shown_path(index.folder / str(saved.file))}")
+            outcome = _save(index, candidate, config.zone)
+            counts[outcome] += 1
     print("Imported: " + ", ".join(f"{count} {outcome}" for outcome, count in counts.items()))
     return EXIT_FAILED if unreadable else EXIT_OK
+
+
+def _save(index: ContentIndex, candidate: Candidate, zone: ZoneInfo) -> str:
+    """Save one candidate, telling what became of it; its outcome."""
+    if candidate.dropped:
+        _tell(f"warning: {candidate.origin}: {candidate.dropped}")
+    saved = save_record(
+        index, candidate.origin, candidate.fields, zone, candidate.body, candidate.identity
+    )
+    for problem in saved.problems:
+        _tell(str(problem))
+    if saved.outcome == "skipped":
+        _tell(f"skipped: {candidate.origin}: {saved.reason}")
+    elif saved.outcome != "unchanged":
+        print(printable(f"{saved.outcome}: {shown_path(index.folder / str(saved.file))}"))
+    return saved.outcome
+
+
+def _tell(line: str) -> None:
+    """Print one line about the import to stderr, escaped so feed text cannot forge lines."""
+    print(printable(line), file=sys.stderr)
