@@ -31,9 +31,12 @@ def add_import_parser(commands: Commands) -> None:
         "import",
         "turn feeds and record lists into record files",
         "Turn RSS, Atom and JSON Feed files, and JSON or YAML lists of records in the upstream"
-        " format, into record files. Feed items become drafts (published: false). Importing an"
-        " item again updates the record that holds its URL, never adds a second one. Items"
-        " that cannot be used are reported and skipped; imported text is kept as plain text.",
+        " format, into record files. Feed items become drafts (published: false). An item is"
+        " known by its feed id (kept as `guid`), then by its URL: importing it again updates"
+        " its record, never adds a second one, and two different items are never merged."
+        " Items that cannot be used are reported and skipped, bad fields left out with a"
+        " warning: only records `check --strict` accepts are written. Imported text is kept as"
+        " plain text.",
         IMPORT_EXAMPLES,
     )
     import_parser.add_argument(
