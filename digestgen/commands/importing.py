@@ -56,7 +56,7 @@ def run_import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
         return EXIT_FAILED
     config, _, index = loaded
     counts = dict.fromkeys(("created", "updated", "unchanged", "skipped"), 0)
-    unreadable = 0
+    unreadable = unwritten = 0
     for file in args.files:
         try:
             data = file.read_bytes()
@@ -71,18 +71,24 @@ def run_import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
             unreadable += origin == str(file)
         for candidate in parsed.candidates:
             outcome = _save(index, candidate, config.zone)
-            counts[outcome] += 1
+            unwritten += outcome == "unwritten"
+            counts["skipped" if outcome == "unwritten" else outcome] += 1
     print("Imported: " + ", ".join(f"{count} {outcome}" for outcome, count in counts.items()))
-    return EXIT_FAILED if unreadable else EXIT_OK
+    return EXIT_FAILED if unreadable or unwritten else EXIT_OK
 
 
 def _save(index: ContentIndex, candidate: Candidate, zone: ZoneInfo) -> str:
-    """Save one candidate, telling what became of it; its outcome."""
+    """Save one candidate, telling what became of it; its outcome (`unwritten` on an OSError)."""
     if candidate.dropped:
         _tell(f"warning: {candidate.origin}: {candidate.dropped}")
-    saved = save_record(
-        index, candidate.origin, candidate.fields, zone, candidate.body, candidate.identity
-    )
+    try:
+        saved = save_record(
+            index, candidate.origin, candidate.fields, zone, candidate.body, candidate.identity
+        )
+    except OSError as exc:  # the content folder changed under us, a full disk, ...
+        where = shown_path(exc.filename or index.folder)
+        _tell(f"skipped: {candidate.origin}: cannot write {where}: {exc.strerror or exc}")
+        return "unwritten"
     for problem in saved.problems:
         _tell(str(problem))
     if saved.outcome == "skipped":

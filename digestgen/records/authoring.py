@@ -7,6 +7,8 @@ content files.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -185,12 +187,16 @@ class ContentIndex:
             self.by_identity[identity_key(record, identity)] = name
 
     def new_name(self, record: Record) -> str:
-        """A free file name for a new record: `YYYY-MM-DD-<slug>.md`, made unique by its URL."""
+        """A free file name for a new record: `YYYY-MM-DD-<slug>.md`, made unique by its URL.
+
+        A name is taken by an indexed record (in any case) or by anything on disk: a folder, a
+        link, a file too large or unreadable to be indexed."""
         stem = f"{iso_day(record.published.astimezone(UTC))}-{make_slug(record.title) or 'story'}"
         for name in (f"{stem}.md", f"{stem}-{short_hash(canonical_url(record.url))}.md"):
-            if name.lower() not in self.taken:
+            if name.lower() not in self.taken and not os.path.lexists(self.folder / name):
                 return name
-        raise FileExistsError(f"{self.folder / name}: already exists")
+        taken = "taken, as is the name without the hash"
+        raise FileExistsError(errno.EEXIST, taken, str(self.folder / name))
 
 
 def index_content(folder: Path, zone: ZoneInfo, workers: int | None = None) -> ContentIndex:

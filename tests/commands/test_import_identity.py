@@ -257,3 +257,28 @@ def test_an_id_that_cannot_be_kept_is_left_out_and_the_item_kept(tmp_path):
     assert f"warning: {path}#1: guid: the item's id has characters that are not valid text" in err
     assert "guid" not in next(iter(_records(root).values()))
     assert _run(root, "check", "--strict", "--now", FIXED_NOW)[0] == 0
+
+
+def test_a_name_taken_on_disk_is_not_reused_and_an_unwritable_item_is_reported(tmp_path):
+    # A folder (or a file too large to be indexed) holds the name the record would get.
+    big = b"---\ntitle: x\n---\n" + b"x" * (2 * 1024 * 1024)
+    root = make_site(
+        tmp_path / "site",
+        {"2025-03-01-episode-one.md/inside.md": record(), "2025-03-02-episode-two.md": big},
+    )
+    one = _item("Episode one", f"{SHOW}/1", "ep-1", 1)
+    two = _item("Episode two", f"{SHOW}/2", "ep-2", 2)
+    code, out, err = _run(root, "import", str(_feed(tmp_path, one, two)))
+    assert code == 0, err
+    assert "Imported: 2 created" in out
+    made = sorted(p.name for p in (root / "content").iterdir() if p.name.count("-") == 5)
+    assert [name[:-12] for name in made] == ["2025-03-01-episode-one", "2025-03-02-episode-two"]
+    # With both names taken, the item is reported and skipped, and the others still imported.
+    taken = root / "content" / made[0]
+    taken.unlink()
+    taken.mkdir()
+    feed = _feed(tmp_path, one, _item("Solo", "https://show.example.com/solo", "s-1"))
+    code, out, err = _run(root, "import", str(feed))
+    assert code == 1
+    assert "Imported: 1 created, 0 updated, 0 unchanged, 1 skipped" in out
+    assert f"skipped: {feed}#1: cannot write {taken}: taken, as is the name without the hash" in err
