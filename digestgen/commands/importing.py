@@ -5,16 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from digestgen.check.site import (
     shown_path,
 )
 from digestgen.commands.common import EXIT_FAILED, EXIT_OK, Commands, add_folder_options, command
 from digestgen.commands.new import content_index
-from digestgen.records.authoring import (
-    save_record,
-)
-from digestgen.records.importing import parse_import
+from digestgen.records.authoring import ContentIndex
+from digestgen.records.importing import Candidate, parse_import
+from digestgen.records.saving import save_record
 from digestgen.util.terminal import printable
 
 IMPORT_EXAMPLES = """examples:
@@ -31,9 +31,12 @@ def add_import_parser(commands: Commands) -> None:
         "import",
         "turn feeds and record lists into record files",
         "Turn RSS, Atom and JSON Feed files, and JSON or YAML lists of records in the upstream"
-        " format, into record files. Feed items become drafts (published: false). Importing an"
-        " item again updates the record that holds its URL, never adds a second one. Items"
-        " that cannot be used are reported and skipped; imported text is kept as plain text.",
+        " format, into record files. Feed items become drafts (published: false). An item is"
+        " known by its feed id (kept as `guid`), then by its URL: importing it again updates"
+        " its record, never adds a second one, and two different items are never merged."
+        " Items that cannot be used are reported and skipped, bad fields left out with a"
+        " warning: only records `check --strict` accepts are written. Imported text is kept as"
+        " plain text.",
         IMPORT_EXAMPLES,
     )
     import_parser.add_argument(
@@ -53,29 +56,48 @@ def run_import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
         return EXIT_FAILED
     config, _, index = loaded
     counts = dict.fromkeys(("created", "updated", "unchanged", "skipped"), 0)
-    unreadable = 0
+    unreadable = unwritten = 0
     for file in args.files:
         try:
             data = file.read_bytes()
         except OSError as exc:
-            print(f"digestgen: {file}: cannot read: {exc.strerror}", file=sys.stderr)
+            print(printable(f"digestgen: {file}: cannot read: {exc.strerror}"), file=sys.stderr)
             unreadable += 1
             continue
         parsed = parse_import(str(file), data, args.topic)
         for origin, reason in parsed.skipped:
-            print(printable(f"skipped: {origin}: {reason}"), file=sys.stderr)
+            _tell(f"skipped: {origin}: {reason}")
             counts["skipped"] += 1
             unreadable += origin == str(file)
         for candidate in parsed.candidates:
-            for warning in candidate.warnings:
-                print(printable(f"warning: {candidate.origin}: {warning}"), file=sys.stderr)
-            saved = save_record(index, candidate.origin, candidate.fields, config.zone)
-            counts[saved.outcome] += 1
-            for problem in saved.problems:
-                print(printable(str(problem)), file=sys.stderr)
-            if saved.outcome == "skipped":
-                print(f"skipped: {candidate.origin}: see the errors above", file=sys.stderr)
-            elif saved.outcome != "unchanged":
-                print(f"{saved.outcome}: {shown_path(index.folder / str(saved.file))}")
+            outcome = _save(index, candidate, config.zone)
+            unwritten += outcome == "unwritten"
+            counts["skipped" if outcome == "unwritten" else outcome] += 1
     print("Imported: " + ", ".join(f"{count} {outcome}" for outcome, count in counts.items()))
-    return EXIT_FAILED if unreadable else EXIT_OK
+    return EXIT_FAILED if unreadable or unwritten else EXIT_OK
+
+
+def _save(index: ContentIndex, candidate: Candidate, zone: ZoneInfo) -> str:
+    """Save one candidate, telling what became of it; its outcome (`unwritten` on an OSError)."""
+    for warning in candidate.warnings:
+        _tell(f"warning: {candidate.origin}: {warning}")
+    try:
+        saved = save_record(
+            index, candidate.origin, candidate.fields, zone, candidate.body, candidate.identity
+        )
+    except OSError as exc:  # the content folder changed under us, a full disk, ...
+        where = shown_path(exc.filename or index.folder)
+        _tell(f"skipped: {candidate.origin}: cannot write {where}: {exc.strerror or exc}")
+        return "unwritten"
+    for problem in saved.problems:
+        _tell(str(problem))
+    if saved.outcome == "skipped":
+        _tell(f"skipped: {candidate.origin}: {saved.reason}")
+    elif saved.outcome != "unchanged":
+        print(printable(f"{saved.outcome}: {shown_path(index.folder / str(saved.file))}"))
+    return saved.outcome
+
+
+def _tell(line: str) -> None:
+    """Print one line about the import to stderr, escaped so feed text cannot forge lines."""
+    print(printable(line), file=sys.stderr)

@@ -1,13 +1,17 @@
-"""Writing records: the upstream format's text, where a new record goes, and which file holds a URL.
+"""Writing records: the upstream format's text, where a new record goes, and which file holds a
+story (by the feed's id of the item, or by URL).
 
-Used by `digestgen new` and `digestgen import`; the only writer of content files.
+Used by `digestgen new` and `digestgen import` (through `records.saving`); the only writer of
+content files.
 """
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,14 +34,16 @@ from digestgen.util.urls import canonical_url, host_of
 # The upstream tool's field order (see the seed record); other fields follow in their own order.
 FIELD_ORDER = (
     "category", "title", "excerpt", "publishedDateTime", "originalUrl", "webUrl", "ampWebUrl",
-    "cdnAmpWebUrl", "type", "quality", "heat", "published", "slug", "provider", "topics",
+    "cdnAmpWebUrl", "guid", "type", "quality", "heat", "published", "slug", "provider", "topics",
     "images", "related",
     "name", "domain", "url", "width", "height", "isCached",  # in provider, images
 )  # fmt: skip
 # Written in double quotes, as the upstream tool writes them.
 QUOTED_FIELDS = frozenset(
-    {"title", "excerpt", "originalUrl", "webUrl", "ampWebUrl", "cdnAmpWebUrl", "url"}
+    {"title", "excerpt", "originalUrl", "webUrl", "ampWebUrl", "cdnAmpWebUrl", "url", "guid"}
 )
+# The field that keeps the feed's own id of an imported item (RSS guid, Atom id, JSON Feed id).
+IDENTITY_FIELD = "guid"
 _TIMESTAMP_FIELDS = frozenset({"publishedDateTime"})
 _ISO_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d(?:[Tt ][0-9:.]+(?:[Zz]|[+-]\d\d(?::?\d\d)?)?)?$")
 
@@ -133,39 +139,73 @@ def check_record(name: str, text: str, zone: ZoneInfo) -> tuple[Record | None, l
     return validate_record(raw, zone)
 
 
+def identity_of(record: Record) -> str:
+    """The feed's id of the item this record was imported from (its `guid` field), or ""."""
+    value = record.extra.get(IDENTITY_FIELD)
+    return value if isinstance(value, str) else ""
+
+
+def identity_key(record: Record, identity: str) -> tuple[str, str]:
+    """Where an id is looked up: with the site of the record's link, since a feed's ids (often
+    `1`, `2`, ...) are unique only within the feed."""
+    return host_of(record.url), identity
+
+
 @dataclass(slots=True)
 class ContentIndex:
-    """The record files of a content folder by canonical URL, and every file name taken."""
+    """The record files of a content folder by canonical URL and by item id, every file name
+    taken, and which import item (`file#n`) claimed a file in this run."""
 
     folder: Path
     by_url: dict[str, str]
     names: set[str]
+    by_identity: dict[tuple[str, str], str] = field(default_factory=dict)
+    identities: dict[str, str] = field(default_factory=dict)  # file name: its stored id
+    claimed: dict[str, str] = field(default_factory=dict)  # file name: the item that wrote it
+    taken: set[str] = field(init=False, repr=False)  # every name in `names`, lower case
+
+    def __post_init__(self) -> None:
+        self.taken = {name.lower() for name in self.names}
 
     def find(self, record: Record) -> str | None:
         """The file that already holds this record's story (any of its URLs), if one does."""
         return next((self.by_url[key] for key in record.url_keys if key in self.by_url), None)
 
+    def find_identity(self, record: Record) -> str | None:
+        """The file that holds the item with this record's id (from the same site), if one does."""
+        identity = identity_of(record)
+        return self.by_identity.get(identity_key(record, identity)) if identity else None
+
     def add(self, name: str, record: Record) -> None:
         """Note that `name` now holds this record."""
         self.names.add(name)
+        self.taken.add(name.lower())
         self.by_url.update((key, name) for key in record.url_keys)
+        identity = identity_of(record)
+        self.identities[name] = identity
+        if identity:
+            self.by_identity[identity_key(record, identity)] = name
 
     def new_name(self, record: Record) -> str:
-        """A free file name for a new record: `YYYY-MM-DD-<slug>.md`, made unique by its URL."""
+        """A free file name for a new record: `YYYY-MM-DD-<slug>.md`, made unique by its URL.
+
+        A name is taken by an indexed record (in any case) or by anything on disk: a folder, a
+        link, a file too large or unreadable to be indexed."""
         stem = f"{iso_day(record.published.astimezone(UTC))}-{make_slug(record.title) or 'story'}"
         for name in (f"{stem}.md", f"{stem}-{short_hash(canonical_url(record.url))}.md"):
-            if name.lower() not in {taken.lower() for taken in self.names}:
+            if name.lower() not in self.taken and not os.path.lexists(self.folder / name):
                 return name
-        raise FileExistsError(f"{self.folder / name}: already exists")
+        taken = "taken, as is the name without the hash"
+        raise FileExistsError(errno.EEXIST, taken, str(self.folder / name))
 
 
 def index_content(folder: Path, zone: ZoneInfo, workers: int | None = None) -> ContentIndex:
-    """Read every record in the folder (in parallel) and index the valid ones by canonical URL."""
+    """Read every record in the folder (in parallel) and index the valid ones by URL and id."""
     sources, _ = read_sources(folder)
     loaded = load_records(sources, zone, workers or parallel.default_workers())
     index = ContentIndex(folder, {}, {source.name for source in sources})
     for record in sorted(loaded.records, key=lambda r: r.file, reverse=True):
-        index.add(record.file, record)  # the first file by name wins a URL held twice
+        index.add(record.file, record)  # the first file by name wins a URL or id held twice
     return index
 
 
@@ -187,47 +227,3 @@ def unique_topics(values: Iterable[str]) -> list[str]:
         if key and key not in seen:
             seen[key] = name
     return list(seen.values())
-
-
-@dataclass(frozen=True, slots=True)
-class Saved:
-    """What became of one record to save: `created`, `updated`, `unchanged` or `skipped`."""
-
-    outcome: str
-    file: str | None
-    problems: tuple[Problem, ...] = ()
-
-
-def save_record(
-    index: ContentIndex, origin: str, fields: Fields, zone: ZoneInfo, body: str = ""
-) -> Saved:
-    """Write a record into the content folder: a new file, or the file that holds its URL.
-
-    An existing file is updated, never duplicated: its other fields, its `published` flag and
-    its curator's note stay. A record that would not build is skipped, with its problems.
-    """
-    record, problems = check_record(origin, record_text(fields, body), zone)
-    if record is None:
-        return Saved("skipped", None, tuple(problems))
-    existing = index.find(record)
-    if existing is None:
-        name = index.new_name(record)
-        write_new(index.folder, name, record_text(fields, body))
-        index.add(name, record)
-        return Saved("created", name, tuple(problems))
-    path = index.folder / existing
-    old_text = path.read_text(encoding="utf-8-sig")
-    old = parse_record(old_text.encode("utf-8"), existing)
-    merged: dict[str, Any] = dict(old.fields) if isinstance(old, RawRecord) else {}
-    kept_flag = merged.get("published")
-    merged.update(fields)
-    if "published" in merged and kept_flag is not None:
-        merged["published"] = kept_flag
-    kept_body = old.body if isinstance(old, RawRecord) and old.body.strip() else body
-    text = record_text(merged, kept_body)
-    if text == old_text:
-        return Saved("unchanged", existing, tuple(problems))
-    temporary = path.with_name(f".{path.name}.import")
-    temporary.write_text(text, encoding="utf-8", newline="\n")
-    temporary.replace(path)
-    return Saved("updated", existing, tuple(problems))

@@ -94,7 +94,7 @@ def feedparser_item(entry: RawFeed, base: str) -> FeedItem:
         title=feed_text(title.get("value", ""), title.get("type", "text/html")),
         summary=feed_text(summary.get("value", ""), summary.get("type", "text/html")),
         published=_feedparser_date(entry),
-        identity=collapse(str(entry.get("id") or "")),
+        identity=str(entry.get("id") or "").strip(),
         tags=tuple(collapse(t.get("term") or "") for t in entry.get("tags", [])),
         images=tuple(_resolved_image(image, base) for image in found),
     )
@@ -190,7 +190,7 @@ def _json_feed_date(entry: RawFeed) -> datetime | str:
 def _json_feed_id(value: object, warnings: list[str]) -> str:
     """The item's id as text: a string trimmed, a whole number written out; else ""."""
     if isinstance(value, str):
-        return collapse(value)
+        return value.strip()  # as given: import leaves out an id it cannot keep, with a warning
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() <= 64:
         return str(value)
     if value is not None:
