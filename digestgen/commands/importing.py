@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -46,7 +47,11 @@ def add_import_parser(commands: Commands) -> None:
         "--topic", action="append", default=[], help="add this topic to every item (repeat)"
     )
     add_folder_options(import_parser)
-    import_parser.set_defaults(run=run_import, now=None)
+    import_parser.add_argument(
+        "--now",
+        help="the clock a date more than a year ahead is refused against (default: the time)",
+    )
+    import_parser.set_defaults(run=run_import)
 
 
 def run_import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -54,7 +59,7 @@ def run_import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
     loaded = content_index(parser, args)
     if loaded is None:
         return EXIT_FAILED
-    config, _, index = loaded
+    config, now, index = loaded
     counts = dict.fromkeys(("created", "updated", "unchanged", "skipped"), 0)
     unreadable = unwritten = 0
     for file in args.files:
@@ -70,20 +75,20 @@ def run_import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
             counts["skipped"] += 1
             unreadable += origin == str(file)
         for candidate in parsed.candidates:
-            outcome = _save(index, candidate, config.zone)
+            outcome = _save(index, candidate, config.zone, now)
             unwritten += outcome == "unwritten"
             counts["skipped" if outcome == "unwritten" else outcome] += 1
     print("Imported: " + ", ".join(f"{count} {outcome}" for outcome, count in counts.items()))
     return EXIT_FAILED if unreadable or unwritten else EXIT_OK
 
 
-def _save(index: ContentIndex, candidate: Candidate, zone: ZoneInfo) -> str:
+def _save(index: ContentIndex, candidate: Candidate, zone: ZoneInfo, now: datetime) -> str:
     """Save one candidate, telling what became of it; its outcome (`unwritten` on an OSError)."""
     for warning in candidate.warnings:
         _tell(f"warning: {candidate.origin}: {warning}")
     try:
         saved = save_record(
-            index, candidate.origin, candidate.fields, zone, candidate.body, candidate.identity
+            index, candidate.origin, candidate.fields, zone, now, candidate.body, candidate.identity
         )
     except OSError as exc:  # the content folder changed under us, a full disk, ...
         where = shown_path(exc.filename or index.folder)

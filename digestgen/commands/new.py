@@ -39,6 +39,7 @@ from digestgen.records.validate import (
     MAX_TITLE_LENGTH,
     MAX_TOPICS,
 )
+from digestgen.stories.select import far_ahead
 from digestgen.stories.topics import topic_key
 from digestgen.util.terminal import printable
 from digestgen.util.text import clean_text
@@ -141,6 +142,8 @@ def run_new(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         when = build_clock(args.date, None, config.zone) if args.date else now
     except ValueError as exc:
         parser.error(str(exc).replace("--now", "--date"))
+    if (ahead := far_ahead("--date", when, now)) is not None:
+        parser.error(f"--date {ahead.message}")
     url, why = check_url(args.url)
     if url is None:
         parser.error(f"--url {why}")

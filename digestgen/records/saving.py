@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,7 @@ from digestgen.records.authoring import (
 )
 from digestgen.records.parse import Fields, RawRecord, parse_record
 from digestgen.records.validate import MAX_IMAGES, MAX_RELATED, validate_record
+from digestgen.stories.select import far_ahead
 from digestgen.util.text import INVALID_CHARACTERS
 
 # A feed's id of an item is a short name or a URI; a longer one is not kept (the item is then
@@ -51,6 +53,7 @@ def save_record(
     origin: str,
     fields: Fields,
     zone: ZoneInfo,
+    now: datetime,
     body: str = "",
     identity: str = "",
 ) -> Saved:
@@ -59,14 +62,18 @@ def save_record(
     The item is looked up by `identity` (the feed's id, stored as `guid`), then by URL. An
     existing file is updated, never duplicated: its other fields, its `published` flag and its
     curator's note stay. A field `check --strict` would warn about is left out (the warning
-    says so); a record that would still not pass it, or that would merge two different items,
-    is skipped, with its problems or the reason.
+    says so); a record that would still not pass it (dated more than a year after `now`
+    included), or that would merge two different items, is skipped, with its problems or the
+    reason.
     """
     fields, problems = _with_identity(origin, fields, identity)
     record, fields, found = strict_fields(origin, fields, zone, body)
     problems = (*problems, *found)
     if record is None:
         return Saved("skipped", None, problems, "not a record `check --strict` accepts")
+    ahead = far_ahead(origin, record.published, now)
+    if ahead is not None:
+        return Saved("skipped", None, (*problems, ahead), "not a record `check --strict` accepts")
     existing, reason = _existing(index, record)
     if reason:
         return Saved("skipped", existing, problems, reason)

@@ -73,3 +73,26 @@ def test_a_date_more_than_a_year_ahead_is_a_warning_naming_file_and_field(tmp_pa
     assert [(p["file"].rsplit("/", 1)[-1], p["field"], p["severity"]) for p in ahead] == [
         (name, "publishedDateTime", "warning") for name in ("draft.md", "next-year.md", "typo.md")
     ]
+
+
+def test_import_skips_an_item_dated_more_than_a_year_ahead_and_new_refuses_it(tmp_path):
+    root = make_site(tmp_path / "site", {})
+    config = str(root / "digestgen.toml")
+    feed = tmp_path / "feed.json"
+    items = [
+        {"id": str(n), "url": f"https://f.example.com/{n}", "title": f"Story {n}",
+         "date_published": when}
+        for n, when in enumerate(["2025-12-31T10:00:00Z", "3025-01-01T00:00:00Z"])
+    ]  # fmt: skip
+    feed.write_text(json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": items}))
+    code, out, err = run_cli(["import", "--config", config, "--now", NOW, str(feed)])
+    assert code == 0, err
+    assert "Imported: 1 created, 0 updated, 0 unchanged, 1 skipped" in out
+    ahead = "is 999 years ahead of the build's clock (3025-01-01T00:00:00Z): check the year"
+    assert f"warning: {feed}#2: publishedDateTime: {ahead}" in err
+    assert f"skipped: {feed}#2: not a record `check --strict` accepts" in err
+    assert run_cli(["check", "--strict", "--config", config, "--now", NOW])[0] == 0
+    typo = ["--title", "Typo", "--url", "https://f.example.com/typo", "--date", "2207-01-01"]
+    code, _, err = run_cli(["new", "--config", config, "--now", NOW, *typo])
+    assert code == 2
+    assert "--date is 181 years ahead of the build's clock (2207-01-01" in err
