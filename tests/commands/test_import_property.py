@@ -231,7 +231,7 @@ def check_import(data: bytes, suffix: str) -> None:
             check = run_cli(["check", "--strict", "--config", str(root / "digestgen.toml")])
             assert check[0] == 0, (check, written)
         again = import_file(root, feed)[3]
-        assert again == (0, 0, created, skipped), again  # nothing new: nothing touched
+        assert again == (0, 0, created + unchanged, skipped), again  # nothing new: nothing touched
         assert tree(content) == written
 
 
