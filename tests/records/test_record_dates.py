@@ -99,7 +99,7 @@ def test_new_far_in_the_future_writes_a_record_that_is_held_back(tmp_path):
     root = make_site(tmp_path / "site", {})
     code, _, err = run_cli(
         ["new", "--config", str(root / "digestgen.toml"), "--date", "9999-06-01T10:00:00Z",
-         "--title", "Later", "--url", "https://e.com/later"]
+         "--now", "9999-01-01T00:00:00Z", "--title", "Later", "--url", "https://e.com/later"]
     )  # fmt: skip
     assert code == 0, err
     (path,) = (root / "content").iterdir()
