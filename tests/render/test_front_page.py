@@ -1,5 +1,5 @@
 """The front page built: always a full page of the window's top stories, reproducible from the
-build's clock, "More by topic" without repeats."""
+build's clock, "More by topic" without repeats; the archive grouped by month."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 
 import lxml.etree
 
-from tests.helpers import BuildResult, build_in, make_site, parse_html, run_cli, tree
+from tests.helpers import BuildResult, build_in, make_site, parse_html, record, run_cli, tree
 from tests.helpers.digests import sparse_digest
 
 JUST_AFTER_MIDNIGHT = "2025-12-01T00:05:00Z"
@@ -73,6 +73,25 @@ def test_more_by_topic_shows_each_story_once_and_only_recent_ones(site_builder):
     assert min(days) >= "2025/11/24"  # a week before the clock at most
     sources = doc.xpath("//section[@class='section']//span[@class='sources']/text()")
     assert sources and all(text == "4 more sources" for text in sources)
+
+
+def test_the_archive_groups_days_by_month_newest_first(site_builder):
+    records = sparse_digest("2025-01-02", days=5, per_day=1)
+    records["old.md"] = record("Old story", "https://old.example.com/1", "2024-11-15T10:00:00Z")
+    doc = front(site_builder(records), "archive/index.html")
+    years = doc.xpath("//main//section[@class='archive-year']/h2/text()")
+    assert years == ["2025", "2024"]
+    months = doc.xpath("//details[@class='archive-month']")
+    assert [m.xpath("string(summary/h3)") for m in months] == [
+        "January 2025", "December 2024", "November 2024",
+    ]  # fmt: skip
+    assert [m.get("open") is not None for m in months] == [True, False, False]
+    january = months[0].xpath(".//ol[@class='archive-days']/li")
+    assert [li.xpath("string(a)") for li in january] == ["2", "1"]
+    assert january[0].xpath("a/@href") == ["/2025/01/02/"]
+    assert january[0].xpath("a/@aria-label") == ["Thursday 2 January 2025"]
+    assert january[0].xpath("string(span[@class='count'])") == "1 story"
+    assert " ".join(months[1].xpath("string(summary)").split()) == "December 2024 3 days, 3 stories"
 
 
 def test_a_later_clock_with_unchanged_records_rebuilds_the_front_page(tmp_path):
