@@ -95,11 +95,14 @@ def test_the_archive_groups_days_by_month_newest_first(site_builder):
 
 
 def test_a_later_clock_with_unchanged_records_rebuilds_the_front_page(tmp_path):
-    root = make_site(tmp_path / "site", sparse_digest("2025-11-30", days=3, per_day=3))
-    first = build_in(root, now="2025-11-30T23:00:00Z")
+    records = sparse_digest("2025-11-30", days=3, per_day=3)  # the last at 01:00 on 1 December
+    root = make_site(tmp_path / "site", records, "page_size = 2\n")
+    first = build_in(root, now="2025-12-01T02:00:00Z")  # every record out: none falls due later
     assert first.exit_code == 0, first.stderr
+    assert "page/2/index.html" in first.files()  # the window holds three
     later = build_in(root, now="2025-12-04T00:00:00Z")  # same records: the window moved on
-    clean = build_in(make_site(tmp_path / "clean", sparse_digest("2025-11-30", days=3, per_day=3)),
-                     "--no-cache", now="2025-12-04T00:00:00Z")  # fmt: skip
+    copy = make_site(tmp_path / "clean", records, "page_size = 2\n")
+    clean = build_in(copy, "--no-cache", now="2025-12-04T00:00:00Z")
     assert later.exit_code == clean.exit_code == 0
+    assert "page/2/index.html" not in clean.files()
     assert tree(later.output) == tree(clean.output)
