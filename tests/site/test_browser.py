@@ -389,6 +389,78 @@ def test_times_also_say_how_long_ago(browser, sites):
         log.assert_clean()
 
 
+def story_with_note_and_coverage(output: Path) -> str:
+    """The first story page (by address) with a curator's note, an image and coverage."""
+    wanted = ("//section[@class='note']", "//img[contains(@class, 'lead-image')]",
+              "//ol[@class='timeline']/li[2]")  # fmt: skip
+    for page in sorted(output.glob("[0-9]*/*/*/*/index.html")):
+        tree = lxml_html.fromstring(page.read_bytes())
+        if all(tree.xpath(query) for query in wanted):
+            return "/" + page.parent.relative_to(output).as_posix() + "/"
+    raise AssertionError(f"no story page in {output} has a note, an image and coverage")
+
+
+def test_story_page_on_a_wide_screen_shows_lead_note_and_coverage_at_once(browser, sites):
+    synthetic = sites["synthetic"]
+    path = story_with_note_and_coverage(synthetic.output)
+    with open_page(browser, synthetic.base, DESKTOP) as (page, log):
+        page.goto(synthetic.base + path)
+        page.wait_for_load_state("networkidle")
+        boxes = page.evaluate(
+            """["h1", ".story-page .note", ".timeline li", ".story-page"].map(s => {
+                const r = document.querySelector(s).getBoundingClientRect();
+                return {top: r.top, bottom: r.bottom, left: r.left, right: r.right}; })"""
+        )
+        headline, note, first_piece, article = boxes
+        assert headline["bottom"] <= 800 and note["top"] < 800, boxes
+        assert first_piece["bottom"] <= 800, boxes
+        assert first_piece["left"] >= article["right"], boxes  # beside the lead, not below
+        assert page.locator(".source-link a").count() == 1  # the AMP links are not beside it
+        log.assert_clean()
+    with open_page(browser, synthetic.base, PHONE) as (page, log):
+        page.goto(synthetic.base + path)
+        page.wait_for_load_state("networkidle")
+        below = page.evaluate(
+            """document.querySelector(".timeline li").getBoundingClientRect().top >=
+               document.querySelector(".story-page").getBoundingClientRect().bottom"""
+        )
+        assert below  # one column on a phone
+        log.assert_clean()
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_more_names_distinct_outlets_and_adds_up_to_the_sources(browser, sites, site):
+    built = sites[site]
+    topics = sorted(built.output.glob("topics/*/index.html"))  # the synthetic site's repeat outlets
+    paths = ["/", built.paths["edition"], *(f"/topics/{t.parent.name}/" for t in topics)]
+    lines = 0
+    with open_page(browser, built.base) as (page, log):
+        for path in paths:
+            page.goto(built.base + path)
+            clusters = page.evaluate(
+                """[...document.querySelectorAll("article.cluster")].map(c => ({
+                    lead: c.querySelector(".byline .outlet").textContent,
+                    more: [...c.querySelectorAll(".more a:not(.plus)")].map(a => a.textContent),
+                    plus: (c.querySelector(".more .plus") || {textContent: ""}).textContent,
+                    full: c.querySelector(".full").textContent}))"""
+            )
+            for cluster in clusters:
+                named = cluster["more"]
+                assert len(set(named)) == len(named) and cluster["lead"] not in named, (
+                    path,
+                    cluster,
+                )
+                hidden = int(re.fullmatch(r"\+(\d+) more", cluster["plus"] or "+0 more")[1])
+                sources = re.search(r"(\d+) sources?$", cluster["full"])
+                if sources:  # the outlets named, those counted and the lead's are all the sources
+                    assert int(sources[1]) == len(named) + hidden + 1, (path, cluster)
+                else:
+                    assert not named, (path, cluster)
+                lines += bool(named)
+        log.assert_clean()
+    assert lines, f'no "More:" line on the {site} site'
+
+
 def test_readme_shows_a_small_screenshot_of_the_front_page():
     shot = ROOT / "docs" / "front-page.png"
     assert shot.is_file() and shot.stat().st_size < 250_000
