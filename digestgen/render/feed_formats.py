@@ -45,6 +45,15 @@ HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 ATOM_NS = "http://www.w3.org/2005/Atom"
 
 
+DC_NS = "http://purl.org/dc/elements/1.1/"  # RSS items' dc:creator: <author> needs an email
+
+
+# The theme's icons (static/): the small one is the feeds' icon, favicon and RSS image (at most
+# 144 pixels wide), the large square one their logo.
+ICON_PATH, ICON_SIZE = "/favicon-32.png", 32
+LOGO_PATH = "/apple-touch-icon.png"
+
+
 # An empty feed still needs an `updated`; a fixed one keeps rebuilds byte-identical.
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -125,15 +134,19 @@ class _FeedExtras(BaseExtension):  # type: ignore[misc]
         self.hub: str | None = None
         self.archive: dict[str, str] = {}  # rel -> URL
         self.is_archive = False
+        self.logo: str | None = None
 
     def extend_ns(self) -> dict[str, str]:
         """The namespaces the extension's elements use."""
-        return {"media": MEDIA_NS}
+        return {"media": MEDIA_NS, "dc": DC_NS}
 
     def extend_atom(self, feed: Any) -> Any:
         """Add to the Atom element what feedgen cannot write; declare text that reads as HTML."""
         declare_text(feed.find("title"))
         declare_text(feed.find("subtitle"))
+        logo = feed.find("logo")
+        if logo is not None and self.logo:  # feedgen's logo is the RSS image: the small icon
+            logo.text = self.logo
         links = {"hub": self.hub, **self.archive}
         for rel, href in links.items():
             if href:
@@ -146,6 +159,7 @@ class _FeedExtras(BaseExtension):  # type: ignore[misc]
         """Add to the RSS element what feedgen cannot write; escape text that reads as HTML."""
         rss_text(feed[0].find("title"))
         rss_text(feed[0].find("description"))
+        rss_text(feed[0].find("image/title"))
         if self.hub:
             lxml.etree.SubElement(feed[0], f"{{{ATOM_NS}}}link", rel="hub", href=self.hub)
         return feed
@@ -194,6 +208,7 @@ class _EntryExtras(BaseEntryExtension):  # type: ignore[misc]
             # The size of the image is not known; RSS Best Practices ask for 0 then.
             lxml.etree.SubElement(entry, "enclosure", url=item.image.url, length="0",
                                   type=item.image_type)  # fmt: skip
+        lxml.etree.SubElement(entry, f"{{{DC_NS}}}creator").text = item.xml_author
         if item.source_feed:
             source = lxml.etree.SubElement(entry, "source", url=item.source_feed)
             source.text = item.xml_author
@@ -285,6 +300,9 @@ def xml_feed(
     # feedgen uses the last link as the RSS channel link, so `self` goes first.
     feed.link(href=config.url(path), rel="self", type=MEDIA_TYPES[fmt])
     feed.link(href=page_url, rel="alternate", type="text/html")
+    icon = config.url(ICON_PATH)
+    feed.icon(icon)
+    feed.image(icon, width=str(ICON_SIZE), height=str(ICON_SIZE))  # also feedgen's Atom logo
     # Each format's feed date is the newest of its items' own: Atom's <updated> the newest
     # entry <updated> (coverage included); RSS's <lastBuildDate> the newest item <pubDate>,
     # as RSS items have no date of change.
@@ -292,6 +310,7 @@ def xml_feed(
     feed.updated(published if fmt == RSS else updated)
     extras: _FeedExtras = feed.digest
     extras.hub = config.websub_hub
+    extras.logo = config.url(LOGO_PATH)
     if job.archive is not None:
         archive = job.archive
         extras.is_archive = archive.is_archive
@@ -344,6 +363,8 @@ def json_feed(job: FeedJob, items: Sequence[FeedItem], config: SiteConfig) -> by
         "description": job.description,
         "language": config.language,
         "authors": [{"name": config.title, "url": config.url("/")}],
+        "icon": config.url(LOGO_PATH),
+        "favicon": config.url(ICON_PATH),
     }
     if config.websub_hub:
         feed["hubs"] = [{"type": "WebSub", "url": config.websub_hub}]

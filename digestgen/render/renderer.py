@@ -12,7 +12,8 @@ from cachetools import LRUCache
 from markupsafe import Markup
 
 from digestgen.config import SiteConfig
-from digestgen.model import Coverage, Provider, Story, outlet_path
+from digestgen.model import Story, outlet_path
+from digestgen.render.coverage import more_line, story_counts, timeline
 from digestgen.render.pages import Page, PageJob
 from digestgen.util.dates import day_path, format_date, format_day, format_month, year_text
 
@@ -51,7 +52,9 @@ class PageRenderer:
             year=year_text,
             time_tag=self.time_tag,
             badge=badge,
-            by_outlet=by_outlet,
+            counts=story_counts,
+            more_line=more_line,
+            timeline=timeline,
             note=lambda html: Markup(html),  # sanitised and made valid when the record was read
             note_summary=note_summary,
         )
@@ -130,16 +133,6 @@ def note_summary(html: str, length: int = NOTE_SUMMARY_LENGTH) -> str:
         return text
     cut = text.rfind(" ", 0, length)
     return text[: cut if cut > 0 else length].rstrip(" ,;:.") + "…"
-
-
-def by_outlet(coverage: Sequence[Coverage]) -> list[tuple[Provider, list[Coverage]]]:
-    """Coverage grouped by outlet; outlets in the order of their best piece (coverage comes
-    ordered by quality), each outlet's pieces in their own order."""
-    groups: dict[str, tuple[Provider, list[Coverage]]] = {}
-    for item in coverage:
-        key = item.provider.domain or item.provider.name
-        groups.setdefault(key, (item.provider, []))[1].append(item)
-    return list(groups.values())
 
 
 def item_list(r: PageRenderer, stories: Sequence[Story]) -> JsonLd:

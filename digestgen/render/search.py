@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import UTC, tzinfo
 from importlib import metadata
 from pathlib import Path
 
@@ -33,6 +33,9 @@ from digestgen.output.paths import file_path
 from digestgen.util.dates import format_date
 
 SEARCH_FOLDER = "pagefind"
+# The shape of the documents search_documents makes: part of every shard's key, so a shard made
+# from an older shape is made again.
+DOCUMENT_FORMAT = 2
 # Pagefind also writes its own ready-made search interfaces; the theme has its own, and theirs
 # would need inline styles the site's Content-Security-Policy does not allow.
 _UNUSED = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.", "pagefind-highlight.")
@@ -92,7 +95,7 @@ def plan_shards(
     unchanged without making its documents. A story's shard depends only on its address and
     the shard count, never on other stories.
     """
-    made_by = f"{_pagefind_version()}\0{settings}\0".encode()
+    made_by = f"{_pagefind_version()}\0{DOCUMENT_FORMAT}\0{settings}\0".encode()
     shards = []
     for number, part in _split(stories, shard_size).items():
         key = hashlib.sha256(made_by)
@@ -141,29 +144,43 @@ def search_documents(
     for story in stories:
         if story.is_draft:
             continue
-        lead = story.lead
-        drafts = {member.url for member in story.members if not member.is_published}
-        coverage = [item for item in story.coverage if item.url not in drafts]
-        names = [lead.provider.name, *(item.provider.name for item in coverage)]
-        outlets = dict.fromkeys(name for name in names if name)
-        parts = [
-            Markup('<h1 data-pagefind-meta="title">{}</h1>').format(lead.title),
-            Markup('<p data-pagefind-meta="outlet">{}</p>').format(lead.provider.name),
-            Markup('<span data-pagefind-meta="date:{}"></span>').format(
-                format_date(lead.published.astimezone(zone))
-            ),
-            Markup("<p>{}</p>").format(lead.excerpt) if lead.excerpt else Markup(""),
-            Markup(lead.note_html),  # sanitised and made valid when the record was read
-            Markup("<p>{}</p>").format(" · ".join(outlets)),
-            Markup("<p>{}</p>").format(" · ".join(t.name for t in story.topics)),
-            *(Markup("<p>{}</p>").format(item.title) for item in coverage),
-        ]
-        body = Markup("\n").join(parts)
+        body = _document_body(story, zone)
         documents[file_path(link(story.path))] = (
             f'<!DOCTYPE html>\n<html lang="{escape(language)}"><head><meta charset="utf-8">'
-            f"<title>{escape(lead.title)}</title></head><body>\n{body}\n</body></html>\n"
+            f"<title>{escape(story.title)}</title></head><body>\n{body}\n</body></html>\n"
         )
     return documents
+
+
+def _document_body(story: Story, zone: tzinfo) -> Markup:
+    """A story's search document body: its prose (excerpt, note), then from a heading
+    `#headline` on its headline, outlets, topics and coverage headlines. All are searched; the
+    search page shows Pagefind's sub-result before that heading, an excerpt of the prose alone.
+    Meta stand in attributes, so that no outlet's name is spliced into the prose."""
+    lead = story.lead
+    drafts = {member.url for member in story.members if not member.is_published}
+    coverage = [item for item in story.coverage if item.url not in drafts]
+    names = [lead.provider.name, *(item.provider.name for item in coverage)]
+    outlets = dict.fromkeys(name for name in names if name)
+    also = [" · ".join(outlets), " · ".join(t.name for t in story.topics),
+            *(item.title for item in coverage)]  # fmt: skip
+    meta = {
+        "outlet": lead.provider.name,
+        "date": format_date(lead.published.astimezone(zone)),
+        "published": f"{lead.published.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}",  # sorts as text
+    }
+    parts = [
+        *(Markup('<span data-pagefind-meta="{}[data-v]" data-v="{}"></span>').format(key, value)
+          for key, value in meta.items()),
+        Markup('<span data-pagefind-sort="published[data-v]" data-v="{}"></span>').format(
+            meta["published"]
+        ),
+        Markup("<p>{}</p>").format(lead.excerpt) if lead.excerpt else Markup(""),
+        Markup(lead.note_html),  # sanitised and made valid when the record was read
+        Markup('<h1 id="headline" data-pagefind-meta="title">{}</h1>').format(lead.title),
+        *(Markup("<p>{}</p>").format(text) for text in also if text),
+    ]  # fmt: skip
+    return Markup("\n").join(parts)
 
 
 def index_files(documents: dict[str, str], language: str, folder: str) -> dict[str, bytes]:

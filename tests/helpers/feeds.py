@@ -124,7 +124,8 @@ EXPECTED_TITLES = {
 ATOM = "http://www.w3.org/2005/Atom"
 MEDIA = "http://search.yahoo.com/mrss/"
 HISTORY = "http://purl.org/syndication/history/1.0"
-NS = {"a": ATOM, "media": MEDIA, "fh": HISTORY}
+DC = "http://purl.org/dc/elements/1.1/"
+NS = {"a": ATOM, "media": MEDIA, "fh": HISTORY, "dc": DC}
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 FEED_NAMES = ("feed.xml", "atom.xml", "feed.json")
 # RFC 3339 date-time, as Atom and JSON Feed require.
@@ -163,6 +164,9 @@ def check_json_feed(data: bytes, url: str) -> dict[str, Any]:
         assert isinstance(author["name"], str) and author["name"]
     for hub in feed.get("hubs", []):
         assert hub["type"] and is_absolute(hub["url"])
+    for key in ("icon", "favicon"):
+        if key in feed:
+            assert is_absolute(feed[key]), (key, feed[key])
     assert isinstance(feed["items"], list)
     ids = [item["id"] for item in feed["items"]]
     assert len(ids) == len(set(ids)), url
@@ -195,6 +199,9 @@ def check_atom(root: Any, url: str) -> None:
         assert len(root.xpath(element, namespaces=NS)) == 1, (url, element)
     assert RFC3339.match(root.xpath("a:updated/text()", namespaces=NS)[0])
     assert root.xpath("a:link[@rel='self']/@href", namespaces=NS) == [url]
+    for element in ("a:icon", "a:logo"):  # at most one, an IRI
+        assert len(root.xpath(element, namespaces=NS)) <= 1, (url, element)
+        assert all(is_absolute(i) for i in root.xpath(f"{element}/text()", namespaces=NS))
     feed_author = bool(root.xpath("a:author/a:name/text()", namespaces=NS))
     ids = root.xpath("a:entry/a:id/text()", namespaces=NS)
     assert len(ids) == len(set(ids)), url
@@ -220,6 +227,11 @@ def check_rss(root: Any, url: str) -> None:
     for element in ("title", "link", "description"):
         assert channel.findtext(element), (url, element)
     assert channel.xpath("a:link[@rel='self']/@href", namespaces=NS) == [url]
+    for image in channel.iterfind("image"):  # image.py: url, title and link required
+        assert is_absolute(image.findtext("url")) and image.findtext("title"), url
+        assert image.findtext("link") == channel.findtext("link"), url  # ImageLinkDoesntMatch
+        assert int(image.findtext("width") or 88) <= 144, url  # InvalidWidth
+        assert int(image.findtext("height") or 31) <= 400, url  # InvalidHeight
     dates = channel.xpath("lastBuildDate/text() | item/pubDate/text()")
     for date in dates:
         assert email.utils.parsedate_to_datetime(date).tzinfo is not None, date
@@ -252,7 +264,8 @@ _CHARACTER_DATA = re.compile(r"&#[x0-9]|<[/a-zA-Z]")  # RSS 2 only
 # description, copyright, category); Atom content.py textConstruct (title, subtitle, summary,
 # rights, content of type text or xhtml), author.py (name), link.py (title), category.py (label).
 RSS_PLAIN = ("channel/title", "channel/description", "channel/copyright", "channel/category",
-             "channel/item/title", "channel/item/category", "channel/item/source")  # fmt: skip
+             "channel/item/title", "channel/item/category", "channel/item/source",
+             "channel/image/title", f"channel/item/{{{DC}}}creator")  # fmt: skip
 ATOM_TEXT = ("a:title", "a:subtitle", "a:rights", "a:entry/a:title", "a:entry/a:summary",
              "a:entry/a:rights", "a:entry/a:content")  # fmt: skip
 ATOM_PLAIN = ("a:author/a:name", "a:entry/a:author/a:name", "a:entry/a:contributor/a:name")

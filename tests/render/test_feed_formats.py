@@ -184,6 +184,31 @@ def test_the_outlet_is_the_author_in_atom_and_the_source_in_rss(built):
     assert (built.output / "sources/alpha.example.com/feed.xml").is_file()
 
 
+def test_rss_items_name_the_outlet_as_dc_creator(built):
+    rss = lxml.etree.fromstring((built.output / "feed.xml").read_bytes())
+    creators = {
+        i.findtext("guid"): i.xpath("dc:creator/text()", namespaces=NS) for i in rss.iter("item")
+    }
+    assert creators[ALPHA_ID] == ["Alpha Post"]
+    assert creators[BASE_URL + "2025/03/03/weather-turns-cold/"] == ["weather.example.com"]
+    parsed = parse_xml((built.output / "feed.xml").read_bytes(), "feed.xml")
+    assert next(e for e in parsed.entries if e.id == ALPHA_ID).author == "Alpha Post"
+
+
+def test_every_feed_carries_the_sites_icon_and_logo(built):
+    icon, logo = BASE_URL + "favicon-32.png", BASE_URL + "apple-touch-icon.png"
+    assert (built.output / "favicon-32.png").is_file()
+    assert (built.output / "apple-touch-icon.png").is_file()
+    for folder in FOLDERS:
+        rss = parse_xml((built.output / folder / "feed.xml").read_bytes(), folder)
+        assert rss.feed.image.href == icon and rss.feed.image.width == 32, folder
+        assert rss.feed.image.link == BASE_URL + folder
+        atom = parse_xml((built.output / folder / "atom.xml").read_bytes(), folder)
+        assert (atom.feed.icon, atom.feed.logo) == (icon, logo), folder
+        data = json.loads(built.read(folder + "feed.json"))
+        assert (data["favicon"], data["icon"]) == (icon, logo), folder
+
+
 def test_summary_only_feeds_leave_the_full_content_out(site_builder):
     result = site_builder(corpus(), config="feed_summary_only = true\n")
     assert result.exit_code == 0, result.stderr

@@ -72,7 +72,7 @@ def test_more_by_topic_shows_each_story_once_and_only_recent_ones(site_builder):
     days = {href[1:11] for href in listed}
     assert min(days) >= "2025/11/24"  # a week before the clock at most
     sources = doc.xpath("//section[@class='section']//span[@class='sources']/text()")
-    assert sources and all(text == "4 more sources" for text in sources)
+    assert sources and all(text == "5 pieces from 5 sources" for text in sources)
 
 
 def test_the_archive_groups_days_by_month_newest_first(site_builder):

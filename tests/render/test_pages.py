@@ -333,16 +333,18 @@ def test_story_page_lists_all_coverage(built):
     story = parse_html(built.files()[f"{OLD_TWO_PATH}index.html"])
     assert " ".join(story.xpath("string(//h1)").split()) == "Probe lands on comet"
     items = story.xpath("//section[@class='coverage']//li")
-    assert len(items) == 2
+    assert len(items) == 3  # the lead and its two coverage pieces
     links = {
         a.get("href"): " ".join(a.xpath("string(.)").split())
-        for a in story.xpath("//section[@class='coverage']//h3/a")
+        for a in story.xpath(
+            "//section[@class='coverage']//li[not(contains(@class, 'lead-piece'))]//h3/a"
+        )
     }
     assert links == {
         "https://b.example.net/comet": "Beta's own comet report",
         "https://c.example.org/comet": "Probe touches comet",
     }
-    assert "Coverage from 2 more sources" in story.xpath("string(//section[@class='coverage'])")
+    assert "3 pieces from 3 sources" in story.xpath("string(//h2[@id='coverage-heading'])")
     assert story.xpath("//a[@href=$u]", u=OLD_TWO_URL)  # read at the source
     assert story.xpath("string(//*[@class='note'])").strip() == "A remarkable feat."
     assert story.xpath("//*[@class='note']//em/text()") == ["remarkable"]

@@ -146,10 +146,11 @@ def test_payload_text_is_escaped_exactly_once(hostile_site):
     assert visible(page.xpath("//p[@class='excerpt']")[0]) == EXCERPT
     assert visible(page.xpath("//p[@class='byline']/a")[0]) == PROVIDER
     coverage = page.xpath("//section[@class='coverage']")[0]
-    assert [visible(a) for a in coverage.xpath(".//h3/a")] == [RELATED_TITLE]
-    assert coverage.xpath(".//h3/a/@href") == [RELATED_URL]
-    assert visible(coverage.xpath(".//p[@class='excerpt']")[0]) == RELATED_EXCERPT
-    assert visible(coverage.xpath(".//p[@class='outlet-name']")[0]) == RELATED_PROVIDER
+    related = coverage.xpath(".//li[not(contains(@class, 'lead-piece'))]")[0]
+    assert [visible(a) for a in related.xpath(".//h3/a")] == [RELATED_TITLE]
+    assert related.xpath(".//h3/a/@href") == [RELATED_URL]
+    assert visible(related.xpath(".//p[@class='excerpt']")[0]) == RELATED_EXCERPT
+    assert visible(related.xpath(".//*[@class='outlet']")[0]) == RELATED_PROVIDER
     topics = [visible(a) for a in page.xpath("//ul[@class='topics']//a")]
     assert topics == [TOPIC, "<img src=x onerror=alert(1)>"]
     assert page.xpath("//img[contains(@class, 'lead-image')]/@src") == [LEAD_IMAGE]

@@ -15,6 +15,7 @@ import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -331,6 +332,107 @@ def test_search_merges_every_shard_of_the_index(browser, sites):
         log.assert_clean()
 
 
+def shown_results(page: Any) -> list[tuple[str, str]]:
+    """(address, byline) of every shown search result, in order."""
+    return page.evaluate(
+        """[...document.querySelectorAll(".results li")].map(li => [
+            li.querySelector("h2 a").getAttribute("href"),
+            li.querySelector(".byline").textContent])"""
+    )
+
+
+def show_every_result(page: Any) -> None:
+    """Press "More results" (by keyboard) until every result is shown."""
+    more = page.locator(".more-results")
+    while more.is_visible():
+        shown = page.locator(".results li").count()
+        more.focus()
+        page.keyboard.press("Enter")
+        page.locator(".results li").nth(shown).wait_for()  # (the CSP forbids polling by eval)
+
+
+def test_more_results_shows_the_next_ones_until_every_match_is_shown(browser, sites):
+    synthetic = sites["synthetic"]
+    with open_page(browser, synthetic.base) as (page, log):
+        page.goto(f"{synthetic.base}/search/?q=synthetic")  # a word of every synthetic story
+        page.wait_for_selector(".results li")
+        status = page.locator(".search-status")
+        assert status.get_attribute("aria-live") == "polite"
+        total = int(status.inner_text().split()[0])
+        assert total > 40 and status.inner_text().endswith(", the best 20 shown.")
+        first = shown_results(page)
+        more = page.locator(".more-results")
+        assert more.is_visible() and more.evaluate("e => e.tagName") == "BUTTON"
+        more.click()
+        page.locator(".results li").nth(39).wait_for()
+        assert shown_results(page)[:20] == first  # the next ones come below, the first stay
+        assert status.inner_text().endswith(", the best 40 shown.")
+        assert page.evaluate("document.activeElement.className") == "more-results"
+        show_every_result(page)
+        addresses = [href for href, _ in shown_results(page)]
+        assert len(addresses) == len(set(addresses)) == total
+        assert status.inner_text() == f"{total} stories match “synthetic”."
+        assert page.evaluate("document.activeElement.closest('.results') !== null")
+        log.assert_clean()
+
+
+def test_newest_first_orders_every_result_by_date(browser, sites):
+    synthetic = sites["synthetic"]
+    with open_page(browser, synthetic.base) as (page, log):
+        page.goto(f"{synthetic.base}/search/?q=synthetic")
+        page.wait_for_selector(".results li")
+        best = shown_results(page)
+        page.select_option("#order", "newest")
+        page.wait_for_url(re.compile(r".*[?&]order=newest"))
+        page.wait_for_selector(".search-status:has-text('the newest 20 shown')")
+        show_every_result(page)
+        shown = shown_results(page)
+        days = [datetime.strptime(byline.split(" · ")[-1], "%d %B %Y") for _, byline in shown]
+        assert days == sorted(days, reverse=True) and days[0] > days[-1]
+        assert len({href for href, _ in shown}) == len(shown)
+        assert [href for href, _ in shown[:20]] != [href for href, _ in best]
+        page.reload()  # the order is kept in the address
+        page.wait_for_selector(".results li")
+        assert page.locator("#order").input_value() == "newest"
+        assert shown_results(page) == shown[:20]
+        log.assert_clean()
+
+
+def test_search_excerpts_are_the_storys_prose_without_outlet_names(browser, sites):
+    demo = sites["demo"]
+    with open_page(browser, demo.base) as (page, log):
+        visit(page, demo, "search")
+        first = page.locator(".results li").first
+        assert first.locator(".byline").inner_text().startswith("THE WEEK")
+        excerpt = first.locator(".excerpt").inner_text()
+        assert "geolocation" in excerpt and "THE WEEK" not in excerpt, excerpt
+        page.fill("#q", "KVIA")  # an outlet of the seed's coverage: found, but not in prose
+        page.wait_for_selector(".search-status:has-text('KVIA')")
+        texts = page.locator(".results li .excerpt").all_inner_texts()
+        assert texts and all("KVIA" not in text for text in texts), texts
+        log.assert_clean()
+
+
+def test_search_results_do_not_shift_the_page(browser, sites):
+    synthetic = sites["synthetic"]
+    for width in (PHONE, DESKTOP):
+        with open_page(browser, synthetic.base, width) as (page, log):
+            page.goto(f"{synthetic.base}/search/?q=synthetic")
+            page.wait_for_selector(".results li")
+            page.wait_for_load_state("networkidle")
+            shifts = page.evaluate(
+                """new Promise(resolve => {
+                    const seen = [];
+                    new PerformanceObserver(list => seen.push(...list.getEntries()))
+                        .observe({type: "layout-shift", buffered: true});
+                    setTimeout(() => resolve(seen.filter(e => !e.hadRecentInput)
+                        .map(e => [e.value, e.sources.map(s => s.node && s.node.className)])), 300);
+                })"""
+            )
+            assert sum(value for value, _ in shifts) < 0.01, (width, shifts)
+            log.assert_clean()
+
+
 def test_keyboard_reaches_content_and_the_search_box(browser, sites):
     demo = sites["demo"]
     with open_page(browser, demo.base) as (page, log):
@@ -376,7 +478,8 @@ def test_without_javascript_search_is_a_link_and_pages_still_work(browser, sites
         link.click()
         page.wait_for_load_state("networkidle")
         assert page.locator(".nojs").is_visible()
-        assert page.locator("#q").count() == 0
+        assert not page.locator("#q").is_visible()  # in the HTML, shown once scripts run
+        assert not page.locator("#order").is_visible()
         log.assert_clean()
 
 
@@ -388,6 +491,78 @@ def test_times_also_say_how_long_ago(browser, sites):
         ago = page.locator(".cluster .byline .ago").first.inner_text()
         assert re.fullmatch(r" ?\(\d+ years ago\)", ago), ago
         log.assert_clean()
+
+
+def story_with_note_and_coverage(output: Path) -> str:
+    """The first story page (by address) with a curator's note, an image and coverage."""
+    wanted = ("//section[@class='note']", "//img[contains(@class, 'lead-image')]",
+              "//ol[@class='timeline']/li[2]")  # fmt: skip
+    for page in sorted(output.glob("[0-9]*/*/*/*/index.html")):
+        tree = lxml_html.fromstring(page.read_bytes())
+        if all(tree.xpath(query) for query in wanted):
+            return "/" + page.parent.relative_to(output).as_posix() + "/"
+    raise AssertionError(f"no story page in {output} has a note, an image and coverage")
+
+
+def test_story_page_on_a_wide_screen_shows_lead_note_and_coverage_at_once(browser, sites):
+    synthetic = sites["synthetic"]
+    path = story_with_note_and_coverage(synthetic.output)
+    with open_page(browser, synthetic.base, DESKTOP) as (page, log):
+        page.goto(synthetic.base + path)
+        page.wait_for_load_state("networkidle")
+        boxes = page.evaluate(
+            """["h1", ".story-page .note", ".timeline li", ".story-page"].map(s => {
+                const r = document.querySelector(s).getBoundingClientRect();
+                return {top: r.top, bottom: r.bottom, left: r.left, right: r.right}; })"""
+        )
+        headline, note, first_piece, article = boxes
+        assert headline["bottom"] <= 800 and note["top"] < 800, boxes
+        assert first_piece["bottom"] <= 800, boxes
+        assert first_piece["left"] >= article["right"], boxes  # beside the lead, not below
+        assert page.locator(".source-link a").count() == 1  # the AMP links are not beside it
+        log.assert_clean()
+    with open_page(browser, synthetic.base, PHONE) as (page, log):
+        page.goto(synthetic.base + path)
+        page.wait_for_load_state("networkidle")
+        below = page.evaluate(
+            """document.querySelector(".timeline li").getBoundingClientRect().top >=
+               document.querySelector(".story-page").getBoundingClientRect().bottom"""
+        )
+        assert below  # one column on a phone
+        log.assert_clean()
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_more_names_distinct_outlets_and_adds_up_to_the_sources(browser, sites, site):
+    built = sites[site]
+    topics = sorted(built.output.glob("topics/*/index.html"))  # the synthetic site's repeat outlets
+    paths = ["/", built.paths["edition"], *(f"/topics/{t.parent.name}/" for t in topics)]
+    lines = 0
+    with open_page(browser, built.base) as (page, log):
+        for path in paths:
+            page.goto(built.base + path)
+            clusters = page.evaluate(
+                """[...document.querySelectorAll("article.cluster")].map(c => ({
+                    lead: c.querySelector(".byline .outlet").textContent,
+                    more: [...c.querySelectorAll(".more a:not(.plus)")].map(a => a.textContent),
+                    plus: (c.querySelector(".more .plus") || {textContent: ""}).textContent,
+                    full: c.querySelector(".full").textContent}))"""
+            )
+            for cluster in clusters:
+                named = cluster["more"]
+                assert len(set(named)) == len(named) and cluster["lead"] not in named, (
+                    path,
+                    cluster,
+                )
+                hidden = int(re.fullmatch(r"\+(\d+) more", cluster["plus"] or "+0 more")[1])
+                sources = re.search(r"(\d+) sources?$", cluster["full"])
+                if sources:  # the outlets named, those counted and the lead's are all the sources
+                    assert int(sources[1]) == len(named) + hidden + 1, (path, cluster)
+                else:
+                    assert not named, (path, cluster)
+                lines += bool(named)
+        log.assert_clean()
+    assert lines, f'no "More:" line on the {site} site'
 
 
 def test_readme_shows_a_small_screenshot_of_the_front_page():

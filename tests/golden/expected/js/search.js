@@ -1,23 +1,35 @@
 // The search page: queries the Pagefind index built with the site, entirely in the browser.
 const box = document.getElementById("search");
+const form = box.querySelector(".search-form");
+const input = form.querySelector("input");
+const order = box.querySelector("#order");
 const status = box.querySelector(".search-status");
 const list = box.querySelector(".results");
+const more = box.querySelector(".more-results");
+const PAGE = 20;  // results shown at first, and added by each "More results"
 // The index is split into shards (pagefind/0/, pagefind/1/, ...) so a rebuild re-indexes only
-// the shard a changed story is in; the first shard's engine searches them all.
-const shards = box.dataset.shards.split(" ").map((n) => `${box.dataset.bundle}${n}/`);
-const pagefind = await import(`${shards[0]}pagefind.js`);
-await pagefind.options({ basePath: shards[0], excerptLength: 24 });
-await Promise.all(shards.slice(1).map((shard) => pagefind.mergeIndex(shard, { excerptLength: 24 })));
-// site.js (loaded before this module runs) makes the form; without scripts the page explains.
-const form = window.digestSearchForm("search-form", "q",
-  "Search headlines, excerpts, notes, outlets and topics");
-const input = form.querySelector("input");
-box.prepend(form);
+// the shard a changed story is in. Each shard gets an engine of its own (a module imported from
+// its own address): Pagefind sorts by date within one index, and the newest-first order merges
+// the shards' sorted lists here, where Pagefind's mergeIndex would re-rank them by score.
+const engines = await Promise.all(box.dataset.shards.split(" ").map(async (n) => {
+  const shard = `${box.dataset.bundle}${n}/`;
+  const engine = await import(`${shard}pagefind.js`);
+  await engine.options({ basePath: shard, excerptLength: 24 });
+  return engine;
+}));
 let latest = 0;
+let current = null;  // the shown search: {query, count, shown, next}
+
+// A result's data (its fragment: content, meta, sub-results), loaded once.
+const loaded = new WeakMap();
+function dataOf(result) {
+  if (!loaded.has(result)) loaded.set(result, result.data());
+  return loaded.get(result);
+}
 
 // Pagefind's excerpts are escaped text with <mark> around the matches: rebuild them as nodes,
 // never as HTML.
-function excerpt(html) {
+function marked(html) {
   const p = document.createElement("p");
   p.className = "excerpt";
   const parsed = new DOMParser().parseFromString(html, "text/html").body;
@@ -33,6 +45,21 @@ function excerpt(html) {
   return p;
 }
 
+// The excerpt of a result from the story's own prose (excerpt, note): the index puts the
+// headline, outlets, topics and coverage headlines after a heading `#headline`, and Pagefind's
+// sub-result before it is an excerpt of the prose alone. A story matched only after it shows the
+// start of its prose.
+function excerpt(data) {
+  const prose = data.sub_results.find((sub) => !sub.anchor);
+  if (prose) return marked(prose.excerpt);
+  const p = document.createElement("p");
+  p.className = "excerpt";
+  const heading = data.anchors.find((anchor) => anchor.id === "headline");
+  const words = data.content.split(/\s+/).slice(0, heading ? heading.location : 0);
+  p.textContent = words.slice(0, 24).join(" ") + (words.length > 24 ? " …" : "");
+  return p;
+}
+
 function item(data) {
   const li = document.createElement("li");
   const meta = document.createElement("p");
@@ -44,36 +71,104 @@ function item(data) {
   link.href = data.url;
   link.textContent = data.meta.title;
   heading.append(link);
-  li.append(meta, heading, excerpt(data.excerpt));
+  const text = excerpt(data);
+  li.append(meta, heading, ...(text.textContent ? [text] : []));
   return li;
 }
 
-async function run(query) {
+// The next `n` results, best first: every shard's results ranked together by score.
+function byScore(searches) {
+  const results = searches.flatMap((search) => search.results).sort((a, b) => b.score - a.score);
+  let at = 0;
+  return async (n) => {
+    const page = results.slice(at, at + n);
+    at += page.length;
+    return Promise.all(page.map(dataOf));
+  };
+}
+
+// The next `n` results, newest first: each shard's results come sorted by date; merge them,
+// loading the data (with the date) of no more than each shard's next result.
+function byDate(searches) {
+  const lists = searches.map((search) => search.results);
+  const heads = lists.map(() => 0);
+  const newer = (a, b) => a.meta.published > b.meta.published
+    || (a.meta.published === b.meta.published && a.url < b.url);
+  return async (n) => {
+    const page = [];
+    while (page.length < n) {
+      const next = await Promise.all(lists.map((list, i) => heads[i] < list.length
+        ? dataOf(list[heads[i]]) : null));
+      let best = -1;
+      next.forEach((data, i) => { if (data && (best < 0 || newer(data, next[best]))) best = i; });
+      if (best < 0) break;
+      page.push(next[best]);
+      heads[best] += 1;
+    }
+    return page;
+  };
+}
+
+function announce() {
+  const { query, count, shown } = current;
+  const which = order.value === "newest" ? "newest" : "best";
+  status.textContent = count === 0 ? `No stories match “${query}”.`
+    : `${count} ${count === 1 ? "story matches" : "stories match"} “${query}”`
+      + (shown < count ? `, the ${which} ${shown} shown.` : ".");
+  more.hidden = shown >= count;
+}
+
+async function run(query, wait) {
   const asked = ++latest;
   const url = new URL(window.location.href);
   if (query) url.searchParams.set("q", query); else url.searchParams.delete("q");
+  if (order.value === "newest") url.searchParams.set("order", "newest");
+  else url.searchParams.delete("order");
   window.history.replaceState(null, "", url);
+  if (wait) await new Promise((resolve) => { setTimeout(resolve, wait); });
+  if (asked !== latest) return;  // a newer query superseded this one
   if (!query) {
+    current = null;
     list.replaceChildren();
     status.textContent = "";
+    more.hidden = true;
     return;
   }
-  const search = await pagefind.debouncedSearch(query, {}, 200);
-  if (search === null || asked !== latest) return;  // a newer query superseded this one
-  const results = await Promise.all(search.results.slice(0, 20).map((r) => r.data()));
+  const options = order.value === "newest" ? { sort: { published: "desc" } } : {};
+  const searches = await Promise.all(engines.map((engine) => engine.search(query, options)));
   if (asked !== latest) return;
-  list.replaceChildren(...results.map(item));
-  const count = search.results.length;
-  status.textContent = count === 0 ? `No stories match “${query}”.`
-    : `${count} ${count === 1 ? "story matches" : "stories match"} “${query}”`
-      + (count > 20 ? ", the best 20 shown." : ".");
+  const next = (order.value === "newest" ? byDate : byScore)(searches);
+  const count = searches.reduce((sum, search) => sum + search.results.length, 0);
+  const page = await next(PAGE);
+  if (asked !== latest) return;
+  current = { query, count, shown: page.length, next };
+  list.replaceChildren(...page.map(item));
+  announce();
 }
 
-form.addEventListener("submit", (event) => { event.preventDefault(); run(input.value.trim()); });
-input.addEventListener("input", () => run(input.value.trim()));
-const initial = new URLSearchParams(window.location.search).get("q");
+// "More results": the next page below the shown ones; focus stays on the button, or goes to
+// the first new result when none are left.
+async function showMore() {
+  const asked = latest;
+  const shown = current;
+  const page = await shown.next(PAGE);
+  if (asked !== latest || shown !== current) return;
+  const items = page.map(item);
+  list.append(...items);
+  current.shown += page.length;
+  announce();
+  if (more.hidden && items.length) items[0].querySelector("a").focus();
+}
+
+form.addEventListener("submit", (event) => { event.preventDefault(); run(input.value.trim(), 0); });
+input.addEventListener("input", () => run(input.value.trim(), 200));
+order.addEventListener("change", () => run(input.value.trim(), 0));
+more.addEventListener("click", showMore);
+const params = new URLSearchParams(window.location.search);
+if (params.get("order") === "newest") order.value = "newest";
+const initial = params.get("q");
 if (initial) {
   input.value = initial;
-  run(initial.trim());
+  run(initial.trim(), 0);
 }
 input.focus();
