@@ -18,7 +18,7 @@ from tests.helpers import (
     record,
 )
 
-PAGE_WEIGHT_LIMIT = 60_000  # bytes of HTML and CSS on a front page of 30 stories
+PAGE_WEIGHT_LIMIT = 61_440  # bytes (60 KiB) of HTML and CSS on a front page of 30 stories
 
 
 def thirty_stories_on_one_day(root: Path) -> Path:
