@@ -86,7 +86,7 @@ def test_the_archive_groups_days_by_month_newest_first(site_builder):
         "January 2025", "December 2024", "November 2024",
     ]  # fmt: skip
     assert [m.get("open") is not None for m in months] == [True, False, False]
-    january = months[0].xpath(".//ol[@class='archive-days']/li")
+    january = months[0].xpath(".//ol[@class='archive days']/li")
     assert [li.xpath("string(a)") for li in january] == ["2", "1"]
     assert january[0].xpath("a/@href") == ["/2025/01/02/"]
     assert january[0].xpath("a/@aria-label") == ["Thursday 2 January 2025"]
