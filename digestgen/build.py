@@ -186,7 +186,10 @@ def _unchanged_report(run: _Build, scan: ContentScan) -> BuildReport | None:
     if not run.options.use_cache:
         return None
     options = run.options
-    quick = unchanged_build(scan.files, run.state, run.key, run.output, options.now, options.drafts)
+    hours = run.config.front_window_hours
+    quick = unchanged_build(
+        scan.files, run.state, run.key, run.output, options.now, options.drafts, hours
+    )
     if quick is None:
         return None
     return _report(run, scan, quick.problems, quick.summary, None, quick.drafts, quick.scheduled)
@@ -246,7 +249,8 @@ def _save(
     state = run.state
     state.outputs = published.outputs
     state.build_key = run.key
-    state.inputs_key = inputs_key(run.key, used_inputs(scan.files, selection, run.options.now))
+    used = used_inputs(scan.files, selection, run.options.now, run.config.front_window_hours)
+    state.inputs_key = inputs_key(run.key, used)
     state.summary = summary
     if run.options.use_cache:
         _note(run, _save_cache(save_state, run.cache, state))

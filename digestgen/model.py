@@ -259,3 +259,4 @@ class Site:
     topics: tuple[TopicPage, ...]
     outlets: tuple[Outlet, ...]
     now: datetime
+    front: tuple[Story, ...] = ()  # the front page's stories, best first (see stories.front)

@@ -39,6 +39,7 @@ class SiteConfig:
     content_dir: Path = Path("content")
     output_dir: Path = Path("public")
     page_size: int = 20
+    front_window_hours: int = 24
     feed_size: int = 50
     feed_archive_size: int | None = None
     feed_summary_only: bool = False

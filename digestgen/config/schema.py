@@ -39,6 +39,7 @@ KEYS: Mapping[str, Option[object]] = {
     "content_dir": Folder(),
     "output_dir": Folder(),
     "page_size": WholeNumber(1, 1000),
+    "front_window_hours": WholeNumber(1, 8784),
     "feed_size": WholeNumber(1, 10000),
     "feed_archive_size": WholeNumber(1, 10000),
     "feed_summary_only": Boolean(),

@@ -19,6 +19,7 @@ from digestgen.rebuild.fingerprints import (
     inputs_key,
 )
 from digestgen.records.scan import ContentFile
+from digestgen.stories.front import clock_marks
 from digestgen.stories.select import (
     Place,
     Selection,
@@ -30,13 +31,23 @@ from digestgen.stories.select import (
 
 
 def used_inputs(
-    sources: Sequence[ContentFile], selection: Selection, now: datetime
+    sources: Sequence[ContentFile], selection: Selection, now: datetime, hours: int
 ) -> list[tuple[str, str]]:
-    """Each record file the site is made of, with its hash and how many items wait for the clock:
-    what `inputs_key` is made from."""
+    """Each record file the site is made of, with its hash, how many items wait for the clock and
+    where the clock puts it for the front page (window of `hours`): what `inputs_key` is made
+    from."""
     clock = now.timestamp()
-    chosen = {r.file: waiting_items(related_stamps(r), clock) for r in selection.records}
+    chosen = {
+        r.file: _used(
+            waiting_items(related_stamps(r), clock), r.published.timestamp(), clock, hours
+        )
+        for r in selection.records
+    }
     return [(s.name, f"{s.digest}+{chosen[s.name]}") for s in sources if s.name in chosen]
+
+
+def _used(waiting: int, stamp: float, clock: float, hours: int) -> str:
+    return f"{waiting}{clock_marks(stamp, clock, hours)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +67,7 @@ def unchanged_build(
     output_dir: Path,
     now: datetime,
     include_drafts: bool,
+    hours: int,
 ) -> Unchanged | None:
     """When nothing the site is made of changed and the output is as left, the build is done.
 
@@ -83,7 +95,8 @@ def unchanged_build(
         elif kind is Place.SCHEDULED:
             scheduled.append((when, source.name))
         else:
-            used.append((source.name, f"{source.digest}+{waiting_items(related, clock)}"))
+            waiting = waiting_items(related, clock)
+            used.append((source.name, f"{source.digest}+{_used(waiting, stamp, clock, hours)}"))
     if inputs_key(key, used) != state.inputs_key or not output_intact(output_dir, state):
         return None
     problems = tuple(p for s in sources for p in decode_problems(state.records[s.digest]))

@@ -13,6 +13,7 @@ from digestgen.model import Image, Site, Story, Topic, outlet_path
 from digestgen.output.paths import file_path
 from digestgen.render.feeds import FeedLink, archive_count, archive_path, feed_links
 from digestgen.render.search import shard_numbers
+from digestgen.stories.front import sections_since, topic_sections, window_start
 from digestgen.util.dates import day_path, format_date, format_day
 
 SECTIONS = 6  # topic sections below the front page's stories
@@ -124,11 +125,13 @@ def _first_image(stories: Sequence[Story]) -> Image | None:
 
 
 def _front_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> list[PageJob]:
-    latest = site.editions[0] if site.editions else None
-    previous = site.editions[1].day if len(site.editions) > 1 else None
-    stories = latest.stories if latest else ()
-    shown = {story.path for story in stories[: config.page_size]}
-    sections = _sections(site, shown)
+    """The front page: the top stories of the window (see stories.front), paginated, then the
+    biggest recent topics with stories not shown above them."""
+    latest = site.editions[0].day if site.editions else None
+    shown = {story.path for story in site.front[: config.page_size]}
+    since = window_start(site.now, config.front_window_hours)
+    reach = sections_since(site.now, site.front)
+    sections = topic_sections(site.topics, shown, reach, SECTIONS, SECTION_SIZE)
     return [
         PageJob(
             "index.html",
@@ -143,26 +146,14 @@ def _front_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) ->
             ),
             (
                 ("stories", items),
-                ("day", latest.day if latest else None),
-                ("previous_day", previous),
+                ("day", latest),
+                ("window_hours", config.front_window_hours),
+                ("filled", any(story.published <= since for story in site.front)),
                 ("sections", sections if pager.number == 1 else ()),
             ),
         )
-        for pager, items in paginate(stories, config.page_size, "/")
+        for pager, items in paginate(site.front, config.page_size, "/")
     ]
-
-
-def _sections(site: Site, shown: set[str]) -> tuple[tuple[Topic, tuple[Story, ...]], ...]:
-    """The biggest topics with their newest stories not already shown above them."""
-    biggest = sorted(site.topics, key=lambda entry: (-len(entry.stories), entry.topic.slug))
-    sections = []
-    for entry in biggest:
-        rest = tuple(story for story in entry.stories if story.path not in shown)
-        if rest:
-            sections.append((entry.topic, rest[:SECTION_SIZE]))
-        if len(sections) == SECTIONS:
-            break
-    return tuple(sections)
 
 
 def _earlier_in_topic(site: Site) -> dict[str, EarlierStories]:

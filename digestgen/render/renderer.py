@@ -15,7 +15,7 @@ from digestgen.config import SiteConfig
 from digestgen.model import Story, outlet_path
 from digestgen.render.coverage import more_line, story_counts, timeline
 from digestgen.render.pages import Page, PageJob
-from digestgen.util.dates import day_path, format_date, format_day, year_text
+from digestgen.util.dates import day_path, format_date, format_day, format_month, year_text
 
 NOTE_SUMMARY_LENGTH = 160  # characters of a curator's note shown on listings
 
@@ -46,6 +46,7 @@ class PageRenderer:
             long_date=lambda moment: format_date(self.local_time(moment)),
             clock=lambda moment: f"{self.local_time(moment):%H:%M}",
             day_name=format_day,
+            month_name=format_month,
             day_path=day_path,
             outlet_path=outlet_path,
             year=year_text,

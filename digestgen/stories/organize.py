@@ -11,6 +11,7 @@ from operator import attrgetter
 from digestgen.config import RankingWeights, SiteConfig
 from digestgen.model import Coverage, Edition, Outlet, Record, Site, Story, Topic, TopicPage
 from digestgen.stories.cluster import Cluster
+from digestgen.stories.front import front_stories
 from digestgen.stories.topics import make_topics, topic_key
 
 
@@ -77,6 +78,9 @@ def organize(
         topics=listings.topic_pages(topics),
         outlets=listings.outlets(),
         now=now,
+        front=front_stories(
+            [(e.story, e.rank) for e in entries], now, config.front_window_hours, config.page_size
+        ),
     )
 
 

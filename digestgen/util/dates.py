@@ -54,3 +54,8 @@ def format_date(moment: date) -> str:
 def format_day(day: date) -> str:
     """A day like 'Friday 4 June 2021', independent of the machine's locale."""
     return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {year_text(day.year)}"
+
+
+def format_month(day: date) -> str:
+    """A day's month like 'June 2021', independent of the machine's locale."""
+    return f"{MONTHS[day.month - 1]} {year_text(day.year)}"

@@ -25,6 +25,7 @@ from lxml import html as lxml_html
 
 from bench.generate import generate
 from tests.helpers import FIXED_NOW, ROOT, make_site, run_cli
+from tests.helpers.digests import sparse_digest
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -569,3 +570,30 @@ def test_readme_shows_a_small_screenshot_of_the_front_page():
     assert shot.is_file() and shot.stat().st_size < 250_000
     assert shot.read_bytes().startswith(b"\x89PNG")
     assert "docs/front-page.png" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def sparse_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A sparse digest (two stories a day for 30 days) built five minutes after midnight, served."""
+    root = make_site(tmp_path_factory.mktemp("sparse"), sparse_digest("2025-11-30"))
+    code, _, err = run_cli(["build", "--config", str(root / "digestgen.toml"), "--now",
+                            "2025-12-01T00:05:00Z", "--no-cache", "--quiet"])  # fmt: skip
+    assert code == 0, err
+    server, base = serve(root / "public")
+    yield Site(base, root / "public", {"front": "/"})
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_sparse_front_page_is_full_with_three_headlines_above_the_fold(browser, sparse_site):
+    with open_page(browser, sparse_site.base, PHONE) as (page, log):
+        page.set_viewport_size({"width": PHONE, "height": 640})
+        visit(page, sparse_site, "front")
+        assert page.locator("main .cluster").count() == 20  # a full page, though the day has 2
+        bottoms = page.evaluate(
+            "[...document.querySelectorAll('main .cluster .headline')]"
+            ".map(h => h.getBoundingClientRect().bottom)"
+        )
+        assert sum(1 for bottom in bottoms if bottom <= 640) >= 3, bottoms[:4]
+        screenshot(page, "sparse", "front", PHONE, "light")
+        log.assert_clean()

@@ -1,0 +1,69 @@
+"""The front page's stories: the top stories of a recent window before the build's clock.
+
+The window is the `front_window_hours` before the clock (`--now`, else SOURCE_DATE_EPOCH, else
+the time), stretched back over the newest stories before it until it holds a page of them; its
+stories are ranked as an edition's are. Only the clock and the records decide, so a build is
+reproducible. See docs/site.md, "The front page".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from digestgen.model import Story, Topic, TopicPage
+
+# A story's place in a ranking (see organize.rank_order): smaller is higher.
+Rank = tuple[float, float, str]
+
+SECTION_SPAN = timedelta(days=7)  # how far back "More by topic" reaches, at least
+
+
+def window_start(now: datetime, hours: int) -> datetime:
+    """When the front page's window opens: `hours` before the build's clock (excluded)."""
+    return now - timedelta(hours=hours)
+
+
+def front_stories(
+    ranked: Sequence[tuple[Story, Rank]], now: datetime, hours: int, size: int
+) -> tuple[Story, ...]:
+    """The front page's stories, best first: those of the window, or the `size` newest if the
+    window holds fewer. `ranked` is every story with its rank, newest first."""
+    since = window_start(now, hours)
+    recent = sum(1 for story, _ in ranked if story.published > since)
+    chosen = ranked[: max(recent, size)]
+    return tuple(story for story, _ in sorted(chosen, key=lambda entry: entry[1]))
+
+
+def topic_sections(
+    topics: Sequence[TopicPage], shown: set[str], since: datetime, count: int, size: int
+) -> tuple[tuple[Topic, tuple[Story, ...]], ...]:
+    """Up to `count` topics with up to `size` of their newest stories published after `since`,
+    biggest topics first; a story shown above them, or in an earlier section, is not repeated."""
+    taken = set(shown)
+    recent = [(entry.topic, [s for s in entry.stories if s.published > since]) for entry in topics]
+    recent.sort(key=lambda pair: (-len(pair[1]), pair[0].slug))
+    sections = []
+    for topic, stories in recent:
+        rest = tuple(story for story in stories if story.path not in taken)[:size]
+        if rest:
+            sections.append((topic, rest))
+            taken.update(story.path for story in rest)
+        if len(sections) == count:
+            break
+    return tuple(sections)
+
+
+def sections_since(now: datetime, front: Sequence[Story]) -> datetime:
+    """How far back "More by topic" reaches: a week before the clock, or the front page's
+    oldest story if that is older (excluded)."""
+    oldest = min((story.published for story in front), default=now)
+    return min(now - SECTION_SPAN, oldest - timedelta(microseconds=1))
+
+
+def clock_marks(published: float, now: float, hours: int) -> str:
+    """Where the clock puts a story's timestamp for the front page: in its window ("w"), in the
+    span "More by topic" reaches ("s"). The no-change shortcut compares these, since the front
+    page changes with the clock only when one of them does."""
+    window = "w" if published > now - hours * 3600 else ""
+    return window + ("s" if published > now - SECTION_SPAN.total_seconds() else "")
