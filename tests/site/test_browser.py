@@ -379,13 +379,33 @@ def test_without_javascript_search_is_a_link_and_pages_still_work(browser, sites
         log.assert_clean()
 
 
-def test_times_also_say_how_long_ago(browser, sites):
+def test_times_are_compact_with_the_zone_and_say_how_long_ago_in_their_title(browser, sites):
     with open_page(browser, sites["demo"].base) as (page, log):
         visit(page, sites["demo"], "front")
         time = page.locator(".cluster .byline time").first
-        assert time.inner_text() == "4 June 2021, 19:51"
-        ago = page.locator(".cluster .byline .ago").first.inner_text()
-        assert re.fullmatch(r" ?\(\d+ years ago\)", ago), ago
+        assert time.inner_text() == "4 Jun 2021, 19:51 UTC"
+        assert time.get_attribute("datetime") == "2021-06-04T19:51:00+00:00"
+        # How long ago is the title, not text beside the time: added text would move the page.
+        assert re.fullmatch(r"\d+ years ago", time.get_attribute("title") or "")
+        assert page.locator(".ago").count() == 0
+        log.assert_clean()
+
+
+@pytest.mark.parametrize("kind", ["front", "story", "topic", "edition"])
+@pytest.mark.parametrize("site", SITES)
+def test_times_do_not_wrap_on_a_phone(browser, sites, site, kind):
+    with open_page(browser, sites[site].base, PHONE) as (page, log):
+        visit(page, sites[site], kind)
+        lines = page.evaluate(
+            """[...document.querySelectorAll("main time")].map((t) => [t.textContent,
+                t.getClientRects().length, t.getBoundingClientRect().height,
+                parseFloat(getComputedStyle(t).lineHeight)
+                    || parseFloat(getComputedStyle(t).fontSize) * 1.5])"""
+        )
+        assert lines, (site, kind)
+        for text, rects, height, line in lines:
+            assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d [A-Z]+", text), text
+            assert rects == 1 and height <= line * 1.2, (site, kind, text, rects, height, line)
         log.assert_clean()
 
 

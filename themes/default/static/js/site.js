@@ -1,5 +1,5 @@
 // Progressive enhancement only: every page works without this file.
-// 1. Each <time> gets how long ago it was, by the reader's clock ("3 hours ago").
+// 1. Each <time> gets how long ago it was, by the reader's clock ("3 hours ago"), as its title.
 // 2. The header's link to the search page becomes a search box.
 (function () {
   "use strict";
@@ -44,11 +44,8 @@
       var date = new Date(time.getAttribute("datetime"));
       if (isNaN(date.getTime()) || time.dataset.ago) return;
       time.dataset.ago = "1";
-      time.title = time.textContent;
-      var span = document.createElement("span");
-      span.className = "ago";
-      span.textContent = " (" + ago(date) + ")";
-      time.after(span);
+      // In the title, not beside the time: text added after the page is shown would move it.
+      time.title = ago(date);
     });
   }
 
