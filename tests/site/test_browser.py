@@ -370,7 +370,7 @@ def test_without_javascript_search_is_a_link_and_pages_still_work(browser, sites
         visit(page, demo, "front")
         link = page.locator("a.search-link")
         assert link.is_visible() and link.get_attribute("href") == "/search/"
-        assert page.locator("form").count() == 0
+        assert not page.locator("form.site-search").is_visible()  # it needs the script
         assert page.locator(".cluster .headline a").first.inner_text().startswith(SEED_TITLE)
         link.click()
         page.wait_for_load_state("networkidle")
@@ -389,6 +389,28 @@ def test_times_are_compact_with_the_zone_and_say_how_long_ago_in_their_title(bro
         assert re.fullmatch(r"\d+ years ago", time.get_attribute("title") or "")
         assert page.locator(".ago").count() == 0
         log.assert_clean()
+
+
+# The layout shift score, as Lighthouse and the Core Web Vitals count it: every shift the
+# browser reports since the page started, but those just after the reader's own input.
+LAYOUT_SHIFT = """() => new Promise((resolve) => {
+    let total = 0;
+    new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) if (!entry.hadRecentInput) total += entry.value;
+    }).observe({type: "layout-shift", buffered: true});
+    requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => resolve(total), 300)));
+})"""
+
+
+@pytest.mark.parametrize("kind", [kind for kind in KINDS if kind != "404"])
+@pytest.mark.parametrize("site", SITES)
+def test_nothing_moves_after_the_page_appears(browser, sites, site, kind):
+    for width in (PHONE, 412, DESKTOP):  # 412: where the header's search box used to wrap
+        with open_page(browser, sites[site].base, width) as (page, log):
+            visit(page, sites[site], kind)
+            shift = page.evaluate(LAYOUT_SHIFT)
+            assert shift == 0, (site, kind, width, shift)
+            log.assert_clean()
 
 
 @pytest.mark.parametrize("kind", ["front", "story", "topic", "edition"])
