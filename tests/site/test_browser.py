@@ -23,7 +23,7 @@ import pytest
 from lxml import html as lxml_html
 
 from bench.generate import generate
-from tests.helpers import FIXED_NOW, ROOT, make_site, run_cli
+from tests.helpers import FIXED_NOW, ROOT, make_site, record, run_cli
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -411,6 +411,116 @@ def test_nothing_moves_after_the_page_appears(browser, sites, site, kind):
             shift = page.evaluate(LAYOUT_SHIFT)
             assert shift == 0, (site, kind, width, shift)
             log.assert_clean()
+
+
+# The seed story's image, the lead of the demo's front page and of its story page: the tests
+# that need it to fail answer it with 404.
+SEED_IMAGE = re.compile(r".*/GettyImages-1062889184\.jpg")
+
+
+def image_boxes(page: Any) -> dict[str, Any]:
+    """The lead image's box, its frame's, and the widths the page's columns have."""
+    return page.evaluate(
+        """(() => {
+            const size = (e) => e ? [e.getBoundingClientRect().width,
+                                     e.getBoundingClientRect().height] : [0, 0];
+            const image = document.querySelector(".lead-image");
+            return {image: size(image), frame: size(image.closest(".media")),
+                    main: document.querySelector("main").clientWidth,
+                    clusters: [...document.querySelectorAll(".cluster")].map(
+                        (c) => c.getBoundingClientRect().width),
+                    body: size(document.querySelector(".cluster.lead .body")),
+                    scroll: document.documentElement.scrollWidth, inner: innerWidth};
+        })()"""
+    )
+
+
+def assert_no_broken_box(page: Any, kind: str, width: int) -> None:
+    boxes = image_boxes(page)
+    assert boxes["image"] == [0, 0] and boxes["frame"] == [0, 0], (kind, width, boxes)
+    assert boxes["scroll"] <= boxes["inner"], (kind, width, boxes)
+    if kind == "front":  # every story's column as wide as the others, the lead's its whole row
+        assert len(set(boxes["clusters"])) == 1, boxes
+        assert boxes["body"][0] == boxes["clusters"][0], boxes
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
+@pytest.mark.parametrize("kind", ["front", "story"])
+def test_an_image_that_fails_after_the_script_leaves_no_broken_box(browser, sites, kind, width):
+    demo = sites["demo"]
+    with open_page(browser, demo.base, width) as (page, _):
+        held: list[Any] = []
+        page.route(SEED_IMAGE, lambda route: held.append(route))  # answered after the script
+        page.goto(demo.base + demo.paths[kind], wait_until="domcontentloaded")
+        page.wait_for_function("document.documentElement.classList.contains('js')")
+        page.wait_for_function("1", polling=50)  # lets the held request arrive
+        assert len(held) == 1
+        held[0].fulfill(status=404, body="")
+        page.wait_for_load_state("load")
+        page.wait_for_function("document.querySelector('.lead-image.failed') !== null")
+        assert_no_broken_box(page, kind, width)
+
+
+@pytest.mark.parametrize("kind", ["front", "story"])
+def test_an_image_that_failed_before_the_script_ran_leaves_no_broken_box(browser, sites, kind):
+    demo = sites["demo"]
+    with open_page(browser, demo.base, PHONE) as (page, _):
+        page.route(SEED_IMAGE, lambda route: route.fulfill(status=404, body=""))
+        held: list[Any] = []
+        # site.js runs only once the image has failed.
+        page.route(re.compile(r".*/js/site\.js.*"), lambda route: held.append(route))
+        page.goto(demo.base + demo.paths[kind], wait_until="commit")
+        page.wait_for_function(
+            "(() => { const i = document.querySelector('.lead-image');"
+            " return i && i.complete && i.naturalWidth === 0; })()"
+        )
+        assert len(held) == 1
+        held[0].continue_()
+        page.wait_for_load_state("load")
+        assert_no_broken_box(page, kind, PHONE)
+
+
+UNSIZED_IMAGE = "https://img.example.net/unsized.jpg"  # a record's image without a size
+
+
+@pytest.fixture(scope="module")
+def unsized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A one-story site whose lead image has no width or height, built and served."""
+    root = make_site(
+        tmp_path_factory.mktemp("unsized") / "site",
+        {"a.md": record("Unsized", "https://e.com/unsized", images=[{"url": UNSIZED_IMAGE}])},
+    )
+    code, _, err = run_cli(["build", "--config", str(root / "digestgen.toml"), "--now", FIXED_NOW,
+                            "--no-cache", "--quiet"])  # fmt: skip
+    assert code == 0, err
+    server, base = serve(root / "public")
+    yield Site(base, root / "public", {"front": "/"})
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_image_of_unknown_size_moves_nothing_when_it_loads(browser, unsized):
+    with open_page(browser, unsized.base, PHONE) as (page, log):
+        held: list[Any] = []
+        page.route(UNSIZED_IMAGE, lambda route: held.append(route))  # arrives after the page
+        page.goto(unsized.base + "/", wait_until="domcontentloaded")
+        page.wait_for_function("document.documentElement.classList.contains('js')")
+        page.wait_for_function("1", polling=50)  # lets the held request arrive
+        assert len(held) == 1
+        held[0].fulfill(status=200, content_type="image/svg+xml", body=PLACEHOLDER)
+        page.wait_for_load_state("load")
+        assert page.evaluate(LAYOUT_SHIFT) == 0
+        log.assert_clean()
+
+
+def test_without_javascript_a_failed_image_of_unknown_size_keeps_its_box(browser, unsized):
+    with open_page(browser, unsized.base, PHONE, javascript=False) as (page, _):
+        page.route(UNSIZED_IMAGE, lambda route: route.fulfill(status=404, body=""))
+        page.goto(unsized.base + "/")
+        boxes = image_boxes(page)
+        assert boxes["scroll"] <= boxes["inner"], boxes
+        assert boxes["image"][0] == boxes["clusters"][0], boxes  # as wide as its column
+        assert abs(boxes["image"][1] - boxes["image"][0] * 9 / 16) < 1, boxes  # 16:9
 
 
 @pytest.mark.parametrize("kind", ["front", "story", "topic", "edition"])

@@ -2,6 +2,7 @@
 // the page (no layout shift).
 // 1. Each <time> gets how long ago it was, by the reader's clock ("3 hours ago"), as its title.
 // 2. The header's search box (in the HTML, shown by the CSS where scripts run) searches.
+// 3. An image that fails to load is hidden, with its box, instead of showing a broken one.
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -61,4 +62,18 @@
     });
   }
 
+  // A failed image (404, blocked) would leave a broken box: hide it and its frame. Errors do
+  // not bubble, hence the capture phase; an image that failed before this script ran is found
+  // by its state.
+  function hide(image) {
+    var frame = image.closest(".media");
+    image.classList.add("failed");
+    if (frame) frame.classList.add("failed");
+  }
+  document.addEventListener("error", function (event) {
+    if (event.target instanceof HTMLImageElement) hide(event.target);
+  }, true);
+  document.querySelectorAll("img").forEach(function (image) {
+    if (image.complete && image.naturalWidth === 0 && image.getAttribute("src")) hide(image);
+  });
 })();
