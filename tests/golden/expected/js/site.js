@@ -62,13 +62,17 @@
     });
   }
 
-  // A failed image (404, blocked) would leave a broken box: hide it and its frame. Errors do
-  // not bubble, hence the capture phase; an image that failed before this script ran is found
-  // by its state.
+  // A failed image (404, blocked) would leave a broken box. Before the first paint, or below
+  // the screen, it is removed with its frame; where the reader sees it, removing it would move
+  // the page, so it is blanked and keeps its space. Errors do not bubble, hence the capture
+  // phase; an image that failed before this script ran is found by its state.
   function hide(image) {
+    var painted = window.performance && performance.getEntriesByType
+      && performance.getEntriesByType("paint").length > 0;
+    var unseen = !painted || image.getBoundingClientRect().top >= window.innerHeight;
     var frame = image.closest(".media");
-    image.classList.add("failed");
-    if (frame) frame.classList.add("failed");
+    image.classList.add(unseen ? "failed" : "blank");
+    if (frame) frame.classList.add(unseen ? "failed" : "blank");
   }
   document.addEventListener("error", function (event) {
     if (event.target instanceof HTMLImageElement) hide(event.target);
