@@ -62,14 +62,13 @@
     });
   }
 
-  // A failed image (404, blocked) would leave a broken box. Before the first paint, or below
-  // the screen, it is removed with its frame; where the reader sees it, removing it would move
-  // the page, so it is blanked and keeps its space. Errors do not bubble, hence the capture
-  // phase; an image that failed before this script ran is found by its state.
+  // A failed image (404, blocked) would leave a broken box. Below the screen it is removed
+  // with its frame; where the reader may see it, removing it would move the page (the first
+  // paint's timing entry comes too late to tell whether it was shown), so it is blanked and
+  // keeps its space. Errors do not bubble, hence the capture phase; an image that failed
+  // before this script ran is found by its state.
   function hide(image) {
-    var painted = window.performance && performance.getEntriesByType
-      && performance.getEntriesByType("paint").length > 0;
-    var unseen = !painted || image.getBoundingClientRect().top >= window.innerHeight;
+    var unseen = image.getBoundingClientRect().top >= window.innerHeight;
     var frame = image.closest(".media");
     image.classList.add(unseen ? "failed" : "blank");
     if (frame) frame.classList.add(unseen ? "failed" : "blank");
