@@ -15,7 +15,14 @@ from digestgen.config import SiteConfig
 from digestgen.model import Story, outlet_path
 from digestgen.render.coverage import more_line, story_counts, timeline
 from digestgen.render.pages import Page, PageJob
-from digestgen.util.dates import day_path, format_date, format_day, format_month, year_text
+from digestgen.util.dates import (
+    day_path,
+    format_date,
+    format_day,
+    format_month,
+    format_time,
+    year_text,
+)
 
 NOTE_SUMMARY_LENGTH = 160  # characters of a curator's note shown on listings
 
@@ -78,11 +85,9 @@ class PageRenderer:
         return moment.astimezone(self.config.zone)
 
     def time_tag(self, moment: datetime) -> Markup:
-        """A <time> element for a moment, shown in the site's time zone."""
+        """A <time> element for a moment in the site's time zone: '4 Jun 2021, 19:51 UTC'."""
         local = self.local_time(moment)
-        return Markup(
-            f'<time datetime="{local.isoformat()}">{format_date(local)}, {local:%H:%M}</time>'
-        )
+        return Markup(f'<time datetime="{local.isoformat()}">{format_time(local)}</time>')
 
     def cluster(self, story: Story, variant: str = "standard") -> Markup:
         """The story's cluster (partials/cluster.html), rendered once per variant.

@@ -51,6 +51,16 @@ def format_date(moment: date) -> str:
     return f"{moment.day} {MONTHS[moment.month - 1]} {year_text(moment.year)}"
 
 
+def format_time(moment: datetime) -> str:
+    """A moment like '4 Jun 2021, 19:51 UTC': short month, 24-hour clock, the zone's abbreviation.
+
+    Short enough not to wrap on a phone; a zone without an abbreviation shows its offset ('+03').
+    """
+    zone = moment.tzname() or "UTC"
+    month = MONTHS[moment.month - 1][:3]
+    return f"{moment.day} {month} {year_text(moment.year)}, {moment:%H:%M} {zone}"
+
+
 def format_day(day: date) -> str:
     """A day like 'Friday 4 June 2021', independent of the machine's locale."""
     return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {year_text(day.year)}"

@@ -24,7 +24,7 @@ import pytest
 from lxml import html as lxml_html
 
 from bench.generate import generate
-from tests.helpers import FIXED_NOW, ROOT, make_site, run_cli
+from tests.helpers import FIXED_NOW, ROOT, make_site, record, run_cli
 from tests.helpers.digests import sparse_digest
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -473,7 +473,7 @@ def test_without_javascript_search_is_a_link_and_pages_still_work(browser, sites
         visit(page, demo, "front")
         link = page.locator("a.search-link")
         assert link.is_visible() and link.get_attribute("href") == "/search/"
-        assert page.locator("form").count() == 0
+        assert not page.locator("form.site-search").is_visible()  # it needs the script
         assert page.locator(".cluster .headline a").first.inner_text().startswith(SEED_TITLE)
         link.click()
         page.wait_for_load_state("networkidle")
@@ -483,13 +483,187 @@ def test_without_javascript_search_is_a_link_and_pages_still_work(browser, sites
         log.assert_clean()
 
 
-def test_times_also_say_how_long_ago(browser, sites):
+def test_times_are_compact_with_the_zone_and_say_how_long_ago_in_their_title(browser, sites):
     with open_page(browser, sites["demo"].base) as (page, log):
         visit(page, sites["demo"], "front")
         time = page.locator(".cluster .byline time").first
-        assert time.inner_text() == "4 June 2021, 19:51"
-        ago = page.locator(".cluster .byline .ago").first.inner_text()
-        assert re.fullmatch(r" ?\(\d+ years ago\)", ago), ago
+        assert time.inner_text() == "4 Jun 2021, 19:51 UTC"
+        assert time.get_attribute("datetime") == "2021-06-04T19:51:00+00:00"
+        # How long ago is the title, not text beside the time: added text would move the page.
+        assert re.fullmatch(r"\d+ years ago", time.get_attribute("title") or "")
+        assert page.locator(".ago").count() == 0
+        log.assert_clean()
+
+
+# The layout shift score, as Lighthouse and the Core Web Vitals count it: every shift the
+# browser reports since the page started, but those just after the reader's own input.
+LAYOUT_SHIFT = """() => new Promise((resolve) => {
+    let total = 0;
+    new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) if (!entry.hadRecentInput) total += entry.value;
+    }).observe({type: "layout-shift", buffered: true});
+    requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => resolve(total), 300)));
+})"""
+
+
+@pytest.mark.parametrize("kind", [kind for kind in KINDS if kind != "404"])
+@pytest.mark.parametrize("site", SITES)
+def test_nothing_moves_after_the_page_appears(browser, sites, site, kind):
+    for width in (PHONE, 412, DESKTOP):  # 412: where the header's search box used to wrap
+        with open_page(browser, sites[site].base, width) as (page, log):
+            visit(page, sites[site], kind)
+            shift = page.evaluate(LAYOUT_SHIFT)
+            assert shift == 0, (site, kind, width, shift)
+            log.assert_clean()
+
+
+# The seed story's image, the lead of the demo's front page and of its story page: the tests
+# that need it to fail answer it with 404.
+SEED_IMAGE = re.compile(r".*/GettyImages-1062889184\.jpg")
+
+
+def image_boxes(page: Any) -> dict[str, Any]:
+    """The lead image's box and visibility, its frame's box, and the widths of the columns."""
+    return page.evaluate(
+        """(() => {
+            const size = (e) => e ? [e.getBoundingClientRect().width,
+                                     e.getBoundingClientRect().height] : [0, 0];
+            const image = document.querySelector(".lead-image");
+            return {image: size(image), frame: size(image.closest(".media")),
+                    visibility: getComputedStyle(image).visibility,
+                    clusters: [...document.querySelectorAll(".cluster")].map(
+                        (c) => c.getBoundingClientRect().width),
+                    body: size(document.querySelector(".cluster.lead .body")),
+                    scroll: document.documentElement.scrollWidth, inner: innerWidth};
+        })()"""
+    )
+
+
+def assert_no_broken_box(page: Any, kind: str, removed: bool) -> None:
+    """The failed image is gone with its frame (out of sight) or blank in its own space (in
+    sight, where removing it would move the page); either way nothing moved."""
+    boxes = image_boxes(page)
+    if removed:
+        assert boxes["image"] == [0, 0] and boxes["frame"] == [0, 0], (kind, boxes)
+    else:
+        assert boxes["visibility"] == "hidden" and boxes["image"][1] > 0, (kind, boxes)
+    assert boxes["scroll"] <= boxes["inner"], (kind, boxes)
+    assert len(set(boxes["clusters"])) <= 1, boxes  # every column as wide as the others
+    if kind == "front" and removed:  # the wide lead's text takes the image's column too
+        assert boxes["body"][0] == boxes["clusters"][0], boxes
+    assert page.evaluate(LAYOUT_SHIFT) == 0, kind
+
+
+# In sight at 800 px high; below the screen at the smaller heights.
+@pytest.mark.parametrize(
+    ("kind", "width", "height", "removed"),
+    [("front", PHONE, 800, False), ("front", DESKTOP, 800, False), ("front", DESKTOP, 120, True),
+     ("story", PHONE, 800, False), ("story", PHONE, 240, True)],
+)  # fmt: skip
+def test_an_image_that_fails_after_the_script_leaves_no_broken_box(
+    browser, sites, kind, width, height, removed
+):
+    demo = sites["demo"]
+    with open_page(browser, demo.base, width) as (page, _):
+        page.set_viewport_size({"width": width, "height": height})
+        held: list[Any] = []
+        page.route(SEED_IMAGE, lambda route: held.append(route))  # answered after the script
+        page.goto(demo.base + demo.paths[kind], wait_until="domcontentloaded")
+        page.wait_for_function(  # the script has run and the page has been shown
+            """() => document.documentElement.classList.contains("js")
+                && performance.getEntriesByType("paint").length > 0"""
+        )
+        page.wait_for_function("1", polling=50)  # lets the held request arrive
+        assert len(held) == 1
+        held[0].fulfill(status=404, body="")
+        page.wait_for_load_state("load")
+        page.wait_for_function("document.querySelector('.lead-image.failed, .lead-image.blank')")
+        assert_no_broken_box(page, kind, removed)
+
+
+@pytest.mark.parametrize(
+    ("kind", "height", "removed"), [("front", 800, False), ("story", 240, True)]
+)
+def test_an_image_that_failed_before_the_script_ran_leaves_no_broken_box(
+    browser, sites, kind, height, removed
+):
+    demo = sites["demo"]
+    with open_page(browser, demo.base, PHONE) as (page, _):
+        page.set_viewport_size({"width": PHONE, "height": height})
+        page.route(SEED_IMAGE, lambda route: route.fulfill(status=404, body=""))
+        held: list[Any] = []
+        # site.js runs only once the image has failed (and the page has been shown).
+        page.route(re.compile(r".*/js/site\.js.*"), lambda route: held.append(route))
+        page.goto(demo.base + demo.paths[kind], wait_until="commit")
+        page.wait_for_function(
+            """() => { const i = document.querySelector(".lead-image");
+                return i && i.complete && i.naturalWidth === 0
+                    && performance.getEntriesByType("paint").length > 0; }"""
+        )
+        assert len(held) == 1
+        held[0].continue_()
+        page.wait_for_load_state("load")
+        assert_no_broken_box(page, kind, removed)
+
+
+UNSIZED_IMAGE = "https://img.example.net/unsized.jpg"  # a record's image without a size
+
+
+@pytest.fixture(scope="module")
+def unsized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A one-story site whose lead image has no width or height, built and served."""
+    root = make_site(
+        tmp_path_factory.mktemp("unsized") / "site",
+        {"a.md": record("Unsized", "https://e.com/unsized", images=[{"url": UNSIZED_IMAGE}])},
+    )
+    code, _, err = run_cli(["build", "--config", str(root / "digestgen.toml"), "--now", FIXED_NOW,
+                            "--no-cache", "--quiet"])  # fmt: skip
+    assert code == 0, err
+    server, base = serve(root / "public")
+    yield Site(base, root / "public", {"front": "/"})
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_image_of_unknown_size_moves_nothing_when_it_loads(browser, unsized):
+    with open_page(browser, unsized.base, PHONE) as (page, log):
+        held: list[Any] = []
+        page.route(UNSIZED_IMAGE, lambda route: held.append(route))  # arrives after the page
+        page.goto(unsized.base + "/", wait_until="domcontentloaded")
+        page.wait_for_function("document.documentElement.classList.contains('js')")
+        page.wait_for_function("1", polling=50)  # lets the held request arrive
+        assert len(held) == 1
+        held[0].fulfill(status=200, content_type="image/svg+xml", body=PLACEHOLDER)
+        page.wait_for_load_state("load")
+        assert page.evaluate(LAYOUT_SHIFT) == 0
+        log.assert_clean()
+
+
+def test_without_javascript_a_failed_image_of_unknown_size_keeps_its_box(browser, unsized):
+    with open_page(browser, unsized.base, PHONE, javascript=False) as (page, _):
+        page.route(UNSIZED_IMAGE, lambda route: route.fulfill(status=404, body=""))
+        page.goto(unsized.base + "/")
+        boxes = image_boxes(page)
+        assert boxes["scroll"] <= boxes["inner"], boxes
+        assert boxes["image"][0] == boxes["clusters"][0], boxes  # as wide as its column
+        assert abs(boxes["image"][1] - boxes["image"][0] * 9 / 16) < 1, boxes  # 16:9
+
+
+@pytest.mark.parametrize("kind", ["front", "story", "topic", "edition"])
+@pytest.mark.parametrize("site", SITES)
+def test_times_do_not_wrap_on_a_phone(browser, sites, site, kind):
+    with open_page(browser, sites[site].base, PHONE) as (page, log):
+        visit(page, sites[site], kind)
+        lines = page.evaluate(
+            """[...document.querySelectorAll("main time")].map((t) => [t.textContent,
+                t.getClientRects().length, t.getBoundingClientRect().height,
+                parseFloat(getComputedStyle(t).lineHeight)
+                    || parseFloat(getComputedStyle(t).fontSize) * 1.5])"""
+        )
+        assert lines, (site, kind)
+        for text, rects, height, line in lines:
+            assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d [A-Z]+", text), text
+            assert rects == 1 and height <= line * 1.2, (site, kind, text, rects, height, line)
         log.assert_clean()
 
 

@@ -1,6 +1,8 @@
-// Progressive enhancement only: every page works without this file.
-// 1. Each <time> gets how long ago it was, by the reader's clock ("3 hours ago").
-// 2. The header's link to the search page becomes a search box.
+// Progressive enhancement only: every page works without this file, and nothing it does moves
+// the page (no layout shift).
+// 1. Each <time> gets how long ago it was, by the reader's clock ("3 hours ago"), as its title.
+// 2. The header's search box (in the HTML, shown by the CSS where scripts run) searches.
+// 3. An image that fails to load is hidden, with its box, instead of showing a broken one.
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -44,24 +46,37 @@
       var date = new Date(time.getAttribute("datetime"));
       if (isNaN(date.getTime()) || time.dataset.ago) return;
       time.dataset.ago = "1";
-      time.title = time.textContent;
-      var span = document.createElement("span");
-      span.className = "ago";
-      span.textContent = " (" + ago(date) + ")";
-      time.after(span);
+      // In the title, not beside the time: text added after the page is shown would move it.
+      time.title = ago(date);
     });
   }
 
-  var link = document.querySelector(".search-link");
-  if (link && !link.hasAttribute("aria-current")) {
-    var form = searchForm("site-search", "site-q", "Search stories");
-    form.querySelector("input").placeholder = "Search";
-    form.addEventListener("submit", function (event) {
+  // The page's Content-Security-Policy (form-action 'none') stops the form's own submission.
+  var header = document.querySelector(".site-search");
+  if (header) {
+    header.addEventListener("submit", function (event) {
       event.preventDefault();
-      var query = form.querySelector("input").value.trim();
-      var target = link.getAttribute("href");
+      var query = header.querySelector("input").value.trim();
+      var target = header.getAttribute("action");
       window.location.assign(query ? target + "?q=" + encodeURIComponent(query) : target);
     });
-    link.replaceWith(form);
   }
+
+  // A failed image (404, blocked) would leave a broken box. Below the screen it is removed
+  // with its frame; where the reader may see it, removing it would move the page (the first
+  // paint's timing entry comes too late to tell whether it was shown), so it is blanked and
+  // keeps its space. Errors do not bubble, hence the capture phase; an image that failed
+  // before this script ran is found by its state.
+  function hide(image) {
+    var unseen = image.getBoundingClientRect().top >= window.innerHeight;
+    var frame = image.closest(".media");
+    image.classList.add(unseen ? "failed" : "blank");
+    if (frame) frame.classList.add(unseen ? "failed" : "blank");
+  }
+  document.addEventListener("error", function (event) {
+    if (event.target instanceof HTMLImageElement) hide(event.target);
+  }, true);
+  document.querySelectorAll("img").forEach(function (image) {
+    if (image.complete && image.naturalWidth === 0 && image.getAttribute("src")) hide(image);
+  });
 })();

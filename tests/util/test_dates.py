@@ -1,0 +1,22 @@
+"""Times as readers see them: compact, with the zone, the same whatever the machine's locale."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from digestgen.util.dates import format_time
+
+
+def test_a_time_is_short_and_names_its_zone():
+    moment = datetime(2022, 12, 30, 20, 50, tzinfo=UTC)
+    assert format_time(moment) == "30 Dec 2022, 20:50 UTC"
+    paris = ZoneInfo("Europe/Paris")
+    assert format_time(moment.astimezone(paris)) == "30 Dec 2022, 21:50 CET"
+    assert format_time(datetime(2022, 6, 4, 9, 5, tzinfo=paris)) == "4 Jun 2022, 09:05 CEST"
+
+
+def test_a_zone_without_an_abbreviation_shows_its_offset_and_years_have_four_digits():
+    dubai = ZoneInfo("Asia/Dubai")
+    assert format_time(datetime(2021, 9, 1, 8, 0, tzinfo=dubai)) == "1 Sep 2021, 08:00 +04"
+    assert format_time(datetime(5, 3, 1, 10, 0, tzinfo=UTC)) == "1 Mar 0005, 10:00 UTC"
