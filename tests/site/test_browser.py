@@ -645,7 +645,7 @@ def test_without_javascript_a_failed_image_of_unknown_size_keeps_its_box(browser
         page.goto(unsized.base + "/")
         boxes = image_boxes(page)
         assert boxes["scroll"] <= boxes["inner"], boxes
-        assert boxes["image"][0] == boxes["clusters"][0], boxes  # as wide as its column
+        assert 0 < boxes["image"][0] <= boxes["clusters"][0], boxes  # within its column
         assert abs(boxes["image"][1] - boxes["image"][0] * 9 / 16) < 1, boxes  # 16:9
 
 
