@@ -16,6 +16,7 @@ from digestgen.commands.new import content_index
 from digestgen.records.authoring import ContentIndex
 from digestgen.records.importing import Candidate, parse_import
 from digestgen.records.saving import save_record
+from digestgen.util.files import read_regular_file
 from digestgen.util.terminal import printable
 
 IMPORT_EXAMPLES = """examples:
@@ -64,9 +65,10 @@ def run_import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
     unreadable = unwritten = 0
     for file in args.files:
         try:
-            data = file.read_bytes()
-        except OSError as exc:
-            print(printable(f"digestgen: {file}: cannot read: {exc.strerror}"), file=sys.stderr)
+            data = read_regular_file(file)
+        except (OSError, ValueError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else str(exc)
+            print(printable(f"digestgen: {file}: cannot read: {why}"), file=sys.stderr)
             unreadable += 1
             continue
         parsed = parse_import(str(file), data, args.topic)

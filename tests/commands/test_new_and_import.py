@@ -294,3 +294,16 @@ def test_import_of_a_record_list_keeps_only_the_first_topics(tmp_path):
     assert f"warning: {listing}#1: topics: has 50 distinct topics" in err
     (path,) = (root / "content").iterdir()
     assert _fields(path)["topics"] == [f"T{i}" for i in range(MAX_TOPICS)]
+
+
+def test_import_refuses_a_pipe_or_a_folder_without_waiting_and_goes_on(tmp_path):
+    root = _site(tmp_path)
+    pipe, folder, feed = tmp_path / "pipe.xml", tmp_path / "folder.xml", tmp_path / "feed.xml"
+    os.mkfifo(pipe)  # nothing ever writes to it: reading it would wait forever
+    folder.mkdir()
+    feed.write_text(RSS, encoding="utf-8")
+    code, out, err = _run(root, "import", str(pipe), str(folder), str(feed))
+    assert code == 1
+    assert f"digestgen: {pipe}: cannot read: it is not a regular file" in err
+    assert f"digestgen: {folder}: cannot read: it is a folder, not a file" in err
+    assert "Imported: 1 created" in out
