@@ -57,13 +57,18 @@ def usable_moment(moment: datetime, raw: str) -> datetime | str:
         return too_early(raw)
     # A day from either end of the calendar, so the moment can be shown in any site's time zone.
     if utc is None or not _EARLIEST <= utc <= _LATEST:
-        return f"date {quote(raw)} is out of the range of usable dates"
+        return out_of_range(raw)
     return utc
 
 
 def too_early(raw: str) -> str:
     """Why a date before MIN_YEAR is refused: almost always a typo in the year."""
     return f"date {quote(raw)} is before the year {MIN_YEAR}: check the year"
+
+
+def out_of_range(raw: str) -> str:
+    """Why a date past either end of the calendar a record can hold is refused."""
+    return f"date {quote(raw)} is out of the range of usable dates"
 
 
 def resolved(link: str, base: str) -> str:
@@ -112,8 +117,7 @@ def _feedparser_date(entry: RawFeed) -> datetime | str:
         try:  # feedparser's struct_time is UTC, and may hold year 0 or 10000 after converting
             return usable_moment(datetime(*moment[:6], tzinfo=UTC), raw)
         except ValueError:
-            too_late = f"date {quote(raw)} is out of the range of usable dates"
-            return too_early(raw) if moment.tm_year < MIN_YEAR else too_late
+            return too_early(raw) if moment.tm_year < MIN_YEAR else out_of_range(raw)
     if given:
         unread = quote(str(entry[given[0]]))
         return f"date {unread} could not be read (use RFC 822 or ISO 8601 dates)"
