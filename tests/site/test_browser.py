@@ -609,6 +609,20 @@ def test_an_image_that_failed_before_the_script_ran_leaves_no_broken_box(
 UNSIZED_IMAGE = "https://img.example.net/unsized.jpg"  # a record's image without a size
 
 
+@contextmanager
+def built_and_served(root: Path, now: str) -> Iterator[Site]:
+    """The site folder `root` built with the clock `now` and served; its front page known."""
+    code, _, err = run_cli(["build", "--config", str(root / "digestgen.toml"), "--now", now,
+                            "--no-cache", "--quiet"])  # fmt: skip
+    assert code == 0, err
+    server, base = serve(root / "public")
+    try:
+        yield Site(base, root / "public", {"front": "/"})
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture(scope="module")
 def unsized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """A one-story site whose lead image has no width or height, built and served."""
@@ -616,13 +630,8 @@ def unsized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         tmp_path_factory.mktemp("unsized") / "site",
         {"a.md": record("Unsized", "https://e.com/unsized", images=[{"url": UNSIZED_IMAGE}])},
     )
-    code, _, err = run_cli(["build", "--config", str(root / "digestgen.toml"), "--now", FIXED_NOW,
-                            "--no-cache", "--quiet"])  # fmt: skip
-    assert code == 0, err
-    server, base = serve(root / "public")
-    yield Site(base, root / "public", {"front": "/"})
-    server.shutdown()
-    server.server_close()
+    with built_and_served(root, FIXED_NOW) as site:
+        yield site
 
 
 def test_an_image_of_unknown_size_moves_nothing_when_it_loads(browser, unsized):
@@ -750,13 +759,8 @@ def test_readme_shows_a_small_screenshot_of_the_front_page():
 def sparse_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """A sparse digest (two stories a day for 30 days) built five minutes after midnight, served."""
     root = make_site(tmp_path_factory.mktemp("sparse"), sparse_digest("2025-11-30"))
-    code, _, err = run_cli(["build", "--config", str(root / "digestgen.toml"), "--now",
-                            "2025-12-01T00:05:00Z", "--no-cache", "--quiet"])  # fmt: skip
-    assert code == 0, err
-    server, base = serve(root / "public")
-    yield Site(base, root / "public", {"front": "/"})
-    server.shutdown()
-    server.server_close()
+    with built_and_served(root, "2025-12-01T00:05:00Z") as site:
+        yield site
 
 
 def test_a_sparse_front_page_is_full_with_three_headlines_above_the_fold(browser, sparse_site):
