@@ -155,6 +155,9 @@ def bench_size(
     results["pages"] = counted(results["clean"], "pages written")  # type: ignore[arg-type]
     results["feeds"] = counted(results["clean"], "feeds written")  # type: ignore[arg-type]
     results["unchanged"] = digestgen_build(site)
+    from bench.restore import restored_ci_build  # it imports this module
+
+    results["restored CI"] = restored_ci_build(site)
     changed = paths[count // 2]
     changed.write_text(
         changed.read_text(encoding="utf-8").replace('title: "Synthetic', 'title: "Edited', 1),
@@ -194,6 +197,7 @@ def main() -> None:
         f"digestgen benchmark in {workdir}; {os.cpu_count()} cores; hugo: {hugo or 'not installed'}"
     )
     rows = ["clean", "unchanged", "one changed", "one added", "one deleted", "hugo clean"]
+    rows.insert(2, "restored CI")  # bench/restore.py
     print(f"{'records':>8} | {'build':<12} | {'seconds':>8} | {'peak MiB':>8} | x Hugo clean")
     for count in args.sizes:
         results = bench_size(count, workdir, hugo, serve=not args.no_serve)

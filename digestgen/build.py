@@ -58,6 +58,7 @@ class BuildReport:
     kept: int = 0
     cache_note: str | None = None
     timings: tuple[tuple[str, float], ...] = ()
+    unchanged: bool = False  # nothing to do: inputs and output were as the last build left them
 
     @property
     def skipped(self) -> list[Problem]:
@@ -111,6 +112,7 @@ class _Build:
     state: BuildState = field(init=False)  # set when the cache is opened, under the lock
     key: str = ""
     notes: list[str] = field(default_factory=list)  # about the cache, for the summary
+    times_moved: bool = False  # a record file's time changed since the last build
 
 
 def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
@@ -163,7 +165,8 @@ def _open_cache(run: _Build) -> None:
     interrupted = recover(run.output)
     remove_leftovers(run.output)
     run.key = build_key(run.config, run.theme, run.options.drafts)
-    site, records = site_key(run.config.root, run.output), records_key(run.config.zone)
+    site = site_key(run.config.base_url, run.config.root, run.output)
+    records = records_key(run.config.zone)
     run.state = BuildState(site_key=site, records_key=records)
     if run.options.use_cache:
         run.state, note = load_state(run.cache, site, records)
@@ -174,9 +177,12 @@ def _open_cache(run: _Build) -> None:
 
 
 def _scan(run: _Build) -> ContentScan:
-    """Find the record files; those unchanged since the last build keep their known hash."""
+    """Find the record files; those unchanged since the last build keep their known hash, and
+    those whose time moved but whose bytes did not (a fresh clone) get their new time."""
     scan = scan_content(run.content, run.state.files)
-    run.state.files = {f.name: (f.stat.st_size, f.stat.st_mtime_ns, f.digest) for f in scan.files}
+    files = {f.name: (f.stat.st_size, f.stat.st_mtime_ns, f.digest) for f in scan.files}
+    run.times_moved = files != run.state.files
+    run.state.files = files
     run.options.lap("scan")
     return scan
 
@@ -188,10 +194,16 @@ def _unchanged_report(run: _Build, scan: ContentScan) -> BuildReport | None:
     options = run.options
     hours = run.config.front_window_hours
     quick = unchanged_build(
-        scan.files, run.state, run.key, run.output, options.now, options.drafts, hours
-    )
+        scan.files, run.state, run.key, run.output, options.now, options.drafts, hours,
+        options.workers,
+    )  # fmt: skip
     if quick is None:
         return None
+    if run.times_moved or quick.outputs != run.state.outputs:
+        # A restored cache and output (new times, same bytes): keep the new times, so the next
+        # build need not hash the files again.
+        run.state.outputs = quick.outputs
+        _note(run, _save_cache(save_state, run.cache, run.state))
     return _report(run, scan, quick.problems, quick.summary, None, quick.drafts, quick.scheduled)
 
 
@@ -298,4 +310,5 @@ def _report(
         kept=published.kept if published else files,
         cache_note=run.notes[-1] if run.notes else None,
         timings=tuple(run.options.timings) if published else (),
+        unchanged=published is None,
     )

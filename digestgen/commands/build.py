@@ -161,6 +161,8 @@ def summary_lines(report: BuildReport, verbose: bool = False) -> list[str]:
     ]
     if verbose:
         lines.append(f"  files rewritten:    {report.written} (kept {report.kept} unchanged)")
+        if report.unchanged:
+            lines.append("  nothing to do:      inputs and output as the last build left them")
         lines += [f"    {stage + ':':<18}{seconds:.2f}" for stage, seconds in report.timings]
     return lines
 

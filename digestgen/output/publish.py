@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ import jinja2
 from digestgen.config import SiteConfig
 from digestgen.model import Site
 from digestgen.output.journal import JournaledUpdate
+from digestgen.output.owned import current_entry, output_digest
 from digestgen.output.staging import OutputWriter, Staging, output_files
 from digestgen.rebuild.cache import OutputEntry
 from digestgen.render.search import (
@@ -190,16 +190,12 @@ def _keep_index(
 def _keep(
     staging: OutputWriter, path: str, entry: OutputEntry | None, fingerprint: str
 ) -> OutputEntry | None:
-    """Reuse the current output's file when its inputs did not change and nobody touched it."""
+    """Reuse the current output's file when its inputs did not change and its bytes are the ones
+    digestgen wrote (its time may be new: a restored output)."""
     if entry is None or entry.fingerprint != fingerprint:
         return None
-    try:
-        current = os.stat(os.path.join(staging.output, path))  # no Path: called per output
-    except OSError:
-        return None
-    if current.st_size != entry.size or current.st_mtime_ns != entry.mtime_ns:
-        return None
-    return entry if staging.keep(path) else None
+    current = current_entry(os.path.join(staging.output, path), entry)  # no Path: per output
+    return current if current is not None and staging.keep(path) else None
 
 
 def _store(
@@ -210,7 +206,7 @@ def _store(
     entry: OutputEntry | None,
 ) -> OutputEntry:
     """Write a file, or keep the current one when its bytes are the same."""
-    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    digest = output_digest(data)
     if entry is not None and entry.digest == digest:
         kept = _keep(staging, path, entry, entry.fingerprint)
         if kept is not None:

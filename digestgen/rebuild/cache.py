@@ -27,7 +27,7 @@ from digestgen.problems import Problem, Severity
 from digestgen.stories.select import related_stamps
 
 CACHE_MAGIC = b"digestgen-cache\n"
-CACHE_FORMAT = 5  # 5: the summary's scheduled records are (when due, file name)
+CACHE_FORMAT = 6  # 6: the site key holds no absolute path
 STATE_FILE = "state.bin"
 RECORDS_FILE = "records.bin"
 
@@ -77,9 +77,12 @@ class BuildState:
     summary: BuildSummary | None = None
 
 
-def site_key(config_root: Path, output_dir: Path) -> str:
-    """Identifies the site a cache belongs to, so a foreign cache is never used."""
-    return _hash(str(config_root.resolve()), str(output_dir.resolve()))
+def site_key(base_url: str, config_root: Path, output_dir: Path) -> str:
+    """Identifies the site a cache belongs to, so a foreign cache is never used: its address and
+    where its output lies in the project, never an absolute path (a cache restored onto a fresh
+    clone in another folder is the same site's)."""
+    relative = os.path.relpath(output_dir.resolve(), config_root.resolve())
+    return _hash(base_url, Path(relative).as_posix())
 
 
 @functools.cache

@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from digestgen import __version__
@@ -37,7 +38,14 @@ def build_key(config: SiteConfig, theme: Theme, drafts: bool) -> str:
                 if path.is_file():
                     content = hashlib.sha256(path.read_bytes()).hexdigest()
                     files.append(f"{path.relative_to(layer)}={content}")
-    return _sha([__version__, code_digest(), repr(config), str(drafts), *files])
+    return _sha([__version__, code_digest(), repr(_portable(config)), str(drafts), *files])
+
+
+def _portable(config: SiteConfig) -> SiteConfig:
+    """The config without where the project lies: a cache restored into another folder (a CI
+    build's fresh clone) is as good there. The folders' own names change no output byte."""
+    here = Path(".")
+    return replace(config, root=here, source="", content_dir=here, output_dir=here)
 
 
 def inputs_key(build: str, selected: Iterable[tuple[str, str]]) -> str:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from digestgen.output.owned import intact_outputs
 from digestgen.output.staging import output_files
 from digestgen.problems import Problem
 from digestgen.rebuild.cache import (
     BuildState,
     BuildSummary,
+    OutputEntry,
     decode_problems,
 )
 from digestgen.rebuild.fingerprints import (
@@ -58,6 +59,7 @@ class Unchanged:
     scheduled: tuple[tuple[datetime, str], ...]  # (when due, file name)
     problems: tuple[Problem, ...]
     summary: BuildSummary
+    outputs: dict[str, OutputEntry]  # the last build's, their times as the files have them now
 
 
 def unchanged_build(
@@ -68,10 +70,12 @@ def unchanged_build(
     now: datetime,
     include_drafts: bool,
     hours: int,
+    workers: int = 1,
 ) -> Unchanged | None:
     """When nothing the site is made of changed and the output is as left, the build is done.
 
-    Decided on the cached facts of each record, by the same rules `select_records` applies.
+    Decided on the cached facts of each record, by the same rules `select_records` applies; an
+    output file with a new time (a restored output) is hashed on `workers` threads.
     """
     if state.build_key != key or state.summary is None:
         return None
@@ -97,22 +101,12 @@ def unchanged_build(
         else:
             waiting = waiting_items(related, clock)
             used.append((source.name, f"{source.digest}+{_used(waiting, stamp, clock, hours)}"))
-    if inputs_key(key, used) != state.inputs_key or not output_intact(output_dir, state):
+    if inputs_key(key, used) != state.inputs_key:
+        return None
+    outputs = intact_outputs(output_files(output_dir), state.outputs, workers)
+    if outputs is None:
         return None
     problems = tuple(p for s in sources for p in decode_problems(state.records[s.digest]))
     ahead.sort(key=lambda problem: problem.file)  # as select_records has them
-    return Unchanged(drafts, tuple(sorted(scheduled)), problems + tuple(ahead), state.summary)
-
-
-def output_intact(output_dir: Path, state: BuildState) -> bool:
-    """True when the output folder holds exactly the files the last build wrote, untouched."""
-    seen = 0
-    for relative, path in output_files(output_dir):
-        entry = state.outputs.get(relative)
-        if entry is None:
-            return False
-        stat = os.stat(path)
-        if stat.st_size != entry.size or stat.st_mtime_ns != entry.mtime_ns:
-            return False
-        seen += 1
-    return seen == len(state.outputs)
+    found = problems + tuple(ahead)
+    return Unchanged(drafts, tuple(sorted(scheduled)), found, state.summary, outputs)

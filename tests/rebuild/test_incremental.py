@@ -174,6 +174,8 @@ def test_a_damaged_cache_is_ignored_with_a_note(site, damage, reason, part):
 
 def test_a_cache_from_another_site_is_not_used(site, tmp_path):
     other = make_site(tmp_path / "other", {"a.md": record("Other site story")}, config=CONFIG)
+    # Another site is another address (a cache restored into another folder is the same site's).
+    edit(other / "digestgen.toml", "digest.example.org", "other.example.org")
     build_in(other)
     build_in(site)
     shutil.copy(cache_of(other), cache_of(site))

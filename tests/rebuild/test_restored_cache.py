@@ -1,0 +1,85 @@
+"""A CI build: a fresh clone (new file times) with the cache and output restored by copying
+(same bytes, new times, new inodes, another folder) takes the fast path and writes what a clean
+build writes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.generate import generate
+from digestgen.build import CACHE_FOLDER
+from digestgen.rebuild.cache import load_state, site_key
+from tests.helpers import BASE_URL, build_in, make_site, tree
+from tests.rebuild.test_incremental import CONFIG, clean_build_of, edit
+
+LATER = time.time() + 86_400  # a clone made a day after the last build
+
+
+def copy_fresh(source: Path, target: Path) -> None:
+    """Copy a folder as a clone or a cache restore does: same bytes, new inodes and times."""
+    shutil.copytree(source, target, copy_function=shutil.copyfile)
+    for folder, _, names in os.walk(target):
+        for name in names:
+            os.utime(Path(folder) / name, (LATER, LATER))
+
+
+def restored(built: Path, clone: Path) -> Path:
+    """The project cloned to another folder, with the last build's cache and output restored."""
+    clone.mkdir()
+    shutil.copyfile(built / "digestgen.toml", clone / "digestgen.toml")
+    for folder in ("content", CACHE_FOLDER, "public"):
+        copy_fresh(built / folder, clone / folder)
+    return clone
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Path:
+    root = make_site(tmp_path / "a", {}, config=CONFIG, search=True)
+    generate(40, root / "content", seed=11)
+    first = build_in(root)
+    assert first.exit_code == 0, first.stderr
+    return root
+
+
+def test_a_restored_cache_and_output_take_the_fast_path(built, tmp_path):
+    clone = restored(built, tmp_path / "b")
+    result = build_in(clone, "--verbose")
+    assert result.exit_code == 0, result.stderr
+    assert "nothing to do:" in result.stdout, result.stdout
+    assert "files rewritten:    0" in result.stdout
+    assert "note:" not in result.stderr  # the cache was not refused
+    assert tree(result.output) == clean_build_of(clone, tmp_path)
+    # The new times are kept: the next build finds every file as the cache says, unhashed.
+    key = site_key(BASE_URL, clone, clone / "public")
+    state, _ = load_state(clone / CACHE_FOLDER / "public", key, "")
+    assert len(state.outputs) == len(tree(result.output))
+    for relative, entry in state.outputs.items():
+        assert (clone / "public" / relative).stat().st_mtime_ns == entry.mtime_ns, relative
+    for name, (_, mtime_ns, _) in state.files.items():
+        assert (clone / "content" / name).stat().st_mtime_ns == mtime_ns, name
+
+
+def test_a_record_changed_after_the_restore_rewrites_only_what_it_shows(built, tmp_path):
+    clone = restored(built, tmp_path / "b")
+    edit(clone / "content" / "000" / "synthetic-000007.md", 'title: "Synthetic', 'title: "Edited')
+    result = build_in(clone, "--verbose")
+    assert result.exit_code == 0, result.stderr
+    rewritten = int(result.stdout.split("files rewritten:")[1].split()[0])
+    assert 0 < rewritten < len(tree(result.output)) // 3
+    assert tree(result.output) == clean_build_of(clone, tmp_path)
+
+
+def test_a_restored_output_file_with_other_bytes_of_the_same_size_is_rebuilt(built, tmp_path):
+    clone = restored(built, tmp_path / "b")
+    page = clone / "public" / "404.html"
+    data = page.read_bytes()
+    page.write_bytes(data.replace(b"<", b"{", 1))  # same size, other bytes, a new time
+    result = build_in(clone, "--verbose")
+    assert "files rewritten:    1 " in result.stdout  # that page only: the others are intact
+    assert page.read_bytes() == data
+    assert tree(result.output) == clean_build_of(clone, tmp_path)
