@@ -59,6 +59,7 @@ class BuildReport:
     cache_note: str | None = None
     timings: tuple[tuple[str, float], ...] = ()
     unchanged: bool = False  # nothing to do: inputs and output were as the last build left them
+    trash: Path | None = None  # the replaced site, for `output.trash.empty_trash_later`
 
     @property
     def skipped(self) -> list[Problem]:
@@ -311,4 +312,5 @@ def _report(
         cache_note=run.notes[-1] if run.notes else None,
         timings=tuple(run.options.timings) if published else (),
         unchanged=published is None,
+        trash=published.trash if published else None,
     )

@@ -23,6 +23,7 @@ from digestgen.commands.common import (
     positive,
     site_and_clock,
 )
+from digestgen.output.trash import empty_trash_later
 from digestgen.problems import Severity
 from digestgen.util.dates import iso_day
 from digestgen.util.parallel import default_workers
@@ -95,6 +96,10 @@ def run_build(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     except (*FATAL_ERRORS, jinja2.TemplateError) as exc:
         return fail(*error_lines(exc))
     print_report(report, quiet=args.quiet, verbose=args.verbose)
+    if report.trash is not None:
+        # The new site is in place and reported: the old one is deleted off the critical path.
+        sys.stdout.flush()
+        empty_trash_later(report.trash)
     failed = any(p.severity is not Severity.NOTE for p in report.problems)
     return EXIT_FAILED if args.strict and failed else EXIT_OK
 

@@ -27,7 +27,10 @@ def test_write_replaces_the_whole_folder(tmp_path):
     write_site({"a/index.html": b"one", "old.txt": b"x"}, out)
     write_site({"a/index.html": b"two"}, out)
     assert tree(out) == {"a/index.html": b"two"}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["public"]
+    # The old site waits in the trash, deleted after the build reports (see test_trash.py).
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".public.trash", "public"]
+    [old] = (tmp_path / ".public.trash").iterdir()
+    assert tree(old) == {"a/index.html": b"one", "old.txt": b"x"}
 
 
 def test_failed_write_leaves_the_previous_site_intact(tmp_path, monkeypatch):

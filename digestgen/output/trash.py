@@ -1,0 +1,51 @@
+"""The old site's trash: a replaced tree is moved aside in one rename, and deleted once the
+build has reported, by a process of its own (at 50,000 records that takes half a minute).
+
+A build killed before the tree was deleted leaves it in the trash; the next build empties it
+before it writes anything (`staging.remove_leftovers`). Only trees digestgen moved there are
+ever in it: the trash is a folder of digestgen's beside the output, `.<output>.trash/`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+_SUFFIX = ".trash"
+
+
+def trash_folder(output: Path) -> Path:
+    """The trash of an output folder: `.public.trash/` beside `public/`."""
+    return output.with_name(f".{output.name}{_SUFFIX}")
+
+
+def move_to_trash(tree: Path, output: Path) -> Path:
+    """Move a tree of the output's into its trash (one rename); returns the trash folder."""
+    trash = trash_folder(output)
+    trash.mkdir(exist_ok=True)
+    os.rename(tree, trash / f"{time.time_ns()}-{os.getpid()}")
+    return trash
+
+
+def empty_trash_later(trash: Path) -> subprocess.Popen[bytes]:
+    """Delete a trash folder in a process of its own, which outlives this one."""
+    return subprocess.Popen(
+        [sys.executable, "-m", __name__, os.fspath(trash)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,  # not stopped by the terminal's Ctrl-C meant for the next command
+    )  # fmt: skip
+
+
+def empty_trash(trash: Path) -> None:
+    """Delete a trash folder now; refuse any folder not named like one."""
+    if not (trash.name.startswith(".") and trash.name.endswith(_SUFFIX)):
+        raise ValueError(f"{trash}: not a digestgen trash folder")
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    empty_trash(Path(sys.argv[1]))

@@ -1,0 +1,116 @@
+"""The replaced site goes to the trash in one rename and is deleted after the build reports; a
+build killed before that leaves a trash the next build empties."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from digestgen.build import BuildOptions, build
+from digestgen.config import load_config
+from digestgen.output import staging
+from digestgen.output.trash import empty_trash, empty_trash_later, trash_folder
+from tests.helpers import build_in, make_site, record, tree
+from tests.rebuild.test_incremental import clean_build_of
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def api_build(root: Path):
+    """One build through the library, which leaves emptying the trash to its caller."""
+    return build(load_config(root / "digestgen.toml", root), BuildOptions(now=NOW, workers=1))
+
+
+def retitle(root: Path, title: str) -> None:
+    config = root / "digestgen.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('title = "', f'title = "{title} ', 1), encoding="utf-8")
+
+
+def wait_until_gone(path: Path) -> None:
+    """Wait for another process to delete a folder (a bound, not a measure: it fails at 120 s)."""
+    deadline = time.monotonic() + 120
+    while path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not path.exists(), path
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Path:
+    records = {"a.md": record("Alpha", topics=["Chips"]),
+               "b.md": record("Beta", url="https://example.com/b", topics=["Space"])}  # fmt: skip
+    root = make_site(tmp_path / "site", records)
+    assert build_in(root).exit_code == 0
+    return root
+
+
+def test_a_replaced_site_waits_in_the_trash_until_the_next_build(built, tmp_path):
+    old = tree(built / "public")
+    retitle(built, "Renamed")  # the config changed: a new tree is swapped in
+    report = api_build(built)
+    assert report.trash == trash_folder((built / "public").resolve())
+    [waiting] = report.trash.iterdir()
+    assert tree(waiting) == old  # the old site, whole, moved aside
+    assert tree(built / "public") == clean_build_of(built, tmp_path)
+    retitle(built, "Again")
+    api_build(built)
+    assert not waiting.exists()  # emptied by the next build before it wrote anything
+
+
+def test_the_command_line_deletes_the_old_site_after_reporting(built, tmp_path):
+    retitle(built, "Renamed")
+    result = build_in(built)
+    assert result.exit_code == 0, result.stderr
+    assert tree(result.output) == clean_build_of(built, tmp_path)
+    wait_until_gone(trash_folder((built / "public").resolve()))
+
+
+def test_a_build_killed_after_the_swap_leaves_a_trash_the_next_build_empties(built, tmp_path):
+    old = tree(built / "public")
+    retitle(built, "Renamed")
+    pid = os.fork()
+    if pid == 0:  # the child never returns into pytest
+        real = staging.move_to_trash
+
+        def then_killed(tree_: Path, output: Path) -> Path:
+            trash = real(tree_, output)
+            os.kill(os.getpid(), signal.SIGKILL)
+            return trash
+
+        staging.move_to_trash = then_killed  # type: ignore[assignment]
+        try:
+            api_build(built)
+        finally:
+            os._exit(70)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    trash = trash_folder((built / "public").resolve())
+    [left] = trash.iterdir()
+    assert tree(left) == old
+    new_site = clean_build_of(built, tmp_path)
+    assert tree(built / "public") == new_site
+    report = api_build(built)
+    assert not left.exists()
+    assert tree(built / "public") == new_site
+    assert report.trash is None or left not in list(report.trash.iterdir())
+
+
+def test_emptying_the_trash_in_a_process_of_its_own(tmp_path):
+    trash = tmp_path / ".public.trash"
+    (trash / "1-2" / "a").mkdir(parents=True)
+    (trash / "1-2" / "a" / "index.html").write_bytes(b"old")
+    assert empty_trash_later(trash).wait(timeout=120) == 0
+    assert not trash.exists()
+
+
+def test_only_a_trash_folder_is_ever_emptied(tmp_path):
+    mine = tmp_path / "public"
+    mine.mkdir()
+    with pytest.raises(ValueError, match="not a digestgen trash folder"):
+        empty_trash(mine)
+    assert mine.exists()
