@@ -6,16 +6,20 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bench.run import Run, digestgen_build
+if TYPE_CHECKING:  # bench.run imports this module; run as a script, it is __main__
+    from bench.run import Run
 
 CACHE_FOLDER = ".digestgen-cache"
 
 
-def restored_ci_build(site: Path) -> Run:
+def restored_ci_build(site: Path, build: Callable[[Path], Run]) -> Run:
     """Copy the built site folder as a CI build finds it (content and config cloned; cache and
-    output restored; every time new), build the copy with the same clock, and remove it."""
+    output restored; every time new), build the copy with `build` (the bench's
+    `digestgen_build`: the same clock), and remove the copy."""
     clone = site.with_name(site.name + "-ci")
     shutil.rmtree(clone, ignore_errors=True)
     later = time.time() + 3600
@@ -28,6 +32,6 @@ def restored_ci_build(site: Path) -> Run:
         for name in names:
             os.utime(os.path.join(folder, name), (later, later))
     try:
-        return digestgen_build(clone)
+        return build(clone)
     finally:
         shutil.rmtree(clone, ignore_errors=True)

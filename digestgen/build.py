@@ -14,6 +14,7 @@ from digestgen.model import Site
 from digestgen.output.journal import recover
 from digestgen.output.publish import Published, publish
 from digestgen.output.staging import check_output_dir, output_lock, remove_leftovers
+from digestgen.output.trash import trash_folder
 from digestgen.problems import Problem, Severity
 from digestgen.rebuild.cache import (
     STATE_FILE,
@@ -59,7 +60,7 @@ class BuildReport:
     cache_note: str | None = None
     timings: tuple[tuple[str, float], ...] = ()
     unchanged: bool = False  # nothing to do: inputs and output were as the last build left them
-    trash: Path | None = None  # the replaced site, for `output.trash.empty_trash_later`
+    trash: Path | None = None  # replaced sites to delete (`output.trash.empty_trash_later`)
 
     @property
     def skipped(self) -> list[Problem]:
@@ -312,5 +313,11 @@ def _report(
         cache_note=run.notes[-1] if run.notes else None,
         timings=tuple(run.options.timings) if published else (),
         unchanged=published is None,
-        trash=published.trash if published else None,
+        trash=_trash(run.output),
     )
+
+
+def _trash(output: Path) -> Path | None:
+    """The output's trash, if this build or a killed one left old sites there."""
+    trash = trash_folder(output)
+    return trash if trash.exists() else None

@@ -72,7 +72,6 @@ class JournaledUpdate:
         self.output = output.resolve()
         self.journal = journal_folder(self.output)
         self.pending = self.journal / PENDING_FOLDER
-        self.trash: Path | None = None  # an update in place replaces no tree
         self._removals: list[str] = []
         self._made: set[Path] = set()
         with self._errors():

@@ -42,7 +42,6 @@ class Published:
     pages: int
     feeds: int
     others: int
-    trash: Path | None = None  # the old site, to delete once the build has reported
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +99,6 @@ def publish(
         pages=plan.pages,
         feeds=plan.feed_files,
         others=len(others),
-        trash=writer.trash,
     )
 
 

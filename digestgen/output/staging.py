@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from digestgen.output.paths import OUTPUT_MARKER, check_output_path
-from digestgen.output.trash import empty_trash, move_to_trash, trash_folder
+from digestgen.output.trash import move_to_trash
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -89,24 +89,22 @@ def beside_output(output: Path, purpose: str) -> Path:
 
 
 def remove_leftovers(output: Path) -> None:
-    """Remove what a killed build left beside the output: a staging tree, the old site, or old
-    sites in the trash not yet deleted."""
+    """Remove what a killed build left beside the output: a staging tree or the old site.
+
+    Old sites in the trash are left to the process that empties it after the build reports.
+    """
     output = output.resolve()
     for purpose in ("staging", "previous"):
         leftover = beside_output(output, purpose)
         if leftover.exists():
             with undo_on_error(output, None):
                 shutil.rmtree(leftover)
-    # The last build's own process may be emptying the trash at this moment, and a trash that
-    # cannot be emptied stops no build.
-    empty_trash(trash_folder(output))
 
 
 class OutputWriter(Protocol):
     """Where a build's files go until `commit` makes them the site (or `abort` drops them)."""
 
     output: Path
-    trash: Path | None  # after commit: where the old site waits to be deleted, if anywhere
 
     def write(self, relative: str, data: bytes) -> os.stat_result:
         """Write one file of the new site; returns its stat."""
@@ -136,7 +134,6 @@ class Staging:
         self.output = output.resolve()
         self.folder = beside_output(self.output, "staging")
         self.previous = beside_output(self.output, "previous")
-        self.trash: Path | None = None
         self._made: set[Path] = set()
         with self._errors():
             self.output.parent.mkdir(parents=True, exist_ok=True)
@@ -177,7 +174,7 @@ class Staging:
             _swap_in(self.folder, self.output, self.previous)
         if self.previous.exists():
             try:
-                self.trash = move_to_trash(self.previous, self.output)
+                move_to_trash(self.previous, self.output)
             except OSError:
                 shutil.rmtree(self.previous, ignore_errors=True)
 

@@ -1,9 +1,11 @@
 """The old site's trash: a replaced tree is moved aside in one rename, and deleted once the
 build has reported, by a process of its own (at 50,000 records that takes half a minute).
 
-A build killed before the tree was deleted leaves it in the trash; the next build empties it
-before it writes anything (`staging.remove_leftovers`). Only trees digestgen moved there are
-ever in it: the trash is a folder of digestgen's beside the output, `.<output>.trash/`.
+Every build whose output has a trash reports it (`BuildReport.trash`), and `digestgen build`
+then empties it: a build killed before its old site was deleted, or a sweeper killed in the
+middle, leaves the trash to the next build, which deletes it off the critical path too. Two
+sweepers of one trash at once are harmless. Only trees digestgen moved there are ever in it:
+the trash is a folder of digestgen's beside the output, `.<output>.trash/`.
 """
 
 from __future__ import annotations
