@@ -73,10 +73,27 @@ def intact_outputs(
             moved.append((relative, path, entry))
     if len(current) + len(moved) != len(entries):
         return None
+    # In chunks: a future per file would cost more than hashing a small page.
+    chunks = [moved[start : start + _CHUNK] for start in range(0, len(moved), _CHUNK)]
     with ThreadPoolExecutor(max(1, workers)) as pool:
-        checked = pool.map(lambda item: (item[0], current_entry(item[1], item[2])), moved)
-        for relative, entry in checked:
-            if entry is None:
+        for checked in pool.map(_current_entries, chunks):
+            if checked is None:
                 return None
-            current[relative] = entry
+            current.update(checked)
     return current
+
+
+_CHUNK = 256
+
+
+def _current_entries(
+    files: list[tuple[str, str, OutputEntry]],
+) -> dict[str, OutputEntry] | None:
+    """`current_entry` of each file, by relative path; None as soon as one is not intact."""
+    found = {}
+    for relative, path, entry in files:
+        current = current_entry(path, entry)
+        if current is None:
+            return None
+        found[relative] = current
+    return found
