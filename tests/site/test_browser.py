@@ -188,13 +188,17 @@ def screenshot(page: Any, site: str, kind: str, width: int, scheme: str) -> None
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("site", SITES)
 def test_page_loads_cleanly_and_passes_axe(browser, sites, site, kind):
-    for scheme in ("light", "dark"):  # colour contrast is checked in both themes
-        with open_page(browser, sites[site].base, DESKTOP, scheme) as (page, log):
-            visit(page, sites[site], kind)
-            log.assert_clean(expected_status_page=kind == "404")
-            assert page.locator("h1").count() == 1
-            assert axe_violations(page) == [], (site, kind, scheme)
-            screenshot(page, site, kind, DESKTOP, scheme)
+    # Colour contrast in both themes; a phone's layout (wrapped rows, the header's search box,
+    # chips and targets) at 360 px as well as the desktop's.
+    for width in (PHONE, DESKTOP):
+        for scheme in ("light", "dark"):
+            with open_page(browser, sites[site].base, width, scheme) as (page, log):
+                visit(page, sites[site], kind)
+                log.assert_clean(expected_status_page=kind == "404")
+                assert page.locator("h1").count() == 1
+                assert axe_violations(page) == [], (site, kind, width, scheme)
+                if width == DESKTOP:
+                    screenshot(page, site, kind, DESKTOP, scheme)
 
 
 @pytest.mark.parametrize("kind", KINDS)
