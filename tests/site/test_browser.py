@@ -716,3 +716,27 @@ def test_a_sparse_front_page_is_full_with_three_headlines_above_the_fold(browser
         assert sum(1 for bottom in bottoms if bottom <= 640) >= 3, bottoms[:4]
         screenshot(page, "sparse", "front", PHONE, "light")
         log.assert_clean()
+
+
+@pytest.fixture(scope="module")
+def thousand(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A 1,000-record synthetic digest (bench/generate.py), built and served."""
+    root = make_site(tmp_path_factory.mktemp("thousand") / "site", {})
+    generate(1000, root / "content")
+    with built_and_served(root, FIXED_NOW) as site:
+        yield site
+
+
+def test_a_thousand_record_front_page_has_three_headlines_above_the_fold_on_a_phone(
+    browser, thousand
+):
+    with open_page(browser, thousand.base, PHONE) as (page, log):
+        page.set_viewport_size({"width": PHONE, "height": 640})
+        visit(page, thousand, "front")
+        tops = page.evaluate(
+            "[...document.querySelectorAll('main .cluster .headline')]"
+            ".map(h => h.getBoundingClientRect().top)"
+        )
+        assert sum(1 for top in tops if top < 640) >= 3, tops[:4]
+        screenshot(page, "thousand", "front", PHONE, "light")
+        log.assert_clean()
