@@ -264,3 +264,26 @@ def test_feeds_are_read_in_every_format(deployed):
         read_feed(b'{"items": [{"title": "no id"}]}')
     assert is_feed_path("feeds/archive/3.xml") and is_feed_path("2025/03/01/feed.json")
     assert not is_feed_path("sitemap.xml") and not is_feed_path("index.html")
+
+
+def _old_day_feed() -> dict[str, bytes]:
+    """A per-day feed of 1 March as earlier versions wrote it, holding the chips story."""
+    item = {"id": BETA_ID, "url": BETA_ID, "external_url": "https://chips.example.com/fast"}
+    return {"2025/03/01/feed.json": json.dumps({"items": [item]}).encode()}
+
+
+@pytest.mark.parametrize(
+    ("feeds", "vanished"), [('["site", "daily"]', []), ('["site"]', [BETA_ID])]
+)
+def test_old_per_day_feeds_may_go_when_the_daily_digest_carries_their_stories(
+    tmp_path, feeds, vanished
+):
+    # Three stories a feed, no archive: the chips story of 1 March is in no story feed.
+    config = f"feed_size = 3\nfeed_archive = false\nfeeds = {feeds}\n"
+    result = build_in(make_site(tmp_path / "site", corpus(), config))
+    assert result.exit_code == 0, result.stderr
+    new = dict(FeedFiles(result.output))
+    assert not any(BETA_ID.encode() in data for path, data in new.items() if "daily" not in path)
+    facts = ContentFacts(frozenset(), frozenset({"https://chips.example.com/fast"}))
+    findings = guard_feeds(_old_day_feed(), new, facts)
+    assert [f.item for f in findings if f.kind is FindingKind.VANISHED] == vanished
