@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -287,3 +288,30 @@ def test_old_per_day_feeds_may_go_when_the_daily_digest_carries_their_stories(
     facts = ContentFacts(frozenset(), frozenset({"https://chips.example.com/fast"}))
     findings = guard_feeds(_old_day_feed(), new, facts)
     assert [f.item for f in findings if f.kind is FindingKind.VANISHED] == vanished
+
+
+@pytest.mark.parametrize("archive", [False, True])
+def test_items_pushed_out_of_full_feeds_may_go_only_from_a_site_without_an_archive(
+    tmp_path, archive
+):
+    """Without archive documents the site's feed is a window: a newer story pushes the oldest
+    out. With them, every story stays in some feed for good, so leaving is a finding."""
+    config = f"feed_size = 2\nfeed_archive_size = 1\nfeed_archive = {str(archive).lower()}\n"
+    root = make_site(tmp_path / "site", corpus(), config + 'feeds = ["site", "daily"]\n')
+    first = build_in(root, now="2025-03-03T12:00:00Z")
+    assert first.exit_code == 0, first.stderr
+    old = dict(FeedFiles(first.output))
+    write(root, "zeta.md", record("Tides rise", url="https://tides.example.com/",
+                                  when="2025-03-03T10:00:00Z"))  # fmt: skip
+    second = build_in(root, now="2025-03-03T12:00:00Z")
+    new = dict(FeedFiles(second.output))
+    if archive:  # the archive keeps the pushed-out story: emptied, it is a finding
+        new = {path: data for path, data in new.items() if not path.startswith("feeds/")}
+    present = frozenset(url for text in corpus().values() for url in
+                        re.findall(r'originalUrl: "([^"]+)"', str(text)))  # fmt: skip
+    findings = guard_feeds(old, new, ContentFacts(frozenset(), present))
+    pushed = BASE_URL + "2025/03/02/moon-base-planned/"
+    if archive:
+        assert pushed in {f.item for f in findings if f.kind is FindingKind.VANISHED}
+    else:
+        assert findings == []
