@@ -22,6 +22,7 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for kind, pattern in (
         ("search index", r"pagefind/"),
         ("feed archive", r"feeds/archive/"),
+        ("daily digest feed", r"daily/"),
         ("site feeds", r"(feed\.xml|atom\.xml|feed\.json)$"),
         ("story pages", _DAY + r"[^/]+/index\.html$"),
         ("edition feeds", _DAY + r"(feed\.xml|atom\.xml|feed\.json)$"),

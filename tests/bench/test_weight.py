@@ -38,6 +38,7 @@ def test_kinds_follow_the_address_scheme() -> None:
     assert kind_of("topics/ai/atom.xml") == "topic feeds"
     assert kind_of("sources/one.example.com/index.html") == "outlet pages"
     assert kind_of("feeds/archive/3.xml") == "feed archive"
+    assert kind_of("daily/atom.xml") == "daily digest feed"
     assert kind_of("pagefind/fragment/en_1.pf_fragment") == "search index"
     assert kind_of("favicon.svg") == "theme static files"
     assert kind_of("feed.xml") == "site feeds"
