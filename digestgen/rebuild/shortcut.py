@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from digestgen.output.owned import intact_outputs
@@ -20,6 +20,7 @@ from digestgen.rebuild.fingerprints import (
     inputs_key,
 )
 from digestgen.records.scan import ContentFile
+from digestgen.render.feeds import day_end
 from digestgen.stories.front import clock_marks
 from digestgen.stories.select import (
     Place,
@@ -32,23 +33,33 @@ from digestgen.stories.select import (
 
 
 def used_inputs(
-    sources: Sequence[ContentFile], selection: Selection, now: datetime, hours: int
+    sources: Sequence[ContentFile],
+    selection: Selection,
+    now: datetime,
+    hours: int,
+    zone: tzinfo | None = None,
 ) -> list[tuple[str, str]]:
     """Each record file the site is made of, with its hash, how many items wait for the clock and
-    where the clock puts it for the front page (window of `hours`): what `inputs_key` is made
-    from."""
+    where the clock puts it for the front page (window of `hours`) and, with the `zone` of a
+    site that has a daily digest, whether its day has ended: what `inputs_key` is made from."""
     clock = now.timestamp()
     chosen = {
         r.file: _used(
-            waiting_items(related_stamps(r), clock), r.published.timestamp(), clock, hours
+            waiting_items(related_stamps(r), clock), r.published.timestamp(), clock, hours, zone
         )
         for r in selection.records
     }
     return [(s.name, f"{s.digest}+{chosen[s.name]}") for s in sources if s.name in chosen]
 
 
-def _used(waiting: int, stamp: float, clock: float, hours: int) -> str:
-    return f"{waiting}{clock_marks(stamp, clock, hours)}"
+def _used(waiting: int, stamp: float, clock: float, hours: int, zone: tzinfo | None) -> str:
+    # A day becomes an item of the daily digest when it ends: the clock passing that moment
+    # changes the site though no file did.
+    ended = ""
+    if zone is not None:
+        day = datetime.fromtimestamp(stamp, zone).date()
+        ended = "e" if day_end(day, zone).timestamp() <= clock else ""
+    return f"{waiting}{clock_marks(stamp, clock, hours)}{ended}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +81,7 @@ def unchanged_build(
     now: datetime,
     include_drafts: bool,
     hours: int,
+    zone: tzinfo | None = None,
     workers: int = 1,
 ) -> Unchanged | None:
     """When nothing the site is made of changed and the output is as left, the build is done.
@@ -100,7 +112,8 @@ def unchanged_build(
             scheduled.append((when, source.name))
         else:
             waiting = waiting_items(related, clock)
-            used.append((source.name, f"{source.digest}+{_used(waiting, stamp, clock, hours)}"))
+            marks = _used(waiting, stamp, clock, hours, zone)
+            used.append((source.name, f"{source.digest}+{marks}"))
     if inputs_key(key, used) != state.inputs_key:
         return None
     outputs = intact_outputs(output_files(output_dir), state.outputs, workers)

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from digestgen.config import SiteConfig
+from digestgen.config.model import FEED_FORMATS
 from digestgen.output.paths import OUTPUT_MARKER, OUTPUT_MARKER_TEXT, add_file
+from digestgen.render.feeds import DAILY_FOLDER, FILE_NAMES, feed_path
 from digestgen.render.pages import PageJob
 from digestgen.render.renderer import PageRenderer
 from digestgen.stories.addresses import moved_addresses
@@ -35,7 +38,8 @@ def render_extras(
 
 
 def netlify_redirects(jobs: Sequence[PageJob], renderer: PageRenderer, own: bytes = b"") -> bytes:
-    """Netlify's `_redirects`: each moved story address to where the story is now, `301`.
+    """Netlify's `_redirects`: each moved story address to where the story is now, then the old
+    per-day feeds to the daily digest's, all `301`.
 
     A `_redirects` file among the static files comes first (Netlify applies the first rule that
     matches); nothing at all when there is nothing to redirect.
@@ -44,6 +48,8 @@ def netlify_redirects(jobs: Sequence[PageJob], renderer: PageRenderer, own: byte
                if key == "story"]  # fmt: skip
     moved = moved_addresses(stories, renderer.config.zone)
     lines = [f"{renderer.link(old)} {renderer.link(new)} 301\n" for old, new in moved.items()]
+    lines += [f"{renderer.link(old)} {renderer.link(new)} 301\n"
+              for old, new in day_feed_redirects(renderer.config)]  # fmt: skip
     if not lines:
         return own
     if own and not own.endswith(b"\n"):
@@ -54,3 +60,21 @@ def netlify_redirects(jobs: Sequence[PageJob], renderer: PageRenderer, own: byte
 def load_static(files: dict[str, Path]) -> dict[str, bytes]:
     """Read the theme's static files into memory, by output path."""
     return {path: source.read_bytes() for path, source in files.items()}
+
+
+# Where the feeds of a single day were, before the daily digest replaced them (Netlify's
+# placeholders match one path segment each; a file at the path, a story's, always wins).
+DAY_FEED_PATTERN = "/:year/:month/:day/"
+
+
+def day_feed_redirects(config: SiteConfig) -> list[tuple[str, str]]:
+    """(old, new) for each format of the old per-day feeds: to the daily digest's feed in that
+    format, or else the site's; none when the site makes neither."""
+    redirects = []
+    for fmt in FEED_FORMATS:
+        made = fmt in config.feed_formats
+        target = next((page for listing, page in (("daily", DAILY_FOLDER), ("site", "/"))
+                       if made and config.has_feeds(listing)), None)  # fmt: skip
+        if target is not None:
+            redirects.append((DAY_FEED_PATTERN + FILE_NAMES[fmt], feed_path(target, fmt)))
+    return redirects

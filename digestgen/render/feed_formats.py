@@ -1,15 +1,12 @@
-"""Writing feeds: a story as a feed item, and RSS 2.0, Atom 1.0 and JSON Feed 1.1 documents."""
+"""Writing feeds: RSS 2.0, Atom 1.0 and JSON Feed 1.1 documents of feed items (feed_items)."""
 
 from __future__ import annotations
 
 import html
 import json
-import mimetypes
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import jinja2
 import lxml.etree
@@ -19,16 +16,11 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 
 from digestgen.config import SiteConfig
-from digestgen.model import Image, Story, outlet_path
+from digestgen.model import Edition, Story
 from digestgen.output.paths import add_file
-from digestgen.render.feed_text import (
-    declare_text,
-    hex_references,
-    plain_name,
-    reads_as_markup,
-    rss_text,
-)
-from digestgen.render.feeds import JSON, MEDIA_TYPES, RSS, FeedJob, feed_path
+from digestgen.render.feed_items import MAX_ITEM_COVERAGE, FeedItem, edition_item, make_item
+from digestgen.render.feed_text import declare_text, hex_references, reads_as_markup, rss_text
+from digestgen.render.feeds import JSON, MEDIA_TYPES, RSS, FeedJob
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 
@@ -59,72 +51,6 @@ EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 FEED_ITEM_CACHE_SIZE = 4096  # stories' feed items kept for the next feed they are in
-
-
-@dataclass(frozen=True, slots=True)
-class RelatedLink:
-    """Another outlet's coverage of a story, as a feed item lists it."""
-
-    title: str
-    url: str
-    provider: str
-    published: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class FeedItem:
-    """One story as every feed format shows it, made once from the story."""
-
-    id: str  # the story's permanent address: never changes for a published story
-    title: str
-    summary: str  # plain text
-    content_html: str | None  # None when the site publishes summaries only
-    published: datetime
-    updated: datetime
-    source_url: str  # the lead piece at its outlet
-    author: str
-    xml_author: (
-        str  # the author where only plain text can stand: `author` unless it reads as markup
-    )
-    author_url: str | None
-    source_feed: str | None  # the outlet's RSS feed on this site
-    categories: tuple[tuple[str, str], ...]  # (topic name, topic page URL)
-    image: Image | None
-    image_type: str | None
-    related: tuple[RelatedLink, ...]
-
-
-def image_type(url: str) -> str | None:
-    """The media type of an image from its address, when its extension tells it."""
-    guessed, _ = mimetypes.guess_type(urlsplit(url).path, strict=False)
-    return guessed if guessed and guessed.startswith("image/") else None
-
-
-def make_item(story: Story, config: SiteConfig, content_html: str | None) -> FeedItem:
-    """The feed item of a story."""
-    lead = story.lead
-    domain = lead.provider.domain
-    author = lead.provider.name or domain or config.title
-    return FeedItem(
-        id=config.url(story.path),
-        title=story.title,
-        summary=lead.excerpt,
-        content_html=None if config.feed_summary_only else content_html,
-        published=story.published,
-        updated=story.updated,
-        source_url=lead.url,
-        author=author,
-        xml_author=plain_name(author, domain or config.title),
-        author_url=f"https://{domain}/" if domain else None,
-        source_feed=config.url(feed_path(outlet_path(domain), RSS)) if domain else None,
-        categories=tuple((t.name, config.url(t.path)) for t in story.topics),
-        image=lead.image,
-        image_type=image_type(lead.image.url) if lead.image else None,
-        related=tuple(
-            RelatedLink(c.title, c.url, c.provider.name or c.provider.domain, c.published)
-            for c in story.coverage[:MAX_ITEM_COVERAGE]
-        ),
-    )
 
 
 class _FeedExtras(BaseExtension):  # type: ignore[misc]
@@ -185,7 +111,8 @@ class _EntryExtras(BaseEntryExtension):  # type: ignore[misc]
         declare_text(entry.find("summary"))
         for name in entry.iterfind("author/name"):
             name.text = item.xml_author
-        lxml.etree.SubElement(entry, "link", rel="via", href=item.source_url)
+        if item.source_url:
+            lxml.etree.SubElement(entry, "link", rel="via", href=item.source_url)
         for related in item.related:
             link = lxml.etree.SubElement(entry, "link", rel="related", href=related.url)
             if not reads_as_markup(related.title):  # a link's title is plain text only
@@ -226,19 +153,13 @@ class _EntryExtras(BaseEntryExtension):  # type: ignore[misc]
             media.set("height", str(image.height))
 
 
-# A story's item is repeated in every listing feed that shows it: the site's, its day's, and one
-# for each of its topics and outlets, and the outlets grow with its coverage. So that one record
-# cannot grow the output with the square of its coverage, an item lists at most
-# MAX_ITEM_COVERAGE other outlets' pieces; the story page lists them all.
-MAX_ITEM_COVERAGE = 10
-
-
 class FeedRenderer:
     """Renders FeedJobs: RSS and Atom with feedgen, JSON Feed with json; each item made once."""
 
     def __init__(self, config: SiteConfig, env: jinja2.Environment) -> None:
         self.config = config
         self.item_template = env.get_template("feed/item.html")
+        self.edition_template = env.get_template("feed/edition.html")
         # A story's item and feedgen entry, made once for the several feeds it is in; bounded,
         # as every story's would make a 50,000-record build's render workers 300 MB larger.
         self._items: LRUCache[str, tuple[FeedItem, FeedEntry]] = LRUCache(FEED_ITEM_CACHE_SIZE)
@@ -258,14 +179,27 @@ class FeedRenderer:
             made = self._items[story.path] = (item, feed_entry(item))
         return made
 
+    def edition(self, edition: Edition) -> tuple[FeedItem, FeedEntry]:
+        """The daily digest's item of an edition (its body rendered from feed/edition.html)."""
+        content = None
+        if not self.config.feed_summary_only:
+            content = self.edition_template.render(
+                edition=edition, stories=edition.stories, limit=MAX_ITEM_COVERAGE
+            ).strip()
+        item = edition_item(edition, self.config, content)
+        return item, feed_entry(item)
+
     def render(self, job: FeedJob) -> dict[str, bytes]:
         """Every file of one feed job, by output path."""
-        made = [self.item(story) for story in job.stories]
+        if job.kind == "daily":
+            made = [self.edition(edition) for edition in job.editions]
+        else:
+            made = [self.item(story) for story in job.stories]
         items = [item for item, _ in made]
         files: dict[str, bytes] = {}
         for fmt, path in job.files:
             if fmt == JSON:
-                data = json_feed(job, items, self.config)
+                data = json_feed(job, items, self.config, path)
             else:
                 data = xml_feed(job, made, self.config, fmt, path)
             add_file(files, path, data, f"feed /{path}")
@@ -353,13 +287,14 @@ def feed_entry(item: FeedItem) -> FeedEntry:
     return entry
 
 
-def json_feed(job: FeedJob, items: Sequence[FeedItem], config: SiteConfig) -> bytes:
-    """A JSON Feed 1.1 document of a feed job, from the same items as the XML formats."""
+def json_feed(job: FeedJob, items: Sequence[FeedItem], config: SiteConfig, path: str) -> bytes:
+    """A JSON Feed 1.1 document of a feed job at `path`, from the same items as the XML
+    formats."""
     feed: dict[str, Any] = {
         "version": JSON_FEED_VERSION,
         "title": job.title,
         "home_page_url": config.url(job.page_path),
-        "feed_url": config.url(feed_path(job.page_path, JSON)),
+        "feed_url": config.url(path),
         "description": job.description,
         "language": config.language,
         "authors": [{"name": config.title, "url": config.url("/")}],
@@ -375,8 +310,10 @@ def json_feed(job: FeedJob, items: Sequence[FeedItem], config: SiteConfig) -> by
 
 
 def _json_item(item: FeedItem, config: SiteConfig) -> dict[str, Any]:
-    data: dict[str, Any] = {"id": item.id, "url": item.id, "external_url": item.source_url,
-                            "title": item.title}  # fmt: skip
+    data: dict[str, Any] = {"id": item.id, "url": item.id}
+    if item.source_url:
+        data["external_url"] = item.source_url
+    data["title"] = item.title
     if item.content_html is not None:
         data["content_html"] = item.content_html
     else:  # JSON Feed requires content_html or content_text

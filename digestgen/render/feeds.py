@@ -1,15 +1,17 @@
-"""Planning feeds: RSS 2.0, Atom 1.0 and JSON Feed 1.1 for the site, each topic, outlet and daily
-edition, plus the site's RFC 5005 Atom archive, each a FeedJob (feed_formats writes them)."""
+"""Planning feeds: RSS 2.0, Atom 1.0 and JSON Feed 1.1 (those of `feed_formats`) for the site,
+each topic and outlet and the daily digest (those of `feeds`), plus the site's RFC 5005 Atom
+archive, each a FeedJob (feed_formats writes them)."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from digestgen.config import SiteConfig
-from digestgen.model import Site, Story
-from digestgen.util.dates import iso_day
+from digestgen.model import Edition, Site, Story
+from digestgen.util.dates import format_day
 
 RSS, ATOM, JSON = "rss", "atom", "json"
 
@@ -27,7 +29,23 @@ MEDIA_TYPES = {
 FORMAT_NAMES = {RSS: "RSS", ATOM: "Atom", JSON: "JSON Feed"}
 
 
+VERSIONED_NAMES = {RSS: "RSS 2.0", ATOM: "Atom 1.0", JSON: "JSON Feed 1.1"}
+
+
+def format_list(formats: tuple[str, ...]) -> str:
+    """The formats' names for a sentence: 'RSS 2.0, Atom 1.0 and JSON Feed 1.1'."""
+    names = [VERSIONED_NAMES[fmt] for fmt in formats]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 ARCHIVE_FOLDER = "/feeds/archive/"
+
+
+# The daily digest's feeds (one item a day) are in a folder of their own; their page is the
+# archive, the list of every edition. They replace the per-day feeds of `/YYYY/MM/DD/`, which
+# `_redirects` sends here.
+DAILY_FOLDER = "/daily/"
+DAILY_PAGE = "/archive/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,13 +72,14 @@ class ArchiveLinks:
 class FeedJob:
     """One feed to render in one or more formats: its page, title, items newest first."""
 
-    kind: str  # "site", "topic", "source", "edition" or "archive"
+    kind: str  # "site", "topic", "source", "daily" or "archive"
     page_path: str
     title: str
     description: str
-    stories: tuple[Story, ...]
+    stories: tuple[Story, ...]  # the daily digest's: its editions' stories, edition by edition
     files: tuple[tuple[str, str], ...]  # (format, output path)
     archive: ArchiveLinks | None = None
+    editions: tuple[Edition, ...] = ()  # the daily digest's items, newest day first
 
     @property
     def output_paths(self) -> tuple[str, ...]:
@@ -74,8 +93,8 @@ def feed_path(page_path: str, fmt: str) -> str:
 
 
 @functools.lru_cache(maxsize=1 << 16)  # the same links stand on many pages, build after build
-def feed_links(title: str, page_path: str) -> tuple[FeedLink, ...]:
-    """Autodiscovery links to a page's feeds in every format."""
+def feed_links(title: str, page_path: str, formats: tuple[str, ...]) -> tuple[FeedLink, ...]:
+    """Autodiscovery links to a page's feeds in each of `formats`."""
     return tuple(
         FeedLink(
             f"{title} ({FORMAT_NAMES[fmt]})",
@@ -83,8 +102,35 @@ def feed_links(title: str, page_path: str) -> tuple[FeedLink, ...]:
             MEDIA_TYPES[fmt],
             FORMAT_NAMES[fmt],
         )
-        for fmt in FILE_NAMES
+        for fmt in formats
     )
+
+
+def listing_feeds(
+    config: SiteConfig, listing: str, title: str, page_path: str
+) -> tuple[FeedLink, ...]:
+    """The links to a listing's feeds ("site", "topics", "sources", "daily"): none when the
+    config does not make them."""
+    if not config.has_feeds(listing):
+        return ()
+    return feed_links(title, page_path, config.feed_formats)
+
+
+def daily_feed_title(config: SiteConfig) -> str:
+    """The daily digest feed's title."""
+    return f"{config.title}: daily digest"
+
+
+def day_end(day: date, zone: tzinfo) -> datetime:
+    """The moment a day ends in the site's time zone (the next day's midnight there), in UTC."""
+    return datetime.combine(day + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
+
+
+def ended_editions(site: Site, config: SiteConfig) -> tuple[Edition, ...]:
+    """The daily digest's items: the newest `feed_size` editions whose day has ended in the
+    site's time zone as of the build's clock, so an item is whole when it is first published."""
+    ended = (e for e in site.editions if day_end(e.day, config.zone) <= site.now)
+    return tuple(sorted(ended, key=lambda e: e.day, reverse=True)[: config.feed_size])
 
 
 def archive_path(number: int) -> str:
@@ -113,35 +159,41 @@ def archive_count(stories: int, size: int) -> int:
     return stories // size
 
 
-def _files(page_path: str) -> tuple[tuple[str, str], ...]:
-    return tuple((fmt, feed_path(page_path, fmt).lstrip("/")) for fmt in FILE_NAMES)
+def _files(page_path: str, formats: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((fmt, feed_path(page_path, fmt).lstrip("/")) for fmt in formats)
 
 
 def plan_feeds(site: Site, config: SiteConfig) -> list[FeedJob]:
-    """Every feed: the site's, one per topic, source and edition, and the site's Atom archive."""
-    size = config.feed_size
-    pages = archive_pages(site.stories, config.archive_size)
+    """Every feed the config makes: the site's, one per topic and source, the daily digest,
+    and the site's Atom archive."""
+    size, formats = config.feed_size, config.feed_formats
+    pages = archive_pages(site.stories, config.archive_size) if config.has_feed_archive else []
     current = feed_path("/", ATOM)
-    jobs = [
-        FeedJob(
-            "site", "/", config.title, config.description, newest_first(site.stories, size),
-            _files("/"), ArchiveLinks(current, archive_path(len(pages)) if pages else None),
-        )
-    ]  # fmt: skip
+    jobs = []
+    if config.has_feeds("site"):
+        links = ArchiveLinks(current, archive_path(len(pages)) if pages else None)
+        jobs.append(
+            FeedJob(
+                "site", "/", config.title, config.description, newest_first(site.stories, size),
+                _files("/", formats), links if config.has_feed_archive else None,
+            )
+        )  # fmt: skip
+    if config.has_feeds("daily"):
+        jobs.append(daily_feed(site, config))
     # (kind, page, name, what the feed holds, its stories) of every listing with feeds
+    topics = site.topics if config.has_feeds("topics") else ()
+    outlets = site.outlets if config.has_feeds("sources") else ()
     listings = [
         *(("topic", t.topic.path, t.topic.name, f"Stories about {t.topic.name}", t.stories)
-          for t in site.topics),
+          for t in topics),
         *(("source", s.path, s.name, f"Stories from {s.name} ({s.domain})", s.stories)
-          for s in site.outlets),
-        *(("edition", e.path, iso_day(e.day), f"The stories of {iso_day(e.day)}", e.stories)
-          for e in site.editions),
+          for s in outlets),
     ]  # fmt: skip
     for kind, path, name, holds, stories in listings:
         jobs.append(
             FeedJob(
                 kind, path, f"{config.title}: {name}", f"{holds} in {config.title}.",
-                newest_first(stories, size), _files(path),
+                newest_first(stories, size), _files(path, formats),
             )
         )  # fmt: skip
     for number, stories in enumerate(pages, start=1):
@@ -159,3 +211,19 @@ def plan_feeds(site: Site, config: SiteConfig) -> list[FeedJob]:
             )
         )  # fmt: skip
     return jobs
+
+
+def daily_feed(site: Site, config: SiteConfig) -> FeedJob:
+    """The daily digest: one item per ended day, that day's edition (see ended_editions)."""
+    editions = ended_editions(site, config)
+    return FeedJob(
+        "daily", DAILY_PAGE, daily_feed_title(config),
+        f"Every day's stories in {config.title}, ranked, with their coverage: one item a day.",
+        tuple(story for edition in editions for story in edition.stories),
+        _files(DAILY_FOLDER, config.feed_formats), editions=editions,
+    )  # fmt: skip
+
+
+def daily_item_title(edition: Edition) -> str:
+    """The title of an edition's item in the daily digest: its day, as the edition page says it."""
+    return format_day(edition.day)

@@ -11,7 +11,16 @@ from typing import Any
 from digestgen.config import SiteConfig
 from digestgen.model import Image, Site, Story, Topic, outlet_path
 from digestgen.output.paths import file_path
-from digestgen.render.feeds import FeedLink, archive_count, archive_path, feed_links
+from digestgen.render.feeds import (
+    DAILY_FOLDER,
+    DAILY_PAGE,
+    FeedLink,
+    archive_count,
+    archive_path,
+    daily_feed_title,
+    format_list,
+    listing_feeds,
+)
 from digestgen.render.search import shard_numbers
 from digestgen.stories.front import sections_since, topic_sections, window_start
 from digestgen.util.dates import day_path, format_date, format_day
@@ -90,15 +99,19 @@ StoryPageMemo = dict[int, tuple[Story, EarlierStories | None, PageJob]]
 
 def plan_pages(site: Site, config: SiteConfig, memo: StoryPageMemo | None = None) -> list[PageJob]:
     """Every HTML page of the site as a job to render, in a fixed order."""
-    feeds = feed_links(config.title, "/")
+    feeds = listing_feeds(config, "site", config.title, "/")
+    daily = listing_feeds(config, "daily", daily_feed_title(config), DAILY_FOLDER)
     jobs = [
-        *_front_pages(site, config, feeds),
-        *_story_pages(site, feeds, memo),
+        # The front page offers the daily digest in its first format only: every link weighs
+        # on the front page's budget (tests/render/test_reader_site.py), and the edition
+        # pages, the archive and /feeds/ offer every format.
+        *_front_pages(site, config, feeds + daily[:1]),
+        *_story_pages(site, config, feeds, memo),
         *_search_page(site, config, feeds),
-        *_edition_pages(site, config, feeds),
+        *(_edition_pages(site, config, feeds, daily) if config.edition_pages else ()),
         *_topic_pages(site, config, feeds),
-        *_source_pages(site, config, feeds),
-        _feeds_page(site, config, feeds),
+        *(_source_pages(site, config, feeds) if config.source_pages else ()),
+        *_feeds_page(site, config, feeds, daily),
         PageJob(
             "404.html",
             Page("/404.html", "Page not found", config.description, "404", feeds, indexable=False),
@@ -175,9 +188,10 @@ def _earlier_in_topic(site: Site) -> dict[str, EarlierStories]:
 
 
 def _story_pages(
-    site: Site, feeds: tuple[FeedLink, ...], memo: StoryPageMemo | None
+    site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...], memo: StoryPageMemo | None
 ) -> list[PageJob]:
     earlier = _earlier_in_topic(site)
+    dated = config.edition_pages
     known = memo if memo is not None else {}
     made: StoryPageMemo = {}
     for story in site.stories:
@@ -188,8 +202,9 @@ def _story_pages(
             or entry[0] is not story
             or entry[1] != before  # tuples compare their items by identity first: cheap
             or entry[2].page.feeds[: len(feeds)] != feeds
+            or (len(entry[2].page.breadcrumbs) > 1) != dated
         ):
-            entry = (story, before, _story_page(story, before, feeds))
+            entry = (story, before, _story_page(story, before, config, feeds))
         made[id(story)] = entry
     if memo is not None:
         memo.clear()
@@ -198,8 +213,11 @@ def _story_pages(
 
 
 def _story_page(
-    story: Story, earlier: EarlierStories | None, feeds: tuple[FeedLink, ...]
+    story: Story, earlier: EarlierStories | None, config: SiteConfig, feeds: tuple[FeedLink, ...]
 ) -> PageJob:
+    crumbs: tuple[tuple[str, str], ...] = (("Home", "/"),)
+    if config.edition_pages:
+        crumbs += ((format_date(story.day), day_path(story.day)),)
     return PageJob(
         "story.html",
         Page(
@@ -208,10 +226,10 @@ def _story_page(
             description=story.lead.excerpt or story.title,
             kind="story",
             feeds=feeds
-            + _topic_feeds(story.topics)
-            + _source_feeds(story.lead.provider.domain, story.lead.provider.name),
+            + _topic_feeds(config, story.topics)
+            + _source_feeds(config, story.lead.provider.domain, story.lead.provider.name),
             image=story.lead.image,
-            breadcrumbs=(("Home", "/"), (format_date(story.day), day_path(story.day))),
+            breadcrumbs=crumbs,
             og_type="article",
         ),
         (("story", story), ("earlier", earlier)),
@@ -219,7 +237,10 @@ def _story_page(
     )
 
 
-def _edition_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> list[PageJob]:
+def _edition_pages(
+    site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...], daily: tuple[FeedLink, ...]
+) -> list[PageJob]:
+    """A page per day and the archive (the list of every day), with the daily digest's feeds."""
     editions = site.editions
     jobs = []
     for index, edition in enumerate(editions):
@@ -228,7 +249,7 @@ def _edition_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) 
             title=f"{config.title}: {format_day(edition.day)}",
             description=f"The stories of {format_day(edition.day)}.",
             kind="edition",
-            feeds=feed_links(format_day(edition.day), edition.path) + feeds,
+            feeds=daily + feeds,
             image=_first_image(edition.stories),
             breadcrumbs=(("Home", "/"), ("Archive", "/archive/")),
         )
@@ -238,17 +259,22 @@ def _edition_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) 
                    ("older_day", older))  # fmt: skip
         jobs.append(PageJob("edition.html", page, context))
     archive = tuple((edition.day, len(edition.stories)) for edition in editions)
-    page = Page("/archive/", "Archive", f"Every edition of {config.title}.", "archive", feeds)
+    page = Page(DAILY_PAGE, "Archive", f"Every edition of {config.title}.", "archive",
+                daily + feeds)  # fmt: skip
     jobs.append(PageJob("archive.html", page, (("editions", archive),)))
     return jobs
 
 
-def _topic_feeds(topics: Sequence[Topic]) -> tuple[FeedLink, ...]:
-    return tuple(link for topic in topics for link in feed_links(topic.name, topic.path))
+def _topic_feeds(config: SiteConfig, topics: Sequence[Topic]) -> tuple[FeedLink, ...]:
+    return tuple(
+        link for topic in topics for link in listing_feeds(config, "topics", topic.name, topic.path)
+    )
 
 
-def _source_feeds(domain: str, name: str) -> tuple[FeedLink, ...]:
-    return feed_links(name or domain, outlet_path(domain)) if domain else ()
+def _source_feeds(config: SiteConfig, domain: str, name: str) -> tuple[FeedLink, ...]:
+    if not domain:
+        return ()
+    return listing_feeds(config, "sources", name or domain, outlet_path(domain))
 
 
 def _search_page(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> list[PageJob]:
@@ -261,21 +287,34 @@ def _search_page(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) ->
     return [PageJob("search.html", page, (("searchable", bool(numbers)), ("shards", shards)))]
 
 
-def _feeds_page(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> PageJob:
-    """The /feeds/ page: every feed of the site, with what it holds."""
+def has_any_feed(config: SiteConfig) -> bool:
+    """True when the site makes a feed of some listing, and so the /feeds/ page."""
+    return any(config.has_feeds(listing) for listing in config.feeds)
+
+
+def _feeds_page(
+    site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...], daily: tuple[FeedLink, ...]
+) -> list[PageJob]:
+    """The /feeds/ page: every feed of the site, with what it holds (none without feeds)."""
+    if not has_any_feed(config):
+        return []
     archives = archive_count(len(site.stories), config.archive_size)
+    if not config.has_feed_archive:
+        archives = 0
+    topics = site.topics if config.has_feeds("topics") else ()
+    outlets = site.outlets if config.has_feeds("sources") else ()
     context = (
+        ("format_names", format_list(config.feed_formats)),
         ("site_feeds", feeds),
-        ("topic_feeds", tuple((e.topic.name, _topic_feeds([e.topic])) for e in site.topics)),
-        ("source_feeds", tuple((s.name, s.domain, _source_feeds(s.domain, s.name))
-                               for s in site.outlets)),
-        ("edition_feeds", tuple((e.day, feed_links(format_day(e.day), e.path))
-                                for e in site.editions)),
+        ("daily_feeds", daily),
+        ("topic_feeds", tuple((e.topic.name, _topic_feeds(config, [e.topic])) for e in topics)),
+        ("source_feeds", tuple((s.name, s.domain, _source_feeds(config, s.domain, s.name))
+                               for s in outlets)),
         ("archives", tuple(archive_path(n) for n in range(archives, 0, -1))),
     )  # fmt: skip
-    page = Page("/feeds/", "Feeds", f"Every feed of {config.title}.", "feeds", feeds,
+    page = Page("/feeds/", "Feeds", f"Every feed of {config.title}.", "feeds", feeds + daily,
                 breadcrumbs=(("Home", "/"),))  # fmt: skip
-    return PageJob("feeds.html", page, context)
+    return [PageJob("feeds.html", page, context)]
 
 
 def _topic_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> list[PageJob]:
@@ -290,11 +329,12 @@ def _topic_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) ->
                 title=_titled(topic.name, pager),
                 description=f"Stories about {topic.name}, newest first.",
                 kind="topic",
-                feeds=_topic_feeds([topic]) + feeds,
+                feeds=_topic_feeds(config, [topic]) + feeds,
                 pager=pager,
                 breadcrumbs=(("Home", "/"), ("Topics", "/topics/")),
             )
-            context = (("topic", topic), ("stories", items), ("total", len(entry.stories)))
+            context = (("topic", topic), ("stories", items), ("total", len(entry.stories)),
+                       ("follow", _topic_feeds(config, [topic])))  # fmt: skip
             jobs.append(PageJob("topic.html", page, context))
     return jobs
 
@@ -310,7 +350,7 @@ def _source_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -
                 title=_titled(source.name, pager),
                 description=f"Stories from {source.name} ({source.domain}), newest first.",
                 kind="source",
-                feeds=_source_feeds(source.domain, source.name) + feeds,
+                feeds=_source_feeds(config, source.domain, source.name) + feeds,
                 pager=pager,
                 breadcrumbs=(("Home", "/"), ("Sources", "/sources/")),
             )

@@ -14,7 +14,8 @@ from markupsafe import Markup
 from digestgen.config import SiteConfig
 from digestgen.model import Story, outlet_path
 from digestgen.render.coverage import more_line, story_counts, timeline
-from digestgen.render.pages import Page, PageJob
+from digestgen.render.feeds import listing_feeds
+from digestgen.render.pages import Page, PageJob, has_any_feed
 from digestgen.util.dates import (
     day_path,
     format_date,
@@ -45,8 +46,10 @@ class PageRenderer:
         # card made a 50,000-record build's render workers grow by about 200 MB each.
         self._clusters: LRUCache[tuple[str, str], Markup] = LRUCache(CLUSTER_CACHE_SIZE)
         env.globals.update(
-            site=config, url=self.url, link=self.link, asset=self.asset, cluster=self.cluster
-        )
+            site=config, url=self.url, link=self.link, asset=self.asset, cluster=self.cluster,
+            site_feeds=listing_feeds(config, "site", config.title, "/"),
+            footer_links=footer_links(config),
+        )  # fmt: skip
         env.filters.update(
             local=self.local_time,
             iso=lambda moment: self.local_time(moment).isoformat(),
@@ -120,6 +123,17 @@ class PageRenderer:
         if page.breadcrumbs:
             data.append(breadcrumb_list(self, page))
         return data
+
+
+def footer_links(config: SiteConfig) -> tuple[tuple[str, str], ...]:
+    """The footer's (path, label) links: the site's feeds, then the pages the site makes."""
+    links = [(feed.path, feed.label) for feed in listing_feeds(config, "site", config.title, "/")]
+    pages = (
+        ("/feeds/", "All feeds", has_any_feed(config)),
+        ("/archive/", "Archive", config.edition_pages),
+        ("/search/", "Search", config.search),
+    )
+    return (*links, *((path, label) for path, label, made in pages if made))  # fmt: skip
 
 
 # Start tags of the note elements nh3 can leave invalid, and their attributes. nh3 writes every

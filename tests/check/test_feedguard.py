@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -95,7 +96,7 @@ def test_a_story_that_moved_is_listed_with_its_new_id(deployed):
     assert all(line.endswith(f"the same story now has the id {new_id}") for line in findings)
     feeds = {line.split(":", 1)[0] for line in findings}
     assert {"feed.xml", "atom.xml", "feed.json", "topics/space/atom.xml",
-            "sources/alpha.example.com/feed.json", "2025/03/01/feed.xml"} <= feeds  # fmt: skip
+            "sources/alpha.example.com/feed.json"} <= feeds  # fmt: skip
     assert f"{len(findings)} feed problems" in err
 
 
@@ -130,7 +131,7 @@ def test_another_base_url_changes_every_id(deployed):
     code, findings, _ = check(deployed, "--base-url", "https://elsewhere.example.com/")
     assert code == 1
     ids = {line.split(": ")[1] for line in findings}
-    assert len(ids) == 5
+    assert len(ids) == 5 + 3  # the stories and the daily digest's days
 
 
 def test_a_missing_against_folder_is_a_usage_error(tmp_path):
@@ -196,7 +197,7 @@ def test_a_published_feed_that_is_a_pipe_or_deep_in_folders_is_named_never_a_han
 
 def feeds_of(folder: Path) -> dict[str, bytes]:
     feeds = dict(FeedFiles(folder))
-    assert len(feeds) == 3 * 14 and "feeds/index.html" not in feeds  # 14 feed sets, no page
+    assert len(feeds) == 3 * 12 and "feeds/index.html" not in feeds  # 12 feed sets, no page
     return feeds
 
 
@@ -229,7 +230,8 @@ def test_guard_needs_the_record_to_be_gone_or_unpublished(deployed):
     facts = ContentFacts(frozenset(), frozenset({"https://chips.example.com/fast"}))
     findings = guard_feeds(old, emptied, facts)
     vanished = {f.item for f in findings if f.kind is FindingKind.VANISHED}
-    assert vanished == {BETA_ID}  # the others' records are gone
+    # the others' records are gone; the daily digest's day of BETA holds it
+    assert vanished == {BETA_ID, BASE_URL + "2025/03/01/"}
     unpublished = ContentFacts(frozenset({"https://chips.example.com/fast"}), frozenset())
     assert guard_feeds(old, emptied, unpublished) == []
 
@@ -263,3 +265,53 @@ def test_feeds_are_read_in_every_format(deployed):
         read_feed(b'{"items": [{"title": "no id"}]}')
     assert is_feed_path("feeds/archive/3.xml") and is_feed_path("2025/03/01/feed.json")
     assert not is_feed_path("sitemap.xml") and not is_feed_path("index.html")
+
+
+def _old_day_feed() -> dict[str, bytes]:
+    """A per-day feed of 1 March as earlier versions wrote it, holding the chips story."""
+    item = {"id": BETA_ID, "url": BETA_ID, "external_url": "https://chips.example.com/fast"}
+    return {"2025/03/01/feed.json": json.dumps({"items": [item]}).encode()}
+
+
+@pytest.mark.parametrize(
+    ("feeds", "vanished"), [('["site", "daily"]', []), ('["site"]', [BETA_ID])]
+)
+def test_old_per_day_feeds_may_go_when_the_daily_digest_carries_their_stories(
+    tmp_path, feeds, vanished
+):
+    # Three stories a feed, no archive: the chips story of 1 March is in no story feed.
+    config = f"feed_size = 3\nfeed_archive = false\nfeeds = {feeds}\n"
+    result = build_in(make_site(tmp_path / "site", corpus(), config))
+    assert result.exit_code == 0, result.stderr
+    new = dict(FeedFiles(result.output))
+    assert not any(BETA_ID.encode() in data for path, data in new.items() if "daily" not in path)
+    facts = ContentFacts(frozenset(), frozenset({"https://chips.example.com/fast"}))
+    findings = guard_feeds(_old_day_feed(), new, facts)
+    assert [f.item for f in findings if f.kind is FindingKind.VANISHED] == vanished
+
+
+@pytest.mark.parametrize("archive", [False, True])
+def test_items_pushed_out_of_full_feeds_may_go_only_from_a_site_without_an_archive(
+    tmp_path, archive
+):
+    """Without archive documents the site's feed is a window: a newer story pushes the oldest
+    out. With them, every story stays in some feed for good, so leaving is a finding."""
+    config = f"feed_size = 2\nfeed_archive_size = 1\nfeed_archive = {str(archive).lower()}\n"
+    root = make_site(tmp_path / "site", corpus(), config + 'feeds = ["site", "daily"]\n')
+    first = build_in(root, now="2025-03-03T12:00:00Z")
+    assert first.exit_code == 0, first.stderr
+    old = dict(FeedFiles(first.output))
+    write(root, "zeta.md", record("Tides rise", url="https://tides.example.com/",
+                                  when="2025-03-03T10:00:00Z"))  # fmt: skip
+    second = build_in(root, now="2025-03-03T12:00:00Z")
+    new = dict(FeedFiles(second.output))
+    if archive:  # the archive keeps the pushed-out story: emptied, it is a finding
+        new = {path: data for path, data in new.items() if not path.startswith("feeds/")}
+    present = frozenset(url for text in corpus().values() for url in
+                        re.findall(r'originalUrl: "([^"]+)"', str(text)))  # fmt: skip
+    findings = guard_feeds(old, new, ContentFacts(frozenset(), present))
+    pushed = BASE_URL + "2025/03/02/moon-base-planned/"
+    if archive:
+        assert pushed in {f.item for f in findings if f.kind is FindingKind.VANISHED}
+    else:
+        assert findings == []

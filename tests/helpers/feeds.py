@@ -337,3 +337,11 @@ def shown_text(detail: Any) -> str:
 
 def rfc3339(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+DAILY_FOLDER = "daily/"  # the daily digest's feeds: one item a day, not a story
+
+
+def story_feed_files(output: Path) -> list[str]:
+    """The feed files of a built site whose items are stories: all but the daily digest's."""
+    return [path for path in feed_files(output) if not path.startswith(DAILY_FOLDER)]

@@ -16,6 +16,7 @@ from tests.helpers.feeds import (
     ALPHA_PATH,
     ALPHA_URL,
     COVERAGE,
+    DAILY_FOLDER,
     EXPECTED_TITLES,
     HOSTILE_TITLES,
     NS,
@@ -40,9 +41,7 @@ FOLDERS = {
     "sources/robots.example.com/": 1,
     "sources/moon.example.com/": 1,
     "sources/weather.example.com/": 1,
-    "2025/03/01/": 2,
-    "2025/03/02/": 2,
-    "2025/03/03/": 1,
+    "daily/": 3,  # the daily digest: one item a day
 }
 
 
@@ -88,18 +87,20 @@ def test_the_three_formats_hold_the_same_items_in_the_same_order(built):
         assert rfc3339(entry.published) == rfc3339(item["date_published"])
 
 
-def test_source_and_edition_feeds_hold_their_stories(built):
+def test_source_feeds_and_the_daily_digest_hold_their_items(built):
     def titles(folder: str) -> list[str]:
         return [title for _, _, title in items(built, folder)["json"]]
 
     # An outlet's feed has the stories it led and those it covered.
     assert titles("sources/b.example.net/") == ["Rockets reach orbit"]
     assert titles("sources/alpha.example.com/") == ["Rockets reach orbit"]
-    assert titles("2025/03/01/") == ["Chips get faster", "Rockets reach orbit"]
-    assert titles("2025/03/02/") == ["Moon base planned", "Robots learn to walk"]
-    edition = json.loads(built.read("2025/03/01/feed.json"))
-    assert edition["home_page_url"] == BASE_URL + "2025/03/01/"
-    assert "2025-03-01" in edition["title"]
+    # The daily digest has one item a day, newest first, and no feed per day is made.
+    assert titles("daily/") == ["Monday 3 March 2025", "Sunday 2 March 2025",
+                                "Saturday 1 March 2025"]  # fmt: skip
+    assert not (built.output / "2025/03/01/feed.xml").exists()
+    daily = json.loads(built.read("daily/feed.json"))
+    assert daily["home_page_url"] == BASE_URL + "archive/"
+    assert daily["feed_url"] == BASE_URL + "daily/feed.json"
 
 
 def test_json_feed_item_is_complete(built):
@@ -153,7 +154,7 @@ def test_items_carry_the_image_as_media_rss_and_enclosure(built):
 
 def test_atom_entries_link_related_coverage_with_its_rel(built):
     """feedgen 1.0.0 drops the rel of entry links (its issue #135); ours must survive."""
-    for folder in ("", "topics/space/", "sources/b.example.net/", "2025/03/01/"):
+    for folder in ("", "topics/space/", "sources/b.example.net/"):
         root = lxml.etree.fromstring((built.output / folder / "atom.xml").read_bytes())
         entry = root.xpath(f"a:entry[a:id='{ALPHA_ID}']", namespaces=NS)[0]
         links = [(link.get("rel"), link.get("href"), link.get("title"))
@@ -202,7 +203,7 @@ def test_every_feed_carries_the_sites_icon_and_logo(built):
     for folder in FOLDERS:
         rss = parse_xml((built.output / folder / "feed.xml").read_bytes(), folder)
         assert rss.feed.image.href == icon and rss.feed.image.width == 32, folder
-        assert rss.feed.image.link == BASE_URL + folder
+        assert rss.feed.image.link == BASE_URL + (folder if folder != "daily/" else "archive/")
         atom = parse_xml((built.output / folder / "atom.xml").read_bytes(), folder)
         assert (atom.feed.icon, atom.feed.logo) == (icon, logo), folder
         data = json.loads(built.read(folder + "feed.json"))
@@ -313,7 +314,9 @@ def test_every_page_offers_its_feeds_for_autodiscovery(built):
     assert {BASE_URL + f"topics/{t}/feed.json" for t in ("space", "science")} <= story
     assert BASE_URL + "sources/alpha.example.com/atom.xml" in story
     edition = [href for _, href, _ in discovery(built, "2025/03/01/index.html")]
-    assert edition[:3] == [BASE_URL + "2025/03/01/" + name for name in types]
+    assert edition[:3] == [BASE_URL + "daily/" + name for name in types]
+    front = [href for _, href, _ in discovery(built, "index.html")]
+    assert front[3:] == [BASE_URL + "daily/feed.xml"]  # the first format: the page's budget
     topic = [href for _, href, _ in discovery(built, "topics/ai/index.html")]
     assert topic[:3] == [BASE_URL + "topics/ai/" + name for name in types]
     source = [href for _, href, _ in discovery(built, "sources/b.example.net/index.html")]
@@ -327,7 +330,7 @@ def test_the_feeds_page_lists_every_feed(built):
     assert listed == set(feed_files(built.output))
     text = " ".join(page.text_content().split())
     assert "RSS 2.0, Atom 1.0 and JSON Feed 1.1" in text
-    for name in ("AI", "Space", "Beta Times", "Monday 3 March 2025"):
+    for name in ("AI", "Space", "Beta Times", "Daily digest"):
         assert name in text
     sitemap = built.read("sitemap.xml")
     assert BASE_URL + "feeds/" in sitemap
@@ -346,10 +349,13 @@ def test_hostile_text_gives_valid_feeds_in_every_format(site_builder):
     result = site_builder(records)
     assert result.exit_code == 0, result.stderr
     paths = feed_files(result.output)
-    assert len(paths) == 3 * (1 + 1 + len(HOSTILE_TITLES) + 1 + 1)  # site, topic, outlets, day
+    # site, topic, outlets, the related items' outlet, the daily digest
+    assert len(paths) == 3 * (1 + 1 + len(HOSTILE_TITLES) + 1 + 1)
     expected = sorted(EXPECTED_TITLES.values())
     for path in paths:
         parsed = check_feed(result.output, path, BASE_URL)
+        if path.startswith(DAILY_FOLDER):  # its items are days, tested in test_daily_digest
+            continue
         if path.endswith(".json"):
             titles = [item["title"] for item in parsed["items"]]
             for item in parsed["items"]:

@@ -1,5 +1,5 @@
-"""Small things of the reader's pages: the site's icons, labelled counts on /sources/, and every
-feed format offered where a page offers its feeds."""
+"""Small things of the reader's pages: the site's icons, labelled counts on /sources/ and
+/topics/, and every feed format offered where a page offers its feeds."""
 
 from __future__ import annotations
 
@@ -63,6 +63,24 @@ def test_sources_rows_count_in_the_plural(site_builder):
     page = parse_html(result.output.joinpath("sources/index.html").read_bytes())
     row = page.xpath("//ul[@class='index-list']/li[span='alpha.example.com']")[0]
     assert row.xpath("string(span[@class='count'])") == "2 stories"
+
+
+def test_topics_rows_say_what_their_number_counts_singular_and_plural(site_builder):
+    records = dict(corpus())
+    records["delta.md"] = records["delta.md"].replace('topics: ["Space"]', 'topics: ["Robotics"]')
+    result = site_builder(records)
+    assert result.exit_code == 0, result.stderr
+    page = parse_html(result.output.joinpath("topics/index.html").read_bytes())
+    counts = {
+        row.xpath("string(a)"): row.xpath("string(span[@class='count'])")
+        for row in page.xpath("//ul[@class='index-list']/li")
+    }
+    assert counts == {
+        "AI": "2 stories",
+        "Robotics": "1 story",
+        "Science": "2 stories",
+        "Space": "1 story",
+    }
 
 
 def test_topic_pages_offer_json_feed_beside_rss_and_atom(built):

@@ -203,20 +203,32 @@ def feed_paths(result: BuildResult) -> list[str]:
     return sorted(p for p in result.files() if p.endswith(("feed.xml", "atom.xml")))
 
 
+def story_feed_paths(result: BuildResult) -> list[str]:
+    """The RSS and Atom feeds whose items are stories: all but the daily digest's."""
+    return [path for path in feed_paths(result) if not path.startswith("daily/")]
+
+
 def test_feeds_stay_valid_and_inert(hostile_site):
     paths = feed_paths(hostile_site)
-    assert len(paths) == 12  # the site, two topics, the outlet and the day, RSS and Atom each
+    # the site, two topics, the outlet and the daily digest, RSS and Atom each
+    assert len(paths) == 12
     atom = {"a": "http://www.w3.org/2005/Atom"}
     for path in paths:
         raw = (hostile_site.output / path).read_bytes()
         parsed = feedparser.parse(raw)
         assert not parsed.bozo, (path, parsed.get("bozo_exception"))
         check_plain_text(raw, root := lxml.etree.fromstring(raw), path)
-        # The titles read as markup, so they are declared HTML (Atom) or escaped as HTML (RSS).
-        assert TITLE in [shown_text(e.title_detail) for e in parsed.entries], path
-        terms = root.xpath("//item/category/text() | //a:entry/a:category/@term", namespaces=atom)
-        # An RSS category is plain text only: one that reads as markup is left out there.
-        assert (TOPIC in terms) == path.endswith("atom.xml"), path
+        if path.startswith("daily/"):  # its items are days: the story is in their content
+            shown = [lxml.html.fragment_fromstring(e.content[0].value, create_parent="div")
+                     .text_content() for e in parsed.entries]  # fmt: skip
+            assert any(TITLE in text for text in shown), path
+        else:
+            # The titles read as markup, so they are declared HTML (Atom) or escaped (RSS).
+            assert TITLE in [shown_text(e.title_detail) for e in parsed.entries], path
+            terms = root.xpath("//item/category/text() | //a:entry/a:category/@term",
+                               namespaces=atom)  # fmt: skip
+            # An RSS category is plain text only: one that reads as markup is left out there.
+            assert (TOPIC in terms) == path.endswith("atom.xml"), path
         bodies = root.xpath(
             "//item/description/text() | //*[local-name()='encoded']/text()"
             " | //a:content[@type='html']/text() | //a:summary[@type='html']/text()",
@@ -232,6 +244,12 @@ def test_feeds_stay_valid_and_inert(hostile_site):
                         assert urlsplit(element.get(attribute)).scheme in ("http", "https")
             for text in texts(fragment):
                 assert "&lt;" not in text and "&amp;" not in text, (path, text)
+        if path.startswith("daily/"):  # the day's item: the story's excerpt and coverage
+            content = lxml.html.fragment_fromstring(parsed.entries[0].content[0].value,
+                                                    create_parent="div")  # fmt: skip
+            assert EXCERPT in content.text_content(), path
+            assert RELATED_URL in [a.get("href") for a in content.iter("a")]
+            continue
         entry = next(e for e in parsed.entries if shown_text(e.title_detail) == TITLE)
         assert entry.summary_detail.type == "text/html", path
         assert shown_text(entry.summary_detail) == EXCERPT, path
@@ -345,7 +363,7 @@ def test_drafts_appear_nowhere_without_the_drafts_option(site_builder):
     locs = sitemap.xpath("//*[local-name()='loc']/text()")
     assert BASE_URL + "2025/03/01/public-story/" in locs
     assert not [loc for loc in locs if "zebra" in loc]
-    for path in feed_paths(result):
+    for path in story_feed_paths(result):
         parsed = feedparser.parse(files[path])
         assert [e.title for e in parsed.entries] == ["Public story"], path
     public = parse_html(files["2025/03/01/public-story/index.html"])
@@ -420,7 +438,7 @@ def test_entity_text_and_unicode_titles_display_exactly(site_builder):
         assert og_title in shown
         assert news_article(page)["headline"] in shown
     assert headings == shown
-    for path in feed_paths(result):
+    for path in story_feed_paths(result):
         parsed = feedparser.parse(result.files()[path])
         assert not parsed.bozo, path
         if path.endswith("atom.xml"):

@@ -7,16 +7,12 @@ Screenshots of every page type, at phone and desktop widths, light and dark, are
 
 from __future__ import annotations
 
-import functools
 import os
 import re
-import threading
-import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +22,7 @@ from lxml import html as lxml_html
 from bench.generate import generate
 from tests.helpers import FIXED_NOW, ROOT, make_site, record, run_cli
 from tests.helpers.digests import sparse_digest
+from tests.helpers.serving import page_paths, serve
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -56,43 +53,6 @@ if not CHROMIUM.is_file():
     pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
 
 
-def netlify_headers(path: str) -> dict[str, str]:
-    """The headers netlify.toml gives `path`: every matching rule, later ones overriding."""
-    config = tomllib.loads((ROOT / "netlify.toml").read_text(encoding="utf-8"))
-    headers: dict[str, str] = {}
-    for rule in config["headers"]:
-        pattern = "".join(
-            ".*" if part == "*" else re.escape(part) for part in re.split(r"(\*)", rule["for"])
-        )
-        if re.fullmatch(pattern, path):
-            headers.update(rule["values"])
-    return headers
-
-
-class SiteHandler(SimpleHTTPRequestHandler):
-    """Serves a built site as Netlify would: its headers, and /404.html for a missing page."""
-
-    def end_headers(self) -> None:
-        for name, value in netlify_headers(self.path.split("?", 1)[0]).items():
-            self.send_header(name, value)
-        super().end_headers()
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        page = Path(self.directory) / "404.html"
-        if code != 404 or not page.is_file():
-            super().send_error(code, message, explain)
-            return
-        body = page.read_bytes()
-        self.send_response(404)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @dataclass
 class Site:
     """A built site served on 127.0.0.1, and the addresses of one page of each type."""
@@ -100,29 +60,6 @@ class Site:
     base: str
     output: Path
     paths: dict[str, str] = field(default_factory=dict)
-
-
-def serve(output: Path) -> tuple[ThreadingHTTPServer, str]:
-    handler = functools.partial(SiteHandler, directory=str(output))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
-
-
-def page_paths(output: Path, search_word: str) -> dict[str, str]:
-    """One address of each page type, found by following the built front page's links."""
-    front = lxml_html.fromstring((output / "index.html").read_bytes())
-    story = front.xpath("//a[@class='full']/@href")[0]
-    topic = front.xpath("//ul[@class='topics']//a/@href")[0]
-    return {
-        "front": "/",
-        "story": story,
-        "topic": topic,
-        "edition": "/".join(story.split("/")[:4]) + "/",
-        "archive": "/archive/",
-        "search": f"/search/?q={search_word}",
-        "404": "/no/such/page/",
-    }
 
 
 @pytest.fixture(scope="session")
@@ -251,13 +188,17 @@ def screenshot(page: Any, site: str, kind: str, width: int, scheme: str) -> None
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("site", SITES)
 def test_page_loads_cleanly_and_passes_axe(browser, sites, site, kind):
-    for scheme in ("light", "dark"):  # colour contrast is checked in both themes
-        with open_page(browser, sites[site].base, DESKTOP, scheme) as (page, log):
-            visit(page, sites[site], kind)
-            log.assert_clean(expected_status_page=kind == "404")
-            assert page.locator("h1").count() == 1
-            assert axe_violations(page) == [], (site, kind, scheme)
-            screenshot(page, site, kind, DESKTOP, scheme)
+    # Colour contrast in both themes; a phone's layout (wrapped rows, the header's search box,
+    # chips and targets) at 360 px as well as the desktop's.
+    for width in (PHONE, DESKTOP):
+        for scheme in ("light", "dark"):
+            with open_page(browser, sites[site].base, width, scheme) as (page, log):
+                visit(page, sites[site], kind)
+                log.assert_clean(expected_status_page=kind == "404")
+                assert page.locator("h1").count() == 1
+                assert axe_violations(page) == [], (site, kind, width, scheme)
+                if width == DESKTOP:
+                    screenshot(page, site, kind, DESKTOP, scheme)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -774,4 +715,28 @@ def test_a_sparse_front_page_is_full_with_three_headlines_above_the_fold(browser
         )
         assert sum(1 for bottom in bottoms if bottom <= 640) >= 3, bottoms[:4]
         screenshot(page, "sparse", "front", PHONE, "light")
+        log.assert_clean()
+
+
+@pytest.fixture(scope="module")
+def thousand(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A 1,000-record synthetic digest (bench/generate.py), built and served."""
+    root = make_site(tmp_path_factory.mktemp("thousand") / "site", {})
+    generate(1000, root / "content")
+    with built_and_served(root, FIXED_NOW) as site:
+        yield site
+
+
+def test_a_thousand_record_front_page_has_three_headlines_above_the_fold_on_a_phone(
+    browser, thousand
+):
+    with open_page(browser, thousand.base, PHONE) as (page, log):
+        page.set_viewport_size({"width": PHONE, "height": 640})
+        visit(page, thousand, "front")
+        tops = page.evaluate(
+            "[...document.querySelectorAll('main .cluster .headline')]"
+            ".map(h => h.getBoundingClientRect().top)"
+        )
+        assert sum(1 for top in tops if top < 640) >= 3, tops[:4]
+        screenshot(page, "thousand", "front", PHONE, "light")
         log.assert_clean()

@@ -73,13 +73,15 @@ def test_feeds_get_their_content_types():
     assert headers_for("/atom.xml")["Content-Type"].startswith("application/atom+xml")
     assert headers_for("/topics/*/feed.xml")["Content-Type"].startswith("application/rss+xml")
     assert headers_for("/topics/*/atom.xml")["Content-Type"].startswith("application/atom+xml")
-    for folder in ("", "/topics/*", "/sources/*", "/*/*/*"):
+    for folder in ("", "/topics/*", "/sources/*", "/daily"):
         assert headers_for(f"{folder}/feed.json")["Content-Type"].startswith(
             "application/feed+json"
         )
         assert headers_for(f"{folder}/feed.xml")["Content-Type"].startswith("application/rss+xml")
         assert headers_for(f"{folder}/atom.xml")["Content-Type"].startswith("application/atom")
     assert headers_for("/feeds/archive/*")["Content-Type"].startswith("application/atom+xml")
+    # The per-day feeds are gone (redirected to /daily/): no rule names them.
+    assert not [h for h in NETLIFY["headers"] if h["for"].startswith("/*/*/*/")]
 
 
 def test_default_theme_pages_satisfy_the_csp(tmp_path, seed_text):

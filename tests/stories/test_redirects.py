@@ -14,6 +14,12 @@ from tests.helpers.factories import cov, rec
 UTC = ZoneInfo("UTC")
 ALPHA = record("Alpha story", "https://alpha.example/1", when="2025-03-02T10:00:00Z")
 ALPHA_PATH = "/2025/03/02/alpha-story/"
+# The per-day feeds of earlier versions, sent to the daily digest's: on every site.
+DAY_FEEDS = (
+    "/:year/:month/:day/feed.xml /daily/feed.xml 301\n"
+    "/:year/:month/:day/atom.xml /daily/atom.xml 301\n"
+    "/:year/:month/:day/feed.json /daily/feed.json 301\n"
+)
 
 
 def earlier_listing_alpha(title: str = "Beta take") -> str:
@@ -26,14 +32,14 @@ def test_an_earlier_record_joining_a_story_redirects_its_old_address(tmp_path):
     first = build_in(root)
     assert first.exit_code == 0, first.stderr
     assert (first.output / ALPHA_PATH.strip("/") / "index.html").is_file()
-    assert not (first.output / "_redirects").exists()
+    assert first.read("_redirects") == DAY_FEEDS
 
     (root / "content/beta.md").write_text(earlier_listing_alpha(), encoding="utf-8")
     second = build_in(root)
     assert second.exit_code == 0, second.stderr
     assert (second.output / "2025/03/01/beta-take/index.html").is_file()
     assert not (second.output / ALPHA_PATH.strip("/")).exists()
-    assert second.read("_redirects") == f"{ALPHA_PATH} /2025/03/01/beta-take/ 301\n"
+    assert second.read("_redirects") == f"{ALPHA_PATH} /2025/03/01/beta-take/ 301\n" + DAY_FEEDS
 
 
 def test_redirects_carry_the_base_path_and_follow_the_sites_own_rules(tmp_path):
@@ -48,6 +54,9 @@ def test_redirects_carry_the_base_path_and_follow_the_sites_own_rules(tmp_path):
     assert result.read("_redirects") == (
         "/old-feed /digest/feed.xml 301\n"
         "/digest/2025/03/02/alpha-story/ /digest/2025/03/01/beta-take/ 301\n"
+        + DAY_FEEDS.replace("/:", "/digest/:", 1)
+        .replace(" /", " /digest/")
+        .replace("\n/:", "\n/digest/:")
     )
 
 
@@ -55,7 +64,7 @@ def test_a_site_with_its_own_redirects_and_nothing_moved_keeps_them_as_they_are(
     root = make_site(tmp_path / "site", {"alpha.md": ALPHA})
     (root / "static").mkdir()
     (root / "static/_redirects").write_text("/a /b 301\n", encoding="utf-8")
-    assert build_in(root).read("_redirects") == "/a /b 301\n"
+    assert build_in(root).read("_redirects") == "/a /b 301\n" + DAY_FEEDS
 
 
 def stories_of(*records: Record) -> list[Story]:
@@ -109,6 +118,6 @@ def test_two_stories_claiming_one_old_address_go_to_the_earlier_records_story():
     assert moved_addresses(stories[::-1], UTC) == {"/2025/03/02/same/": "/2025/03/01/c/"}
 
 
-def test_redirect_file_is_not_written_without_moves(tmp_path: Path):
+def test_without_moves_only_the_old_day_feeds_are_redirected(tmp_path: Path):
     result = build_in(make_site(tmp_path / "site", {"alpha.md": ALPHA}))
-    assert "_redirects" not in result.files()
+    assert result.read("_redirects") == DAY_FEEDS
