@@ -349,6 +349,9 @@ def test_control_characters_in_the_note_do_not_break_the_feeds(site_builder):
     assert result.exit_code == 0, result.stderr
     for path in feed_paths(result):
         lxml.etree.fromstring((result.output / path).read_bytes())
+        if "/" in path:  # a listing feed's item is a summary: the note is on the story page
+            assert "content" not in parse(result, path).entries[0], path
+            continue
         html = content_html(parse(result, path).entries[0])
         text = lxml.html.fragment_fromstring(html, create_parent="div").text_content()
         assert "Before the bell and after" in " ".join(text.split()), path
