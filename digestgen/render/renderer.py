@@ -168,15 +168,13 @@ def item_list(r: PageRenderer, stories: Sequence[Story]) -> JsonLd:
 
 def breadcrumb_list(r: PageRenderer, page: Page) -> JsonLd:
     """schema.org BreadcrumbList structured data for a page's breadcrumbs."""
-    trail = [*page.breadcrumbs, (page.title, page.path)]
-    return {
-        "@context": "https://schema.org",
-        "@type": "BreadcrumbList",
-        "itemListElement": [
-            {"@type": "ListItem", "position": n, "name": name, "item": r.url(path)}
-            for n, (name, path) in enumerate(trail, start=1)
-        ],
-    }
+    items: list[JsonLd] = [
+        {"@type": "ListItem", "position": n, "name": name, "item": r.url(path)}
+        for n, (name, path) in enumerate(page.breadcrumbs, start=1)
+    ]
+    # The page itself ends the trail without its address: Google takes the page's own then.
+    items.append({"@type": "ListItem", "position": len(items) + 1, "name": page.title})
+    return {"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": items}
 
 
 def news_article(r: PageRenderer, story: Story) -> JsonLd:
@@ -192,8 +190,7 @@ def news_article(r: PageRenderer, story: Story) -> JsonLd:
         "publisher": {"@type": "Organization", "name": lead.provider.name},
         "isBasedOn": lead.url,
     }
-    if lead.excerpt:
-        data["description"] = lead.excerpt
+    # No description: the page's meta description is the excerpt already.
     if lead.image:
         data["image"] = [lead.image.url]
     if story.topics:
