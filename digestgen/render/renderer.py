@@ -155,12 +155,13 @@ def note_summary(html: str, length: int = NOTE_SUMMARY_LENGTH) -> str:
 
 
 def item_list(r: PageRenderer, stories: Sequence[Story]) -> JsonLd:
-    """schema.org ItemList structured data for a listing page's stories."""
+    """schema.org ItemList structured data for a listing page's stories: each story's address
+    (a summary page's list, as Google's carousel reads it; the headline is on the story page)."""
     return {
         "@context": "https://schema.org",
         "@type": "ItemList",
         "itemListElement": [
-            {"@type": "ListItem", "position": n, "url": r.url(s.path), "name": s.title}
+            {"@type": "ListItem", "position": n, "url": r.url(s.path)}
             for n, s in enumerate(stories, start=1)
         ],
     }

@@ -197,7 +197,8 @@ def test_json_ld_parses_and_holds_the_title_verbatim(hostile_site):
             assert not re.search(r"(?i)</script|<!--", block), path
     front = parse_html(files["index.html"])
     [listing] = json.loads(front.xpath("//script[@type='application/ld+json']/text()")[0])
-    assert TITLE in [item["name"] for item in listing["itemListElement"]]
+    story_url = BASE_URL + story_path(hostile_site, "title-script").removesuffix("index.html")
+    assert story_url in [item["url"] for item in listing["itemListElement"]]
 
 
 def feed_paths(result: BuildResult) -> list[str]:
