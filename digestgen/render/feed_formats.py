@@ -18,7 +18,13 @@ from feedgen.feed import FeedGenerator
 from digestgen.config import SiteConfig
 from digestgen.model import Edition, Story
 from digestgen.output.paths import add_file
-from digestgen.render.feed_items import MAX_ITEM_COVERAGE, FeedItem, edition_item, make_item
+from digestgen.render.feed_items import (
+    MAX_ITEM_COVERAGE,
+    FeedItem,
+    RelatedLink,
+    edition_item,
+    make_item,
+)
 from digestgen.render.feed_text import declare_text, hex_references, reads_as_markup, rss_text
 from digestgen.render.feeds import JSON, MEDIA_TYPES, RSS, FeedJob
 
@@ -48,6 +54,12 @@ LOGO_PATH = "/apple-touch-icon.png"
 
 # An empty feed still needs an `updated`; a fixed one keeps rebuilds byte-identical.
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+# Feeds whose items are summaries (feed_items.make_item's `compact`): a story is in the feed of
+# each of its topics and outlets and in an archive document, and a full item in each was most of
+# the site's bytes. The site's feed, the one most subscribers read, keeps the full item.
+COMPACT_KINDS = frozenset({"topic", "source", "archive"})
 
 
 FEED_ITEM_CACHE_SIZE = 4096  # stories' feed items kept for the next feed they are in
@@ -115,7 +127,7 @@ class _EntryExtras(BaseEntryExtension):  # type: ignore[misc]
             lxml.etree.SubElement(entry, "link", rel="via", href=item.source_url)
         for related in item.related:
             link = lxml.etree.SubElement(entry, "link", rel="related", href=related.url)
-            if not reads_as_markup(related.title):  # a link's title is plain text only
+            if related.title and not reads_as_markup(related.title):  # plain text only
                 link.set("title", related.title)
         if item.image and item.image_type:
             lxml.etree.SubElement(entry, "link", rel="enclosure", href=item.image.url,
@@ -162,21 +174,25 @@ class FeedRenderer:
         self.edition_template = env.get_template("feed/edition.html")
         # A story's item and feedgen entry, made once for the several feeds it is in; bounded,
         # as every story's would make a 50,000-record build's render workers 300 MB larger.
-        self._items: LRUCache[str, tuple[FeedItem, FeedEntry]] = LRUCache(FEED_ITEM_CACHE_SIZE)
+        self._items: LRUCache[tuple[str, bool], tuple[FeedItem, FeedEntry]] = LRUCache(
+            FEED_ITEM_CACHE_SIZE
+        )
 
-    def item(self, story: Story) -> tuple[FeedItem, FeedEntry]:
-        """The feed item of a story (its body rendered from feed/item.html) and its entry."""
-        made = self._items.get(story.path)
+    def item(self, story: Story, compact: bool = False) -> tuple[FeedItem, FeedEntry]:
+        """The feed item of a story and its entry: the full item (its body rendered from
+        feed/item.html), or with `compact` the summary of listing feeds and archive documents."""
+        key = (story.path, compact)
+        made = self._items.get(key)
         if made is None:
             content = None
-            if not self.config.feed_summary_only:
+            if not (compact or self.config.feed_summary_only):
                 shown = story.coverage[:MAX_ITEM_COVERAGE]
                 more = len(story.coverage) - len(shown)
                 content = self.item_template.render(
                     story=story, coverage=shown, more_coverage=more
                 ).strip()
-            item = make_item(story, self.config, content)
-            made = self._items[story.path] = (item, feed_entry(item))
+            item = make_item(story, self.config, content, compact)
+            made = self._items[key] = (item, feed_entry(item))
         return made
 
     def edition(self, edition: Edition) -> tuple[FeedItem, FeedEntry]:
@@ -194,7 +210,8 @@ class FeedRenderer:
         if job.kind == "daily":
             made = [self.edition(edition) for edition in job.editions]
         else:
-            made = [self.item(story) for story in job.stories]
+            compact = job.kind in COMPACT_KINDS
+            made = [self.item(story, compact) for story in job.stories]
         items = [item for item, _ in made]
         files: dict[str, bytes] = {}
         for fmt, path in job.files:
@@ -318,7 +335,7 @@ def _json_item(item: FeedItem, config: SiteConfig) -> dict[str, Any]:
         data["content_html"] = item.content_html
     else:  # JSON Feed requires content_html or content_text
         data["content_text"] = item.summary or item.title
-    if item.summary:
+    if item.summary and item.content_html is not None:  # else it is the content_text
         data["summary"] = item.summary
     if item.image:
         data["image"] = item.image.url
@@ -334,14 +351,15 @@ def _json_item(item: FeedItem, config: SiteConfig) -> dict[str, Any]:
     if item.image and item.image.width and item.image.height:
         extension["image"] = {"url": item.image.url, "width": item.image.width,
                               "height": item.image.height}  # fmt: skip
-    extension["coverage"] = [
-        {
-            "title": r.title,
-            "url": r.url,
-            "provider": r.provider,
-            **({"date_published": r.published.isoformat()} if r.published else {}),
-        }
-        for r in item.related
-    ]
+    extension["coverage"] = [_json_coverage(r) for r in item.related]
     data[JSON_EXTENSION] = extension
     return data
+
+
+def _json_coverage(related: RelatedLink) -> dict[str, str]:
+    return {
+        **({"title": related.title} if related.title else {}),
+        "url": related.url,
+        "provider": related.provider,
+        **({"date_published": related.published.isoformat()} if related.published else {}),
+    }

@@ -23,7 +23,7 @@ MAX_ITEM_COVERAGE = 10
 class RelatedLink:
     """Another outlet's coverage of a story, as a feed item lists it."""
 
-    title: str
+    title: str  # empty in a summary item
     url: str
     provider: str
     published: datetime | None
@@ -58,16 +58,19 @@ def image_type(url: str) -> str | None:
     return guessed if guessed and guessed.startswith("image/") else None
 
 
-def make_item(story: Story, config: SiteConfig, content_html: str | None) -> FeedItem:
-    """The feed item of a story."""
+def make_item(
+    story: Story, config: SiteConfig, content_html: str | None, compact: bool = False
+) -> FeedItem:
+    """The feed item of a story; `compact`: a summary (no content), its excerpt followed by the
+    names of the other outlets that covered it."""
     lead = story.lead
     domain = lead.provider.domain
     author = lead.provider.name or domain or config.title
     return FeedItem(
         id=config.url(story.path),
         title=story.title,
-        summary=lead.excerpt,
-        content_html=None if config.feed_summary_only else content_html,
+        summary=coverage_summary(story) if compact else lead.excerpt,
+        content_html=None if compact or config.feed_summary_only else content_html,
         published=story.published,
         updated=story.updated,
         source_url=lead.url,
@@ -78,11 +81,28 @@ def make_item(story: Story, config: SiteConfig, content_html: str | None) -> Fee
         categories=tuple((t.name, config.url(t.path)) for t in story.topics),
         image=lead.image,
         image_type=image_type(lead.image.url) if lead.image else None,
+        # A summary's coverage links keep their address and outlet; their titles are on the page.
         related=tuple(
-            RelatedLink(c.title, c.url, c.provider.name or c.provider.domain, c.published)
+            RelatedLink(
+                "" if compact else c.title, c.url, c.provider.name or c.provider.domain, c.published
+            )
             for c in story.coverage[:MAX_ITEM_COVERAGE]
         ),
     )
+
+
+def coverage_summary(story: Story) -> str:
+    """A story's excerpt and, when others covered it, "Also covered by A, B and C." (at most
+    MAX_ITEM_COVERAGE outlets named, then how many more pieces)."""
+    shown = story.coverage[:MAX_ITEM_COVERAGE]
+    names = list(dict.fromkeys(c.provider.name or c.provider.domain for c in shown))
+    more = len(story.coverage) - len(shown)
+    if more:
+        names.append(f"{more} more")
+    if not names:
+        return story.lead.excerpt
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return " ".join(filter(None, (story.lead.excerpt, f"Also covered by {listed}.")))
 
 
 def _source_feed(domain: str, config: SiteConfig) -> str | None:

@@ -201,7 +201,7 @@ def _story_pages(
             entry is None
             or entry[0] is not story
             or entry[1] != before  # tuples compare their items by identity first: cheap
-            or entry[2].page.feeds[: len(feeds)] != feeds
+            or entry[2].page.feeds != feeds
             or (len(entry[2].page.breadcrumbs) > 1) != dated
         ):
             entry = (story, before, _story_page(story, before, config, feeds))
@@ -225,9 +225,8 @@ def _story_page(
             title=story.title,
             description=story.lead.excerpt or story.title,
             kind="story",
-            feeds=feeds
-            + _topic_feeds(config, story.topics)
-            + _source_feeds(config, story.lead.provider.domain, story.lead.provider.name),
+            # The site's feeds only: a topic's or outlet's feed is offered on its own page.
+            feeds=feeds,
             image=story.lead.image,
             breadcrumbs=crumbs,
             og_type="article",

@@ -155,12 +155,13 @@ def note_summary(html: str, length: int = NOTE_SUMMARY_LENGTH) -> str:
 
 
 def item_list(r: PageRenderer, stories: Sequence[Story]) -> JsonLd:
-    """schema.org ItemList structured data for a listing page's stories."""
+    """schema.org ItemList structured data for a listing page's stories: each story's address
+    (a summary page's list, as Google's carousel reads it; the headline is on the story page)."""
     return {
         "@context": "https://schema.org",
         "@type": "ItemList",
         "itemListElement": [
-            {"@type": "ListItem", "position": n, "url": r.url(s.path), "name": s.title}
+            {"@type": "ListItem", "position": n, "url": r.url(s.path)}
             for n, s in enumerate(stories, start=1)
         ],
     }
@@ -168,15 +169,13 @@ def item_list(r: PageRenderer, stories: Sequence[Story]) -> JsonLd:
 
 def breadcrumb_list(r: PageRenderer, page: Page) -> JsonLd:
     """schema.org BreadcrumbList structured data for a page's breadcrumbs."""
-    trail = [*page.breadcrumbs, (page.title, page.path)]
-    return {
-        "@context": "https://schema.org",
-        "@type": "BreadcrumbList",
-        "itemListElement": [
-            {"@type": "ListItem", "position": n, "name": name, "item": r.url(path)}
-            for n, (name, path) in enumerate(trail, start=1)
-        ],
-    }
+    items: list[JsonLd] = [
+        {"@type": "ListItem", "position": n, "name": name, "item": r.url(path)}
+        for n, (name, path) in enumerate(page.breadcrumbs, start=1)
+    ]
+    # The page itself ends the trail without its address: Google takes the page's own then.
+    items.append({"@type": "ListItem", "position": len(items) + 1, "name": page.title})
+    return {"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": items}
 
 
 def news_article(r: PageRenderer, story: Story) -> JsonLd:
@@ -192,8 +191,7 @@ def news_article(r: PageRenderer, story: Story) -> JsonLd:
         "publisher": {"@type": "Organization", "name": lead.provider.name},
         "isBasedOn": lead.url,
     }
-    if lead.excerpt:
-        data["description"] = lead.excerpt
+    # No description: the page's meta description is the excerpt already.
     if lead.image:
         data["image"] = [lead.image.url]
     if story.topics:

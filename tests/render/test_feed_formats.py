@@ -128,6 +128,42 @@ def test_json_feed_item_is_complete(built):
     assert extension["coverage"][0]["date_published"] == "2025-03-01T09:00:00+00:00"
 
 
+def test_listing_feeds_and_archives_carry_a_summary_the_site_feed_the_full_item(site_builder):
+    """A topic's or outlet's feed, and an archive document, has what a subscriber decides and
+    clicks by (title, link, dates, outlet, image, excerpt, who covered it), not the note."""
+    result = site_builder(corpus(), config="feed_archive_size = 1\n")
+    assert result.exit_code == 0, result.stderr
+    summary = "A rocket reached orbit on its first try. Also covered by Beta Times and Gamma Daily."
+    archive = next(
+        p for p in feed_files(result.output) if p.startswith("feeds/archive/")
+        and ALPHA_ID in result.read(p)
+    )  # fmt: skip
+    for folder in ("topics/space/", "sources/b.example.net/", ""):
+        compact = folder != ""
+        data = json.loads(result.read(folder + "feed.json"))
+        item = next(i for i in data["items"] if i["id"] == ALPHA_ID)
+        assert item["image"] == "https://img.example.com/rocket.jpg"
+        assert item["external_url"] == ALPHA_URL and item["url"] == ALPHA_ID
+        assert [c["url"] for c in item["_digestgen"]["coverage"]] == [c[1] for c in COVERAGE]
+        if compact:
+            assert item["content_text"] == summary and "summary" not in item, folder
+            assert "content_html" not in item, folder
+        else:
+            assert "flawless" in item["content_html"] and item["summary"] != summary
+        for name in ("feed.xml", "atom.xml"):
+            parsed = parse_xml((result.output / folder / name).read_bytes(), folder + name)
+            entry = next(e for e in parsed.entries if e.id == ALPHA_ID)
+            assert entry.link == ALPHA_ID and entry.published_parsed, folder + name
+            assert [e.href for e in entry.enclosures] == ["https://img.example.com/rocket.jpg"]
+            assert (entry.summary == summary) is compact, folder + name
+            assert ("content" not in entry) is compact, folder + name
+    parsed = parse_xml((result.output / archive).read_bytes(), archive)
+    entry = next(e for e in parsed.entries if e.id == ALPHA_ID)
+    assert entry.summary == summary and "content" not in entry
+    assert "flawless" not in result.read(archive)
+    check_feed(result.output, archive, BASE_URL)
+
+
 def test_items_carry_the_image_as_media_rss_and_enclosure(built):
     for path in ("feed.xml", "atom.xml"):
         root = lxml.etree.fromstring((built.output / path).read_bytes())
@@ -162,7 +198,8 @@ def test_atom_entries_link_related_coverage_with_its_rel(built):
         assert links == [
             (None, ALPHA_ID, None),  # rel="alternate" is the default
             ("via", ALPHA_URL, None),
-            *(("related", url, title) for title, url, _, _ in COVERAGE),
+            # a listing feed's summary item links the coverage; its titles are on the page
+            *(("related", url, None if folder else title) for title, url, _, _ in COVERAGE),
             ("enclosure", "https://img.example.com/rocket.jpg", None),
         ], folder
     parsed = parse_xml((built.output / "atom.xml").read_bytes(), "atom.xml")
@@ -310,9 +347,9 @@ def test_every_page_offers_its_feeds_for_autodiscovery(built):
             assert (built.output / output_path(href)).is_file(), (page, href)
             assert media_type == types[href.rsplit("/", 1)[-1]], (page, href)
             assert title, page
-    story = {href for _, href, _ in discovery(built, ALPHA_PATH + "index.html")}
-    assert {BASE_URL + f"topics/{t}/feed.json" for t in ("space", "science")} <= story
-    assert BASE_URL + "sources/alpha.example.com/atom.xml" in story
+    # A story page offers the site's feeds only: a topic's or outlet's is on its own page.
+    story = [href for _, href, _ in discovery(built, ALPHA_PATH + "index.html")]
+    assert story == [BASE_URL + name for name in types]
     edition = [href for _, href, _ in discovery(built, "2025/03/01/index.html")]
     assert edition[:3] == [BASE_URL + "daily/" + name for name in types]
     front = [href for _, href, _ in discovery(built, "index.html")]
@@ -361,14 +398,17 @@ def test_hostile_text_gives_valid_feeds_in_every_format(site_builder):
             for item in parsed["items"]:
                 assert item["content_text" if "content_text" in item else "summary"]
                 coverage = item["_digestgen"]["coverage"]
-                assert coverage[0]["title"] == item["title"]
+                # a listing feed's summary item leaves the coverage's titles to the story page
+                assert coverage[0].get("title") == (item["title"] if "/" not in path else None)
         else:
             root = lxml.etree.fromstring((result.output / path).read_bytes())
             titles = root.xpath("//item/title/text() | //a:entry/a:title/text()",
                                 namespaces=NS)  # fmt: skip
             related = root.xpath("//a:link[@rel='related']/@title", namespaces=NS)
-            # Each story's one related item carries the story's own (hostile) title.
-            assert sorted(related) == (sorted(titles) if path.endswith("atom.xml") else [])
+            # Each story's one related item carries the story's own (hostile) title, in the
+            # site's Atom feed (a listing feed's summary item leaves it out).
+            site_atom = path == "atom.xml"
+            assert sorted(related) == (sorted(titles) if site_atom else [])
         if "/" not in path:  # the site's feeds hold every story
             assert sorted(titles) == expected, path
 

@@ -349,6 +349,9 @@ def test_control_characters_in_the_note_do_not_break_the_feeds(site_builder):
     assert result.exit_code == 0, result.stderr
     for path in feed_paths(result):
         lxml.etree.fromstring((result.output / path).read_bytes())
+        if "/" in path:  # a listing feed's item is a summary: the note is on the story page
+            assert "content" not in parse(result, path).entries[0], path
+            continue
         html = content_html(parse(result, path).entries[0])
         text = lxml.html.fragment_fromstring(html, create_parent="div").text_content()
         assert "Before the bell and after" in " ".join(text.split()), path
@@ -417,7 +420,7 @@ def test_coverage_dated_after_the_build_clock_is_left_out_until_due(tmp_path):
     sitemap = lxml.etree.fromstring((result.output / "sitemap.xml").read_bytes())
     lastmods = [e.text for e in sitemap.iter("{*}lastmod")]
     assert lastmods and all(lastmod[:10] <= "2025-03-02" for lastmod in lastmods), lastmods
-    assert '"dateModified": "2025-03-02T18:30:00+00:00"' in story
+    assert '"dateModified":"2025-03-02T18:30:00+00:00"' in story
 
     shutil.rmtree(root / CACHE_FOLDER)  # see the next test
     later = build_in(root, now="2025-03-10T00:00:00Z")

@@ -7,6 +7,8 @@ import json
 import re
 from pathlib import Path
 
+import lxml.html
+
 from bench.generate import generate
 from tests.helpers import (
     SEED_PATH,
@@ -17,6 +19,7 @@ from tests.helpers import (
     parse_html,
     record,
 )
+from tests.helpers.feeds import ALPHA_PATH, corpus
 
 PAGE_WEIGHT_LIMIT = 61_440  # bytes (60 KiB) of HTML and CSS on a front page of 30 stories
 
@@ -137,20 +140,24 @@ def test_story_metadata_has_cards_article_and_breadcrumbs(tmp_path):
         result.files()["2021/06/04/the-biden-administrations-new-facial-recognition-app/index.html"]
     )
     meta = {m.get("name") or m.get("property"): m.get("content") for m in page.xpath("//meta")}
-    assert meta["twitter:card"] == "summary_large_image"
-    assert meta["twitter:image"] == meta["og:image"] and meta["og:image:width"] == "814"
-    assert meta["twitter:title"] == meta["og:title"]
+    assert meta["twitter:card"] == "summary_large_image" and meta["og:image:width"] == "814"
+    # X falls back to the og: tags; its own would only repeat them.
+    assert not {"twitter:title", "twitter:description", "twitter:image"} & set(meta)
     [block] = page.xpath("//script[@type='application/ld+json']/text()")
     article, crumbs = json.loads(block)
     assert article["@type"] == "NewsArticle" and crumbs["@type"] == "BreadcrumbList"
     assert [item["name"] for item in crumbs["itemListElement"]] == [
         "Home", "4 June 2021", article["headline"]
     ]  # fmt: skip
-    assert crumbs["itemListElement"][-1]["item"] == article["url"]
+    # The page ends the trail without its address; the excerpt is the meta description only.
+    assert "item" not in crumbs["itemListElement"][-1] and "description" not in article
+    assert meta["description"] == meta["og:description"] and article["url"] == meta["og:url"]
     front = parse_html(result.files()["index.html"])
     [listing] = json.loads(front.xpath("//script[@type='application/ld+json']/text()")[0])
     assert listing["@type"] == "ItemList"
-    assert listing["itemListElement"][0]["url"] == article["url"]
+    # A listing's ItemList names each story by its address only (its headline is on its page).
+    assert listing["itemListElement"][0] == {"@type": "ListItem", "position": 1,
+                                             "url": article["url"]}  # fmt: skip
 
 
 def test_search_index_holds_published_stories_never_drafts_or_secured_values(tmp_path):
@@ -291,3 +298,27 @@ def test_a_changed_story_re_indexes_its_own_shard_only(tmp_path):
     assert changed and {p.split("/")[1] for p in changed} == {home}
     assert b"Okapi" in index_text(second) and b"Ibex 4" not in index_text(second)
     assert shard_urls(second) == shards
+
+
+def test_a_topic_pages_cards_leave_the_more_line_and_topic_chips_to_the_front_page(site_builder):
+    """A topic listing's card counts the coverage in its "Full coverage" link; the names of
+    the other outlets and the story's other topics are on the front page and the story page."""
+    result = site_builder(corpus())
+    assert result.exit_code == 0, result.stderr
+    pages = result.files()
+
+    def card(path: str) -> lxml.html.HtmlElement:
+        [article] = parse_html(pages[path]).xpath(
+            f"//article[.//a[@class='full'][@href='/{ALPHA_PATH}']]"
+        )
+        return article
+
+    topic, front = card("topics/space/index.html"), card("index.html")
+    assert not topic.xpath(".//p[@class='more'] | .//ul[@class='topics']")
+    assert " ".join(topic.xpath("string(.//a[@class='full'])").split()) == (
+        "Full coverage: 3 pieces from 3 sources"
+    )
+    assert front.xpath("string(.//p[@class='more'])").split() == [
+        "More:", "Beta", "Times,", "Gamma", "Daily"
+    ]  # fmt: skip
+    assert front.xpath(".//ul[@class='topics']/li/a/text()") == ["Space", "Science"]
