@@ -11,6 +11,9 @@ from zoneinfo import ZoneInfo
 # they are made and offered.
 FEED_FORMATS = ("rss", "atom", "json")
 FEED_LISTINGS = ("site", "topics", "sources", "daily")
+# Items per topic and outlet feed by default: a subscriber polls for what is new, the site's
+# feed holds the newest `feed_size` stories in full and its archive every story.
+LISTING_FEED_SIZE = 20
 
 
 class ConfigError(Exception):
@@ -47,6 +50,7 @@ class SiteConfig:
     front_window_hours: int = 24
     feed_size: int = 50
     feed_archive_size: int | None = None
+    listing_feed_size: int | None = None
     feed_summary_only: bool = False
     feed_formats: tuple[str, ...] = FEED_FORMATS
     feeds: tuple[str, ...] = FEED_LISTINGS
@@ -93,3 +97,10 @@ class SiteConfig:
     def archive_size(self) -> int:
         """Items per RFC 5005 archive document of the site's Atom feed (default: `feed_size`)."""
         return self.feed_archive_size or self.feed_size
+
+    @property
+    def listing_feed_items(self) -> int:
+        """Items per topic and outlet feed (default: `LISTING_FEED_SIZE`, at most `feed_size`)."""
+        if self.listing_feed_size is not None:
+            return self.listing_feed_size
+        return min(LISTING_FEED_SIZE, self.feed_size)

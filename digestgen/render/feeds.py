@@ -193,7 +193,7 @@ def plan_feeds(site: Site, config: SiteConfig) -> list[FeedJob]:
         jobs.append(
             FeedJob(
                 kind, path, f"{config.title}: {name}", f"{holds} in {config.title}.",
-                newest_first(stories, size), _files(path, formats),
+                newest_first(stories, config.listing_feed_items), _files(path, formats),
             )
         )  # fmt: skip
     for number, stories in enumerate(pages, start=1):
