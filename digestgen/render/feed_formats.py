@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +39,11 @@ MEDIA_NS = "http://search.yahoo.com/mrss/"
 
 
 HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
+
+# The indentation lxml's pretty printing puts between elements: one element a line is kept (the
+# W3C validator reports by line), the spaces go. Text never holds a bare `<`, so this whitespace
+# is only ever between tags, where feeds ignore it.
+_INDENT = re.compile(rb">\n +<")
 
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -274,7 +280,7 @@ def xml_feed(
     for _, entry in items:
         feed.add_entry(entry, order="append")  # feedgen prepends by default
     render = feed.rss_str if fmt == RSS else feed.atom_str
-    return hex_references(render(pretty=True))
+    return hex_references(_INDENT.sub(b">\n<", render(pretty=True)))
 
 
 def feed_entry(item: FeedItem) -> FeedEntry:

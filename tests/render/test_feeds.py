@@ -78,6 +78,17 @@ def built(site_builder) -> BuildResult:
     return result
 
 
+def test_xml_feeds_put_one_element_a_line_without_indentation(built):
+    """lxml's indentation was about a tenth of the feeds' bytes; a line per element stays, as the
+    W3C validator reports by line."""
+    paths = [p for p in built.files() if p.endswith(".xml") and p != "sitemap.xml"]
+    assert {"feed.xml", "atom.xml", "topics/ai/atom.xml", "daily/feed.xml"} <= set(paths)
+    for path in paths:
+        data = (built.output / path).read_bytes()
+        assert re.search(rb">\n[ \t]+<", data) is None, path
+        assert b"\n<item>\n<title>" in data or b"\n<entry>\n<id>" in data, path
+
+
 def test_site_and_topic_feeds_exist_and_parse_cleanly(built):
     topics = ("ai", "science", "space")
     expected = {"feed.xml", "atom.xml"} | {
