@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -33,12 +34,13 @@ from digestgen.output.paths import file_path
 from digestgen.util.dates import format_date
 
 SEARCH_FOLDER = "pagefind"
-# The shape of the documents search_documents makes: part of every shard's key, so a shard made
-# from an older shape is made again.
-DOCUMENT_FORMAT = 2
+# The shape of the documents search_documents makes and of the bundle kept of Pagefind's: part of
+# every shard's key, so a shard made in an older shape is made again.
+DOCUMENT_FORMAT = 3
 # Pagefind also writes its own ready-made search interfaces; the theme has its own, and theirs
 # would need inline styles the site's Content-Security-Policy does not allow.
 _UNUSED = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.", "pagefind-highlight.")
+_WASM = re.compile(r"wasm\.(.+)\.pagefind")
 
 
 def shard_count(stories: int, shard_size: int) -> int:
@@ -212,11 +214,25 @@ def index_files(documents: dict[str, str], language: str, folder: str) -> dict[s
         if done.returncode != 0:
             said = (done.stderr or done.stdout).strip()
             raise SearchIndexError(f"search index: pagefind failed ({done.returncode}): {said}")
+        wasm = _wasm_used(bundle / "pagefind-entry.json")
         return {
             f"{folder}{path.relative_to(bundle).as_posix()}": path.read_bytes()
             for path in sorted(bundle.rglob("*"))
-            if path.is_file() and not path.name.startswith(_UNUSED)
+            if path.is_file() and not path.name.startswith(_UNUSED) and _kept(path.name, wasm)
         }
+
+
+def _wasm_used(entry: Path) -> set[str]:
+    """The WebAssembly builds a bundle's languages load (`wasm.<name>.pagefind`): Pagefind writes
+    one per stemming language plus `unknown`, which it loads only for a language without one."""
+    languages = json.loads(entry.read_text(encoding="utf-8"))["languages"]
+    return {language.get("wasm") or "unknown" for language in languages.values()}
+
+
+def _kept(name: str, wasm: set[str]) -> bool:
+    """False for a WebAssembly build no language of the bundle loads."""
+    match = _WASM.fullmatch(name)
+    return match is None or match[1] in wasm
 
 
 # Scratch folders are named after the process that made them, so that one left by a killed

@@ -52,3 +52,17 @@ def test_the_index_can_sort_stories_by_date(tmp_path):
     assert len(meta) == 1
     # Pagefind's meta file lists the sorts it can apply by name (CBOR strings hold it as text).
     assert b"published" in gzip.decompress(result.files()[meta[0]])
+
+
+def test_a_shard_keeps_only_the_webassembly_its_language_loads(tmp_path):
+    """Pagefind writes a stemming build for the language and one for languages without; the
+    search page loads the one pagefind-entry.json names, so the other is left out of each shard."""
+    for language, kept in (("en", "en"), ("tlh", "unknown")):
+        site = make_site(tmp_path / language, corpus(), f'language = "{language}"\n', search=True)
+        result = build_in(site)
+        assert result.exit_code == 0, result.stderr
+        files = result.files()
+        entry = json.loads(files["pagefind/0/pagefind-entry.json"])
+        assert [value.get("wasm") or "unknown" for value in entry["languages"].values()] == [kept]
+        wasm = sorted(p for p in files if p.startswith("pagefind/") and ".pagefind" in p)
+        assert wasm == [f"pagefind/0/wasm.{kept}.pagefind"]
