@@ -22,6 +22,7 @@ from digestgen.util.dates import (
     format_day,
     format_month,
     format_time,
+    time_attribute,
     year_text,
 )
 
@@ -90,7 +91,7 @@ class PageRenderer:
     def time_tag(self, moment: datetime) -> Markup:
         """A <time> element for a moment in the site's time zone: '4 Jun 2021, 19:51 UTC'."""
         local = self.local_time(moment)
-        return Markup(f'<time datetime="{local.isoformat()}">{format_time(local)}</time>')
+        return Markup(f'<time datetime="{time_attribute(local)}">{format_time(local)}</time>')
 
     def cluster(self, story: Story, variant: str = "standard") -> Markup:
         """The story's cluster (partials/cluster.html), rendered once per variant.

@@ -46,6 +46,18 @@ def utc_timestamp(moment: datetime) -> str:
     return f"{iso_day(utc)}T{utc:%H:%M:%S}Z"
 
 
+def time_attribute(moment: datetime) -> str:
+    """An aware moment as an HTML `<time datetime>` value to the minute, as times are shown:
+    `2021-06-04T19:51Z` at offset zero, else with its offset (`2021-06-04T21:51+02:00`)."""
+    offset = moment.utcoffset()
+    if not offset:
+        zone = "Z"
+    else:
+        minutes = int(offset.total_seconds()) // 60
+        zone = f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    return f"{iso_day(moment)}T{moment:%H:%M}{zone}"
+
+
 def format_date(moment: date) -> str:
     """A date like '4 June 2021', independent of the machine's locale."""
     return f"{moment.day} {MONTHS[moment.month - 1]} {year_text(moment.year)}"

@@ -80,8 +80,8 @@ def test_story_page_lists_coverage_earliest_first_and_marks_the_first_report(sit
     outlets = [e.xpath("string(.//*[@class='outlet'])") for e in entries]
     assert outlets == ["Scoop", "Lead Times", "Middle", "Late", "Undated"]
     assert [e.xpath("string(.//time/@datetime)") for e in entries][:2] == [
-        "2025-03-01T08:00:00+00:00",
-        "2025-03-01T10:00:00+00:00",
+        "2025-03-01T08:00Z",
+        "2025-03-01T10:00Z",
     ]
     firsts = story.xpath("//li[contains(@class, 'first')]")
     assert firsts == [entries[0]]
@@ -107,7 +107,7 @@ def test_story_page_says_when_the_story_was_last_updated(site_builder):
     story = parse_html(result.files()[STORY])
     [updated] = story.xpath("//p[@class='updated']")
     assert updated.text == "Last updated "
-    assert updated.xpath("time/@datetime") == ["2025-03-01T16:30:00+00:00"]
+    assert updated.xpath("time/@datetime") == ["2025-03-01T16:30Z"]
     alone = parse_html(result.files()["2025/03/01/alone/index.html"])
     assert not alone.xpath("//p[@class='updated']")  # nothing came after the lead
     assert not alone.xpath("//section[@class='coverage']")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from digestgen.util.dates import format_time
+from digestgen.util.dates import format_time, time_attribute
 
 
 def test_a_time_is_short_and_names_its_zone():
@@ -20,3 +20,12 @@ def test_a_zone_without_an_abbreviation_shows_its_offset_and_years_have_four_dig
     dubai = ZoneInfo("Asia/Dubai")
     assert format_time(datetime(2021, 9, 1, 8, 0, tzinfo=dubai)) == "1 Sep 2021, 08:00 +04"
     assert format_time(datetime(5, 3, 1, 10, 0, tzinfo=UTC)) == "1 Mar 0005, 10:00 UTC"
+
+
+def test_a_time_attribute_is_the_shown_minute_with_z_or_the_offset():
+    moment = datetime(2025, 3, 20, 8, 24, 49, tzinfo=UTC)
+    assert time_attribute(moment) == "2025-03-20T08:24Z"
+    assert time_attribute(moment.astimezone(ZoneInfo("Europe/Paris"))) == "2025-03-20T09:24+01:00"
+    newfoundland = moment.astimezone(ZoneInfo("America/St_Johns"))
+    assert time_attribute(newfoundland) == "2025-03-20T05:54-02:30"
+    assert time_attribute(datetime(5, 3, 1, 10, 0, tzinfo=UTC)) == "0005-03-01T10:00Z"
