@@ -31,7 +31,9 @@ SECTIONS = 6  # topic sections below the front page's stories
 SECTION_SIZE = 4  # stories in each
 
 
-MORE_IN_TOPIC = 5  # earlier stories of its topic under a story
+# Earlier stories of its topic under a story: the heading links the topic page, which lists
+# them all; at 5 the list was a sixth of a story page.
+MORE_IN_TOPIC = 3
 
 
 @dataclass(frozen=True, slots=True)

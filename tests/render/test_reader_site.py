@@ -103,17 +103,18 @@ def test_more_names_the_first_outlets_then_counts_the_rest(site_builder):
     assert plus.text == "+2 more" and plus.get("href") == "/2025/03/01/big-story/"
 
 
-def test_story_page_lists_earlier_stories_of_its_topic(site_builder):
+def test_story_page_lists_the_three_stories_before_it_in_its_topic(site_builder):
     records = {
         f"{n}.md": record(f"Space story {n}", url=f"https://e.example.com/{n}",
                           when=f"2025-03-0{n}T10:00:00Z", topics=["Space"])
-        for n in range(1, 5)
+        for n in range(1, 6)
     }  # fmt: skip
     result = site_builder(records)
-    newest = parse_html(result.files()["2025/03/04/space-story-4/index.html"])
+    newest = parse_html(result.files()["2025/03/05/space-story-5/index.html"])
     more = newest.xpath("//section[@class='more-topic']")[0]
     assert more.xpath("string(h2)") == "Earlier in Space"
-    assert [a.text for a in more.xpath(".//li/a")] == [f"Space story {n}" for n in (3, 2, 1)]
+    assert more.xpath("h2/a/@href") == ["/topics/space/"]  # which lists them all
+    assert [a.text for a in more.xpath(".//li/a")] == [f"Space story {n}" for n in (4, 3, 2)]
     oldest = parse_html(result.files()["2025/03/01/space-story-1/index.html"])
     assert not oldest.xpath("//section[@class='more-topic']")
 
