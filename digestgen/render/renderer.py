@@ -97,7 +97,7 @@ class PageRenderer:
         """The story's cluster (partials/cluster.html), rendered once per variant.
 
         Variants: `lead` (the day's top story, with its image loaded at once), `standard` (no
-        image) and `compact` (no image, no note).
+        image), `edition` (no image, "More:" line or topic chips) and `compact` (nor note).
         """
         key = (story.path, variant)
         html = self._clusters.get(key)

@@ -88,6 +88,31 @@ def test_only_the_top_story_gets_its_image_and_the_rest_are_compact(tmp_path):
         assert image.get("referrerpolicy") == "no-referrer"
 
 
+def test_an_edition_page_leaves_more_lines_and_topic_chips_to_the_story_page(tmp_path):
+    """The edition's top story is as on the front page; the others keep the note and the
+    "Full coverage" count, and their outlets and topics are one click away (issue 15)."""
+    result = build_in(thirty_stories_on_one_day(tmp_path / "site"))
+    files = result.files()
+    front = parse_html(files["index.html"]).xpath("//article[contains(@class, 'cluster')]")
+    clusters = parse_html(files["2025/06/01/index.html"]).xpath(
+        "//article[contains(@class, 'cluster')]"
+    )
+    assert len(clusters) == 30 and clusters[0].get("class") == "cluster lead"
+    assert front[0].xpath(".//p[@class='more']") and front[0].xpath(".//ul[@class='topics']")
+    assert clusters[0].xpath(".//p[@class='more']") and clusters[0].xpath(".//ul[@class='topics']")
+    assert sum(bool(c.xpath(".//p[@class='more']")) for c in front[1:]) > 10
+    for cluster in clusters[1:]:
+        assert cluster.get("class") == "cluster edition"
+        assert not cluster.xpath(".//p[@class='more'] | .//ul[@class='topics']")
+        [full] = cluster.xpath(".//a[@class='full']")
+        story = full.get("href")
+        assert story.startswith("/2025/06/01/")
+        page = parse_html(files[story.lstrip("/") + "index.html"])
+        counted = page.xpath("string(//h2[@id='coverage-heading']/span)")
+        assert full.xpath("string(span)") == counted
+    assert sum(bool(c.xpath(".//p[@class='note']")) for c in clusters[1:]) > 10
+
+
 def test_more_names_the_first_outlets_then_counts_the_rest(site_builder):
     related = [
         {"title": f"Piece {n}", "webUrl": f"https://o{n}.example.com/p", "quality": 90 - n,
