@@ -14,7 +14,7 @@ import json
 import os
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -173,11 +173,16 @@ def _json_item(item: object, number: int) -> PublishedItem:
 
 
 def guard_feeds(
-    old: Mapping[str, bytes], new: Mapping[str, bytes], content: ContentFacts
+    old: Mapping[str, bytes],
+    new: Mapping[str, bytes],
+    content: ContentFacts,
+    sizes: Callable[[str], int | None] = lambda path: None,
 ) -> list[FeedFinding]:
     """Every published item the new feeds would break: a changed id or link, or a vanished item.
 
-    `old` and `new` map feed paths (relative to the site's root) to their bytes.
+    `old` and `new` map feed paths (relative to the site's root) to their bytes; `sizes` gives
+    the most items a new feed holds (`window_size`), so a feed made smaller by the config is
+    still a window.
     """
     findings: list[FeedFinding] = []
     old_feeds = _read_all(old, findings, "published")
@@ -194,7 +199,7 @@ def guard_feeds(
             if link is not None and link != entry.link:
                 findings.append(FeedFinding(FindingKind.LINK_CHANGED, path, entry.id,
                                         f"its link {entry.link} is now {link}"))  # fmt: skip
-    windows = _windows(old_feeds, new_feeds)
+    windows = _windows(old_feeds, new_feeds, sizes)
     for item_id, paths in sorted(where.items()):
         if item_id in new_ids or _in_daily_digest(paths, urls[item_id], in_days):
             continue
@@ -224,16 +229,21 @@ def _index(feeds: Mapping[str, list[PublishedItem]]) -> tuple[set[str], dict[str
 
 
 def _windows(
-    old: Mapping[str, list[PublishedItem]], new: Mapping[str, list[PublishedItem]]
+    old: Mapping[str, list[PublishedItem]],
+    new: Mapping[str, list[PublishedItem]],
+    sizes: Callable[[str], int | None],
 ) -> set[str]:
     """The feeds that are windows, whose oldest items may leave as newer ones arrive: each still
-    made with as many items as before, when it is the daily digest or the site keeps no archive
-    (an archived site keeps every story in some feed for good)."""
+    made with as many items as before or as many as it holds (`sizes`), when it is the daily
+    digest or the site keeps no archive (an archived site keeps every story in some feed for
+    good)."""
     archived = any(path.startswith(ARCHIVE_FOLDER.lstrip("/")) for path in new)
     return {
         path
         for path, entries in old.items()
-        if path in new and len(new[path]) >= len(entries) and (is_daily_path(path) or not archived)
+        if path in new
+        and len(new[path]) >= min(len(entries), sizes(path) or len(entries))
+        and (is_daily_path(path) or not archived)
     }
 
 

@@ -23,6 +23,7 @@ from digestgen.records.load import load_records
 from digestgen.records.parse import MAX_RECORD_BYTES
 from digestgen.records.scan import scan_content
 from digestgen.render.extras import load_static
+from digestgen.render.feeds import window_size
 from digestgen.render.site import plan_site, render_in_memory, search_index
 from digestgen.render.themes import make_environment, resolve_theme
 from digestgen.stories.assemble import assemble_site
@@ -104,7 +105,8 @@ def check_site(
         unusable = [text for name in failed if (text := _record_text(content_dir / name))]
         facts = content_facts(loaded.records, unusable, drafts)
         new_feeds = {path: data for path, data in files.items() if is_feed_path(path)}
-        feed_findings = tuple(guard_feeds(against, new_feeds, facts))
+        sizes = {path: window_size(path, config) for path in new_feeds}
+        feed_findings = tuple(guard_feeds(against, new_feeds, facts, sizes.get))
     return CheckReport(findings, files, scan.found, feed_findings)
 
 

@@ -133,6 +133,16 @@ def ended_editions(site: Site, config: SiteConfig) -> tuple[Edition, ...]:
     return tuple(sorted(ended, key=lambda e: e.day, reverse=True)[: config.feed_size])
 
 
+def window_size(path: str, config: SiteConfig) -> int | None:
+    """The most items the feed file at `path` (relative to the site's root) holds, or None for
+    an archive document, which holds its stories for good."""
+    if path.startswith(ARCHIVE_FOLDER.lstrip("/")):
+        return None
+    if path.startswith(("topics/", "sources/")):
+        return config.listing_feed_items
+    return config.feed_size  # the site's feed, and the daily digest's days
+
+
 def archive_path(number: int) -> str:
     """The address of the site's Atom archive document `number` (1 is the oldest)."""
     return f"{ARCHIVE_FOLDER}{number}.xml"

@@ -315,3 +315,27 @@ def test_items_pushed_out_of_full_feeds_may_go_only_from_a_site_without_an_archi
         assert pushed in {f.item for f in findings if f.kind is FindingKind.VANISHED}
     else:
         assert findings == []
+
+
+def test_feeds_the_config_makes_smaller_let_their_oldest_items_go_without_an_archive(tmp_path):
+    """A topic's or outlet's feed cut to `listing_feed_size` (20 by default since issue 15; 50
+    before) is a window still: the stories it lets go are its oldest, as when newer ones arrive."""
+    stories = {
+        f"s{n}.md": record(f"Launch {n}", url=f"https://space.example.com/{n}",
+                           when=f"2025-03-01T{n:02}:00:00Z", topics=["Space"])
+        for n in range(6)
+    }  # fmt: skip
+    root = make_site(tmp_path / "site", stories, "feed_archive = false\nlisting_feed_size = 5\n")
+    result = build_in(root)
+    assert result.exit_code == 0, result.stderr
+    shutil.copytree(result.output, tmp_path / "deployed")
+    settings = (root / "digestgen.toml").read_text(encoding="utf-8")
+    smaller = settings.replace("listing_feed_size = 5", "listing_feed_size = 3")
+    (root / "digestgen.toml").write_text(smaller, encoding="utf-8")
+    code, findings, err = check(root)
+    assert (code, findings) == (0, []), err
+    # The site's feed holds every story; with it cut to two, the stories it lets go are in no
+    # feed at all (topic feeds of three): a window still, they may go.
+    (root / "digestgen.toml").write_text(smaller + "feed_size = 2\n", encoding="utf-8")
+    code, findings, err = check(root)
+    assert (code, findings) == (0, []), err
