@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,11 +71,13 @@ def publish(
     workers: int,
     progress: Callable[[int, int], None] | None = None,
     lap: Callable[[str], None] = lambda stage: None,
+    listing: Collection[str] | None = None,
 ) -> Published:
     """Render what changed since `previous` (the last build's outputs, or nothing), keep the rest.
 
     With a previous build, its output is updated in place under a journal; otherwise a new
-    tree is written beside it and swapped in.
+    tree is written beside it and swapped in. `listing` is every file the output folder holds,
+    when the cache knows it (else the folder is listed to find those the new site lacks).
     """
     digests = story_digests(site.stories)
     shards = search_shards(site, config, digests)
@@ -100,7 +102,9 @@ def publish(
         if isinstance(writer, JournaledUpdate):
             # Every file the new site lacks goes, not only those the cache lists: a build killed
             # after its commit, before its cache was saved, left files no cache describes.
-            writer.remove(sorted({path for path, _ in output_files(output_dir)} - set(outputs)))
+            if listing is None:
+                listing = {path for path, _ in output_files(output_dir)}
+            writer.remove(sorted(set(listing) - set(outputs)))
     except BaseException:
         writer.abort()
         raise
