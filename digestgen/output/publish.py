@@ -97,6 +97,7 @@ def publish(
             lap("render")
             others = _store_extras(plan.extras, writer, previous)
             others.update(_store_index(indexing.made(), writer, previous, plan.extras))
+        others.update(kept_index)  # the search index counts with the other files, kept or not
         outputs.update(others)
         lap("search index")
         if isinstance(writer, JournaledUpdate):

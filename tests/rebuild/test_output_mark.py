@@ -43,6 +43,18 @@ def test_a_build_marks_its_output_after_saving_the_cache(site):
     assert identity == f"{output.st_dev}:{output.st_ino}"
 
 
+def test_a_build_with_nothing_to_do_counts_every_file_it_kept(tmp_path):
+    # The search index files kept from the last build count with the other files.
+    site = make_site(tmp_path / "site", {}, config=CONFIG + "search_shard_size = 10\n", search=True)
+    generate(40, site / "content", seed=11)
+    first = build_in(site)
+    change_a_record(site, "Counted")
+    assert build_in(site).exit_code == 0
+    again = build_in(site, "--verbose")
+    assert "nothing to do" in again.stdout
+    assert f"(kept {len(tree(first.output))} unchanged)" in again.stdout
+
+
 def test_a_build_that_cannot_save_its_cache_leaves_no_mark(site):
     build_in(site)
     change_a_record(site, "Unsaved")
