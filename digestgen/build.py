@@ -20,12 +20,15 @@ from digestgen.rebuild.cache import (
     STATE_FILE,
     BuildState,
     BuildSummary,
+    is_marked,
     load_record_pickles,
     load_state,
+    mark_output,
     records_key,
     save_records,
     save_state,
     site_key,
+    unmark_output,
 )
 from digestgen.rebuild.fingerprints import build_key, inputs_key
 from digestgen.rebuild.shortcut import unchanged_build, used_inputs
@@ -172,6 +175,7 @@ def _open_cache(run: _Build) -> None:
     run.state = BuildState(site_key=site, records_key=records)
     if run.options.use_cache:
         run.state, note = load_state(run.cache, site, records)
+        run.state.exact = is_marked(run.cache, run.state, run.output)
         _note(run, note)
     if interrupted:
         run.notes.append("an interrupted build's changes to the output were undone")
@@ -210,7 +214,7 @@ def _unchanged_report(run: _Build, scan: ContentScan) -> BuildReport | None:
         # A restored cache and output (new times, same bytes): keep the new times, so the next
         # build need not hash the files again.
         run.state.outputs = quick.outputs
-        _note(run, _save_cache(save_state, run.cache, run.state))
+        _save_state(run)
     return _report(run, scan, quick.problems, quick.summary, None, quick.drafts, quick.scheduled)
 
 
@@ -234,11 +238,16 @@ def _publish(run: _Build, site: Site) -> Published:
     """Render and write the pages and feeds whose inputs changed; keep the rest."""
     env = make_environment(run.theme)
     static = load_static(run.theme.static_files())
-    previous = run.state.outputs if run.state.build_key == run.key else {}
+    state = run.state
+    previous = state.outputs if state.build_key == run.key else {}
+    # From here until the next cache save, the output may hold files the cache does not list.
+    note = _save_cache(lambda folder, _: unmark_output(folder), run.cache, state)
+    listing = state.outputs.keys() if state.exact and note is None else None
+    _note(run, note)
     options = run.options
     return publish(
         site, run.config, env, static, previous, run.output,
-        options.workers, options.stage("rendering"), options.lap,
+        options.workers, options.stage("rendering"), options.lap, listing,
     )  # fmt: skip
 
 
@@ -273,8 +282,17 @@ def _save(
     state.inputs_key = inputs_key(run.key, used)
     state.summary = summary
     if run.options.use_cache:
-        _note(run, _save_cache(save_state, run.cache, state))
+        _save_state(run)
     run.options.lap("save cache")
+
+
+def _save_state(run: _Build) -> None:
+    """Save the state, then mark the output as holding exactly the files it lists."""
+    note = _save_cache(save_state, run.cache, run.state)
+    if note is None:
+        note = _save_cache(lambda folder, state: mark_output(folder, state, run.output),
+                           run.cache, run.state)  # fmt: skip
+    _note(run, note)
 
 
 def _note(run: _Build, note: str | None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from digestgen.util.slugs import is_windows_device
@@ -36,21 +37,34 @@ class UnsafeOutputPath(OutputCollision, ValueError):
 def check_output_path(path: str) -> str:
     """Return path if it is a safe relative path inside the output folder, else raise."""
     segments = path.split("/")
-    if not path or path.startswith("/") or any(s in ("", ".", "..") for s in segments):
+    problems = {_segment_problem(segment) for segment in segments}
+    if not path or path.startswith("/") or "dots" in problems:
         raise UnsafeOutputPath(
             f"unsafe output path {path!r}: must be relative, without empty, '.' or '..' parts"
         )
-    if not all(_SAFE_SEGMENT.match(s) for s in segments):
+    if "characters" in problems:
         raise UnsafeOutputPath(
             f"unsafe output path {path!r}: a file or folder name in the site may only hold"
             " letters A-Z and a-z, digits and . _ ~ @ + - (no spaces), at most 255 of them"
         )
-    if any(is_windows_device(s) or s.endswith(".") for s in segments):
+    if "windows" in problems:
         raise UnsafeOutputPath(
             f"unsafe output path {path!r}: Windows reserves names like con, nul, aux, com1 (with"
             " any extension) and names ending in a dot, so the site could not be copied there"
         )
     return path
+
+
+@functools.lru_cache(maxsize=1 << 16)  # most segments are years, months, days and file names
+def _segment_problem(segment: str) -> str:
+    """What is wrong with one file or folder name of an output path ("" if nothing)."""
+    if segment in ("", ".", ".."):
+        return "dots"
+    if not _SAFE_SEGMENT.match(segment):
+        return "characters"
+    if is_windows_device(segment) or segment.endswith("."):
+        return "windows"
+    return ""
 
 
 def add_file(files: dict[str, bytes], path: str, content: bytes, origin: str) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,8 +14,10 @@ from digestgen.config import SiteConfig
 from digestgen.model import Site
 from digestgen.output.journal import JournaledUpdate
 from digestgen.output.owned import current_entry, output_digest
+from digestgen.output.paths import OutputCollision
 from digestgen.output.staging import OutputWriter, Staging, output_files
 from digestgen.rebuild.cache import OutputEntry
+from digestgen.rebuild.fingerprints import story_digests
 from digestgen.render.search import (
     SEARCH_FOLDER,
     SearchShard,
@@ -30,6 +33,10 @@ from digestgen.render.site import (
     search_shards,
 )
 from digestgen.util import parallel
+
+# Up to this many changed search shards are indexed while pages are planned and rendered (all
+# are held in memory until stored).
+EARLY_SHARDS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,29 +71,41 @@ def publish(
     workers: int,
     progress: Callable[[int, int], None] | None = None,
     lap: Callable[[str], None] = lambda stage: None,
+    listing: Collection[str] | None = None,
 ) -> Published:
     """Render what changed since `previous` (the last build's outputs, or nothing), keep the rest.
 
     With a previous build, its output is updated in place under a journal; otherwise a new
-    tree is written beside it and swapped in.
+    tree is written beside it and swapped in. `listing` is every file the output folder holds,
+    when the cache knows it (else the folder is listed to find those the new site lacks).
     """
-    plan = plan_site(site, config, env, static)
-    shards = search_shards(site, config, plan.digests)
-    lap("plan")
+    digests = story_digests(site.stories)
+    shards = search_shards(site, config, digests)
     writer = _writer(output_dir, previous)
-    outputs, to_render = _keep_unchanged(plan, writer, previous)
-    lap("keep unchanged")
     try:
-        rendered = _render(_Rendering(plan, writer, previous, to_render), workers, progress)
-        outputs.update(rendered)
-        lap("render")
-        others = _store_others(plan.extras, shards, config, writer, previous, workers)
+        kept_index, to_index = _keep_indexes(shards, writer, previous)
+        with _Indexing(to_index, config, workers) as indexing:
+            plan = plan_site(site, config, env, static, digests)
+            lap("plan")
+            outputs, to_render = _keep_unchanged(plan, writer, previous)
+            outputs.update(kept_index)
+            lap("keep unchanged")
+            if parallel.forks(len(to_render), workers):
+                indexing.finish()  # a forked worker must not inherit a running thread
+            rendered = _render(_Rendering(plan, writer, previous, to_render), workers, progress)
+            outputs.update(rendered)
+            lap("render")
+            others = _store_extras(plan.extras, writer, previous)
+            others.update(_store_index(indexing.made(), writer, previous, plan.extras))
+        others.update(kept_index)  # the search index counts with the other files, kept or not
         outputs.update(others)
         lap("search index")
         if isinstance(writer, JournaledUpdate):
             # Every file the new site lacks goes, not only those the cache lists: a build killed
             # after its commit, before its cache was saved, left files no cache describes.
-            writer.remove(sorted({path for path, _ in output_files(output_dir)} - set(outputs)))
+            if listing is None:
+                listing = {path for path, _ in output_files(output_dir)}
+            writer.remove(sorted(set(listing) - set(outputs)))
     except BaseException:
         writer.abort()
         raise
@@ -138,19 +157,42 @@ def _render(
     return dict(parallel.map_chunks(_render_jobs, rendering, jobs, workers, progress))
 
 
-def _store_others(
-    extras: Mapping[str, bytes],
-    shards: Sequence[SearchShard],
-    config: SiteConfig,
-    writer: OutputWriter,
-    previous: Mapping[str, OutputEntry],
-    workers: int,
-) -> dict[str, OutputEntry]:
-    """Store the extras (sitemap, static files...) and the search index: only the shards whose
-    stories changed are indexed again."""
-    outputs = {
-        path: _store(writer, path, data, "", previous.get(path)) for path, data in extras.items()
-    }
+class _Indexing:
+    """The search index shards to make again. Pagefind runs as a program of its own, so a few
+    shards are indexed on a thread while this process plans and renders the pages; more are
+    made one at a time when asked for, so that only one is held in memory."""
+
+    def __init__(self, shards: Sequence[SearchShard], config: SiteConfig, workers: int) -> None:
+        self._stream = make_search_index(shards, config, {}, workers)
+        self._pool: ThreadPoolExecutor | None = None
+        self._run: Future[list[tuple[SearchShard, dict[str, bytes]]]] | None = None
+        if 0 < len(shards) <= EARLY_SHARDS:
+            self._pool = ThreadPoolExecutor(max_workers=1)
+            self._run = self._pool.submit(list, self._stream)
+
+    def __enter__(self) -> _Indexing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)  # an error elsewhere waits for Pagefind to end
+
+    def finish(self) -> None:
+        """Wait for the thread's shards, and end the thread."""
+        if self._run is not None and self._pool is not None:
+            self._run.exception()
+            self._pool.shutdown(wait=True)
+
+    def made(self) -> Iterable[tuple[SearchShard, dict[str, bytes]]]:
+        """Each shard with its files (an error in making them is raised here)."""
+        return self._run.result() if self._run is not None else self._stream
+
+
+def _keep_indexes(
+    shards: Sequence[SearchShard], writer: OutputWriter, previous: Mapping[str, OutputEntry]
+) -> tuple[dict[str, OutputEntry], list[SearchShard]]:
+    """The search index files kept as they are, and the shards whose stories changed."""
+    outputs: dict[str, OutputEntry] = {}
     to_index = []
     last_index = _by_shard(previous)
     for shard in shards:
@@ -159,8 +201,31 @@ def _store_others(
             to_index.append(shard)
         else:
             outputs.update(kept)
-    for shard, files in make_search_index(to_index, config, dict(extras), workers):
+    return outputs, to_index
+
+
+def _store_extras(
+    extras: Mapping[str, bytes], writer: OutputWriter, previous: Mapping[str, OutputEntry]
+) -> dict[str, OutputEntry]:
+    """Store the extras (sitemap, static files...)."""
+    return {
+        path: _store(writer, path, data, "", previous.get(path)) for path, data in extras.items()
+    }
+
+
+def _store_index(
+    made: Iterable[tuple[SearchShard, dict[str, bytes]]],
+    writer: OutputWriter,
+    previous: Mapping[str, OutputEntry],
+    taken: Mapping[str, bytes],
+) -> dict[str, OutputEntry]:
+    """Store the search index files of the shards made again; one of the `taken` paths (a
+    theme's static file in their folder) is an OutputCollision."""
+    outputs = {}
+    for shard, files in made:
         for path, data in files.items():
+            if path in taken:
+                raise OutputCollision(f"search index: two outputs for the same path /{path}")
             outputs[path] = _store(writer, path, data, shard.key, previous.get(path))
     return outputs
 

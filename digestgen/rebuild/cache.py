@@ -7,6 +7,7 @@ site is ignored.
 
 from __future__ import annotations
 
+import contextlib
 import copyreg
 import functools
 import hashlib
@@ -27,9 +28,12 @@ from digestgen.problems import Problem, Severity
 from digestgen.stories.select import related_stamps
 
 CACHE_MAGIC = b"digestgen-cache\n"
-CACHE_FORMAT = 6  # 6: the site key holds no absolute path
+CACHE_FORMAT = 7  # 7: the output mark
 STATE_FILE = "state.bin"
 RECORDS_FILE = "records.bin"
+# Says that the output folder holds exactly the files of the state saved with it (see
+# `mark_output`): removed before a build changes the output, written after its state is saved.
+OUTPUT_MARK = "output.mark"
 
 
 # A validation result as cached: the pickled record (or None), its problems as plain tuples,
@@ -75,6 +79,8 @@ class BuildState:
     # By record file name: (size, mtime_ns, content hash), so unchanged files need not be read.
     files: dict[str, tuple[int, int, str]] = field(default_factory=dict)
     summary: BuildSummary | None = None
+    checksum: str = ""  # of the state file as read or last written
+    exact: bool = False  # the output folder holds exactly `outputs`' files (see mark_output)
 
 
 def site_key(base_url: str, config_root: Path, output_dir: Path) -> str:
@@ -114,13 +120,14 @@ def load_state(folder: Path, site: str, records: str) -> tuple[BuildState, str |
     never needs them). Returns an empty state and the reason when the cache cannot be trusted.
     """
     empty = BuildState(site_key=site, records_key=records)
-    data, reason = _read_file(folder / STATE_FILE)
+    data, reason, checksum = _read_file(folder / STATE_FILE)
     if reason is not None or data is None:
         return empty, reason
     try:
         state = _decode_state(data)
     except (ValueError, TypeError, KeyError, IndexError, EOFError, pickle.PickleError) as exc:
         return empty, f"the build cache is unreadable ({exc}); doing a clean build"
+    state.checksum = checksum
     if state.site_key != site:
         return empty, "the build cache belongs to another site; doing a clean build"
     if state.records_key != records:
@@ -133,7 +140,7 @@ def load_record_pickles(folder: Path, state: BuildState) -> str | None:
 
     Returns the reason when the records part cannot be trusted (then no entry is kept).
     """
-    data, reason = _read_file(folder / RECORDS_FILE)
+    data, reason, _ = _read_file(folder / RECORDS_FILE)
     blobs: dict[str, bytes] = {}
     if reason is None and data is not None:
         try:
@@ -150,40 +157,45 @@ def load_record_pickles(folder: Path, state: BuildState) -> str | None:
     return reason
 
 
-def _read_file(path: Path) -> tuple[Any, str | None]:
-    """One cache file's data (None if there is none), or the reason it cannot be trusted."""
+def _read_file(path: Path) -> tuple[Any, str | None, str]:
+    """One cache file's data (None if there is none) or the reason it cannot be trusted, and
+    its checksum."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        return None, None
+        return None, None, ""
     except OSError as exc:
-        return None, f"cannot read the build cache ({exc.strerror}); doing a clean build"
+        return None, f"cannot read the build cache ({exc.strerror}); doing a clean build", ""
     header = _header()
     if not data.startswith(header) or len(data) < len(header) + 32:
-        return None, "the build cache is from another digestgen or Python; doing a clean build"
+        reason = "the build cache is from another digestgen or Python; doing a clean build"
+        return None, reason, ""
     view = memoryview(data)  # slices of a view copy nothing; the cache can be large
     checksum, payload = view[len(header) : len(header) + 32], view[len(header) + 32 :]
     if hashlib.sha256(payload).digest() != checksum:
-        return None, "the build cache is corrupt; doing a clean build"
+        return None, "the build cache is corrupt; doing a clean build", ""
     try:
-        return marshal.loads(payload), None
+        return marshal.loads(payload), None, checksum.hex()
     except (ValueError, TypeError, EOFError) as exc:
-        return None, f"the build cache is unreadable ({exc}); doing a clean build"
+        return None, f"the build cache is unreadable ({exc}); doing a clean build", ""
 
 
 def _header() -> bytes:
     return CACHE_MAGIC + f"{CACHE_FORMAT} {__version__} {sys.version_info[:3]}\n".encode()
 
 
-def _write_file(path: Path, data: Any) -> None:
+def _write_file(path: Path, data: Any) -> str:
+    """Write one cache file atomically; its checksum."""
     payload = marshal.dumps(data)
+    checksum = hashlib.sha256(payload).digest()
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(temporary, "wb") as handle:
         handle.write(_header())
-        handle.write(hashlib.sha256(payload).digest())
+        handle.write(checksum)
         handle.write(payload)
     os.replace(temporary, path)
+    return checksum.hex()
 
 
 def save_records(folder: Path, state: BuildState) -> None:
@@ -194,7 +206,42 @@ def save_records(folder: Path, state: BuildState) -> None:
 
 def save_state(folder: Path, state: BuildState) -> None:
     """Write the rest of the cache atomically: the outputs, the summary, the file index."""
-    _write_file(folder / STATE_FILE, _encode_state(state))
+    state.checksum = _write_file(folder / STATE_FILE, _encode_state(state))
+
+
+def _output_identity(output: Path) -> str:
+    """The output folder itself (not its path): a tree swapped in or restored is another."""
+    try:
+        stat = os.stat(output)
+    except OSError:
+        return ""
+    return f"{stat.st_dev}:{stat.st_ino}"
+
+
+def mark_output(folder: Path, state: BuildState, output: Path) -> None:
+    """Say that the output folder holds exactly the files of the state just saved, so the next
+    build need not list the whole folder to find files that no longer belong (see is_marked)."""
+    temporary = folder / f".{OUTPUT_MARK}.{os.getpid()}.tmp"
+    temporary.write_text(f"{state.checksum} {_output_identity(output)}\n", encoding="utf-8")
+    os.replace(temporary, folder / OUTPUT_MARK)
+
+
+def unmark_output(folder: Path) -> None:
+    """Take back what `mark_output` said: done before anything changes the output folder."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(folder / OUTPUT_MARK)
+
+
+def is_marked(folder: Path, state: BuildState, output: Path) -> bool:
+    """True when the mark was written with this state, for this very output folder: no build
+    changed the folder since (each removes the mark first). A file put there by hand is not
+    seen; a build with nothing to do lists the folder, and finding one, drops the mark."""
+    try:
+        mark = (folder / OUTPUT_MARK).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    identity = _output_identity(output)
+    return bool(state.checksum and identity) and mark == f"{state.checksum} {identity}\n"
 
 
 def encode_result(record: Record | None, problems: tuple[Problem, ...]) -> CachedResult:

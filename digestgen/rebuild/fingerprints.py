@@ -20,11 +20,11 @@ from digestgen.render.themes import Theme
 
 
 def _sha(parts: Iterable[str]) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part.encode("utf-8", "surrogatepass"))
-        digest.update(b"\0")
-    return digest.hexdigest()[:32]
+    # Each part ends with a NUL; one join and one update, not two updates a part (it is run
+    # for every page and story of every build).
+    items = [*parts, ""]
+    text = "\0".join(items) if len(items) > 1 else ""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def build_key(config: SiteConfig, theme: Theme, drafts: bool) -> str:
@@ -72,10 +72,19 @@ def story_digests(stories: Iterable[Story]) -> dict[str, str]:
 
 
 def _value_digest(value: Any, stories: Mapping[str, str]) -> str:
+    # Exact types first, stories in a tuple looked up in place: this runs for every story shown
+    # on every page of every build.
+    kind = type(value)
+    if kind is Story:
+        return stories[value.path]
+    if kind is tuple or isinstance(value, tuple):
+        parts = [
+            stories[item.path] if type(item) is Story else _value_digest(item, stories)
+            for item in value
+        ]
+        return "(" + ",".join(parts) + ")"
     if isinstance(value, Story):
         return stories[value.path]
-    if isinstance(value, tuple):
-        return "(" + ",".join(_value_digest(item, stories) for item in value) + ")"
     return repr(value)
 
 

@@ -118,6 +118,7 @@ def unchanged_build(
         return None
     outputs = intact_outputs(output_files(output_dir), state.outputs, workers)
     if outputs is None:
+        state.exact = False  # a file was changed, removed or added by hand: list it next time
         return None
     problems = tuple(p for s in sources for p in decode_problems(state.records[s.digest]))
     ahead.sort(key=lambda problem: problem.file)  # as select_records has them

@@ -77,9 +77,15 @@ class SitePlan:
 
 
 def plan_site(
-    site: Site, config: SiteConfig, env: jinja2.Environment, static: dict[str, bytes]
+    site: Site,
+    config: SiteConfig,
+    env: jinja2.Environment,
+    static: dict[str, bytes],
+    digests: Mapping[str, str] | None = None,
 ) -> SitePlan:
-    """Plan every page and feed with its fingerprint; a path taken twice is an OutputCollision."""
+    """Plan every page and feed with its fingerprint; a path taken twice is an OutputCollision.
+
+    `digests` are the stories' (`story_digests`), when the caller has made them already."""
     page_jobs = plan_pages(site, config)
     feed_jobs = plan_feeds(site, config)
     renderers = make_renderers(config, env, static)
@@ -88,7 +94,7 @@ def plan_site(
     except jinja2.TemplateError as exc:
         raise template_error(exc) from None
     _check_unique_paths(page_jobs, feed_jobs, extras)
-    digests = story_digests(site.stories)
+    digests = story_digests(site.stories) if digests is None else digests
     jobs: list[PlannedJob] = [(job, page_fingerprint(job, digests)) for job in page_jobs]
     jobs += [(job, feed_fingerprint(job, digests)) for job in feed_jobs]
     feed_files = sum(len(job.files) for job in feed_jobs)

@@ -27,6 +27,12 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def forks(items: int, workers: int) -> bool:
+    """True when `map_chunks` over this many items would fork worker processes."""
+    usable = min(workers, items // MIN_ITEMS_PER_WORKER)
+    return usable > 1 and "fork" in multiprocessing.get_all_start_methods()
+
+
 def map_chunks(
     work: Callable[[Context, Sequence[Item]], list[Result]],
     context: Context,
@@ -41,11 +47,12 @@ def map_chunks(
     be a module-level function; `context` reaches the workers through fork, unpickled.
     """
     global _CONTEXT
+    forking = forks(len(items), workers)
     workers = min(workers, len(items) // MIN_ITEMS_PER_WORKER)
     size = max(1, -(-len(items) // (max(workers, 1) * 8)))
     chunks = [items[start : start + size] for start in range(0, len(items), size)]
     results: list[Result] = []
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if not forking:
         for chunk in chunks:
             results += work(context, chunk)
             if progress:

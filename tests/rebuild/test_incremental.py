@@ -66,6 +66,14 @@ def test_incremental_output_equals_a_clean_build_after_each_edit(site, tmp_path)
         end = text.index("\n", start)
         path.write_text(text[:start] + 'topics: ["Brand New Topic"]' + text[end:], "utf-8")
 
+    def change_quality():
+        # A better score re-ranks the front page and every listing the story is in.
+        path = content / "synthetic-000008.md"
+        text = path.read_text(encoding="utf-8")
+        start = text.index("quality: ")
+        end = text.index("\n", start)
+        path.write_text(text[:start] + "quality: 100" + text[end:], "utf-8")
+
     def add_related_item():
         path = content / "synthetic-000005.md"
         item = (
@@ -104,8 +112,8 @@ def test_incremental_output_equals_a_clean_build_after_each_edit(site, tmp_path)
         extra = 'feed_summary_only = true\nwebsub_hub = "https://hub.example.com/"\n'
         config.write_text(config.read_text(encoding="utf-8") + extra, "utf-8")
 
-    for change in (change_title, change_topic, add_related_item, delete_record, add_record,
-                   add_oldest_record, change_template, change_config,
+    for change in (change_title, change_topic, change_quality, add_related_item, delete_record,
+                   add_record, add_oldest_record, change_template, change_config,
                    change_feed_config):  # fmt: skip
         change()
         result = build_in(site, "--verbose")
