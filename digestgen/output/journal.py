@@ -18,6 +18,7 @@ from pathlib import Path
 
 from digestgen.output.paths import check_output_path
 from digestgen.output.staging import MOUNT_JOURNAL, beside_output, undo_on_error
+from digestgen.util.files import write_file
 
 CREATED_LIST = "created"  # paths created in the output, one a line
 SAVED_FOLDER = "saved"  # the old versions of replaced and removed files
@@ -89,8 +90,7 @@ class JournaledUpdate:
             if target.parent not in self._made:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 self._made.add(target.parent)
-            target.write_bytes(data)
-            return target.stat()
+            return write_file(target, data)
 
     def keep(self, relative: str) -> bool:
         """Leave one file as it is: in place, nothing is to be done (the caller has checked the

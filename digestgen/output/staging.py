@@ -15,6 +15,7 @@ from typing import Protocol
 
 from digestgen.output.paths import OUTPUT_MARKER, check_output_path
 from digestgen.output.trash import move_to_trash
+from digestgen.util.files import write_file
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -155,9 +156,7 @@ class Staging:
         here side by side, and one worker's failure must not pull the folder from under another.
         """
         with undo_on_error(self.output, None):
-            target = self._target(relative)
-            target.write_bytes(data)
-            return target.stat()
+            return write_file(self._target(relative), data)
 
     def keep(self, relative: str) -> bool:
         """Link the current output's file into the staging folder; False if it cannot be."""

@@ -11,6 +11,7 @@ import markdown
 import nh3
 
 from digestgen.problems import Problem, error, warning
+from digestgen.records.plain_markdown import plain_html
 from digestgen.util.text import strip_invalid_characters
 from digestgen.util.urls import check_url
 
@@ -109,10 +110,13 @@ def render_note(body: str, source: str) -> tuple[str, list[Problem]]:
     if markup_work(text) > MAX_MARKUP_WORK:
         message = "has too many unclosed or deeply nested brackets or tags to render"
         return "", [error(source, "body", message)]
-    try:
-        html = _convert(text)
-    except RecursionError:
-        return "", [error(source, "body", "is nested too deeply (lists or quotes) to render")]
+    html = plain_html(text)
+    if html is None:
+        try:
+            html = _convert(text)
+        except RecursionError:
+            message = "is nested too deeply (lists or quotes) to render"
+            return "", [error(source, "body", message)]
     clean = nh3.clean(
         html,
         tags=set(NOTE_TAGS),

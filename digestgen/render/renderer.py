@@ -46,6 +46,8 @@ class PageRenderer:
         # Bounded: a worker renders pages of tens of thousands of stories, and keeping every
         # card made a 50,000-record build's render workers grow by about 200 MB each.
         self._clusters: LRUCache[tuple[str, str], Markup] = LRUCache(CLUSTER_CACHE_SIZE)
+        # A story's times show on its page and on every listing of it: formatted once.
+        self._time_tags: LRUCache[datetime, Markup] = LRUCache(CLUSTER_CACHE_SIZE)
         env.globals.update(
             site=config, url=self.url, link=self.link, asset=self.asset, cluster=self.cluster,
             site_feeds=listing_feeds(config, "site", config.title, "/"),
@@ -90,8 +92,13 @@ class PageRenderer:
 
     def time_tag(self, moment: datetime) -> Markup:
         """A <time> element for a moment in the site's time zone: '4 Jun 2021, 19:51 UTC'."""
-        local = self.local_time(moment)
-        return Markup(f'<time datetime="{time_attribute(local)}">{format_time(local)}</time>')
+        # Keyed by the instant (equal aware datetimes hash alike), all the tag depends on.
+        tag = self._time_tags.get(moment)
+        if tag is None:
+            local = self.local_time(moment)
+            tag = Markup(f'<time datetime="{time_attribute(local)}">{format_time(local)}</time>')
+            self._time_tags[moment] = tag
+        return tag
 
     def cluster(self, story: Story, variant: str = "standard") -> Markup:
         """The story's cluster (partials/cluster.html), rendered once per variant.

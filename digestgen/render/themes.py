@@ -148,6 +148,9 @@ def make_environment(theme: Theme) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # No file check on every get_template (about six per page): a build reads each
+        # template once, and `serve` makes a new environment when a theme file changes.
+        auto_reload=False,
     )
     # `tojson` (the pages' JSON-LD) without the spaces after separators: no one reads it there.
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "separators": (",", ":")}

@@ -1,5 +1,5 @@
 """Reading a file the user named, whatever it turns out to be: never waiting on a pipe or a
-device, never reading more than the caller can use."""
+device, never reading more than the caller can use; and writing the build's files."""
 
 from __future__ import annotations
 
@@ -28,3 +28,16 @@ def read_regular_file(path: Path, limit: int | None = None) -> bytes:
     if limit is not None and len(data) > limit:
         raise ValueError(f"it is over the {limit}-byte limit")
     return data
+
+
+def write_file(path: Path | str, data: bytes) -> os.stat_result:
+    """Write a new or replaced file and return its stat, from the open file: one path lookup
+    fewer than writing and then statting it, for the thousands of files of a build."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        return os.fstat(fd)
+    finally:
+        os.close(fd)

@@ -1,5 +1,6 @@
 """Output safety: atomic replacement, refusal of dangerous folders, no stale pages."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -38,15 +39,15 @@ def test_failed_write_leaves_the_previous_site_intact(tmp_path, monkeypatch):
     write_site({"index.html": b"old", "x/index.html": b"old x"}, out)
     before = tree(out)
     written = []
-    real_write = Path.write_bytes
+    real_write = writer.write_file
 
-    def disk_fills_up(self: Path, data: bytes) -> int:
+    def disk_fills_up(path: Path | str, data: bytes) -> os.stat_result:
         if written:
             raise OSError(28, "No space left on device")
-        written.append(self)
-        return real_write(self, data)
+        written.append(path)
+        return real_write(path, data)
 
-    monkeypatch.setattr(Path, "write_bytes", disk_fills_up)
+    monkeypatch.setattr(writer, "write_file", disk_fills_up)
     with pytest.raises(OutputError, match="No space left on device"):
         write_site({"index.html": b"new", "y/index.html": b"new y"}, out)
     assert tree(out) == before

@@ -2,7 +2,7 @@
 
 import pytest
 
-from digestgen.util.urls import canonical_url
+from digestgen.util.urls import _split_url, canonical_url, check_url
 
 SEED_ORIGINAL = (
     "https://theweek.com/immigration/1001197/"
@@ -102,3 +102,23 @@ def test_an_upper_case_scheme_is_kept_as_the_same_url_in_lower_case():
 
     assert check_url("HTTPS://Example.com/Path?Q=1") == ("https://Example.com/Path?Q=1", "")
     assert check_url("Http://example.com/") == ("http://example.com/", "")
+
+
+# URLs at the edges of check_url's quick path (a lower-case scheme and host, then `/`, `?`, `#`
+# or the end), each decided by the quick path or by urlsplit.
+EDGE_URLS = [
+    "https://example.com", "https://example.com/", "http://a.b/c?d=e#f", "https://a.b?x",
+    "https://a.b#top", "https://example.com.", "https://-bad.com/", "https://a..b/",
+    "https://exa_mple.com/", "https://Example.com/", "HTTPS://example.com/", "Https://a.b/",
+    "https://a.b:8080/", "https://a.b:port/", "https://user@a.b/", "https://a.b@c.d/",
+    "https:///path", "https://", "https:/a.b/", "https:a.b", "ftp://a.b/", "http://[::1]/",
+    "https://a.b\\c/", "https://" + "a" * 64 + ".com/", "https://" + "a." * 130 + "com/",
+    "https://xn--bcher-kva.example/", "https://bücher.example/", "https://1.2.3.4/x",
+    "https://a.b/path with space", "  https://a.b/padded  ",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("url", EDGE_URLS)
+def test_check_url_quick_path_agrees_with_urlsplit(url):
+    if " " not in url.strip() and "\\" not in url:  # refused before either path
+        assert check_url(url) == _split_url(url.strip())
