@@ -59,20 +59,19 @@ def test_incremental_output_equals_a_clean_build_after_each_edit(site, tmp_path)
     def change_title():
         edit(content / "synthetic-000003.md", 'title: "Synthetic story 3:', 'title: "Renamed 3:')
 
-    def change_topic():
-        path = content / "synthetic-000004.md"
+    def set_field(name: str, field: str, value: str) -> None:
+        path = content / name
         text = path.read_text(encoding="utf-8")
-        start = text.index("topics: ")
+        start = text.index(f"{field}: ")
         end = text.index("\n", start)
-        path.write_text(text[:start] + 'topics: ["Brand New Topic"]' + text[end:], "utf-8")
+        path.write_text(f"{text[:start]}{field}: {value}{text[end:]}", "utf-8")
+
+    def change_topic():
+        set_field("synthetic-000004.md", "topics", '["Brand New Topic"]')
 
     def change_quality():
         # A better score re-ranks the front page and every listing the story is in.
-        path = content / "synthetic-000008.md"
-        text = path.read_text(encoding="utf-8")
-        start = text.index("quality: ")
-        end = text.index("\n", start)
-        path.write_text(text[:start] + "quality: 100" + text[end:], "utf-8")
+        set_field("synthetic-000008.md", "quality", "100")
 
     def add_related_item():
         path = content / "synthetic-000005.md"
