@@ -21,19 +21,32 @@ def fast_pickling(cls: type[T]) -> type[T]:
     again for every object, which made loading the cache several times slower.
     """
     names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
-    # The slots' own setters: twice as fast as object.__setattr__, which looks each one up.
-    setters = tuple(vars(cls)[name].__set__ for name in names)
 
     def getstate(self: Any) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in names)
 
-    def setstate(self: Any, state: tuple[Any, ...]) -> None:
-        for setter, value in zip(setters, state, strict=True):
-            setter(self, value)
-
     cls.__getstate__ = getstate  # type: ignore[method-assign]
-    cls.__setstate__ = setstate  # type: ignore[attr-defined]
+    cls.__setstate__ = _unrolled_setstate(cls, names)  # type: ignore[attr-defined]
     return cls
+
+
+def _unrolled_setstate(cls: type, names: tuple[str, ...]) -> Any:
+    """A __setstate__ calling each slot's own setter in turn, written out without a loop.
+
+    The slots' setters are twice as fast as object.__setattr__, and the unrolled calls half the
+    cost of a loop over them: it runs for every object of every record the cache loads.
+    """
+    setters = {f"_set{n}": vars(cls)[name].__set__ for n, name in enumerate(names)}
+    lines = [f"    _set{n}(self, state[{n}])" for n in range(len(names))]
+    source = (
+        "def setstate(self, state):\n"
+        f"    if len(state) != {len(names)}:\n"
+        "        raise ValueError('the cached object has the wrong number of fields')\n"
+        + "\n".join(lines)
+    )
+    scope: dict[str, Any] = {}
+    exec(source, setters, scope)  # the source is made here from field names only
+    return scope["setstate"]
 
 
 class FrozenMapping(Mapping[str, Any]):

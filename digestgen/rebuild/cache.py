@@ -11,6 +11,7 @@ import contextlib
 import copyreg
 import functools
 import hashlib
+import importlib
 import io
 import marshal
 import os
@@ -301,12 +302,22 @@ def _dump_model(value: Any) -> bytes:
     return buffer.getvalue()
 
 
+@functools.cache
+def _allowed_classes() -> dict[tuple[str, str], Any]:
+    # Looked up once: find_class runs for every class named in every cached record.
+    return {
+        (module, name): getattr(importlib.import_module(module), name)
+        for module, name in _ALLOWED_CLASSES
+    }
+
+
 class _ModelUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         """The class a pickle names, if it is one of the model's own; refuse any other."""
-        if (module, name) not in _ALLOWED_CLASSES:
+        found = _allowed_classes().get((module, name))
+        if found is None:
             raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the build cache")
-        return super().find_class(module, name)
+        return found
 
 
 def _load_model(blob: bytes) -> Any:
