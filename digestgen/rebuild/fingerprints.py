@@ -12,7 +12,7 @@ from typing import Any
 
 from digestgen import __version__
 from digestgen.config import SiteConfig
-from digestgen.model import Story
+from digestgen.model import Story, Topic
 from digestgen.rebuild.cache import code_digest
 from digestgen.render.feeds import FeedJob, FeedLink
 from digestgen.render.pages import Page, PageJob
@@ -85,7 +85,15 @@ def _value_digest(value: Any, stories: Mapping[str, str]) -> str:
         return "(" + ",".join(parts) + ")"
     if isinstance(value, Story):
         return stories[value.path]
+    if kind is Topic:
+        return _topic_text(value)
     return repr(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _topic_text(topic: Topic) -> str:
+    # A site has few topics, shown under every story page; a dataclass repr is slow.
+    return repr(topic)
 
 
 _PAGE_FIELDS = tuple(field.name for field in fields(Page))
@@ -101,10 +109,19 @@ def page_fingerprint(job: PageJob, stories: Mapping[str, str]) -> str:
     """Everything one page is rendered from, hashed (the build key covers theme and config)."""
     lastmod = job.lastmod.isoformat() if isinstance(job.lastmod, datetime) else ""
     page = job.page
-    described = (
-        _feeds_text(page.feeds) if name == "feeds" else repr(getattr(page, name))
-        for name in _PAGE_FIELDS
-    )
+    described: Iterable[str]
+    if job.story is not None:
+        # Address, title, description and image come from the story, whose digest covers its
+        # records' bytes; the rest is described as for any page.
+        described = (
+            stories[job.story.path], page.kind, _feeds_text(page.feeds), repr(page.pager),
+            repr(page.breadcrumbs), str(page.indexable), page.og_type,
+        )  # fmt: skip
+    else:
+        described = (
+            _feeds_text(page.feeds) if name == "feeds" else repr(getattr(page, name))
+            for name in _PAGE_FIELDS
+        )
     context = (f"{key}={_value_digest(value, stories)}" for key, value in job.context)
     return _sha([job.template, *described, lastmod, *context])
 

@@ -83,6 +83,9 @@ class PageJob:
     page: Page
     context: tuple[tuple[str, Any], ...] = ()
     lastmod: datetime | None = None
+    # A story's page: its Page's address, title, description and image are the story's own, so
+    # its fingerprint takes them from the story's digest rather than describing them again.
+    story: Story | None = None
 
     @property
     def output_path(self) -> str:
@@ -235,6 +238,7 @@ def _story_page(
         ),
         (("story", story), ("earlier", earlier)),
         lastmod=story.updated,
+        story=story,
     )
 
 
