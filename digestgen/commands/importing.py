@@ -6,6 +6,7 @@ import argparse
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from digestgen.check.site import (
@@ -13,11 +14,12 @@ from digestgen.check.site import (
 )
 from digestgen.commands.common import EXIT_FAILED, EXIT_OK, Commands, add_folder_options, command
 from digestgen.commands.new import content_index
-from digestgen.records.authoring import ContentIndex
-from digestgen.records.importing import Candidate, parse_import
-from digestgen.records.saving import save_record
 from digestgen.util.files import read_regular_file
 from digestgen.util.terminal import printable
+
+if TYPE_CHECKING:
+    from digestgen.records.authoring import ContentIndex
+    from digestgen.records.importing import Candidate
 
 IMPORT_EXAMPLES = """examples:
   digestgen import downloads/feed.xml              an RSS or Atom feed
@@ -57,6 +59,9 @@ def add_import_parser(commands: Commands) -> None:
 
 def run_import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     """Run `digestgen import`: write a record per usable item; exit 1 if a file was unreadable."""
+    # Imported here, not above: feedparser would slow every other command's start.
+    from digestgen.records.importing import parse_import
+
     loaded = content_index(parser, args)
     if loaded is None:
         return EXIT_FAILED
@@ -88,6 +93,8 @@ def _save(index: ContentIndex, candidate: Candidate, zone: ZoneInfo, now: dateti
     """Save one candidate, telling what became of it; its outcome (`unwritten` on an OSError)."""
     for warning in candidate.warnings:
         _tell(f"warning: {candidate.origin}: {warning}")
+    from digestgen.records.saving import save_record
+
     try:
         saved = save_record(
             index, candidate.origin, candidate.fields, zone, now, candidate.body, candidate.identity

@@ -7,6 +7,7 @@ import ipaddress
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digestgen.commands.common import (
     EXIT_FAILED,
@@ -25,9 +26,10 @@ from digestgen.config import (
     load_config,
     with_overrides,
 )
-from digestgen.server.site import DevSite, Rebuilt
-from digestgen.server.watch import lines_for, start
 from digestgen.util.terminal import paint, printable, severity_colour, wants_colour
+
+if TYPE_CHECKING:
+    from digestgen.server.site import DevSite, Rebuilt
 
 SERVE_EXAMPLES = """examples:
   digestgen serve                          http://127.0.0.1:8000/, rebuilt as you edit
@@ -88,6 +90,10 @@ def bind_address(text: str) -> str:
 
 def run_serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     """Run `digestgen serve` until Ctrl-C: build in memory, serve, rebuild on changes."""
+    # Imported here, not above: every other command would pay for the server's imports.
+    from digestgen.server.site import DevSite
+    from digestgen.server.watch import lines_for, start
+
     loaded = site_and_clock(parser, args)  # a bad config or clock stops serve before it starts
     if loaded is None:
         return EXIT_FAILED

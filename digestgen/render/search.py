@@ -23,11 +23,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
-from importlib import metadata
 from pathlib import Path
 
 from markupsafe import Markup, escape
-from pagefind.service import get_executable
 
 from digestgen.model import Story
 from digestgen.output.paths import file_path
@@ -195,6 +193,8 @@ def index_files(documents: dict[str, str], language: str, folder: str) -> dict[s
     """
     if not documents:
         return {}
+    from pagefind.service import get_executable  # brings asyncio: only when indexing
+
     executable = get_executable()
     if executable is None:
         raise SearchIndexError("search index: the pagefind program was not found")
@@ -288,7 +288,11 @@ def _scratch() -> str | None:
 
 
 def _pagefind_version() -> str:
+    from importlib import metadata  # slow to import; a build with search off never needs it
+
     try:
         return metadata.version("pagefind-bin")
     except metadata.PackageNotFoundError:
+        from pagefind.service import get_executable
+
         return str(get_executable())

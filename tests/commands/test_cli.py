@@ -272,3 +272,24 @@ def test_a_folder_name_too_long_for_the_system_is_a_message_not_a_traceback(tmp_
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert done.stderr == f"digestgen: {long}: File name too long\n"
+
+
+_IMPORTS_OF_A_BUILD = """
+import sys
+from digestgen.commands.cli import main
+code = main(sys.argv[1:])
+print("imported:", *sorted(name for name in sys.modules if name.split(".")[0] in
+      ("feedparser", "pagefind", "asyncio") or name.startswith("digestgen.server")))
+raise SystemExit(code)
+"""
+
+
+def test_a_build_with_nothing_to_do_imports_no_other_command_or_pagefind(tmp_path):
+    # Start-up time: `import` needs feedparser, `serve` its server, only indexing Pagefind.
+    root = make_site(tmp_path, {"a.md": record()})
+    command = [sys.executable, "-c", _IMPORTS_OF_A_BUILD, "build", "--config",
+               str(root / "digestgen.toml"), "--now", "2026-01-01T00:00:00Z"]  # fmt: skip
+    assert subprocess.run(command, capture_output=True, check=False).returncode == 0
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "imported:"
