@@ -29,9 +29,12 @@ from digestgen.problems import Problem, Severity
 from digestgen.stories.select import related_stamps
 
 CACHE_MAGIC = b"digestgen-cache\n"
-CACHE_FORMAT = 7  # 7: the output mark
+CACHE_FORMAT = 8  # 7: the output mark; 8: records added since records.bin in a file of their own
 STATE_FILE = "state.bin"
 RECORDS_FILE = "records.bin"
+# The records parsed since records.bin was written, with that file's checksum: a rebuild after a
+# small change writes these few instead of every record again (see `save_records`).
+ADDED_FILE = "records-added.bin"
 # Says that the output folder holds exactly the files of the state saved with it (see
 # `mark_output`): removed before a build changes the output, written after its state is saved.
 OUTPUT_MARK = "output.mark"
@@ -82,6 +85,8 @@ class BuildState:
     summary: BuildSummary | None = None
     checksum: str = ""  # of the state file as read or last written
     exact: bool = False  # the output folder holds exactly `outputs`' files (see mark_output)
+    # records.bin as read or last written: its checksum and the records it holds, by hash.
+    records_file: tuple[str, frozenset[str]] = ("", frozenset())
 
 
 def site_key(base_url: str, config_root: Path, output_dir: Path) -> str:
@@ -141,21 +146,37 @@ def load_record_pickles(folder: Path, state: BuildState) -> str | None:
 
     Returns the reason when the records part cannot be trusted (then no entry is kept).
     """
-    data, reason, _ = _read_file(folder / RECORDS_FILE)
+    data, reason, checksum = _read_file(folder / RECORDS_FILE)
     blobs: dict[str, bytes] = {}
     if reason is None and data is not None:
-        try:
-            saved_key, blobs = data
-            if saved_key != state.records_key or not isinstance(blobs, dict):
-                blobs = {}
-        except (ValueError, TypeError) as exc:
-            reason = f"the build cache is unreadable ({exc}); doing a clean build"
+        blobs, reason = _record_blobs(data, state.records_key, ())
+        if reason is None and blobs:  # else the next save writes records.bin anew
+            state.records_file = (checksum, frozenset(blobs))
+    if reason is None and blobs:
+        added, reason, _ = _read_file(folder / ADDED_FILE)
+        if reason is None and added is not None:
+            more, reason = _record_blobs(added, state.records_key, (checksum,))
+            blobs.update(more)
     state.records = {
         digest: (blobs[digest], entry[1], entry[2])
         for digest, entry in state.records.items()
         if digest in blobs and reason is None
     }
     return reason
+
+
+def _record_blobs(
+    data: Any, key: str, base: tuple[str, ...]
+) -> tuple[dict[str, bytes], str | None]:
+    """The pickled records of a records file's data, if made with this records key (and, for
+    the added records, over the records.bin whose checksum is `base`); else none."""
+    try:
+        saved_key, *saved_base, blobs = data
+    except (ValueError, TypeError) as exc:
+        return {}, f"the build cache is unreadable ({exc}); doing a clean build"
+    if saved_key != key or tuple(saved_base) != base or not isinstance(blobs, dict):
+        return {}, None
+    return blobs, None
 
 
 def _read_file(path: Path) -> tuple[Any, str | None, str]:
@@ -200,9 +221,29 @@ def _write_file(path: Path, data: Any) -> str:
 
 
 def save_records(folder: Path, state: BuildState) -> None:
-    """Write the pickled records (the large part of the cache) atomically."""
+    """Save the pickled records (the large part of the cache), each file atomically.
+
+    Records that records.bin lacks go in the small added file, naming records.bin's checksum;
+    when they are many, or records.bin holds many gone records, records.bin is written anew
+    with them all and the added file removed (an added file left by a kill names another
+    checksum, and is ignored).
+    """
+    checksum, stored = state.records_file
+    added = {digest: e[0] for digest, e in state.records.items() if digest not in stored}
+    gone = len(stored) - (len(state.records) - len(added))
+    limit = max(_ADDED_RECORDS, len(stored) // 8)
+    if checksum and len(added) <= limit and gone <= limit:
+        _write_file(folder / ADDED_FILE, (state.records_key, checksum, added))
+        return
     blobs = {digest: entry[0] for digest, entry in state.records.items()}
-    _write_file(folder / RECORDS_FILE, (state.records_key, blobs))
+    checksum = _write_file(folder / RECORDS_FILE, (state.records_key, blobs))
+    state.records_file = (checksum, frozenset(blobs))
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(folder / ADDED_FILE)
+
+
+# Up to this many records (or an eighth of records.bin's) are saved in the added file.
+_ADDED_RECORDS = 64
 
 
 def save_state(folder: Path, state: BuildState) -> None:

@@ -1,0 +1,109 @@
+"""The records part of the build cache: a small change saves only the records it added."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.generate import generate
+from digestgen.rebuild.cache import (
+    ADDED_FILE,
+    RECORDS_FILE,
+    STATE_FILE,
+    _decode_state,
+    _read_file,
+    load_record_pickles,
+    load_state,
+)
+from tests.helpers import build_in, make_site, tree
+from tests.rebuild.test_incremental import CONFIG, cache_of, clean_build_of, edit
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    root = make_site(tmp_path / "site", {}, config=CONFIG, search=True)
+    generate(60, root / "content", seed=7)
+    return root
+
+
+def stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_ino, stat.st_mtime_ns
+
+
+def all_pickles_found(root: Path) -> bool:
+    """Whether every record the saved state lists has its pickle in the cache's files."""
+    folder = cache_of(root).parent
+    data, reason, _ = _read_file(folder / STATE_FILE)
+    assert reason is None
+    saved = _decode_state(data)
+    state, note = load_state(folder, saved.site_key, saved.records_key)
+    assert note is None and state.records
+    listed = set(state.records)
+    return load_record_pickles(folder, state) is None and set(state.records) == listed
+
+
+def test_a_small_change_keeps_records_bin_and_saves_the_added_records(site, tmp_path):
+    content = site / "content" / "000"
+    build_in(site)
+    records = cache_of(site, RECORDS_FILE)
+    before = stamp(records)
+    edit(content / "synthetic-000010.md", 'title: "Synthetic', 'title: "Edited')
+    build_in(site)
+    edit(content / "synthetic-000020.md", 'title: "Synthetic', 'title: "Edited')
+    (content / "synthetic-000030.md").unlink()
+    result = build_in(site)
+    assert result.exit_code == 0, result.stderr
+    assert stamp(records) == before
+    assert cache_of(site, ADDED_FILE).is_file()
+    assert all_pickles_found(site)
+    assert tree(result.output) == clean_build_of(site, tmp_path)
+
+
+def test_many_added_records_write_records_bin_anew(site, tmp_path):
+    build_in(site)
+    edit(site / "content" / "000" / "synthetic-000010.md", 'title: "Synthetic', 'title: "Edited')
+    build_in(site)
+    records = cache_of(site, RECORDS_FILE)
+    before = stamp(records)
+    generate(70, site / "content" / "more", seed=8)
+    result = build_in(site)
+    assert result.exit_code == 0, result.stderr
+    assert stamp(records) != before
+    assert not cache_of(site, ADDED_FILE).exists()
+    assert all_pickles_found(site)
+    assert tree(result.output) == clean_build_of(site, tmp_path)
+
+
+def test_a_damaged_added_records_file_is_ignored_with_a_note(site, tmp_path):
+    content = site / "content" / "000"
+    build_in(site)
+    edit(content / "synthetic-000010.md", 'title: "Synthetic', 'title: "Edited')
+    build_in(site)
+    added = cache_of(site, ADDED_FILE)
+    added.write_bytes(added.read_bytes()[:-10])
+    edit(content / "synthetic-000020.md", 'title: "Synthetic', 'title: "Edited')
+    result = build_in(site)
+    assert result.exit_code == 0
+    assert "corrupt" in result.stderr and "clean build" in result.stderr
+    assert tree(result.output) == clean_build_of(site, tmp_path)
+    assert all_pickles_found(site)
+
+
+def test_an_added_records_file_over_another_records_bin_is_not_used(site, tmp_path):
+    content = site / "content" / "000"
+    build_in(site)
+    records = cache_of(site, RECORDS_FILE)
+    old_records = records.read_bytes()
+    edit(content / "synthetic-000010.md", 'title: "Synthetic', 'title: "Edited')
+    generate(70, site / "content" / "more", seed=8)
+    build_in(site)  # writes records.bin anew
+    edit(content / "synthetic-000020.md", 'title: "Synthetic', 'title: "Edited')
+    build_in(site)  # an added file over the new records.bin
+    records.write_bytes(old_records)  # as if a kill had left the older pair
+    edit(content / "synthetic-000030.md", 'title: "Synthetic', 'title: "Edited')
+    result = build_in(site)
+    assert result.exit_code == 0, result.stderr
+    assert tree(result.output) == clean_build_of(site, tmp_path)
+    assert all_pickles_found(site)
