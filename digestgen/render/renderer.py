@@ -48,6 +48,8 @@ class PageRenderer:
         self._clusters: LRUCache[tuple[str, str], Markup] = LRUCache(CLUSTER_CACHE_SIZE)
         # A story's times show on its page and on every listing of it: formatted once.
         self._time_tags: LRUCache[datetime, Markup] = LRUCache(CLUSTER_CACHE_SIZE)
+        # The environment does not reload templates: each is looked up once, not per page.
+        self._templates: dict[str, jinja2.Template] = {}
         env.globals.update(
             site=config, url=self.url, link=self.link, asset=self.asset, cluster=self.cluster,
             site_feeds=listing_feeds(config, "site", config.title, "/"),
@@ -109,15 +111,22 @@ class PageRenderer:
         key = (story.path, variant)
         html = self._clusters.get(key)
         if html is None:
-            template = self.env.get_template("partials/cluster.html")
+            template = self.template("partials/cluster.html")
             html = Markup(template.render(story=story, variant=variant))
             self._clusters[key] = html
         return html
 
+    def template(self, name: str) -> jinja2.Template:
+        """The theme's template of this name, loaded once."""
+        template = self._templates.get(name)
+        if template is None:
+            template = self._templates[name] = self.env.get_template(name)
+        return template
+
     def render(self, job: PageJob) -> bytes:
         """Render one page to bytes."""
         context = dict(job.context)
-        html = self.env.get_template(job.template).render(
+        html = self.template(job.template).render(
             page=job.page, jsonld=self._jsonld(job.page, context), **context
         )
         return html.encode("utf-8")
