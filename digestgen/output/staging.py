@@ -135,19 +135,34 @@ class Staging:
         self.output = output.resolve()
         self.folder = beside_output(self.output, "staging")
         self.previous = beside_output(self.output, "previous")
-        self._made: set[Path] = set()
+        self._root = os.fspath(self.folder)
+        self._made: set[str] = set()  # folders of the staging tree known to exist, by path
         with self._errors():
             self.output.parent.mkdir(parents=True, exist_ok=True)
             remove_leftovers(self.output)
             self.folder.mkdir()
-            self._made.add(self.folder)
+            self._made.add(self._root)
 
-    def _target(self, relative: str) -> Path:
-        target = self.folder / check_output_path(relative)
-        if target.parent not in self._made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._made.add(target.parent)
+    def _target(self, relative: str) -> str:
+        # Strings, not Paths, and each folder made once, parents first: a site has a folder per
+        # page, and Path.mkdir(parents=True) tries each new folder before its missing parents.
+        target = f"{self._root}/{check_output_path(relative)}"
+        folder = target.rpartition("/")[0]
+        if folder not in self._made:
+            self._make_folders(folder)
         return target
+
+    def _make_folders(self, folder: str) -> None:
+        """Make a folder of the staging tree and its missing parents, top down."""
+        missing = []
+        while folder not in self._made:
+            missing.append(folder)
+            folder = folder.rpartition("/")[0]
+        for path in reversed(missing):
+            # Another render worker, writing beside this one, may have made it.
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(path)
+            self._made.add(path)
 
     def write(self, relative: str, data: bytes) -> os.stat_result:
         """Write one file into the staging folder; returns its stat.

@@ -208,7 +208,7 @@ def _checked_fields(fields: Any, name: str) -> Problem | None:
     if any(not isinstance(key, str) for key in fields):
         return error(name, "", "every field name must be text")
     for key, value in fields.items():
-        if nesting_depth(value) > MAX_NESTING:
+        if isinstance(value, (dict, list)) and nesting_depth(value) > MAX_NESTING:
             return error(name, key, f"is nested more than {MAX_NESTING} levels deep")
     return None
 

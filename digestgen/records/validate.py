@@ -16,7 +16,7 @@ from digestgen.records.parse import RawRecord
 from digestgen.stories.topics import topic_key
 from digestgen.util.slugs import make_slug
 from digestgen.util.text import INVALID_CHARACTERS, clean_text
-from digestgen.util.urls import check_url, host_of, is_host_name
+from digestgen.util.urls import canonical_url, check_url, host_of, is_host_name
 
 # Fields with a meaning of their own; everything else is handed to templates as `extra`.
 KNOWN_FIELDS = frozenset(
@@ -380,27 +380,28 @@ def _coverage(check: _FieldChecker, value: Any, field: str) -> Coverage | None:
     if url is None and not item.problems:
         item.error(f"{field}.webUrl", "is required")
     published = item.timestamp(value, "publishedDateTime", f"{field}.publishedDateTime")
+    # The fields in the order they were checked in, so their problems keep that order too.
+    provider = _provider(item, value.get("provider"), f"{field}.provider", url)
+    excerpt = item.excerpt(value, "excerpt", f"{field}.excerpt")
+    kind = _type(item, value, f"{field}.type")
+    quality = item.score(value, "quality", f"{field}.quality")
+    images = item.listing(value, "images", f"{field}.images", MAX_IMAGES)
+    image = next(iter(_images(item, images, f"{field}.images")), None)
+    amp_url = item.url(value, "ampWebUrl", f"{field}.ampWebUrl")
+    # The canonical addresses made here, not by dataclasses.replace: a record has several items.
+    keys = tuple(canonical_url(u) for u in (url, amp_url) if u) if url else ()
     coverage = Coverage(
         title=title,
         url=url or "",
-        provider=_provider(item, value.get("provider"), f"{field}.provider", url),
-        excerpt=item.excerpt(value, "excerpt", f"{field}.excerpt"),
+        provider=provider,
+        excerpt=excerpt,
         published=published,
-        type=_type(item, value, f"{field}.type"),
-        quality=item.score(value, "quality", f"{field}.quality"),
-        image=next(
-            iter(
-                _images(
-                    item,
-                    item.listing(value, "images", f"{field}.images", MAX_IMAGES),
-                    f"{field}.images",
-                )
-            ),
-            None,
-        ),
-        amp_url=item.url(value, "ampWebUrl", f"{field}.ampWebUrl"),
+        type=kind,
+        quality=quality,
+        image=image,
+        amp_url=amp_url,
+        keys=keys,
     )
-    coverage = replace(coverage, keys=coverage.url_keys) if coverage.url else coverage
     usable = bool(title and url)
     for problem in item.problems:
         suffix = (

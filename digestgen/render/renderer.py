@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
@@ -46,8 +47,13 @@ class PageRenderer:
         # Bounded: a worker renders pages of tens of thousands of stories, and keeping every
         # card made a 50,000-record build's render workers grow by about 200 MB each.
         self._clusters: LRUCache[tuple[str, str], Markup] = LRUCache(CLUSTER_CACHE_SIZE)
-        # A story's times show on its page and on every listing of it: formatted once.
-        self._time_tags: LRUCache[datetime, Markup] = LRUCache(CLUSTER_CACHE_SIZE)
+        # A story's times show on its page and on every listing of it: formatted once. Looked up
+        # some ten times a page, so through functools' C cache rather than a cachetools one.
+        self.time_tag = functools.lru_cache(maxsize=CLUSTER_CACHE_SIZE)(self._time_tag)
+        self._base_path = config.base_path  # parsed out of base_url once, not per link
+        self._asset_links: dict[str, str] = {}
+        # The environment does not reload templates: each is looked up once, not per page.
+        self._templates: dict[str, jinja2.Template] = {}
         env.globals.update(
             site=config, url=self.url, link=self.link, asset=self.asset, cluster=self.cluster,
             site_feeds=listing_feeds(config, "site", config.title, "/"),
@@ -78,27 +84,28 @@ class PageRenderer:
 
     def link(self, path: str) -> str:
         """Root-relative link to a site address, honouring a base URL with a path."""
-        return self.config.link(path)
+        return self._base_path + path.lstrip("/")  # as config.link, which parses base_url
 
     def asset(self, path: str) -> str:
         """Link to a static file with a content hash, so it can be cached for ever."""
-        version = self.assets.get(path.lstrip("/"))
-        link = self.link(path)
-        return f"{link}?v={version}" if version else link
+        made = self._asset_links.get(path)
+        if made is None:
+            version = self.assets.get(path.lstrip("/"))
+            link = self.link(path)
+            made = self._asset_links[path] = f"{link}?v={version}" if version else link
+        return made
 
     def local_time(self, moment: datetime) -> datetime:
         """A moment in the site's time zone."""
         return moment.astimezone(self.config.zone)
 
-    def time_tag(self, moment: datetime) -> Markup:
-        """A <time> element for a moment in the site's time zone: '4 Jun 2021, 19:51 UTC'."""
-        # Keyed by the instant (equal aware datetimes hash alike), all the tag depends on.
-        tag = self._time_tags.get(moment)
-        if tag is None:
-            local = self.local_time(moment)
-            tag = Markup(f'<time datetime="{time_attribute(local)}">{format_time(local)}</time>')
-            self._time_tags[moment] = tag
-        return tag
+    def _time_tag(self, moment: datetime) -> Markup:
+        """A <time> element for a moment in the site's time zone: '4 Jun 2021, 19:51 UTC'.
+
+        Cached as `time_tag`, keyed by the instant (equal aware datetimes hash alike), all the
+        tag depends on."""
+        local = self.local_time(moment)
+        return Markup(f'<time datetime="{time_attribute(local)}">{format_time(local)}</time>')
 
     def cluster(self, story: Story, variant: str = "standard") -> Markup:
         """The story's cluster (partials/cluster.html), rendered once per variant.
@@ -109,15 +116,22 @@ class PageRenderer:
         key = (story.path, variant)
         html = self._clusters.get(key)
         if html is None:
-            template = self.env.get_template("partials/cluster.html")
+            template = self.template("partials/cluster.html")
             html = Markup(template.render(story=story, variant=variant))
             self._clusters[key] = html
         return html
 
+    def template(self, name: str) -> jinja2.Template:
+        """The theme's template of this name, loaded once."""
+        template = self._templates.get(name)
+        if template is None:
+            template = self._templates[name] = self.env.get_template(name)
+        return template
+
     def render(self, job: PageJob) -> bytes:
         """Render one page to bytes."""
         context = dict(job.context)
-        html = self.env.get_template(job.template).render(
+        html = self.template(job.template).render(
             page=job.page, jsonld=self._jsonld(job.page, context), **context
         )
         return html.encode("utf-8")

@@ -60,8 +60,7 @@ def map_chunks(
         return results
     _CONTEXT = context
     try:
-        # The parent may have paused the garbage collector; a worker makes garbage for a long time.
-        with multiprocessing.get_context("fork").Pool(workers, initializer=gc.enable) as pool:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker) as pool:
             run = functools.partial(_in_worker, work)
             for chunk, part in zip(chunks, pool.imap(run, chunks), strict=True):
                 results += part
@@ -70,6 +69,14 @@ def map_chunks(
     finally:
         _CONTEXT = None
     return results
+
+
+def _start_worker() -> None:
+    """Set up a forked worker's garbage collector: on, as a worker makes garbage for a long time
+    (the parent may have paused it), but blind to what the worker inherited, which is alive for
+    its whole life and which walking would copy page by page out of the parent's memory."""
+    gc.freeze()  # moves the inherited objects to the permanent generation, without touching them
+    gc.enable()
 
 
 def _in_worker(
