@@ -35,15 +35,22 @@ def current_entry(path: str, entry: OutputEntry) -> OutputEntry | None:
     when the file is gone or its bytes are not the ones the entry describes."""
     try:
         stat = os.stat(path)
-        if stat.st_size != entry.size:
-            return None
-        if stat.st_mtime_ns == entry.mtime_ns:
-            return entry
-        if file_digest(path) != entry.digest:
-            return None
     except OSError:
         return None
-    return replace(entry, mtime_ns=stat.st_mtime_ns)
+    if stat.st_size != entry.size:
+        return None
+    if stat.st_mtime_ns == entry.mtime_ns:
+        return entry
+    return _rehashed(path, stat.st_mtime_ns, entry)
+
+
+def _rehashed(path: str, mtime_ns: int, entry: OutputEntry) -> OutputEntry | None:
+    """The entry with the file's new time when its bytes are still the ones it describes."""
+    try:
+        same = file_digest(path) == entry.digest
+    except OSError:
+        return None
+    return replace(entry, mtime_ns=mtime_ns) if same else None
 
 
 def intact_outputs(
@@ -56,7 +63,7 @@ def intact_outputs(
     lock; a restored output at 10,000 records is hundreds of megabytes).
     """
     current: dict[str, OutputEntry] = {}
-    moved: list[tuple[str, str, OutputEntry]] = []
+    moved: list[tuple[str, str, int, OutputEntry]] = []
     for relative, path in files:
         entry = entries.get(relative)
         if entry is None:
@@ -70,13 +77,13 @@ def intact_outputs(
         if stat.st_mtime_ns == entry.mtime_ns:
             current[relative] = entry
         else:
-            moved.append((relative, path, entry))
+            moved.append((relative, path, stat.st_mtime_ns, entry))
     if len(current) + len(moved) != len(entries):
         return None
     # In chunks: a future per file would cost more than hashing a small page.
     chunks = [moved[start : start + _CHUNK] for start in range(0, len(moved), _CHUNK)]
     with ThreadPoolExecutor(max(1, workers)) as pool:
-        for checked in pool.map(_current_entries, chunks):
+        for checked in pool.map(_rehashed_entries, chunks):
             if checked is None:
                 return None
             current.update(checked)
@@ -86,13 +93,14 @@ def intact_outputs(
 _CHUNK = 256
 
 
-def _current_entries(
-    files: list[tuple[str, str, OutputEntry]],
+def _rehashed_entries(
+    files: list[tuple[str, str, int, OutputEntry]],
 ) -> dict[str, OutputEntry] | None:
-    """`current_entry` of each file, by relative path; None as soon as one is not intact."""
+    """`_rehashed` of each file whose time moved, by relative path; None as soon as one is not
+    intact."""
     found = {}
-    for relative, path, entry in files:
-        current = current_entry(path, entry)
+    for relative, path, mtime_ns, entry in files:
+        current = _rehashed(path, mtime_ns, entry)
         if current is None:
             return None
         found[relative] = current
