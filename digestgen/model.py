@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from digestgen.util.dates import day_path
 from digestgen.util.slugs import windows_safe
-from digestgen.util.urls import canonical_url
+from digestgen.util.urls import canonical_urls
 
 T = TypeVar("T")
 
@@ -114,7 +114,7 @@ class Coverage:
         """The canonical forms of all this piece's addresses (its own and its AMP copy)."""
         if self.keys:
             return self.keys
-        return tuple(canonical_url(u) for u in (self.url, self.amp_url) if u)
+        return canonical_urls(self.url, self.amp_url)
 
 
 @fast_pickling
@@ -156,7 +156,7 @@ class Record:
     @property
     def url_keys(self) -> tuple[str, ...]:
         """The canonical forms of `urls`, in the same order."""
-        return self.keys if self.keys else tuple(canonical_url(u) for u in self.urls)
+        return self.keys if self.keys else canonical_urls(*self.urls)
 
     @property
     def urls(self) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ from digestgen.records.parse import RawRecord
 from digestgen.stories.topics import topic_key
 from digestgen.util.slugs import make_slug
 from digestgen.util.text import INVALID_CHARACTERS, clean_text
-from digestgen.util.urls import canonical_url, check_url, host_of, is_host_name
+from digestgen.util.urls import canonical_urls, check_url, host_of, is_host_name
 
 # Fields with a meaning of their own; everything else is handed to templates as `extra`.
 KNOWN_FIELDS = frozenset(
@@ -389,7 +389,7 @@ def _coverage(check: _FieldChecker, value: Any, field: str) -> Coverage | None:
     image = next(iter(_images(item, images, f"{field}.images")), None)
     amp_url = item.url(value, "ampWebUrl", f"{field}.ampWebUrl")
     # The canonical addresses made here, not by dataclasses.replace: a record has several items.
-    keys = tuple(canonical_url(u) for u in (url, amp_url) if u) if url else ()
+    keys = canonical_urls(url, amp_url) if url else ()
     coverage = Coverage(
         title=title,
         url=url or "",

@@ -64,6 +64,11 @@ def host_of(url: str) -> str:
 
 
 @lru_cache(maxsize=1 << 17)
+def canonical_urls(*urls: str | None) -> tuple[str, ...]:
+    """The canonical forms of the addresses given that are not empty, in their order."""
+    return tuple(canonical_url(url) for url in urls if url)
+
+
 def canonical_url(url: str) -> str:
     """Reduce a URL to the form that identifies a story across http/https, www, AMP and tracking."""
     parts = urlsplit(url.strip())
