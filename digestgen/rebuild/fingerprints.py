@@ -22,8 +22,7 @@ from digestgen.render.themes import Theme
 def _sha(parts: Iterable[str]) -> str:
     # Each part ends with a NUL; one join and one update, not two updates a part (it is run
     # for every page and story of every build).
-    items = [*parts, ""]
-    text = "\0".join(items) if len(items) > 1 else ""
+    text = "\0".join([*parts, ""])
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
