@@ -305,7 +305,7 @@ def test_any_other_failure_while_loading_is_an_error_that_never_quotes_the_value
     def failing_load(*args: object, **kwargs: object) -> object:
         raise ValueError("invalid literal for int() with base 10: 'SECRETVALUE123'")
 
-    monkeypatch.setattr(reader, "load_yaml", failing_load)
+    monkeypatch.setattr(reader, "_load_measured", failing_load)
     problem = parse_record(record("Fine").encode(), "odd.md")
     assert isinstance(problem, Problem)
     assert str(problem) == "error: odd.md: front matter cannot be loaded (ValueError)"

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from digestgen.records.parse import MAX_NESTING, RawRecord, nesting_depth, parse_record
+from digestgen.records.parse import (
+    MAX_NESTING,
+    RawRecord,
+    _load_measured,
+    nesting_depth,
+    parse_record,
+)
 from tests.helpers import build_in, make_site, record
 
 GOOD = record("Good", "https://example.com/good")
@@ -50,6 +56,14 @@ def test_nesting_up_to_the_limit_is_kept_and_one_more_level_is_refused():
     refused = parse(nested_lists(MAX_NESTING + 1))
     assert str(refused) == f"error: deep.md: deep: {NESTED_TOO_DEEPLY}"
     assert str(parse(nested_mappings(MAX_NESTING + 1))) == str(refused)
+
+
+@pytest.mark.parametrize("make", [nested_lists, nested_mappings])
+def test_the_quick_loading_measures_nesting_up_to_the_limit_and_leaves_deeper_to_pyyaml(make):
+    value, shallow = _load_measured(f"deep: {make(MAX_NESTING)}\n")
+    assert shallow and nesting_depth(value) == MAX_NESTING + 1  # with the front matter's own
+    value, shallow = _load_measured(f"deep: {make(MAX_NESTING + 1)}\n")
+    assert not shallow and nesting_depth(value, limit=100) == MAX_NESTING + 2
 
 
 def test_a_known_field_nested_too_deeply_is_refused_by_its_name():

@@ -8,13 +8,18 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+from yaml.resolver import BaseResolver
 
 from digestgen.records.parse import (
     RecordLoader,
+    _load_measured,
     _split_front_matter,
     load_yaml,
     refused_construct,
 )
+from tests.helpers import hostile
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 # Scalars YAML 1.1 reads as something other than a string, and strings that look like them.
@@ -103,3 +108,48 @@ def test_load_yaml_on_every_fixture_record():
 )
 def test_load_yaml_edge_documents(text):
     assert quick(text) == pyyaml(text)
+
+
+# Every first character with an implicit type, each type's edge values, and text near them.
+RESOLVED = [
+    *SCALARS,
+    *(c + tail for c in "yYnNtTfFoO-+0123456789.<~=!&*" for tail in ("", "x", "1")),
+]
+RESOLVED += [value for value in vars(hostile).values() if isinstance(value, str)]
+IMPLICIT = [(True, False), (False, True), (False, False), (True, True)]
+
+
+def pyyaml_tag(value: str, implicit: tuple[bool, bool]) -> str:
+    """The tag PyYAML's own resolver gives an untagged scalar, with RecordLoader's types."""
+    return BaseResolver.resolve(RecordLoader(""), yaml.ScalarNode, value, implicit)
+
+
+@pytest.mark.parametrize("implicit", IMPLICIT)
+def test_quick_resolve_is_pyyamls_on_edge_scalars(implicit):
+    loader = RecordLoader("")
+    assert "resolve" in vars(RecordLoader)  # the quick one, not PyYAML's
+    for value in RESOLVED:
+        assert loader.resolve(yaml.ScalarNode, value, implicit) == pyyaml_tag(value, implicit)
+
+
+@given(st.text(), st.sampled_from(IMPLICIT))
+def test_quick_resolve_is_pyyamls_on_any_scalar(value, implicit):
+    assert RecordLoader("").resolve(yaml.ScalarNode, value, implicit) == pyyaml_tag(value, implicit)
+
+
+def test_quick_resolve_has_no_path_or_wildcard_resolvers_to_miss():
+    assert not RecordLoader.yaml_path_resolvers
+    assert None not in RecordLoader.yaml_implicit_resolvers
+
+
+@given(st.from_regex(r"[-+0-9_:.xob]{1,25}", fullmatch=True))
+def test_quick_numbers_are_pyyamls(text):
+    document = f"n: {text}\n"
+    assert quick(document) == pyyaml(document)
+
+
+def test_the_usual_front_matter_is_loaded_quickly_and_measured():
+    text = "title: T\nquality: 46\nrelated: [{images: [{url: u, width: 1200}]}]\n"
+    assert _load_measured(text) == (yaml.load(text, Loader=RecordLoader), True)
+    merged = "m:\n  <<: {y: 2}\n"  # left to PyYAML, whose value is not measured
+    assert _load_measured(merged) == ({"m": {"y": 2}}, False)
