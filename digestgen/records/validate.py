@@ -128,7 +128,7 @@ class _FieldChecker:
         value = data.get(key)
         if value is None or value == "":
             return None
-        if isinstance(value, str) and INVALID_CHARACTERS.search(value):
+        if isinstance(value, str) and not value.isprintable() and INVALID_CHARACTERS.search(value):
             # Lone surrogates, noncharacters and controls cannot be written to a page or feed
             # (nor encoded to canonical form), so such a URL can never be emitted.
             self.warn(field, "dropped: contains characters that are not valid text")

