@@ -1,8 +1,14 @@
 """canonical_url: every address of one article reduces to one form; different articles differ."""
 
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from digestgen.util.urls import _split_url, canonical_url, check_url
+from tests.helpers import hostile
 
 SEED_ORIGINAL = (
     "https://theweek.com/immigration/1001197/"
@@ -122,3 +128,49 @@ EDGE_URLS = [
 def test_check_url_quick_path_agrees_with_urlsplit(url):
     if " " not in url.strip() and "\\" not in url:  # refused before either path
         assert check_url(url) == _split_url(url.strip())
+
+
+def general_canonical_url(url: str) -> str:
+    """canonical_url by urlsplit alone, as it was before its quick path."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    path = parts.path
+    if host.endswith(".cdn.ampproject.org"):
+        match = re.match(r"^/c/(s/)?(?P<rest>.+)$", path)
+        if match:
+            suffix = f"?{parts.query}" if parts.query else ""
+            return general_canonical_url("https://" + match.group("rest") + suffix)
+    segments = [s for s in path.split("/") if s and s.lower() != "amp"]
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    tracking = re.compile(r"^(utm_\w+|amp|outputtype|fbclid|gclid|ocid)$", re.IGNORECASE)
+    query = [(k, v) for k, v in query if not tracking.match(k)]
+    return urlunsplit(("https", host, "/" + "/".join(segments), urlencode(sorted(query)), ""))
+
+
+CANONICAL_EDGES = [*EDGE_URLS, "https://www./", "https://www.a.b/amp/AMP/x//y/", "https://a.b?amp",
+                   "https://a.b/x?utm_source=1&b=2&a=&=c&&d", "https://a.b/x?a+b=%41%zz",
+                   "https://www.cdn.ampproject.org/c/s/x.com/a", "https://x-com.cdn.ampproject.org/c/s/x.com/a?id=1",
+                   "https://a.b/x#frag", "https://a.b/%7Euser/", "http://a.b/?;x=1", "https://a.b/x?q=é",
+                   hostile.LEAD_URL, hostile.LEAD_IMAGE, hostile.RELATED_URL]  # fmt: skip
+
+
+@pytest.mark.parametrize("url", CANONICAL_EDGES)
+def test_canonical_url_quick_path_is_urlsplits_on_edge_urls(url):
+    assert canonical_url(url) == general_canonical_url(url)
+
+
+URL_PIECES = ["https://", "http://", "HTTPS://", "www.", "a.b", "cdn.ampproject.org", "/",
+              "/amp", "?", "&", "=", "#", "%41", "+", "utm_x", "amp", ":80", "@", " ", "\t", "x",
+              "É", "."]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(URL_PIECES) | st.text(max_size=3), max_size=12))
+def test_canonical_url_quick_path_is_urlsplits_on_any_url(pieces):
+    url = "".join(pieces)
+    try:
+        expected = general_canonical_url(url)
+    except ValueError:  # urlsplit refuses it: so must canonical_url
+        with pytest.raises(ValueError):
+            canonical_url(url)
+        return
+    assert canonical_url(url) == expected
