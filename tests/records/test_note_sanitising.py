@@ -10,7 +10,13 @@ from hypothesis import strategies as st
 
 from bench.generate import generate
 from digestgen.records import note
-from digestgen.records.note import render_note, sanitise, sanitised_plain_html
+from digestgen.records.note import (
+    MAX_BODY_BYTES,
+    markup_work,
+    render_note,
+    sanitise,
+    sanitised_plain_html,
+)
 from digestgen.records.parse import RawRecord, parse_record
 from digestgen.records.plain_markdown import plain_html
 from digestgen.util.text import strip_invalid_characters
@@ -81,3 +87,18 @@ def test_quick_sanitising_is_the_sanitisers_on_any_plain_note(pieces):
     text = "".join(pieces)
     if plain_html(strip_invalid_characters(text)) is not None:
         assert rendered(text) == general(text)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_a_plain_note_needs_no_markup_work_count(seed):
+    # render_note counts the markup work only of notes plain_html does not render: sound while
+    # a plain note's work is at most its length (MAX_BODY_BYTES is far below MAX_MARKUP_WORK).
+    rng = random.Random(seed)
+    for _ in range(2500):
+        text = strip_invalid_characters(random_note(rng))
+        if plain_html(text) is not None:
+            assert markup_work(text) <= len(text), repr(text)
+    paragraph = " ".join(["[a](https://a.b/" + "x" * 60 + ") ( ) )"] * 40)
+    longest = "\n\n".join([paragraph] * 4)
+    assert len(longest.encode()) <= MAX_BODY_BYTES
+    assert plain_html(longest) is not None and markup_work(longest) <= len(longest)
