@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 MAX_URL_LENGTH = 2048
@@ -95,7 +95,10 @@ def canonical_url(url: str) -> str:
 def _canonical_form(host: str, path: str, query: str) -> str:
     """The canonical URL of a lower-case host, a path and a query (as urlsplit gives them)."""
     segments = [s for s in path.split("/") if s and s.lower() != "amp"]
+    url = f"https://{host.removeprefix('www.')}/" + "/".join(segments)  # as urlunsplit writes it
+    if not query:
+        return url
     pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True)]
     pairs = [(k, v) for k, v in pairs if not _TRACKING_PARAMS.match(k)]
-    host = host.removeprefix("www.")
-    return urlunsplit(("https", host, "/" + "/".join(segments), urlencode(sorted(pairs)), ""))
+    kept = urlencode(sorted(pairs))
+    return f"{url}?{kept}" if kept else url
