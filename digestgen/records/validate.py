@@ -297,8 +297,9 @@ def _type(check: _FieldChecker, data: dict[str, Any], field: str) -> str:
 
 
 def _provider(check: _FieldChecker, value: Any, field: str, url: str | None) -> Provider:
-    fallback_domain = host_of(url) if url else ""
+    # The URL's host is taken only where it is used: most records name their outlet's domain.
     if value is None:
+        fallback_domain = host_of(url) if url else ""
         return Provider(name=fallback_domain, domain=fallback_domain)
     if not isinstance(value, dict):
         check.error(field, f"must be a mapping with name and domain, not {type_name(value)}")
@@ -306,12 +307,13 @@ def _provider(check: _FieldChecker, value: Any, field: str, url: str | None) -> 
     name = check.name(value, "name", f"{field}.name")
     domain = check.text(value, "domain", f"{field}.domain").lower().removeprefix("www.")
     if domain and not is_host_name(domain):
+        fallback_domain = host_of(url) if url else ""
         check.warn(
             f"{field}.domain",
             f"{quote(domain)} is not a bare host name; using {quote(fallback_domain)}",
         )
-        domain = ""
-    domain = domain or fallback_domain
+        return Provider(name=name or fallback_domain, domain=fallback_domain)
+    domain = domain or (host_of(url) if url else "")
     return Provider(name=name or domain, domain=domain)
 
 
