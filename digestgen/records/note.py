@@ -33,6 +33,7 @@ _URL_ATTRIBUTES = {"href", "src"}
 _LINK_REL = "nofollow noopener noreferrer"
 _PLAIN_LINK = re.compile(r'<a href="([^"]*)">')
 _PLAIN_LINK_SANITISED = rf'<a href="\1" rel="{_LINK_REL}">'
+_PLAIN_HOST = re.compile(r"https?://([^/?#:]*)")
 
 # The longest body rendered, in bytes of UTF-8. A curator's note is a few paragraphs; the limit
 # also bounds the parser's slow cases (see MAX_MARKUP_WORK): Python-Markdown's block parser is
@@ -152,9 +153,19 @@ def sanitised_plain_html(html: str) -> str | None:
     of characters that need no escaping, so all the sanitiser does to it is add `rel` to each
     link and write a no-break space as `&nbsp;` (tests/records/test_note_sanitising.py).
     """
-    if any(check_url(url)[0] is None for url in _PLAIN_LINK.findall(html)):
+    if not all(map(_kept_by_sanitiser, _PLAIN_LINK.findall(html))):
         return None
     return _PLAIN_LINK.sub(_PLAIN_LINK_SANITISED, html).replace("\xa0", "&nbsp;")
+
+
+def _kept_by_sanitiser(url: str) -> bool:
+    """True for a plain link's URL that nh3 surely keeps: it passes check_url, and its host is
+    one the WHATWG URL parser nh3 uses accepts as it is (no IDNA label, not an IPv4 number)."""
+    if check_url(url)[0] is None:
+        return False
+    host = _PLAIN_HOST.match(url)
+    labels = host.group(1).lower().split(".") if host else [""]
+    return labels[-1][:1].isalpha() and not any(label.startswith("xn--") for label in labels)
 
 
 def _convert(text: str) -> str:

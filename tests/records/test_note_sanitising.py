@@ -26,7 +26,12 @@ from tests.records.test_plain_markdown import random_note
 # Links the quick path must give up on (the sanitiser drops their URL, and warns) or keep.
 LINKS = ["[a](https://-bad-.example/)", "[a](https://a..b/)", "[a](https://exa_mple.com/x)",
          "[a](http://a.b/c?d=e)", "[a](https://1.2.3.4/%41)", "[a](https://" + "a" * 64 + ".com/)",
-         "[a](https://a.b:80/)", "[a](https://a.b/?x=1=2)"]  # fmt: skip
+         "[a](https://a.b:80/)", "[a](https://a.b/?x=1=2)", "[a](https://xn--a.b/)",
+         "[a](https://1.2.3.4.5/)", "[a](https://999.1.1.1/)", "[a](https://0x7f.1/)",
+         "[a](https://xn--/)", "[a](https://a.xn--9/)", "[a](https://xn--ls8h.la/)",
+         "[a](https://A.B/)", "[a](https://a.b:0/)", "[a](https://a.b:/)", "[a](https://a/)",
+         "[a](https://a.b/%zz)", "[a](https://a.b/..//./)", "[a](https://a.-b/)",
+         "[a](https://a.b:8080?x=1)", "[a](https://a.b1/)", "[a](https://a.0x1/)"]  # fmt: skip
 HOSTILE = [value for value in vars(hostile).values() if isinstance(value, str)]
 
 
@@ -102,3 +107,15 @@ def test_a_plain_note_needs_no_markup_work_count(seed):
     longest = "\n\n".join([paragraph] * 4)
     assert len(longest.encode()) <= MAX_BODY_BYTES
     assert plain_html(longest) is not None and markup_work(longest) <= len(longest)
+
+
+LABEL = st.text(st.sampled_from("abxn-0179fA"), min_size=0, max_size=6) | st.sampled_from(
+    ["xn--", "xn--ls8h", "0x7f", "999", "localhost", "com"]
+)
+
+
+@given(st.lists(LABEL, min_size=1, max_size=5), st.sampled_from(["", "/", ":80/", "/x?y=1"]))
+def test_quick_sanitising_is_the_sanitisers_on_any_link_host(labels, rest):
+    text = f"See [a](https://{'.'.join(labels)}{rest}) now."
+    if plain_html(text) is not None:
+        assert rendered(text) == general(text)
