@@ -6,6 +6,7 @@ import errno
 import hashlib
 import heapq
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISREG
@@ -50,19 +51,20 @@ def read_sources(
 
 
 def scan_content(
-    content_dir: Path, known: dict[str, tuple[int, int, str]] | None = None
+    content_dir: Path, known: dict[str, tuple[int, int, str]] | None = None, workers: int = 1
 ) -> ContentScan:
     """As `read_sources`, also naming every folder read; problems are sorted by file name.
 
-    Raises ContentError when the content folder is missing or cannot be listed at all.
+    Files that must be read (new, or their size or time moved: a fresh clone) are read and
+    hashed on `workers` threads. Raises ContentError when the content folder is missing or
+    cannot be listed at all.
     """
     if not content_dir.is_dir():
         raise ContentError(f"{content_dir}: content folder not found")
     known = known or {}
     sources: list[ContentFile] = []
     files, problems, folders, unread = _record_files(content_dir)
-    for name, path, stat in files:
-        found = _source(name, path, stat, known.get(name))
+    for found in _sources([(*file, known.get(file[0])) for file in files], workers):
         if isinstance(found, ContentFile):
             sources.append(found)
         else:
@@ -84,6 +86,27 @@ def read_source(content_dir: Path, path: Path) -> ContentFile | Problem | None:
     return _source(name, path, stat, None)
 
 
+_Seen = tuple[str, Path, os.stat_result, tuple[int, int, str] | None]
+_CHUNK = 128  # files read per thread's task: a task per file would cost more than reading it
+
+
+def _sources(files: list[_Seen], workers: int) -> list[ContentFile | Problem]:
+    """`_source` of each file, in order; those to read are read on `workers` threads (reading
+    and hashing release the interpreter's lock)."""
+    unread = sum(1 for name, _, stat, seen in files if not _known(stat, seen))
+    if workers < 2 or unread < 2 * _CHUNK:
+        return [_source(*file) for file in files]
+    chunks = [files[start : start + _CHUNK] for start in range(0, len(files), _CHUNK)]
+    with ThreadPoolExecutor(workers) as pool:
+        done = pool.map(lambda chunk: [_source(*file) for file in chunk], chunks)
+        return [found for chunk in done for found in chunk]
+
+
+def _known(stat: os.stat_result, seen: tuple[int, int, str] | None) -> bool:
+    """Whether the file's size and time are the ones seen when its hash was taken."""
+    return seen is not None and seen[0] == stat.st_size and seen[1] == stat.st_mtime_ns
+
+
 def _source(
     name: str, path: Path, stat: os.stat_result, seen: tuple[int, int, str] | None
 ) -> ContentFile | Problem:
@@ -92,16 +115,34 @@ def _source(
         too_large = size_problem(name, stat.st_size)
         if too_large is not None:
             return too_large
-        if seen is not None and seen[:2] == (stat.st_size, stat.st_mtime_ns):
+        if seen is not None and _known(stat, seen):
             return ContentFile(name, path, seen[2], stat)
-        data = path.read_bytes()
+        data = _read(path, stat.st_size)
     except OSError as exc:
         return error(name, "", f"cannot read file: {_reason(exc)}")
     # The name is part of the key: a record's problems and address name its file.
-    digest = hashlib.blake2b(name.encode("utf-8", "surrogateescape") + b"\0" + data)
+    digest = hashlib.blake2b(name.encode("utf-8", "surrogateescape") + b"\0")
+    digest.update(data)
     # The bytes are read again where they are parsed: holding every file would cost more
     # memory than the second read costs time.
     return ContentFile(name, path, digest.hexdigest()[:32], stat)
+
+
+def _read(path: Path, size: int) -> bytes:
+    """The file's bytes, in one read when it still has the `size` it was listed with."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        # One byte more than expected: a short read is the end of the file, so a file of the
+        # size listed needs no second read to find it.
+        data = os.read(handle, size + 1)
+        if len(data) <= size:
+            return data
+        blocks = [data]
+        while block := os.read(handle, 1 << 20):
+            blocks.append(block)
+        return b"".join(blocks)
+    finally:
+        os.close(handle)
 
 
 def _reason(exc: OSError) -> str:
