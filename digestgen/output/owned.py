@@ -126,16 +126,20 @@ class _Check:
             with os.scandir(folder) as listing:
                 for item in listing:
                     relative = prefix + item.name
-                    if item.is_dir(follow_symlinks=False):
+                    if item.is_dir():
+                        # A link to a folder is not followed, as when publishing lists the site.
                         site = prefix or item.name not in NOT_THE_SITE
-                        if site and not self.folder(item.path, relative + "/"):
+                        if (
+                            site
+                            and not item.is_symlink()
+                            and not self.folder(item.path, relative + "/")
+                        ):
                             return False
                         continue
                     entry = entries.get(relative)
-                    # digestgen writes only regular files: a link or anything else is not its own
-                    if entry is None or not item.is_file(follow_symlinks=False):
+                    if entry is None or not item.is_file():  # a socket or pipe is not a page
                         return False
-                    stat = item.stat(follow_symlinks=False)
+                    stat = item.stat()
                     if stat.st_size != entry.size:
                         return False
                     if stat.st_mtime_ns == entry.mtime_ns:
