@@ -190,7 +190,7 @@ def _open_cache(run: _Build) -> None:
 def _scan(run: _Build) -> ContentScan:
     """Find the record files; those unchanged since the last build keep their known hash, and
     those whose time moved but whose bytes did not (a fresh clone) get their new time."""
-    scan = scan_content(run.content, run.state.files, run.options.workers)
+    scan = scan_content(run.content, run.state.files)
     files = {f.name: (f.stat.st_size, f.stat.st_mtime_ns, f.digest) for f in scan.files}
     run.times_moved = files != run.state.files
     run.state.files = files

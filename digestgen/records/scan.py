@@ -6,7 +6,6 @@ import errno
 import hashlib
 import heapq
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISREG
@@ -51,20 +50,19 @@ def read_sources(
 
 
 def scan_content(
-    content_dir: Path, known: dict[str, tuple[int, int, str]] | None = None, workers: int = 1
+    content_dir: Path, known: dict[str, tuple[int, int, str]] | None = None
 ) -> ContentScan:
     """As `read_sources`, also naming every folder read; problems are sorted by file name.
 
-    Files that must be read (new, or their size or time moved: a fresh clone) are read and
-    hashed on `workers` threads. Raises ContentError when the content folder is missing or
-    cannot be listed at all.
+    Raises ContentError when the content folder is missing or cannot be listed at all.
     """
     if not content_dir.is_dir():
         raise ContentError(f"{content_dir}: content folder not found")
     known = known or {}
     sources: list[ContentFile] = []
     files, problems, folders, unread = _record_files(content_dir)
-    for found in _sources([(*file, known.get(file[0])) for file in files], workers):
+    for name, path, stat in files:
+        found = _source(name, path, stat, known.get(name))
         if isinstance(found, ContentFile):
             sources.append(found)
         else:
@@ -84,22 +82,6 @@ def read_source(content_dir: Path, path: Path) -> ContentFile | Problem | None:
     if hidden or not name.lower().endswith(RECORD_SUFFIXES) or not S_ISREG(stat.st_mode):
         return None
     return _source(name, path, stat, None)
-
-
-_Seen = tuple[str, Path, os.stat_result, tuple[int, int, str] | None]
-_CHUNK = 128  # files read per thread's task: a task per file would cost more than reading it
-
-
-def _sources(files: list[_Seen], workers: int) -> list[ContentFile | Problem]:
-    """`_source` of each file, in order; those to read are read on `workers` threads (reading
-    and hashing release the interpreter's lock)."""
-    unread = sum(1 for name, _, stat, seen in files if not _known(stat, seen))
-    if workers < 2 or unread < 2 * _CHUNK:
-        return [_source(*file) for file in files]
-    chunks = [files[start : start + _CHUNK] for start in range(0, len(files), _CHUNK)]
-    with ThreadPoolExecutor(workers) as pool:
-        done = pool.map(lambda chunk: [_source(*file) for file in chunk], chunks)
-        return [found for chunk in done for found in chunk]
 
 
 def _known(stat: os.stat_result, seen: tuple[int, int, str] | None) -> bool:

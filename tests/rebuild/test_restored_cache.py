@@ -86,8 +86,8 @@ def test_a_restored_output_file_with_other_bytes_of_the_same_size_is_rebuilt(bui
 
 
 def test_a_large_restored_site_with_edits_of_the_same_size_is_rebuilt_as_clean(tmp_path):
-    # Enough records and pages that the scan reads the record files on threads and the output's
-    # files are hashed in several chunks at once: an edit in the last chunk is still caught.
+    # Enough pages that the output's files are hashed in several chunks at once, and records that
+    # are each read in one go: edits of the same size in the last chunk and in a record are caught.
     root = make_site(tmp_path / "a", {}, config=CONFIG)
     generate(300, root / "content", seed=5)
     assert build_in(root).exit_code == 0
