@@ -8,11 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digestgen.config import SiteConfig, resolve_dir
-from digestgen.model import Site
 from digestgen.output.journal import recover
-from digestgen.output.publish import Published, publish
 from digestgen.output.staging import check_output_dir, output_lock, remove_leftovers
 from digestgen.output.trash import trash_folder
 from digestgen.problems import Problem, Severity
@@ -32,13 +31,15 @@ from digestgen.rebuild.cache import (
 )
 from digestgen.rebuild.fingerprints import build_key, inputs_key
 from digestgen.rebuild.shortcut import unchanged_build, used_inputs
-from digestgen.records.load import LoadedRecords, load_records
 from digestgen.records.scan import ContentError, ContentScan, scan_content
-from digestgen.render.extras import load_static
 from digestgen.render.themes import Theme, make_environment, resolve_theme
-from digestgen.stories.assemble import assemble_site
-from digestgen.stories.select import Selection
 from digestgen.util import parallel
+
+if TYPE_CHECKING:
+    from digestgen.model import Site
+    from digestgen.output.publish import Published
+    from digestgen.records.load import LoadedRecords
+    from digestgen.stories.select import Selection
 
 CACHE_FOLDER = ".digestgen-cache"
 # progress(stage, done, total): `done` more items of `total` finished in that stage.
@@ -137,6 +138,10 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
             quick = _unchanged_report(run, scan)
             if quick is not None:
                 return quick
+            # Only a build with something to do needs these (and what they import): a build
+            # with nothing to do starts faster without them.
+            from digestgen.stories.assemble import assemble_site
+
             loaded = _load(run, scan)
             selection, site, notes = assemble_site(
                 loaded.records, config, options.now, options.drafts
@@ -220,6 +225,8 @@ def _unchanged_report(run: _Build, scan: ContentScan) -> BuildReport | None:
 
 def _load(run: _Build, scan: ContentScan) -> LoadedRecords:
     """Parse and validate the records, reusing the cache's results for unchanged files."""
+    from digestgen.records.load import load_records  # see `build`: not when nothing to do
+
     state, options = run.state, run.options
     if options.use_cache:
         _note(run, load_record_pickles(run.cache, state))
@@ -236,6 +243,9 @@ def _load(run: _Build, scan: ContentScan) -> LoadedRecords:
 
 def _publish(run: _Build, site: Site) -> Published:
     """Render and write the pages and feeds whose inputs changed; keep the rest."""
+    from digestgen.output.publish import publish  # see `build`: not when nothing to do
+    from digestgen.render.extras import load_static
+
     env = make_environment(run.theme)
     static = load_static(run.theme.static_files())
     state = run.state

@@ -8,7 +8,6 @@ line of the offending field where it can be found.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,9 +27,8 @@ from digestgen.render.site import plan_site, render_in_memory, search_index
 from digestgen.render.themes import make_environment, resolve_theme
 from digestgen.stories.assemble import assemble_site
 from digestgen.util import parallel
-from digestgen.util.terminal import describe, printable
+from digestgen.util.terminal import describe, printable, shown_path
 
-FORMATS = ("text", "json", "github")
 _FRONT_MATTER_FENCE = re.compile(r"^---\s*$")
 _FIELD_ROOT = re.compile(r"^[^.\[]+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -126,15 +124,6 @@ def place(problem: Problem, content_dir: Path) -> Finding:
     if problem.file and problem.field:
         line = field_line(path, problem.field)
     return Finding(problem, shown_path(path), line)
-
-
-def shown_path(path: str | Path) -> str:
-    """A path as a person here would type it: relative to the current folder when inside it."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:  # pragma: no cover - another drive on Windows
-        return str(path)
-    return str(path) if relative.startswith("..") else relative
 
 
 def field_line(path: Path, field: str) -> int | None:

@@ -8,18 +8,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-import jinja2
-
 from digestgen.build import BuildOptions, BuildReport, build
 from digestgen.commands.common import (
     EXIT_FAILED,
     EXIT_OK,
-    FATAL_ERRORS,
     Commands,
     add_site_options,
     command,
     error_lines,
     fail,
+    fatal_errors,
     positive,
     site_and_clock,
 )
@@ -93,7 +91,7 @@ def run_build(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         finally:
             if progress:
                 progress.clear()
-    except (*FATAL_ERRORS, jinja2.TemplateError) as exc:
+    except fatal_errors() as exc:
         return fail(*error_lines(exc))
     print_report(report, quiet=args.quiet, verbose=args.verbose)
     if report.trash is not None:

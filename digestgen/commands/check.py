@@ -6,31 +6,20 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jinja2
-
-from digestgen.check.feedguard import FeedFiles
-from digestgen.check.site import (
-    FORMATS,
-    CheckReport,
-    check_site,
-    format_github,
-    format_json,
-    format_text,
-    github_error,
-)
+from digestgen.check import FORMATS
 from digestgen.commands.common import (
     EXIT_FAILED,
     EXIT_OK,
-    FATAL_ERRORS,
     Commands,
     add_site_options,
     command,
     error_lines,
     fail,
+    fatal_errors,
     site_and_clock,
 )
-from digestgen.render.site import RenderError, fatal_message
 from digestgen.util.terminal import printable, wants_colour
 
 CHECK_EXAMPLES = """examples:
@@ -40,6 +29,9 @@ CHECK_EXAMPLES = """examples:
   digestgen check --format json > problems.json
   digestgen check --against deployed/      also fail if a published feed item would break
 """
+
+if TYPE_CHECKING:
+    from digestgen.check.site import CheckReport
 
 
 def add_check_parser(commands: Commands) -> None:
@@ -72,6 +64,10 @@ def add_check_parser(commands: Commands) -> None:
 
 def run_check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     """Run `digestgen check`: print the problems in the chosen format; exit 1 if any failed."""
+    # Imported here: every command's parser is made at start-up, and `build` needs none of it.
+    from digestgen.check.feedguard import FeedFiles
+    from digestgen.check.site import check_site
+
     loaded = site_and_clock(parser, args)
     if loaded is None:
         return EXIT_FAILED
@@ -85,7 +81,7 @@ def run_check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return fail(f"--against: {against}: cannot read the folder: {exc.strerror or exc}")
     try:
         report = check_site(config, now, drafts=args.drafts, against=published)
-    except (*FATAL_ERRORS, jinja2.TemplateError) as exc:
+    except fatal_errors() as exc:
         _print_fatal(exc, args.format)
         return EXIT_FAILED
     shown = _formatted(report, args.format)
@@ -108,6 +104,8 @@ def _is_folder(path: Path) -> bool:
 
 def _formatted(report: CheckReport, how: str) -> str:
     """The report in the format asked for (text, json or github)."""
+    from digestgen.check.site import format_github, format_json, format_text  # see run_check
+
     if how == "json":
         return format_json(report)
     if how == "github":
@@ -117,6 +115,9 @@ def _formatted(report: CheckReport, how: str) -> str:
 
 def _print_fatal(exc: BaseException, how: str) -> None:
     """Report an error that stopped the whole check: in the format asked for, and on stderr."""
+    from digestgen.check.site import github_error  # see run_check
+    from digestgen.render.site import RenderError, fatal_message
+
     message = fatal_message(exc)
     if how == "github":
         where = (exc.file, exc.line) if isinstance(exc, RenderError) else (None, None)

@@ -20,9 +20,8 @@ from digestgen.config import (
 from digestgen.output.paths import OutputCollision
 from digestgen.output.staging import OutputError
 from digestgen.records.scan import ContentError
-from digestgen.records.validate import parse_timestamp
-from digestgen.render.site import RenderError, fatal_message
 from digestgen.render.themes import ThemeError
+from digestgen.util.dates import parse_timestamp
 from digestgen.util.terminal import printable
 
 EXIT_OK = 0
@@ -59,6 +58,8 @@ def error_lines(exc: BaseException) -> tuple[str, ...]:
         return exc.problems
     if isinstance(exc, OSError) and exc.strerror:
         return (f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror,)
+    from digestgen.render.site import fatal_message  # see fatal_errors
+
     return (fatal_message(exc),)
 
 
@@ -119,11 +120,19 @@ def site_and_clock(
     return config, now
 
 
-# What stops a whole build or check, rather than one record. An OSError is among them: a folder
-# given on the command line may be one the system cannot even look at (a name too long).
-FATAL_ERRORS = (
-    ConfigError, ContentError, OutputError, OutputCollision, RenderError, ThemeError, OSError,
-)  # fmt: skip
+def fatal_errors() -> tuple[type[Exception], ...]:
+    """What stops a whole build or check, rather than one record: a template's error among them,
+    and an OSError (a folder given on the command line may be one the system cannot look at)."""
+    # Rendering's module is imported only when an error is raised (an `except` clause's tuple is
+    # made then): a build with nothing to do renders nothing and starts faster without it.
+    import jinja2
+
+    from digestgen.render.site import RenderError
+
+    return (
+        ConfigError, ContentError, OutputError, OutputCollision, RenderError, ThemeError, OSError,
+        jinja2.TemplateError,
+    )  # fmt: skip
 
 
 def apply_arguments(config: SiteConfig, args: argparse.Namespace) -> SiteConfig:

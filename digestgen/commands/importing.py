@@ -9,13 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from digestgen.check.site import (
-    shown_path,
-)
 from digestgen.commands.common import EXIT_FAILED, EXIT_OK, Commands, add_folder_options, command
 from digestgen.commands.new import content_index
 from digestgen.util.files import read_regular_file
-from digestgen.util.terminal import printable
+from digestgen.util.terminal import printable, shown_path
 
 if TYPE_CHECKING:
     from digestgen.records.authoring import ContentIndex

@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 import re
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from digestgen.check.site import (
-    shown_path,
-)
 from digestgen.commands.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -23,27 +21,15 @@ from digestgen.config import (
     SiteConfig,
     resolve_dir,
 )
-from digestgen.records.authoring import (
-    ContentIndex,
-    check_record,
-    index_content,
-    new_record_fields,
-    record_text,
-    unique_topics,
-    write_new,
-)
 from digestgen.records.scan import ContentError
-from digestgen.records.validate import (
-    MAX_EXCERPT_LENGTH,
-    MAX_NAME_LENGTH,
-    MAX_TITLE_LENGTH,
-    MAX_TOPICS,
-)
 from digestgen.stories.select import far_ahead
 from digestgen.stories.topics import topic_key
-from digestgen.util.terminal import printable
+from digestgen.util.terminal import printable, shown_path
 from digestgen.util.text import clean_text
 from digestgen.util.urls import check_url
+
+if TYPE_CHECKING:
+    from digestgen.records.authoring import ContentIndex
 
 NEW_EXAMPLES = """examples:
   digestgen new --title "Chip makers race to 2nm" --url https://example.com/chips
@@ -82,6 +68,9 @@ def content_index(
     parser: argparse.ArgumentParser, args: argparse.Namespace
 ) -> tuple[SiteConfig, datetime, ContentIndex] | None:
     """The site, the clock and the content folder's records by URL; None after an error."""
+    # Imported here: every command's parser is made at start-up, and `build` needs none of it.
+    from digestgen.records.authoring import index_content
+
     args.drafts = False
     loaded = site_and_clock(parser, args)
     if loaded is None:
@@ -107,6 +96,14 @@ _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 def argument_problem(args: argparse.Namespace) -> str | None:
     """Why the title, topics, provider or excerpt given would make a record that fails or warns
     on every build (blank, over a limit, too many topics), or None: that is bad usage."""
+    from digestgen.records.authoring import unique_topics  # see content_index
+    from digestgen.records.validate import (
+        MAX_EXCERPT_LENGTH,
+        MAX_NAME_LENGTH,
+        MAX_TITLE_LENGTH,
+        MAX_TOPICS,
+    )
+
     given = {"--title": [args.title], "--url": [args.url], "--topic": args.topic,
              "--provider": [args.provider or ""], "--excerpt": [args.excerpt]}  # fmt: skip
     for option, values in given.items():
@@ -134,6 +131,13 @@ def argument_problem(args: argparse.Namespace) -> str | None:
 
 def run_new(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     """Run `digestgen new`: write one new draft record, never over an existing one."""
+    from digestgen.records.authoring import (  # see content_index
+        check_record,
+        new_record_fields,
+        record_text,
+        write_new,
+    )
+
     loaded = content_index(parser, args)
     if loaded is None:
         return EXIT_FAILED

@@ -9,25 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 
+from digestgen.output.staging import NOT_THE_SITE
 from digestgen.rebuild.cache import OutputEntry
 
 
 def output_digest(data: bytes) -> str:
     """The hash of an output file's bytes, as the cache keeps it."""
     return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
-def file_digest(path: str) -> str:
-    """The hash of a file's bytes, read in blocks (an output file may be large)."""
-    digest = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def current_entry(path: str, entry: OutputEntry) -> OutputEntry | None:
@@ -47,61 +41,140 @@ def current_entry(path: str, entry: OutputEntry) -> OutputEntry | None:
 def _rehashed(path: str, mtime_ns: int, entry: OutputEntry) -> OutputEntry | None:
     """The entry with the file's new time when its bytes are still the ones it describes."""
     try:
-        same = file_digest(path) == entry.digest
+        same = _holds(path, entry.size, entry.digest)
     except OSError:
         return None
     return replace(entry, mtime_ns=mtime_ns) if same else None
 
 
+_BLOCK = 1 << 20
+
+
+def _holds(path: str, size: int, digest: str) -> bool:
+    """Whether the file holds exactly `size` bytes whose `output_digest` is `digest`."""
+    hashed = hashlib.blake2b(digest_size=16)
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        left = size
+        while True:
+            # One byte more than is left: a file longer than `size` shows at once, and a short
+            # read (the end of a regular file) spares asking again for nothing.
+            wanted = min(left, _BLOCK) + 1
+            block = os.read(handle, wanted)
+            left -= len(block)
+            if left < 0:
+                return False
+            hashed.update(block)
+            if len(block) < wanted:
+                break
+    finally:
+        os.close(handle)
+    return left == 0 and hashed.hexdigest() == digest
+
+
+_Moved = list[tuple[str, str, int, OutputEntry]]  # (relative path, full path, new time, entry)
+
+
 def intact_outputs(
-    files: Iterable[tuple[str, str]], entries: Mapping[str, OutputEntry], workers: int = 2
+    output: Path, entries: Mapping[str, OutputEntry], workers: int = 2
 ) -> dict[str, OutputEntry] | None:
-    """The entries of exactly these files (relative path, full path), times brought up to date,
-    when each is one of `entries` with the bytes it describes; None otherwise.
+    """The entries of exactly the files in the output folder, times brought up to date, when
+    each is one of `entries` with the bytes it describes; None at the first that is not.
 
-    Files whose time moved are hashed on `workers` threads (hashing releases the interpreter's
-    lock; a restored output at 10,000 records is hundreds of megabytes).
+    One pass over the folder compares each file's type, size and time with its entry; files
+    whose time moved are hashed on `workers` threads meanwhile (a restored output at 10,000
+    records is hundreds of megabytes; reading and hashing release the interpreter's lock).
     """
-    current: dict[str, OutputEntry] = {}
-    moved: list[tuple[str, str, int, OutputEntry]] = []
-    for relative, path in files:
-        entry = entries.get(relative)
-        if entry is None:
-            return None
-        try:
-            stat = os.stat(path)
-        except OSError:
-            return None
-        if stat.st_size != entry.size:
-            return None
-        if stat.st_mtime_ns == entry.mtime_ns:
-            current[relative] = entry
-        else:
-            moved.append((relative, path, stat.st_mtime_ns, entry))
-    if len(current) + len(moved) != len(entries):
-        return None
-    # In chunks: a future per file would cost more than hashing a small page.
-    chunks = [moved[start : start + _CHUNK] for start in range(0, len(moved), _CHUNK)]
+    check = _Check(entries, threading.Event())
     with ThreadPoolExecutor(max(1, workers)) as pool:
-        for checked in pool.map(_rehashed_entries, chunks):
-            if checked is None:
-                return None
-            current.update(checked)
-    return current
+        check.pool = pool
+        try:
+            intact = check.folder(os.fspath(output), "") and check.flush()
+            if intact:
+                for done in check.pending:
+                    found = done.result()
+                    if found is None:
+                        intact = False
+                        break
+                    check.current.update(found)
+        finally:
+            check.stop.set()  # a mismatch found: the hashing still queued is not needed
+    if not intact or len(check.current) != len(entries):
+        return None
+    return check.current
 
 
-_CHUNK = 256
+_CHUNK = 256  # files hashed per task: a future per file would cost more than hashing a page
 
 
-def _rehashed_entries(
-    files: list[tuple[str, str, int, OutputEntry]],
-) -> dict[str, OutputEntry] | None:
+class _Check:
+    """One pass of `intact_outputs`: the entries found intact so far, the hashing under way."""
+
+    def __init__(self, entries: Mapping[str, OutputEntry], stop: threading.Event) -> None:
+        self.entries = entries
+        self.stop = stop
+        self.current: dict[str, OutputEntry] = {}
+        self.moved: _Moved = []
+        self.pending: list[Future[dict[str, OutputEntry] | None]] = []
+        self.pool: ThreadPoolExecutor | None = None
+
+    def folder(self, folder: str, prefix: str) -> bool:
+        """Whether every file under the folder (relative path `prefix`) is as its entry says,
+        its time aside; files whose time moved are queued to be hashed."""
+        entries = self.entries
+        try:
+            with os.scandir(folder) as listing:
+                for item in listing:
+                    relative = prefix + item.name
+                    if item.is_dir():
+                        # A link to a folder is not followed, as when publishing lists the site.
+                        site = prefix or item.name not in NOT_THE_SITE
+                        if (
+                            site
+                            and not item.is_symlink()
+                            and not self.folder(item.path, relative + "/")
+                        ):
+                            return False
+                        continue
+                    entry = entries.get(relative)
+                    if entry is None or not item.is_file():  # a socket or pipe is not a page
+                        return False
+                    stat = item.stat()
+                    if stat.st_size != entry.size:
+                        return False
+                    if stat.st_mtime_ns == entry.mtime_ns:
+                        self.current[relative] = entry
+                        continue
+                    self.moved.append((relative, item.path, stat.st_mtime_ns, entry))
+                    if len(self.moved) >= _CHUNK and not self.flush():
+                        return False
+        except OSError:
+            return False
+        return True
+
+    def flush(self) -> bool:
+        """Hand the files queued to a hashing thread; False when one already hashed differs."""
+        if self.pending and self.pending[0].done():
+            finished = self.pending.pop(0).result()
+            if finished is None:
+                return False
+            self.current.update(finished)
+        if self.moved and self.pool is not None:
+            self.pending.append(self.pool.submit(_rehashed_entries, self.moved, self.stop))
+            self.moved = []
+        return True
+
+
+def _rehashed_entries(files: _Moved, stop: threading.Event) -> dict[str, OutputEntry] | None:
     """`_rehashed` of each file whose time moved, by relative path; None as soon as one is not
-    intact."""
+    intact (or another thread found one)."""
     found = {}
     for relative, path, mtime_ns, entry in files:
+        if stop.is_set():
+            return None
         current = _rehashed(path, mtime_ns, entry)
         if current is None:
+            stop.set()
             return None
         found[relative] = current
     return found

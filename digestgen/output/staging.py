@@ -237,7 +237,7 @@ def undo_on_error(output: Path, undo: Callable[[], None] | None) -> Iterator[Non
 # An update of a mount point keeps its journal inside it (see journal.journal_folder); these
 # folders are never part of the site.
 MOUNT_JOURNAL = ".digestgen-journal"
-_NOT_THE_SITE = frozenset({MOUNT_JOURNAL, MOUNT_JOURNAL + ".done"})
+NOT_THE_SITE = frozenset({MOUNT_JOURNAL, MOUNT_JOURNAL + ".done"})
 
 
 def output_files(output: Path) -> Iterator[tuple[str, str]]:
@@ -245,7 +245,7 @@ def output_files(output: Path) -> Iterator[tuple[str, str]]:
     root = os.fspath(output)
     for folder, subfolders, names in os.walk(root):
         if folder == root:
-            subfolders[:] = [name for name in subfolders if name not in _NOT_THE_SITE]
+            subfolders[:] = [name for name in subfolders if name not in NOT_THE_SITE]
         # os.walk joins each folder onto root, so slicing gives its relative path (no relpath
         # per file: this runs over every output file on every rebuild).
         prefix = folder[len(root) + 1 :] + "/" if folder != root else ""

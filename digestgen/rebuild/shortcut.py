@@ -8,7 +8,6 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from digestgen.output.owned import intact_outputs
-from digestgen.output.staging import output_files
 from digestgen.problems import Problem
 from digestgen.rebuild.cache import (
     BuildState,
@@ -116,7 +115,7 @@ def unchanged_build(
             used.append((source.name, f"{source.digest}+{marks}"))
     if inputs_key(key, used) != state.inputs_key:
         return None
-    outputs = intact_outputs(output_files(output_dir), state.outputs, workers)
+    outputs = intact_outputs(output_dir, state.outputs, workers)
     if outputs is None:
         state.exact = False  # a file was changed, removed or added by hand: list it next time
         return None

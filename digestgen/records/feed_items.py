@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 
 from digestgen.problems import quote, type_name
 from digestgen.records.feed_text import collapse, feed_text, html_to_text
-from digestgen.records.validate import MIN_YEAR
+from digestgen.util.dates import MIN_YEAR
 from digestgen.util.text import INVALID_CHARACTERS
 from digestgen.util.urls import check_url
 

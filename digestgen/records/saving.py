@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from digestgen.check.site import shown_path
 from digestgen.model import Record
 from digestgen.problems import Problem, Severity, quote, warning
 from digestgen.records.authoring import (
@@ -27,6 +26,7 @@ from digestgen.records.authoring import (
 from digestgen.records.parse import Fields, RawRecord, parse_record
 from digestgen.records.validate import MAX_IMAGES, MAX_RELATED, validate_record
 from digestgen.stories.select import far_ahead
+from digestgen.util.terminal import shown_path
 from digestgen.util.text import INVALID_CHARACTERS
 
 # A feed's id of an item is a short name or a URI; a longer one is not kept (the item is then

@@ -84,6 +84,11 @@ def read_source(content_dir: Path, path: Path) -> ContentFile | Problem | None:
     return _source(name, path, stat, None)
 
 
+def _known(stat: os.stat_result, seen: tuple[int, int, str] | None) -> bool:
+    """Whether the file's size and time are the ones seen when its hash was taken."""
+    return seen is not None and seen[0] == stat.st_size and seen[1] == stat.st_mtime_ns
+
+
 def _source(
     name: str, path: Path, stat: os.stat_result, seen: tuple[int, int, str] | None
 ) -> ContentFile | Problem:
@@ -92,16 +97,34 @@ def _source(
         too_large = size_problem(name, stat.st_size)
         if too_large is not None:
             return too_large
-        if seen is not None and seen[:2] == (stat.st_size, stat.st_mtime_ns):
+        if seen is not None and _known(stat, seen):
             return ContentFile(name, path, seen[2], stat)
-        data = path.read_bytes()
+        data = _read(path, stat.st_size)
     except OSError as exc:
         return error(name, "", f"cannot read file: {_reason(exc)}")
     # The name is part of the key: a record's problems and address name its file.
-    digest = hashlib.blake2b(name.encode("utf-8", "surrogateescape") + b"\0" + data)
+    digest = hashlib.blake2b(name.encode("utf-8", "surrogateescape") + b"\0")
+    digest.update(data)
     # The bytes are read again where they are parsed: holding every file would cost more
     # memory than the second read costs time.
     return ContentFile(name, path, digest.hexdigest()[:32], stat)
+
+
+def _read(path: Path, size: int) -> bytes:
+    """The file's bytes, in one read when it still has the `size` it was listed with."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        # One byte more than expected: a short read is the end of the file, so a file of the
+        # size listed needs no second read to find it.
+        data = os.read(handle, size + 1)
+        if len(data) <= size:
+            return data
+        blocks = [data]
+        while block := os.read(handle, 1 << 20):
+            blocks.append(block)
+        return b"".join(blocks)
+    finally:
+        os.close(handle)
 
 
 def _reason(exc: OSError) -> str:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -14,6 +13,7 @@ from digestgen.problems import Problem, error, quote, type_name, warning
 from digestgen.records.note import render_note
 from digestgen.records.parse import RawRecord
 from digestgen.stories.topics import topic_key
+from digestgen.util.dates import parse_timestamp
 from digestgen.util.slugs import make_slug
 from digestgen.util.text import INVALID_CHARACTERS, clean_text
 from digestgen.util.urls import canonical_urls, check_url, host_of, is_host_name
@@ -40,9 +40,6 @@ MAX_EXCERPT_LENGTH = 5000
 MAX_RELATED = 100
 MAX_IMAGES = 20
 MAX_TOPICS = 20
-# The earliest year a timestamp may have. A news digest's dates are recent; a year before this
-# is a typo (`0202` for `2020`), and years before 1000 do not even fit the `/YYYY/` address.
-MIN_YEAR = 1800
 
 T = TypeVar("T")
 
@@ -181,33 +178,6 @@ def over_limit(count: int, what: str, limit: int) -> str:
         f"has {count} {what}, over the limit of {limit}:"
         f" kept the first {limit}, dropped {count - limit}"
     )
-
-
-def parse_timestamp(value: str, zone: ZoneInfo, complain: Callable[[str], None]) -> datetime | None:
-    """Read an ISO 8601 date or timestamp; no offset means the site's zone, a date its midnight."""
-    text = value.strip()
-    try:
-        if len(text) == 10:
-            moment = datetime.combine(date.fromisoformat(text), time(), tzinfo=zone)
-        else:
-            moment = datetime.fromisoformat(text)
-    except ValueError:
-        complain(f"is not a valid ISO 8601 date or timestamp: {quote(value)}")
-        return None
-    if moment.year < MIN_YEAR:
-        complain(
-            f"is in the year {moment.year}, before {MIN_YEAR}: check the year ({quote(value)})"
-        )
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    try:  # Year 1 or 9999 near midnight cannot be shown in UTC or the site's zone.
-        moment.astimezone(UTC)
-        moment.astimezone(zone)
-    except OverflowError:
-        complain(f"is out of the range of usable dates: {quote(value)}")
-        return None
-    return moment
 
 
 def validate_record(

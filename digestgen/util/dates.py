@@ -6,8 +6,15 @@ digits: strftime's `%Y` does not pad years before 1000 on every platform (`/202/
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
+from digestgen.problems import quote
+
+# The earliest year a timestamp may have. A news digest's dates are recent; a year before this
+# is a typo (`0202` for `2020`), and years before 1000 do not even fit the `/YYYY/` address.
+MIN_YEAR = 1800
 MONTHS = (
     "January",
     "February",
@@ -81,3 +88,30 @@ def format_day(day: date) -> str:
 def format_month(day: date) -> str:
     """A day's month like 'June 2021', independent of the machine's locale."""
     return f"{MONTHS[day.month - 1]} {year_text(day.year)}"
+
+
+def parse_timestamp(value: str, zone: ZoneInfo, complain: Callable[[str], None]) -> datetime | None:
+    """Read an ISO 8601 date or timestamp; no offset means the site's zone, a date its midnight."""
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            moment = datetime.combine(date.fromisoformat(text), time(), tzinfo=zone)
+        else:
+            moment = datetime.fromisoformat(text)
+    except ValueError:
+        complain(f"is not a valid ISO 8601 date or timestamp: {quote(value)}")
+        return None
+    if moment.year < MIN_YEAR:
+        complain(
+            f"is in the year {moment.year}, before {MIN_YEAR}: check the year ({quote(value)})"
+        )
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    try:  # Year 1 or 9999 near midnight cannot be shown in UTC or the site's zone.
+        moment.astimezone(UTC)
+        moment.astimezone(zone)
+    except OverflowError:
+        complain(f"is out of the range of usable dates: {quote(value)}")
+        return None
+    return moment

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 from typing import TextIO
 
 from digestgen.problems import Problem, Severity
@@ -53,3 +54,12 @@ def describe(problem: Problem, where: str, colour: bool) -> str:
     label = paint(problem.severity.value, _SEVERITY_COLOURS[problem.severity], colour)
     field = f"{problem.field}: " if problem.field else ""
     return f"{printable(where)}: {label}: {printable(field + problem.message)}"
+
+
+def shown_path(path: str | Path) -> str:
+    """A path as a person here would type it: relative to the current folder when inside it."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # pragma: no cover - another drive on Windows
+        return str(path)
+    return str(path) if relative.startswith("..") else relative

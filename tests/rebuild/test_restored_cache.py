@@ -83,3 +83,26 @@ def test_a_restored_output_file_with_other_bytes_of_the_same_size_is_rebuilt(bui
     assert "files rewritten:    1 " in result.stdout  # that page only: the others are intact
     assert page.read_bytes() == data
     assert tree(result.output) == clean_build_of(clone, tmp_path)
+
+
+def test_a_large_restored_site_with_edits_of_the_same_size_is_rebuilt_as_clean(tmp_path):
+    # Enough pages that the output's files are hashed in several chunks at once, and records that
+    # are each read in one go: edits of the same size in the last chunk and in a record are caught.
+    root = make_site(tmp_path / "a", {}, config=CONFIG)
+    generate(300, root / "content", seed=5)
+    assert build_in(root).exit_code == 0
+    clone = restored(root, tmp_path / "b")
+    assert "nothing to do:" in build_in(clone, "--verbose").stdout
+    clone = restored(root, tmp_path / "c")
+    last = max((p for p in (clone / "public").rglob("*.html")), key=lambda p: p.as_posix())
+    data = last.read_bytes()
+    last.write_bytes(data.replace(b"<", b"{", 1))  # same size, other bytes
+    record = clone / "content" / "000" / "synthetic-000290.md"
+    edit(record, 'title: "Synthetic story', 'title: "Synthetic Story')  # same size
+    os.utime(record, (LATER, LATER))
+    result = build_in(clone, "--verbose")
+    assert result.exit_code == 0, result.stderr
+    assert "nothing to do" not in result.stdout
+    assert last.read_bytes() == data or not last.exists()
+    assert b"Synthetic Story 290" in b"".join(tree(result.output).values())
+    assert tree(result.output) == clean_build_of(clone, tmp_path)

@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime
 import pytest
 
 from digestgen.records.parse import RawRecord
-from digestgen.records.validate import MIN_YEAR, validate_record
+from digestgen.records.validate import validate_record
 from digestgen.util.dates import (
+    MIN_YEAR,
     day_path,
     format_date,
     format_day,

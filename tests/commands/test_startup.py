@@ -1,0 +1,65 @@
+"""A build with nothing to do imports nothing it does not use: no rendering, feeds, Markdown or
+record validation (their modules are most of start-up's time)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers import FIXED_NOW, build_in, make_site, record
+
+# Each is imported only to parse, validate, render or publish, which a build with nothing to do
+# does not do.
+NOT_NEEDED = (
+    "digestgen.output.publish",
+    "digestgen.records.load",
+    "digestgen.records.validate",
+    "digestgen.records.note",
+    "digestgen.render.site",
+    "digestgen.render.feed_formats",
+    "digestgen.check.site",
+    "digestgen.stories.assemble",
+    "markdown",
+    "feedgen",
+    "lxml",
+)
+
+_RUN = """
+import json, sys
+from digestgen.commands.cli import main
+code = main(sys.argv[1:])
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def imported_by_build(root: Path) -> tuple[int, set[str], str]:
+    """Run `digestgen build` in a fresh interpreter: its exit code, the modules it imported and
+    what it printed."""
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN, "build", "--config", str(root / "digestgen.toml"),
+         "--now", FIXED_NOW, "--verbose"],
+        capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    *shown, last = done.stdout.splitlines()
+    found = json.loads(last)
+    return found["code"], set(found["modules"]), "\n".join(shown)
+
+
+def test_a_build_with_nothing_to_do_imports_no_rendering_validation_or_markdown(tmp_path):
+    root = make_site(tmp_path / "site", {"a.md": record(title="One"), "b.md": record(title="Two")})
+    assert build_in(root).exit_code == 0
+    code, modules, shown = imported_by_build(root)
+    assert code == 0 and "nothing to do" in shown, shown
+    assert sorted(name for name in NOT_NEEDED if name in modules) == []
+
+
+def test_a_build_with_something_to_do_still_imports_and_renders(tmp_path):
+    root = make_site(tmp_path / "site", {"a.md": record(title="One")})
+    code, modules, shown = imported_by_build(root)
+    assert code == 0 and "nothing to do" not in shown, shown
+    assert {"digestgen.output.publish", "digestgen.records.validate"} <= modules
+    assert (root / "public" / "index.html").is_file()

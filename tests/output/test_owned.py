@@ -1,0 +1,117 @@
+"""`intact_outputs`: one pass over a real output folder tells whether it holds exactly the files
+the cache lists, with their bytes; files whose times moved are hashed on threads."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from digestgen.output.owned import intact_outputs, output_digest
+from digestgen.output.staging import MOUNT_JOURNAL
+from digestgen.rebuild.cache import OutputEntry
+
+COUNT = 700  # more than two of the hashing threads' chunks, so several run at once
+
+
+def written(output: Path) -> dict[str, OutputEntry]:
+    """Lay out a site of COUNT pages in folders of their own, plus a large file; their entries."""
+    files = {f"story/{n:04d}/index.html": f"<p>page {n}</p>".encode() * 9 for n in range(COUNT)}
+    files["index.html"] = b"<h1>home</h1>"
+    files["search/big.bin"] = bytes(range(256)) * 9000  # more than one read's block
+    entries = {}
+    for relative, data in files.items():
+        path = output / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        mtime = path.stat().st_mtime_ns
+        entries[relative] = OutputEntry("fp", output_digest(data), len(data), mtime)
+    return entries
+
+
+def move_times(output: Path) -> None:
+    """Give every file a new time, as a restored copy has."""
+    later = 2_000_000_000
+    for folder, _, names in os.walk(output):
+        for name in names:
+            os.utime(os.path.join(folder, name), (later, later))
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> tuple[Path, dict[str, OutputEntry]]:
+    output = tmp_path / "public"
+    return output, written(output)
+
+
+def test_files_as_written_are_intact_unread(site):
+    output, entries = site
+    assert intact_outputs(output, entries) == entries
+
+
+def test_restored_files_are_intact_with_their_new_times(site):
+    output, entries = site
+    move_times(output)
+    found = intact_outputs(output, entries, workers=2)
+    assert found is not None and found.keys() == entries.keys()
+    for relative, entry in found.items():
+        assert entry.mtime_ns == (output / relative).stat().st_mtime_ns
+        assert (entry.digest, entry.size) == (entries[relative].digest, entries[relative].size)
+
+
+@pytest.mark.parametrize(
+    "victim", ["story/0003/index.html", "story/0690/index.html", "search/big.bin"]
+)
+def test_a_restored_file_with_other_bytes_of_the_same_size_is_not_intact(site, victim):
+    output, entries = site
+    path = output / victim
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 1  # the last byte: the whole file is read
+    path.write_bytes(bytes(data))
+    move_times(output)
+    assert intact_outputs(output, entries, workers=2) is None
+
+
+def test_a_file_of_another_size_is_not_intact(site):
+    output, entries = site
+    (output / "story/0500/index.html").write_bytes(b"short")
+    assert intact_outputs(output, entries) is None
+
+
+@pytest.mark.parametrize(
+    "extra", ["stray.html", "story/0500/stray.html", "deep/new/folder/index.html"]
+)
+def test_a_file_put_there_by_hand_is_found(site, extra):
+    output, entries = site
+    move_times(output)
+    (output / extra).parent.mkdir(parents=True, exist_ok=True)
+    (output / extra).write_bytes(b"not digestgen's")
+    assert intact_outputs(output, entries) is None
+
+
+def test_a_missing_file_is_found(site):
+    output, entries = site
+    (output / "story/0650/index.html").unlink()
+    assert intact_outputs(output, entries) is None
+
+
+def test_a_mount_journal_at_the_top_is_not_the_site_but_elsewhere_it_is(site):
+    output, entries = site
+    (output / MOUNT_JOURNAL).mkdir()
+    (output / MOUNT_JOURNAL / "pending.html").write_bytes(b"x")
+    assert intact_outputs(output, entries) == entries
+    (output / "story" / MOUNT_JOURNAL).mkdir()
+    (output / "story" / MOUNT_JOURNAL / "pending.html").write_bytes(b"x")
+    assert intact_outputs(output, entries) is None
+
+
+def test_a_pipe_where_a_page_was_is_not_intact(site):
+    output, entries = site
+    page = output / "index.html"
+    page.unlink()
+    os.mkfifo(page)
+    assert intact_outputs(output, entries) is None  # and is not opened: that would wait forever
+
+
+def test_an_output_folder_that_cannot_be_listed_is_not_intact(tmp_path):
+    assert intact_outputs(tmp_path / "gone", {}) is None
