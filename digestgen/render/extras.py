@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from digestgen.config import SiteConfig
 from digestgen.config.model import FEED_FORMATS
-from digestgen.output.paths import OUTPUT_MARKER, OUTPUT_MARKER_TEXT, add_file
+from digestgen.output.paths import OUTPUT_MARKER, OUTPUT_MARKER_TEXT, OutputCollision, add_file
 from digestgen.render.feeds import DAILY_FOLDER, FILE_NAMES, feed_path
 from digestgen.render.pages import PageJob
 from digestgen.render.renderer import PageRenderer
 from digestgen.stories.addresses import moved_addresses
 
 REDIRECTS_FILE = "_redirects"
+SITEMAP_FILE = "sitemap.xml"
+
+# The sitemap's entries: each indexable page's address and when it last changed.
+SitemapEntries = tuple[tuple[str, datetime | None], ...]
+
+
+def sitemap_entries(jobs: Sequence[PageJob]) -> SitemapEntries:
+    """What the sitemap lists: each indexable page's address and last change, in page order."""
+    return tuple((job.page.path, job.lastmod) for job in jobs if job.page.indexable)
+
+
+def render_sitemap(entries: SitemapEntries, renderer: PageRenderer) -> bytes:
+    """The sitemap of these entries, through the theme's `sitemap.xml` template."""
+    return renderer.env.get_template(SITEMAP_FILE).render(entries=entries).encode("utf-8")
 
 
 def render_extras(
@@ -21,11 +36,18 @@ def render_extras(
 ) -> dict[str, bytes]:
     """The sitemap, robots.txt, Netlify's `_redirects`, the theme's static files and digestgen's
     marker file, by path."""
+    files = {SITEMAP_FILE: render_sitemap(sitemap_entries(jobs), renderer)}
+    files.update(other_files(jobs, renderer, static))
+    return files
+
+
+def other_files(
+    jobs: Sequence[PageJob], renderer: PageRenderer, static: dict[str, bytes]
+) -> dict[str, bytes]:
+    """The extras but the sitemap (robots.txt, `_redirects`, static files, the marker file), by
+    path; a static file in the sitemap's place is an OutputCollision."""
     env = renderer.env
-    entries = [(job.page.path, job.lastmod) for job in jobs if job.page.indexable]
     files: dict[str, bytes] = {OUTPUT_MARKER: OUTPUT_MARKER_TEXT}
-    sitemap = env.get_template("sitemap.xml").render(entries=entries)
-    add_file(files, "sitemap.xml", sitemap.encode("utf-8"), "sitemap")
     robots = env.get_template("robots.txt").render(sitemap_url=renderer.url("/sitemap.xml"))
     add_file(files, "robots.txt", robots.encode("utf-8"), "robots.txt")
     static = dict(static)
@@ -33,6 +55,8 @@ def render_extras(
     if redirects:
         add_file(files, REDIRECTS_FILE, redirects, "redirects")
     for path, data in sorted(static.items()):
+        if path == SITEMAP_FILE:
+            raise OutputCollision(f"static file {path}: two outputs for the same path /{path}")
         add_file(files, path, data, f"static file {path}")
     return files
 
