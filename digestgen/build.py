@@ -20,6 +20,7 @@ from digestgen.rebuild.cache import (
     STATE_FILE,
     BuildState,
     BuildSummary,
+    code_digest,
     is_marked,
     load_record_pickles,
     load_state,
@@ -35,12 +36,13 @@ from digestgen.rebuild.shortcut import unchanged_build, used_inputs
 from digestgen.records.load import LoadedRecords, load_records
 from digestgen.records.scan import ContentError, ContentScan, scan_content
 from digestgen.render.extras import load_static
-from digestgen.render.themes import Theme, make_environment, resolve_theme
+from digestgen.render.themes import Theme, make_environment, resolve_theme, template_cache
 from digestgen.stories.assemble import assemble_site
 from digestgen.stories.select import Selection
 from digestgen.util import parallel
 
 CACHE_FOLDER = ".digestgen-cache"
+TEMPLATES_FOLDER = "templates"  # in the cache: Jinja's compiled templates
 # progress(stage, done, total): `done` more items of `total` finished in that stage.
 Progress = Callable[[str, int, int], None]
 
@@ -236,7 +238,10 @@ def _load(run: _Build, scan: ContentScan) -> LoadedRecords:
 
 def _publish(run: _Build, site: Site) -> Published:
     """Render and write the pages and feeds whose inputs changed; keep the rest."""
-    env = make_environment(run.theme)
+    bytecode = None
+    if run.options.use_cache:
+        bytecode = template_cache(run.cache / TEMPLATES_FOLDER, code_digest()[:16])
+    env = make_environment(run.theme, bytecode)
     static = load_static(run.theme.static_files())
     state = run.state
     previous = state.outputs if state.build_key == run.key else {}
