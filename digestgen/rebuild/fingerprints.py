@@ -14,6 +14,7 @@ from digestgen import __version__
 from digestgen.config import SiteConfig
 from digestgen.model import Story, Topic
 from digestgen.rebuild.cache import code_digest
+from digestgen.render.extras import SitemapEntries
 from digestgen.render.feeds import FeedJob, FeedLink
 from digestgen.render.pages import Page, PageJob
 from digestgen.render.themes import Theme
@@ -130,3 +131,9 @@ def feed_fingerprint(job: FeedJob, stories: Mapping[str, str]) -> str:
     items = (stories[story.path] for story in job.stories)
     return _sha([job.kind, job.page_path, job.title, job.description, repr(job.files),
                  repr(job.archive), *items])  # fmt: skip
+
+
+def sitemap_fingerprint(entries: SitemapEntries) -> str:
+    """Everything the sitemap is rendered from, hashed: each page's address and last change."""
+    return _sha([part for path, lastmod in entries
+                 for part in (path, lastmod.isoformat() if lastmod else "")])  # fmt: skip

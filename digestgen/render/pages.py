@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from digestgen.config import SiteConfig
@@ -91,6 +91,10 @@ class PageJob:
     def output_path(self) -> str:
         """Where the page is written in the output folder."""
         return file_path(self.page.path)
+
+
+# A page's breadcrumbs: (name, address) of each page above it.
+Crumbs = tuple[tuple[str, str], ...]
 
 
 # A story's topic and the stories published before it there, shown under the story.
@@ -199,6 +203,7 @@ def _story_pages(
     dated = config.edition_pages
     known = memo if memo is not None else {}
     made: StoryPageMemo = {}
+    trails: dict[date, Crumbs] = {}  # by day: the stories of a day share their breadcrumbs
     for story in site.stories:
         before = earlier.get(story.path)
         entry = known.get(id(story))
@@ -209,7 +214,11 @@ def _story_pages(
             or entry[2].page.feeds != feeds
             or (len(entry[2].page.breadcrumbs) > 1) != dated
         ):
-            entry = (story, before, _story_page(story, before, config, feeds))
+            day = story.day
+            crumbs = trails.get(day)
+            if crumbs is None:
+                crumbs = trails[day] = _story_crumbs(day, dated)
+            entry = (story, before, _story_page(story, before, crumbs, feeds))
         made[id(story)] = entry
     if memo is not None:
         memo.clear()
@@ -217,12 +226,15 @@ def _story_pages(
     return [job for _, _, job in made.values()]
 
 
+def _story_crumbs(day: date, dated: bool) -> Crumbs:
+    """A story page's breadcrumbs: home, then its day's edition when the site has them."""
+    home: Crumbs = (("Home", "/"),)
+    return (*home, (format_date(day), day_path(day))) if dated else home
+
+
 def _story_page(
-    story: Story, earlier: EarlierStories | None, config: SiteConfig, feeds: tuple[FeedLink, ...]
+    story: Story, earlier: EarlierStories | None, crumbs: Crumbs, feeds: tuple[FeedLink, ...]
 ) -> PageJob:
-    crumbs: tuple[tuple[str, str], ...] = (("Home", "/"),)
-    if config.edition_pages:
-        crumbs += ((format_date(story.day), day_path(story.day)),)
     return PageJob(
         "story.html",
         Page(

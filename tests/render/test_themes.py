@@ -1,10 +1,19 @@
 """Themes: a child theme or the site overrides single files; the rest comes from the parent."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from digestgen.render.themes import ThemeError, packaged_themes_dir, resolve_theme
+from digestgen.config.load import parse_config
+from digestgen.render.extras import DEFAULT_SITEMAP_TEMPLATE, render_sitemap
+from digestgen.render.renderer import PageRenderer
+from digestgen.render.themes import (
+    ThemeError,
+    make_environment,
+    packaged_themes_dir,
+    resolve_theme,
+)
 from tests.helpers import build_in, make_site, record
 
 
@@ -165,3 +174,28 @@ def test_a_theme_declaration_nested_too_deeply_is_a_theme_error(tmp_path):
     result = build_in(root)
     assert result.exit_code == 1
     assert result.stderr.endswith("theme.toml: cannot read theme declaration: nested too deeply\n")
+
+
+def test_the_packaged_sitemap_is_written_as_its_template_renders_it(tmp_path):
+    # The packaged sitemap template is rendered by equivalent Python (render_sitemap): the two
+    # must not drift apart, whatever the base URL, zone or missing times.
+    template = packaged_themes_dir() / "default" / "templates" / "sitemap.xml"
+    assert template.read_text(encoding="utf-8") == DEFAULT_SITEMAP_TEMPLATE
+    data = {"title": "T", "base_url": "https://example.org/news/", "timezone": "Asia/Kolkata"}
+    config = parse_config(data, "site.toml", tmp_path)
+    env = make_environment(resolve_theme("default", tmp_path))
+    renderer = PageRenderer(config, env, {})
+    moment = datetime(2025, 3, 1, 23, 30, 5, tzinfo=UTC)
+    entries = (("/", moment), ("/2025/03/02/a-<story>/", moment), ("/topics/", None))
+    fast = render_sitemap(entries, renderer)
+    assert fast == env.get_template("sitemap.xml").render(entries=entries).encode("utf-8")
+    assert b"<loc>https://example.org/news/2025/03/02/a-&lt;story&gt;/</loc>" in fast
+    assert b"<lastmod>2025-03-02T05:00:05+05:30</lastmod>" in fast
+
+
+def test_an_overridden_sitemap_template_is_rendered_through_jinja(tmp_path):
+    root = make_site(tmp_path, {"a.md": record()})
+    write(root / "templates/sitemap.xml", DEFAULT_SITEMAP_TEMPLATE.replace("<url>", "<url>\n"))
+    result = build_in(root)
+    assert result.exit_code == 0, result.stderr
+    assert "<url>\n<loc>https://" in result.read("sitemap.xml")
