@@ -139,30 +139,10 @@ class _ThemeLoader(jinja2.FileSystemLoader):
             raise jinja2.TemplateSyntaxError("nested too deeply to parse", 1, name) from None
 
 
-def template_cache(folder: Path, version: str) -> jinja2.BytecodeCache | None:
-    """Jinja's compiled templates kept in `folder` (in the build cache, never the output), for
-    the digestgen code `version`: those of any other version are removed. Each is keyed on its
-    template's source, so an edited template is compiled again. None if the folder cannot be made.
-    """
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob("*.jinja"):
-            if not old.name.startswith(f"{version}-"):
-                old.unlink()
-    except OSError:
-        return None
-    return jinja2.FileSystemBytecodeCache(str(folder), f"{version}-%s.jinja")
-
-
-def make_environment(
-    theme: Theme, bytecode: jinja2.BytecodeCache | None = None
-) -> jinja2.Environment:
-    """A Jinja environment over the theme chain; autoescaping on, undefined names are errors.
-
-    With `bytecode`, templates compiled by an earlier build are loaded rather than compiled."""
+def make_environment(theme: Theme) -> jinja2.Environment:
+    """A Jinja environment over the theme chain; autoescaping on, undefined names are errors."""
     env = jinja2.Environment(
         loader=_ThemeLoader(theme.template_dirs()),
-        bytecode_cache=bytecode,
         autoescape=jinja2.select_autoescape(["html", "xml"]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -1,5 +1,5 @@
-"""The sitemap is made again only when what it lists changed, and compiled templates are kept in
-the build cache; after either, a rebuild still equals a clean build."""
+"""The sitemap is made again only when what it lists changed; a rebuild still equals a clean
+build."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from tests.helpers import build_in, make_site, record, tree
 from tests.rebuild.test_incremental import clean_build_of, edit
 
 STORY = "/2025/03/01/a-story/"
-COMPILED = "templates"  # the compiled templates' folder in the build cache
 
 
 def sitemap_fingerprint(root: Path) -> str:
@@ -50,11 +49,9 @@ def test_the_sitemap_is_kept_until_a_page_it_lists_changes_time(tmp_path):
     assert tree(second.output) == clean_build_of(root, tmp_path)
 
 
-def test_compiled_templates_are_cached_and_a_changed_override_still_takes_effect(tmp_path):
+def test_a_site_override_of_the_sitemap_template_takes_effect_and_follows_its_edits(tmp_path):
     root = site_of(tmp_path)
     assert build_in(root).exit_code == 0
-    compiled = root / CACHE_FOLDER / "public" / COMPILED
-    assert any(compiled.glob("*.jinja"))
     (root / "templates").mkdir()
     override = root / "templates" / "sitemap.xml"
     override.write_text("{% for path, lastmod in entries %}{{ path }}\n{% endfor %}", "utf-8")
@@ -67,9 +64,3 @@ def test_compiled_templates_are_cached_and_a_changed_override_still_takes_effect
     assert second.exit_code == 0, second.stderr
     assert second.read("sitemap.xml") == f"{listed.count(chr(10))} pages\n"
     assert tree(second.output) == clean_build_of(root, tmp_path)
-
-
-def test_no_cache_builds_keep_no_compiled_templates(tmp_path):
-    root = site_of(tmp_path)
-    assert build_in(root, "--no-cache").exit_code == 0
-    assert not (root / CACHE_FOLDER / "public" / COMPILED).exists()
