@@ -84,11 +84,6 @@ def read_source(content_dir: Path, path: Path) -> ContentFile | Problem | None:
     return _source(name, path, stat, None)
 
 
-def _known(stat: os.stat_result, seen: tuple[int, int, str] | None) -> bool:
-    """Whether the file's size and time are the ones seen when its hash was taken."""
-    return seen is not None and seen[0] == stat.st_size and seen[1] == stat.st_mtime_ns
-
-
 def _source(
     name: str, path: Path, stat: os.stat_result, seen: tuple[int, int, str] | None
 ) -> ContentFile | Problem:
@@ -97,7 +92,7 @@ def _source(
         too_large = size_problem(name, stat.st_size)
         if too_large is not None:
             return too_large
-        if seen is not None and _known(stat, seen):
+        if seen is not None and seen[:2] == (stat.st_size, stat.st_mtime_ns):
             return ContentFile(name, path, seen[2], stat)
         data = _read(path, stat.st_size)
     except OSError as exc:
