@@ -1,0 +1,51 @@
+"""bench.run end to end at a small size: every row printed, every clean build before the steps
+that delete large trees, and a previous run's folders set aside and deleted after measuring."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.run import SET_ASIDE, STEPS, set_aside
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_set_aside_moves_a_folder_into_the_holding_folder(tmp_path: Path) -> None:
+    site = tmp_path / "n10-default"
+    (site / "public").mkdir(parents=True)
+    (site / "public" / "index.html").write_text("old", encoding="utf-8")
+    set_aside(site)
+    set_aside(tmp_path / "never-made")  # nothing to move: no error
+    assert not site.exists()
+    (moved,) = (tmp_path / SET_ASIDE).iterdir()
+    assert moved.name.startswith("n10-default-")
+    assert (moved / "public" / "index.html").read_text(encoding="utf-8") == "old"
+
+
+@pytest.mark.slow
+def test_a_small_benchmark_runs_every_clean_build_first(tmp_path: Path) -> None:
+    def run() -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.run", "--sizes", "250", "--no-serve", "--keep",
+             "--workdir", str(tmp_path)],
+            cwd=ROOT, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    run()
+    first_default = (tmp_path / "n250-default" / "public" / "index.html").stat().st_ino
+    printed = run()  # over the first run's folders
+    for site in ("default", "hugo-equiv"):
+        for label, _ in STEPS:
+            assert f"| {site:<10} | {label:<12} |" in printed
+    assert not (tmp_path / SET_ASIDE).exists()
+    assert (tmp_path / "n250-default" / "public" / "index.html").stat().st_ino != first_default
+    # The hugo-equiv site's clean build wrote its pages before the default site's later steps ran.
+    clean_page = tmp_path / "n250-hugo-equiv" / "public" / "robots.txt"
+    added = tmp_path / "n250-default" / "content" / "added" / "synthetic-added.md"
+    assert clean_page.stat().st_mtime_ns < added.stat().st_mtime_ns
