@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from digestgen.config import SiteConfig, resolve_dir
 from digestgen.output.journal import recover
+from digestgen.output.owned import OutputCheck
 from digestgen.output.staging import check_output_dir, output_lock, remove_leftovers
 from digestgen.output.trash import trash_folder
 from digestgen.problems import Problem, Severity
@@ -30,7 +31,7 @@ from digestgen.rebuild.cache import (
     unmark_output,
 )
 from digestgen.rebuild.fingerprints import build_key, inputs_key
-from digestgen.rebuild.shortcut import unchanged_build, used_inputs
+from digestgen.rebuild.shortcut import check_outputs, unchanged_build, used_inputs
 from digestgen.records.scan import ContentError, ContentScan, scan_content
 from digestgen.render.themes import Theme, make_environment, resolve_theme
 from digestgen.util import parallel
@@ -134,8 +135,9 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
     try:
         with output_lock(run.output, run.cache.with_name(f"{run.cache.name}.lock")):
             _open_cache(run)
-            scan = _scan(run)
-            quick = _unchanged_report(run, scan)
+            with _output_check(run) as outputs:
+                scan = _scan(run)
+                quick = _unchanged_report(run, scan, outputs)
             if quick is not None:
                 return quick
             # Only a build with something to do needs these (and what they import): a build
@@ -203,15 +205,23 @@ def _daily_zone(config: SiteConfig) -> tzinfo | None:
     return config.zone if config.has_feeds("daily") else None
 
 
-def _unchanged_report(run: _Build, scan: ContentScan) -> BuildReport | None:
+def _output_check(run: _Build) -> OutputCheck:
+    """The check of the output folder a build with nothing to do needs, begun before the scan so
+    that the two run at once."""
+    if not run.options.use_cache:
+        return OutputCheck(run.output, {}, 1)
+    return check_outputs(run.state, run.key, run.output, run.options.workers)
+
+
+def _unchanged_report(run: _Build, scan: ContentScan, outputs: OutputCheck) -> BuildReport | None:
     """The report of a build that has nothing to do, when nothing it reads changed."""
     if not run.options.use_cache:
         return None
     options = run.options
     hours = run.config.front_window_hours
     quick = unchanged_build(
-        scan.files, run.state, run.key, run.output, options.now, options.drafts, hours,
-        _daily_zone(run.config), options.workers,
+        scan.files, run.state, run.key, outputs, options.now, options.drafts, hours,
+        _daily_zone(run.config),
     )  # fmt: skip
     if quick is None:
         return None

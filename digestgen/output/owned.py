@@ -8,12 +8,15 @@ whose time differs is hashed, and is still digestgen's own when its bytes are th
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
+import signal
 import threading
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from types import TracebackType
 
 from digestgen.output.staging import NOT_THE_SITE
 from digestgen.rebuild.cache import OutputEntry
@@ -178,3 +181,84 @@ def _rehashed_entries(files: _Moved, stop: threading.Event) -> dict[str, OutputE
             return None
         found[relative] = current
     return found
+
+
+class OutputCheck:
+    """`intact_outputs` begun now and answered later: in a forked process of its own when more
+    than one worker may run, so the caller's own work (scanning the content) uses the other core.
+
+    Use it as a context manager: leaving it stops a check whose answer was not asked for.
+    """
+
+    def __init__(self, output: Path, entries: Mapping[str, OutputEntry], workers: int) -> None:
+        self._output, self._entries, self._workers = output, entries, workers
+        self._child, self._answer = 0, -1
+        # A process with threads running is not forked: another thread may hold a lock the
+        # child would need.
+        if entries and workers > 1 and hasattr(os, "fork") and threading.active_count() == 1:
+            self._answer, self._child = _fork_check(output, entries, workers)
+
+    def result(self) -> dict[str, OutputEntry] | None:
+        """What `intact_outputs` says of the output folder."""
+        if not self._child:
+            return intact_outputs(self._output, self._entries, self._workers)
+        with os.fdopen(self._answer, "rb") as answer:
+            data = answer.read()
+        _, status = os.waitpid(self._child, 0)
+        self._child = 0
+        if status != 0 or not data:  # the child failed: ask again here
+            return intact_outputs(self._output, self._entries, self._workers)
+        moved: list[tuple[str, int]] | None = marshal.loads(data)
+        if moved is None:
+            return None
+        current = dict(self._entries)
+        for relative, mtime_ns in moved:
+            current[relative] = replace(current[relative], mtime_ns=mtime_ns)
+        return current
+
+    def stop(self) -> None:
+        """Stop a check whose answer is no longer needed."""
+        if self._child:
+            os.kill(self._child, signal.SIGKILL)
+            os.waitpid(self._child, 0)
+            os.close(self._answer)
+            self._child = 0
+
+    def __enter__(self) -> OutputCheck:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _fork_check(output: Path, entries: Mapping[str, OutputEntry], workers: int) -> tuple[int, int]:
+    """Fork a process that writes `intact_outputs`'s answer to a pipe: None, or the (relative
+    path, new time) of each file whose time moved. The pipe's reading end and the child's id."""
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child, which never returns
+        code = 1
+        try:
+            os.close(reading)
+            found = intact_outputs(output, entries, workers)
+            moved = None
+            if found is not None:
+                moved = [
+                    (relative, entry.mtime_ns)
+                    for relative, entry in found.items()
+                    if entry.mtime_ns != entries[relative].mtime_ns
+                ]
+            data = marshal.dumps(moved)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(writing, view) :]
+            code = 0
+        finally:
+            os._exit(code)  # never the parent's clean-up: its buffers, locks and atexit
+    os.close(writing)
+    return reading, child

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
-from digestgen.output.owned import intact_outputs
+from digestgen.output.owned import OutputCheck
 from digestgen.problems import Problem
 from digestgen.rebuild.cache import (
     BuildState,
@@ -72,23 +72,34 @@ class Unchanged:
     outputs: dict[str, OutputEntry]  # the last build's, their times as the files have them now
 
 
+def may_be_unchanged(state: BuildState, key: str) -> bool:
+    """Whether the cache allows a build with this build key to be cut short at all."""
+    return state.build_key == key and state.summary is not None
+
+
+def check_outputs(state: BuildState, key: str, output_dir: Path, workers: int) -> OutputCheck:
+    """The output folder's check for `unchanged_build`, begun now so it runs while the content is
+    scanned; one that checks nothing when the build cannot be cut short."""
+    hopeful = may_be_unchanged(state, key)
+    return OutputCheck(output_dir, state.outputs if hopeful else {}, workers)
+
+
 def unchanged_build(
     sources: Sequence[ContentFile],
     state: BuildState,
     key: str,
-    output_dir: Path,
+    outputs: OutputCheck,
     now: datetime,
     include_drafts: bool,
     hours: int,
     zone: tzinfo | None = None,
-    workers: int = 1,
 ) -> Unchanged | None:
     """When nothing the site is made of changed and the output is as left, the build is done.
 
-    Decided on the cached facts of each record, by the same rules `select_records` applies; an
-    output file with a new time (a restored output) is hashed on `workers` threads.
+    Decided on the cached facts of each record, by the same rules `select_records` applies; the
+    output folder by `outputs` (from `check_outputs`), asked only when the inputs are the same.
     """
-    if state.build_key != key or state.summary is None:
+    if state.build_key != key or state.summary is None:  # as may_be_unchanged, for mypy
         return None
     clock = now.timestamp()
     used, drafts = [], 0
@@ -115,11 +126,11 @@ def unchanged_build(
             used.append((source.name, f"{source.digest}+{marks}"))
     if inputs_key(key, used) != state.inputs_key:
         return None
-    outputs = intact_outputs(output_dir, state.outputs, workers)
-    if outputs is None:
+    found = outputs.result()
+    if found is None:
         state.exact = False  # a file was changed, removed or added by hand: list it next time
         return None
     problems = tuple(p for s in sources for p in decode_problems(state.records[s.digest]))
     ahead.sort(key=lambda problem: problem.file)  # as select_records has them
-    found = problems + tuple(ahead)
-    return Unchanged(drafts, tuple(sorted(scheduled)), found, state.summary, outputs)
+    listed = problems + tuple(ahead)
+    return Unchanged(drafts, tuple(sorted(scheduled)), listed, state.summary, found)

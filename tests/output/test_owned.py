@@ -4,11 +4,12 @@ the cache lists, with their bytes; files whose times moved are hashed on threads
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
 
-from digestgen.output.owned import intact_outputs, output_digest
+from digestgen.output.owned import OutputCheck, intact_outputs, output_digest
 from digestgen.output.staging import MOUNT_JOURNAL
 from digestgen.rebuild.cache import OutputEntry
 
@@ -115,3 +116,53 @@ def test_a_pipe_where_a_page_was_is_not_intact(site):
 
 def test_an_output_folder_that_cannot_be_listed_is_not_intact(tmp_path):
     assert intact_outputs(tmp_path / "gone", {}) is None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("change", ["none", "times", "bytes", "added"])
+def test_an_output_check_answers_as_intact_outputs_does(site, workers, change):
+    output, entries = site
+    if change != "none":
+        move_times(output)
+    if change == "bytes":
+        (output / "story/0400/index.html").write_bytes(b"<p>page 999</p>" * 9)
+    if change == "added":
+        (output / "story/0400/extra.html").write_bytes(b"x")
+    with OutputCheck(output, entries, workers) as check:
+        forked = check._child != 0
+        assert check.result() == intact_outputs(output, entries, workers)
+    assert forked == (workers > 1)
+
+
+def test_an_output_check_no_longer_wanted_is_stopped_and_reaped(site):
+    output, entries = site
+    move_times(output)
+    with OutputCheck(output, entries, workers=2) as check:
+        child = check._child
+        assert child and _alive(child)
+    assert check._child == 0
+    with pytest.raises(ChildProcessError):  # reaped: no zombie is left behind
+        os.waitpid(child, os.WNOHANG)
+
+
+def test_an_output_check_with_threads_running_checks_in_this_process(site):
+    output, entries = site
+    started, done = threading.Event(), threading.Event()
+    thread = threading.Thread(target=lambda: (started.set(), done.wait(30)))
+    thread.start()
+    started.wait(30)
+    try:
+        with OutputCheck(output, entries, workers=2) as check:
+            assert check._child == 0  # forking beside a running thread could deadlock the child
+            assert check.result() == entries
+    finally:
+        done.set()
+        thread.join()
