@@ -29,7 +29,8 @@ from digestgen.problems import Problem, Severity
 from digestgen.stories.select import related_stamps
 
 CACHE_MAGIC = b"digestgen-cache\n"
-CACHE_FORMAT = 8  # 7: the output mark; 8: records added since records.bin in a file of their own
+# 7: the output mark; 8: records added since records.bin in a file of their own; 9: SHA-256
+CACHE_FORMAT = 9
 STATE_FILE = "state.bin"
 RECORDS_FILE = "records.bin"
 # The records parsed since records.bin was written, with that file's checksum: a rebuild after a

@@ -38,7 +38,8 @@ def parse_content_file(
 ) -> tuple[Record | None, tuple[Problem, ...]]:
     """Read, parse and validate one record file: the Record (None on any error) and problems."""
     try:
-        data = source.path.read_bytes()
+        with open(source.path, "rb") as handle:
+            data = handle.read()
     except OSError as exc:
         return None, (error(source.name, "", f"cannot read file: {exc.strerror}"),)
     raw = parse_record(data, source.name)

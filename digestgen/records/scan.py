@@ -23,7 +23,7 @@ class ContentFile:
     """One record file: name (relative to the content folder), path, hash of name and bytes."""
 
     name: str
-    path: Path
+    path: str  # a string, not a Path: a scan makes ten thousand, and restored CI builds wait on it
     digest: str
     stat: os.stat_result
 
@@ -81,11 +81,11 @@ def read_source(content_dir: Path, path: Path) -> ContentFile | Problem | None:
     hidden = any(part.startswith(".") for part in name.split("/"))
     if hidden or not name.lower().endswith(RECORD_SUFFIXES) or not S_ISREG(stat.st_mode):
         return None
-    return _source(name, path, stat, None)
+    return _source(name, str(path), stat, None)
 
 
 def _source(
-    name: str, path: Path, stat: os.stat_result, seen: tuple[int, int, str] | None
+    name: str, path: str, stat: os.stat_result, seen: tuple[int, int, str] | None
 ) -> ContentFile | Problem:
     """A record file and its content hash (`seen` when size and mtime match), or why not."""
     try:
@@ -98,14 +98,14 @@ def _source(
     except OSError as exc:
         return error(name, "", f"cannot read file: {_reason(exc)}")
     # The name is part of the key: a record's problems and address name its file.
-    digest = hashlib.blake2b(name.encode("utf-8", "surrogateescape") + b"\0")
+    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape") + b"\0")  # as output_digest
     digest.update(data)
     # The bytes are read again where they are parsed: holding every file would cost more
     # memory than the second read costs time.
     return ContentFile(name, path, digest.hexdigest()[:32], stat)
 
 
-def _read(path: Path, size: int) -> bytes:
+def _read(path: str, size: int) -> bytes:
     """The file's bytes, in one read when it still has the `size` it was listed with."""
     handle = os.open(path, os.O_RDONLY)
     try:
@@ -127,7 +127,7 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-_FoundFile = tuple[str, Path, os.stat_result]
+_FoundFile = tuple[str, str, os.stat_result]
 
 
 def _record_files(
@@ -184,7 +184,7 @@ def _record_files(
                     unread += record_like
                 continue
             if S_ISREG(stat.st_mode):
-                found.append((path, Path(entry.path), stat))
+                found.append((path, entry.path, stat))
     found.sort(key=lambda item: item[0])
     return found, problems, set(read.values()), unread
 
