@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import attrgetter
 from zoneinfo import ZoneInfo
@@ -17,6 +17,7 @@ from digestgen.stories.addresses import (
     first_free,
     standalone_address,
 )
+from digestgen.stories.coverage import gather_coverage, lone_coverage
 from digestgen.stories.select import due_coverage
 from digestgen.stories.topics import topic_key
 
@@ -181,7 +182,28 @@ def _story_groups(records: Sequence[Record], zone: ZoneInfo) -> list[_StoryGroup
     groups_of: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
     for index in range(len(records)):
         groups_of[same_story.find(index)][group_of[index]].append(index)
-    return [_story_group(records, keys, groups, referenced, zone) for groups in groups_of.values()]
+    story_groups = []
+    for groups in groups_of.values():
+        if len(groups) == 1 and len(only := next(iter(groups.values()))) == 1:
+            story_groups.append(_lone_group(records[only[0]], zone))
+        else:
+            story_groups.append(_story_group(records, keys, groups, referenced, zone))
+    return story_groups
+
+
+def _lone_group(record: Record, zone: ZoneInfo) -> _StoryGroup:
+    """The story group of a record that shares no URL and is linked to no other record."""
+    # What _story_group makes of a single record, without its bookkeeping: most stories
+    # are one record, and a build clusters every one of them.
+    coverage = lone_coverage(record) if record.related else ()
+    updated = record.published
+    for item in coverage:
+        if item.published is not None and item.published > updated:
+            updated = item.published
+    members = (record,)
+    cluster = Cluster("", record, members, coverage, _merge_topics(members), updated)
+    base = standalone_address(record, zone).removesuffix("/")
+    return _StoryGroup(members, cluster, (), record, base, address_family(base))
 
 
 def _story_group(
@@ -198,7 +220,7 @@ def _story_group(
     lead = records[kept[lead_root]]
     problems = _merge_notes(records, groups, kept, lead_root)
     members = sorted((records[i] for indexes in groups.values() for i in indexes), key=claim_order)
-    coverage = _gather_coverage(
+    coverage = gather_coverage(
         lead,
         lead_keys=_all_keys(keys, groups[lead_root]),
         covering=[
@@ -355,38 +377,6 @@ def _all_keys(keys: Sequence[frozenset[str]], indexes: Iterable[int]) -> frozens
     return frozenset(key for i in indexes for key in keys[i])
 
 
-def _gather_coverage(
-    lead: Record,
-    *,
-    lead_keys: frozenset[str],
-    covering: Iterable[tuple[Record, frozenset[str]]],
-    members: Iterable[Record],
-) -> tuple[Coverage, ...]:
-    """The story's coverage: the other records first, then every member's `related` items.
-
-    An article is listed once (by canonical URL, AMP copies included), never the lead's own.
-    """
-    seen = set(lead_keys)
-    unique = []
-    for record, record_keys in sorted(covering, key=lambda pair: claim_order(pair[0])):
-        if not record_keys & seen:
-            unique.append(record.as_coverage())
-        seen |= record_keys
-    related = [*lead.related, *(item for m in members if m is not lead for item in m.related)]
-    for item in related:
-        item_keys = set(item.url_keys)
-        if not item_keys & seen:
-            unique.append(item)
-        seen |= item_keys
-    return tuple(sorted(unique, key=coverage_order))
-
-
-def coverage_order(item: Coverage) -> tuple[int, float, str]:
-    """Coverage order: best quality first, then earliest (undated last), then by URL."""
-    when = item.published.timestamp() if item.published else float("inf")
-    return (-(item.quality or 0), when, item.url)
-
-
 def _merge_topics(records: Iterable[Record]) -> tuple[str, ...]:
     names: dict[str, str] = {}
     for record in records:
@@ -409,6 +399,7 @@ def _place(
         taken.add(path)
         known = before.get(group) if before is not None else None
         if known is None or known.path != f"{path}/":
-            known = replace(group.cluster, path=f"{path}/")
+            c = group.cluster  # made directly: dataclasses.replace costs several times more
+            known = Cluster(f"{path}/", c.lead, c.members, c.coverage, c.topic_names, c.updated)
         placed[group] = known
     return placed
