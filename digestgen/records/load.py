@@ -15,7 +15,6 @@ from digestgen.rebuild.cache import (
 )
 from digestgen.records.parse import RawRecord, parse_record
 from digestgen.records.scan import ContentFile
-from digestgen.records.validate import validate_record
 from digestgen.util import parallel
 
 
@@ -42,6 +41,10 @@ def parse_content_file(
             data = handle.read()
     except OSError as exc:
         return None, (error(source.name, "", f"cannot read file: {exc.strerror}"),)
+    # Imported here: a rebuild whose records all come from the cache (one was deleted) never
+    # validates one, and validation with its Markdown takes tens of milliseconds to import.
+    from digestgen.records.validate import validate_record
+
     raw = parse_record(data, source.name)
     if not isinstance(raw, RawRecord):
         return None, (raw,)

@@ -63,3 +63,16 @@ def test_a_build_with_something_to_do_still_imports_and_renders(tmp_path):
     assert code == 0 and "nothing to do" not in shown, shown
     assert {"digestgen.output.publish", "digestgen.records.validate"} <= modules
     assert (root / "public" / "index.html").is_file()
+
+
+def test_a_rebuild_after_a_record_is_deleted_validates_nothing_and_imports_no_markdown(tmp_path):
+    root = make_site(tmp_path / "site", {"a.md": record(title="One"), "b.md": record(title="Two")})
+    assert build_in(root).exit_code == 0
+    (root / "content" / "b.md").unlink()
+    code, modules, shown = imported_by_build(root)
+    assert code == 0 and "nothing to do" not in shown, shown
+    assert "digestgen.records.load" in modules  # the records did load, from the cache
+    unused = ("digestgen.records.validate", "digestgen.records.note", "markdown")
+    assert sorted(name for name in unused if name in modules) == []
+    assert "Two" not in (root / "public" / "index.html").read_text(encoding="utf-8")
+    assert "One" in (root / "public" / "index.html").read_text(encoding="utf-8")
