@@ -47,7 +47,6 @@ class PageRenderer:
         # Bounded: a worker renders pages of tens of thousands of stories, and keeping every
         # card made a 50,000-record build's render workers grow by about 200 MB each.
         self._clusters: LRUCache[tuple[str, str], Markup] = LRUCache(CLUSTER_CACHE_SIZE)
-        self._items: LRUCache[str, Markup] = LRUCache(CLUSTER_CACHE_SIZE)
         # A story's times show on its page and on every listing of it: formatted once. Looked up
         # some ten times a page, so through functools' C cache rather than a cachetools one.
         self.time_tag = functools.lru_cache(maxsize=CLUSTER_CACHE_SIZE)(self._time_tag)
@@ -57,7 +56,6 @@ class PageRenderer:
         self._templates: dict[str, jinja2.Template] = {}
         env.globals.update(
             site=config, url=self.url, link=self.link, asset=self.asset, cluster=self.cluster,
-            story_item=self.story_item,
             site_feeds=listing_feeds(config, "site", config.title, "/"),
             footer_links=footer_links(config),
         )  # fmt: skip
@@ -123,15 +121,6 @@ class PageRenderer:
             self._clusters[key] = html
         return html
 
-    def story_item(self, story: Story) -> Markup:
-        """The story as an item of a story list (partials/story_item.html), rendered once: a
-        story is listed on the story pages of its topic's later stories and on listings."""
-        html = self._items.get(story.path)
-        if html is None:
-            html = Markup(self.template("partials/story_item.html").render(story=story))
-            self._items[story.path] = html
-        return html
-
     def template(self, name: str) -> jinja2.Template:
         """The theme's template of this name, loaded once."""
         template = self._templates.get(name)
@@ -171,7 +160,6 @@ def footer_links(config: SiteConfig) -> tuple[tuple[str, str], ...]:
 
 # Start tags of the note elements nh3 can leave invalid, and their attributes. nh3 writes every
 # attribute value in double quotes with `"`, `<` and `>` escaped, so these patterns are exact.
-@functools.lru_cache(maxsize=64)  # a few kinds, shown on every card and coverage item
 def badge(kind: str) -> Markup:
     """A badge naming a piece's type, for anything but a plain article."""
     if kind == "article":

@@ -199,22 +199,3 @@ def test_an_overridden_sitemap_template_is_rendered_through_jinja(tmp_path):
     result = build_in(root)
     assert result.exit_code == 0, result.stderr
     assert "<url>\n<loc>https://" in result.read("sitemap.xml")
-
-
-def test_an_overridden_story_item_partial_shows_on_every_story_list(tmp_path):
-    records = {
-        f"{n}.md": record(f"Space story {n}", url=f"https://e.example.com/{n}",
-                          when=f"2025-03-0{n}T10:00:00Z", topics=["Space"],
-                          provider={"name": "Orbit", "domain": "orbit.example.com"})
-        for n in range(1, 5)
-    }  # fmt: skip
-    root = make_site(tmp_path, records)
-    write(root / "templates/partials/story_item.html", "<li>Listed: {{ story.title }}</li>\n")
-    result = build_in(root)
-    assert result.exit_code == 0, result.stderr
-    # Each story is rendered once and reused: every page listing it gets the override.
-    newest = result.read("2025/03/04/space-story-4/index.html")
-    assert "<li>Listed: Space story 3</li>\n<li>Listed: Space story 2</li>" in newest
-    assert "<li>Listed: Space story 2</li>" in result.read("2025/03/03/space-story-3/index.html")
-    outlet = result.read("sources/orbit.example.com/index.html")
-    assert "<li>Listed: Space story 4</li>" in outlet and "Listed: Space story 1" in outlet
