@@ -158,8 +158,6 @@ def footer_links(config: SiteConfig) -> tuple[tuple[str, str], ...]:
     return (*links, *((path, label) for path, label, made in pages if made))  # fmt: skip
 
 
-# Start tags of the note elements nh3 can leave invalid, and their attributes. nh3 writes every
-# attribute value in double quotes with `"`, `<` and `>` escaped, so these patterns are exact.
 @functools.lru_cache(maxsize=64)  # a few kinds, shown on every card and coverage item
 def badge(kind: str) -> Markup:
     """A badge naming a piece's type, for anything but a plain article."""
