@@ -14,7 +14,6 @@ import signal
 import threading
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 
@@ -49,16 +48,22 @@ def _rehashed(path: str, mtime_ns: int, entry: OutputEntry) -> OutputEntry | Non
         same = _holds(path, entry.size, entry.digest)
     except OSError:
         return None
-    return replace(entry, mtime_ns=mtime_ns) if same else None
+    return _moved(entry, mtime_ns) if same else None
+
+
+def _moved(entry: OutputEntry, mtime_ns: int) -> OutputEntry:
+    # Not dataclasses.replace: five times slower, for each file of a restored output.
+    return OutputEntry(entry.fingerprint, entry.digest, entry.size, mtime_ns)
 
 
 _BLOCK = 1 << 20
+_READ = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)  # a link put where a page was is not a page
 
 
 def _holds(path: str, size: int, digest: str) -> bool:
     """Whether the file holds exactly `size` bytes whose `output_digest` is `digest`."""
     hashed = hashlib.sha256()
-    handle = os.open(path, os.O_RDONLY)
+    handle = os.open(path, _READ)
     try:
         left = size
         while True:
@@ -130,21 +135,22 @@ class _Check:
         try:
             with os.scandir(folder) as listing:
                 for item in listing:
-                    relative = prefix + item.name
-                    if item.is_dir():
-                        # A link to a folder is not followed, as when publishing lists the site.
-                        site = prefix or item.name not in NOT_THE_SITE
-                        if (
-                            site
-                            and not item.is_symlink()
-                            and not self.folder(item.path, relative + "/")
+                    name = item.name
+                    if item.is_dir(follow_symlinks=False):
+                        if (prefix or name not in NOT_THE_SITE) and not self.folder(
+                            item.path, prefix + name + "/"
                         ):
                             return False
                         continue
+                    relative = prefix + name
                     entry = entries.get(relative)
-                    if entry is None or not item.is_file():  # a socket or pipe is not a page
+                    if entry is None or not item.is_file(follow_symlinks=False):
+                        # A link to a folder is not followed, as when publishing lists the site;
+                        # any other link, a socket or a pipe is not a page.
+                        if item.is_symlink() and item.is_dir():
+                            continue
                         return False
-                    stat = item.stat()
+                    stat = item.stat(follow_symlinks=False)
                     if stat.st_size != entry.size:
                         return False
                     if stat.st_mtime_ns == entry.mtime_ns:
@@ -215,7 +221,7 @@ class OutputCheck:
             return None
         current = dict(self._entries)
         for relative, mtime_ns in moved:
-            current[relative] = replace(current[relative], mtime_ns=mtime_ns)
+            current[relative] = _moved(current[relative], mtime_ns)
         return current
 
     def stop(self) -> None:

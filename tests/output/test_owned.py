@@ -166,3 +166,24 @@ def test_an_output_check_with_threads_running_checks_in_this_process(site):
     finally:
         done.set()
         thread.join()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_link_to_a_folder_is_skipped_but_a_link_where_a_page_was_is_not_a_page(
+    site, tmp_path, workers
+):
+    output, entries = site
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "stray.html").write_bytes(b"not digestgen's")
+    (output / "linked").symlink_to(elsewhere, target_is_directory=True)
+    move_times(output)
+    with OutputCheck(output, entries, workers) as check:
+        assert check.result() is not None
+    # The same bytes, reached through a link: not a file digestgen wrote, so not intact.
+    page = output / "story/0100/index.html"
+    page.rename(tmp_path / "moved.html")
+    page.symlink_to(tmp_path / "moved.html")
+    with OutputCheck(output, entries, workers) as check:
+        assert check.result() is None
+    assert intact_outputs(output, entries, workers) is None
