@@ -11,7 +11,16 @@ from pathlib import Path
 from stat import S_ISREG
 
 from digestgen.problems import Problem, error, warning
-from digestgen.records.parse import RECORD_SUFFIXES, size_problem
+
+RECORD_SUFFIXES = (".md", ".txt")
+MAX_RECORD_BYTES = 1024 * 1024
+
+
+def size_problem(name: str, size: int) -> Problem | None:
+    """The error for a record file over MAX_RECORD_BYTES (the one size rule), else None."""
+    if size > MAX_RECORD_BYTES:
+        return error(name, "", f"file is {size} bytes, over the {MAX_RECORD_BYTES} limit")
+    return None
 
 
 class ContentError(Exception):

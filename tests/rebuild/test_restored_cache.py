@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -14,7 +16,7 @@ import pytest
 from bench.generate import generate
 from digestgen.build import CACHE_FOLDER
 from digestgen.rebuild.cache import load_state, site_key
-from tests.helpers import BASE_URL, build_in, make_site, tree
+from tests.helpers import BASE_URL, FIXED_NOW, build_in, make_site, tree
 from tests.rebuild.test_incremental import CONFIG, clean_build_of, edit
 
 LATER = time.time() + 86_400  # a clone made a day after the last build
@@ -106,3 +108,47 @@ def test_a_large_restored_site_with_edits_of_the_same_size_is_rebuilt_as_clean(t
     assert last.read_bytes() == data or not last.exists()
     assert b"Synthetic Story 290" in b"".join(tree(result.output).values())
     assert tree(result.output) == clean_build_of(clone, tmp_path)
+
+
+def no_child_left() -> bool:
+    """True when this process has no child process, running or unreaped."""
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_the_output_check_beside_the_scan_answers_and_leaves_no_process(built, tmp_path):
+    # The output is checked in a forked child while the records are scanned: with nothing
+    # changed its answer is waited for; with a record changed the child is stopped unheard.
+    clone = restored(built, tmp_path / "b")
+    result = build_in(clone, "--verbose")
+    assert "nothing to do:" in result.stdout, result.stdout
+    assert no_child_left()
+    clone = restored(built, tmp_path / "c")
+    edit(clone / "content" / "000" / "synthetic-000007.md", 'title: "Synthetic', 'title: "Edited')
+    page = clone / "public" / "404.html"
+    page.write_bytes(page.read_bytes().replace(b"<", b"{", 1))  # same size: the check would fail
+    result = build_in(clone, "--verbose")
+    assert result.exit_code == 0, result.stderr
+    assert "nothing to do" not in result.stdout
+    assert no_child_left()
+    assert tree(result.output) == clean_build_of(clone, tmp_path)
+
+
+def test_a_build_with_nothing_to_do_imports_no_yaml_parser(built):
+    # Start-up is much of a build with nothing to do (CI's restored build): the record parser's
+    # YAML libraries are imported only when a record is read.
+    probe = (
+        "import sys\n"
+        "from digestgen.commands.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        "print(sorted(m for m in ('yaml', 'frontmatter') if m in sys.modules))\n"
+        "raise SystemExit(code)\n"
+    )
+    command = [sys.executable, "-c", probe, "build", "--now", FIXED_NOW, "--verbose"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}  # this digestgen
+    done = subprocess.run(command, cwd=built, env=env, capture_output=True, text=True, check=True)
+    assert "nothing to do" in done.stdout, done.stdout
+    assert done.stdout.rstrip().endswith("[]"), done.stdout
