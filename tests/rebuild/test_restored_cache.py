@@ -137,14 +137,14 @@ def test_the_output_check_beside_the_scan_answers_and_leaves_no_process(built, t
     assert tree(result.output) == clean_build_of(clone, tmp_path)
 
 
-def test_a_build_with_nothing_to_do_imports_no_yaml_parser(built):
+def test_a_build_with_nothing_to_do_imports_no_yaml_parser_nor_process_pool(built):
     # Start-up is much of a build with nothing to do (CI's restored build): the record parser's
-    # YAML libraries are imported only when a record is read.
+    # YAML libraries are imported only when a record is read, multiprocessing when a pool starts.
     probe = (
         "import sys\n"
         "from digestgen.commands.cli import main\n"
         "code = main(sys.argv[1:])\n"
-        "print(sorted(m for m in ('yaml', 'frontmatter') if m in sys.modules))\n"
+        "print(sorted(m for m in ('yaml', 'frontmatter', 'multiprocessing') if m in sys.modules))\n"
         "raise SystemExit(code)\n"
     )
     command = [sys.executable, "-c", probe, "build", "--now", FIXED_NOW, "--verbose"]
