@@ -8,16 +8,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import fields, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from digestgen import __version__
 from digestgen.config import SiteConfig
 from digestgen.model import Story, Topic
 from digestgen.rebuild.cache import code_digest
-from digestgen.render.extras import SitemapEntries
 from digestgen.render.feeds import FeedJob, FeedLink
 from digestgen.render.pages import Page, PageJob
 from digestgen.render.themes import Theme
+
+if TYPE_CHECKING:  # render.extras imports Jinja, which a build with nothing to do never needs
+    from digestgen.render.extras import SitemapEntries
 
 
 def _sha(parts: Iterable[str]) -> str:

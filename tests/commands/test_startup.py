@@ -1,5 +1,5 @@
-"""A build with nothing to do imports nothing it does not use: no rendering, feeds, Markdown or
-record validation (their modules are most of start-up's time)."""
+"""A build with nothing to do imports nothing it does not use: no rendering, feeds, Markdown,
+record parsing or validation, nor a process pool (their modules are most of start-up's time)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ NOT_NEEDED = (
     "digestgen.records.load",
     "digestgen.records.validate",
     "digestgen.records.note",
+    "digestgen.records.parse",
+    "digestgen.render.extras",
     "digestgen.render.site",
     "digestgen.render.feed_formats",
     "digestgen.check.site",
@@ -25,6 +27,9 @@ NOT_NEEDED = (
     "markdown",
     "feedgen",
     "lxml",
+    "yaml",  # the record parser's, with python-frontmatter
+    "frontmatter",
+    "multiprocessing",  # the rendering's worker pool; the output check forks on its own
 )
 
 _RUN = """

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import pytest
 from bench.generate import generate
 from digestgen.build import CACHE_FOLDER
 from digestgen.rebuild.cache import load_state, site_key
-from tests.helpers import BASE_URL, FIXED_NOW, build_in, make_site, tree
+from tests.helpers import BASE_URL, build_in, make_site, tree
 from tests.rebuild.test_incremental import CONFIG, clean_build_of, edit
 
 LATER = time.time() + 86_400  # a clone made a day after the last build
@@ -135,20 +133,3 @@ def test_the_output_check_beside_the_scan_answers_and_leaves_no_process(built, t
     assert "nothing to do" not in result.stdout
     assert no_child_left()
     assert tree(result.output) == clean_build_of(clone, tmp_path)
-
-
-def test_a_build_with_nothing_to_do_imports_no_yaml_parser_nor_process_pool(built):
-    # Start-up is much of a build with nothing to do (CI's restored build): the record parser's
-    # YAML libraries are imported only when a record is read, multiprocessing when a pool starts.
-    probe = (
-        "import sys\n"
-        "from digestgen.commands.cli import main\n"
-        "code = main(sys.argv[1:])\n"
-        "print(sorted(m for m in ('yaml', 'frontmatter', 'multiprocessing') if m in sys.modules))\n"
-        "raise SystemExit(code)\n"
-    )
-    command = [sys.executable, "-c", probe, "build", "--now", FIXED_NOW, "--verbose"]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}  # this digestgen
-    done = subprocess.run(command, cwd=built, env=env, capture_output=True, text=True, check=True)
-    assert "nothing to do" in done.stdout, done.stdout
-    assert done.stdout.rstrip().endswith("[]"), done.stdout
