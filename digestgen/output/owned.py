@@ -12,9 +12,11 @@ import marshal
 import os
 import signal
 import threading
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import islice
 from pathlib import Path
+from stat import S_ISREG
 from types import TracebackType
 
 from digestgen.output.staging import NOT_THE_SITE
@@ -86,7 +88,10 @@ _Moved = list[tuple[str, str, int, OutputEntry]]  # (relative path, full path, n
 
 
 def intact_outputs(
-    output: Path, entries: Mapping[str, OutputEntry], workers: int = 2
+    output: Path,
+    entries: Mapping[str, OutputEntry],
+    workers: int = 2,
+    unhashed: Container[str] = (),
 ) -> dict[str, OutputEntry] | None:
     """The entries of exactly the files in the output folder, times brought up to date, when
     each is one of `entries` with the bytes it describes; None at the first that is not.
@@ -94,8 +99,10 @@ def intact_outputs(
     One pass over the folder compares each file's type, size and time with its entry; files
     whose time moved are hashed on `workers` threads meanwhile (a restored output at 10,000
     records is hundreds of megabytes; reading and hashing release the interpreter's lock).
+    Files named in `unhashed` are not read: their entries are left as given, for the caller
+    to check (`OutputCheck` shares the hashing between two processes).
     """
-    check = _Check(entries, threading.Event())
+    check = _Check(entries, threading.Event(), unhashed)
     with ThreadPoolExecutor(max(1, workers)) as pool:
         check.pool = pool
         try:
@@ -120,9 +127,12 @@ _CHUNK = 256  # files hashed per task: a future per file would cost more than ha
 class _Check:
     """One pass of `intact_outputs`: the entries found intact so far, the hashing under way."""
 
-    def __init__(self, entries: Mapping[str, OutputEntry], stop: threading.Event) -> None:
+    def __init__(
+        self, entries: Mapping[str, OutputEntry], stop: threading.Event, unhashed: Container[str]
+    ) -> None:
         self.entries = entries
         self.stop = stop
+        self.unhashed = unhashed
         self.current: dict[str, OutputEntry] = {}
         self.moved: _Moved = []
         self.pending: list[Future[dict[str, OutputEntry] | None]] = []
@@ -145,15 +155,13 @@ class _Check:
                     relative = prefix + name
                     entry = entries.get(relative)
                     if entry is None or not item.is_file(follow_symlinks=False):
-                        # A link to a folder is not followed, as when publishing lists the site;
-                        # any other link, a socket or a pipe is not a page.
-                        if item.is_symlink() and item.is_dir():
+                        if _folder_link(item):
                             continue
                         return False
                     stat = item.stat(follow_symlinks=False)
                     if stat.st_size != entry.size:
                         return False
-                    if stat.st_mtime_ns == entry.mtime_ns:
+                    if stat.st_mtime_ns == entry.mtime_ns or relative in self.unhashed:
                         self.current[relative] = entry
                         continue
                     self.moved.append((relative, item.path, stat.st_mtime_ns, entry))
@@ -174,6 +182,12 @@ class _Check:
             self.pending.append(self.pool.submit(_rehashed_entries, self.moved, self.stop))
             self.moved = []
         return True
+
+
+def _folder_link(item: os.DirEntry[str]) -> bool:
+    """Whether an entry that is not a file is a link to a folder: not followed, as when publishing
+    lists the site. Any other link, a socket or a pipe is not a page."""
+    return item.is_symlink() and item.is_dir()
 
 
 def _rehashed_entries(files: _Moved, stop: threading.Event) -> dict[str, OutputEntry] | None:
@@ -201,15 +215,23 @@ class OutputCheck:
     def __init__(self, output: Path, entries: Mapping[str, OutputEntry], workers: int) -> None:
         self._output, self._entries, self._workers = output, entries, workers
         self._child, self._answer = 0, -1
+        # The files this process hashes itself once its own work is done, while the child
+        # hashes the others: the child alone would keep the caller waiting.
+        self._share: frozenset[str] = frozenset()
         # A process with threads running is not forked: another thread may hold a lock the
         # child would need.
         if entries and workers > 1 and hasattr(os, "fork") and threading.active_count() == 1:
-            self._answer, self._child = _fork_check(output, entries, workers)
+            self._share = frozenset(islice(entries, 1, None, 2))
+            self._answer, self._child = _fork_check(output, entries, workers, self._share)
 
     def result(self) -> dict[str, OutputEntry] | None:
         """What `intact_outputs` says of the output folder."""
         if not self._child:
             return intact_outputs(self._output, self._entries, self._workers)
+        mine = _shared_part(os.fspath(self._output), self._entries, self._share)
+        if mine is None:  # no need to hear the child: one file is not as written
+            self.stop()
+            return None
         with os.fdopen(self._answer, "rb") as answer:
             data = answer.read()
         _, status = os.waitpid(self._child, 0)
@@ -222,6 +244,7 @@ class OutputCheck:
         current = dict(self._entries)
         for relative, mtime_ns in moved:
             current[relative] = _moved(current[relative], mtime_ns)
+        current.update(mine)
         return current
 
     def stop(self) -> None:
@@ -244,16 +267,45 @@ class OutputCheck:
         self.stop()
 
 
-def _fork_check(output: Path, entries: Mapping[str, OutputEntry], workers: int) -> tuple[int, int]:
-    """Fork a process that writes `intact_outputs`'s answer to a pipe: None, or the (relative
-    path, new time) of each file whose time moved. The pipe's reading end and the child's id."""
+def _shared_part(
+    output: str, entries: Mapping[str, OutputEntry], share: frozenset[str]
+) -> dict[str, OutputEntry] | None:
+    """The entries of the files in `share` as they are now (see `current_entry`), links not
+    followed; None at the first that is not as its entry says. The child's listing finds any
+    file that is not an entry."""
+    found = {}
+    prefix = output + os.sep
+    for relative in share:
+        entry = entries[relative]
+        path = prefix + relative
+        try:
+            stat = os.lstat(path)
+        except OSError:
+            return None
+        if not S_ISREG(stat.st_mode) or stat.st_size != entry.size:
+            return None
+        if stat.st_mtime_ns != entry.mtime_ns:
+            current = _rehashed(path, stat.st_mtime_ns, entry)
+            if current is None:
+                return None
+            entry = current
+        found[relative] = entry
+    return found
+
+
+def _fork_check(
+    output: Path, entries: Mapping[str, OutputEntry], workers: int, share: frozenset[str]
+) -> tuple[int, int]:
+    """Fork a process that writes `intact_outputs`'s answer to a pipe, the files of `share`
+    unhashed: None, or the (relative path, new time) of each file whose time moved. The pipe's
+    reading end and the child's id."""
     reading, writing = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover - runs in the child, which never returns
         code = 1
         try:
             os.close(reading)
-            found = intact_outputs(output, entries, workers)
+            found = intact_outputs(output, entries, workers, share)
             moved = None
             if found is not None:
                 moved = [

@@ -187,3 +187,27 @@ def test_a_link_to_a_folder_is_skipped_but_a_link_where_a_page_was_is_not_a_page
     with OutputCheck(output, entries, workers) as check:
         assert check.result() is None
     assert intact_outputs(output, entries, workers) is None
+
+
+@pytest.mark.parametrize("index", [0, 1, 2, 3, -2, -1])
+@pytest.mark.parametrize("change", ["bytes", "link", "gone"])
+def test_a_file_not_as_written_is_found_whichever_process_hashes_it(site, tmp_path, index, change):
+    # A forked check hashes every other file in this process and the rest in the child.
+    output, entries = site
+    path = output / list(entries)[index]
+    data = path.read_bytes()
+    if change == "bytes":
+        path.write_bytes(bytes([data[0] ^ 1]) + data[1:])  # the same size
+    elif change == "link":
+        (tmp_path / "target").write_bytes(data)  # the same bytes, through a link
+        path.unlink()
+        path.symlink_to(tmp_path / "target")
+    else:
+        path.unlink()
+    move_times(output)
+    with OutputCheck(output, entries, workers=2) as check:
+        child = check._child
+        assert child
+        assert check.result() is None
+    with pytest.raises(ChildProcessError):  # no child left behind, answer heard or not
+        os.waitpid(child, os.WNOHANG)
