@@ -32,12 +32,13 @@ def output_digest(data: bytes) -> str:
 
 def current_entry(path: str, entry: OutputEntry) -> OutputEntry | None:
     """The entry of a file still as digestgen wrote it (its time brought up to date), or None
-    when the file is gone or its bytes are not the ones the entry describes."""
+    when the file is gone, is not a regular file (a link put in its place is not followed), or
+    its bytes are not the ones the entry describes."""
     try:
-        stat = os.stat(path)
+        stat = os.lstat(path)
     except OSError:
         return None
-    if stat.st_size != entry.size:
+    if not S_ISREG(stat.st_mode) or stat.st_size != entry.size:
         return None
     if stat.st_mtime_ns == entry.mtime_ns:
         return entry

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,22 @@ def test_a_failed_write_leaves_the_scratch_folder_to_the_caller(tmp_path, kind):
     writer.write("c/index.html", b"another worker goes on")
     writer.abort()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["public"]
+
+
+def test_a_link_put_where_a_kept_page_was_is_replaced_and_its_target_left_alone(tmp_path):
+    root = make_site(tmp_path / "site", {"a.md": record("Alpha story")})
+    assert build_in(root).exit_code == 0
+    output = root / "public"
+    (page,) = [p for p in output.rglob("index.html") if p.parent.name.startswith("alpha-story")]
+    elsewhere = tmp_path / "elsewhere.html"
+    shutil.copy2(page, elsewhere)  # the same bytes, size and time as the page it stands for
+    written = elsewhere.read_bytes()
+    page.unlink()
+    page.symlink_to(elsewhere)
+    (root / "content" / "b.md").write_text(
+        record("Beta story", "https://example.com/beta", "2025-03-02T10:00:00Z"), encoding="utf-8"
+    )
+    result = build_in(root)  # a rebuild that keeps the Alpha story's page, unchanged
+    assert result.exit_code == 0, result.stderr
+    assert not page.is_symlink() and page.read_bytes() == written
+    assert elsewhere.read_bytes() == written and not elsewhere.is_symlink()
