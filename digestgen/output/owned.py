@@ -277,20 +277,10 @@ def _shared_part(
     found = {}
     prefix = output + os.sep
     for relative in share:
-        entry = entries[relative]
-        path = prefix + relative
-        try:
-            stat = os.lstat(path)
-        except OSError:
+        current = current_entry(prefix + relative, entries[relative])
+        if current is None:
             return None
-        if not S_ISREG(stat.st_mode) or stat.st_size != entry.size:
-            return None
-        if stat.st_mtime_ns != entry.mtime_ns:
-            current = _rehashed(path, stat.st_mtime_ns, entry)
-            if current is None:
-                return None
-            entry = current
-        found[relative] = entry
+        found[relative] = current
     return found
 
 
