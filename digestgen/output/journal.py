@@ -15,9 +15,10 @@ import os
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
+from stat import S_ISDIR
 
 from digestgen.output.paths import check_output_path
-from digestgen.output.staging import MOUNT_JOURNAL, beside_output, undo_on_error
+from digestgen.output.staging import MOUNT_JOURNAL, OutputError, beside_output, undo_on_error
 from digestgen.util.files import write_file
 
 CREATED_LIST = "created"  # paths created in the output, one a line
@@ -102,21 +103,30 @@ class JournaledUpdate:
         self._removals.extend(relatives)
 
     def commit(self) -> None:
-        """Move the prepared files into the output and make the removals, then drop the journal."""
+        """Move the prepared files into the output and make the removals, then drop the journal.
+
+        Raises OutputError, the output untouched, when a folder they lie in is a link (or not a
+        folder): the update would write or remove files wherever it points.
+        """
+        with self._errors():
+            written = [
+                (Path(folder) / name).relative_to(self.pending).as_posix()
+                for folder, _, names in os.walk(self.pending)
+                for name in names
+            ]
+            _check_folders(self.output, [*written, *self._removals])
         with self._errors(), open(self.journal / CREATED_LIST, "a", encoding="utf-8") as created:
-            for folder, _, names in os.walk(self.pending):
-                for name in names:
-                    source = Path(folder) / name
-                    relative = source.relative_to(self.pending).as_posix()
-                    target = self.output / relative
-                    if target.exists():
-                        self._save(relative, target, link=True)
-                    else:
-                        # Listed before the file exists, so a crash leaves nothing unlisted.
-                        created.write(relative + "\n")
-                        created.flush()
-                        target.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(source, target)
+            for relative in written:
+                source = self.pending / relative
+                target = self.output / relative
+                if target.exists():
+                    self._save(relative, target, link=True)
+                else:
+                    # Listed before the file exists, so a crash leaves nothing unlisted.
+                    created.write(relative + "\n")
+                    created.flush()
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(source, target)
             emptied = []
             for relative in self._removals:
                 target = self.output / relative
@@ -144,6 +154,29 @@ class JournaledUpdate:
 
     def _errors(self) -> contextlib.AbstractContextManager[None]:
         return undo_on_error(self.output, self.abort)
+
+
+def _check_folders(output: Path, relatives: Iterable[str]) -> None:
+    """Raise OutputError when a folder on the way to one of these files (relative to the output)
+    is a link or not a folder; one not there yet is made by the update."""
+    seen: set[str] = set()
+    for relative in relatives:
+        parts = relative.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            folder = "/".join(parts[:depth])
+            if folder in seen:
+                continue
+            seen.add(folder)
+            try:
+                mode = os.lstat(output / folder).st_mode
+            except FileNotFoundError:
+                break
+            if not S_ISDIR(mode):
+                raise OutputError(
+                    f"{output / folder}: is not a folder (a link?) where the site has one;"
+                    " digestgen does not write through it into another folder. Remove it and"
+                    " build again."
+                )
 
 
 def _remove_empty_folders(root: Path, folders: Iterable[Path]) -> None:

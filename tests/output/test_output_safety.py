@@ -182,3 +182,33 @@ def test_a_link_put_where_a_kept_page_was_is_replaced_and_its_target_left_alone(
     assert result.exit_code == 0, result.stderr
     assert not page.is_symlink() and page.read_bytes() == written
     assert elsewhere.read_bytes() == written and not elsewhere.is_symlink()
+
+
+def test_a_rebuild_never_writes_or_removes_through_a_folder_link_in_the_output(tmp_path):
+    records = {
+        "a.md": record("Alpha story"),
+        "g.md": record("Gamma story", "https://example.com/g", "2025-03-01T12:00:00Z"),
+    }
+    root = make_site(tmp_path / "site", records)
+    assert build_in(root).exit_code == 0
+    day = root / "public" / "2025" / "03" / "01"
+    elsewhere = tmp_path / "elsewhere"  # somebody's folder, with copies of the day's files
+    shutil.copytree(day, elsewhere, copy_function=shutil.copy2)
+    shutil.rmtree(day)
+    day.symlink_to(elsewhere)
+    theirs = tree(elsewhere)
+    output_before = tree(root / "public")
+    for change in ("added", "removed"):
+        if change == "added":  # the day's edition page would be written again
+            (root / "content" / "b.md").write_text(
+                record("Beta story", "https://example.com/b", "2025-03-01T14:00:00Z"),
+                encoding="utf-8",
+            )
+        else:  # the Gamma story's page would be removed
+            (root / "content" / "b.md").unlink()
+            (root / "content" / "g.md").unlink()
+        result = build_in(root)
+        assert result.exit_code != 0
+        assert f"{day}: is not a folder" in result.stderr
+        assert tree(elsewhere) == theirs
+        assert tree(root / "public") == output_before
