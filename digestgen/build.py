@@ -33,7 +33,7 @@ from digestgen.rebuild.cache import (
 from digestgen.rebuild.fingerprints import build_key, inputs_key
 from digestgen.rebuild.shortcut import check_outputs, unchanged_build, used_inputs
 from digestgen.records.scan import ContentError, ContentScan, scan_content
-from digestgen.render.themes import Theme, make_environment, resolve_theme
+from digestgen.render.themes import Theme, resolve_theme
 from digestgen.util import parallel
 
 if TYPE_CHECKING:
@@ -254,6 +254,7 @@ def _load(run: _Build, scan: ContentScan) -> LoadedRecords:
 def _publish(run: _Build, site: Site) -> Published:
     """Render and write the pages and feeds whose inputs changed; keep the rest."""
     from digestgen.output.publish import publish  # see `build`: not when nothing to do
+    from digestgen.render.environment import make_environment
     from digestgen.render.extras import load_static
 
     env = make_environment(run.theme)

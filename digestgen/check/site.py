@@ -21,10 +21,11 @@ from digestgen.problems import Problem, Severity
 from digestgen.records.load import load_records
 from digestgen.records.parse import MAX_RECORD_BYTES
 from digestgen.records.scan import scan_content
+from digestgen.render.environment import make_environment
 from digestgen.render.extras import load_static
 from digestgen.render.feeds import window_size
 from digestgen.render.site import plan_site, render_in_memory, search_index
-from digestgen.render.themes import make_environment, resolve_theme
+from digestgen.render.themes import resolve_theme
 from digestgen.stories.assemble import assemble_site
 from digestgen.util import parallel
 from digestgen.util.terminal import describe, printable, shown_path

@@ -27,6 +27,7 @@ from digestgen.rebuild.fingerprints import feed_fingerprint, page_fingerprint, s
 from digestgen.records.load import load_records, parse_content_file
 from digestgen.records.parse import RECORD_SUFFIXES
 from digestgen.records.scan import ContentError, read_source, scan_content
+from digestgen.render.environment import make_environment
 from digestgen.render.extras import load_static, render_extras
 from digestgen.render.feeds import FeedJob, plan_feeds
 from digestgen.render.pages import PageJob, StoryPageMemo, plan_pages
@@ -43,7 +44,7 @@ from digestgen.render.site import (
     stories_shown,
     template_error,
 )
-from digestgen.render.themes import ThemeError, make_environment, resolve_theme
+from digestgen.render.themes import ThemeError, resolve_theme
 from digestgen.stories.assemble import SiteMemo, assemble_site
 from digestgen.util import parallel
 

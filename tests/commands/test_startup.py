@@ -30,6 +30,8 @@ NOT_NEEDED = (
     "yaml",  # the record parser's, with python-frontmatter
     "frontmatter",
     "multiprocessing",  # the rendering's worker pool; the output check forks on its own
+    "jinja2",  # the theme's files are hashed for the build key, its templates not loaded
+    "digestgen.render.environment",
 )
 
 _RUN = """

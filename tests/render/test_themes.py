@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 
 from digestgen.config.load import parse_config
+from digestgen.render.environment import make_environment
 from digestgen.render.extras import DEFAULT_SITEMAP_TEMPLATE, render_sitemap
 from digestgen.render.renderer import PageRenderer
 from digestgen.render.themes import (
     ThemeError,
-    make_environment,
     packaged_themes_dir,
     resolve_theme,
 )
