@@ -19,8 +19,7 @@ from digestgen.config import SiteConfig, resolve_dir
 from digestgen.model import Record
 from digestgen.problems import Problem, Severity
 from digestgen.records.load import load_records
-from digestgen.records.parse import MAX_RECORD_BYTES
-from digestgen.records.scan import scan_content
+from digestgen.records.scan import MAX_RECORD_BYTES, scan_content
 from digestgen.render.environment import make_environment
 from digestgen.render.extras import load_static
 from digestgen.render.feeds import window_size

@@ -16,10 +16,10 @@ from digestgen.records.authoring import record_text, unique_topics
 from digestgen.records.parse import (
     MAX_NESTING,
     MAX_NUMBER_CHARACTERS,
-    MAX_RECORD_BYTES,
     Fields,
     nesting_depth,
 )
+from digestgen.records.scan import MAX_RECORD_BYTES
 from digestgen.records.validate import (
     MAX_EXCERPT_LENGTH,
     MAX_NAME_LENGTH,

@@ -11,12 +11,7 @@ import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from digestgen.problems import Problem, error
-
-# Defined where the scan finds files, which imports no YAML: a build with nothing to do starts
-# without it. Kept importable from here, where the rules of a record's bytes are.
-from digestgen.records.scan import MAX_RECORD_BYTES as MAX_RECORD_BYTES
-from digestgen.records.scan import RECORD_SUFFIXES as RECORD_SUFFIXES
-from digestgen.records.scan import size_problem as size_problem
+from digestgen.records.scan import size_problem
 
 try:  # PyYAML's C loader is 2.5x faster on a full build; fall back where it is not built.
     from yaml import CSafeLoader as _SafeLoader

@@ -25,8 +25,7 @@ from digestgen.output.paths import OutputCollision
 from digestgen.problems import Problem
 from digestgen.rebuild.fingerprints import feed_fingerprint, page_fingerprint, story_digests
 from digestgen.records.load import load_records, parse_content_file
-from digestgen.records.parse import RECORD_SUFFIXES
-from digestgen.records.scan import ContentError, read_source, scan_content
+from digestgen.records.scan import RECORD_SUFFIXES, ContentError, read_source, scan_content
 from digestgen.render.environment import make_environment
 from digestgen.render.extras import load_static, render_extras
 from digestgen.render.feeds import FeedJob, plan_feeds

@@ -9,7 +9,8 @@ import pytest
 
 from digestgen.records.authoring import check_record, record_text
 from digestgen.records.importing import Candidate, Parsed, parse_import
-from digestgen.records.parse import ALIASES_NOT_ALLOWED, MAX_RECORD_BYTES, TAGS_NOT_ALLOWED
+from digestgen.records.parse import ALIASES_NOT_ALLOWED, TAGS_NOT_ALLOWED
+from digestgen.records.scan import MAX_RECORD_BYTES
 from digestgen.records.validate import MAX_EXCERPT_LENGTH, MAX_NAME_LENGTH, MAX_TITLE_LENGTH
 from tests.helpers import make_site, run_cli
 

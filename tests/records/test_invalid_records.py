@@ -14,10 +14,10 @@ from digestgen.records import parse as reader
 from digestgen.records.note import MAX_BODY_BYTES, render_note
 from digestgen.records.parse import (
     MAX_NUMBER_CHARACTERS,
-    MAX_RECORD_BYTES,
     RawRecord,
     parse_record,
 )
+from digestgen.records.scan import MAX_RECORD_BYTES
 from digestgen.records.validate import (
     MAX_EXCERPT_LENGTH,
     MAX_IMAGES,
