@@ -267,24 +267,25 @@ def _type(check: _FieldChecker, data: dict[str, Any], field: str) -> str:
 
 
 def _provider(check: _FieldChecker, value: Any, field: str, url: str | None) -> Provider:
-    # The URL's host is taken only where it is used: most records name their outlet's domain.
     if value is None:
-        fallback_domain = host_of(url) if url else ""
-        return Provider(name=fallback_domain, domain=fallback_domain)
+        domain = _url_host(url)
+        return Provider(name=domain, domain=domain)
     if not isinstance(value, dict):
         check.error(field, f"must be a mapping with name and domain, not {type_name(value)}")
         return Provider(name="", domain="")
     name = check.name(value, "name", f"{field}.name")
     domain = check.text(value, "domain", f"{field}.domain").lower().removeprefix("www.")
     if domain and not is_host_name(domain):
-        fallback_domain = host_of(url) if url else ""
-        check.warn(
-            f"{field}.domain",
-            f"{quote(domain)} is not a bare host name; using {quote(fallback_domain)}",
-        )
-        return Provider(name=name or fallback_domain, domain=fallback_domain)
-    domain = domain or (host_of(url) if url else "")
+        message = f"{quote(domain)} is not a bare host name; using {quote(_url_host(url))}"
+        check.warn(f"{field}.domain", message)
+        domain = ""
+    domain = domain or _url_host(url)
     return Provider(name=name or domain, domain=domain)
+
+
+def _url_host(url: str | None) -> str:
+    # Taken only where a provider needs it: most records name their outlet's domain.
+    return host_of(url) if url else ""
 
 
 def _topics(check: _FieldChecker, values: list[Any]) -> tuple[str, ...]:
