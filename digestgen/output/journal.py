@@ -108,14 +108,13 @@ class JournaledUpdate:
         Raises OutputError, the output untouched, when a folder they lie in is a link (or not a
         folder): the update would write or remove files wherever it points.
         """
-        with self._errors():
+        with self._errors(), open(self.journal / CREATED_LIST, "a", encoding="utf-8") as created:
             written = [
                 (Path(folder) / name).relative_to(self.pending).as_posix()
                 for folder, _, names in os.walk(self.pending)
                 for name in names
             ]
             _check_folders(self.output, [*written, *self._removals])
-        with self._errors(), open(self.journal / CREATED_LIST, "a", encoding="utf-8") as created:
             for relative in written:
                 source = self.pending / relative
                 target = self.output / relative
