@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +35,10 @@ from digestgen.render.site import (
 )
 from digestgen.util import parallel
 
-# Up to this many changed search shards are indexed while pages are planned and rendered (all
-# are held in memory until stored).
+# Up to this many search shards to make again (a rebuild's) are made by a forked process while
+# this one plans and renders the pages. More (a clean build's) are made after the pages, when
+# their Pagefind runs have the cores to themselves: run beside the rendering, they made a clean
+# build of 10,000 records slower, not faster.
 EARLY_SHARDS = 4
 
 
@@ -86,20 +87,21 @@ def publish(
     writer = _writer(output_dir, previous)
     try:
         kept_index, to_index = _keep_indexes(shards, writer, previous)
-        with _Indexing(to_index, config, workers) as indexing:
+        early = workers if 0 < len(to_index) <= EARLY_SHARDS else 1
+        with parallel.Forked(
+            early, _index_shards, to_index, config, writer, previous, workers
+        ) as indexing:
             plan = plan_site(site, config, env, static, digests)
             lap("plan")
             outputs, to_render = _keep_unchanged(plan, writer, previous)
             outputs.update(kept_index)
             lap("keep unchanged")
-            if parallel.forks(len(to_render), workers):
-                indexing.finish()  # a forked worker must not inherit a running thread
             rendered = _render(_Rendering(plan, writer, previous, to_render), workers, progress)
             outputs.update(rendered)
             lap("render")
-            others = _store_extras(plan.extras, writer, previous)
+            others = _index_outputs(indexing.result(), plan.extras)
+            others.update(_store_extras(plan.extras, writer, previous))
             others[SITEMAP_FILE] = _sitemap(plan, writer, previous)
-            others.update(_store_index(indexing.made(), writer, previous, plan.extras))
         others.update(kept_index)  # the search index counts with the other files, kept or not
         outputs.update(others)
         lap("search index")
@@ -169,35 +171,20 @@ def _render(
     return dict(parallel.map_chunks(_render_jobs, rendering, jobs, workers, progress))
 
 
-class _Indexing:
-    """The search index shards to make again. Pagefind runs as a program of its own, so a few
-    shards are indexed on a thread while this process plans and renders the pages; more are
-    made one at a time when asked for, so that only one is held in memory."""
-
-    def __init__(self, shards: Sequence[SearchShard], config: SiteConfig, workers: int) -> None:
-        self._stream = make_search_index(shards, config, {}, workers)
-        self._pool: ThreadPoolExecutor | None = None
-        self._run: Future[list[tuple[SearchShard, dict[str, bytes]]]] | None = None
-        if 0 < len(shards) <= EARLY_SHARDS:
-            self._pool = ThreadPoolExecutor(max_workers=1)
-            self._run = self._pool.submit(list, self._stream)
-
-    def __enter__(self) -> _Indexing:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)  # an error elsewhere waits for Pagefind to end
-
-    def finish(self) -> None:
-        """Wait for the thread's shards, and end the thread."""
-        if self._run is not None and self._pool is not None:
-            self._run.exception()
-            self._pool.shutdown(wait=True)
-
-    def made(self) -> Iterable[tuple[SearchShard, dict[str, bytes]]]:
-        """Each shard with its files (an error in making them is raised here)."""
-        return self._run.result() if self._run is not None else self._stream
+def _index_shards(
+    shards: Sequence[SearchShard],
+    config: SiteConfig,
+    writer: OutputWriter,
+    previous: Mapping[str, OutputEntry],
+    workers: int,
+) -> dict[str, OutputEntry]:
+    """Make the search index of these shards (`workers` Pagefind runs at a time) and store its
+    files."""
+    outputs = {}
+    for shard, files in make_search_index(shards, config, {}, workers):
+        for path, data in files.items():
+            outputs[path] = _store(writer, path, data, shard.key, previous.get(path))
+    return outputs
 
 
 def _keep_indexes(
@@ -238,21 +225,15 @@ def _sitemap(
     return _store(writer, SITEMAP_FILE, make_sitemap(plan), fingerprint, entry)
 
 
-def _store_index(
-    made: Iterable[tuple[SearchShard, dict[str, bytes]]],
-    writer: OutputWriter,
-    previous: Mapping[str, OutputEntry],
-    taken: Mapping[str, bytes],
+def _index_outputs(
+    index: dict[str, OutputEntry], taken: Mapping[str, bytes]
 ) -> dict[str, OutputEntry]:
-    """Store the search index files of the shards made again; one of the `taken` paths (a
-    theme's static file in their folder) is an OutputCollision."""
-    outputs = {}
-    for shard, files in made:
-        for path, data in files.items():
-            if path in taken:
-                raise OutputCollision(f"search index: two outputs for the same path /{path}")
-            outputs[path] = _store(writer, path, data, shard.key, previous.get(path))
-    return outputs
+    """The search index files stored; one of the `taken` paths (a theme's static file in their
+    folder) is an OutputCollision."""
+    for path in index:
+        if path in taken:
+            raise OutputCollision(f"search index: two outputs for the same path /{path}")
+    return index
 
 
 def _by_shard(previous: Mapping[str, OutputEntry]) -> dict[str, dict[str, OutputEntry]]:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import os
+import pickle
+import signal
+import sys
+import threading
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from types import TracebackType
+from typing import Any, Generic, TypeVar
 
 Context = TypeVar("Context")
 Item = TypeVar("Item")
@@ -90,3 +96,93 @@ def _in_worker(
 ) -> list[Result]:
     """Run one chunk in a worker, with the context it inherited."""
     return work(_CONTEXT, chunk)
+
+
+class Forked(Generic[Result]):
+    """`function(*args)` begun now in a forked process of its own, its result (or the exception
+    it raised) asked for later: the caller's own work meanwhile uses the other core.
+
+    Not forked with one worker, nor while other threads run (one may hold a lock the child
+    would need): then `result` calls the function itself. Use it as a context manager: leaving
+    it kills a child whose result was not asked for, with the programs it started.
+    """
+
+    def __init__(self, workers: int, function: Callable[..., Result], *args: Any) -> None:
+        self._call = functools.partial(function, *args)
+        self._child, self._answer = 0, -1
+        if workers > 1 and sys.platform == "linux" and threading.active_count() == 1:
+            self._answer, self._child = _fork_call(self._call)
+
+    def result(self) -> Result:
+        """The function's result; the exception it raised is raised here."""
+        if not self._child:
+            return self._call()
+        with os.fdopen(self._answer, "rb") as answer:
+            data = answer.read()
+        os.waitpid(self._child, 0)
+        self._child = 0
+        if not data:  # the child died before it could answer: ask again here
+            return self._call()
+        failed, value = pickle.loads(data)  # from our own child, never from a file
+        if failed:
+            raise value
+        return value  # type: ignore[no-any-return]
+
+    def __enter__(self) -> Forked[Result]:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._child:
+            os.killpg(self._child, signal.SIGKILL)
+            os.waitpid(self._child, 0)
+            os.close(self._answer)
+            self._child = 0
+
+
+def _fork_call(call: Callable[[], Any]) -> tuple[int, int]:
+    """Fork a process, in a process group of its own, that writes (failed, result or exception)
+    pickled to a pipe; the pipe's reading end and the child's id."""
+    reading, writing = os.pipe()
+    parent = os.getpid()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child, which never returns
+        code = 1
+        try:
+            os.setpgid(0, 0)  # so that a kill reaches the programs it starts too
+            _die_with(parent)
+            os.close(reading)
+            try:
+                answer: tuple[bool, Any] = (False, call())
+            except Exception as exc:
+                answer = (True, exc)
+            try:
+                data = pickle.dumps(answer)
+            except Exception:
+                said = f"{type(answer[1]).__name__}: {answer[1]}" if answer[0] else "a result"
+                data = pickle.dumps((True, RuntimeError(f"a forked process returned {said}")))
+            view = memoryview(data)
+            while view:
+                view = view[os.write(writing, view) :]
+            code = 0
+        finally:
+            os._exit(code)  # never the parent's clean-up: its buffers, locks and atexit
+    os.close(writing)
+    with contextlib.suppress(OSError):  # the child may have set it already, or be gone
+        os.setpgid(child, child)
+    return reading, child
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this (forked) process when its parent dies: a build killed outright
+    must not leave a process behind that still writes the files of the site it was making."""
+    import ctypes  # only in the child: no build needs it otherwise
+
+    set_parent_death_signal = 1  # PR_SET_PDEATHSIG, from <linux/prctl.h>
+    ctypes.CDLL(None, use_errno=True).prctl(set_parent_death_signal, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the signal was asked for
+        os._exit(1)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench.generate import generate
-from digestgen.render.search import SCRATCH_PREFIX, _scratch_folder
+from digestgen.render.search import SCRATCH_PREFIX, _running, _scratch_folder
 from tests.helpers import FIXED_NOW, make_site, record
 
 
@@ -26,8 +26,21 @@ def build_command(root: Path) -> list[str]:
             "--now", FIXED_NOW, "--no-cache", "--quiet"]  # fmt: skip
 
 
-def leftovers_of(pid: int) -> list[Path]:
-    return sorted(scratch_base().glob(f"{SCRATCH_PREFIX}{pid}-*"))
+def scratch_pid(folder: Path) -> int:
+    return int(folder.name.removeprefix(SCRATCH_PREFIX).split("-")[0])
+
+
+def scratch_of_children(parent: int) -> list[Path]:
+    """The scratch folders of the processes `parent` forked (its search indexer)."""
+    found = []
+    for folder in scratch_base().glob(f"{SCRATCH_PREFIX}*"):
+        try:
+            stat = Path(f"/proc/{scratch_pid(folder)}/stat").read_text(encoding="ascii")
+        except (OSError, ValueError):
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent:  # the field after the state
+            found.append(folder)
+    return sorted(found)
 
 
 def dead_pid() -> int:
@@ -43,16 +56,24 @@ def test_a_killed_builds_scratch_folder_is_removed_by_the_next_build(tmp_path):
     for _ in range(5):  # the kill must land while Pagefind runs; retried if the build won
         build = subprocess.Popen(build_command(root), stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)  # fmt: skip
-        while build.poll() is None and not leftovers_of(build.pid):
+        # The index is made by a process the build forked, named in the scratch folder's name.
+        left: list[Path] = []
+        while build.poll() is None and not left:
             time.sleep(0.001)
+            left = scratch_of_children(build.pid)
         if build.poll() is None:
-            build.send_signal(signal.SIGKILL)
+            build.send_signal(signal.SIGKILL)  # its forked indexer dies with it
             build.wait()
             break
     else:
         raise AssertionError("no build could be killed while indexing")
-    left = leftovers_of(build.pid)
     assert left, "the kill left no scratch folder: nothing to clean up"
+    for folder in left:  # the forked indexer died with the build: its folder is now stale
+        indexer = scratch_pid(folder)
+        deadline = time.monotonic() + 10
+        while _running(indexer):
+            assert time.monotonic() < deadline, f"the build's indexer {indexer} outlived it"
+            time.sleep(0.02)
     assert subprocess.run(build_command(root)).returncode == 0
     assert not any(folder.exists() for folder in left)
 

@@ -1,0 +1,97 @@
+"""`parallel.Forked`: a call run in a forked process while the caller goes on."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from digestgen.util.parallel import Forked
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forks on Linux only")
+
+
+class Refused(Exception):
+    """An error the forked call raises."""
+
+
+def _refuse(message: str) -> None:
+    raise Refused(message)
+
+
+def _gone(pid: int, within: float = 10.0) -> bool:
+    """Whether the process `pid` has ended (or is a zombie no one waits for) within `within`
+    seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_call_runs_in_another_process_and_its_result_comes_back():
+    with Forked(2, lambda extra: (os.getpid(), [1, 2, extra]), "three") as call:
+        pid, value = call.result()
+    assert pid != os.getpid()
+    assert value == [1, 2, "three"]
+
+
+def test_an_exception_in_the_call_is_raised_by_result():
+    with Forked(2, _refuse, "no index for you") as call, pytest.raises(Refused) as raised:
+        call.result()
+    assert str(raised.value) == "no index for you"
+
+
+def test_with_one_worker_the_call_runs_here_when_asked_for():
+    calls = []
+    with Forked(1, lambda: calls.append(os.getpid()) or len(calls)) as call:
+        assert calls == []
+        assert call.result() == 1
+    assert calls == [os.getpid()]
+
+
+def test_leaving_unanswered_kills_the_child_and_the_programs_it_started(tmp_path):
+    started = tmp_path / "sleeper.pid"
+
+    def start_a_program() -> None:
+        sleeper = subprocess.Popen(["sleep", "60"])
+        started.write_text(str(sleeper.pid))
+        sleeper.wait()
+
+    with Forked(2, start_a_program):
+        deadline = time.monotonic() + 10
+        while not started.exists() or not started.read_text():
+            assert time.monotonic() < deadline, "the forked call never started its program"
+            time.sleep(0.02)
+    assert _gone(int(started.read_text()))
+
+
+def test_a_child_dies_with_its_parent_even_when_the_parent_is_killed_outright(tmp_path):
+    # A build killed with SIGKILL runs no clean-up: the kernel must end its forked child, which
+    # would otherwise go on writing the files of a site no one will commit.
+    child_pid = tmp_path / "child.pid"
+    script = textwrap.dedent(f"""
+        import os, signal, time
+        from digestgen.util.parallel import Forked
+        def wait_forever():
+            open({str(child_pid)!r}, "w").write(str(os.getpid()))
+            time.sleep(60)
+        with Forked(2, wait_forever):
+            while not os.path.exists({str(child_pid)!r}) or not open({str(child_pid)!r}).read():
+                time.sleep(0.02)
+            os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    done = subprocess.run([sys.executable, "-c", script], env=env, timeout=60)
+    assert done.returncode == -signal.SIGKILL
+    assert _gone(int(child_pid.read_text()))
