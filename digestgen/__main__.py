@@ -1,5 +1,5 @@
 """Allow `python -m digestgen`."""
 
-from digestgen.commands.cli import main
+from digestgen.commands.cli import run
 
-raise SystemExit(main())
+run()

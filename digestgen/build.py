@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from digestgen.stories.select import Selection
 
 CACHE_FOLDER = ".digestgen-cache"
+# What builds whose process ends after them left unfreed (see BuildOptions.process_ends).
+_LEFT_TO_THE_SYSTEM: list[object] = []
 # progress(stage, done, total): `done` more items of `total` finished in that stage.
 Progress = Callable[[str, int, int], None]
 
@@ -89,6 +91,9 @@ class BuildOptions:
     use_cache: bool = True
     progress: Progress | None = None
     timings: list[tuple[str, float]] = field(default_factory=list)
+    # The process ends after this build: the build's data are left for the system to take back
+    # with the process, not freed object by object (0.06 s at 10,000 records).
+    process_ends: bool = False
     started: float = field(default_factory=time.perf_counter)
     _last: float = field(default_factory=time.perf_counter)
 
@@ -153,7 +158,11 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
             summary = _summary(site, selection, notes, published)
             _save(run, scan, selection, published, summary)
             problems = loaded.problems + selection.problems
-            return _report(run, scan, problems, summary, published)
+            report = _report(run, scan, problems, summary, published)
+            if options.process_ends:
+                _LEFT_TO_THE_SYSTEM.append((run, scan, loaded, selection, site, published))
+                gc.freeze()  # and no collection walks them either
+            return report
     finally:
         if collecting:
             gc.enable()

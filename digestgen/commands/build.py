@@ -84,6 +84,7 @@ def run_build(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     options = BuildOptions(
         now=now, drafts=args.drafts, force=args.force, use_cache=not args.no_cache,
         workers=args.jobs or default_workers(), progress=progress,
+        process_ends=args.process_ends,
     )  # fmt: skip
     try:
         try:

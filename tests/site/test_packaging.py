@@ -30,6 +30,6 @@ def test_wheel_contains_the_whole_default_theme(tmp_path):
     assert "digestgen/commands/cli.py" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert (
-        "digestgen = digestgen.commands.cli:main"
+        "digestgen = digestgen.commands.cli:run"
         in zipfile.ZipFile(wheel).read(entry_points).decode()
     )
