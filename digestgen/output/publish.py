@@ -18,6 +18,7 @@ from digestgen.output.staging import OutputWriter, Staging, output_files
 from digestgen.rebuild.cache import OutputEntry
 from digestgen.rebuild.fingerprints import story_digests
 from digestgen.render.extras import SITEMAP_FILE
+from digestgen.render.pages import PageJob
 from digestgen.render.search import (
     SEARCH_FOLDER,
     SearchShard,
@@ -163,11 +164,18 @@ def _keep_unchanged(
     return outputs, to_render
 
 
+def _renders_feeds(jobs: Sequence[PlannedJob]) -> bool:
+    """Whether any of the jobs is a feed's."""
+    return any(not isinstance(job, PageJob) for job, _ in jobs)
+
+
 def _render(
     rendering: _Rendering, workers: int, progress: Callable[[int, int], None] | None
 ) -> dict[str, OutputEntry]:
     """Render and store the jobs, `workers` processes at once."""
     jobs = range(len(rendering.jobs))
+    if parallel.forks(len(jobs), workers) and _renders_feeds(rendering.jobs):
+        rendering.plan.renderers.make_feed_renderer()  # once here, not once in each worker
     return dict(parallel.map_chunks(_render_jobs, rendering, jobs, workers, progress))
 
 

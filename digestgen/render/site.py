@@ -9,7 +9,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
@@ -29,7 +29,6 @@ from digestgen.render.extras import (
     render_sitemap,
     sitemap_entries,
 )
-from digestgen.render.feed_formats import FeedRenderer
 from digestgen.render.feeds import FeedJob, plan_feeds
 from digestgen.render.pages import PageJob, plan_pages
 from digestgen.render.renderer import PageRenderer
@@ -39,6 +38,9 @@ from digestgen.render.search import (
     index_shards,
     plan_shards,
 )
+
+if TYPE_CHECKING:  # feedgen and lxml: imported when a feed is first rendered
+    from digestgen.render.feed_formats import FeedRenderer
 
 
 class RenderError(Exception):
@@ -59,19 +61,37 @@ def template_error(exc: jinja2.TemplateError) -> RenderError:
 PlannedJob = tuple[PageJob | FeedJob, str]
 
 
-@dataclass(frozen=True, slots=True)
 class Renderers:
-    """What renders a site's jobs: pages and feeds, from one Jinja environment."""
+    """What renders a site's jobs: pages and feeds, from one Jinja environment.
 
-    pages: PageRenderer
-    feeds: FeedRenderer
+    The feed renderer is made when first asked for: it brings feedgen and lxml and compiles two
+    templates, which a rebuild whose feeds did not change never needs.
+    """
+
+    def __init__(self, config: SiteConfig, env: jinja2.Environment, static: dict[str, bytes]):
+        self.pages = PageRenderer(config, env, static)
+        self._config, self._env = config, env
+        self._feeds: FeedRenderer | None = None
+
+    @property
+    def feeds(self) -> FeedRenderer:
+        """The feed renderer, made on first use."""
+        return self._feeds or self.make_feed_renderer()
+
+    def make_feed_renderer(self) -> FeedRenderer:
+        """Make the feed renderer now, if not made yet (before forking workers that share it)."""
+        if self._feeds is None:
+            from digestgen.render.feed_formats import FeedRenderer
+
+            self._feeds = FeedRenderer(self._config, self._env)
+        return self._feeds
 
 
 def make_renderers(
     config: SiteConfig, env: jinja2.Environment, static: dict[str, bytes]
 ) -> Renderers:
     """The page and feed renderers of a site with this theme environment and static files."""
-    return Renderers(PageRenderer(config, env, static), FeedRenderer(config, env))
+    return Renderers(config, env, static)
 
 
 @dataclass(frozen=True, slots=True)

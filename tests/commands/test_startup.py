@@ -83,3 +83,30 @@ def test_a_rebuild_after_a_record_is_deleted_validates_nothing_and_imports_no_ma
     assert sorted(name for name in unused if name in modules) == []
     assert "Two" not in (root / "public" / "index.html").read_text(encoding="utf-8")
     assert "One" in (root / "public" / "index.html").read_text(encoding="utf-8")
+
+
+# What renders feeds, and only feeds: feedgen (with lxml and dateutil) and the feed templates.
+FEED_LIBRARIES = ("digestgen.render.feed_formats", "feedgen", "lxml")
+
+
+def test_a_rebuild_that_changes_no_feed_imports_no_feed_library(tmp_path):
+    # The site's feed holds only the newest story, and no listing has feeds: an older story's
+    # new title changes its pages, but no feed.
+    config = 'feeds = ["site"]\nfeed_size = 1\nfeed_archive = false\n'
+    older = record(title="Older", url="https://example.com/older", when="2025-02-01T10:00:00Z")
+    newer = record(title="Newer", url="https://example.com/newer", when="2025-03-01T10:00:00Z")
+    root = make_site(tmp_path / "site", {"older.md": older, "newer.md": newer}, config)
+    assert build_in(root).exit_code == 0
+    feed = (root / "public" / "feed.xml").read_bytes()
+    (root / "content" / "older.md").write_text(older.replace("Older", "Older, edited"))
+    code, modules, shown = imported_by_build(root)
+    assert code == 0 and "nothing to do" not in shown, shown
+    assert "Older, edited" in (root / "public" / "index.html").read_text(encoding="utf-8")
+    assert sorted(name for name in FEED_LIBRARIES if name in modules) == []
+    assert (root / "public" / "feed.xml").read_bytes() == feed
+    # The newest story's new title is in the feed, rendered with them.
+    (root / "content" / "newer.md").write_text(newer.replace("Newer", "Newer, edited"))
+    code, modules, shown = imported_by_build(root)
+    assert code == 0, shown
+    assert set(FEED_LIBRARIES) <= modules
+    assert "Newer, edited" in (root / "public" / "feed.xml").read_text(encoding="utf-8")
