@@ -105,7 +105,7 @@ def publish(
             others[SITEMAP_FILE] = _sitemap(plan, writer, previous)
         others.update(kept_index)  # the search index counts with the other files, kept or not
         outputs.update(others)
-        lap("search index")
+        lap("other files")  # the sitemap, static files and the search index
         if isinstance(writer, JournaledUpdate):
             # Every file the new site lacks goes, not only those the cache lists: a build killed
             # after its commit, before its cache was saved, left files no cache describes.
