@@ -92,7 +92,6 @@ def intact_outputs(
     output: Path,
     entries: Mapping[str, OutputEntry],
     workers: int = 2,
-    unhashed: Container[str] = (),
 ) -> dict[str, OutputEntry] | None:
     """The entries of exactly the files in the output folder, times brought up to date, when
     each is one of `entries` with the bytes it describes; None at the first that is not.
@@ -100,9 +99,20 @@ def intact_outputs(
     One pass over the folder compares each file's type, size and time with its entry; files
     whose time moved are hashed on `workers` threads meanwhile (a restored output at 10,000
     records is hundreds of megabytes; reading and hashing release the interpreter's lock).
-    Files named in `unhashed` are not read: their entries are left as given, for the caller
-    to check (`OutputCheck` shares the hashing between two processes).
     """
+    found = _intact(output, entries, workers, ())
+    return None if found is None else found[0]
+
+
+_Times = list[tuple[str, int]]  # (relative path, new time)
+
+
+def _intact(
+    output: Path, entries: Mapping[str, OutputEntry], workers: int, unhashed: Container[str]
+) -> tuple[dict[str, OutputEntry], _Times] | None:
+    """`intact_outputs`, the files named in `unhashed` not read: their entries are left as given,
+    and those whose time moved are listed beside, for the caller to check (`OutputCheck` shares
+    the hashing between two processes)."""
     check = _Check(entries, threading.Event(), unhashed)
     with ThreadPoolExecutor(max(1, workers)) as pool:
         check.pool = pool
@@ -119,7 +129,7 @@ def intact_outputs(
             check.stop.set()  # a mismatch found: the hashing still queued is not needed
     if not intact or len(check.current) != len(entries):
         return None
-    return check.current
+    return check.current, check.unread
 
 
 _CHUNK = 256  # files hashed per task: a future per file would cost more than hashing a page
@@ -136,6 +146,7 @@ class _Check:
         self.unhashed = unhashed
         self.current: dict[str, OutputEntry] = {}
         self.moved: _Moved = []
+        self.unread: _Times = []  # the files of `unhashed` whose time moved
         self.pending: list[Future[dict[str, OutputEntry] | None]] = []
         self.pool: ThreadPoolExecutor | None = None
 
@@ -162,8 +173,12 @@ class _Check:
                     stat = item.stat(follow_symlinks=False)
                     if stat.st_size != entry.size:
                         return False
-                    if stat.st_mtime_ns == entry.mtime_ns or relative in self.unhashed:
+                    if stat.st_mtime_ns == entry.mtime_ns:
                         self.current[relative] = entry
+                        continue
+                    if relative in self.unhashed:
+                        self.current[relative] = entry
+                        self.unread.append((relative, stat.st_mtime_ns))
                         continue
                     self.moved.append((relative, item.path, stat.st_mtime_ns, entry))
                     if len(self.moved) >= _CHUNK and not self.flush():
@@ -233,19 +248,54 @@ class OutputCheck:
         if mine is None:  # no need to hear the child: one file is not as written
             self.stop()
             return None
+        heard, answer = self._hear()
+        if not heard:  # the child failed: ask again here
+            return intact_outputs(self._output, self._entries, self._workers)
+        if answer is None:
+            return None
+        current = self._moved(answer[0])  # the times of this process's share: `mine`
+        current.update(mine)
+        return current
+
+    def settled(self) -> dict[str, OutputEntry] | None:
+        """For a build that goes on to publish: what `intact_outputs` says of the output folder,
+        from the child alone, or None when no child checks it (look at each file then).
+
+        This process does not look at its share of the files again: the child's listing saw
+        their type, size and time, and only those whose time moved (normally none) are hashed
+        here. Nothing writes the output between the child's look and publishing, under the
+        output's lock, so what it saw is what publishing keeps.
+        """
+        if not self._child:
+            return None
+        _, answer = self._hear()
+        if answer is None:
+            return None
+        moved, unread = answer
+        current = self._moved(moved)
+        if unread:
+            output = os.fspath(self._output)
+            rehashed = _rehashed_files(output, unread, self._entries, self._workers)
+            if rehashed is None:
+                return None
+            current.update(rehashed)
+        return current
+
+    def _hear(self) -> tuple[bool, tuple[_Times, _Times] | None]:
+        """Wait for the child: whether it answered, and its answer (see `_fork_check`)."""
         with os.fdopen(self._answer, "rb") as answer:
             data = answer.read()
         _, status = os.waitpid(self._child, 0)
         self._child = 0
-        if status != 0 or not data:  # the child failed: ask again here
-            return intact_outputs(self._output, self._entries, self._workers)
-        moved: list[tuple[str, int]] | None = marshal.loads(data)
-        if moved is None:
-            return None
+        if status != 0 or not data:
+            return False, None
+        return True, marshal.loads(data)
+
+    def _moved(self, moved: _Times) -> dict[str, OutputEntry]:
+        """The entries, those of the files whose time moved given their new time."""
         current = dict(self._entries)
         for relative, mtime_ns in moved:
             current[relative] = _moved(current[relative], mtime_ns)
-        current.update(mine)
         return current
 
     def stop(self) -> None:
@@ -284,27 +334,51 @@ def _shared_part(
     return found
 
 
+def _rehashed_files(
+    output: str, times: _Times, entries: Mapping[str, OutputEntry], workers: int
+) -> dict[str, OutputEntry] | None:
+    """`_rehashed` of each file whose time moved (its relative path and new time), on `workers`
+    threads; None as soon as one is not intact."""
+    prefix = output + os.sep
+    files = [(path, prefix + path, mtime_ns, entries[path]) for path, mtime_ns in times]
+    stop = threading.Event()
+    found: dict[str, OutputEntry] = {}
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        chunks = range(0, len(files), _CHUNK)
+        parts = [pool.submit(_rehashed_entries, files[i : i + _CHUNK], stop) for i in chunks]
+        for part in parts:
+            done = part.result()
+            if done is None:
+                stop.set()  # the chunks still queued are not needed
+                return None
+            found.update(done)
+    return found
+
+
 def _fork_check(
     output: Path, entries: Mapping[str, OutputEntry], workers: int, share: frozenset[str]
 ) -> tuple[int, int]:
     """Fork a process that writes `intact_outputs`'s answer to a pipe, the files of `share`
-    unhashed: None, or the (relative path, new time) of each file whose time moved. The pipe's
-    reading end and the child's id."""
+    unhashed: None, or the (relative path, new time) of each file hashed because its time moved,
+    and those of the files of `share` whose time moved. The pipe's reading end and the child's
+    id."""
     reading, writing = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover - runs in the child, which never returns
         code = 1
         try:
             os.close(reading)
-            found = intact_outputs(output, entries, workers, share)
-            moved = None
+            found = _intact(output, entries, workers, share)
+            answer = None
             if found is not None:
+                current, unread = found
                 moved = [
                     (relative, entry.mtime_ns)
-                    for relative, entry in found.items()
+                    for relative, entry in current.items()
                     if entry.mtime_ns != entries[relative].mtime_ns
                 ]
-            data = marshal.dumps(moved)
+                answer = (moved, unread)
+            data = marshal.dumps(answer)
             view = memoryview(data)
             while view:
                 view = view[os.write(writing, view) :]

@@ -211,3 +211,71 @@ def test_a_file_not_as_written_is_found_whichever_process_hashes_it(site, tmp_pa
         assert check.result() is None
     with pytest.raises(ChildProcessError):  # no child left behind, answer heard or not
         os.waitpid(child, os.WNOHANG)
+
+
+# A build with changes takes the forked check's answer when it publishes (`settled`): the child's
+# listing alone says whether the folder is as written; this process hashes only the files of its
+# share whose time moved, and no longer looks at each of the others.
+
+
+@pytest.mark.parametrize("change", ["none", "times", "bytes", "added", "gone"])
+def test_a_settled_check_answers_as_intact_outputs_does(site, change):
+    output, entries = site
+    if change != "none":
+        move_times(output)
+    if change == "bytes":
+        (output / "story/0401/index.html").write_bytes(b"<p>page 999</p>" * 9)  # same size
+    if change == "added":
+        (output / "story/0400/extra.html").write_bytes(b"x")
+    if change == "gone":
+        (output / "story/0401/index.html").unlink()
+    with OutputCheck(output, entries, workers=2) as check:
+        child = check._child
+        assert child
+        assert check.settled() == intact_outputs(output, entries, workers=2)
+    with pytest.raises(ChildProcessError):  # heard and reaped
+        os.waitpid(child, os.WNOHANG)
+
+
+def test_a_settled_check_of_a_restored_output_gives_every_file_its_new_time(site):
+    output, entries = site
+    move_times(output)
+    with OutputCheck(output, entries, workers=2) as check:
+        found = check.settled()
+    assert found is not None and found.keys() == entries.keys()
+    for relative, entry in found.items():
+        assert entry.mtime_ns == (output / relative).stat().st_mtime_ns, relative
+        assert (entry.digest, entry.size) == (entries[relative].digest, entries[relative].size)
+
+
+@pytest.mark.parametrize("index", [0, 1, 2, 3, -2, -1])
+@pytest.mark.parametrize("change", ["bytes", "link", "gone"])
+def test_a_file_changed_by_hand_is_found_by_a_settled_check_whichever_half_it_is_in(
+    site, tmp_path, index, change
+):
+    # Only that file changes (its time moves, the others' do not): the child hashes it, or, in
+    # this process's share, lists it for this process to hash.
+    output, entries = site
+    path = output / list(entries)[index]
+    data = path.read_bytes()
+    if change == "bytes":
+        path.write_bytes(bytes([data[0] ^ 1]) + data[1:])  # the same size
+    elif change == "link":
+        (tmp_path / "target").write_bytes(data)  # the same bytes, through a link
+        path.unlink()
+        path.symlink_to(tmp_path / "target")
+    else:
+        path.unlink()
+    with OutputCheck(output, entries, workers=2) as check:
+        assert check._child
+        assert check.settled() is None
+
+
+def test_a_settled_check_with_no_child_or_already_heard_says_nothing(site):
+    # No answer: the caller looks at each file itself, as without a check.
+    output, entries = site
+    with OutputCheck(output, entries, workers=1) as check:
+        assert check.settled() is None
+    with OutputCheck(output, entries, workers=2) as check:
+        assert check.result() == entries
+        assert check.settled() is None
