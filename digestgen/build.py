@@ -20,6 +20,7 @@ from digestgen.rebuild.cache import (
     STATE_FILE,
     BuildState,
     BuildSummary,
+    OutputEntry,
     is_marked,
     load_record_pickles,
     load_state,
@@ -143,18 +144,20 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
             with _output_check(run) as outputs:
                 scan = _scan(run)
                 quick = _unchanged_report(run, scan, outputs)
-            if quick is not None:
-                return quick
-            # Only a build with something to do needs these (and what they import): a build
-            # with nothing to do starts faster without them.
-            from digestgen.stories.assemble import assemble_site
+                if quick is not None:
+                    return quick
+                # Only a build with something to do needs these (and what they import): a build
+                # with nothing to do starts faster without them.
+                from digestgen.stories.assemble import assemble_site
 
-            loaded = _load(run, scan)
-            selection, site, notes = assemble_site(
-                loaded.records, config, options.now, options.drafts
-            )
-            options.lap("stories")
-            published = _publish(run, site)
+                # The output's check goes on meanwhile, on the other core: publishing keeps the
+                # unchanged files on its answer, rather than looking at each of them again.
+                loaded = _load(run, scan)
+                selection, site, notes = assemble_site(
+                    loaded.records, config, options.now, options.drafts
+                )
+                options.lap("stories")
+                published = _publish(run, site, outputs.settled())
             summary = _summary(site, selection, notes, published)
             _save(run, scan, selection, published, summary)
             problems = loaded.problems + selection.problems
@@ -260,8 +263,9 @@ def _load(run: _Build, scan: ContentScan) -> LoadedRecords:
     return loaded
 
 
-def _publish(run: _Build, site: Site) -> Published:
-    """Render and write the pages and feeds whose inputs changed; keep the rest."""
+def _publish(run: _Build, site: Site, intact: dict[str, OutputEntry] | None) -> Published:
+    """Render and write the pages and feeds whose inputs changed; keep the rest (on `intact`, the
+    output check's answer, when it found every file of the last build as written)."""
     from digestgen.output.publish import publish  # see `build`: not when nothing to do
     from digestgen.render.environment import make_environment
     from digestgen.render.extras import load_static
@@ -277,7 +281,7 @@ def _publish(run: _Build, site: Site) -> Published:
     options = run.options
     return publish(
         site, run.config, env, static, previous, run.output,
-        options.workers, options.stage("rendering"), options.lap, listing,
+        options.workers, options.stage("rendering"), options.lap, listing, intact,
     )  # fmt: skip
 
 

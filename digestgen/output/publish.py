@@ -76,25 +76,25 @@ def publish(
     progress: Callable[[int, int], None] | None = None,
     lap: Callable[[str], None] = lambda stage: None,
     listing: Collection[str] | None = None,
+    intact: Mapping[str, OutputEntry] | None = None,
 ) -> Published:
     """Render what changed since `previous` (the last build's outputs, or nothing), keep the rest.
 
-    With a previous build, its output is updated in place under a journal; otherwise a new
-    tree is written beside it and swapped in. `listing` is every file the output folder holds,
-    when the cache knows it (else the folder is listed to find those the new site lacks).
+    With a previous build, its output is updated in place under a journal, else a new tree is
+    swapped in. When known: `listing`, the output's files; `intact`, `OutputCheck.settled`'s.
     """
     digests = story_digests(site.stories)
     shards = search_shards(site, config, digests)
     writer = _writer(output_dir, previous)
     try:
-        kept_index, to_index = _keep_indexes(shards, writer, previous)
+        kept_index, to_index = _keep_indexes(shards, writer, previous, intact)
         early = workers if 0 < len(to_index) <= EARLY_SHARDS else 1
         with parallel.Forked(
             early, _index_shards, to_index, config, writer, previous, workers
         ) as indexing:
             plan = plan_site(site, config, env, static, digests)
             lap("plan")
-            outputs, to_render = _keep_unchanged(plan, writer, previous)
+            outputs, to_render = _keep_unchanged(plan, writer, previous, intact)
             outputs.update(kept_index)
             lap("keep unchanged")
             rendered = _render(_Rendering(plan, writer, previous, to_render), workers, progress)
@@ -135,9 +135,13 @@ def _writer(output_dir: Path, previous: Mapping[str, OutputEntry]) -> OutputWrit
 
 
 def _keep_unchanged(
-    plan: SitePlan, writer: OutputWriter, previous: Mapping[str, OutputEntry]
+    plan: SitePlan,
+    writer: OutputWriter,
+    previous: Mapping[str, OutputEntry],
+    intact: Mapping[str, OutputEntry] | None = None,
 ) -> tuple[dict[str, OutputEntry], list[PlannedJob]]:
-    """The outputs kept as they are, and the jobs to render, newest stories first.
+    """The outputs kept as they are (each file looked at, or found in `intact`: see `publish`),
+    and the jobs to render, newest stories first.
 
     Pages and feeds showing stories of the same days are rendered together, so the story cards
     and feed items a worker keeps (a bounded number) are the ones it needs next.
@@ -152,8 +156,8 @@ def _keep_unchanged(
             entry = previous.get(path)
             if entry is None or entry.fingerprint != fingerprint:
                 break
-            current = current_entry(prefix + path, entry)
-            if current is None or not keep(path):
+            current = current_entry(prefix + path, entry) if intact is None else intact.get(path)
+            if current is None or current.digest != entry.digest or not keep(path):
                 break
             kept.append((path, current))
         else:
@@ -196,14 +200,18 @@ def _index_shards(
 
 
 def _keep_indexes(
-    shards: Sequence[SearchShard], writer: OutputWriter, previous: Mapping[str, OutputEntry]
+    shards: Sequence[SearchShard],
+    writer: OutputWriter,
+    previous: Mapping[str, OutputEntry],
+    intact: Mapping[str, OutputEntry] | None = None,
 ) -> tuple[dict[str, OutputEntry], list[SearchShard]]:
-    """The search index files kept as they are, and the shards whose stories changed."""
+    """The search index files kept as they are (see `_keep_unchanged`), and the shards whose
+    stories changed."""
     outputs: dict[str, OutputEntry] = {}
     to_index = []
     last_index = _by_shard(previous)
     for shard in shards:
-        kept = _keep_index(writer, last_index.get(shard.folder, {}), shard)
+        kept = _keep_index(writer, last_index.get(shard.folder, {}), shard, intact)
         if kept is None:
             to_index.append(shard)
         else:
@@ -256,25 +264,40 @@ def _by_shard(previous: Mapping[str, OutputEntry]) -> dict[str, dict[str, Output
 
 
 def _keep_index(
-    staging: OutputWriter, previous: dict[str, OutputEntry], shard: SearchShard
+    staging: OutputWriter,
+    previous: dict[str, OutputEntry],
+    shard: SearchShard,
+    intact: Mapping[str, OutputEntry] | None = None,
 ) -> dict[str, OutputEntry] | None:
     """A shard's index from the last build (`previous`: its files then), when made from the
-    same stories and intact."""
+    same stories and intact (see `_keep`)."""
     if not previous or any(entry.fingerprint != shard.key for entry in previous.values()):
         return None
-    kept = {path: _keep(staging, path, entry, shard.key) for path, entry in previous.items()}
+    kept = {
+        path: _keep(staging, path, entry, shard.key, intact) for path, entry in previous.items()
+    }
     return kept if all(kept.values()) else None  # type: ignore[return-value]
 
 
 def _keep(
-    staging: OutputWriter, path: str, entry: OutputEntry | None, fingerprint: str
+    staging: OutputWriter,
+    path: str,
+    entry: OutputEntry | None,
+    fingerprint: str,
+    intact: Mapping[str, OutputEntry] | None = None,
 ) -> OutputEntry | None:
     """Reuse the current output's file when its inputs did not change and its bytes are the ones
-    digestgen wrote (its time may be new: a restored output)."""
+    digestgen wrote (its time may be new: a restored output), as the file says or, when given,
+    as `intact` (the output check's answer: see `publish`) says."""
     if entry is None or entry.fingerprint != fingerprint:
         return None
-    current = current_entry(os.path.join(staging.output, path), entry)  # no Path: per output
-    return current if current is not None and staging.keep(path) else None
+    if intact is None:
+        current = current_entry(os.path.join(staging.output, path), entry)  # no Path: per output
+    else:
+        current = intact.get(path)
+    if current is None or current.digest != entry.digest:
+        return None
+    return current if staging.keep(path) else None
 
 
 def _store(

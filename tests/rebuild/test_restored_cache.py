@@ -72,6 +72,12 @@ def test_a_record_changed_after_the_restore_rewrites_only_what_it_shows(built, t
     rewritten = int(result.stdout.split("files rewritten:")[1].split()[0])
     assert 0 < rewritten < len(tree(result.output)) // 3
     assert tree(result.output) == clean_build_of(clone, tmp_path)
+    # The kept files' new times are saved, whichever process found them intact (see OutputCheck).
+    key = site_key(BASE_URL, clone, clone / "public")
+    state, _ = load_state(clone / CACHE_FOLDER / "public", key, "")
+    assert state.outputs.keys() == tree(result.output).keys()
+    for relative, entry in state.outputs.items():
+        assert (clone / "public" / relative).stat().st_mtime_ns == entry.mtime_ns, relative
 
 
 def test_a_restored_output_file_with_other_bytes_of_the_same_size_is_rebuilt(built, tmp_path):
@@ -118,8 +124,8 @@ def children() -> set[str]:
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="lists children from /proc")
 def test_the_output_check_beside_the_scan_answers_and_leaves_no_process(built, tmp_path):
-    # The output is checked in a forked child while the records are scanned: with nothing
-    # changed its answer is waited for; with a record changed the child is stopped unheard.
+    # The output is checked in a forked child while the records are scanned: its answer is
+    # waited for, with nothing changed or, by publishing, with a record changed.
     before = children()
     clone = restored(built, tmp_path / "b")
     result = build_in(clone, "--verbose")
