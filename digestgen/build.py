@@ -146,6 +146,7 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
                 quick = _unchanged_report(run, scan, outputs)
                 if quick is not None:
                     return quick
+                outputs.later()
                 # Only a build with something to do needs these (and what they import): a build
                 # with nothing to do starts faster without them.
                 from digestgen.stories.assemble import assemble_site

@@ -7,9 +7,11 @@ whose time differs is hashed, and is still digestgen's own when its bytes are th
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import marshal
 import os
+import select
 import signal
 import threading
 from collections.abc import Container, Mapping
@@ -221,6 +223,11 @@ def _rehashed_entries(files: _Moved, stop: threading.Event) -> dict[str, OutputE
     return found
 
 
+_LATER = 10  # how much nicer the child is made when its answer is wanted `later`
+_LOOK = 5e-6  # seconds to look at one file (`current_entry`), about
+_PATIENCE = 0.05  # seconds `settled` waits for the child beyond that
+
+
 class OutputCheck:
     """`intact_outputs` begun now and answered later: in a forked process of its own when more
     than one worker may run, so the caller's own work (scanning the content) uses the other core.
@@ -268,6 +275,12 @@ class OutputCheck:
         """
         if not self._child:
             return None
+        # Waiting longer than looking at each file would take is no use (the child put `later`
+        # may be slow on a busy machine): then it is stopped, and the caller looks at each.
+        patience = _PATIENCE + len(self._entries) * _LOOK
+        if not select.select([self._answer], [], [], patience)[0]:
+            self.stop()
+            return None
         _, answer = self._hear()
         if answer is None:
             return None
@@ -280,6 +293,14 @@ class OutputCheck:
                 return None
             current.update(rehashed)
         return current
+
+    def later(self) -> None:
+        """Say the answer is wanted later (`settled`), not now: until then the child yields the
+        processor to this process, which has its own work to do."""
+        if self._child:
+            with contextlib.suppress(OSError):
+                niceness = os.getpriority(os.PRIO_PROCESS, 0)
+                os.setpriority(os.PRIO_PROCESS, self._child, min(niceness + _LATER, 19))
 
     def _hear(self) -> tuple[bool, tuple[_Times, _Times] | None]:
         """Wait for the child: whether it answered, and its answer (see `_fork_check`)."""

@@ -4,6 +4,8 @@ the cache lists, with their bytes; files whose times moved are hashed on threads
 from __future__ import annotations
 
 import os
+import select
+import signal
 import threading
 from pathlib import Path
 
@@ -218,6 +220,12 @@ def test_a_file_not_as_written_is_found_whichever_process_hashes_it(site, tmp_pa
 # share whose time moved, and no longer looks at each of the others.
 
 
+def answered(check: OutputCheck) -> OutputCheck:
+    """The check, once its child has answered (`settled` waits only so long for it)."""
+    assert select.select([check._answer], [], [], 60)[0]
+    return check
+
+
 @pytest.mark.parametrize("change", ["none", "times", "bytes", "added", "gone"])
 def test_a_settled_check_answers_as_intact_outputs_does(site, change):
     output, entries = site
@@ -232,7 +240,7 @@ def test_a_settled_check_answers_as_intact_outputs_does(site, change):
     with OutputCheck(output, entries, workers=2) as check:
         child = check._child
         assert child
-        assert check.settled() == intact_outputs(output, entries, workers=2)
+        assert answered(check).settled() == intact_outputs(output, entries, workers=2)
     with pytest.raises(ChildProcessError):  # heard and reaped
         os.waitpid(child, os.WNOHANG)
 
@@ -241,7 +249,7 @@ def test_a_settled_check_of_a_restored_output_gives_every_file_its_new_time(site
     output, entries = site
     move_times(output)
     with OutputCheck(output, entries, workers=2) as check:
-        found = check.settled()
+        found = answered(check).settled()
     assert found is not None and found.keys() == entries.keys()
     for relative, entry in found.items():
         assert entry.mtime_ns == (output / relative).stat().st_mtime_ns, relative
@@ -268,7 +276,7 @@ def test_a_file_changed_by_hand_is_found_by_a_settled_check_whichever_half_it_is
         path.unlink()
     with OutputCheck(output, entries, workers=2) as check:
         assert check._child
-        assert check.settled() is None
+        assert answered(check).settled() is None
 
 
 def test_a_settled_check_with_no_child_or_already_heard_says_nothing(site):
@@ -279,3 +287,25 @@ def test_a_settled_check_with_no_child_or_already_heard_says_nothing(site):
     with OutputCheck(output, entries, workers=2) as check:
         assert check.result() == entries
         assert check.settled() is None
+
+
+def test_a_check_wanted_later_yields_the_processor_and_still_answers(site):
+    output, entries = site
+    move_times(output)
+    with OutputCheck(output, entries, workers=2) as check:
+        check.later()
+        mine = os.getpriority(os.PRIO_PROCESS, 0)
+        assert os.getpriority(os.PRIO_PROCESS, check._child) == min(mine + 10, 19)
+        assert answered(check).settled() == intact_outputs(output, entries, workers=2)
+
+
+def test_a_settled_check_not_done_yet_is_stopped_and_says_nothing(site):
+    # The caller then looks at each file itself: as quick as waiting, on a busy machine.
+    output, entries = site
+    with OutputCheck(output, entries, workers=2) as check:
+        child = check._child
+        os.kill(child, signal.SIGSTOP)  # not done however long it is given
+        assert check.settled() is None
+        assert check._child == 0
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child, os.WNOHANG)
