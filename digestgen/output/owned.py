@@ -224,8 +224,7 @@ def _rehashed_entries(files: _Moved, stop: threading.Event) -> dict[str, OutputE
 
 
 _LATER = 10  # how much nicer the child is made when its answer is wanted `later`
-_LOOK = 5e-6  # seconds to look at one file (`current_entry`), about
-_PATIENCE = 0.05  # seconds `settled` waits for the child beyond that
+_PATIENCE = 0.01  # seconds `settled` waits for a child not yet done
 
 
 class OutputCheck:
@@ -275,10 +274,9 @@ class OutputCheck:
         """
         if not self._child:
             return None
-        # Waiting longer than looking at each file would take is no use (the child put `later`
-        # may be slow on a busy machine): then it is stopped, and the caller looks at each.
-        patience = _PATIENCE + len(self._entries) * _LOOK
-        if not select.select([self._answer], [], [], patience)[0]:
+        # A child not done by now (put `later`, on a busy machine) would take about as long
+        # to finish as looking at each file takes: it is stopped, and the caller looks at each.
+        if not select.select([self._answer], [], [], _PATIENCE)[0]:
             self.stop()
             return None
         _, answer = self._hear()
