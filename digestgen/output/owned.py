@@ -12,17 +12,16 @@ import hashlib
 import marshal
 import os
 import select
-import signal
 import threading
 from collections.abc import Container, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 from pathlib import Path
 from stat import S_ISREG
-from types import TracebackType
 
 from digestgen.output.staging import NOT_THE_SITE
 from digestgen.rebuild.cache import OutputEntry
+from digestgen.util.parallel import end_child, fork_answering
 
 
 def output_digest(data: bytes) -> str:
@@ -320,20 +319,13 @@ class OutputCheck:
     def stop(self) -> None:
         """Stop a check whose answer is no longer needed."""
         if self._child:
-            os.kill(self._child, signal.SIGKILL)
-            os.waitpid(self._child, 0)
-            os.close(self._answer)
+            end_child(self._child, self._answer)
             self._child = 0
 
     def __enter__(self) -> OutputCheck:
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
@@ -381,28 +373,17 @@ def _fork_check(
     unhashed: None, or the (relative path, new time) of each file hashed because its time moved,
     and those of the files of `share` whose time moved. The pipe's reading end and the child's
     id."""
-    reading, writing = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - runs in the child, which never returns
-        code = 1
-        try:
-            os.close(reading)
-            found = _intact(output, entries, workers, share)
-            answer = None
-            if found is not None:
-                current, unread = found
-                moved = [
-                    (relative, entry.mtime_ns)
-                    for relative, entry in current.items()
-                    if entry.mtime_ns != entries[relative].mtime_ns
-                ]
-                answer = (moved, unread)
-            data = marshal.dumps(answer)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(writing, view) :]
-            code = 0
-        finally:
-            os._exit(code)  # never the parent's clean-up: its buffers, locks and atexit
-    os.close(writing)
-    return reading, child
+
+    def answer() -> bytes:
+        found = _intact(output, entries, workers, share)
+        if found is None:
+            return marshal.dumps(None)
+        current, unread = found
+        moved = [
+            (relative, entry.mtime_ns)
+            for relative, entry in current.items()
+            if entry.mtime_ns != entries[relative].mtime_ns
+        ]
+        return marshal.dumps((moved, unread))
+
+    return fork_answering(answer)

@@ -11,7 +11,6 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 Context = TypeVar("Context")
@@ -131,49 +130,64 @@ class Forked(Generic[Result]):
     def __enter__(self) -> Forked[Result]:
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self._child:
-            os.killpg(self._child, signal.SIGKILL)
-            os.waitpid(self._child, 0)
-            os.close(self._answer)
+            end_child(self._child, self._answer, group=True)
             self._child = 0
 
 
+def end_child(child: int, answer: int, group: bool = False) -> None:
+    """Kill a child of `fork_answering` whose answer is not wanted (with its process group, if it
+    leads one), reap it and close its pipe."""
+    (os.killpg if group else os.kill)(child, signal.SIGKILL)
+    os.waitpid(child, 0)
+    os.close(answer)
+
+
 def _fork_call(call: Callable[[], Any]) -> tuple[int, int]:
-    """Fork a process, in a process group of its own, that writes (failed, result or exception)
-    pickled to a pipe; the pipe's reading end and the child's id."""
+    """Fork a process, in a process group of its own and dying with this one, that writes
+    (failed, result or exception) pickled to a pipe; the pipe's reading end and the child's id."""
+    reading, child = fork_answering(lambda: _pickled_answer(call), own_group=True)
+    with contextlib.suppress(OSError):  # the child may have set it already, or be gone
+        os.setpgid(child, child)
+    return reading, child
+
+
+def _pickled_answer(call: Callable[[], Any]) -> bytes:
+    """(failed, the call's result or the exception it raised), pickled."""
+    try:
+        answer: tuple[bool, Any] = (False, call())
+    except Exception as exc:
+        answer = (True, exc)
+    try:
+        return pickle.dumps(answer)
+    except Exception:  # an exception (or result) that cannot be pickled
+        said = f"{type(answer[1]).__name__}: {answer[1]}" if answer[0] else "a result"
+        return pickle.dumps((True, RuntimeError(f"a forked process returned {said}")))
+
+
+def fork_answering(answer: Callable[[], bytes], own_group: bool = False) -> tuple[int, int]:
+    """Fork a process that writes the bytes `answer()` makes to a pipe, then exits (status 1 if
+    `answer` failed); the pipe's reading end and the child's id. With `own_group`, the child
+    leads a process group of its own (a kill of the group reaches the programs it starts) and is
+    killed by the kernel when this process dies."""
     reading, writing = os.pipe()
     parent = os.getpid()
     child = os.fork()
     if child == 0:  # pragma: no cover - runs in the child, which never returns
         code = 1
         try:
-            os.setpgid(0, 0)  # so that a kill reaches the programs it starts too
-            _die_with(parent)
             os.close(reading)
-            try:
-                answer: tuple[bool, Any] = (False, call())
-            except Exception as exc:
-                answer = (True, exc)
-            try:
-                data = pickle.dumps(answer)
-            except Exception:
-                said = f"{type(answer[1]).__name__}: {answer[1]}" if answer[0] else "a result"
-                data = pickle.dumps((True, RuntimeError(f"a forked process returned {said}")))
-            view = memoryview(data)
+            if own_group:
+                os.setpgid(0, 0)
+                _die_with(parent)
+            view = memoryview(answer())
             while view:
                 view = view[os.write(writing, view) :]
             code = 0
         finally:
             os._exit(code)  # never the parent's clean-up: its buffers, locks and atexit
     os.close(writing)
-    with contextlib.suppress(OSError):  # the child may have set it already, or be gone
-        os.setpgid(child, child)
     return reading, child
 
 

@@ -191,21 +191,26 @@ def test_a_link_to_a_folder_is_skipped_but_a_link_where_a_page_was_is_not_a_page
     assert intact_outputs(output, entries, workers) is None
 
 
+def change_by_hand(path: Path, change: str, tmp_path: Path) -> None:
+    """Change one output file as a person might: its bytes (the same size), a link to a copy in
+    its place, or gone."""
+    data = path.read_bytes()
+    if change == "bytes":
+        path.write_bytes(bytes([data[0] ^ 1]) + data[1:])
+    elif change == "link":
+        (tmp_path / "target").write_bytes(data)
+        path.unlink()
+        path.symlink_to(tmp_path / "target")
+    else:
+        path.unlink()
+
+
 @pytest.mark.parametrize("index", [0, 1, 2, 3, -2, -1])
 @pytest.mark.parametrize("change", ["bytes", "link", "gone"])
 def test_a_file_not_as_written_is_found_whichever_process_hashes_it(site, tmp_path, index, change):
     # A forked check hashes every other file in this process and the rest in the child.
     output, entries = site
-    path = output / list(entries)[index]
-    data = path.read_bytes()
-    if change == "bytes":
-        path.write_bytes(bytes([data[0] ^ 1]) + data[1:])  # the same size
-    elif change == "link":
-        (tmp_path / "target").write_bytes(data)  # the same bytes, through a link
-        path.unlink()
-        path.symlink_to(tmp_path / "target")
-    else:
-        path.unlink()
+    change_by_hand(output / list(entries)[index], change, tmp_path)
     move_times(output)
     with OutputCheck(output, entries, workers=2) as check:
         child = check._child
@@ -264,16 +269,7 @@ def test_a_file_changed_by_hand_is_found_by_a_settled_check_whichever_half_it_is
     # Only that file changes (its time moves, the others' do not): the child hashes it, or, in
     # this process's share, lists it for this process to hash.
     output, entries = site
-    path = output / list(entries)[index]
-    data = path.read_bytes()
-    if change == "bytes":
-        path.write_bytes(bytes([data[0] ^ 1]) + data[1:])  # the same size
-    elif change == "link":
-        (tmp_path / "target").write_bytes(data)  # the same bytes, through a link
-        path.unlink()
-        path.symlink_to(tmp_path / "target")
-    else:
-        path.unlink()
+    change_by_hand(output / list(entries)[index], change, tmp_path)
     with OutputCheck(output, entries, workers=2) as check:
         assert check._child
         assert answered(check).settled() is None
