@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
@@ -14,14 +16,6 @@ import pytest
 from digestgen.util.parallel import Forked
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forks on Linux only")
-
-
-class Refused(Exception):
-    """An error the forked call raises."""
-
-
-def _refuse(message: str) -> None:
-    raise Refused(message)
 
 
 def _gone(pid: int, within: float = 10.0) -> bool:
@@ -39,17 +33,46 @@ def _gone(pid: int, within: float = 10.0) -> bool:
     return False
 
 
+def run_fresh(script: str) -> str:
+    """Run a script in a fresh interpreter, where no thread of another test runs (`Forked` does
+    not fork while one does); what it printed."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], env=env,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def test_the_call_runs_in_another_process_and_its_result_comes_back():
-    with Forked(2, lambda extra: (os.getpid(), [1, 2, extra]), "three") as call:
-        pid, value = call.result()
-    assert pid != os.getpid()
+    shown = run_fresh("""
+        import json, os
+        from digestgen.util.parallel import Forked
+        with Forked(2, lambda extra: (os.getpid(), [1, 2, extra]), "three") as call:
+            pid, value = call.result()
+        print(json.dumps([os.getpid(), pid, value]))
+    """)
+    parent, child, value = json.loads(shown)
+    assert child != parent
     assert value == [1, 2, "three"]
 
 
 def test_an_exception_in_the_call_is_raised_by_result():
-    with Forked(2, _refuse, "no index for you") as call, pytest.raises(Refused) as raised:
-        call.result()
-    assert str(raised.value) == "no index for you"
+    shown = run_fresh("""
+        import os
+        from digestgen.util.parallel import Forked
+        class Refused(Exception):
+            pass
+        def refuse(message):
+            raise Refused(f"{message} (in {os.getpid()})")
+        try:
+            with Forked(2, refuse, "no index for you") as call:
+                call.result()
+        except Refused as exc:
+            print(exc, os.getpid())
+    """)
+    said, here = shown.rsplit(" ", 1)
+    assert said.startswith("no index for you (in ")
+    assert said != f"no index for you (in {here.strip()})"  # raised in the child
 
 
 def test_with_one_worker_the_call_runs_here_when_asked_for():
@@ -60,19 +83,34 @@ def test_with_one_worker_the_call_runs_here_when_asked_for():
     assert calls == [os.getpid()]
 
 
+def test_while_another_thread_runs_the_call_runs_here():
+    # A forked copy of a process with threads could deadlock on a lock one of them held.
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        with Forked(2, os.getpid) as call:
+            assert call.result() == os.getpid()
+    finally:
+        stop.set()
+        other.join()
+
+
 def test_leaving_unanswered_kills_the_child_and_the_programs_it_started(tmp_path):
     started = tmp_path / "sleeper.pid"
-
-    def start_a_program() -> None:
-        sleeper = subprocess.Popen(["sleep", "60"])
-        started.write_text(str(sleeper.pid))
-        sleeper.wait()
-
-    with Forked(2, start_a_program):
-        deadline = time.monotonic() + 10
-        while not started.exists() or not started.read_text():
-            assert time.monotonic() < deadline, "the forked call never started its program"
-            time.sleep(0.02)
+    run_fresh(f"""
+        import os, subprocess, time
+        from digestgen.util.parallel import Forked
+        def start_a_program():
+            sleeper = subprocess.Popen(["sleep", "60"])
+            open({str(started)!r}, "w").write(str(sleeper.pid))
+            sleeper.wait()
+        with Forked(2, start_a_program):
+            deadline = time.monotonic() + 30
+            while not os.path.exists({str(started)!r}) or not open({str(started)!r}).read():
+                assert time.monotonic() < deadline, "the forked call never started its program"
+                time.sleep(0.02)
+    """)
     assert _gone(int(started.read_text()))
 
 
