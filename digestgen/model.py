@@ -267,7 +267,8 @@ def outlet_path(domain: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Site:
-    """The whole digest, organised and ready to render."""
+    """The whole digest, organised and ready to render. Its stories, and each topic's and
+    outlet's, are newest first (`stories.organize.age_order`: ties by address)."""
 
     stories: tuple[Story, ...]
     editions: tuple[Edition, ...]

@@ -180,11 +180,13 @@ def plan_feeds(site: Site, config: SiteConfig) -> list[FeedJob]:
     pages = archive_pages(site.stories, config.archive_size) if config.has_feed_archive else []
     current = feed_path("/", ATOM)
     jobs = []
+    # The site's and the listings' stories are newest first already (see `Site`): a feed takes
+    # the first of them, where sorting them again took a tenth of a 50,000-record rebuild's plan.
     if config.has_feeds("site"):
         links = ArchiveLinks(current, archive_path(len(pages)) if pages else None)
         jobs.append(
             FeedJob(
-                "site", "/", config.title, config.description, newest_first(site.stories, size),
+                "site", "/", config.title, config.description, site.stories[:size],
                 _files("/", formats), links if config.has_feed_archive else None,
             )
         )  # fmt: skip
@@ -203,7 +205,7 @@ def plan_feeds(site: Site, config: SiteConfig) -> list[FeedJob]:
         jobs.append(
             FeedJob(
                 kind, path, f"{config.title}: {name}", f"{holds} in {config.title}.",
-                newest_first(stories, config.listing_feed_items), _files(path, formats),
+                stories[: config.listing_feed_items], _files(path, formats),
             )
         )  # fmt: skip
     for number, stories in enumerate(pages, start=1):

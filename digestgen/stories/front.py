@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from itertools import takewhile
 
 from digestgen.model import Story, Topic, TopicPage
 
@@ -41,7 +42,9 @@ def topic_sections(
     """Up to `count` topics with up to `size` of their newest stories published after `since`,
     biggest topics first; a story shown above them, or in an earlier section, is not repeated."""
     taken = set(shown)
-    recent = [(entry.topic, [s for s in entry.stories if s.published > since]) for entry in topics]
+    # Each topic's stories are newest first (see `Site`): its recent ones are its first ones.
+    recent = [(entry.topic, list(takewhile(lambda s: s.published > since, entry.stories)))
+              for entry in topics]  # fmt: skip
     recent.sort(key=lambda pair: (-len(pair[1]), pair[0].slug))
     sections = []
     for topic, stories in recent:

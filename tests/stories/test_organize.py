@@ -295,3 +295,19 @@ def test_story_is_in_the_edition_of_its_address_even_when_a_later_record_leads(s
     assert "Port strike spreads" in story  # the later record leads
     assert "Port strike spreads" in result.read("2025/03/01/index.html")
     assert not (result.output / "2025/03/02").exists()
+
+
+def test_the_site_and_every_topic_and_outlet_list_their_stories_newest_first_ties_by_address():
+    # Feeds and the front page take the first stories of these lists as the newest ones.
+    times = [NEWEST - timedelta(hours=hours) for hours in (0, 0, 1, 5, 5, 5, 30, 30, 200)]
+    records = [
+        rec(f"s{n}.md", f"https://o{n % 3}.example/s{n}", title=f"Story {n}",
+            when=when.isoformat(), topics=(f"t{n % 2}", "all"))
+        for n, when in enumerate(times * 3)
+    ]  # fmt: skip
+    site = site_of(records)
+    listings = [site.stories, *(t.stories for t in site.topics), *(o.stories for o in site.outlets)]
+    assert len(site.stories) == len(records) and len(listings) == 1 + 3 + 3
+    for stories in listings:
+        assert list(stories) == sorted(stories, key=age_order)
+        assert list(stories) == sorted(stories, key=lambda s: (-s.published.timestamp(), s.path))
