@@ -21,7 +21,7 @@ from stat import S_ISREG
 
 from digestgen.output.staging import NOT_THE_SITE
 from digestgen.rebuild.cache import OutputEntry
-from digestgen.util.parallel import end_child, fork_answering
+from digestgen.util.parallel import end_child, fork_answering, hear, may_fork
 
 
 def output_digest(data: bytes) -> str:
@@ -239,9 +239,7 @@ class OutputCheck:
         # The files this process hashes itself once its own work is done, while the child
         # hashes the others: the child alone would keep the caller waiting.
         self._share: frozenset[str] = frozenset()
-        # A process with threads running is not forked: another thread may hold a lock the
-        # child would need.
-        if entries and workers > 1 and hasattr(os, "fork") and threading.active_count() == 1:
+        if entries and may_fork(workers):
             self._share = frozenset(islice(entries, 1, None, 2))
             self._answer, self._child = _fork_check(output, entries, workers, self._share)
 
@@ -301,13 +299,9 @@ class OutputCheck:
 
     def _hear(self) -> tuple[bool, tuple[_Times, _Times] | None]:
         """Wait for the child: whether it answered, and its answer (see `_fork_check`)."""
-        with os.fdopen(self._answer, "rb") as answer:
-            data = answer.read()
-        _, status = os.waitpid(self._child, 0)
+        data = hear(self._child, self._answer)
         self._child = 0
-        if status != 0 or not data:
-            return False, None
-        return True, marshal.loads(data)
+        return (False, None) if data is None else (True, marshal.loads(data))
 
     def _moved(self, moved: _Times) -> dict[str, OutputEntry]:
         """The entries, those of the files whose time moved given their new time."""

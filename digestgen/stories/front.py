@@ -31,7 +31,7 @@ def front_stories(
     """The front page's stories, best first: those of the window, or the `size` newest if the
     window holds fewer. `ranked` is every story with its rank, newest first."""
     since = window_start(now, hours)
-    recent = sum(1 for story, _ in ranked if story.published > since)
+    recent = sum(1 for _ in takewhile(lambda entry: entry[0].published > since, ranked))
     chosen = ranked[: max(recent, size)]
     return tuple(story for story, _ in sorted(chosen, key=lambda entry: entry[1]))
 

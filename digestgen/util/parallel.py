@@ -97,6 +97,13 @@ def _in_worker(
     return work(_CONTEXT, chunk)
 
 
+def may_fork(workers: int) -> bool:
+    """Whether a process may be forked to work beside this one: more than one worker, and no
+    other thread running (a forked copy of a process keeps the locks its other threads held,
+    and would wait for them forever)."""
+    return workers > 1 and hasattr(os, "fork") and threading.active_count() == 1
+
+
 class Forked(Generic[Result]):
     """`function(*args)` begun now in a forked process of its own, its result (or the exception
     it raised) asked for later: the caller's own work meanwhile uses the other core.
@@ -109,18 +116,16 @@ class Forked(Generic[Result]):
     def __init__(self, workers: int, function: Callable[..., Result], *args: Any) -> None:
         self._call = functools.partial(function, *args)
         self._child, self._answer = 0, -1
-        if workers > 1 and sys.platform == "linux" and threading.active_count() == 1:
+        if may_fork(workers) and sys.platform == "linux":  # see `_die_with`
             self._answer, self._child = _fork_call(self._call)
 
     def result(self) -> Result:
         """The function's result; the exception it raised is raised here."""
         if not self._child:
             return self._call()
-        with os.fdopen(self._answer, "rb") as answer:
-            data = answer.read()
-        os.waitpid(self._child, 0)
+        data = hear(self._child, self._answer)
         self._child = 0
-        if not data:  # the child died before it could answer: ask again here
+        if data is None:  # the child died before it could answer: ask again here
             return self._call()
         failed, value = pickle.loads(data)  # from our own child, never from a file
         if failed:
@@ -134,6 +139,15 @@ class Forked(Generic[Result]):
         if self._child:
             end_child(self._child, self._answer, group=True)
             self._child = 0
+
+
+def hear(child: int, answer: int) -> bytes | None:
+    """Wait for a child of `fork_answering` and read its whole answer from the pipe; None when it
+    failed before it had answered it all, or said nothing."""
+    with os.fdopen(answer, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(child, 0)
+    return data if status == 0 and data else None
 
 
 def end_child(child: int, answer: int, group: bool = False) -> None:
