@@ -11,20 +11,19 @@ page merges them in the browser. A changed story re-indexes its shard only.
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import functools
 import hashlib
 import json
+import os
 import re
+import shutil
 import subprocess
 import tempfile
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
-from typing import IO, Any
+from pathlib import Path
 
 from markupsafe import Markup, escape
 
@@ -35,7 +34,7 @@ from digestgen.util.dates import format_date
 SEARCH_FOLDER = "pagefind"
 # The shape of the documents search_documents makes and of the bundle kept of Pagefind's: part of
 # every shard's key, so a shard made in an older shape is made again.
-DOCUMENT_FORMAT = 4
+DOCUMENT_FORMAT = 3
 # Pagefind also writes its own ready-made search interfaces; the theme has its own, and theirs
 # would need inline styles the site's Content-Security-Policy does not allow.
 _UNUSED = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.", "pagefind-highlight.")
@@ -189,7 +188,8 @@ def index_files(documents: dict[str, str], language: str, folder: str) -> dict[s
     under `folder`.
 
     Pagefind's names and bytes depend only on what it indexed, so the same documents give the
-    same files. No documents, no index: Pagefind refuses to index nothing.
+    same files. It reads and writes folders, so the documents pass through a temporary one.
+    No documents, no index: Pagefind refuses to index nothing.
     """
     if not documents:
         return {}
@@ -198,106 +198,34 @@ def index_files(documents: dict[str, str], language: str, folder: str) -> dict[s
     executable = get_executable()
     if executable is None:
         raise SearchIndexError("search index: the pagefind program was not found")
-    config = {"force_language": language.split("-")[0].lower()}
-    with _PagefindService.run(str(executable)) as service:
-        index = service.ask([{"type": "NewIndex", "config": config}])[0]["index_id"]
-        files = [{"type": "AddFile", "index_id": index, "file_path": path, "file_contents": html}
-                 for path, html in sorted(documents.items())]  # fmt: skip
-        bundle = service.ask([*files, {"type": "GetFiles", "index_id": index}])[-1]["files"]
-    made = {file["path"]: base64.b64decode(file["content"]) for file in bundle}
-    wasm = _wasm_used(made["pagefind-entry.json"])
-    return {
-        f"{folder}{path}": data
-        for path, data in sorted(made.items())
-        if not path.rpartition("/")[2].startswith(_UNUSED) and _kept(path, wasm)
-    }
-
-
-class _PagefindService:
-    """A Pagefind process in service mode: documents in and the bundle out through its pipes,
-    never through files. It ends when its input is closed, so it never outlives its caller."""
-
-    def __init__(self, process: subprocess.Popen[bytes], said: IO[bytes]) -> None:
-        self.process, self.said = process, said
-        self.sent = 0
-        self.answers = self._read_answers()
-
-    @classmethod
-    @contextlib.contextmanager
-    def run(cls, executable: str) -> Iterator[_PagefindService]:
-        """A service process for the time of the context; killed when it ends."""
-        with tempfile.TemporaryFile() as said:  # its own words, if it fails
-            try:
-                process = subprocess.Popen(
-                    [executable, "--service"],
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=said,
-                )  # fmt: skip
-            except OSError as exc:
-                raise SearchIndexError(f"search index: cannot run {executable}: {exc}") from None
-            try:
-                yield cls(process, said)
-            finally:
-                # Killed before its pipes are closed: a writer blocked on a full pipe then fails
-                # at once, rather than holding the pipe's lock while closing it waits.
-                process.kill()
-                process.wait()
-                for pipe in (process.stdin, process.stdout):
-                    with contextlib.suppress(OSError):  # input left unread by a process ended
-                        pipe.close()  # type: ignore[union-attr]
-
-    def ask(self, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Send the requests, and return their answers in order (Pagefind answers each one).
-        A thread writes while this one reads, so that neither pipe fills up and stalls both."""
-        first = self.sent + 1
-        message = b"".join(
-            base64.b64encode(json.dumps({"message_id": first + n, "payload": request}).encode())
-            + b","
-            for n, request in enumerate(requests)
-        )
-        self.sent += len(requests)
-        writer = threading.Thread(target=self._write, args=(message,), daemon=True)
-        writer.start()
-        answers: dict[int, dict[str, Any]] = {}
-        while len(answers) < len(requests):
-            answer = next(self.answers)
-            payload = answer["payload"]
-            if payload["type"] == "Error":
-                raise SearchIndexError(f"search index: pagefind failed: {payload['message']}")
-            answers[answer["message_id"]] = payload
-        writer.join()
-        return [answers[first + n] for n in range(len(requests))]
-
-    def _write(self, message: bytes) -> None:
+    with _scratch_folder() as scratch:
+        source, bundle = Path(scratch) / "site", Path(scratch) / "bundle"
+        source.mkdir()
+        for path, html in sorted(documents.items()):
+            target = source / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(html, encoding="utf-8")
+        command = [str(executable), "--site", str(source), "--output-path", str(bundle),
+                   "--force-language", language.split("-")[0].lower(), "--silent"]  # fmt: skip
         try:
-            self.process.stdin.write(message)  # type: ignore[union-attr]
-            self.process.stdin.flush()  # type: ignore[union-attr]
-        except OSError:
-            pass  # it has ended: the reader says why
-
-    def _read_answers(self) -> Iterator[dict[str, Any]]:
-        """Pagefind's answers as they come: each base64 of JSON, ended by a comma (base64 has
-        none)."""
-        begun: list[bytes] = []  # the start of an answer not yet ended
-        while more := self.process.stdout.read1(1 << 20):  # type: ignore[union-attr]
-            *ended, rest = more.split(b",")
-            for part in ended:
-                yield json.loads(base64.b64decode(b"".join([*begun, part])))
-                begun = []
-            begun.append(rest)
-        raise SearchIndexError(f"search index: pagefind failed {self._end()}")
-
-    def _end(self) -> str:
-        """How the process ended, with what it said."""
-        code = self.process.wait()
-        self.said.seek(0)
-        said = self.said.read().decode("utf-8", "replace").strip()
-        return f"({code}): {said}" if said else f"({code})"
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+        except OSError as exc:
+            raise SearchIndexError(f"search index: cannot run {executable}: {exc}") from None
+        if done.returncode != 0:
+            said = (done.stderr or done.stdout).strip()
+            raise SearchIndexError(f"search index: pagefind failed ({done.returncode}): {said}")
+        wasm = _wasm_used(bundle / "pagefind-entry.json")
+        return {
+            f"{folder}{path.relative_to(bundle).as_posix()}": path.read_bytes()
+            for path in sorted(bundle.rglob("*"))
+            if path.is_file() and not path.name.startswith(_UNUSED) and _kept(path.name, wasm)
+        }
 
 
-def _wasm_used(entry: bytes) -> set[str]:
+def _wasm_used(entry: Path) -> set[str]:
     """The WebAssembly builds a bundle's languages load (`wasm.<name>.pagefind`): Pagefind writes
     one per stemming language plus `unknown`, which it loads only for a language without one."""
-    languages = json.loads(entry)["languages"]
+    languages = json.loads(entry.read_text(encoding="utf-8"))["languages"]
     return {language.get("wasm") or "unknown" for language in languages.values()}
 
 
@@ -305,6 +233,58 @@ def _kept(name: str, wasm: set[str]) -> bool:
     """False for a WebAssembly build no language of the bundle loads."""
     match = _WASM.fullmatch(name)
     return match is None or match[1] in wasm
+
+
+# Scratch folders are named after the process that made them, so that one left by a killed
+# build (a SIGKILL skips every clean-up) is known for one and removed by the next index run.
+SCRATCH_PREFIX = "digestgen-search-"
+_SCRATCH_NAME = re.compile(re.escape(SCRATCH_PREFIX) + r"(\d+)-[A-Za-z0-9_]+")
+
+
+def _scratch_folder() -> tempfile.TemporaryDirectory[str]:
+    """A new scratch folder, after removing those of digestgen processes that no longer run."""
+    base = _scratch() or tempfile.gettempdir()
+    _remove_stale_scratch(base)
+    return tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=base)
+
+
+@functools.cache
+def _remove_stale_scratch(base: str) -> None:
+    """Remove (once a process) the scratch folders in `base` whose process is gone."""
+    try:
+        with os.scandir(base) as entries:
+            stale = [entry.path for entry in entries if _is_stale_scratch(entry)]
+        for path in stale:
+            shutil.rmtree(path, ignore_errors=True)
+    except OSError:
+        pass  # left for a later run: a leftover costs space, never correctness
+
+
+def _is_stale_scratch(entry: os.DirEntry[str]) -> bool:
+    """True for a scratch folder of ours whose process no longer runs."""
+    match = _SCRATCH_NAME.fullmatch(entry.name)
+    if match is None or not entry.is_dir(follow_symlinks=False):
+        return False
+    mine = entry.stat(follow_symlinks=False).st_uid == os.getuid()
+    return mine and not _running(int(match[1]))
+
+
+def _running(pid: int) -> bool:
+    """True if a process with this id runs (perhaps another user's)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, but is not ours to signal
+    return True
+
+
+def _scratch() -> str | None:
+    """A memory-backed folder for the documents and Pagefind's bundle, where there is one: tens
+    of thousands of small files are written and read back there ten times faster than on disk."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
 
 
 def _pagefind_version() -> str:
