@@ -6,14 +6,17 @@ import re
 import sys
 from collections.abc import Callable
 from html import unescape
+from typing import TYPE_CHECKING
 
-import markdown
 import nh3
 
 from digestgen.problems import Problem, error, warning
 from digestgen.records.plain_markdown import plain_html
 from digestgen.util.text import strip_invalid_characters
 from digestgen.util.urls import check_url
+
+if TYPE_CHECKING:
+    import markdown
 
 NOTE_TAGS = frozenset(
     {
@@ -54,10 +57,15 @@ _ANGLES = re.compile(r"<(?=[A-Za-z/!?])|>")
 
 
 def _new_markdown() -> markdown.Markdown:
-    return markdown.Markdown(extensions=["sane_lists"], output_format="html")
+    import markdown  # most notes are plain (plain_html): a rebuild often needs no parser
+    from markdown.extensions.sane_lists import SaneListExtension
+
+    # An instance, not the name "sane_lists": a name is looked up among the installed packages'
+    # entry points, which reads every package's metadata (30-40 ms, once a process).
+    return markdown.Markdown(extensions=[SaneListExtension()], output_format="html")
 
 
-_MARKDOWN = _new_markdown()
+_MARKDOWN: markdown.Markdown | None = None  # made when the first note needs it
 _START_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)(\s[^>]*)>")
 _URL_ATTRIBUTE = re.compile(
     r"""(?:^|\s)(href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.IGNORECASE
@@ -177,6 +185,8 @@ def _convert(text: str) -> str:
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(depth + MARKDOWN_STACK_FRAMES)
     try:
+        if _MARKDOWN is None:
+            _MARKDOWN = _new_markdown()
         return _MARKDOWN.reset().convert(text)
     except BaseException:
         # A parse cut short leaves the parser's state (open lists, quotes) behind, which reset()

@@ -110,3 +110,28 @@ def test_a_rebuild_that_changes_no_feed_imports_no_feed_library(tmp_path):
     assert code == 0, shown
     assert set(FEED_LIBRARIES) <= modules
     assert "Newer, edited" in (root / "public" / "feed.xml").read_text(encoding="utf-8")
+
+
+def test_a_changed_record_with_a_plain_note_is_read_without_markdown_or_package_metadata(
+    tmp_path,
+):
+    plain = record(title="Plain") + "A plain note, with [a link](https://example.org/a).\n"
+    two = record(title="Two", url="https://example.com/two")
+    root = make_site(tmp_path / "site", {"a.md": plain, "b.md": two})
+    assert build_in(root).exit_code == 0
+    (root / "content" / "a.md").write_text(plain.replace("Plain", "Plain, edited"))
+    code, modules, shown = imported_by_build(root)
+    assert code == 0 and "nothing to do" not in shown, shown
+    assert "digestgen.records.validate" in modules  # the changed record was read
+    # Python-Markdown is loaded for the first note that needs it; naming an extension rather than
+    # passing it made Markdown read every installed package's metadata (importlib.metadata).
+    assert sorted(name for name in ("markdown", "importlib.metadata") if name in modules) == []
+    page = (root / "public" / "index.html").read_text(encoding="utf-8")
+    assert "Plain, edited" in page
+    # A note only the parser renders (a nested list) brings it in, and nothing else.
+    (root / "content" / "b.md").write_text(two + "- one\n    - two\n\n1. first\n* other\n")
+    code, modules, shown = imported_by_build(root)
+    assert code == 0, shown
+    assert "markdown" in modules and "importlib.metadata" not in modules
+    story = next((root / "public").glob("2025/03/01/two*/index.html")).read_text("utf-8")
+    assert "<ul>\n<li>one<ul>\n<li>two</li>\n</ul>\n</li>\n</ul>\n<ol>" in story
