@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from digestgen.config import SiteConfig
 from digestgen.model import Edition, Site, Story
-from digestgen.util.dates import format_day
+from digestgen.util.dates import format_day, format_month
 
 RSS, ATOM, JSON = "rss", "atom", "json"
 
@@ -143,9 +143,10 @@ def window_size(path: str, config: SiteConfig) -> int | None:
     return config.feed_size  # the site's feed, and the daily digest's days
 
 
-def archive_path(number: int) -> str:
-    """The address of the site's Atom archive document `number` (1 is the oldest)."""
-    return f"{ARCHIVE_FOLDER}{number}.xml"
+def archive_path(month: str, part: int) -> str:
+    """The address of part `part` (1 holds the oldest stories) of the site's Atom archive for
+    `month` (`YYYY-MM`)."""
+    return f"{ARCHIVE_FOLDER}{month}-{part}.xml"
 
 
 def newest_first(stories: Iterable[Story], limit: int) -> tuple[Story, ...]:
@@ -153,20 +154,42 @@ def newest_first(stories: Iterable[Story], limit: int) -> tuple[Story, ...]:
     return tuple(sorted(stories, key=lambda s: (-s.published.timestamp(), s.path))[:limit])
 
 
-def archive_pages(stories: Iterable[Story], size: int) -> list[tuple[Story, ...]]:
-    """Every full archive document's stories, oldest document first.
+@dataclass(frozen=True, slots=True)
+class ArchiveDocument:
+    """One document of the site's Atom archive: its address, what its title calls it, and its
+    stories, oldest first."""
 
-    Documents are filled from the oldest story forward, so one keeps its stories (and bytes)
-    when newer stories arrive; stories not yet filling a document stay in the current feed.
+    path: str
+    label: str  # such as "April 2025, part 2"
+    stories: tuple[Story, ...]
+
+
+def archive_documents(stories: Iterable[Story], size: int, zone: tzinfo) -> list[ArchiveDocument]:
+    """Every document of the site's Atom archive, oldest first.
+
+    Each month's stories (by publication, in the site's time zone) fill its documents from its
+    oldest story, `size` to a document. So a story back-dated, deleted or changed changes the
+    documents of its month only, and a new story changes no document's stories. The newest
+    month's last, partial document is left out: its stories are the newest of all, fewer than
+    `size` (at most `feed_size`), and wait in the current feed until they fill it or a later month
+    has a story.
     """
-    oldest = sorted(stories, key=lambda s: (s.published.timestamp(), s.path))
-    full = archive_count(len(oldest), size)
-    return [tuple(oldest[n * size : (n + 1) * size]) for n in range(full)]
-
-
-def archive_count(stories: int, size: int) -> int:
-    """How many full archive documents `stories` stories fill, `size` to a document."""
-    return stories // size
+    months: dict[date, list[Story]] = {}
+    for story in sorted(stories, key=lambda s: (s.published.timestamp(), s.path)):
+        months.setdefault(story.published.astimezone(zone).date().replace(day=1), []).append(story)
+    newest = next(reversed(months), None)  # filled in time order, so the last is the newest
+    documents = []
+    for month, listed in months.items():
+        parts = len(listed) // size if month == newest else -(-len(listed) // size)
+        for part in range(1, parts + 1):
+            documents.append(
+                ArchiveDocument(
+                    archive_path(f"{month:%Y-%m}", part),
+                    f"{format_month(month)}, part {part}",
+                    tuple(listed[(part - 1) * size : part * size]),
+                )
+            )
+    return documents
 
 
 def _files(page_path: str, formats: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
@@ -177,13 +200,13 @@ def plan_feeds(site: Site, config: SiteConfig) -> list[FeedJob]:
     """Every feed the config makes: the site's, one per topic and source, the daily digest,
     and the site's Atom archive."""
     size, formats = config.feed_size, config.feed_formats
-    pages = archive_pages(site.stories, config.archive_size) if config.has_feed_archive else []
+    archive = site_archive(site, config)
     current = feed_path("/", ATOM)
     jobs = []
     # The site's and the listings' stories are newest first already (see `Site`): a feed takes
     # the first of them, where sorting them again took a tenth of a 50,000-record rebuild's plan.
     if config.has_feeds("site"):
-        links = ArchiveLinks(current, archive_path(len(pages)) if pages else None)
+        links = ArchiveLinks(current, archive[-1].path if archive else None)
         jobs.append(
             FeedJob(
                 "site", "/", config.title, config.description, site.stories[:size],
@@ -208,21 +231,28 @@ def plan_feeds(site: Site, config: SiteConfig) -> list[FeedJob]:
                 stories[: config.listing_feed_items], _files(path, formats),
             )
         )  # fmt: skip
-    for number, stories in enumerate(pages, start=1):
-        path = archive_path(number)
+    for number, document in enumerate(archive):
         links = ArchiveLinks(
             current,
-            archive_path(number - 1) if number > 1 else None,
-            archive_path(number + 1) if number < len(pages) else None,
+            archive[number - 1].path if number > 0 else None,
+            archive[number + 1].path if number + 1 < len(archive) else None,
             is_archive=True,
         )
         jobs.append(
             FeedJob(
-                "archive", "/", f"{config.title} (archive {number})", config.description,
-                newest_first(stories, len(stories)), ((ATOM, path.lstrip("/")),), links,
+                "archive", "/", f"{config.title} (archive: {document.label})", config.description,
+                newest_first(document.stories, len(document.stories)),
+                ((ATOM, document.path.lstrip("/")),), links,
             )
         )  # fmt: skip
     return jobs
+
+
+def site_archive(site: Site, config: SiteConfig) -> list[ArchiveDocument]:
+    """The site's Atom archive documents, oldest first (none when the config makes none)."""
+    if not config.has_feed_archive:
+        return []
+    return archive_documents(site.stories, config.archive_size, config.zone)
 
 
 def daily_feed(site: Site, config: SiteConfig) -> FeedJob:

@@ -15,11 +15,10 @@ from digestgen.render.feeds import (
     DAILY_FOLDER,
     DAILY_PAGE,
     FeedLink,
-    archive_count,
-    archive_path,
     daily_feed_title,
     format_list,
     listing_feeds,
+    site_archive,
 )
 from digestgen.render.search import shard_numbers
 from digestgen.stories.front import sections_since, topic_sections, window_start
@@ -315,9 +314,7 @@ def _feeds_page(
     """The /feeds/ page: every feed of the site, with what it holds (none without feeds)."""
     if not has_any_feed(config):
         return []
-    archives = archive_count(len(site.stories), config.archive_size)
-    if not config.has_feed_archive:
-        archives = 0
+    archives = tuple(document.path for document in reversed(site_archive(site, config)))
     topics = site.topics if config.has_feeds("topics") else ()
     outlets = site.outlets if config.has_feeds("sources") else ()
     context = (
@@ -327,7 +324,7 @@ def _feeds_page(
         ("topic_feeds", tuple((e.topic.name, _topic_feeds(config, [e.topic])) for e in topics)),
         ("source_feeds", tuple((s.name, s.domain, _source_feeds(config, s.domain, s.name))
                                for s in outlets)),
-        ("archives", tuple(archive_path(n) for n in range(archives, 0, -1))),
+        ("archives", archives),
     )  # fmt: skip
     page = Page("/feeds/", "Feeds", f"Every feed of {config.title}.", "feeds", feeds + daily,
                 breadcrumbs=(("Home", "/"),))  # fmt: skip

@@ -37,7 +37,7 @@ def test_the_defaults_make_every_output_but_per_day_feeds_and_link_nothing_absen
         "sources/index.html",
         "archive/index.html",
         "2025/03/01/index.html",
-        "feeds/archive/1.xml",
+        "feeds/archive/2025-03-1.xml",
         "search/index.html",
         "daily/feed.xml",
         "daily/atom.xml",
