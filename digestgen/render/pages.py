@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -20,6 +19,7 @@ from digestgen.render.feeds import (
     listing_feeds,
     site_archive,
 )
+from digestgen.render.paging import Pager, TimePager, page_by_time, paginate, titled
 from digestgen.render.search import shard_numbers
 from digestgen.stories.front import sections_since, topic_sections, window_start
 from digestgen.util.dates import day_path, format_date, format_day
@@ -36,29 +36,6 @@ MORE_IN_TOPIC = 3
 
 
 @dataclass(frozen=True, slots=True)
-class Pager:
-    """Where a page stands in a paginated listing."""
-
-    number: int
-    count: int
-    first_path: str
-
-    def path_of(self, number: int) -> str:
-        """The address of page `number` of this listing."""
-        return self.first_path if number == 1 else f"{self.first_path}page/{number}/"
-
-    @property
-    def previous_path(self) -> str | None:
-        """The previous page's address, if any."""
-        return self.path_of(self.number - 1) if self.number > 1 else None
-
-    @property
-    def next_path(self) -> str | None:
-        """The next page's address, if any."""
-        return self.path_of(self.number + 1) if self.number < self.count else None
-
-
-@dataclass(frozen=True, slots=True)
 class Page:
     """What every template knows about the page it renders."""
 
@@ -68,7 +45,7 @@ class Page:
     kind: str
     feeds: tuple[FeedLink, ...]
     image: Image | None = None
-    pager: Pager | None = None
+    pager: Pager | TimePager | None = None
     breadcrumbs: tuple[tuple[str, str], ...] = ()
     indexable: bool = True
     og_type: str = "website"
@@ -128,19 +105,6 @@ def plan_pages(site: Site, config: SiteConfig, memo: StoryPageMemo | None = None
     return jobs
 
 
-def paginate(
-    items: Sequence[Story], size: int, first_path: str
-) -> Iterator[tuple[Pager, Sequence[Story]]]:
-    """Split a listing into pages of `size`; an empty listing still has one page."""
-    count = max(1, math.ceil(len(items) / size))
-    for number in range(1, count + 1):
-        yield Pager(number, count, first_path), items[(number - 1) * size : number * size]
-
-
-def _titled(title: str, pager: Pager) -> str:
-    return title if pager.number == 1 else f"{title} (page {pager.number})"
-
-
 def _first_image(stories: Sequence[Story]) -> Image | None:
     return next((s.lead.image for s in stories if s.lead.image), None)
 
@@ -158,7 +122,7 @@ def _front_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) ->
             "index.html",
             Page(
                 path=pager.path_of(pager.number),
-                title=_titled(config.title, pager),
+                title=titled(config.title, pager),
                 description=config.description,
                 kind="home",
                 feeds=feeds,
@@ -337,17 +301,21 @@ def _topic_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) ->
     jobs = [PageJob("topics.html", page, (("topics", index),))]
     for entry in site.topics:
         topic = entry.topic
-        for pager, items in paginate(entry.stories, config.page_size, topic.path):
+        listed = page_by_time(entry.stories, config.page_size, topic.path, config.zone)
+        for path, pager, items in listed:
             page = Page(
-                path=pager.path_of(pager.number),
-                title=_titled(topic.name, pager),
+                path=path,
+                title=titled(topic.name, pager),
                 description=f"Stories about {topic.name}, newest first.",
                 kind="topic",
                 feeds=_topic_feeds(config, [topic]) + feeds,
                 pager=pager,
                 breadcrumbs=(("Home", "/"), ("Topics", "/topics/")),
             )
-            context = (("topic", topic), ("stories", items), ("total", len(entry.stories)),
+            # Only the listing's own page says how many stories it has: a numbered page
+            # that did would change with every new story.
+            total = len(entry.stories) if pager.number == 0 else None
+            context = (("topic", topic), ("stories", items), ("total", total),
                        ("follow", _topic_feeds(config, [topic])))  # fmt: skip
             jobs.append(PageJob("topic.html", page, context))
     return jobs
@@ -358,17 +326,19 @@ def _source_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -
     page = Page("/sources/", "Sources", f"Every outlet in {config.title}.", "sources", feeds)
     jobs = [PageJob("sources.html", page, (("sources", index),))]
     for source in site.outlets:
-        for pager, items in paginate(source.stories, config.page_size, source.path):
+        listed = page_by_time(source.stories, config.page_size, source.path, config.zone)
+        for path, pager, items in listed:
             page = Page(
-                path=pager.path_of(pager.number),
-                title=_titled(source.name, pager),
+                path=path,
+                title=titled(source.name, pager),
                 description=f"Stories from {source.name} ({source.domain}), newest first.",
                 kind="source",
                 feeds=_source_feeds(config, source.domain, source.name) + feeds,
                 pager=pager,
                 breadcrumbs=(("Home", "/"), ("Sources", "/sources/")),
             )
+            total = len(source.stories) if pager.number == 0 else None  # as a topic's
             context = (("source_name", source.name), ("domain", source.domain),
-                       ("stories", items), ("total", len(source.stories)))  # fmt: skip
+                       ("stories", items), ("total", total))  # fmt: skip
             jobs.append(PageJob("source.html", page, context))
     return jobs

@@ -1,0 +1,99 @@
+"""Paging listings: the front page's by rank, from its first page; topics' and outlets' by time,
+from their oldest story, so that their numbered pages stay as they are as new stories arrive."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import tzinfo
+
+from digestgen.model import Story
+from digestgen.util.dates import format_date
+
+
+@dataclass(frozen=True, slots=True)
+class Pager:
+    """Where a page stands in a paginated listing."""
+
+    number: int
+    count: int
+    first_path: str
+
+    def path_of(self, number: int) -> str:
+        """The address of page `number` of this listing."""
+        return self.first_path if number == 1 else f"{self.first_path}page/{number}/"
+
+    @property
+    def previous_path(self) -> str | None:
+        """The previous page's address, if any."""
+        return self.path_of(self.number - 1) if self.number > 1 else None
+
+    @property
+    def next_path(self) -> str | None:
+        """The next page's address, if any."""
+        return self.path_of(self.number + 1) if self.number < self.count else None
+
+    @property
+    def label(self) -> str:
+        """What the page navigation calls this page."""
+        return f"Page {self.number} of {self.count}"
+
+
+@dataclass(frozen=True, slots=True)
+class TimePager:
+    """Where a page stands in a listing paged by time (a topic's, an outlet's).
+
+    Its numbered pages are counted from the oldest story, `page_size` to a page; the listing's
+    own address shows the newest stories, those that fill no numbered page yet with the newest
+    page-full. So a numbered page keeps its address and its stories as newer stories arrive, and
+    nothing on it depends on how many pages there are.
+    """
+
+    number: int  # 0 for the listing's own page; 1 for the page of its oldest stories
+    label: str  # the days of its stories, such as "3 March 2025 \u2013 9 March 2025"
+    previous_path: str | None  # newer stories
+    next_path: str | None  # older stories
+
+
+def page_by_time(
+    items: Sequence[Story], size: int, first_path: str, zone: tzinfo
+) -> Iterator[tuple[str, TimePager, Sequence[Story]]]:
+    """A listing (newest first) split into pages by time (see TimePager): each page's address,
+    pager and stories, newest first, the listing's own page first."""
+    numbered = max(0, len(items) // size - 1)  # pages full of older stories
+    own = len(items) - numbered * size
+    paths = [first_path, *(f"{first_path}page/{n}/" for n in range(numbered, 0, -1))]
+    for position, path in enumerate(paths):
+        start = 0 if position == 0 else own + (position - 1) * size
+        shown = items[start : own if position == 0 else start + size]
+        pager = TimePager(
+            0 if position == 0 else numbered - position + 1,
+            _span(shown, zone),
+            paths[position - 1] if position > 0 else None,
+            paths[position + 1] if position + 1 < len(paths) else None,
+        )
+        yield path, pager, shown
+
+
+def _span(stories: Sequence[Story], zone: tzinfo) -> str:
+    """The days of a page's stories (newest first), the oldest's first, joined by an en dash."""
+    if not stories:
+        return ""
+    newest, oldest = (format_date(s.published.astimezone(zone)) for s in (stories[0], stories[-1]))
+    return newest if newest == oldest else f"{oldest} \u2013 {newest}"
+
+
+def paginate(
+    items: Sequence[Story], size: int, first_path: str
+) -> Iterator[tuple[Pager, Sequence[Story]]]:
+    """Split a listing into pages of `size`; an empty listing still has one page."""
+    count = max(1, math.ceil(len(items) / size))
+    for number in range(1, count + 1):
+        yield Pager(number, count, first_path), items[(number - 1) * size : number * size]
+
+
+def titled(title: str, pager: Pager | TimePager) -> str:
+    """A listing page's title: the listing's own on its first page, else with the page's number."""
+    first = pager.number == (1 if isinstance(pager, Pager) else 0)
+    return title if first else f"{title} (page {pager.number})"
