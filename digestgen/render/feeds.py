@@ -5,9 +5,10 @@ archive, each a FeedJob (feed_formats writes them)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from itertools import groupby
 
 from digestgen.config import SiteConfig
 from digestgen.model import Edition, Site, Story
@@ -164,8 +165,9 @@ class ArchiveDocument:
     stories: tuple[Story, ...]
 
 
-def archive_documents(stories: Iterable[Story], size: int, zone: tzinfo) -> list[ArchiveDocument]:
-    """Every document of the site's Atom archive, oldest first.
+def archive_documents(stories: Sequence[Story], size: int, zone: tzinfo) -> list[ArchiveDocument]:
+    """Every document of the site's Atom archive, oldest first, of `stories` newest first (as
+    the site lists them).
 
     Each month's stories (by publication, in the site's time zone) fill its documents from its
     oldest story, `size` to a document. So a story back-dated, deleted or changed changes the
@@ -174,18 +176,24 @@ def archive_documents(stories: Iterable[Story], size: int, zone: tzinfo) -> list
     `size` (at most `feed_size`), and wait in the current feed until they fill it or a later month
     has a story.
     """
-    months: dict[date, list[Story]] = {}
-    for story in sorted(stories, key=lambda s: (s.published.timestamp(), s.path)):
-        months.setdefault(story.published.astimezone(zone).date().replace(day=1), []).append(story)
-    newest = next(reversed(months), None)  # filled in time order, so the last is the newest
+
+    def month(story: Story) -> tuple[int, int]:
+        local = story.published.astimezone(zone)
+        return local.year, local.month
+
+    # Oldest first is the site's order reversed (stories published at the same second then go
+    # by address, last first): a pass, where sorting the stories again took twice as long.
+    months = [(key, list(listed)) for key, listed in groupby(reversed(stories), key=month)]
     documents = []
-    for month, listed in months.items():
-        parts = len(listed) // size if month == newest else -(-len(listed) // size)
+    for number, ((year, month_number), listed) in enumerate(months):
+        newest = number == len(months) - 1
+        parts = len(listed) // size if newest else -(-len(listed) // size)
+        first = date(year, month_number, 1)
         for part in range(1, parts + 1):
             documents.append(
                 ArchiveDocument(
-                    archive_path(f"{month:%Y-%m}", part),
-                    f"{format_month(month)}, part {part}",
+                    archive_path(f"{first:%Y-%m}", part),
+                    f"{format_month(first)}, part {part}",
                     tuple(listed[(part - 1) * size : part * size]),
                 )
             )
