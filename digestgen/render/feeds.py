@@ -5,7 +5,7 @@ archive, each a FeedJob (feed_formats writes them)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from itertools import groupby
@@ -150,11 +150,6 @@ def archive_path(month: str, part: int) -> str:
     return f"{ARCHIVE_FOLDER}{month}-{part}.xml"
 
 
-def newest_first(stories: Iterable[Story], limit: int) -> tuple[Story, ...]:
-    """The newest `limit` stories, newest first, ties broken by address."""
-    return tuple(sorted(stories, key=lambda s: (-s.published.timestamp(), s.path))[:limit])
-
-
 @dataclass(frozen=True, slots=True)
 class ArchiveDocument:
     """One document of the site's Atom archive: its address, what its title calls it, and its
@@ -239,6 +234,7 @@ def plan_feeds(site: Site, config: SiteConfig) -> list[FeedJob]:
                 stories[: config.listing_feed_items], _files(path, formats),
             )
         )  # fmt: skip
+    # A document's stories reversed are in the site's order, newest first, ties by address.
     for number, document in enumerate(archive):
         links = ArchiveLinks(
             current,
@@ -249,8 +245,7 @@ def plan_feeds(site: Site, config: SiteConfig) -> list[FeedJob]:
         jobs.append(
             FeedJob(
                 "archive", "/", f"{config.title} (archive: {document.label})", config.description,
-                newest_first(document.stories, len(document.stories)),
-                ((ATOM, document.path.lstrip("/")),), links,
+                document.stories[::-1], ((ATOM, document.path.lstrip("/")),), links,
             )
         )  # fmt: skip
     return jobs
