@@ -160,7 +160,7 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
                 options.lap("stories")
                 published = _publish(run, site, outputs.settled())
             summary = _summary(site, selection, notes, published)
-            _save(run, scan, selection, published, summary)
+            _save(run, scan, published, summary)
             problems = loaded.problems + selection.problems
             report = _report(run, scan, problems, summary, published)
             if options.process_ends:
@@ -301,19 +301,14 @@ def _summary(
     )
 
 
-def _save(
-    run: _Build,
-    scan: ContentScan,
-    selection: Selection,
-    published: Published,
-    summary: BuildSummary,
-) -> None:
+def _save(run: _Build, scan: ContentScan, published: Published, summary: BuildSummary) -> None:
     """Save what the next build needs to redo only what changes."""
     state = run.state
     state.outputs = published.outputs
     state.build_key = run.key
-    used = used_inputs(scan.files, selection, run.options.now, run.config.front_window_hours,
-                       _daily_zone(run.config))  # fmt: skip
+    options = run.options
+    used = used_inputs(scan.files, state.records, options.now, options.drafts,
+                       run.config.front_window_hours, _daily_zone(run.config))  # fmt: skip
     state.inputs_key = inputs_key(run.key, used)
     state.summary = summary
     if run.options.use_cache:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 
 from digestgen.output.owned import OutputCheck
@@ -12,6 +12,7 @@ from digestgen.problems import Problem
 from digestgen.rebuild.cache import (
     BuildState,
     BuildSummary,
+    CachedResult,
     OutputEntry,
     decode_problems,
 )
@@ -23,42 +24,60 @@ from digestgen.render.feeds import day_end
 from digestgen.stories.front import clock_marks
 from digestgen.stories.select import (
     Place,
-    Selection,
     far_ahead,
     place,
-    related_stamps,
     waiting_items,
 )
 
 
 def used_inputs(
     sources: Sequence[ContentFile],
-    selection: Selection,
+    records: Mapping[str, CachedResult],
     now: datetime,
+    include_drafts: bool,
     hours: int,
     zone: tzinfo | None = None,
 ) -> list[tuple[str, str]]:
     """Each record file the site is made of, with its hash, how many items wait for the clock and
     where the clock puts it for the front page (window of `hours`) and, with the `zone` of a
-    site that has a daily digest, whether its day has ended: what `inputs_key` is made from."""
+    site that has a daily digest, whether its day has ended: what `inputs_key` is made from.
+
+    Decided on the cached facts of each record (`records`, by file hash), as `unchanged_build`
+    decides, so that the two agree without the records."""
     clock = now.timestamp()
-    chosen = {
-        r.file: _used(
-            waiting_items(related_stamps(r), clock), r.published.timestamp(), clock, hours, zone
-        )
-        for r in selection.records
-    }
-    return [(s.name, f"{s.digest}+{chosen[s.name]}") for s in sources if s.name in chosen]
+    marks = _ClockMarks(clock, hours, zone)
+    used = []
+    for source in sources:
+        entry = records.get(source.digest)
+        if entry is None:
+            continue
+        stamp, published, related = entry[2]
+        if stamp is not None and place(published, stamp, clock, include_drafts) is Place.SITE:
+            used.append((source.name, f"{source.digest}+{marks(stamp, related)}"))
+    return used
 
 
-def _used(waiting: int, stamp: float, clock: float, hours: int, zone: tzinfo | None) -> str:
-    # A day becomes an item of the daily digest when it ends: the clock passing that moment
-    # changes the site though no file did.
-    ended = ""
-    if zone is not None:
-        day = datetime.fromtimestamp(stamp, zone).date()
-        ended = "e" if day_end(day, zone).timestamp() <= clock else ""
-    return f"{waiting}{clock_marks(stamp, clock, hours)}{ended}"
+class _ClockMarks:
+    """What the clock makes of a record for `inputs_key`: how many of its items wait, where it
+    stands for the front page, and (with a daily digest's `zone`) whether its day has ended."""
+
+    def __init__(self, clock: float, hours: int, zone: tzinfo | None) -> None:
+        self.clock, self.hours, self.zone = clock, hours, zone
+        self._ended: dict[date, str] = {}  # by day: a site has far fewer days than records
+
+    def __call__(self, stamp: float, related: Sequence[float]) -> str:
+        """The marks of a record published at `stamp` with dated items at `related`."""
+        # A day becomes an item of the daily digest when it ends: the clock passing that moment
+        # changes the site though no file did.
+        ended, zone, clock = "", self.zone, self.clock
+        if zone is not None:
+            day = datetime.fromtimestamp(stamp, zone).date()
+            known = self._ended.get(day)
+            if known is None:
+                known = self._ended[day] = "e" if day_end(day, zone).timestamp() <= clock else ""
+            ended = known
+        marks = clock_marks(stamp, clock, self.hours)
+        return f"{waiting_items(related, clock)}{marks}{ended}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +121,7 @@ def unchanged_build(
     if state.build_key != key or state.summary is None:  # as may_be_unchanged, for mypy
         return None
     clock = now.timestamp()
+    marks = _ClockMarks(clock, hours, zone)
     used, drafts = [], 0
     scheduled: list[tuple[datetime, str]] = []
     ahead: list[Problem] = []
@@ -121,9 +141,7 @@ def unchanged_build(
         elif kind is Place.SCHEDULED:
             scheduled.append((when, source.name))
         else:
-            waiting = waiting_items(related, clock)
-            marks = _used(waiting, stamp, clock, hours, zone)
-            used.append((source.name, f"{source.digest}+{marks}"))
+            used.append((source.name, f"{source.digest}+{marks(stamp, related)}"))
     if inputs_key(key, used) != state.inputs_key:
         return None
     found = outputs.result()
