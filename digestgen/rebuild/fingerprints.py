@@ -109,8 +109,11 @@ def _feeds_text(feeds: tuple[FeedLink, ...]) -> str:
 
 def page_fingerprint(job: PageJob, stories: Mapping[str, str]) -> str:
     """Everything one page is rendered from, hashed (the build key covers theme and config)."""
-    lastmod = job.lastmod.isoformat() if isinstance(job.lastmod, datetime) else ""
     page = job.page
+    story = job.story
+    if story is not None and page.pager is None and job.lastmod is story.updated:
+        return _story_page_fingerprint(job, story, stories)
+    lastmod = job.lastmod.isoformat() if isinstance(job.lastmod, datetime) else ""
     described: Iterable[str]
     if job.story is not None:
         # Address, title, description and image come from the story, whose digest covers its
@@ -126,6 +129,33 @@ def page_fingerprint(job: PageJob, stories: Mapping[str, str]) -> str:
         )
     context = (f"{key}={_value_digest(value, stories)}" for key, value in job.context)
     return _sha([job.template, *described, lastmod, *context])
+
+
+def _story_page_fingerprint(job: PageJob, story: Story, stories: Mapping[str, str]) -> str:
+    """`page_fingerprint` of a story's page, which a site has one of per story: its address,
+    title, description, image and last change come from the story's digest, and what it shares
+    with the pages of the same day (breadcrumbs, feeds) is described once for them all."""
+    page = job.page
+    parts = [job.template, stories[story.path], _shared_text(page.kind, page.feeds,
+             page.breadcrumbs, page.indexable, page.og_type)]  # fmt: skip
+    for key, value in job.context:
+        if type(value) is Story:
+            parts.append(f"{key}={stories[value.path]}")
+        elif type(value) is tuple and len(value) == 2 and type(value[0]) is Topic:
+            topic, earlier = value  # the earlier stories of its topic (EarlierStories)
+            parts.append(f"{key}=({_topic_text(topic)},{_value_digest(earlier, stories)})")
+        else:
+            parts.append(f"{key}={_value_digest(value, stories)}")
+    return _sha(parts)
+
+
+@functools.lru_cache(maxsize=4096)
+def _shared_text(
+    kind: str, feeds: tuple[FeedLink, ...], crumbs: tuple[tuple[str, str], ...], indexable: bool,
+    og_type: str,
+) -> str:  # fmt: skip
+    # A story page's own fields but the story's: the same for every story of a day.
+    return "\0".join([kind, repr(feeds), repr(crumbs), str(indexable), og_type])
 
 
 def feed_fingerprint(job: FeedJob, stories: Mapping[str, str]) -> str:
