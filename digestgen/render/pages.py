@@ -166,7 +166,8 @@ def _story_pages(
     dated = config.edition_pages
     known = memo if memo is not None else {}
     made: StoryPageMemo = {}
-    trails: dict[date, Crumbs] = {}  # by day: the stories of a day share their breadcrumbs
+    # By day (an address's `/YYYY/MM/DD/`): the stories of a day share their breadcrumbs.
+    trails: dict[str, Crumbs] = {}
     for story in site.stories:
         before = earlier.get(story.path)
         entry = known.get(id(story))
@@ -177,10 +178,9 @@ def _story_pages(
             or entry[2].page.feeds != feeds
             or (len(entry[2].page.breadcrumbs) > 1) != dated
         ):
-            day = story.day
-            crumbs = trails.get(day)
+            crumbs = trails.get(story.path[:12])
             if crumbs is None:
-                crumbs = trails[day] = _story_crumbs(day, dated)
+                crumbs = trails[story.path[:12]] = _story_crumbs(story.day, dated)
             entry = (story, before, _story_page(story, before, crumbs, feeds))
         made[id(story)] = entry
     if memo is not None:
@@ -198,16 +198,17 @@ def _story_crumbs(day: date, dated: bool) -> Crumbs:
 def _story_page(
     story: Story, earlier: EarlierStories | None, crumbs: Crumbs, feeds: tuple[FeedLink, ...]
 ) -> PageJob:
+    lead = story.lead
     return PageJob(
         "story.html",
         Page(
             path=story.path,
-            title=story.title,
-            description=story.lead.excerpt or story.title,
+            title=lead.title,
+            description=lead.excerpt or lead.title,
             kind="story",
             # The site's feeds only: a topic's or outlet's feed is offered on its own page.
             feeds=feeds,
-            image=story.lead.image,
+            image=lead.images[0] if lead.images else None,  # Record.image, without the call
             breadcrumbs=crumbs,
             og_type="article",
         ),
