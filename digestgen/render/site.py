@@ -257,15 +257,22 @@ def paths_of(job: PageJob | FeedJob) -> tuple[str, ...]:
 def _check_unique_paths(
     page_jobs: Sequence[PageJob], feed_jobs: Sequence[FeedJob], extras: dict[str, bytes]
 ) -> None:
-    seen: dict[str, str] = {}
-    claims = [(job.output_path, f"page {job.page.path}") for job in page_jobs]
-    claims += [(path, f"feed {job.page_path}") for job in feed_jobs for path in job.output_paths]
-    claims += [(SITEMAP_FILE, "sitemap"), *((path, f"file {path}") for path in extras)]
-    for path, origin in claims:
+    paths = [job.output_path for job in page_jobs]
+    paths += [path for job in feed_jobs for path in job.output_paths]
+    paths += [SITEMAP_FILE, *extras]
+    for path in paths:
         check_output_path(path)
+    if len(set(paths)) == len(paths):
+        return
+    # Who claimed each path is worked out only now: a site has tens of thousands of paths.
+    claims = [f"page {job.page.path}" for job in page_jobs]
+    claims += [f"feed {job.page_path}" for job in feed_jobs for _ in job.output_paths]
+    claims += ["sitemap", *(f"file {path}" for path in extras)]
+    seen: set[str] = set()
+    for path, origin in zip(paths, claims, strict=True):
         if path in seen:
             raise OutputCollision(f"{origin}: two outputs for the same path /{path}")
-        seen[path] = origin
+        seen.add(path)
 
 
 def fatal_message(exc: BaseException) -> str:

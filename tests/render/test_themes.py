@@ -48,12 +48,14 @@ def test_site_templates_folder_overrides_without_a_theme(tmp_path):
     assert result.read("favicon.ico") == "icon"
 
 
-def test_static_file_colliding_with_a_page_is_an_error(tmp_path):
+@pytest.mark.parametrize("path", ["sitemap.xml", "404.html", "feed.xml", "topics/index.html"])
+def test_static_file_colliding_with_a_page_or_feed_is_an_error(tmp_path, path):
     root = make_site(tmp_path, {"a.md": record()})
-    write(root / "static/sitemap.xml", "<x/>")
+    write(root / "static" / path, "<x/>")
     result = build_in(root)
     assert result.exit_code == 1
-    assert "two outputs for the same path /sitemap.xml" in result.stderr
+    assert f"file {path}: two outputs for the same path /{path}" in result.stderr
+    assert not result.output.exists()  # nothing written
 
 
 def test_unknown_theme_is_a_fatal_error(tmp_path):
