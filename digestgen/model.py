@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from digestgen.util.dates import day_path
 from digestgen.util.slugs import windows_safe
@@ -147,6 +148,12 @@ class Record:
     keys: tuple[str, ...] = field(default=(), compare=False, repr=False)
     # The slug of `slug` or `title`, worked out once when the record is read (and cached).
     slug_text: str = field(default="", compare=False, repr=False)
+    # The address the record has as a story of its own in `address_zone` (the site's), and that
+    # address's family (see stories.addresses): worked out once when the record is read (and
+    # cached), for every build clusters every record.
+    address: str = field(default="", compare=False, repr=False)
+    family: str = field(default="", compare=False, repr=False)
+    address_zone: ZoneInfo | None = field(default=None, compare=False, repr=False)
 
     @property
     def image(self) -> Image | None:

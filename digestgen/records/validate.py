@@ -12,6 +12,7 @@ from digestgen.model import Coverage, FrozenMapping, Image, Provider, Record
 from digestgen.problems import Problem, error, quote, type_name, warning
 from digestgen.records.note import render_note
 from digestgen.records.parse import RawRecord
+from digestgen.stories.addresses import with_address
 from digestgen.stories.topics import topic_key
 from digestgen.util.dates import parse_timestamp
 from digestgen.util.slugs import make_slug
@@ -228,7 +229,8 @@ def validate_record(
     if any(p.severity.value == "error" for p in check.problems):
         return None, check.problems
     slug_text = make_slug(record.slug or record.title) or "story"
-    return replace(record, keys=record.url_keys, slug_text=slug_text), check.problems
+    record = replace(record, keys=record.url_keys, slug_text=slug_text)
+    return with_address(record, zone), check.problems
 
 
 def _required_timestamp(check: _FieldChecker, data: dict[str, Any], field: str) -> datetime | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -22,10 +23,29 @@ def claim_order(record: Record) -> tuple[datetime, str, str]:
 
 
 def standalone_address(record: Record, zone: ZoneInfo) -> str:
-    """The address a record has as a story of its own: `/YYYY/MM/DD/slug/`, before suffixes."""
+    """The address a record has as a story of its own: `/YYYY/MM/DD/slug/`, before suffixes.
+
+    A record read for a site (by `records.validate`) carries it, worked out for the site's zone.
+    """
+    if record.address_zone is zone:  # ZoneInfo keeps one object per zone
+        return record.address
     day = record.published.astimezone(zone)
     slug = record.slug_text or make_slug(record.slug or record.title) or "story"
     return f"{day_path(day)}{slug}/"
+
+
+def standalone_family(record: Record, zone: ZoneInfo) -> tuple[str, str]:
+    """The record's standalone address without its final `/`, and that base's family."""
+    if record.address_zone is zone:
+        return record.address.removesuffix("/"), record.family
+    base = standalone_address(record, zone).removesuffix("/")
+    return base, address_family(base)
+
+
+def with_address(record: Record, zone: ZoneInfo) -> Record:
+    """The record carrying its standalone address and family in `zone` (see Record.address)."""
+    base, family = standalone_family(record, zone)
+    return replace(record, address=f"{base}/", family=family, address_zone=zone)
 
 
 def address_family(base: str) -> str:

@@ -11,12 +11,7 @@ from zoneinfo import ZoneInfo
 
 from digestgen.model import Coverage, Record
 from digestgen.problems import Problem, note
-from digestgen.stories.addresses import (
-    address_family,
-    claim_order,
-    first_free,
-    standalone_address,
-)
+from digestgen.stories.addresses import claim_order, first_free, standalone_family
 from digestgen.stories.coverage import gather_coverage, lone_coverage
 from digestgen.stories.select import due_coverage
 from digestgen.stories.topics import topic_key
@@ -202,8 +197,7 @@ def _lone_group(record: Record, zone: ZoneInfo) -> _StoryGroup:
             updated = item.published
     members = (record,)
     cluster = Cluster("", record, members, coverage, _merge_topics(members), updated)
-    base = standalone_address(record, zone).removesuffix("/")
-    return _StoryGroup(members, cluster, (), record, base, address_family(base))
+    return _StoryGroup(members, cluster, (), record, *standalone_family(record, zone))
 
 
 def _story_group(
@@ -271,8 +265,7 @@ def _group_of(
     # The address comes from the earliest member, so a record dated after it that joins the
     # story (and may become its lead) never moves a story that was already published.
     anchor = min(cluster.members, key=claim_order)
-    base = standalone_address(anchor, zone).removesuffix("/")
-    return _StoryGroup(records, cluster, problems, anchor, base, address_family(base))
+    return _StoryGroup(records, cluster, problems, anchor, *standalone_family(anchor, zone))
 
 
 def _regroup(memo: ClusterMemo, records: Sequence[Record], zone: ZoneInfo) -> None:

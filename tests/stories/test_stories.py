@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from digestgen.model import Record
 from digestgen.problems import Severity
+from digestgen.records.parse import RawRecord
+from digestgen.records.validate import validate_record
 from digestgen.stories.cluster import Cluster, cluster_records
 from digestgen.stories.topics import make_topics
 from digestgen.util.slugs import MAX_SLUG_LENGTH, make_slug, short_hash
@@ -273,6 +275,16 @@ def test_the_address_date_is_the_day_in_the_site_time_zone():
     offset = rec("o.md", "https://example.com/o", title="Offset", when="2021-06-04T23:30-07:00")
     assert only([offset], UTC)[0].path == "/2021/06/05/offset/"
     assert only([offset], LOS_ANGELES)[0].path == "/2021/06/04/offset/"
+
+
+def test_a_record_read_for_a_zone_carries_its_address_there_and_only_there():
+    fields = {"title": "Late news", "publishedDateTime": "2021-06-05T03:00:00Z",
+              "originalUrl": "https://example.com/late"}  # fmt: skip
+    late, _ = validate_record(RawRecord("late.md", fields, ""), LOS_ANGELES)
+    assert late is not None
+    assert late.address == "/2021/06/04/late-news/"  # worked out once, when read (and cached)
+    assert only([late], LOS_ANGELES)[0].path == "/2021/06/04/late-news/"
+    assert only([late], UTC)[0].path == "/2021/06/05/late-news/"  # another zone: its own day
 
 
 def test_an_explicit_slug_overrides_the_title_part():
