@@ -5,8 +5,8 @@ from the rendered pages, so it never depends on which pages a rebuild re-rendere
 holds anything a story's data does not: drafts are left out and `secured` is never read.
 
 Pagefind cannot update an index, only make one. So the stories are split into shards by a hash
-of their address, each shard a Pagefind index of its own in `pagefind/<n>/`, and the search
-page merges them in the browser. A changed story re-indexes its shard only.
+of the URL their address comes from, each shard a Pagefind index of its own in `pagefind/<n>/`,
+and the search page merges them in the browser. A changed story re-indexes its shard only.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from markupsafe import Markup, escape
 
 from digestgen.model import Story
 from digestgen.output.paths import file_path
+from digestgen.stories.addresses import claim_order
 from digestgen.util.dates import format_date
 
 SEARCH_FOLDER = "pagefind"
@@ -59,15 +60,17 @@ class SearchShard:
     key: str
 
 
-def shard_of(address: str, count: int) -> int:
-    """The shard of the story at `address` (such as `/2025/03/01/slug/`) among `count` shards:
-    a hash of the address alone."""
-    return _address_hash(address) % count
+def shard_of(story: Story, count: int) -> int:
+    """The shard of a story among `count` shards: a hash of the canonical URL of the record its
+    address comes from (its earliest), never of other stories. Not of the address itself: an
+    edit of the story's title moves its address, and the story should stay in its shard."""
+    anchor = min(story.members, key=claim_order, default=story.lead)
+    return _key_hash(anchor.url_keys[0]) % count
 
 
 @functools.lru_cache(maxsize=1 << 17)  # serve asks again on every rebuild
-def _address_hash(address: str) -> int:
-    return int.from_bytes(hashlib.sha256(address.encode()).digest()[:8], "big")
+def _key_hash(key: str) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
 
 
 def _split(stories: Iterable[Story], shard_size: int) -> dict[int, list[Story]]:
@@ -76,7 +79,7 @@ def _split(stories: Iterable[Story], shard_size: int) -> dict[int, list[Story]]:
     count = shard_count(len(published), shard_size)
     split: dict[int, list[Story]] = {}
     for story in published:
-        split.setdefault(shard_of(story.path, count), []).append(story)
+        split.setdefault(shard_of(story, count), []).append(story)
     return dict(sorted(split.items()))
 
 
@@ -88,12 +91,11 @@ def shard_numbers(stories: Iterable[Story], shard_size: int) -> tuple[int, ...]:
 def plan_shards(
     stories: Iterable[Story], digests: Mapping[str, str], settings: str, shard_size: int
 ) -> list[SearchShard]:
-    """The published stories split into shards by a hash of their address, each with a key.
+    """The published stories split into shards (see `shard_of`), each with a key.
 
     The key is made from the stories' addresses and digests (`story_digests`), the `settings`
     the documents depend on (base path included) and Pagefind's version, so a shard is known
-    unchanged without making its documents. A story's shard depends only on its address and
-    the shard count, never on other stories.
+    unchanged without making its documents.
     """
     made_by = f"{_pagefind_version()}\0{DOCUMENT_FORMAT}\0{settings}\0".encode()
     shards = []

@@ -134,6 +134,31 @@ def test_a_small_change_rewrites_few_files_and_keeps_the_others_untouched(site):
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
 
 
+def search_shards(output: Path) -> dict[str, dict[str, bytes]]:
+    """The search index's files, by shard folder."""
+    found: dict[str, dict[str, bytes]] = {}
+    for path, data in tree(output / "pagefind").items():
+        found.setdefault(path.split("/")[0], {})[path] = data
+    return found
+
+
+def test_a_retitled_story_moves_to_a_new_address_but_stays_in_its_search_shard(site, tmp_path):
+    (site / "digestgen.toml").write_text(
+        (site / "digestgen.toml").read_text(encoding="utf-8") + "search_shard_size = 8\n",
+        encoding="utf-8",
+    )
+    first = build_in(site)
+    before, paths = search_shards(first.output), set(tree(first.output))
+    edit(site / "content" / "000" / "synthetic-000010.md", 'title: "Synthetic', 'title: "Retitled')
+    second = build_in(site)
+    after = search_shards(second.output)
+    assert len(before) == 8 and before.keys() == after.keys()
+    # The story's page moved with its title; of the index, only its own shard is made again.
+    assert paths - set(tree(second.output))
+    assert len([shard for shard in before if before[shard] != after[shard]]) == 1
+    assert tree(second.output) == clean_build_of(site, tmp_path)
+
+
 def test_nothing_changed_writes_nothing(site):
     first = build_in(site)
     stamps = {p: p.stat().st_mtime_ns for p in first.output.rglob("*") if p.is_file()}
