@@ -126,6 +126,7 @@ def test_a_changed_record_with_a_plain_note_is_read_without_markdown_or_package_
     # Python-Markdown is loaded for the first note that needs it; naming an extension rather than
     # passing it made Markdown read every installed package's metadata (importlib.metadata).
     assert sorted(name for name in ("markdown", "importlib.metadata") if name in modules) == []
+    assert "ctypes.util" not in modules  # what a clean build swaps its new tree in with
     page = (root / "public" / "index.html").read_text(encoding="utf-8")
     assert "Plain, edited" in page
     # A note only the parser renders (a nested list) brings it in, and nothing else.
