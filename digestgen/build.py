@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from digestgen.model import Site
     from digestgen.output.publish import Published
     from digestgen.records.load import LoadedRecords
+    from digestgen.render.environment import CompiledTemplates
     from digestgen.stories.select import Selection
 
 CACHE_FOLDER = ".digestgen-cache"
@@ -152,13 +153,15 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
                 from digestgen.stories.assemble import assemble_site
 
                 # The output's check goes on meanwhile, on the other core: publishing keeps the
-                # unchanged files on its answer, rather than looking at each of them again.
-                loaded = _load(run, scan)
-                selection, site, notes = assemble_site(
-                    loaded.records, config, options.now, options.drafts
-                )
-                options.lap("stories")
-                published = _publish(run, site, outputs.settled())
+                # unchanged files on its answer, rather than looking at each of them again. So
+                # does the compiling of the theme's templates, which rendering then skips.
+                with parallel.Forked(options.workers, _compile_theme, run) as templates:
+                    loaded = _load(run, scan)
+                    selection, site, notes = assemble_site(
+                        loaded.records, config, options.now, options.drafts
+                    )
+                    options.lap("stories")
+                    published = _publish(run, site, outputs.settled(), templates)
             summary = _summary(site, selection, notes, published)
             _save(run, scan, published, summary)
             problems = loaded.problems + selection.problems
@@ -264,14 +267,38 @@ def _load(run: _Build, scan: ContentScan) -> LoadedRecords:
     return loaded
 
 
-def _publish(run: _Build, site: Site, intact: dict[str, OutputEntry] | None) -> Published:
+def _compile_theme(run: _Build) -> CompiledTemplates:
+    """The theme's templates compiled (in a forked process: see `build`)."""
+    from digestgen.render.environment import compile_templates
+    from digestgen.render.renderer import PageRenderer
+
+    return compile_templates(run.theme, lambda env: PageRenderer(run.config, env, {}))
+
+
+def _compiled(templates: parallel.Forked[CompiledTemplates]) -> CompiledTemplates | None:
+    """The templates a forked process compiled; none when it was not forked or failed (each
+    template is then compiled when first used, and its errors reported there)."""
+    if not templates.forked:
+        return None
+    try:
+        return templates.result()
+    except Exception:
+        return None
+
+
+def _publish(
+    run: _Build,
+    site: Site,
+    intact: dict[str, OutputEntry] | None,
+    templates: parallel.Forked[CompiledTemplates],
+) -> Published:
     """Render and write the pages and feeds whose inputs changed; keep the rest (on `intact`, the
     output check's answer, when it found every file of the last build as written)."""
     from digestgen.output.publish import publish  # see `build`: not when nothing to do
     from digestgen.render.environment import make_environment
     from digestgen.render.extras import load_static
 
-    env = make_environment(run.theme)
+    env = make_environment(run.theme, _compiled(templates))
     static = load_static(run.theme.static_files())
     state = run.state
     previous = state.outputs if state.build_key == run.key else {}

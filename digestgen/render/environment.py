@@ -3,7 +3,8 @@ finds the theme: a build with nothing to do needs the theme's files but not Jinj
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
+import marshal
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
 import jinja2
@@ -36,10 +37,56 @@ class _ThemeLoader(jinja2.FileSystemLoader):
             raise jinja2.TemplateSyntaxError("nested too deeply to parse", 1, name) from None
 
 
-def make_environment(theme: Theme) -> jinja2.Environment:
-    """A Jinja environment over the theme chain; autoescaping on, undefined names are errors."""
+# Compiled templates as a forked process sends them: (source checksum, marshalled code) by
+# Jinja's key of the template's name and file.
+CompiledTemplates = Mapping[str, tuple[str, bytes]]
+
+
+class _Compiled(jinja2.BytecodeCache):
+    """Hands Jinja the code of templates compiled ahead (`compile_templates`), for sources still
+    as they were compiled; never reads or writes a file."""
+
+    def __init__(self, compiled: CompiledTemplates | None = None) -> None:
+        self.compiled: dict[str, tuple[str, bytes]] = dict(compiled or {})
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        """Give the bucket its code when it was compiled from the same source."""
+        found = self.compiled.get(bucket.key)
+        if found is not None and found[0] == bucket.checksum:
+            bucket.code = marshal.loads(found[1])  # made by this build's own forked process
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        """Keep the code of a template just compiled."""
+        self.compiled[bucket.key] = (bucket.checksum, marshal.dumps(bucket.code))
+
+
+def compile_templates(
+    theme: Theme, register: Callable[[jinja2.Environment], object]
+) -> dict[str, tuple[str, bytes]]:
+    """Every template of the theme compiled, for `make_environment(theme, compiled)`: a build
+    compiles them in a forked process while it reads its records, and renders without compiling.
+
+    `register` adds the filters templates are compiled with. A template that does not compile is
+    left out, to be compiled (and its error reported) where it is used."""
+    cache = _Compiled()
+    env = make_environment(theme)
+    env.bytecode_cache = cache
+    register(env)
+    for name in env.list_templates():
+        try:
+            env.get_template(name)
+        except (jinja2.TemplateError, RecursionError):
+            continue
+    return cache.compiled
+
+
+def make_environment(theme: Theme, compiled: CompiledTemplates | None = None) -> jinja2.Environment:
+    """A Jinja environment over the theme chain; autoescaping on, undefined names are errors.
+
+    With `compiled` (`compile_templates`'s), a template compiled there is not compiled again."""
     env = jinja2.Environment(
         loader=_ThemeLoader(theme.template_dirs()),
+        bytecode_cache=_Compiled(compiled) if compiled else None,
         autoescape=jinja2.select_autoescape(["html", "xml"]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

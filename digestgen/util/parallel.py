@@ -119,6 +119,11 @@ class Forked(Generic[Result]):
         if may_fork(workers) and sys.platform == "linux":  # see `_die_with`
             self._answer, self._child = _fork_call(self._call)
 
+    @property
+    def forked(self) -> bool:
+        """Whether the function runs in a process of its own (else `result` calls it)."""
+        return bool(self._child)
+
     def result(self) -> Result:
         """The function's result; the exception it raised is raised here."""
         if not self._child:

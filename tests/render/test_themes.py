@@ -3,10 +3,11 @@
 from datetime import UTC, datetime
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from digestgen.config.load import parse_config
-from digestgen.render.environment import make_environment
+from digestgen.render.environment import compile_templates, make_environment
 from digestgen.render.extras import DEFAULT_SITEMAP_TEMPLATE, render_sitemap
 from digestgen.render.renderer import PageRenderer
 from digestgen.render.themes import (
@@ -193,6 +194,40 @@ def test_the_packaged_sitemap_is_written_as_its_template_renders_it(tmp_path):
     assert fast == env.get_template("sitemap.xml").render(entries=entries).encode("utf-8")
     assert b"<loc>https://example.org/news/2025/03/02/a-&lt;story&gt;/</loc>" in fast
     assert b"<lastmod>2025-03-02T05:00:05+05:30</lastmod>" in fast
+
+
+def compiles(env) -> list[str]:
+    """The names of the templates `env` compiles from now on."""
+    names: list[str] = []
+    compile_source = env.compile
+    env.compile = lambda source, name=None, *rest, **kw: (
+        names.append(name) or compile_source(source, name, *rest, **kw)
+    )
+    return names
+
+
+def test_templates_compiled_ahead_are_used_until_their_source_changes(tmp_path):
+    # A build compiles the theme's templates in a forked process while it reads its records
+    # (build._compile_theme); rendering then compiles none of them, unless one changed since.
+    write(tmp_path / "templates/robots.txt", "User-agent: *\nDisallow: /a/\n")
+    write(tmp_path / "templates/broken.html", "{% if %}")
+    config = parse_config({"title": "T", "base_url": "https://example.org/"}, "s.toml", tmp_path)
+    theme = resolve_theme("default", tmp_path)
+    compiled = compile_templates(theme, lambda env: PageRenderer(config, env, {}))
+    env = make_environment(theme, compiled)
+    PageRenderer(config, env, {})
+    compiled_now = compiles(env)
+    assert env.get_template("robots.txt").render() == "User-agent: *\nDisallow: /a/\n"
+    env.get_template("story.html")
+    assert compiled_now == []
+    with pytest.raises(jinja2.TemplateSyntaxError):  # left out ahead, its error raised here
+        env.get_template("broken.html")
+    write(tmp_path / "templates/robots.txt", "User-agent: *\nDisallow: /b/\n")
+    env = make_environment(theme, compiled)
+    PageRenderer(config, env, {})
+    compiled_now = compiles(env)
+    assert env.get_template("robots.txt").render() == "User-agent: *\nDisallow: /b/\n"
+    assert compiled_now == ["robots.txt"]
 
 
 def test_an_overridden_sitemap_template_is_rendered_through_jinja(tmp_path):
