@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -142,7 +143,9 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
     try:
         with output_lock(run.output, run.cache.with_name(f"{run.cache.name}.lock")):
             _open_cache(run)
-            with _output_check(run) as outputs:
+            # Forked together, so that this process's pages are shared with both children, and
+            # copied when first written, once for both.
+            with _output_check(run) as outputs, _template_compiler(run) as templates:
                 scan = _scan(run)
                 quick = _unchanged_report(run, scan, outputs)
                 if quick is not None:
@@ -155,13 +158,12 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
                 # The output's check goes on meanwhile, on the other core: publishing keeps the
                 # unchanged files on its answer, rather than looking at each of them again. So
                 # does the compiling of the theme's templates, which rendering then skips.
-                with parallel.Forked(options.workers, _compile_theme, run) as templates:
-                    loaded = _load(run, scan)
-                    selection, site, notes = assemble_site(
-                        loaded.records, config, options.now, options.drafts
-                    )
-                    options.lap("stories")
-                    published = _publish(run, site, outputs.settled(), templates)
+                loaded = _load(run, scan)
+                selection, site, notes = assemble_site(
+                    loaded.records, config, options.now, options.drafts
+                )
+                options.lap("stories")
+                published = _publish(run, site, outputs.settled(), templates)
             summary = _summary(site, selection, notes, published)
             _save(run, scan, published, summary)
             problems = loaded.problems + selection.problems
@@ -267,8 +269,16 @@ def _load(run: _Build, scan: ContentScan) -> LoadedRecords:
     return loaded
 
 
+def _template_compiler(run: _Build) -> parallel.Forked[CompiledTemplates]:
+    """The compiling of the theme's templates, begun in a forked process beside the output's
+    check; a build with nothing to do ends it unasked."""
+    return parallel.Forked(run.options.workers, _compile_theme, run)
+
+
 def _compile_theme(run: _Build) -> CompiledTemplates:
-    """The theme's templates compiled (in a forked process: see `build`)."""
+    """The theme's templates compiled, in a forked process that yields to the build's others
+    (the output's check, the search index, the build itself)."""
+    os.nice(10)
     from digestgen.render.environment import compile_templates
     from digestgen.render.renderer import PageRenderer
 
