@@ -286,9 +286,12 @@ def _compile_theme(run: _Build) -> CompiledTemplates:
 
 
 def _compiled(templates: parallel.Forked[CompiledTemplates]) -> CompiledTemplates | None:
-    """The templates a forked process compiled; none when it was not forked or failed (each
-    template is then compiled when first used, and its errors reported there)."""
-    if not templates.forked:
+    """The templates a forked process compiled; none when it was not forked, is not done yet (a
+    small site's build gets here first, and compiles only the few templates it uses sooner than
+    it would wait) or failed. Each template is then compiled when first used, and its errors
+    reported there."""
+    if not templates.answered():
+        templates.stop()  # its core is the render workers' now
         return None
     try:
         return templates.result()

@@ -124,6 +124,15 @@ class Forked(Generic[Result]):
         """Whether the function runs in a process of its own (else `result` calls it)."""
         return bool(self._child)
 
+    def answered(self) -> bool:
+        """Whether the forked process has begun to answer: `result` would not wait for it to
+        finish its work, only for it to finish writing."""
+        if not self._child:
+            return False
+        import select  # only a build that forked asks
+
+        return bool(select.select([self._answer], [], [], 0)[0])
+
     def result(self) -> Result:
         """The function's result; the exception it raised is raised here."""
         if not self._child:
@@ -141,6 +150,10 @@ class Forked(Generic[Result]):
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Kill the forked process, its answer unwanted, with the programs it started."""
         if self._child:
             end_child(self._child, self._answer, group=True)
             self._child = 0

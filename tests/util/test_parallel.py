@@ -75,6 +75,23 @@ def test_an_exception_in_the_call_is_raised_by_result():
     assert said != f"no index for you (in {here.strip()})"  # raised in the child
 
 
+def test_a_caller_can_tell_an_answered_call_from_one_still_working_and_stop_it():
+    shown = run_fresh("""
+        import json, os, time
+        from digestgen.util.parallel import Forked
+        with Forked(2, time.sleep, 30) as slow, Forked(2, os.getpid) as quick:
+            time.sleep(0.5)
+            said = [slow.answered(), quick.answered(), quick.result()]
+            pid, started = slow._child, time.monotonic()
+            slow.stop()  # killed now, not after its 30 seconds
+            said += [slow.forked, time.monotonic() - started < 5, pid]
+        print(json.dumps(said))
+    """)
+    slow_answered, quick_answered, quick_pid, forked, prompt, slow_pid = json.loads(shown)
+    assert (slow_answered, quick_answered, forked, prompt) == (False, True, False, True)
+    assert quick_pid != slow_pid and _gone(slow_pid)
+
+
 def test_with_one_worker_the_call_runs_here_when_asked_for():
     calls = []
     with Forked(1, lambda: calls.append(os.getpid()) or len(calls)) as call:
