@@ -138,14 +138,7 @@ def _story_page_fingerprint(job: PageJob, story: Story, stories: Mapping[str, st
     page = job.page
     parts = [job.template, stories[story.path], _shared_text(page.kind, page.feeds,
              page.breadcrumbs, page.indexable, page.og_type)]  # fmt: skip
-    for key, value in job.context:
-        if type(value) is Story:
-            parts.append(f"{key}={stories[value.path]}")
-        elif type(value) is tuple and len(value) == 2 and type(value[0]) is Topic:
-            topic, earlier = value  # the earlier stories of its topic (EarlierStories)
-            parts.append(f"{key}=({_topic_text(topic)},{_value_digest(earlier, stories)})")
-        else:
-            parts.append(f"{key}={_value_digest(value, stories)}")
+    parts += [f"{key}={_value_digest(value, stories)}" for key, value in job.context]
     return _sha(parts)
 
 
