@@ -29,7 +29,7 @@ from markupsafe import Markup, escape
 
 from digestgen.model import Story
 from digestgen.output.paths import file_path
-from digestgen.stories.addresses import claim_order
+from digestgen.stories.addresses import anchor
 from digestgen.util.dates import format_date
 
 SEARCH_FOLDER = "pagefind"
@@ -64,8 +64,7 @@ def shard_of(story: Story, count: int) -> int:
     """The shard of a story among `count` shards: a hash of the canonical URL of the record its
     address comes from (its earliest), never of other stories. Not of the address itself: an
     edit of the story's title moves its address, and the story should stay in its shard."""
-    anchor = min(story.members, key=claim_order, default=story.lead)
-    return _key_hash(anchor.url_keys[0]) % count
+    return _key_hash(anchor(story.members or (story.lead,)).url_keys[0]) % count
 
 
 @functools.lru_cache(maxsize=1 << 17)  # serve asks again on every rebuild

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -20,6 +20,12 @@ _FULL_HASH = re.compile(r"[0-9a-f]{40}")
 def claim_order(record: Record) -> tuple[datetime, str, str]:
     """Records by time published, then by canonical URL and file name."""
     return (record.published, record.url_keys[0], record.file)
+
+
+def anchor(records: Sequence[Record]) -> Record:
+    """The record a story's address comes from: its earliest member, by `claim_order`."""
+    # Most stories are one record; the search shards ask for every story's twice a build.
+    return records[0] if len(records) == 1 else min(records, key=claim_order)
 
 
 def standalone_address(record: Record, zone: ZoneInfo) -> str:

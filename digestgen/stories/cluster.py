@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from digestgen.model import Coverage, Record
 from digestgen.problems import Problem, note
-from digestgen.stories.addresses import claim_order, first_free, standalone_family
+from digestgen.stories.addresses import anchor, claim_order, first_free, standalone_family
 from digestgen.stories.coverage import gather_coverage, lone_coverage
 from digestgen.stories.select import due_coverage
 from digestgen.stories.topics import topic_key
@@ -264,8 +264,8 @@ def _group_of(
     """The story group of a cluster, with the base address and family its anchor gives it."""
     # The address comes from the earliest member, so a record dated after it that joins the
     # story (and may become its lead) never moves a story that was already published.
-    anchor = min(cluster.members, key=claim_order)
-    return _StoryGroup(records, cluster, problems, anchor, *standalone_family(anchor, zone))
+    earliest = anchor(cluster.members)
+    return _StoryGroup(records, cluster, problems, earliest, *standalone_family(earliest, zone))
 
 
 def _regroup(memo: ClusterMemo, records: Sequence[Record], zone: ZoneInfo) -> None:
