@@ -119,11 +119,6 @@ class Forked(Generic[Result]):
         if may_fork(workers) and sys.platform == "linux":  # see `_die_with`
             self._answer, self._child = _fork_call(self._call)
 
-    @property
-    def forked(self) -> bool:
-        """Whether the function runs in a process of its own (else `result` calls it)."""
-        return bool(self._child)
-
     def answered(self) -> bool:
         """Whether the forked process has begun to answer: `result` would not wait for it to
         finish its work, only for it to finish writing."""
