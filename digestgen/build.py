@@ -150,6 +150,7 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
                 quick = _unchanged_report(run, scan, outputs)
                 if quick is not None:
                     return quick
+                templates.release()
                 outputs.later()
                 # Only a build with something to do needs these (and what they import): a build
                 # with nothing to do starts faster without them.
@@ -270,9 +271,10 @@ def _load(run: _Build, scan: ContentScan) -> LoadedRecords:
 
 
 def _template_compiler(run: _Build) -> parallel.Forked[CompiledTemplates]:
-    """The compiling of the theme's templates, begun in a forked process beside the output's
-    check; a build with nothing to do ends it unasked."""
-    return parallel.Forked(run.options.workers, _compile_theme, run)
+    """The compiling of the theme's templates, in a process forked beside the output's check,
+    held until the build knows it has something to do: a build with nothing to do ends it
+    unasked, before it has used any of the cores the output's check wants."""
+    return parallel.Forked(run.options.workers, _compile_theme, run, held=True)
 
 
 def _compile_theme(run: _Build) -> CompiledTemplates:

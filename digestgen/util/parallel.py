@@ -111,13 +111,32 @@ class Forked(Generic[Result]):
     Not forked with one worker, nor while other threads run (one may hold a lock the child
     would need): then `result` calls the function itself. Use it as a context manager: leaving
     it kills a child whose result was not asked for, with the programs it started.
+
+    `held`: forked now, but the call waits for `release`: forked early, it shares the most of
+    this process's memory; held, it costs nothing when its result turns out not to be wanted.
     """
 
-    def __init__(self, workers: int, function: Callable[..., Result], *args: Any) -> None:
+    def __init__(
+        self, workers: int, function: Callable[..., Result], *args: Any, held: bool = False
+    ) -> None:
         self._call = functools.partial(function, *args)
-        self._child, self._answer = 0, -1
+        self._child, self._answer, self._gate = 0, -1, -1
         if may_fork(workers) and sys.platform == "linux":  # see `_die_with`
-            self._answer, self._child = _fork_call(self._call)
+            if held:
+                waiting, self._gate = os.pipe()
+                call = functools.partial(_when_released, waiting, self._gate, self._call)
+                self._answer, self._child = _fork_call(call)
+                os.close(waiting)
+            else:
+                self._answer, self._child = _fork_call(self._call)
+
+    def release(self) -> None:
+        """Let a `held` call begin."""
+        if self._gate >= 0:
+            with contextlib.suppress(OSError):  # the child may be gone: `result` says so
+                os.write(self._gate, b"go")
+            os.close(self._gate)
+            self._gate = -1
 
     def answered(self) -> bool:
         """Whether the forked process has begun to answer: `result` would not wait for it to
@@ -132,6 +151,7 @@ class Forked(Generic[Result]):
         """The function's result; the exception it raised is raised here."""
         if not self._child:
             return self._call()
+        self.release()
         data = hear(self._child, self._answer)
         self._child = 0
         if data is None:  # the child died before it could answer: ask again here
@@ -152,6 +172,21 @@ class Forked(Generic[Result]):
         if self._child:
             end_child(self._child, self._answer, group=True)
             self._child = 0
+        if self._gate >= 0:
+            os.close(self._gate)
+            self._gate = -1
+
+
+def _when_released(waiting: int, gate: int, call: Callable[[], Result]) -> Result:
+    """In a `held` child: wait for `Forked.release`, then make the call."""
+    os.close(gate)  # the parent's end: closed by the parent alone, it ends the wait
+    try:
+        said = os.read(waiting, 2)
+    finally:
+        os.close(waiting)
+    if not said:
+        raise RuntimeError("a held call was never released")
+    return call()
 
 
 def hear(child: int, answer: int) -> bytes | None:

@@ -150,3 +150,38 @@ def test_a_child_dies_with_its_parent_even_when_the_parent_is_killed_outright(tm
     done = subprocess.run([sys.executable, "-c", script], env=env, timeout=60)
     assert done.returncode == -signal.SIGKILL
     assert _gone(int(child_pid.read_text()))
+
+
+def test_a_held_call_waits_for_its_release_and_a_stopped_one_never_runs(tmp_path):
+    ran = tmp_path / "ran"
+    shown = run_fresh(f"""
+        import json, os, time
+        from digestgen.util.parallel import Forked
+        def mark(name):
+            open(os.path.join({str(ran)!r} + "-" + name), "w").write(str(os.getpid()))
+            return name
+        with Forked(2, mark, "released", held=True) as released, \\
+                Forked(2, mark, "stopped", held=True) as stopped:
+            time.sleep(0.5)
+            said = [released.answered(), os.path.exists({str(ran)!r} + "-released")]
+            released.release()
+            said += [released.result(), os.getpid()]
+            stopped_pid = stopped._child
+            stopped.stop()
+        print(json.dumps(said + [stopped_pid]))
+    """)
+    answered, ran_before, result, parent, stopped_pid = json.loads(shown)
+    assert (answered, ran_before, result) == (False, False, "released")
+    assert int((tmp_path / "ran-released").read_text()) != parent  # in the child, once released
+    assert _gone(stopped_pid)
+    assert not (tmp_path / "ran-stopped").exists()
+
+
+def test_a_held_call_asked_for_is_released_by_result():
+    shown = run_fresh("""
+        import os
+        from digestgen.util.parallel import Forked
+        with Forked(2, os.getpid, held=True) as call:
+            print(call.result() != os.getpid())
+    """)
+    assert shown.strip() == "True"
