@@ -32,7 +32,7 @@ from digestgen.rebuild.cache import (
     site_key,
     unmark_output,
 )
-from digestgen.rebuild.fingerprints import build_key, inputs_key
+from digestgen.rebuild.keys import build_key, inputs_key
 from digestgen.rebuild.shortcut import check_outputs, unchanged_build, used_inputs
 from digestgen.records.scan import ContentError, ContentScan, scan_content
 from digestgen.render.themes import Theme, resolve_theme

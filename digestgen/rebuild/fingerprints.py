@@ -3,62 +3,24 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import fields, replace
+from dataclasses import fields
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from digestgen import __version__
-from digestgen.config import SiteConfig
 from digestgen.model import Story, Topic
-from digestgen.rebuild.cache import code_digest
+from digestgen.rebuild.keys import digest_of
 from digestgen.render.feeds import FeedJob, FeedLink
 from digestgen.render.pages import Page, PageJob
-from digestgen.render.themes import Theme
 
 if TYPE_CHECKING:  # render.extras imports Jinja, which a build with nothing to do never needs
     from digestgen.render.extras import SitemapEntries
 
 
-def _sha(parts: Iterable[str]) -> str:
-    # Each part ends with a NUL; one join and one update, not two updates a part (it is run
-    # for every page and story of every build).
-    text = "\0".join([*parts, ""])
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-
-
-def build_key(config: SiteConfig, theme: Theme, drafts: bool) -> str:
-    """What every output depends on: digestgen's version and code, the config, theme files."""
-    files = []
-    for layer in theme.layers:
-        for folder in ("templates", "static", "theme.toml"):
-            base = layer / folder
-            paths = sorted(base.rglob("*")) if base.is_dir() else [base]
-            for path in paths:
-                if path.is_file():
-                    content = hashlib.sha256(path.read_bytes()).hexdigest()
-                    files.append(f"{path.relative_to(layer)}={content}")
-    return _sha([__version__, code_digest(), repr(_portable(config)), str(drafts), *files])
-
-
-def _portable(config: SiteConfig) -> SiteConfig:
-    """The config without where the project lies: a cache restored into another folder (a CI
-    build's fresh clone) is as good there. The folders' own names change no output byte."""
-    here = Path(".")
-    return replace(config, root=here, source="", content_dir=here, output_dir=here)
-
-
-def inputs_key(build: str, selected: Iterable[tuple[str, str]]) -> str:
-    """The whole input of a build: its build key and the (file, hash) of each record used."""
-    return _sha([build, *(f"{name}={content}" for name, content in sorted(selected))])
-
-
 def story_digests(stories: Iterable[Story]) -> dict[str, str]:
     """A digest of each story's own data, by address: its records' bytes, its topics, its place."""
     return {
-        story.path: _sha(
+        story.path: digest_of(
             [
                 story.path,
                 story.lead.file,
@@ -128,7 +90,7 @@ def page_fingerprint(job: PageJob, stories: Mapping[str, str]) -> str:
             for name in _PAGE_FIELDS
         )
     context = (f"{key}={_value_digest(value, stories)}" for key, value in job.context)
-    return _sha([job.template, *described, lastmod, *context])
+    return digest_of([job.template, *described, lastmod, *context])
 
 
 def _story_page_fingerprint(job: PageJob, story: Story, stories: Mapping[str, str]) -> str:
@@ -139,7 +101,7 @@ def _story_page_fingerprint(job: PageJob, story: Story, stories: Mapping[str, st
     parts = [job.template, stories[story.path], _shared_text(page.kind, page.feeds,
              page.breadcrumbs, page.indexable, page.og_type)]  # fmt: skip
     parts += [f"{key}={_value_digest(value, stories)}" for key, value in job.context]
-    return _sha(parts)
+    return digest_of(parts)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -154,11 +116,11 @@ def _shared_text(
 def feed_fingerprint(job: FeedJob, stories: Mapping[str, str]) -> str:
     """Everything one feed pair is rendered from, hashed."""
     items = (stories[story.path] for story in job.stories)
-    return _sha([job.kind, job.page_path, job.title, job.description, repr(job.files),
+    return digest_of([job.kind, job.page_path, job.title, job.description, repr(job.files),
                  repr(job.archive), *items])  # fmt: skip
 
 
 def sitemap_fingerprint(entries: SitemapEntries) -> str:
     """Everything the sitemap is rendered from, hashed: each page's address and last change."""
-    return _sha([part for path, lastmod in entries
+    return digest_of([part for path, lastmod in entries
                  for part in (path, lastmod.isoformat() if lastmod else "")])  # fmt: skip

@@ -16,11 +16,8 @@ from digestgen.rebuild.cache import (
     OutputEntry,
     decode_problems,
 )
-from digestgen.rebuild.fingerprints import (
-    inputs_key,
-)
+from digestgen.rebuild.keys import inputs_key
 from digestgen.records.scan import ContentFile
-from digestgen.render.feeds import day_end
 from digestgen.stories.front import clock_marks
 from digestgen.stories.select import (
     Place,
@@ -28,6 +25,7 @@ from digestgen.stories.select import (
     place,
     waiting_items,
 )
+from digestgen.util.dates import day_end
 
 
 def used_inputs(

@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 from digestgen.config import SiteConfig
 from digestgen.model import Edition, Image, Story, outlet_path
 from digestgen.render.feed_text import plain_name
-from digestgen.render.feeds import RSS, daily_item_title, day_end, feed_path
+from digestgen.render.feeds import RSS, daily_item_title, feed_path
+from digestgen.util.dates import day_end
 
 # A story's item is repeated in every listing feed that shows it: the site's and one for each of
 # its topics and outlets, and the outlets grow with its coverage. So that one record

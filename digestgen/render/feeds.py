@@ -7,12 +7,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, tzinfo
 from itertools import groupby
 
 from digestgen.config import SiteConfig
 from digestgen.model import Edition, Site, Story
-from digestgen.util.dates import format_day, format_month
+from digestgen.util.dates import day_end, format_day, format_month
 
 RSS, ATOM, JSON = "rss", "atom", "json"
 
@@ -120,11 +120,6 @@ def listing_feeds(
 def daily_feed_title(config: SiteConfig) -> str:
     """The daily digest feed's title."""
     return f"{config.title}: daily digest"
-
-
-def day_end(day: date, zone: tzinfo) -> datetime:
-    """The moment a day ends in the site's time zone (the next day's midnight there), in UTC."""
-    return datetime.combine(day + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
 
 
 def ended_editions(site: Site, config: SiteConfig) -> tuple[Edition, ...]:

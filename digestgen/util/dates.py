@@ -7,7 +7,7 @@ digits: strftime's `%Y` does not pad years before 1000 on every platform (`/202/
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from digestgen.problems import quote
@@ -115,3 +115,8 @@ def parse_timestamp(value: str, zone: ZoneInfo, complain: Callable[[str], None])
         complain(f"is out of the range of usable dates: {quote(value)}")
         return None
     return moment
+
+
+def day_end(day: date, zone: tzinfo) -> datetime:
+    """The moment a day ends in the site's time zone (the next day's midnight there), in UTC."""
+    return datetime.combine(day + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)

@@ -22,6 +22,11 @@ NOT_NEEDED = (
     "digestgen.render.extras",
     "digestgen.render.site",
     "digestgen.render.feed_formats",
+    # The pages' and feeds' planning and fingerprints: the build's keys are in rebuild.keys.
+    "digestgen.rebuild.fingerprints",
+    "digestgen.render.pages",
+    "digestgen.render.feeds",
+    "digestgen.render.search",
     "digestgen.check.site",
     "digestgen.stories.assemble",
     "markdown",
