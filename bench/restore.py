@@ -22,6 +22,15 @@ def restored_ci_build(site: Path, build: Callable[[Path], Run]) -> Run:
     `digestgen_build`: the same clock), and remove the copy."""
     clone = site.with_name(site.name + "-ci")
     shutil.rmtree(clone, ignore_errors=True)
+    try:
+        return build(restored_copy(site, clone))
+    finally:
+        shutil.rmtree(clone, ignore_errors=True)
+
+
+def restored_copy(site: Path, clone: Path) -> Path:
+    """The built site folder copied to `clone` as a CI build finds it: content and config as
+    cloned, cache and output as restored, every file's time an hour ahead."""
     later = time.time() + 3600
     clone.mkdir()
     shutil.copyfile(site / "digestgen.toml", clone / "digestgen.toml")
@@ -31,7 +40,4 @@ def restored_ci_build(site: Path, build: Callable[[Path], Run]) -> Run:
     for folder, _, names in os.walk(clone):
         for name in names:
             os.utime(os.path.join(folder, name), (later, later))
-    try:
-        return build(clone)
-    finally:
-        shutil.rmtree(clone, ignore_errors=True)
+    return clone

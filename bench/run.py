@@ -64,11 +64,13 @@ class Run:
     output: str
 
 
-def measure(command: list[str], cwd: Path) -> Run:
-    """Run a command in a fresh measuring process; fail loudly if it fails."""
+def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
+    """Run a command in a fresh measuring process (in `env`, if given); fail loudly if it
+    fails."""
     done = subprocess.run(
-        [sys.executable, "-c", _MEASURE, *command], cwd=cwd, capture_output=True, text=True
-    )
+        [sys.executable, "-c", _MEASURE, *command], cwd=cwd, capture_output=True, text=True,
+        env=env,
+    )  # fmt: skip
     result = json.loads(done.stdout)
     if result["code"] != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{result['stderr']}")
