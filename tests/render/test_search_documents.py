@@ -6,7 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 
-from tests.helpers import BuildResult, build_in, make_site
+from tests.helpers import BuildResult, build_in, make_site, record
 from tests.helpers.feeds import corpus
 
 
@@ -66,3 +66,21 @@ def test_a_shard_keeps_only_the_webassembly_its_language_loads(tmp_path):
         assert [value.get("wasm") or "unknown" for value in entry["languages"].values()] == [kept]
         wasm = sorted(p for p in files if p.startswith("pagefind/") and ".pagefind" in p)
         assert wasm == [f"pagefind/0/wasm.{kept}.pagefind"]
+
+
+def test_markup_in_a_headline_or_outlet_name_is_indexed_as_text(tmp_path):
+    # The documents are written as HTML for Pagefind to read: every value is escaped, so a
+    # headline or an outlet name holding markup is searched and shown as the text it is.
+    title = "Rockets <img src=x onerror=\"alert(1)\"> & 'quotes' <b>bold</b>"
+    outlet = 'Alpha "Post" <script>x</script>'
+    text = record(
+        title=title,
+        url="https://alpha.example/rockets",
+        provider={"name": outlet, "domain": "alpha.example"},
+    )
+    result = build_in(make_site(tmp_path / "site", {"a.md": text}, search=True))
+    assert result.exit_code == 0, result.stderr
+    (fragment,) = fragments(result).values()
+    assert fragment["meta"]["title"] == title  # type: ignore[index]
+    assert fragment["meta"]["outlet"] == outlet  # type: ignore[index]
+    assert "alert(1)" in str(fragment["content"]) and "<script>" in str(fragment["content"])
