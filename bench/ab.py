@@ -7,8 +7,9 @@ A single benchmark row swings by 15-40% between runs here, more than most change
 each revision gets a site of its own (the same records, built clean by that revision), and then,
 round after round, each step is timed on both, in ABBA order so that a machine growing slower or
 faster weighs on both alike. The steps: `changed` (one record's title edited, as bench.run's "one
-changed"), `unchanged` (nothing changed) and `restored` (a restored-cache CI build: bench.restore;
-every copy is made before the first is timed, and all are deleted after the last).
+changed"), `unchanged` (nothing changed), `restored` (a restored-cache CI build: bench.restore;
+every copy is made before the first is timed, and all are deleted after the last) and `clean` (a
+build without the cache, each into a new folder, all deleted after the last).
 
 Each revision is exported with `git archive` and run from there with this Python (its packages
 are this environment's). It prints each revision's mean, median, fastest and slowest, the ratio
@@ -37,7 +38,7 @@ from bench.restore import restored_copy
 from bench.run import CONFIGS, NOW, make_bench_site, measure
 
 ROOT = Path(__file__).resolve().parents[1]
-STEPS = ("changed", "unchanged", "restored")
+STEPS = ("changed", "unchanged", "restored", "clean")
 
 
 @dataclass
@@ -50,9 +51,9 @@ class Version:
     site: Path
     times: dict[str, list[float]] = field(default_factory=dict)
 
-    def build(self, site: Path | None = None) -> float:
+    def build(self, site: Path | None = None, *extra: str) -> float:
         """Seconds of one `digestgen build` of its site (or of `site`) with its own code."""
-        command = [sys.executable, "-m", "digestgen", "build", "--now", NOW, "--quiet"]
+        command = [sys.executable, "-m", "digestgen", "build", "--now", NOW, "--quiet", *extra]
         return measure(command, site or self.site, env=self.environment()).seconds
 
     def environment(self) -> dict[str, str]:
@@ -102,6 +103,9 @@ def time_rounds(versions: list[Version], steps: list[str], rounds: int, pause: f
     for clones in copies.values():
         for clone in clones:
             shutil.rmtree(clone, ignore_errors=True)
+    for version in versions:
+        for output in version.site.glob("clean-*"):
+            shutil.rmtree(output, ignore_errors=True)
 
 
 def _timed(version: Version, step: str, number: int, copies: dict[str, list[Path]]) -> float:
@@ -110,6 +114,9 @@ def _timed(version: Version, step: str, number: int, copies: dict[str, list[Path
         retitle(version.site, number)
     if step == "restored":
         return version.build(copies[version.label][number])
+    if step == "clean":  # into a new folder each time, all removed after the last
+        output = version.site / f"clean-{number}"
+        return version.build(None, "--no-cache", "--output", str(output))
     return version.build()
 
 
