@@ -117,10 +117,10 @@ def feed_fingerprint(job: FeedJob, stories: Mapping[str, str]) -> str:
     """Everything one feed pair is rendered from, hashed."""
     items = (stories[story.path] for story in job.stories)
     return digest_of([job.kind, job.page_path, job.title, job.description, repr(job.files),
-                 repr(job.archive), *items])  # fmt: skip
+                      repr(job.archive), *items])  # fmt: skip
 
 
 def sitemap_fingerprint(entries: SitemapEntries) -> str:
     """Everything the sitemap is rendered from, hashed: each page's address and last change."""
     return digest_of([part for path, lastmod in entries
-                 for part in (path, lastmod.isoformat() if lastmod else "")])  # fmt: skip
+                      for part in (path, lastmod.isoformat() if lastmod else "")])  # fmt: skip
