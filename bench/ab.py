@@ -29,7 +29,6 @@ import sys
 import tarfile
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,8 +50,9 @@ class Version:
     site: Path
     times: dict[str, list[float]] = field(default_factory=dict)
 
-    def build(self, site: Path | None = None, *extra: str) -> float:
-        """Seconds of one `digestgen build` of its site (or of `site`) with its own code."""
+    def build(self, site: Path | None = None, extra: tuple[str, ...] = ()) -> float:
+        """Seconds of one `digestgen build` of its site (or of `site`), with its own code and the
+        `extra` options."""
         command = [sys.executable, "-m", "digestgen", "build", "--now", NOW, "--quiet", *extra]
         return measure(command, site or self.site, env=self.environment()).seconds
 
@@ -116,7 +116,7 @@ def _timed(version: Version, step: str, number: int, copies: dict[str, list[Path
         return version.build(copies[version.label][number])
     if step == "clean":  # into a new folder each time, all removed after the last
         output = version.site / f"clean-{number}"
-        return version.build(None, "--no-cache", "--output", str(output))
+        return version.build(extra=("--no-cache", "--output", str(output)))
     return version.build()
 
 
@@ -141,7 +141,7 @@ def summary(versions: list[Version], steps: list[str]) -> list[str]:
     return rows
 
 
-def main(argv: list[str] | None = None, echo: Callable[[str], None] = print) -> None:
+def main(argv: list[str] | None = None) -> None:
     """Set up both revisions' sites, time the rounds, print the table."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -167,9 +167,9 @@ def main(argv: list[str] | None = None, echo: Callable[[str], None] = print) -> 
     for version in versions:
         version.build()  # the clean build each later step starts from
     time_rounds(versions, args.steps, args.rounds, args.pause)
-    echo(f"A/B in {workdir}: {args.site} site, {args.size:,} records, {args.rounds} rounds")
+    print(f"A/B in {workdir}: {args.site} site, {args.size:,} records, {args.rounds} rounds")
     for row in summary(versions, args.steps):
-        echo(row)
+        print(row)
     if args.workdir is None:
         shutil.rmtree(workdir, ignore_errors=True)
 
