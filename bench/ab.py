@@ -34,7 +34,7 @@ from pathlib import Path
 
 from bench.generate import generate
 from bench.restore import restored_copy
-from bench.run import CONFIGS, NOW, make_bench_site, measure
+from bench.run import CONFIGS, NOW, SET_ASIDE, make_bench_site, measure, set_aside
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = ("changed", "unchanged", "restored", "clean")
@@ -63,10 +63,12 @@ class Version:
 
 
 def export(revision: str, folder: Path) -> Path:
-    """The revision's files (`git archive`), in a folder of their own."""
+    """The revision's files (`git archive`), in a folder of their own (a previous run's moved
+    aside)."""
     archive = subprocess.run(
         ["git", "archive", "--format=tar", revision], cwd=ROOT, capture_output=True, check=True
     ).stdout
+    set_aside(folder)
     folder.mkdir(parents=True)
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(folder)  # our own repository's files
@@ -157,6 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="digestgen-ab-"))
     content = workdir / "records"
+    set_aside(content)  # a previous run's, as bench.run does: deleted after the last timing
     generate(args.size, content)
     versions = []
     for label, revision in (("a", args.base), ("b", args.new)):
@@ -170,6 +173,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"A/B in {workdir}: {args.site} site, {args.size:,} records, {args.rounds} rounds")
     for row in summary(versions, args.steps):
         print(row)
+    shutil.rmtree(workdir / SET_ASIDE, ignore_errors=True)
     if args.workdir is None:
         shutil.rmtree(workdir, ignore_errors=True)
 

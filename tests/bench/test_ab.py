@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.ab import Version, summary
+from bench.run import SET_ASIDE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,6 +26,8 @@ def test_the_summary_gives_each_revisions_figures_and_the_rounds_the_second_won(
 
 @pytest.mark.slow
 def test_two_revisions_are_each_built_by_their_own_code_and_timed(tmp_path: Path) -> None:
+    (tmp_path / "tree-a").mkdir()  # a previous run's, in the same work folder
+    (tmp_path / "tree-a" / "stale.txt").write_text("from before", encoding="utf-8")
     done = subprocess.run(
         [sys.executable, "-m", "bench.ab", "HEAD~1", "HEAD", "--size", "40", "--rounds", "2",
          "--steps", "changed", "unchanged", "restored", "clean", "--pause", "0",
@@ -49,3 +52,5 @@ def test_two_revisions_are_each_built_by_their_own_code_and_timed(tmp_path: Path
     blob = subprocess.run(["git", "hash-object", "--stdin"], input=exported, cwd=ROOT,
                           capture_output=True, check=True).stdout.decode().strip()  # fmt: skip
     assert blob == head
+    assert not (tmp_path / "tree-a" / "stale.txt").exists()
+    assert not (tmp_path / SET_ASIDE).exists()  # what was moved aside is gone after the run
