@@ -4,12 +4,95 @@ finds the theme: a build with nothing to do needs the theme's files but not Jinj
 from __future__ import annotations
 
 import marshal
+from collections import ChainMap
 from collections.abc import Callable, Mapping, MutableMapping
-from typing import Any
+from types import FunctionType, MethodType
+from typing import Any, TypeVar
 
 import jinja2
+import jinja2.runtime
 
 from digestgen.render.themes import Theme
+
+Function = TypeVar("Function", bound=Callable[..., Any])
+# The functions marked `called_directly`, and so the methods of theirs, by function.
+_DIRECT_CALLS: set[object] = set()
+
+
+def called_directly(function: Function) -> Function:
+    """Mark a function that templates call (or a method: its bound copies) as one that takes no
+    context from Jinja, so that a template calls it at once (see `_Context`)."""
+    _DIRECT_CALLS.add(function)
+    return function
+
+
+class _Context(jinja2.runtime.Context):
+    """Jinja's template context, but a function marked `called_directly` is called at once.
+
+    For any other call Jinja looks the callable over for a context, environment or evaluation
+    context it wants passed, asking for attributes it mostly lacks: 2 µs a call, where a
+    10,000-record site's pages make some 650,000 calls of `link`, `url`, `asset` and `cluster`.
+    """
+
+    def call(__self, __obj: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call `__obj` with the arguments, as Jinja's `Context.call` does."""
+        kind = type(__obj)
+        if (kind is MethodType and __obj.__func__ in _DIRECT_CALLS) or (  # type: ignore[attr-defined]
+            kind is FunctionType and __obj in _DIRECT_CALLS
+        ):
+            kwargs.pop("_loop_vars", None)  # what Jinja adds for a function that takes a context
+            kwargs.pop("_block_vars", None)
+            return __obj(*args, **kwargs)
+        return super().call(__obj, *args, **kwargs)
+
+
+class _Globals(ChainMap[str, Any]):
+    """A template's globals, as Jinja keeps them (its own over the environment's, so that it sees
+    globals set later), but asked for as a whole at C speed: a ChainMap's copy, iteration and key
+    view are written in Python, and every render asks for them (see `_Template`)."""
+
+    def flat(self) -> dict[str, Any]:
+        """Every global in one dict, the template's own over the environment's."""
+        flat: dict[str, Any] = {}
+        for layer in reversed(self.maps):
+            flat.update(layer)
+        return flat
+
+    def keys(self) -> set[str]:  # type: ignore[override]
+        """The names of the globals (Jinja takes them from a context's when importing macros)."""
+        return set().union(*self.maps)
+
+
+class _Template(jinja2.Template):
+    """Jinja's template, but each render's context is made from the globals as one dict.
+
+    A new context copies the template's globals, which Jinja keeps as a ChainMap, key by key
+    through ChainMap's methods: 12 µs a context, of which a page makes about four.
+    """
+
+    def new_context(
+        self,
+        vars: dict[str, Any] | None = None,
+        shared: bool = False,
+        locals: Mapping[str, Any] | None = None,
+    ) -> jinja2.runtime.Context:
+        """A new context for this template, as Jinja's `Template.new_context` makes it."""
+        names = self.globals.flat() if isinstance(self.globals, _Globals) else self.globals
+        return jinja2.runtime.new_context(
+            self.environment, self.name, self.blocks, vars, shared, names, locals
+        )
+
+
+class _Environment(jinja2.Environment):
+    """Jinja's environment, with the context, template and globals above: the same output,
+    rendered about a sixth sooner."""
+
+    context_class = _Context
+    template_class = _Template
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        """A template's globals over the environment's, as Jinja's `make_globals` makes them."""
+        return _Globals({} if d is None else d, self.globals)
 
 
 class _ThemeLoader(jinja2.FileSystemLoader):
@@ -84,7 +167,7 @@ def make_environment(theme: Theme, compiled: CompiledTemplates | None = None) ->
     """A Jinja environment over the theme chain; autoescaping on, undefined names are errors.
 
     With `compiled` (`compile_templates`'s), a template compiled there is not compiled again."""
-    env = jinja2.Environment(
+    env = _Environment(
         loader=_ThemeLoader(theme.template_dirs()),
         bytecode_cache=_Compiled(compiled) if compiled else None,
         autoescape=jinja2.select_autoescape(["html", "xml"]),

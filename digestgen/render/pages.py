@@ -82,8 +82,14 @@ EarlierStories = tuple[Topic, tuple[Story, ...]]
 StoryPageMemo = dict[int, tuple[Story, EarlierStories | None, PageJob]]
 
 
-def plan_pages(site: Site, config: SiteConfig, memo: StoryPageMemo | None = None) -> list[PageJob]:
-    """Every HTML page of the site as a job to render, in a fixed order."""
+def plan_pages(
+    site: Site,
+    config: SiteConfig,
+    memo: StoryPageMemo | None = None,
+    shards: Sequence[int] | None = None,
+) -> list[PageJob]:
+    """Every HTML page of the site as a job to render, in a fixed order. `shards`: the search
+    index's shard numbers (`shard_numbers`), when the caller has planned them already."""
     feeds = listing_feeds(config, "site", config.title, "/")
     daily = listing_feeds(config, "daily", daily_feed_title(config), DAILY_FOLDER)
     jobs = [
@@ -92,7 +98,7 @@ def plan_pages(site: Site, config: SiteConfig, memo: StoryPageMemo | None = None
         # pages, the archive and /feeds/ offer every format.
         *_front_pages(site, config, feeds + daily[:1]),
         *_story_pages(site, config, feeds, memo),
-        *_search_page(site, config, feeds),
+        *_search_page(site, config, feeds, shards),
         *(_edition_pages(site, config, feeds, daily) if config.edition_pages else ()),
         *_topic_pages(site, config, feeds),
         *(_source_pages(site, config, feeds) if config.source_pages else ()),
@@ -258,14 +264,16 @@ def _source_feeds(config: SiteConfig, domain: str, name: str) -> tuple[FeedLink,
     return listing_feeds(config, "sources", name or domain, outlet_path(domain))
 
 
-def _search_page(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> list[PageJob]:
+def _search_page(
+    site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...], shards: Sequence[int] | None
+) -> list[PageJob]:
     """The /search/ page, unless the site has search turned off."""
     if not config.search:
         return []
-    numbers = shard_numbers(site.stories, config.search_shard_size)
-    shards = " ".join(str(number) for number in numbers)
+    numbers = shard_numbers(site.stories, config.search_shard_size) if shards is None else shards
+    listed = " ".join(str(number) for number in numbers)
     page = Page("/search/", "Search", f"Search {config.title}.", "search", feeds)
-    return [PageJob("search.html", page, (("searchable", bool(numbers)), ("shards", shards)))]
+    return [PageJob("search.html", page, (("searchable", bool(numbers)), ("shards", listed)))]
 
 
 def has_any_feed(config: SiteConfig) -> bool:

@@ -15,6 +15,7 @@ from markupsafe import Markup
 from digestgen.config import SiteConfig
 from digestgen.model import Story, outlet_path
 from digestgen.render.coverage import more_line, story_counts, timeline
+from digestgen.render.environment import called_directly
 from digestgen.render.feeds import listing_feeds
 from digestgen.render.pages import Page, PageJob, has_any_feed
 from digestgen.util.dates import (
@@ -78,14 +79,17 @@ class PageRenderer:
             note_summary=note_summary,
         )
 
+    @called_directly
     def url(self, path: str) -> str:
         """Absolute URL of a site address."""
         return self.config.url(path)
 
+    @called_directly
     def link(self, path: str) -> str:
         """Root-relative link to a site address, honouring a base URL with a path."""
         return self._base_path + path.lstrip("/")  # as config.link, which parses base_url
 
+    @called_directly
     def asset(self, path: str) -> str:
         """Link to a static file with a content hash, so it can be cached for ever."""
         made = self._asset_links.get(path)
@@ -107,6 +111,7 @@ class PageRenderer:
         local = self.local_time(moment)
         return Markup(f'<time datetime="{time_attribute(local)}">{format_time(local)}</time>')
 
+    @called_directly
     def cluster(self, story: Story, variant: str = "standard") -> Markup:
         """The story's cluster (partials/cluster.html), rendered once per variant.
 

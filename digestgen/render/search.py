@@ -53,11 +53,13 @@ def shard_count(stories: int, shard_size: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class SearchShard:
-    """One Pagefind index: its output folder, its stories, and a key of what it is made from."""
+    """One Pagefind index: its output folder, its stories, a key of what it is made from, and its
+    number (see `shard_numbers`)."""
 
     folder: str
     stories: tuple[Story, ...]
     key: str
+    number: int
 
 
 def shard_of(story: Story, count: int) -> int:
@@ -104,7 +106,7 @@ def plan_shards(
         for story in part:
             key.update(f"{story.path}={digests[story.path]}\0".encode("utf-8", "surrogatepass"))
         folder = f"{SEARCH_FOLDER}/{number}/"
-        shards.append(SearchShard(folder, tuple(part), key.hexdigest()[:32]))
+        shards.append(SearchShard(folder, tuple(part), key.hexdigest()[:32], number))
     return shards
 
 

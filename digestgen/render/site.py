@@ -124,11 +124,14 @@ def plan_site(
     env: jinja2.Environment,
     static: dict[str, bytes],
     digests: Mapping[str, str] | None = None,
+    shards: Sequence[SearchShard] | None = None,
 ) -> SitePlan:
     """Plan every page and feed with its fingerprint; a path taken twice is an OutputCollision.
 
-    `digests` are the stories' (`story_digests`), when the caller has made them already."""
-    page_jobs = plan_pages(site, config)
+    `digests` are the stories' (`story_digests`) and `shards` the search index's
+    (`search_shards`), when the caller has made them already."""
+    numbers = None if shards is None else [shard.number for shard in shards]
+    page_jobs = plan_pages(site, config, shards=numbers)
     feed_jobs = plan_feeds(site, config)
     renderers = make_renderers(config, env, static)
     try:

@@ -10,6 +10,10 @@ from pathlib import Path
 import lxml.html
 
 from bench.generate import generate
+from digestgen.config import SiteConfig
+from digestgen.render.pages import plan_pages
+from digestgen.render.site import search_shards
+from digestgen.stories.assemble import assemble_site
 from tests.helpers import (
     SEED_PATH,
     SEED_SECURED,
@@ -19,6 +23,7 @@ from tests.helpers import (
     parse_html,
     record,
 )
+from tests.helpers.factories import at, rec
 from tests.helpers.feeds import ALPHA_PATH, corpus
 
 PAGE_WEIGHT_LIMIT = 61_440  # bytes (60 KiB) of HTML and CSS on a front page of 30 stories
@@ -305,6 +310,22 @@ def test_search_index_is_split_into_shards_holding_each_story_once(tmp_path):
     one = build_in(nine_stories(tmp_path / "one", 1000))
     assert set(shard_urls(one)) == {"0"}
     assert parse_html(one.files()["search/index.html"]).xpath("//div/@data-shards") == ["0"]
+
+
+def test_the_search_page_lists_the_same_shards_whether_or_not_they_were_planned_first():
+    """`build` plans the search shards before the pages and hands their numbers on; `check` and
+    `serve` let the search page work them out: both must list the same shards."""
+    config = SiteConfig(search_shard_size=2)
+    records = [rec(f"{n}.md", f"https://e{n}.example.com/", title=f"Story {n}") for n in range(9)]
+    _, site, _ = assemble_site(records, config, at("2025-03-02T00:00:00+00:00"), drafts=False)
+    shards = search_shards(site, config)
+    assert len(shards) > 2  # 8 shards for 9 stories, some left empty
+    numbers = [shard.number for shard in shards]
+    assert [shard.folder for shard in shards] == [f"pagefind/{n}/" for n in numbers]
+    planned = plan_pages(site, config, shards=numbers)
+    assert planned == plan_pages(site, config)
+    [search] = [job for job in planned if job.output_path == "search/index.html"]
+    assert dict(search.context)["shards"] == " ".join(map(str, numbers))
 
 
 def test_a_changed_story_re_indexes_its_own_shard_only(tmp_path):

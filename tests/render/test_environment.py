@@ -1,0 +1,134 @@
+"""The Jinja environment digestgen renders in: Jinja's behaviour, made quicker (see
+render/environment.py), never different."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from digestgen.config import SiteConfig
+from digestgen.model import Image, Record
+from digestgen.render.environment import make_environment
+from digestgen.render.extras import load_static
+from digestgen.render.site import plan_site, render_job
+from digestgen.render.themes import Theme, resolve_theme
+from digestgen.stories.assemble import assemble_site
+from tests.helpers.factories import cov, rec
+
+NOW = datetime(2025, 3, 3, tzinfo=UTC)
+
+
+def plain_jinja(env: jinja2.Environment) -> jinja2.Environment:
+    """An environment of Jinja's own classes, set up as `make_environment` sets up its own."""
+    plain = jinja2.Environment(
+        loader=env.loader, autoescape=env.autoescape, undefined=env.undefined,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False,
+    )  # fmt: skip
+    plain.policies.update(env.policies)
+    return plain
+
+
+def small_site_records() -> list[Record]:
+    """Stories over three days with coverage, topics and images: every kind of page and feed."""
+    image = (Image(url="https://img.example.com/a.jpg", width=1200, height=675),)
+    records = [
+        rec("a.md", "https://a.example.com/1", title="Comet probe lands", images=image,
+            topics=("Space", "Science"), when="2025-03-01T10:00:00+00:00", heat=80,
+            related=(cov("https://b.example.net/comet"), cov("https://c.example.org/comet"))),
+        rec("b.md", "https://b.example.net/2", title="Budget passes", topics=("Politics",),
+            when="2025-03-02T09:00:00+00:00", note_html="<p>Read <em>this</em>.</p>"),
+        rec("c.md", "https://c.example.org/3", title="Markets & <rates>", topics=("Economy",),
+            when="2025-03-02T11:30:00+00:00", excerpt='Rates "rise".'),
+    ]  # fmt: skip
+    records += [
+        rec(f"n{n}.md", f"https://n{n}.example.com/", title=f"Story {n}", topics=("Science",),
+            when=f"2025-03-0{1 + n % 3}T0{n % 10}:15:00+00:00")
+        for n in range(12)
+    ]  # fmt: skip
+    return records
+
+
+def default_theme(tmp_path: Path) -> Theme:
+    return resolve_theme("default", tmp_path)
+
+
+def test_every_page_and_feed_renders_as_with_jinjas_own_classes(tmp_path):
+    config = SiteConfig(root=tmp_path, page_size=4, base_url="https://news.example.org/digest/")
+    _, site, _ = assemble_site(small_site_records(), config, NOW, drafts=False)
+    theme = default_theme(tmp_path)
+    static = load_static(theme.static_files())
+    ours = make_environment(theme)
+    plain = plain_jinja(ours)
+    assert type(ours) is not jinja2.Environment and type(plain) is jinja2.Environment
+    rendered = []
+    for env in (ours, plain):
+        plan = plan_site(site, config, env, static)
+        assert plan.pages > 10
+        rendered.append({path: data for job, _ in plan.jobs
+                         for path, data in render_job(plan.renderers, job).items()})  # fmt: skip
+    assert rendered[0] == rendered[1]
+
+
+def test_a_global_that_asks_for_the_context_still_gets_it(tmp_path):
+    env = make_environment(default_theme(tmp_path))
+
+    @jinja2.pass_context
+    def page_name(context: jinja2.runtime.Context) -> str:
+        return str(context.get("name"))
+
+    env.globals["page_name"] = page_name
+    env.globals["shout"] = str.upper  # a builtin: not a Python function, called as Jinja does
+    template = env.from_string("{% for i in [1] %}{{ page_name() }} {{ shout('a') }}{% endfor %}")
+    assert template.render(name="front") == "front A"
+
+
+def test_globals_set_after_a_template_was_loaded_are_seen(tmp_path):
+    """`serve` makes a new renderer, with new globals, for every rebuild, over templates that
+    the environment has kept: each render must see the globals as they are now."""
+    env = make_environment(default_theme(tmp_path))
+    env.globals["who"] = lambda: "first"
+    template = env.from_string("{{ who() }} {{ extra }}", globals={"extra": "own"})
+    assert template.render() == "first own"
+    env.globals["who"] = lambda: "second"
+    assert template.render() == "second own"
+
+
+@pytest.mark.parametrize(
+    ("source", "own", "names", "expected"),
+    [
+        ('{% import "m.html" as m %}{{ m.tag(1) }}', {"label": "own"}, {}, "<env:1:->"),
+        ('{% import "m.html" as m %}{{ m.tag(1) }}', {"only": "x"}, {}, "<env:1:x>"),
+        ('{% import "m.html" as m with context %}{{ m.tag(2) }}', {}, {"label": "ctx"},
+         "<ctx:2:->"),
+    ],
+)  # fmt: skip
+def test_imported_macros_see_the_globals_jinja_gives_them(tmp_path, source, own, names, expected):
+    """An import without context sees the imported template's globals, plus those of the
+    importing template that the imported one lacks (Jinja compares the two sets of names)."""
+    (tmp_path / "templates").mkdir()
+    macro = '{% macro tag(x) %}<{{ label }}:{{ x }}:{{ only | default("-") }}>{% endmacro %}'
+    (tmp_path / "templates" / "m.html").write_text(macro, encoding="utf-8")
+    ours = make_environment(resolve_theme("default", tmp_path))
+    plain = plain_jinja(ours)
+    for env in (ours, plain):
+        env.globals["label"] = "env"
+    made = [env.from_string(source, globals=dict(own)).render(**names) for env in (ours, plain)]
+    assert made == [expected, expected]
+
+
+@pytest.mark.parametrize("variant", ["lead", "standard", "compact"])
+def test_cards_made_through_the_renderers_helpers_are_jinjas_own(tmp_path, variant):
+    """`link`, `url`, `asset` and `cluster` are called at once, without Jinja's look for a
+    context argument: a card made through them is the card Jinja's own call makes."""
+    config = SiteConfig(root=tmp_path)
+    _, site, _ = assemble_site(small_site_records(), config, NOW, drafts=False)
+    theme = default_theme(tmp_path)
+    static = load_static(theme.static_files())
+    cards = []
+    for env in (make_environment(theme), plain_jinja(make_environment(theme))):
+        renderer = plan_site(site, config, env, static).renderers.pages
+        cards.append([renderer.cluster(story, variant) for story in site.stories])
+    assert cards[0] == cards[1] and all("href=" in card for card in cards[0])
