@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import html
 import json
 import re
@@ -171,6 +172,33 @@ class _EntryExtras(BaseEntryExtension):  # type: ignore[misc]
             media.set("height", str(image.height))
 
 
+class _Entry(FeedEntry):  # type: ignore[misc]
+    """feedgen's entry, its RSS and Atom elements built once and copied into each feed after.
+
+    A story's entry is in several feeds (its topics', its outlets', an archive document) in two
+    formats; feedgen builds the element anew, in Python, every time. An element is built alone
+    and then appended to its feed, so a copy of the one built first is the same element.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._built: dict[tuple[str, bool], Any] = {}
+
+    def atom_entry(self, extensions: bool = True) -> Any:
+        """The Atom <entry> element, as feedgen builds it."""
+        built = self._built.get(("atom", extensions))
+        if built is None:
+            built = self._built["atom", extensions] = super().atom_entry(extensions)
+        return copy.deepcopy(built)
+
+    def rss_entry(self, extensions: bool = True) -> Any:
+        """The RSS <item> element, as feedgen builds it."""
+        built = self._built.get(("rss", extensions))
+        if built is None:
+            built = self._built["rss", extensions] = super().rss_entry(extensions)
+        return copy.deepcopy(built)
+
+
 class FeedRenderer:
     """Renders FeedJobs: RSS and Atom with feedgen, JSON Feed with json; each item made once."""
 
@@ -285,7 +313,7 @@ def xml_feed(
 
 def feed_entry(item: FeedItem) -> FeedEntry:
     """The feedgen entry of an item, to add to every RSS or Atom feed that holds it."""
-    entry = FeedEntry()
+    entry = _Entry()
     entry.register_extension("digest", _EntryExtras)
     entry.guid(item.id, permalink=True)
     entry.title(item.title)

@@ -422,3 +422,37 @@ def test_feed_dates_are_the_stories_own_not_the_build_clock(site_builder):
     assert parsedate_to_datetime(rss.findtext("channel/lastBuildDate")).isoformat() == (
         "2025-03-03T09:00:00+00:00"
     )
+
+
+def test_an_entry_in_several_feeds_is_built_once_and_every_feed_is_as_feedgen_builds_it(
+    tmp_path, monkeypatch
+):
+    """A story's entry is in its topics' and outlets' feeds and the archive, in RSS and Atom;
+    its elements are built once and copied, and the feeds are the bytes feedgen builds anew."""
+    from feedgen.entry import FeedEntry
+
+    from digestgen.render import feed_formats
+    from tests.helpers import build_in, make_site
+
+    built = {"atom": 0, "rss": 0}
+    for kind in built:
+        original = getattr(FeedEntry, f"{kind}_entry")
+
+        def counted(self, extensions=True, _original=original, _kind=kind):
+            built[_kind] += 1
+            return _original(self, extensions)
+
+        monkeypatch.setattr(FeedEntry, f"{kind}_entry", counted)
+    cached = build_in(make_site(tmp_path / "cached", corpus()), "--jobs", "1")
+    assert cached.exit_code == 0, cached.stderr
+    files = cached.files()
+    atom = sum(files[path].count(b"<entry>") for path in files if path.endswith("atom.xml"))
+    rss = sum(files[path].count(b"<item>") for path in files if path.endswith("feed.xml"))
+    assert 0 < built["atom"] < atom and 0 < built["rss"] < rss, (built, atom, rss)
+
+    monkeypatch.setattr(feed_formats, "_Entry", FeedEntry)  # feedgen's own, built every time
+    anew = build_in(make_site(tmp_path / "anew", corpus()), "--jobs", "1")
+    assert anew.exit_code == 0, anew.stderr
+    feeds = [path for path in files if path.endswith((".xml", ".json")) and "sitemap" not in path]
+    assert len(feeds) > 30
+    assert {path: files[path] for path in feeds} == {path: anew.files()[path] for path in feeds}
