@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import jinja2
+import markupsafe
 import pytest
+from markupsafe import Markup
 
 from digestgen.config import SiteConfig
 from digestgen.model import Image, Record
@@ -132,3 +134,25 @@ def test_cards_made_through_the_renderers_helpers_are_jinjas_own(tmp_path, varia
         renderer = plan_site(site, config, env, static).renderers.pages
         cards.append([renderer.cluster(story, variant) for story in site.stories])
     assert cards[0] == cards[1] and all("href=" in card for card in cards[0])
+
+
+class _Html:
+    def __html__(self) -> str:
+        return "<b>made</b>"
+
+
+class _Text(str):
+    pass
+
+
+@pytest.mark.parametrize(
+    "value",
+    ['a < b & "c" \'d\'', "", "plain", Markup("<i>safe</i>"), _Html(), _Text("<sub>"), 42, None,
+     3.5, ["<li>"]],
+)  # fmt: skip
+def test_every_value_is_printed_escaped_as_markupsafe_escapes_it(tmp_path, value):
+    ours = make_environment(default_theme(tmp_path))
+    source = "{{ value }}|{{ value|e }}|{% if true %}{{ value }}{% endif %}"
+    printed = ours.from_string(source).render(value=value)
+    assert printed == plain_jinja(ours).from_string(source).render(value=value)
+    assert printed.split("|")[0] == str(markupsafe.escape(value))
