@@ -72,9 +72,12 @@ _NEW_STR = str.__new__
 
 
 def _escape(value: object) -> Markup:
-    """`markupsafe.escape`: the same Markup, made sooner for a str (most of what pages print)."""
+    """`markupsafe.escape`: the same Markup, made sooner for a str (most of what pages print) and
+    for a Markup (a story card, a time tag), which is returned as it is."""
     if type(value) is str and _ESCAPE_STR is not None:
         return _NEW_STR(Markup, _ESCAPE_STR(value))
+    if type(value) is Markup:
+        return value
     return markupsafe.escape(value)
 
 
