@@ -6,7 +6,7 @@ import copy
 import html
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -186,16 +186,16 @@ class _Entry(FeedEntry):  # type: ignore[misc]
 
     def atom_entry(self, extensions: bool = True) -> Any:
         """The Atom <entry> element, as feedgen builds it."""
-        built = self._built.get(("atom", extensions))
-        if built is None:
-            built = self._built["atom", extensions] = super().atom_entry(extensions)
-        return copy.deepcopy(built)
+        return self._copy(("atom", extensions), super().atom_entry)
 
     def rss_entry(self, extensions: bool = True) -> Any:
         """The RSS <item> element, as feedgen builds it."""
-        built = self._built.get(("rss", extensions))
+        return self._copy(("rss", extensions), super().rss_entry)
+
+    def _copy(self, key: tuple[str, bool], build: Callable[[bool], Any]) -> Any:
+        built = self._built.get(key)
         if built is None:
-            built = self._built["rss", extensions] = super().rss_entry(extensions)
+            built = self._built[key] = build(key[1])
         return copy.deepcopy(built)
 
 
