@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import re
 import shutil
 import statistics
@@ -34,7 +33,15 @@ from pathlib import Path
 
 from bench.generate import generate
 from bench.restore import restored_copy
-from bench.run import CONFIGS, NOW, SET_ASIDE, make_bench_site, measure, set_aside
+from bench.run import (
+    CONFIGS,
+    NOW,
+    SET_ASIDE,
+    bytecode_environment,
+    make_bench_site,
+    measure,
+    set_aside,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = ("changed", "unchanged", "restored", "clean")
@@ -58,8 +65,7 @@ class Version:
 
     def environment(self) -> dict[str, str]:
         """This environment, with the revision's tree first on the path and bytecode written."""
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        return env | {"PYTHONPATH": str(self.tree)}
+        return bytecode_environment(PYTHONPATH=str(self.tree))
 
 
 def export(revision: str, folder: Path) -> Path:

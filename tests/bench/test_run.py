@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.run import SET_ASIDE, STEPS, set_aside
+from bench.run import SET_ASIDE, STEPS, bytecode_environment, set_aside
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,3 +49,16 @@ def test_a_small_benchmark_runs_every_clean_build_first(tmp_path: Path) -> None:
     clean_page = tmp_path / "n250-hugo-equiv" / "public" / "robots.txt"
     added = tmp_path / "n250-default" / "content" / "added" / "synthetic-added.md"
     assert clean_page.stat().st_mtime_ns < added.stat().st_mtime_ns
+
+
+def test_timed_builds_write_bytecode_whatever_the_shell_says(tmp_path, monkeypatch):
+    """A shell with PYTHONDONTWRITEBYTECODE would have every timed build compile the modules
+    changed since their bytecode was written: builds are timed as digestgen runs installed."""
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.setenv("BENCH_PROBE", "kept")
+    env = bytecode_environment(PYTHONPATH="/tree")
+    assert "PYTHONDONTWRITEBYTECODE" not in env
+    assert env["BENCH_PROBE"] == "kept" and env["PYTHONPATH"] == "/tree"
+    script = "import sys; print(sys.dont_write_bytecode)"
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert done.stdout.strip() == "False"
