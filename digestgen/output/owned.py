@@ -237,11 +237,12 @@ class OutputCheck:
         self._output, self._entries, self._workers = output, entries, workers
         self._child, self._answer = 0, -1
         # The files this process hashes itself once its own work is done, while the child
-        # hashes the others: the child alone would keep the caller waiting.
+        # hashes the others: the child alone would keep the caller waiting. A third: this
+        # process's own work comes first, and in a fresh clone it hashes every record file.
         self._share: frozenset[str] = frozenset()
         if entries and may_fork(workers):
-            self._share = frozenset(islice(entries, 1, None, 2))
-            self._answer, self._child = _fork_check(output, entries, workers, self._share)
+            self._share = frozenset(islice(entries, 1, None, 3))
+            self._answer, self._child = _fork_check(output, entries, self._share)
 
     def result(self) -> dict[str, OutputEntry] | None:
         """What `intact_outputs` says of the output folder."""
@@ -361,7 +362,7 @@ def _rehashed_files(
 
 
 def _fork_check(
-    output: Path, entries: Mapping[str, OutputEntry], workers: int, share: frozenset[str]
+    output: Path, entries: Mapping[str, OutputEntry], share: frozenset[str]
 ) -> tuple[int, int]:
     """Fork a process that writes `intact_outputs`'s answer to a pipe, the files of `share`
     unhashed: None, or the (relative path, new time) of each file hashed because its time moved,
@@ -369,7 +370,9 @@ def _fork_check(
     id."""
 
     def answer() -> bytes:
-        found = _intact(output, entries, workers, share)
+        # One hashing thread: this process works beside the caller, which keeps the other core
+        # busy; more threads here would ask for three cores of two.
+        found = _intact(output, entries, 1, share)
         if found is None:
             return marshal.dumps(None)
         current, unread = found
