@@ -10,8 +10,10 @@ from email.utils import parsedate_to_datetime
 import lxml.etree
 import lxml.html
 import pytest
+from feedgen.entry import FeedEntry
 
-from tests.helpers import BASE_URL, BuildResult
+from digestgen.render import feed_formats
+from tests.helpers import BASE_URL, BuildResult, build_in, make_site
 from tests.helpers.feeds import (
     ALPHA_PATH,
     ALPHA_URL,
@@ -429,11 +431,6 @@ def test_an_entry_in_several_feeds_is_built_once_and_every_feed_is_as_feedgen_bu
 ):
     """A story's entry is in its topics' and outlets' feeds and the archive, in RSS and Atom;
     its elements are built once and copied, and the feeds are the bytes feedgen builds anew."""
-    from feedgen.entry import FeedEntry
-
-    from digestgen.render import feed_formats
-    from tests.helpers import build_in, make_site
-
     built = {"atom": 0, "rss": 0}
     for kind in built:
         original = getattr(FeedEntry, f"{kind}_entry")
