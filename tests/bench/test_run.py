@@ -9,7 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from bench.run import SET_ASIDE, STEPS, bytecode_environment, set_aside
+from bench.generate import generate
+from bench.run import (
+    CONFIG,
+    SET_ASIDE,
+    STEPS,
+    BenchSite,
+    bytecode_environment,
+    digestgen_build,
+    restored_ci,
+    set_aside,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,6 +34,24 @@ def test_set_aside_moves_a_folder_into_the_holding_folder(tmp_path: Path) -> Non
     (moved,) = (tmp_path / SET_ASIDE).iterdir()
     assert moved.name.startswith("n10-default-")
     assert (moved / "public" / "index.html").read_text(encoding="utf-8") == "old"
+
+
+def test_the_restored_ci_copy_is_set_aside_not_deleted(tmp_path: Path) -> None:
+    """Deleted at once, the copy's files would slow the next size's clean builds (ext4 steps
+    over recently deleted inodes): it waits in the holding folder, deleted after the last size."""
+    folder = tmp_path / "n20-default"
+    folder.mkdir()
+    (folder / "digestgen.toml").write_text(CONFIG, encoding="utf-8")
+    generate(20, folder / "content")
+    digestgen_build(folder)
+    site = BenchSite("default", folder, sorted((folder / "content").rglob("*.md")), 20)
+    restored_ci(site)
+    assert not (tmp_path / "n20-default-ci").exists()
+    (kept,) = (tmp_path / SET_ASIDE).iterdir()
+    assert kept.name.startswith("n20-default-ci-")
+    assert (kept / "public" / "index.html").read_bytes() == (
+        folder / "public" / "index.html"
+    ).read_bytes()
 
 
 @pytest.mark.slow
