@@ -112,6 +112,7 @@ def serve_edits(site: Path, paths: list[Path], edits: int = SERVE_EDITS) -> list
     process = subprocess.Popen(
         [sys.executable, "-m", "digestgen", "serve", "--port", "0", "--now", NOW],
         cwd=site, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=bytecode_environment(),  # as the timed builds run (see `digestgen_build`)
     )  # fmt: skip
     assert process.stdout is not None
     try:
