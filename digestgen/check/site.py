@@ -18,12 +18,13 @@ from digestgen.check.feedguard import FeedFinding, content_facts, guard_feeds, i
 from digestgen.config import SiteConfig, resolve_dir
 from digestgen.model import Record
 from digestgen.problems import Problem, Severity
+from digestgen.rebuild.fingerprints import story_digests
 from digestgen.records.load import load_records
 from digestgen.records.scan import MAX_RECORD_BYTES, scan_content
 from digestgen.render.environment import make_environment
 from digestgen.render.extras import load_static
 from digestgen.render.feeds import window_size
-from digestgen.render.site import plan_site, render_in_memory, search_index
+from digestgen.render.site import plan_site, render_in_memory, search_index, search_shards
 from digestgen.render.themes import resolve_theme
 from digestgen.stories.assemble import assemble_site
 from digestgen.util import parallel
@@ -72,9 +73,14 @@ def render_site(
     """
     selection, site, notes = assemble_site(records, config, now, drafts)
     theme = resolve_theme(config.theme, config.root)
-    plan = plan_site(site, config, make_environment(theme), load_static(theme.static_files()))
+    # The stories' digests and the search shards made once, for the plan and the index, as
+    # `publish` makes them.
+    digests = story_digests(site.stories)
+    shards = search_shards(site, config, digests)
+    env, static = make_environment(theme), load_static(theme.static_files())
+    plan = plan_site(site, config, env, static, digests, shards)
     files = {path: data for path, (_, data) in render_in_memory(plan).items()}
-    files.update(search_index(site, config, plan.extras))
+    files.update(search_index(shards, config, plan.extras))
     return files, [*selection.problems, *notes]
 
 

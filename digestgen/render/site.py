@@ -195,10 +195,12 @@ def render_in_memory(
     return files
 
 
-def search_index(site: Site, config: SiteConfig, taken: dict[str, bytes]) -> dict[str, bytes]:
-    """The site's whole search index by output path, made in memory as `publish` makes it."""
+def search_index(
+    shards: Sequence[SearchShard], config: SiteConfig, taken: dict[str, bytes]
+) -> dict[str, bytes]:
+    """The whole search index of these shards (`search_shards`) by output path, made in memory
+    as `publish` makes it."""
     index: dict[str, bytes] = {}
-    shards = search_shards(site, config)
     for _shard, files in make_search_index(shards, config, taken, 1):
         index.update(files)
     return index
