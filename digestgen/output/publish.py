@@ -17,7 +17,6 @@ from digestgen.output.paths import OutputCollision
 from digestgen.output.staging import OutputWriter, Staging, output_files
 from digestgen.rebuild.cache import OutputEntry
 from digestgen.rebuild.fingerprints import story_digests
-from digestgen.render.extras import SITEMAP_FILE
 from digestgen.render.pages import PageJob
 from digestgen.render.search import (
     SEARCH_FOLDER,
@@ -102,7 +101,7 @@ def publish(
             lap("render")
             others = _index_outputs(indexing.result(), plan.extras)
             others.update(_store_extras(plan.extras, writer, previous))
-            others[SITEMAP_FILE] = _sitemap(plan, writer, previous)
+            others.update(_sitemaps(plan, writer, previous))
         others.update(kept_index)  # the search index counts with the other files, kept or not
         outputs.update(others)
         lap("other files")  # the sitemap, static files and the search index
@@ -228,17 +227,20 @@ def _store_extras(
     }
 
 
-def _sitemap(
+def _sitemaps(
     plan: SitePlan, writer: OutputWriter, previous: Mapping[str, OutputEntry]
-) -> OutputEntry:
-    """Keep the last build's sitemap when it lists the same pages at the same times, else make it
-    and store it."""
-    fingerprint = plan.sitemap.fingerprint
-    entry = previous.get(SITEMAP_FILE)
-    kept = _keep(writer, SITEMAP_FILE, entry, fingerprint)
-    if kept is not None:
-        return kept
-    return _store(writer, SITEMAP_FILE, make_sitemap(plan), fingerprint, entry)
+) -> dict[str, OutputEntry]:
+    """Keep each of the last build's sitemap files that lists the same pages at the same times,
+    make and store the others."""
+    stored = {}
+    for sitemap in plan.sitemaps:
+        path, fingerprint = sitemap.path, sitemap.fingerprint
+        entry = previous.get(path)
+        kept = _keep(writer, path, entry, fingerprint)
+        if kept is None:
+            kept = _store(writer, path, make_sitemap(plan, sitemap), fingerprint, entry)
+        stored[path] = kept
+    return stored
 
 
 def _index_outputs(

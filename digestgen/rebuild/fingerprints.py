@@ -120,7 +120,10 @@ def feed_fingerprint(job: FeedJob, stories: Mapping[str, str]) -> str:
                       repr(job.archive), *items])  # fmt: skip
 
 
-def sitemap_fingerprint(entries: SitemapEntries) -> str:
-    """Everything the sitemap is rendered from, hashed: each page's address and last change."""
-    return digest_of([part for path, lastmod in entries
-                      for part in (path, lastmod.isoformat() if lastmod else "")])  # fmt: skip
+def sitemap_fingerprint(entries: SitemapEntries, index: bool = False) -> str:
+    """Everything a sitemap file is rendered from, hashed: each page's address and last change
+    (an index's: each part's), and whether it is the index."""
+    parts = ["index"] if index else []  # the same entries, another template
+    parts += [part for path, lastmod in entries
+              for part in (path, lastmod.isoformat() if lastmod else "")]  # fmt: skip
+    return digest_of(parts)

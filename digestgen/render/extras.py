@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -18,9 +20,52 @@ from digestgen.stories.addresses import moved_addresses
 
 REDIRECTS_FILE = "_redirects"
 SITEMAP_FILE = "sitemap.xml"
+SITEMAP_INDEX_TEMPLATE = "sitemap-index.xml"
+# The most addresses one sitemap file may list (sitemaps.org; search engines refuse more). A
+# site with more has a sitemap index in `sitemap.xml`, over parts (`sitemap_files`).
+SITEMAP_LIMIT = 50_000
 
 # The sitemap's entries: each indexable page's address and when it last changed.
 SitemapEntries = tuple[tuple[str, datetime | None], ...]
+_DATED = re.compile(r"/(\d{4})/(\d{2})/")  # a story's or an edition's address: its month
+
+
+@dataclass(frozen=True, slots=True)
+class SitemapFile:
+    """One file of the sitemap: its output path and what it lists, pages' addresses and last
+    changes; an index lists its parts' addresses and each part's latest change instead."""
+
+    path: str
+    entries: SitemapEntries
+    index: bool = False
+
+
+def sitemap_files(entries: SitemapEntries, limit: int | None = None) -> tuple[SitemapFile, ...]:
+    """The sitemap's files: `sitemap.xml` alone while it lists at most `limit` (SITEMAP_LIMIT)
+    addresses; else there an index of parts, one per month of dated addresses (stories, editions)
+    and one of the other pages, each cut in numbered parts of `limit`.
+
+    The parts lie at the site's root: a sitemap may only list addresses under its own folder.
+    Grouped by month, a changed story changes its month's part and the index only.
+    """
+    limit = SITEMAP_LIMIT if limit is None else limit
+    if len(entries) <= limit:
+        return (SitemapFile(SITEMAP_FILE, entries),)
+    groups: dict[str, list[tuple[str, datetime | None]]] = {"pages": []}
+    for entry in entries:
+        dated = _DATED.match(entry[0])
+        groups.setdefault(f"{dated[1]}-{dated[2]}" if dated else "pages", []).append(entry)
+    parts = [
+        SitemapFile(f"sitemap-{name}{f'-{start // limit + 1}' if start else ''}.xml",
+                    tuple(listed[start : start + limit]))
+        for name, listed in sorted(groups.items())  # months, oldest first, then the pages
+        for start in range(0, len(listed), limit)
+    ]  # fmt: skip
+    index = tuple(
+        (f"/{part.path}", max((when for _, when in part.entries if when), default=None))
+        for part in parts
+    )
+    return (SitemapFile(SITEMAP_FILE, index, index=True), *parts)
 
 
 def sitemap_entries(jobs: Sequence[PageJob]) -> SitemapEntries:
@@ -64,13 +109,23 @@ def _default_sitemap(entries: SitemapEntries, renderer: PageRenderer) -> bytes:
     return "".join(lines).encode("utf-8")
 
 
+def render_sitemap_file(sitemap: SitemapFile, renderer: PageRenderer) -> bytes:
+    """One file of the sitemap: its index through the theme's `sitemap-index.xml` template, any
+    other through `sitemap.xml`."""
+    if not sitemap.index:
+        return render_sitemap(sitemap.entries, renderer)
+    template = renderer.env.get_template(SITEMAP_INDEX_TEMPLATE)
+    return template.render(sitemaps=sitemap.entries).encode("utf-8")
+
+
 def render_extras(
     jobs: Sequence[PageJob], renderer: PageRenderer, static: dict[str, bytes]
 ) -> dict[str, bytes]:
     """The sitemap, robots.txt, Netlify's `_redirects`, the theme's static files and digestgen's
-    marker file, by path."""
-    files = {SITEMAP_FILE: render_sitemap(sitemap_entries(jobs), renderer)}
-    files.update(other_files(jobs, renderer, static))
+    marker file, by path; a static file in a sitemap file's place is an OutputCollision."""
+    files = other_files(jobs, renderer, static)
+    for sitemap in sitemap_files(sitemap_entries(jobs)):
+        add_file(files, sitemap.path, render_sitemap_file(sitemap, renderer), "sitemap")
     return files
 
 

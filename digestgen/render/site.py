@@ -23,11 +23,11 @@ from digestgen.rebuild.fingerprints import (
     story_digests,
 )
 from digestgen.render.extras import (
-    SITEMAP_FILE,
-    SitemapEntries,
+    SitemapFile,
     other_files,
-    render_sitemap,
+    render_sitemap_file,
     sitemap_entries,
+    sitemap_files,
 )
 from digestgen.render.feeds import FeedJob, plan_feeds
 from digestgen.render.pages import PageJob, plan_pages
@@ -96,12 +96,17 @@ def make_renderers(
 
 @dataclass(frozen=True, slots=True)
 class PlannedSitemap:
-    """The sitemap to make: what it lists, and the fingerprint of that. It is rendered only when
-    the last build's sitemap was made from other entries (at 10,000 records it is 13,000 pages'
-    addresses and times, a fifth of a second of template)."""
+    """A file of the sitemap to make (`sitemap_files`), and the fingerprint of what it lists. It
+    is rendered only when the last build's was made from other entries (at 10,000 records the
+    sitemap is 13,000 pages' addresses and times, a fifth of a second of template)."""
 
-    entries: SitemapEntries
+    file: SitemapFile
     fingerprint: str
+
+    @property
+    def path(self) -> str:
+        """Its output path."""
+        return self.file.path
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +116,8 @@ class SitePlan:
 
     jobs: tuple[PlannedJob, ...]
     renderers: Renderers
-    extras: dict[str, bytes]  # every other file but the sitemap, by output path
-    sitemap: PlannedSitemap
+    extras: dict[str, bytes]  # every other file but the sitemap's, by output path
+    sitemaps: tuple[PlannedSitemap, ...]  # `sitemap.xml`, and its parts when it is an index
     pages: int
     feed_files: int
     digests: Mapping[str, str]  # of each story, by address (see story_digests)
@@ -138,20 +143,20 @@ def plan_site(
         extras = other_files(page_jobs, renderers.pages, static)
     except jinja2.TemplateError as exc:
         raise template_error(exc) from None
-    _check_unique_paths(page_jobs, feed_jobs, extras)
-    entries = sitemap_entries(page_jobs)
-    sitemap = PlannedSitemap(entries, sitemap_fingerprint(entries))
+    files = sitemap_files(sitemap_entries(page_jobs))
+    _check_unique_paths(page_jobs, feed_jobs, extras, [file.path for file in files])
+    sitemaps = tuple(PlannedSitemap(f, sitemap_fingerprint(f.entries, f.index)) for f in files)
     digests = story_digests(site.stories) if digests is None else digests
     jobs: list[PlannedJob] = [(job, page_fingerprint(job, digests)) for job in page_jobs]
     jobs += [(job, feed_fingerprint(job, digests)) for job in feed_jobs]
     feed_files = sum(len(job.files) for job in feed_jobs)
-    return SitePlan(tuple(jobs), renderers, extras, sitemap, len(page_jobs), feed_files, digests)
+    return SitePlan(tuple(jobs), renderers, extras, sitemaps, len(page_jobs), feed_files, digests)
 
 
-def make_sitemap(plan: SitePlan) -> bytes:
-    """The planned sitemap's bytes; a template failure is a RenderError."""
+def make_sitemap(plan: SitePlan, sitemap: PlannedSitemap) -> bytes:
+    """A planned sitemap file's bytes; a template failure is a RenderError."""
     try:
-        return render_sitemap(plan.sitemap.entries, plan.renderers.pages)
+        return render_sitemap_file(sitemap.file, plan.renderers.pages)
     except jinja2.TemplateError as exc:
         raise template_error(exc) from None
 
@@ -187,10 +192,11 @@ def render_in_memory(
             continue
         for path, data in render_job(plan.renderers, job).items():
             files[path] = (fingerprint, data)
-    sitemap = previous.get(SITEMAP_FILE)
-    if sitemap is None or sitemap[0] != plan.sitemap.fingerprint:
-        sitemap = (plan.sitemap.fingerprint, make_sitemap(plan))
-    files[SITEMAP_FILE] = sitemap
+    for sitemap in plan.sitemaps:
+        made = previous.get(sitemap.path)
+        if made is None or made[0] != sitemap.fingerprint:
+            made = (sitemap.fingerprint, make_sitemap(plan, sitemap))
+        files[sitemap.path] = made
     files.update((path, ("", data)) for path, data in plan.extras.items())
     return files
 
@@ -260,11 +266,14 @@ def paths_of(job: PageJob | FeedJob) -> tuple[str, ...]:
 
 
 def _check_unique_paths(
-    page_jobs: Sequence[PageJob], feed_jobs: Sequence[FeedJob], extras: dict[str, bytes]
+    page_jobs: Sequence[PageJob],
+    feed_jobs: Sequence[FeedJob],
+    extras: dict[str, bytes],
+    sitemaps: Sequence[str],
 ) -> None:
     paths = [job.output_path for job in page_jobs]
     paths += [path for job in feed_jobs for path in job.output_paths]
-    paths += [SITEMAP_FILE, *extras]
+    paths += [*sitemaps, *extras]
     for path in paths:
         check_output_path(path)
     if len(set(paths)) == len(paths):
@@ -272,7 +281,7 @@ def _check_unique_paths(
     # Who claimed each path is worked out only now: a site has tens of thousands of paths.
     claims = [f"page {job.page.path}" for job in page_jobs]
     claims += [f"feed {job.page_path}" for job in feed_jobs for _ in job.output_paths]
-    claims += ["sitemap", *(f"file {path}" for path in extras)]
+    claims += [*(["sitemap"] * len(sitemaps)), *(f"file {path}" for path in extras)]
     seen: set[str] = set()
     for path, origin in zip(paths, claims, strict=True):
         if path in seen:

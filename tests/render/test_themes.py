@@ -83,7 +83,7 @@ def test_default_theme_has_every_page_template():
     templates = packaged_themes_dir() / "default" / "templates"
     for name in ["base.html", "index.html", "story.html", "edition.html", "archive.html",
                  "topics.html", "topic.html", "sources.html", "source.html", "404.html",
-                 "sitemap.xml", "robots.txt", "feed/item.html"]:  # fmt: skip
+                 "sitemap.xml", "sitemap-index.xml", "robots.txt", "feed/item.html"]:  # fmt: skip
         assert (templates / name).is_file(), name
 
 
