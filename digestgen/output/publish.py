@@ -91,7 +91,7 @@ def publish(
         with parallel.Forked(
             early, _index_shards, to_index, config, writer, previous, workers
         ) as indexing:
-            plan = plan_site(site, config, env, static, digests, shards)
+            plan = plan_site(site, config, env, static, digests, shards, checked=previous)
             lap("plan")
             outputs, to_render = _keep_unchanged(plan, writer, previous, intact)
             outputs.update(kept_index)

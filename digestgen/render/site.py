@@ -7,7 +7,7 @@ page at a time when it is asked for; all three plan alike.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -130,11 +130,13 @@ def plan_site(
     static: dict[str, bytes],
     digests: Mapping[str, str] | None = None,
     shards: Sequence[SearchShard] | None = None,
+    checked: Container[str] = frozenset(),
 ) -> SitePlan:
     """Plan every page and feed with its fingerprint; a path taken twice is an OutputCollision.
 
     `digests` are the stories' (`story_digests`) and `shards` the search index's
-    (`search_shards`), when the caller has made them already."""
+    (`search_shards`), when the caller has made them already; `checked` are output paths known
+    to be safe (`check_output_path`), say those the last build wrote."""
     numbers = None if shards is None else [shard.number for shard in shards]
     page_jobs = plan_pages(site, config, shards=numbers)
     feed_jobs = plan_feeds(site, config)
@@ -144,7 +146,7 @@ def plan_site(
     except jinja2.TemplateError as exc:
         raise template_error(exc) from None
     files = sitemap_files(sitemap_entries(page_jobs))
-    _check_unique_paths(page_jobs, feed_jobs, extras, [file.path for file in files])
+    _check_unique_paths(page_jobs, feed_jobs, extras, [file.path for file in files], checked)
     sitemaps = tuple(PlannedSitemap(f, sitemap_fingerprint(f.entries, f.index)) for f in files)
     digests = story_digests(site.stories) if digests is None else digests
     jobs: list[PlannedJob] = [(job, page_fingerprint(job, digests)) for job in page_jobs]
@@ -270,12 +272,14 @@ def _check_unique_paths(
     feed_jobs: Sequence[FeedJob],
     extras: dict[str, bytes],
     sitemaps: Sequence[str],
+    checked: Container[str],
 ) -> None:
     paths = [job.output_path for job in page_jobs]
     paths += [path for job in feed_jobs for path in job.output_paths]
     paths += [*sitemaps, *extras]
     for path in paths:
-        check_output_path(path)
+        if path not in checked:
+            check_output_path(path)
     if len(set(paths)) == len(paths):
         return
     # Who claimed each path is worked out only now: a site has tens of thousands of paths.

@@ -161,6 +161,6 @@ def test_the_packaged_index_template_is_a_valid_sitemap_index(tmp_path, monkeypa
         return
     root = ET.fromstring(sitemap)
     for child in root:
-        assert [field.tag for field in child][0] == f"{NS}loc"
+        assert child[0].tag == f"{NS}loc"
         when = child.findtext(f"{NS}lastmod")
         assert when is None or datetime.fromisoformat(when).tzinfo is not None
