@@ -3,11 +3,13 @@ build."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from digestgen.build import CACHE_FOLDER
 from digestgen.rebuild.cache import STATE_FILE, _decode_state, _read_file
 from tests.helpers import build_in, make_site, record, tree
+from tests.helpers.feeds import related_item
 from tests.rebuild.test_incremental import clean_build_of, edit
 
 STORY = "/2025/03/01/a-story/"
@@ -37,10 +39,9 @@ def test_the_sitemap_is_kept_until_a_page_it_lists_changes_time(tmp_path):
     assert build_in(root).exit_code == 0
     assert sitemap_fingerprint(root) == listed  # same pages, same times: kept
     # Later coverage moves the story's last change: its lastmod must reach the sitemap.
-    item = ('{"title": "Later coverage", "webUrl": "https://later.example.net/a", '
-            '"publishedDateTime": "2025-03-05T08:00:00Z", '
-            '"provider": {"name": "Later", "domain": "later.example.net"}}')  # fmt: skip
-    edit(root / "content" / "a.md", "related: []", f"related: [{item}]")
+    item = related_item("Later coverage", "https://later.example.net/a", "Later",
+                        "later.example.net", "2025-03-05T08:00:00Z")  # fmt: skip
+    edit(root / "content" / "a.md", "related: []", f"related: [{json.dumps(item)}]")
     second = build_in(root)
     assert second.exit_code == 0, second.stderr
     assert sitemap_fingerprint(root) != listed

@@ -4,6 +4,7 @@ pages changed, and still equals a clean build."""
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from digestgen.rebuild.cache import STATE_FILE, _decode_state, _read_file
 from digestgen.render import extras
 from digestgen.render.extras import SITEMAP_FILE, SITEMAP_LIMIT, sitemap_files
 from tests.helpers import BASE_URL, build_in, make_site, record, tree
+from tests.helpers.feeds import related_item
 from tests.rebuild.test_incremental import clean_build_of, edit
 
 NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -125,10 +127,9 @@ def test_a_rebuild_remakes_only_the_sitemap_parts_whose_pages_changed(tmp_path, 
 
     # Later coverage (by an outlet the site has: no new page) moves story a's last change, in
     # January's part and in the index only.
-    item = ('{"title": "Later coverage", "webUrl": "https://example.com/later", '
-            '"publishedDateTime": "2025-03-05T08:00:00Z", '
-            '"provider": {"name": "example.com", "domain": "example.com"}}')  # fmt: skip
-    edit(root / "content" / "a.md", "title:", f"related: [{item}]\ntitle:")
+    item = related_item("Later coverage", "https://example.com/later", "example.com",
+                        "example.com", "2025-03-05T08:00:00Z")  # fmt: skip
+    edit(root / "content" / "a.md", "title:", f"related: [{json.dumps(item)}]\ntitle:")
     result = build_in(root)
     assert result.exit_code == 0, result.stderr
     after = sitemap_fingerprints(root)
