@@ -99,9 +99,11 @@ def publish(
             rendered = _render(_Rendering(plan, writer, previous, to_render), workers, progress)
             outputs.update(rendered)
             lap("render")
+            # Made while the search index may still be under way on the other core.
+            stored = _store_extras(plan.extras, writer, previous)
+            stored.update(_sitemaps(plan, writer, previous))
             others = _index_outputs(indexing.result(), plan.extras)
-            others.update(_store_extras(plan.extras, writer, previous))
-            others.update(_sitemaps(plan, writer, previous))
+            others.update(stored)
         others.update(kept_index)  # the search index counts with the other files, kept or not
         outputs.update(others)
         lap("other files")  # the sitemap, static files and the search index
