@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import marshal
+import mmap
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from digestgen.rebuild.cache import (
     STATE_FILE,
     _decode_state,
     _read_file,
+    _write_payload,
     load_record_pickles,
     load_state,
 )
@@ -32,16 +36,35 @@ def stamp(path: Path) -> tuple[int, int]:
     return stat.st_ino, stat.st_mtime_ns
 
 
-def all_pickles_found(root: Path) -> bool:
-    """Whether every record the saved state lists has its pickle in the cache's files."""
+def saved_state(root: Path):
+    """The build state the site's cache holds, its records' pickles not yet read."""
     folder = cache_of(root).parent
     data, reason, _ = _read_file(folder / STATE_FILE)
     assert reason is None
     saved = _decode_state(data)
     state, note = load_state(folder, saved.site_key, saved.records_key)
     assert note is None and state.records
+    return state
+
+
+def all_pickles_found(root: Path) -> bool:
+    """Whether every record the saved state lists has its pickle in the cache's files."""
+    state = saved_state(root)
     listed = set(state.records)
-    return load_record_pickles(folder, state) is None and set(state.records) == listed
+    found = load_record_pickles(cache_of(root).parent, state) is None
+    return found and set(state.records) == listed
+
+
+def test_the_records_are_read_in_place_from_the_mapped_cache_file(site):
+    """At 50,000 records the pickles are 190 MB: a rebuild maps the file rather than copy it,
+    once whole and once record by record."""
+    build_in(site)
+    state = saved_state(site)
+    assert load_record_pickles(cache_of(site).parent, state) is None
+    blobs = [entry[0] for entry in state.records.values()]
+    assert len(blobs) == 60
+    assert all(isinstance(blob, memoryview) and isinstance(blob.obj, mmap.mmap) for blob in blobs)
+    assert len({id(blob.obj) for blob in blobs}) == 1  # one mapping, each record a view of it
 
 
 def test_a_small_change_keeps_records_bin_and_saves_the_added_records(site, tmp_path):
@@ -105,5 +128,22 @@ def test_an_added_records_file_over_another_records_bin_is_not_used(site, tmp_pa
     edit(content / "synthetic-000030.md", 'title: "Synthetic', 'title: "Edited')
     result = build_in(site)
     assert result.exit_code == 0, result.stderr
+    assert tree(result.output) == clean_build_of(site, tmp_path)
+    assert all_pickles_found(site)
+
+
+def test_a_records_file_that_places_a_record_past_its_end_is_not_used(site, tmp_path):
+    """A records file whose checksum holds but whose index does not (a crafted file): its
+    records are not used, and the build says so and makes the site from the records."""
+    build_in(site)
+    state = saved_state(site)
+    records = cache_of(site, RECORDS_FILE)
+    head = marshal.dumps((state.records_key, {digest: (0, 10**6) for digest in state.records}))
+    parts = [len(head).to_bytes(8, "little"), head, b"too short"]
+    _write_payload(records, parts, hashlib.sha256(b"".join(parts)).digest())
+    edit(site / "content" / "000" / "synthetic-000010.md", 'title: "Synthetic', 'title: "Edited')
+    result = build_in(site)
+    assert result.exit_code == 0, result.stderr
+    assert "a record past its end" in result.stderr
     assert tree(result.output) == clean_build_of(site, tmp_path)
     assert all_pickles_found(site)
