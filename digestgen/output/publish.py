@@ -99,11 +99,7 @@ def publish(
             rendered = _render(_Rendering(plan, writer, previous, to_render), workers, progress)
             outputs.update(rendered)
             lap("render")
-            # Made while the search index may still be under way on the other core.
-            stored = _store_extras(plan.extras, writer, previous)
-            stored.update(_sitemaps(plan, writer, previous))
-            others = _index_outputs(indexing.result(), plan.extras)
-            others.update(stored)
+            others = _other_files(plan, writer, previous, indexing)
         others.update(kept_index)  # the search index counts with the other files, kept or not
         outputs.update(others)
         lap("other files")  # the sitemap, static files and the search index
@@ -243,6 +239,21 @@ def _sitemaps(
             kept = _store(writer, path, make_sitemap(plan, sitemap), fingerprint, entry)
         stored[path] = kept
     return stored
+
+
+def _other_files(
+    plan: SitePlan,
+    writer: OutputWriter,
+    previous: Mapping[str, OutputEntry],
+    indexing: parallel.Forked[dict[str, OutputEntry]],
+) -> dict[str, OutputEntry]:
+    """The extras and sitemaps stored, while the search index may still be under way on the
+    other core; then the search index's files, once it is done."""
+    stored = _store_extras(plan.extras, writer, previous)
+    stored.update(_sitemaps(plan, writer, previous))
+    others = _index_outputs(indexing.result(), plan.extras)
+    others.update(stored)
+    return others
 
 
 def _index_outputs(

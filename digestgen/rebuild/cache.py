@@ -1,8 +1,8 @@
 """The build cache: what the last build read and wrote, so a rebuild redoes only what changed.
 
-Stored with `marshal` behind a header and a checksum, records as pickles that may hold only the
-model's own classes, each read in place from the mapped file; a cache that is corrupt, from
-another digestgen or Python, or from another site is ignored.
+Stored with `marshal` behind a header and a checksum (`storage`), records as pickles that may hold
+only the model's own classes; a cache that is corrupt, from another digestgen or Python, or from
+another site is ignored.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import hashlib
 import importlib
 import io
 import marshal
-import mmap
 import os
 import pickle
 import sys
@@ -27,12 +26,15 @@ from zoneinfo import ZoneInfo
 from digestgen import __version__
 from digestgen.model import Record
 from digestgen.problems import Problem, Severity
+from digestgen.rebuild.storage import (
+    Blob,
+    read_marshalled,
+    read_records,
+    write_marshalled,
+    write_records,
+)
 from digestgen.stories.select import related_stamps
 
-CACHE_MAGIC = b"digestgen-cache\n"
-# 7: the output mark; 8: records added since records.bin in a file of their own; 9: SHA-256;
-# 10: records files hold an index, then the pickles, each read in place (see `_read_records`)
-CACHE_FORMAT = 10
 STATE_FILE = "state.bin"
 RECORDS_FILE = "records.bin"
 # The records parsed since records.bin was written, with that file's checksum: a rebuild after a
@@ -47,8 +49,6 @@ OUTPUT_MARK = "output.mark"
 # and what selection needs without unpickling: (publication timestamp or None, published
 # flag, the timestamps of its dated `related` items).
 RecordFacts = tuple[float | None, bool, tuple[float, ...]]
-# A pickled record: bytes when just made, a view of the mapped records file when read back.
-Blob = bytes | memoryview
 CachedResult = tuple[Blob, tuple[tuple[str, str, str, str], ...], RecordFacts]
 
 
@@ -134,7 +134,7 @@ def load_state(folder: Path, site: str, records: str) -> tuple[BuildState, str |
     never needs them). Returns an empty state and the reason when the cache cannot be trusted.
     """
     empty = BuildState(site_key=site, records_key=records)
-    data, reason, checksum = _read_file(folder / STATE_FILE)
+    data, reason, checksum = read_marshalled(folder / STATE_FILE)
     if reason is not None or data is None:
         return empty, reason
     try:
@@ -154,10 +154,10 @@ def load_record_pickles(folder: Path, state: BuildState) -> str | None:
 
     Returns the reason when the records part cannot be trusted (then no entry is kept).
     """
-    blobs, reason, checksum = _read_records(folder / RECORDS_FILE, state.records_key, ())
+    blobs, reason, checksum = read_records(folder / RECORDS_FILE, state.records_key, ())
     if reason is None and blobs:  # else the next save writes records.bin anew
         state.records_file = (checksum, frozenset(blobs))
-        more, reason, _ = _read_records(folder / ADDED_FILE, state.records_key, (checksum,))
+        more, reason, _ = read_records(folder / ADDED_FILE, state.records_key, (checksum,))
         blobs.update(more)
     state.records = {
         digest: (blobs[digest], entry[1], entry[2])
@@ -165,119 +165,6 @@ def load_record_pickles(folder: Path, state: BuildState) -> str | None:
         if digest in blobs and reason is None
     }
     return reason
-
-
-def _read_records(
-    path: Path, key: str, base: tuple[str, ...]
-) -> tuple[dict[str, Blob], str | None, str]:
-    """The pickled records of a records file, if made with this records key (and, for the added
-    records, over the records.bin whose checksum is `base`), or the reason it cannot be trusted;
-    and its checksum.
-
-    Each pickle is a view of the file mapped into memory, not a copy: at 50,000 records the
-    pickles are 190 MB, read by every rebuild. The file is never changed in place (a new one is
-    renamed over it), so the mapping holds the bytes that were checked.
-    """
-    payload, reason, checksum = _map_file(path)
-    if payload is None:
-        return {}, reason, checksum
-    try:
-        length = int.from_bytes(payload[:8], "little")
-        saved_key, *saved_base, index = marshal.loads(payload[8 : 8 + length])
-        pickles = payload[8 + length :]
-        blobs: dict[str, Blob] = {
-            digest: pickles[start : start + size] for digest, (start, size) in index.items()
-        }
-    except (ValueError, TypeError, EOFError, AttributeError) as exc:
-        return {}, f"the build cache is unreadable ({exc}); doing a clean build", ""
-    if saved_key != key or tuple(saved_base) != base:
-        return {}, None, checksum
-    if sum(map(len, blobs.values())) != len(pickles):  # a slice past the end is cut short
-        return {}, "the build cache is unreadable (a record past its end); doing a clean build", ""
-    return blobs, None, checksum
-
-
-def _map_file(path: Path) -> tuple[memoryview | None, str | None, str]:
-    """A cache file's payload mapped into memory (None if there is no file) or the reason it
-    cannot be trusted, and its checksum."""
-    try:
-        with open(path, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-    except FileNotFoundError:
-        return None, None, ""
-    except OSError as exc:
-        return None, f"cannot read the build cache ({exc.strerror}); doing a clean build", ""
-    return _checked_payload(memoryview(mapped))
-
-
-def _read_file(path: Path) -> tuple[Any, str | None, str]:
-    """One cache file's data (None if there is none) or the reason it cannot be trusted, and
-    its checksum."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None, None, ""
-    except OSError as exc:
-        return None, f"cannot read the build cache ({exc.strerror}); doing a clean build", ""
-    payload, reason, checksum = _checked_payload(memoryview(data))  # slices copy nothing
-    if payload is None:
-        return None, reason, ""
-    try:
-        return marshal.loads(payload), None, checksum
-    except (ValueError, TypeError, EOFError) as exc:
-        return None, f"the build cache is unreadable ({exc}); doing a clean build", ""
-
-
-def _checked_payload(data: memoryview) -> tuple[memoryview | None, str | None, str]:
-    """A cache file's payload, after its header and checksum, if both are right, else the
-    reason it cannot be trusted; and the checksum."""
-    header = _header()
-    if data[: len(header)] != header or len(data) < len(header) + 32:
-        reason = "the build cache is from another digestgen or Python; doing a clean build"
-        return None, reason, ""
-    checksum, payload = data[len(header) : len(header) + 32], data[len(header) + 32 :]
-    if hashlib.sha256(payload).digest() != checksum:
-        return None, "the build cache is corrupt; doing a clean build", ""
-    return payload, None, checksum.hex()
-
-
-def _header() -> bytes:
-    return CACHE_MAGIC + f"{CACHE_FORMAT} {__version__} {sys.version_info[:3]}\n".encode()
-
-
-def _write_file(path: Path, data: Any) -> str:
-    """Write one cache file atomically; its checksum."""
-    payload = marshal.dumps(data)
-    return _write_payload(path, [payload], hashlib.sha256(payload).digest())
-
-
-def _write_records(path: Path, key: str, base: tuple[str, ...], blobs: dict[str, Blob]) -> str:
-    """Write a records file atomically (as `_read_records` reads it): its index, each record's
-    place among the pickles, then the pickles; its checksum."""
-    index, start = {}, 0
-    for digest, blob in blobs.items():
-        index[digest] = (start, len(blob))
-        start += len(blob)
-    head = marshal.dumps((key, *base, index))
-    parts = [len(head).to_bytes(8, "little"), head, *blobs.values()]
-    checksum = hashlib.sha256()
-    for part in parts:
-        checksum.update(part)
-    return _write_payload(path, parts, checksum.digest())
-
-
-def _write_payload(path: Path, parts: list[Blob], checksum: bytes) -> str:
-    """Write a cache file atomically: the header, the payload's checksum, the payload's parts;
-    the checksum."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(_header())
-        handle.write(checksum)
-        handle.writelines(parts)
-    os.replace(temporary, path)
-    return checksum.hex()
 
 
 def save_records(folder: Path, state: BuildState) -> None:
@@ -293,10 +180,10 @@ def save_records(folder: Path, state: BuildState) -> None:
     gone = len(stored) - (len(state.records) - len(added))
     limit = max(_ADDED_RECORDS, len(stored) // 8)
     if checksum and len(added) <= limit and gone <= limit:
-        _write_records(folder / ADDED_FILE, state.records_key, (checksum,), added)
+        write_records(folder / ADDED_FILE, state.records_key, (checksum,), added)
         return
     blobs = {digest: entry[0] for digest, entry in state.records.items()}
-    checksum = _write_records(folder / RECORDS_FILE, state.records_key, (), blobs)
+    checksum = write_records(folder / RECORDS_FILE, state.records_key, (), blobs)
     state.records_file = (checksum, frozenset(blobs))
     with contextlib.suppress(FileNotFoundError):
         os.unlink(folder / ADDED_FILE)
@@ -308,7 +195,7 @@ _ADDED_RECORDS = 64
 
 def save_state(folder: Path, state: BuildState) -> None:
     """Write the rest of the cache atomically: the outputs, the summary, the file index."""
-    state.checksum = _write_file(folder / STATE_FILE, _encode_state(state))
+    state.checksum = write_marshalled(folder / STATE_FILE, marshal.dumps(_encode_state(state)))
 
 
 def _output_identity(output: Path) -> str:

@@ -15,11 +15,10 @@ from digestgen.rebuild.cache import (
     RECORDS_FILE,
     STATE_FILE,
     _decode_state,
-    _read_file,
-    _write_payload,
     load_record_pickles,
     load_state,
 )
+from digestgen.rebuild.storage import read_marshalled, write_payload
 from tests.helpers import build_in, make_site, tree
 from tests.rebuild.test_incremental import CONFIG, cache_of, clean_build_of, edit
 
@@ -39,7 +38,7 @@ def stamp(path: Path) -> tuple[int, int]:
 def saved_state(root: Path):
     """The build state the site's cache holds, its records' pickles not yet read."""
     folder = cache_of(root).parent
-    data, reason, _ = _read_file(folder / STATE_FILE)
+    data, reason, _ = read_marshalled(folder / STATE_FILE)
     assert reason is None
     saved = _decode_state(data)
     state, note = load_state(folder, saved.site_key, saved.records_key)
@@ -140,7 +139,7 @@ def test_a_records_file_that_places_a_record_past_its_end_is_not_used(site, tmp_
     records = cache_of(site, RECORDS_FILE)
     head = marshal.dumps((state.records_key, {digest: (0, 10**6) for digest in state.records}))
     parts = [len(head).to_bytes(8, "little"), head, b"too short"]
-    _write_payload(records, parts, hashlib.sha256(b"".join(parts)).digest())
+    write_payload(records, parts, hashlib.sha256(b"".join(parts)).digest())
     edit(site / "content" / "000" / "synthetic-000010.md", 'title: "Synthetic', 'title: "Edited')
     result = build_in(site)
     assert result.exit_code == 0, result.stderr

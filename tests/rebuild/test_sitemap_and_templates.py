@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 from digestgen.build import CACHE_FOLDER
-from digestgen.rebuild.cache import STATE_FILE, _decode_state, _read_file
+from digestgen.rebuild.cache import STATE_FILE, _decode_state
+from digestgen.rebuild.storage import read_marshalled
 from tests.helpers import build_in, make_site, record, tree
 from tests.helpers.feeds import related_item
 from tests.rebuild.test_incremental import clean_build_of, edit
@@ -17,7 +18,7 @@ STORY = "/2025/03/01/a-story/"
 
 def sitemap_fingerprint(root: Path) -> str:
     """The fingerprint the build cache holds for the sitemap it wrote."""
-    data, reason, _ = _read_file(root / CACHE_FOLDER / "public" / STATE_FILE)
+    data, reason, _ = read_marshalled(root / CACHE_FOLDER / "public" / STATE_FILE)
     assert reason is None
     return _decode_state(data).outputs["sitemap.xml"].fingerprint
 

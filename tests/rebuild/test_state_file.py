@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshal
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,10 @@ from digestgen.rebuild.cache import (
     BuildState,
     OutputEntry,
     _encode_state,
-    _write_file,
     load_state,
     save_state,
 )
+from digestgen.rebuild.storage import write_marshalled
 
 SITE, RECORDS = "site-key", "records-key"
 
@@ -52,7 +53,7 @@ def test_a_state_whose_output_entry_has_another_shape_is_not_used(tmp_path, entr
     saved = saved_state(tmp_path)
     data = list(_encode_state(saved))
     data[4] = {**data[4], "index.html": entry}
-    _write_file(tmp_path / STATE_FILE, tuple(data))
+    write_marshalled(tmp_path / STATE_FILE, marshal.dumps(tuple(data)))
     state, note = load_state(tmp_path, SITE, RECORDS)
     assert note is not None and "unreadable" in note and "clean build" in note
     assert state.outputs == {}

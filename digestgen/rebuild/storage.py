@@ -1,0 +1,133 @@
+"""The build cache's files on disk: each behind a header (digestgen's cache format and version,
+Python's) and a checksum, written atomically; records files hold an index, then the pickled
+records, read in place from the mapped file."""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import mmap
+import os
+import sys
+from pathlib import Path
+
+from digestgen import __version__
+
+CACHE_MAGIC = b"digestgen-cache\n"
+# 7: the output mark; 8: records added since records.bin in a file of their own; 9: SHA-256;
+# 10: records files hold an index, then the pickles, each read in place (see `read_records`)
+CACHE_FORMAT = 10
+# A pickled record: bytes when just made, a view of the mapped records file when read back.
+Blob = bytes | memoryview
+
+
+def read_records(
+    path: Path, key: str, base: tuple[str, ...]
+) -> tuple[dict[str, Blob], str | None, str]:
+    """The pickled records of a records file, if made with this records key (and, for the added
+    records, over the records.bin whose checksum is `base`), or the reason it cannot be trusted;
+    and its checksum.
+
+    Each pickle is a view of the file mapped into memory, not a copy: at 50,000 records the
+    pickles are 190 MB, read by every rebuild. The file is never changed in place (a new one is
+    renamed over it), so the mapping holds the bytes that were checked.
+    """
+    payload, reason, checksum = _map_file(path)
+    if payload is None:
+        return {}, reason, checksum
+    try:
+        length = int.from_bytes(payload[:8], "little")
+        saved_key, *saved_base, index = marshal.loads(payload[8 : 8 + length])
+        pickles = payload[8 + length :]
+        blobs: dict[str, Blob] = {
+            digest: pickles[start : start + size] for digest, (start, size) in index.items()
+        }
+    except (ValueError, TypeError, EOFError, AttributeError) as exc:
+        return {}, f"the build cache is unreadable ({exc}); doing a clean build", ""
+    if saved_key != key or tuple(saved_base) != base:
+        return {}, None, checksum
+    if sum(map(len, blobs.values())) != len(pickles):  # a slice past the end is cut short
+        return {}, "the build cache is unreadable (a record past its end); doing a clean build", ""
+    return blobs, None, checksum
+
+
+def _map_file(path: Path) -> tuple[memoryview | None, str | None, str]:
+    """A cache file's payload mapped into memory (None if there is no file) or the reason it
+    cannot be trusted, and its checksum."""
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+    except FileNotFoundError:
+        return None, None, ""
+    except OSError as exc:
+        return None, f"cannot read the build cache ({exc.strerror}); doing a clean build", ""
+    return _checked_payload(memoryview(mapped))
+
+
+def read_marshalled(path: Path) -> tuple[object, str | None, str]:
+    """One cache file's data (None if there is none) or the reason it cannot be trusted, and
+    its checksum."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None, None, ""
+    except OSError as exc:
+        return None, f"cannot read the build cache ({exc.strerror}); doing a clean build", ""
+    payload, reason, checksum = _checked_payload(memoryview(data))  # slices copy nothing
+    if payload is None:
+        return None, reason, ""
+    try:
+        return marshal.loads(payload), None, checksum
+    except (ValueError, TypeError, EOFError) as exc:
+        return None, f"the build cache is unreadable ({exc}); doing a clean build", ""
+
+
+def _checked_payload(data: memoryview) -> tuple[memoryview | None, str | None, str]:
+    """A cache file's payload, after its header and checksum, if both are right, else the
+    reason it cannot be trusted; and the checksum."""
+    header = _header()
+    if data[: len(header)] != header or len(data) < len(header) + 32:
+        reason = "the build cache is from another digestgen or Python; doing a clean build"
+        return None, reason, ""
+    checksum, payload = data[len(header) : len(header) + 32], data[len(header) + 32 :]
+    if hashlib.sha256(payload).digest() != checksum:
+        return None, "the build cache is corrupt; doing a clean build", ""
+    return payload, None, checksum.hex()
+
+
+def _header() -> bytes:
+    return CACHE_MAGIC + f"{CACHE_FORMAT} {__version__} {sys.version_info[:3]}\n".encode()
+
+
+def write_marshalled(path: Path, payload: bytes) -> str:
+    """Write one cache file atomically from its marshalled data; its checksum."""
+    return write_payload(path, [payload], hashlib.sha256(payload).digest())
+
+
+def write_records(path: Path, key: str, base: tuple[str, ...], blobs: dict[str, Blob]) -> str:
+    """Write a records file atomically (as `read_records` reads it): its index, each record's
+    place among the pickles, then the pickles; its checksum."""
+    index, start = {}, 0
+    for digest, blob in blobs.items():
+        index[digest] = (start, len(blob))
+        start += len(blob)
+    head = marshal.dumps((key, *base, index))
+    parts = [len(head).to_bytes(8, "little"), head, *blobs.values()]
+    checksum = hashlib.sha256()
+    for part in parts:
+        checksum.update(part)
+    return write_payload(path, parts, checksum.digest())
+
+
+def write_payload(path: Path, parts: list[Blob], checksum: bytes) -> str:
+    """Write a cache file atomically: the header, the payload's checksum, the payload's parts;
+    the checksum."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(_header())
+        handle.write(checksum)
+        handle.writelines(parts)
+    os.replace(temporary, path)
+    return checksum.hex()
