@@ -53,7 +53,7 @@ def read_records(
 
 def _map_file(path: Path) -> tuple[memoryview | None, str | None, str]:
     """A cache file's payload mapped into memory (None if there is no file) or the reason it
-    cannot be trusted, and its checksum."""
+    cannot be trusted, and its checksum: slices of it copy nothing, and the cache can be large."""
     try:
         with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
@@ -68,13 +68,7 @@ def _map_file(path: Path) -> tuple[memoryview | None, str | None, str]:
 def read_marshalled(path: Path) -> tuple[object, str | None, str]:
     """One cache file's data (None if there is none) or the reason it cannot be trusted, and
     its checksum."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None, None, ""
-    except OSError as exc:
-        return None, f"cannot read the build cache ({exc.strerror}); doing a clean build", ""
-    payload, reason, checksum = _checked_payload(memoryview(data))  # slices copy nothing
+    payload, reason, checksum = _map_file(path)
     if payload is None:
         return None, reason, ""
     try:
