@@ -3,13 +3,16 @@ build has reported, by a process of its own (at 50,000 records that takes half a
 
 Every build whose output has a trash reports it (`BuildReport.trash`), and `digestgen build`
 then empties it: a build killed before its old site was deleted, or a sweeper killed in the
-middle, leaves the trash to the next build, which deletes it off the critical path too. Two
-sweepers of one trash at once are harmless. Only trees digestgen moved there are ever in it:
-the trash is a folder of digestgen's beside the output, `.<output>.trash/`.
+middle, leaves the trash to the next build, which deletes it off the critical path too.
+Sweepers of one trash take turns: each started while another deletes waits for it, then deletes
+what is left (a tree moved in meanwhile). Run at once, builds in a row each started a sweeper
+of the same tree, and their deletions fought over the disk for minutes. Only trees digestgen moved
+there are ever in it: the trash is a folder of digestgen's beside the output, `.<output>.trash/`.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -43,10 +46,32 @@ def empty_trash_later(trash: Path) -> subprocess.Popen[bytes]:
 
 
 def empty_trash(trash: Path) -> None:
-    """Delete a trash folder now; refuse any folder not named like one."""
+    """Delete a trash folder now, after any other sweeper of it; refuse any folder not named
+    like one."""
     if not (trash.name.startswith(".") and trash.name.endswith(_SUFFIX)):
         raise ValueError(f"{trash}: not a digestgen trash folder")
-    shutil.rmtree(trash, ignore_errors=True)
+    while True:
+        try:
+            handle = os.open(trash, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            return  # gone: emptied by the sweeper before this one
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # the lock is the folder's own: no file to leave
+            # The sweeper waited for may have removed this folder, and a build made a new trash
+            # since: that one is swept on the next turn, under its own lock.
+            if _names(trash, handle):
+                shutil.rmtree(trash, ignore_errors=True)
+                return
+        finally:
+            os.close(handle)
+
+
+def _names(path: Path, handle: int) -> bool:
+    """Whether the path still names the folder open as `handle`."""
+    try:
+        return os.path.samestat(os.stat(path), os.fstat(handle))
+    except FileNotFoundError:
+        return False
 
 
 if __name__ == "__main__":

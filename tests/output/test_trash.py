@@ -3,8 +3,10 @@ a process of its own; a build killed before that leaves a trash the next build e
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
+import subprocess
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,3 +115,55 @@ def test_only_a_trash_folder_is_ever_emptied(tmp_path):
     with pytest.raises(ValueError, match="not a digestgen trash folder"):
         empty_trash(mine)
     assert mine.exists()
+
+
+def trash_with_a_tree(trash: Path, name: str = "1-2") -> Path:
+    """A trash holding one small old site."""
+    (trash / name / "a").mkdir(parents=True)
+    (trash / name / "a" / "index.html").write_bytes(b"old")
+    return trash
+
+
+def hold(folder: Path) -> int:
+    """Hold a trash folder as a sweeper deleting it does, until the handle is closed."""
+    handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    return handle
+
+
+def still_waiting(sweeper: subprocess.Popen[bytes], trash: Path, tree_name: str) -> bool:
+    """Whether a sweeper started a second ago is still waiting, the trash untouched: without
+    waiting, it deletes a tree this small in a few milliseconds."""
+    time.sleep(1.0)
+    return sweeper.poll() is None and (trash / tree_name / "a" / "index.html").exists()
+
+
+def test_a_sweeper_waits_for_the_one_deleting_the_same_trash(tmp_path):
+    trash = trash_with_a_tree(tmp_path / ".public.trash")
+    first = hold(trash)
+    sweeper = empty_trash_later(trash)
+    try:
+        assert still_waiting(sweeper, trash, "1-2")
+    finally:
+        os.close(first)
+    assert sweeper.wait(timeout=120) == 0  # its turn: it deletes what is left
+    assert not trash.exists()
+
+
+def test_a_sweeper_takes_its_turn_on_a_trash_made_while_it_waited(tmp_path):
+    trash = trash_with_a_tree(tmp_path / ".public.trash")
+    first = hold(trash)
+    sweeper = empty_trash_later(trash)
+    time.sleep(0.5)
+    # The first sweeper removes the folder, a later build makes a new trash, and that one's own
+    # sweeper is deleting it when the first one is done.
+    trash.rename(tmp_path / "removed")
+    second = hold(trash_with_a_tree(trash, "3-4"))
+    os.close(first)
+    try:
+        assert still_waiting(sweeper, trash, "3-4")
+    finally:
+        os.close(second)
+    assert sweeper.wait(timeout=120) == 0
+    assert not trash.exists()
+    assert (tmp_path / "removed" / "1-2" / "a" / "index.html").exists()  # no longer the trash
