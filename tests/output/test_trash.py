@@ -3,6 +3,7 @@ a process of its own; a build killed before that leaves a trash the next build e
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import signal
@@ -40,6 +41,13 @@ def wait_until_gone(path: Path) -> None:
     while path.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not path.exists(), path
+
+
+def trash_with_a_tree(trash: Path, name: str = "1-2") -> Path:
+    """A trash holding one small old site."""
+    (trash / name / "a").mkdir(parents=True)
+    (trash / name / "a" / "index.html").write_bytes(b"old")
+    return trash
 
 
 @pytest.fixture
@@ -102,9 +110,7 @@ def test_a_build_killed_after_the_swap_leaves_a_trash_the_next_build_empties(bui
 
 
 def test_emptying_the_trash_in_a_process_of_its_own(tmp_path):
-    trash = tmp_path / ".public.trash"
-    (trash / "1-2" / "a").mkdir(parents=True)
-    (trash / "1-2" / "a" / "index.html").write_bytes(b"old")
+    trash = trash_with_a_tree(tmp_path / ".public.trash")
     assert empty_trash_later(trash).wait(timeout=120) == 0
     assert not trash.exists()
 
@@ -117,18 +123,24 @@ def test_only_a_trash_folder_is_ever_emptied(tmp_path):
     assert mine.exists()
 
 
-def trash_with_a_tree(trash: Path, name: str = "1-2") -> Path:
-    """A trash holding one small old site."""
-    (trash / name / "a").mkdir(parents=True)
-    (trash / name / "a" / "index.html").write_bytes(b"old")
-    return trash
-
-
 def hold(folder: Path) -> int:
     """Hold a trash folder as a sweeper deleting it does, until the handle is closed."""
     handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     fcntl.flock(handle, fcntl.LOCK_EX)
     return handle
+
+
+def wait_until_open(sweeper: subprocess.Popen[bytes], folder: Path) -> None:
+    """Wait until the sweeper has the folder open (it then waits for its lock), as /proc shows
+    (a bound, not a measure: it fails at 120 s)."""
+    descriptors = Path(f"/proc/{sweeper.pid}/fd")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            if any(os.readlink(link) == str(folder) for link in descriptors.iterdir()):
+                return
+        time.sleep(0.01)
+    raise AssertionError(f"the sweeper never opened {folder}")
 
 
 def still_waiting(sweeper: subprocess.Popen[bytes], trash: Path, tree_name: str) -> bool:
@@ -154,7 +166,7 @@ def test_a_sweeper_takes_its_turn_on_a_trash_made_while_it_waited(tmp_path):
     trash = trash_with_a_tree(tmp_path / ".public.trash")
     first = hold(trash)
     sweeper = empty_trash_later(trash)
-    time.sleep(0.5)
+    wait_until_open(sweeper, trash)
     # The first sweeper removes the folder, a later build makes a new trash, and that one's own
     # sweeper is deleting it when the first one is done.
     trash.rename(tmp_path / "removed")
