@@ -4,10 +4,10 @@
     python -m bench.run --sizes 1000 10000 --workdir /tmp/bench
 
 For each N it builds two sites from the same records: the default site, and `hugo-equiv`
-(bench/hugo-equivalent.toml: the page set of bench/hugo-site, Hugo's minimal news site). For each it
-prints wall seconds and peak memory (the largest process's RSS) of the rows of STEPS (every site's
-clean build first, then the other rows site by site): a clean build, a rebuild with nothing changed,
-a restored-cache CI build (bench/restore.py), and rebuilds after one
+(bench/hugo-equivalent.toml: the page set of bench/hugo-site, Hugo's minimal news site). For each
+it prints wall seconds, peak memory (the largest process's RSS) and processor seconds of the rows
+of STEPS (every site's clean build first, then the other rows site by site): a clean build, a
+rebuild with nothing changed, a restored-cache CI build (bench/restore.py), and rebuilds after one
 record changed, added (dated among the others) and deleted, and after a new story (dated an hour
 before the clock); then the output's bytes and files after the clean build. The rebuild rows
 are each timed `--repeats` times (a new edit, record or deletion each time) and give the median,
@@ -45,14 +45,16 @@ HUGO_SITE = Path(__file__).parent / "hugo-site"
 NOW = "2026-06-01T00:00:00Z"
 NEW_STORY_TIME = "2026-05-31T23:00:00Z"  # an hour before NOW
 CONFIG = 'title = "Benchmark digest"\nbase_url = "https://bench.example.org/"\n'
-# Runs one command and reports its wall time and the largest RSS of it and its children.
+# Runs one command and reports its wall time, the largest RSS of it and its children, and the
+# processor time (user and system) of it and every child it waited for.
 _MEASURE = """
 import json, resource, subprocess, sys, time
 started = time.perf_counter()
 done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
 seconds = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"code": done.returncode, "seconds": seconds, "peak_kib": peak,
+used = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"code": done.returncode, "seconds": seconds, "peak_kib": used.ru_maxrss,
+                  "cpu": used.ru_utime + used.ru_stime,
                   "stdout": done.stdout, "stderr": done.stderr[-2000:]}))
 """
 
@@ -65,15 +67,21 @@ class Run:
     peak_mib: float
     output: str
     samples: tuple[float, ...] = ()
+    cpu: float = 0.0  # processor seconds, user and system, of the command and its children
+
+    @property
+    def cores(self) -> float:
+        """How many cores it kept busy on average: processor time over wall time."""
+        return self.cpu / self.seconds if self.seconds else 0.0
 
 
 def median_run(runs: list[Run]) -> Run:
     """The runs of one repeated step as one: their median time, their largest peak memory, the
-    output of the median run, and every run's time in order."""
+    output and processor time of the median run, and every run's time in order."""
     times = [run.seconds for run in runs]
     middle = sorted(runs, key=lambda run: run.seconds)[(len(runs) - 1) // 2]
     peak = max(run.peak_mib for run in runs)
-    return Run(statistics.median(times), peak, middle.output, tuple(times))
+    return Run(statistics.median(times), peak, middle.output, tuple(times), middle.cpu)
 
 
 def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
@@ -87,7 +95,7 @@ def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None) ->
     result = json.loads(done.stdout)
     if result["code"] != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{result['stderr']}")
-    return Run(result["seconds"], result["peak_kib"] / 1024, result["stdout"])
+    return Run(result["seconds"], result["peak_kib"] / 1024, result["stdout"], cpu=result["cpu"])
 
 
 def settle() -> None:
@@ -372,7 +380,8 @@ def print_size(results: SizeResults) -> None:
         for label, run in site.results.items():
             print(f"{count:>7} | {site.name:<10} | {label:<12} | {run.seconds:8.2f} | "
                   f"{_ratio(run.seconds, seconds):>6} | {run.peak_mib:6.0f} | "
-                  f"{_ratio(run.peak_mib, memory):>6}{_samples(run, seconds)}")  # fmt: skip
+                  f"{_ratio(run.peak_mib, memory):>6} | {run.cpu:7.2f} | {run.cores:5.2f}"
+                  f"{_samples(run, seconds)}")  # fmt: skip
         size, files = site.output
         print(f"{count:>7} | {site.name:<10} | output       | {size / 1e6:6.1f} MB "
               f"({_ratio(size, results.hugo_output[0] or None)} x Hugo), {files:,} files "
@@ -384,7 +393,7 @@ def print_size(results: SizeResults) -> None:
     if hugo:
         size, files = results.hugo_output
         print(f"{count:>7} | Hugo       | clean        | {hugo.seconds:8.2f} |   1.00 | "
-              f"{hugo.peak_mib:6.0f} |   1.00")  # fmt: skip
+              f"{hugo.peak_mib:6.0f} |   1.00 | {hugo.cpu:7.2f} | {hugo.cores:5.2f}")  # fmt: skip
         print(f"{count:>7} | Hugo       | output       | {size / 1e6:6.1f} MB, {files:,} files")
     sys.stdout.flush()
 
@@ -410,8 +419,10 @@ def main() -> None:
         f"digestgen benchmark in {workdir}; {os.cpu_count()} cores; hugo: {hugo or 'not installed'}"
     )
     print("ratios (x): of Hugo's clean build of the same records in this run")
+    print("CPU s: processor seconds (user and system) of the build and the processes it waited"
+          " for; cores: CPU s over seconds, how many cores it kept busy on average")  # fmt: skip
     print(f"{'records':>7} | {'site':<10} | {'build':<12} | {'seconds':>8} | {'x':>6} | "
-          f"{'MiB':>6} | {'x':>6}")  # fmt: skip
+          f"{'MiB':>6} | {'x':>6} | {'CPU s':>7} | {'cores':>5}")  # fmt: skip
     for count in args.sizes:
         print_size(bench_size(count, workdir, hugo, not args.no_serve, max(1, args.repeats)))
     shutil.rmtree(workdir / SET_ASIDE, ignore_errors=True)

@@ -77,25 +77,29 @@ def test_the_restored_ci_copy_is_set_aside_not_deleted(tmp_path: Path) -> None:
 
 
 def test_a_repeated_step_gives_the_median_and_every_time_in_order() -> None:
-    runs = [Run(3.0, 100.0, "third"), Run(1.0, 300.0, "first"), Run(2.0, 200.0, "second")]
+    runs = [Run(3.0, 100.0, "third", cpu=4.5), Run(1.0, 300.0, "first", cpu=1.0),
+            Run(2.0, 200.0, "second", cpu=3.0)]  # fmt: skip
     run = median_run(runs)
-    assert (run.seconds, run.peak_mib, run.output) == (2.0, 300.0, "second")
+    assert (run.seconds, run.peak_mib, run.output, run.cpu) == (2.0, 300.0, "second", 3.0)
+    assert run.cores == 1.5
     assert run.samples == (3.0, 1.0, 2.0)
     assert median_run(runs[:2]).seconds == 2.0  # an even count: the mean of the middle two
 
 
 def test_a_repeated_row_prints_its_median_then_each_time_with_its_ratio(capsys) -> None:
     site = BenchSite("default", Path("n10-default"), [], 10)
-    site.results = {"one changed": median_run([Run(0.3, 90.0, ""), Run(0.1, 80.0, ""),
-                                               Run(0.2, 85.0, "")]),
-                    "restored CI": Run(0.4, 70.0, "")}  # fmt: skip
-    print_size(SizeResults(10, [site], hugo=Run(2.0, 100.0, "")))
+    site.results = {"one changed": median_run([Run(0.3, 90.0, "", cpu=0.4),
+                                               Run(0.1, 80.0, "", cpu=0.1),
+                                               Run(0.2, 85.0, "", cpu=0.3)]),
+                    "restored CI": Run(0.4, 70.0, "", cpu=0.6)}  # fmt: skip
+    print_size(SizeResults(10, [site], hugo=Run(2.0, 100.0, "", cpu=3.0)))
     rows = capsys.readouterr().out.splitlines()
     assert rows[0].split(" | ")[2:] == [
-        "one changed ", "    0.20", "  0.10", "    90", "  0.90",
+        "one changed ", "    0.20", "  0.10", "    90", "  0.90", "   0.30", " 1.50",
         "0.30 / 0.10 / 0.20 s (0.15 / 0.05 / 0.10 x)",
     ]  # fmt: skip
-    assert rows[1].endswith("  0.70")  # one run: no times after it
+    assert rows[1].endswith("  0.70 |    0.60 |  1.50")  # one run: no times after it
+    assert rows[-2].endswith("|   1.00 |    3.00 |  1.50")  # Hugo's clean build
 
 
 def test_each_repeat_of_a_rebuild_step_makes_a_change_of_its_own(tmp_path: Path) -> None:
@@ -152,6 +156,18 @@ def test_timed_builds_write_bytecode_whatever_the_shell_says(tmp_path, monkeypat
     script = "import sys; print(sys.dont_write_bytecode)"
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
     assert done.stdout.strip() == "False"
+
+
+def test_a_timed_command_reports_the_processor_time_of_its_children_too(tmp_path: Path) -> None:
+    # Two children burning the processor at once, waited for by the command.
+    burn = "import time; t = time.process_time()\nwhile time.process_time() - t < 0.5: pass"
+    script = ("import subprocess, sys\n"
+              f"children = [subprocess.Popen([sys.executable, '-c', {burn!r}]) for _ in '12']\n"
+              "for child in children: child.wait()")  # fmt: skip
+    run = measure([sys.executable, "-c", script], tmp_path)
+    assert run.cpu >= 1.0
+    assert run.cpu <= run.seconds * (os.cpu_count() or 1) + 0.1
+    assert run.cores == run.cpu / run.seconds
 
 
 def test_a_timed_command_starts_once_the_earlier_writes_are_on_disk(tmp_path: Path) -> None:
