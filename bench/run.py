@@ -222,13 +222,20 @@ def change_one(site: BenchSite, repeat: int = 0) -> Run:
     return digestgen_build(site.folder)
 
 
-def add_one(site: BenchSite, repeat: int = 0) -> Run:
-    """A rebuild after one record was added (another at each repeat)."""
-    name = "synthetic-added.md" if repeat == 0 else f"synthetic-added-{repeat}.md"
+def _new_record(site: BenchSite, stem: str, number: int, repeat: int) -> tuple[Path, str]:
+    """Where a record added to the site goes (`added/<stem>.md`, another name at each repeat),
+    and the text of generated record `number`, not yet written."""
+    name = f"{stem}.md" if repeat == 0 else f"{stem}-{repeat}.md"
     added = site.folder / "content" / "added" / name
     added.parent.mkdir(exist_ok=True)
-    number = site.count + 1 + 2 * repeat  # never one of the new stories' (see add_new)
-    added.write_text(record_text(random.Random(number - 1), number), encoding="utf-8")
+    return added, record_text(random.Random(number - 1), number)
+
+
+def add_one(site: BenchSite, repeat: int = 0) -> Run:
+    """A rebuild after one record was added (another at each repeat)."""
+    # Odd numbers past the generated records: never one of the new stories' (see add_new).
+    added, text = _new_record(site, "synthetic-added", site.count + 1 + 2 * repeat, repeat)
+    added.write_text(text, encoding="utf-8")
     return digestgen_build(site.folder)
 
 
@@ -242,11 +249,7 @@ def delete_one(site: BenchSite, repeat: int = 0) -> Run:
 def add_new(site: BenchSite, repeat: int = 0) -> Run:
     """A rebuild after the news of the hour arrived: one record published an hour before the
     clock, where "one added" is dated at random among the others (another at each repeat)."""
-    name = "synthetic-new.md" if repeat == 0 else f"synthetic-new-{repeat}.md"
-    added = site.folder / "content" / "added" / name
-    added.parent.mkdir(exist_ok=True)
-    number = site.count + 2 + 2 * repeat
-    text = record_text(random.Random(number - 1), number)
+    added, text = _new_record(site, "synthetic-new", site.count + 2 + 2 * repeat, repeat)
     stamp = re.search(r'^publishedDateTime: "([^"]+)"', text, re.MULTILINE)
     assert stamp is not None
     added.write_text(text.replace(stamp[1], NEW_STORY_TIME, 1), encoding="utf-8")
@@ -362,6 +365,11 @@ def _ratio(value: float, base: float | None) -> str:
     return f"{value / base:.2f}" if base else "-"
 
 
+def _processor(run: Run) -> str:
+    """A row's processor seconds and the cores they kept busy, as the table prints them."""
+    return f"{run.cpu:7.2f} | {run.cores:5.2f}"
+
+
 def _samples(run: Run, base: float | None) -> str:
     """A repeated row's times in order (with their ratios), after its median."""
     if len(run.samples) <= 1:
@@ -380,7 +388,7 @@ def print_size(results: SizeResults) -> None:
         for label, run in site.results.items():
             print(f"{count:>7} | {site.name:<10} | {label:<12} | {run.seconds:8.2f} | "
                   f"{_ratio(run.seconds, seconds):>6} | {run.peak_mib:6.0f} | "
-                  f"{_ratio(run.peak_mib, memory):>6} | {run.cpu:7.2f} | {run.cores:5.2f}"
+                  f"{_ratio(run.peak_mib, memory):>6} | {_processor(run)}"
                   f"{_samples(run, seconds)}")  # fmt: skip
         size, files = site.output
         print(f"{count:>7} | {site.name:<10} | output       | {size / 1e6:6.1f} MB "
@@ -393,7 +401,7 @@ def print_size(results: SizeResults) -> None:
     if hugo:
         size, files = results.hugo_output
         print(f"{count:>7} | Hugo       | clean        | {hugo.seconds:8.2f} |   1.00 | "
-              f"{hugo.peak_mib:6.0f} |   1.00 | {hugo.cpu:7.2f} | {hugo.cores:5.2f}")  # fmt: skip
+              f"{hugo.peak_mib:6.0f} |   1.00 | {_processor(hugo)}")  # fmt: skip
         print(f"{count:>7} | Hugo       | output       | {size / 1e6:6.1f} MB, {files:,} files")
     sys.stdout.flush()
 
