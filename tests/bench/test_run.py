@@ -22,6 +22,7 @@ from bench.run import (
     add_one,
     bytecode_environment,
     change_one,
+    clean_build,
     delete_one,
     digestgen_build,
     measure,
@@ -100,6 +101,39 @@ def test_a_repeated_row_prints_its_median_then_each_time_with_its_ratio(capsys) 
     ]  # fmt: skip
     assert rows[1].endswith("  0.70 |    0.60 |  1.50")  # one run: no times after it
     assert rows[-2].endswith("|   1.00 |    3.00 |  1.50")  # Hugo's clean build
+
+
+def test_hugos_row_is_the_median_of_its_runs_and_prints_each(capsys) -> None:
+    hugo = median_run([Run(2.2, 100.0, "", cpu=3.3), Run(1.8, 100.0, "", cpu=2.7),
+                       Run(2.0, 100.0, "", cpu=3.0)])  # fmt: skip
+    site = BenchSite("default", Path("n10-default"), [], 10)
+    site.results = {"one changed": Run(0.3, 90.0, "", cpu=0.4)}
+    print_size(SizeResults(10, [site], hugo=hugo))
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[0].split(" | ")[4] == "  0.15"  # 0.3 s over the median's 2.0 s
+    assert rows[-2].endswith(
+        "|   1.00 |    3.00 |  1.50 | 2.20 / 1.80 / 2.00 s (1.10 / 0.90 / 1.00 x)"
+    )
+
+
+def test_each_clean_build_after_the_first_starts_without_output_or_cache(tmp_path: Path) -> None:
+    folder = tmp_path / "n20-default"
+    folder.mkdir()
+    (folder / "digestgen.toml").write_text(CONFIG, encoding="utf-8")
+    generate(20, folder / "content")
+    site = BenchSite("default", folder, sorted((folder / "content").rglob("*.md")), 20)
+    run = run_step(site, clean_build, True, 3)
+    assert len(run.samples) == 3
+    assert "records read:       20" in run.output
+    # The first two builds' output and cache wait outside the site, each moved before the next.
+    holding = tmp_path / SET_ASIDE
+    moved = sorted(path.name.rsplit("-", 1)[0] for path in holding.iterdir())
+    assert moved == [".digestgen-cache"] * 2 + ["public"] * 2
+    for made in holding.glob("public-*"):
+        index = (made / "index.html").stat()
+        assert index.st_ino != (folder / "public" / "index.html").stat().st_ino
+    assert not (folder / SET_ASIDE).exists()
+    assert site.output[1] > 20  # the last clean build's files, counted
 
 
 def test_each_repeat_of_a_rebuild_step_makes_a_change_of_its_own(tmp_path: Path) -> None:
