@@ -93,7 +93,7 @@ def retitle(site: Path, round_number: int) -> None:
 
 def time_rounds(versions: list[Version], steps: list[str], rounds: int, pause: float) -> None:
     """Time each step on every version, `rounds` times, in ABBA order; the restored copies
-    are all made first, then left to settle for `pause` seconds (see bench.run.bench_size on
+    are all made first, then left to settle for `pause` seconds (see bench.run.clean_rounds on
     making files after deleting many)."""
     copies: dict[str, list[Path]] = {}
     if "restored" in steps:

@@ -265,7 +265,7 @@ def add_new(site: BenchSite, repeat: int = 0) -> Run:
 def restored_ci(site: BenchSite, _: int = 0) -> Run:
     """A restored-cache CI build (`bench.restore`) of a copy of the site, the copy set aside
     afterwards: deleted now, its tens of thousands of files would slow the clean builds of the
-    next size (see `bench_size`)."""
+    next size (see `clean_rounds`)."""
     clone = site.folder.with_name(f"{site.folder.name}-ci")
     set_aside(clone)
     try:
@@ -276,6 +276,7 @@ def restored_ci(site: BenchSite, _: int = 0) -> Run:
 
 # The measured builds of each site, in the order they run (each after the one before): a label,
 # a function of the site and the repeat's number, and whether it is repeated (see `run_step`).
+# The first, the clean build, runs in rounds with Hugo's and the other site's (`clean_rounds`).
 # Add a row by adding a step.
 Step = Callable[[BenchSite, int], Run]
 STEPS: list[tuple[str, Step, bool]] = [
@@ -299,7 +300,7 @@ def run_step(site: BenchSite, step: Step, repeated: bool, repeats: int) -> Run:
 def set_aside(path: Path, workdir: Path | None = None) -> None:
     """Move a previous run's folder out of the way, into the work folder's `set-aside/` (the
     work folder: `workdir`, else the folder's parent), which `main` deletes after the last
-    measurement (deleting it now would slow the next builds: see `bench_size`)."""
+    measurement (deleting it now would slow the next builds: see `clean_rounds`)."""
     if path.exists():
         holding = (workdir or path.parent) / SET_ASIDE
         holding.mkdir(exist_ok=True)
