@@ -447,7 +447,10 @@ def main() -> None:
         "--no-serve", action="store_true", help="skip timing edits under digestgen serve"
     )
     parser.add_argument(
-        "--repeats", type=int, default=3, help="times each rebuild row is timed (median shown)"
+        "--repeats",
+        type=int,
+        default=3,
+        help="times each clean build (Hugo's too) and each rebuild row is timed (median shown)",
     )
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="digestgen-bench-"))
