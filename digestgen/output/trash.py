@@ -67,10 +67,11 @@ def empty_trash(trash: Path) -> None:
 
 
 def _names(path: Path, handle: int) -> bool:
-    """Whether the path still names the folder open as `handle`."""
+    """Whether the path still names the folder open as `handle` (not if it names nothing, or
+    nothing that can be looked at)."""
     try:
         return os.path.samestat(os.stat(path), os.fstat(handle))
-    except FileNotFoundError:
+    except OSError:
         return False
 
 

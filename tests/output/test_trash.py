@@ -162,14 +162,21 @@ def test_a_sweeper_waits_for_the_one_deleting_the_same_trash(tmp_path):
     assert not trash.exists()
 
 
-def test_a_sweeper_takes_its_turn_on_a_trash_made_while_it_waited(tmp_path):
+def moved_while_a_sweeper_waits(tmp_path: Path) -> tuple[Path, int, subprocess.Popen[bytes]]:
+    """A trash held (as by a first sweeper), a second sweeper waiting for it, and the folder then
+    moved to `removed/` (as the first sweeper does): the trash's path, the hold, the sweeper."""
     trash = trash_with_a_tree(tmp_path / ".public.trash")
     first = hold(trash)
     sweeper = empty_trash_later(trash)
     wait_until_open(sweeper, trash)
+    trash.rename(tmp_path / "removed")
+    return trash, first, sweeper
+
+
+def test_a_sweeper_takes_its_turn_on_a_trash_made_while_it_waited(tmp_path):
     # The first sweeper removes the folder, a later build makes a new trash, and that one's own
     # sweeper is deleting it when the first one is done.
-    trash.rename(tmp_path / "removed")
+    trash, first, sweeper = moved_while_a_sweeper_waits(tmp_path)
     second = hold(trash_with_a_tree(trash, "3-4"))
     os.close(first)
     try:
@@ -179,3 +186,14 @@ def test_a_sweeper_takes_its_turn_on_a_trash_made_while_it_waited(tmp_path):
     assert sweeper.wait(timeout=120) == 0
     assert not trash.exists()
     assert (tmp_path / "removed" / "1-2" / "a" / "index.html").exists()  # no longer the trash
+
+
+def test_a_sweeper_leaves_alone_what_took_its_trash_name_while_it_waited(tmp_path):
+    # The folder is moved away, and the name left to a link that cannot be looked at (a loop):
+    # the sweeper finds its folder gone, and leaves, deleting nothing and not failing.
+    trash, first, sweeper = moved_while_a_sweeper_waits(tmp_path)
+    trash.symlink_to(trash.name)
+    os.close(first)
+    assert sweeper.wait(timeout=120) == 0
+    assert trash.is_symlink()
+    assert (tmp_path / "removed" / "1-2" / "a" / "index.html").exists()
