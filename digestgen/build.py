@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from digestgen.rebuild.cache import (
 from digestgen.rebuild.keys import build_key, inputs_key
 from digestgen.rebuild.shortcut import check_outputs, unchanged_build, used_inputs
 from digestgen.records.scan import ContentError, ContentScan, scan_content
+from digestgen.render.forked import Indexer, compiled, search_indexer, template_compiler
 from digestgen.render.themes import Theme, resolve_theme
 from digestgen.util import parallel
 
@@ -143,9 +143,13 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
     try:
         with output_lock(run.output, run.cache.with_name(f"{run.cache.name}.lock")):
             _open_cache(run)
-            # Forked together, so that this process's pages are shared with both children, and
-            # copied when first written, once for both.
-            with _output_check(run) as outputs, _template_compiler(run) as templates:
+            # Forked together, so that this process's pages are shared with the children, and
+            # copied when first written, once for all.
+            with (
+                _output_check(run) as outputs,
+                template_compiler(run.theme, config, options.workers) as templates,
+                search_indexer(config, options.workers) as indexer,
+            ):
                 scan = _scan(run)
                 quick = _unchanged_report(run, scan, outputs)
                 if quick is not None:
@@ -164,7 +168,7 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
                     loaded.records, config, options.now, options.drafts
                 )
                 options.lap("stories")
-                published = _publish(run, site, outputs.settled(), templates)
+                published = _publish(run, site, outputs.settled(), templates, indexer)
             summary = _summary(site, selection, notes, published)
             _save(run, scan, published, summary)
             problems = loaded.problems + selection.problems
@@ -270,42 +274,12 @@ def _load(run: _Build, scan: ContentScan) -> LoadedRecords:
     return loaded
 
 
-def _template_compiler(run: _Build) -> parallel.Forked[CompiledTemplates]:
-    """The compiling of the theme's templates, in a process forked beside the output's check,
-    held until the build knows it has something to do: a build with nothing to do ends it
-    unasked, before it has used any of the cores the output's check wants."""
-    return parallel.Forked(run.options.workers, _compile_theme, run, held=True)
-
-
-def _compile_theme(run: _Build) -> CompiledTemplates:
-    """The theme's templates compiled, in a forked process that yields to the build's others
-    (the output's check, the search index, the build itself)."""
-    os.nice(10)
-    from digestgen.render.environment import compile_templates
-    from digestgen.render.renderer import PageRenderer
-
-    return compile_templates(run.theme, lambda env: PageRenderer(run.config, env, {}))
-
-
-def _compiled(templates: parallel.Forked[CompiledTemplates]) -> CompiledTemplates | None:
-    """The templates a forked process compiled; none when it was not forked, is not done yet (a
-    small site's build gets here first, and compiles only the few templates it uses sooner than
-    it would wait) or failed. Each template is then compiled when first used, and its errors
-    reported there."""
-    if not templates.answered():
-        templates.stop()  # its core is the render workers' now
-        return None
-    try:
-        return templates.result()
-    except Exception:
-        return None
-
-
 def _publish(
     run: _Build,
     site: Site,
     intact: dict[str, OutputEntry] | None,
     templates: parallel.Forked[CompiledTemplates],
+    indexer: Indexer,
 ) -> Published:
     """Render and write the pages and feeds whose inputs changed; keep the rest (on `intact`, the
     output check's answer, when it found every file of the last build as written)."""
@@ -313,7 +287,7 @@ def _publish(
     from digestgen.render.environment import make_environment
     from digestgen.render.extras import load_static
 
-    env = make_environment(run.theme, _compiled(templates))
+    env = make_environment(run.theme, compiled(templates))
     static = load_static(run.theme.static_files())
     state = run.state
     previous = state.outputs if state.build_key == run.key else {}
@@ -324,7 +298,7 @@ def _publish(
     options = run.options
     return publish(
         site, run.config, env, static, previous, run.output,
-        options.workers, options.stage("rendering"), options.lap, listing, intact,
+        options.workers, options.stage("rendering"), options.lap, listing, intact, indexer,
     )  # fmt: skip
 
 

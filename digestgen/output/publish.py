@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,21 +26,28 @@ from digestgen.render.search import (
 from digestgen.render.site import (
     PlannedJob,
     SitePlan,
+    checked_index,
     make_search_index,
     make_sitemap,
     newest_shown,
     paths_of,
     plan_site,
     render_job,
+    search_batches,
     search_shards,
 )
 from digestgen.util import parallel
 
-# Up to this many search shards to make again (a rebuild's) are made by a forked process while
-# this one plans and renders the pages. More (a clean build's) are made after the pages, when
-# their Pagefind runs have the cores to themselves: run beside the rendering, they made a clean
-# build of 10,000 records slower, not faster.
+# Up to this many search shards to make (a rebuild's changed ones, a small site's all) are made
+# by a process forked early (`publish`'s indexer) while this one plans and renders the pages.
+# More (a clean build's) are made after the pages, when their Pagefind runs have the cores to
+# themselves: run beside the rendering, they made a clean build of 10,000 records slower.
 EARLY_SHARDS = 4
+
+
+# A process forked early, holding `index_documents(language, workers, batches)` until given
+# the batches (see `parallel.Forked.release`): each batch's Pagefind bundle, in order.
+Indexer = parallel.Forked[list[dict[str, bytes]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,30 +84,29 @@ def publish(
     lap: Callable[[str], None] = lambda stage: None,
     listing: Collection[str] | None = None,
     intact: Mapping[str, OutputEntry] | None = None,
+    indexer: Indexer | None = None,
 ) -> Published:
     """Render what changed since `previous` (the last build's outputs, or nothing), keep the rest.
 
     With a previous build, its output is updated in place under a journal, else a new tree is
-    swapped in. When known: `listing`, the output's files; `intact`, `OutputCheck.settled`'s.
+    swapped in. When known: `listing`, the output's files; `intact`, `OutputCheck.settled`'s;
+    `indexer`, a held `index_documents` forked early, for a rebuild's few changed search shards.
     """
     digests = story_digests(site.stories)
     shards = search_shards(site, config, digests)
     writer = _writer(output_dir, previous)
     try:
         kept_index, to_index = _keep_indexes(shards, writer, previous, intact)
-        early = workers if 0 < len(to_index) <= EARLY_SHARDS else 1
-        with parallel.Forked(
-            early, _index_shards, to_index, config, writer, previous, workers
-        ) as indexing:
-            plan = plan_site(site, config, env, static, digests, shards, checked=previous)
-            lap("plan")
-            outputs, to_render = _keep_unchanged(plan, writer, previous, intact)
-            outputs.update(kept_index)
-            lap("keep unchanged")
-            rendered = _render(_Rendering(plan, writer, previous, to_render), workers, progress)
-            outputs.update(rendered)
-            lap("render")
-            others = _other_files(plan, writer, previous, indexing)
+        indexing = _begin_indexing(to_index, config, writer, previous, workers, indexer)
+        plan = plan_site(site, config, env, static, digests, shards, checked=previous)
+        lap("plan")
+        outputs, to_render = _keep_unchanged(plan, writer, previous, intact)
+        outputs.update(kept_index)
+        lap("keep unchanged")
+        rendered = _render(_Rendering(plan, writer, previous, to_render), workers, progress)
+        outputs.update(rendered)
+        lap("render")
+        others = _other_files(plan, writer, previous, indexing)
         others.update(kept_index)  # the search index counts with the other files, kept or not
         outputs.update(others)
         lap("other files")  # the sitemap, static files and the search index
@@ -180,6 +187,29 @@ def _render(
     return dict(parallel.map_chunks(_render_jobs, rendering, jobs, workers, progress))
 
 
+def _begin_indexing(
+    shards: Sequence[SearchShard],
+    config: SiteConfig,
+    writer: OutputWriter,
+    previous: Mapping[str, OutputEntry],
+    workers: int,
+    indexer: Indexer | None,
+) -> Callable[[], dict[str, OutputEntry]]:
+    """What stores the search index of these shards, once asked: a few (a rebuild's changed
+    ones) are given to the `indexer` now, to make on the other core while this process plans
+    and renders the pages; more (a clean build's) are made when asked, after the pages."""
+    if indexer is None or not 0 < len(shards) <= EARLY_SHARDS:
+        if indexer is not None:
+            indexer.stop()
+        return functools.partial(_index_shards, shards, config, writer, previous, workers)
+    indexer.release(search_batches(shards, config))
+
+    def answered() -> Iterator[tuple[SearchShard, dict[str, bytes]]]:
+        yield from zip(shards, indexer.result(), strict=True)
+
+    return functools.partial(_store_index, checked_index(answered(), {}), writer, previous)
+
+
 def _index_shards(
     shards: Sequence[SearchShard],
     config: SiteConfig,
@@ -189,8 +219,17 @@ def _index_shards(
 ) -> dict[str, OutputEntry]:
     """Make the search index of these shards (`workers` Pagefind runs at a time) and store its
     files."""
+    return _store_index(make_search_index(shards, config, {}, workers), writer, previous)
+
+
+def _store_index(
+    made: Iterator[tuple[SearchShard, dict[str, bytes]]],
+    writer: OutputWriter,
+    previous: Mapping[str, OutputEntry],
+) -> dict[str, OutputEntry]:
+    """Store the search index files of each shard as they are made."""
     outputs = {}
-    for shard, files in make_search_index(shards, config, {}, workers):
+    for shard, files in made:
         for path, data in files.items():
             outputs[path] = _store(writer, path, data, shard.key, previous.get(path))
     return outputs
@@ -245,13 +284,13 @@ def _other_files(
     plan: SitePlan,
     writer: OutputWriter,
     previous: Mapping[str, OutputEntry],
-    indexing: parallel.Forked[dict[str, OutputEntry]],
+    indexing: Callable[[], dict[str, OutputEntry]],
 ) -> dict[str, OutputEntry]:
     """The extras and sitemaps stored, while the search index may still be under way on the
-    other core; then the search index's files, once it is done."""
+    other core; then the search index's files, once it is done (`indexing` stores them)."""
     stored = _store_extras(plan.extras, writer, previous)
     stored.update(_sitemaps(plan, writer, previous))
-    others = _index_outputs(indexing.result(), plan.extras)
+    others = _index_outputs(indexing(), plan.extras)
     others.update(stored)
     return others
 

@@ -118,18 +118,40 @@ def index_shards(
     workers: int,
 ) -> Iterator[tuple[SearchShard, dict[str, bytes]]]:
     """Each shard with its Pagefind bundle, `workers` Pagefind runs at a time, in order."""
-    if not shards:
+
+    def documents(shard: SearchShard) -> dict[str, str]:
+        return search_documents(shard.stories, link, language, zone)
+
+    batches = [(shard.folder, functools.partial(documents, shard)) for shard in shards]
+    yield from zip(shards, _index_each(batches, language, workers), strict=True)
+
+
+def index_documents(
+    language: str, workers: int, batches: Sequence[tuple[str, dict[str, str]]]
+) -> list[dict[str, bytes]]:
+    """The Pagefind bundle of each batch of documents (its folder, its documents by path),
+    `workers` Pagefind runs at a time, in order."""
+    made: list[tuple[str, Callable[[], dict[str, str]]]] = [
+        (folder, functools.partial(dict, documents)) for folder, documents in batches
+    ]
+    return list(_index_each(made, language, workers))
+
+
+def _index_each(
+    batches: Sequence[tuple[str, Callable[[], dict[str, str]]]], language: str, workers: int
+) -> Iterator[dict[str, bytes]]:
+    """Index each batch (its folder, what makes its documents), `workers` at a time, in order."""
+    if not batches:
         return
 
-    def index(shard: SearchShard) -> dict[str, bytes]:
-        documents = search_documents(shard.stories, link, language, zone)
-        return index_files(documents, language, shard.folder)
+    def index(folder: str, documents: Callable[[], dict[str, str]]) -> dict[str, bytes]:
+        return index_files(documents(), language, folder)
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        runs = [pool.submit(index, shard) for shard in shards]
-        for number, shard in enumerate(shards):
+        runs = [pool.submit(index, folder, documents) for folder, documents in batches]
+        for number in range(len(runs)):
             files, runs[number] = runs[number].result(), None  # type: ignore[call-overload]
-            yield shard, files
+            yield files
 
 
 class SearchIndexError(Exception):

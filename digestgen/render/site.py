@@ -7,7 +7,7 @@ page at a time when it is asked for; all three plan alike.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Container, Iterator, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,7 @@ from digestgen.render.search import (
     SearchShard,
     index_shards,
     plan_shards,
+    search_documents,
 )
 
 if TYPE_CHECKING:  # feedgen and lxml: imported when a feed is first rendered
@@ -228,11 +229,27 @@ def search_shards(
 def make_search_index(
     shards: Sequence[SearchShard], config: SiteConfig, taken: dict[str, bytes], workers: int
 ) -> Iterator[tuple[SearchShard, dict[str, bytes]]]:
-    """Each shard with its index files, by output path, `workers` shards at a time; a file
-    already `taken` (a theme's static file in their folder) is an OutputCollision."""
+    """Each shard with its index files, by output path, `workers` shards at a time (see
+    `checked_index`)."""
+    made = index_shards(shards, config.link, config.language, config.zone, workers)
+    return checked_index(made, taken)
+
+
+def search_batches(
+    shards: Sequence[SearchShard], config: SiteConfig
+) -> list[tuple[str, dict[str, str]]]:
+    """Each shard's folder and search documents, for `index_documents` to index elsewhere."""
+    language, zone = config.language, config.zone
+    return [(s.folder, search_documents(s.stories, config.link, language, zone)) for s in shards]
+
+
+def checked_index(
+    made: Iterable[tuple[SearchShard, dict[str, bytes]]], taken: Mapping[str, bytes]
+) -> Iterator[tuple[SearchShard, dict[str, bytes]]]:
+    """Each shard with its index files as they are made; a file already `taken` (a theme's
+    static file in their folder) is an OutputCollision, a Pagefind failure a RenderError."""
     try:
-        language, zone = config.language, config.zone
-        for shard, files in index_shards(shards, config.link, language, zone, workers):
+        for shard, files in made:
             for path in files:
                 check_output_path(path)
                 if path in taken:

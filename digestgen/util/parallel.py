@@ -114,12 +114,14 @@ class Forked(Generic[Result]):
 
     `held`: forked now, but the call waits for `release`: forked early, it shares the most of
     this process's memory; held, it costs nothing when its result turns out not to be wanted.
+    `release` may give the call more arguments, known only later, which reach the child pickled.
     """
 
     def __init__(
         self, workers: int, function: Callable[..., Result], *args: Any, held: bool = False
     ) -> None:
         self._call = functools.partial(function, *args)
+        self._later: tuple[object, ...] = ()  # the arguments `release` gave
         self._child, self._answer, self._gate = 0, -1, -1
         if may_fork(workers) and sys.platform == "linux":  # see `_die_with`
             if held:
@@ -130,11 +132,15 @@ class Forked(Generic[Result]):
             else:
                 self._answer, self._child = _fork_call(self._call)
 
-    def release(self) -> None:
-        """Let a `held` call begin."""
+    def release(self, *later: object) -> None:
+        """Let a `held` call begin, with these arguments after those it was made with."""
+        self._later = later
         if self._gate >= 0:
+            given = pickle.dumps(later)
+            view = memoryview(b"go" + len(given).to_bytes(8, "big") + given)
             with contextlib.suppress(OSError):  # the child may be gone: `result` says so
-                os.write(self._gate, b"go")
+                while view:
+                    view = view[os.write(self._gate, view) :]
             os.close(self._gate)
             self._gate = -1
 
@@ -150,12 +156,13 @@ class Forked(Generic[Result]):
     def result(self) -> Result:
         """The function's result; the exception it raised is raised here."""
         if not self._child:
-            return self._call()
-        self.release()
+            return self._call(*self._later)
+        if self._gate >= 0:
+            self.release()
         data = hear(self._child, self._answer)
         self._child = 0
         if data is None:  # the child died before it could answer: ask again here
-            return self._call()
+            return self._call(*self._later)
         failed, value = pickle.loads(data)  # from our own child, never from a file
         if failed:
             raise value
@@ -177,16 +184,16 @@ class Forked(Generic[Result]):
             self._gate = -1
 
 
-def _when_released(waiting: int, gate: int, call: Callable[[], Result]) -> Result:
-    """In a `held` child: wait for `Forked.release`, then make the call."""
+def _when_released(waiting: int, gate: int, call: Callable[..., Result]) -> Result:
+    """In a `held` child: wait for `Forked.release`, then make the call with what it gave."""
     os.close(gate)  # the parent's end: closed by the parent alone, it ends the wait
-    try:
-        said = os.read(waiting, 2)
-    finally:
-        os.close(waiting)
-    if not said:
+    # Read by length, not to the end: other children forked meanwhile hold the parent's end too.
+    with os.fdopen(waiting, "rb") as pipe:
+        said = pipe.read(10)
+        given = pipe.read(int.from_bytes(said[2:], "big")) if len(said) == 10 else b""
+    if not said.startswith(b"go"):
         raise RuntimeError("a held call was never released")
-    return call()
+    return call(*pickle.loads(given))  # from our own parent, never from a file
 
 
 def hear(child: int, answer: int) -> bytes | None:

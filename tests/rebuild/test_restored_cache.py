@@ -147,17 +147,17 @@ def test_the_template_compiler_works_only_for_a_build_with_something_to_do(
 ):
     # It is forked beside the output's check but held: a restored CI build with nothing to do
     # spends both cores on the check, none on templates it will never render.
-    import digestgen.build
+    import digestgen.render.forked
 
     compiled = tmp_path / "compiled"
-    compile_theme = digestgen.build._compile_theme
+    compile_theme = digestgen.render.forked._compile_theme
 
-    def compile_and_say(run):
+    def compile_and_say(theme, config):
         with open(compiled, "a", encoding="utf-8") as said:
             said.write(f"{os.getpid()}\n")
-        return compile_theme(run)
+        return compile_theme(theme, config)
 
-    monkeypatch.setattr(digestgen.build, "_compile_theme", compile_and_say)
+    monkeypatch.setattr(digestgen.render.forked, "_compile_theme", compile_and_say)
     clone = restored(built, tmp_path / "b")
     result = build_in(clone, "--verbose", "--jobs", "2")
     assert "nothing to do:" in result.stdout, result.stdout

@@ -208,7 +208,8 @@ def compiles(env) -> list[str]:
 
 def test_templates_compiled_ahead_are_used_until_their_source_changes(tmp_path):
     # A build compiles the theme's templates in a forked process while it reads its records
-    # (build._compile_theme); rendering then compiles none of them, unless one changed since.
+    # (render.forked._compile_theme); rendering then compiles none of them, unless one changed
+    # since.
     write(tmp_path / "templates/robots.txt", "User-agent: *\nDisallow: /a/\n")
     write(tmp_path / "templates/broken.html", "{% if %}")
     config = parse_config({"title": "T", "base_url": "https://example.org/"}, "s.toml", tmp_path)

@@ -177,6 +177,28 @@ def test_a_held_call_waits_for_its_release_and_a_stopped_one_never_runs(tmp_path
     assert not (tmp_path / "ran-stopped").exists()
 
 
+def test_a_held_call_gets_what_its_release_gives_though_a_later_one_holds_its_pipe_too():
+    # The second child, forked while the first still waited, holds the first one's pipe open:
+    # the first must read what its release sent, not wait for the pipe's end.
+    shown = run_fresh("""
+        import json, os
+        from digestgen.util.parallel import Forked
+        def joined(made_with, given):
+            return [made_with, len(given), given[:3], os.getpid()]
+        given = "abc" * 400_000  # more than a pipe holds at once
+        with Forked(2, joined, "early", held=True) as early, \\
+                Forked(2, joined, "later", held=True) as later:
+            early.release(given)
+            print(json.dumps([*early.result(), os.getpid()]))
+        with Forked(1, joined, "here", held=True) as here:  # not forked: called here
+            here.release(given)
+            print(json.dumps([*here.result(), os.getpid()]))
+    """)
+    early, here = (json.loads(line) for line in shown.splitlines())
+    assert early[:3] == ["early", 1_200_000, "abc"] and early[3] != early[4]
+    assert here[:3] == ["here", 1_200_000, "abc"] and here[3] == here[4]
+
+
 def test_a_held_call_asked_for_is_released_by_result():
     shown = run_fresh("""
         import os

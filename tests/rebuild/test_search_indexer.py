@@ -1,0 +1,84 @@
+"""A rebuild's few changed search shards are indexed by a process forked when the build starts,
+while its memory is small, and given the shards' documents once the site is planned: forked
+later, a copy of the whole site, it made the build copy its own pages as it went on planning."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+from tests.helpers import make_site, record
+
+SCRIPT = """
+    import json, os, sys
+    from datetime import UTC, datetime
+    from pathlib import Path
+    import digestgen.build as building
+    import digestgen.render.search as search
+    from digestgen.config import load_config
+
+    root = Path(sys.argv[1])
+    seen = {}
+
+    def children():
+        found = []
+        for entry in os.listdir("/proc"):
+            try:
+                status = open(f"/proc/{entry}/status").read() if entry.isdigit() else ""
+            except OSError:
+                continue
+            if f"\\nPPid:\\t{os.getpid()}\\n" in status:
+                found.append(int(entry))
+        return found
+
+    def load(run, scan, load=building._load):
+        seen["children when loading"] = children()
+        return load(run, scan)
+
+    def index_files(documents, language, folder, index_files=search.index_files):
+        seen.setdefault("indexed by", []).append(os.getpid())
+        with open(root / "indexed-by", "a") as said:
+            said.write(f"{os.getpid()}\\n")
+        return index_files(documents, language, folder)
+
+    building._load, search.index_files = load, index_files
+    config = load_config(root / "digestgen.toml", root)
+    now = datetime(2025, 6, 1, tzinfo=UTC)
+    report = building.build(config, building.BuildOptions(now=now, workers=2))
+    indexed = (root / "indexed-by").read_text().split()
+    print(json.dumps([os.getpid(), seen["children when loading"], [int(p) for p in indexed]]))
+"""
+
+
+def build_watched(root) -> tuple[int, list[int], list[int]]:
+    """Build in a fresh interpreter (no other test's threads: none would fork): the build's
+    process, its children when it began to load the records, the processes that ran Pagefind."""
+    (root / "indexed-by").unlink(missing_ok=True)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(SCRIPT), str(root)], env=env,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    me, children, indexers = json.loads(done.stdout.splitlines()[-1])
+    return me, children, indexers
+
+
+def test_a_rebuilds_changed_shard_is_indexed_by_a_process_forked_before_the_records_load(tmp_path):
+    records = {f"{n}.md": record(f"Story {n}", url=f"https://e{n}.example.com/") for n in range(6)}
+    root = make_site(tmp_path / "site", records, "search_shard_size = 2\n", search=True)
+    me, children, indexers = build_watched(root)
+    [indexer] = set(indexers)  # of every shard of a clean build, when they are as few
+    assert len(indexers) > 1 and indexer in children and indexer != me
+    (root / "content" / "4.md").write_text(record("Story 4, retold", url="https://e4.example.com/"))
+    me, children, indexers = build_watched(root)
+    [indexer] = indexers  # its one changed shard
+    assert indexer in children and indexer != me
+
+
+def test_a_clean_builds_many_shards_are_indexed_after_the_pages_by_the_build_itself(tmp_path):
+    records = {f"{n}.md": record(f"Story {n}", url=f"https://e{n}.example.com/") for n in range(9)}
+    root = make_site(tmp_path / "site", records, "search_shard_size = 1\n", search=True)
+    me, _, indexers = build_watched(root)
+    assert len(indexers) > 4 and set(indexers) == {me}
