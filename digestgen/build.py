@@ -143,12 +143,11 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
     try:
         with output_lock(run.output, run.cache.with_name(f"{run.cache.name}.lock")):
             _open_cache(run)
-            # Forked together, so that this process's pages are shared with the children, and
-            # copied when first written, once for all.
+            # Forked together, so that this process's pages are shared with both children, and
+            # copied when first written, once for both.
             with (
                 _output_check(run) as outputs,
                 template_compiler(run.theme, config, options.workers) as templates,
-                search_indexer(config, options.workers) as indexer,
             ):
                 scan = _scan(run)
                 quick = _unchanged_report(run, scan, outputs)
@@ -162,13 +161,15 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
 
                 # The output's check goes on meanwhile, on the other core: publishing keeps the
                 # unchanged files on its answer, rather than looking at each of them again. So
-                # does the compiling of the theme's templates, which rendering then skips.
-                loaded = _load(run, scan)
-                selection, site, notes = assemble_site(
-                    loaded.records, config, options.now, options.drafts
-                )
-                options.lap("stories")
-                published = _publish(run, site, outputs.settled(), templates, indexer)
+                # does the compiling of the theme's templates, which rendering then skips. The
+                # search indexer is forked before the records load: see `search_indexer`.
+                with search_indexer(config, options.workers) as indexer:
+                    loaded = _load(run, scan)
+                    selection, site, notes = assemble_site(
+                        loaded.records, config, options.now, options.drafts
+                    )
+                    options.lap("stories")
+                    published = _publish(run, site, outputs.settled(), templates, indexer)
             summary = _summary(site, selection, notes, published)
             _save(run, scan, published, summary)
             problems = loaded.problems + selection.problems

@@ -18,6 +18,7 @@ from digestgen.output.paths import OutputCollision
 from digestgen.output.staging import OutputWriter, Staging, output_files
 from digestgen.rebuild.cache import OutputEntry
 from digestgen.rebuild.fingerprints import story_digests
+from digestgen.render.forked import Indexer
 from digestgen.render.pages import PageJob
 from digestgen.render.search import (
     SEARCH_FOLDER,
@@ -43,11 +44,6 @@ from digestgen.util import parallel
 # More (a clean build's) are made after the pages, when their Pagefind runs have the cores to
 # themselves: run beside the rendering, they made a clean build of 10,000 records slower.
 EARLY_SHARDS = 4
-
-
-# A process forked early, holding `index_documents(language, workers, batches)` until given
-# the batches (see `parallel.Forked.release`): each batch's Pagefind bundle, in order.
-Indexer = parallel.Forked[list[dict[str, bytes]]]
 
 
 @dataclass(frozen=True, slots=True)

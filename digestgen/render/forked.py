@@ -1,6 +1,6 @@
-"""The render stage's work begun in processes forked when a build starts, while its memory is
-small (a process forked later copies the whole site, and the build then copies its own pages as
-it writes them): the theme's templates compiled, the search index of a few shards made. Each is
+"""The render stage's work begun in processes forked early in a build, while its memory is small
+(a process forked later copies the whole site, and the build then copies its own pages as it
+writes them): the theme's templates compiled, the search index of a few shards made. Each is
 held on a pipe until the build knows it wants it (`parallel.Forked(..., held=True)`)."""
 
 from __future__ import annotations
@@ -54,9 +54,10 @@ def compiled(templates: parallel.Forked[CompiledTemplates]) -> CompiledTemplates
 
 
 def search_indexer(config: SiteConfig, workers: int) -> Indexer:
-    """The search index of a few shards (a rebuild's changed ones), in a process forked now and
-    held until publishing gives it the shards' documents (`output.publish`). Forked only then,
-    it cost the build half a second at 50,000 records, in pages copied as it planned the site."""
+    """The search index of a few shards (a rebuild's changed ones), in a process forked now, by
+    a build with something to do before it loads the records, and held until publishing gives it
+    the shards' documents (`output.publish`). Forked only then, a copy of the whole site, it cost
+    the build half a second at 50,000 records, in pages copied as it planned the site."""
     forks = workers if config.search else 1
     return parallel.Forked(forks, _index_documents, config.language, workers, held=True)
 
