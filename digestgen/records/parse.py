@@ -11,6 +11,7 @@ import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from digestgen.problems import Problem, error
+from digestgen.records.plain_yaml import DECIMAL, IMPLICIT, STR, load_plain
 from digestgen.records.scan import size_problem
 
 try:  # PyYAML's C loader is 2.5x faster on a full build; fall back where it is not built.
@@ -19,18 +20,13 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
 
-_STR = "tag:yaml.org,2002:str"
+_STR = STR
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _INT = "tag:yaml.org,2002:int"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
-# YAML 1.1's implicit types by a plain scalar's first character, without timestamps: kept as
-# text, so validation can name a bad date.
-_IMPLICIT: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
-    first: tuple((tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp")
-    for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
-}
+_IMPLICIT = IMPLICIT
 
 
 class RecordLoader(_SafeLoader):
@@ -171,7 +167,6 @@ def _load_front_matter(front: str, lines_before: int, name: str) -> tuple[Any, b
 
 # Scalars whose constructors return at once, and fail (NumberTooLong) only on their own value.
 _SCALARS = frozenset({_INT, _BOOL, _NULL, "tag:yaml.org,2002:float"})
-_DECIMAL = re.compile(r"[1-9][0-9]{0,17}|0")
 
 
 class _Unusual(Exception):
@@ -179,12 +174,14 @@ class _Unusual(Exception):
 
 
 def load_yaml(text: str) -> object:
-    """`yaml.load(text, Loader=RecordLoader)`, a third faster on the usual front matter.
+    """`yaml.load(text, Loader=RecordLoader)`, six times faster on the usual front matter.
 
-    PyYAML's constructor spends more than its C parser does, in generators and a method call
-    per node; plain mappings, lists and strings are built here straight from the parsed nodes.
-    Anything else (other keys or tags, a failing value, recursion) is loaded by PyYAML anew, so
-    the value, or the error and its message, is always PyYAML's.
+    Text in the plain shape records are written in is loaded without PyYAML (`plain_yaml`).
+    Other text is parsed by PyYAML's C parser, and PyYAML's constructor, which spends more than
+    the parser in generators and a method call per node, is spared for plain mappings, lists
+    and strings: they are built here straight from the parsed nodes. Anything else (other keys
+    or tags, a failing value, recursion) is loaded by PyYAML anew, so the value, or the error
+    and its message, is always PyYAML's.
     """
     return _load_measured(text)[0]
 
@@ -195,6 +192,9 @@ def _load_measured(text: str) -> tuple[object, bool]:
     False says only that the depth is not known: the quick construction measures it on the way,
     PyYAML's does not.
     """
+    fields = load_plain(text, MAX_NESTING + 1)  # the front matter's mapping is one level more
+    if fields is not None:
+        return fields, True
     loader = RecordLoader(text)
     try:
         node = loader.get_single_node()
@@ -239,7 +239,7 @@ def _construct(loader: RecordLoader, node: yaml.Node, seen: set[int], depth: int
 def _construct_scalar(loader: RecordLoader, node: yaml.ScalarNode) -> Any:
     """_construct for an int, bool, null or float."""
     # A decimal int without a leading 0 (octal) and short enough: int() is PyYAML's value.
-    if node.tag == _INT and _DECIMAL.fullmatch(node.value):
+    if node.tag == _INT and DECIMAL.fullmatch(node.value):
         return int(node.value)
     return loader.construct_object(node, deep=True)
 
