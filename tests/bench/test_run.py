@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,22 @@ def test_the_restored_ci_copy_is_set_aside_not_deleted(tmp_path: Path) -> None:
     assert (kept / "public" / "index.html").read_bytes() == (
         folder / "public" / "index.html"
     ).read_bytes()
+
+
+def test_each_repeat_of_the_restored_ci_step_builds_a_copy_of_its_own(tmp_path: Path) -> None:
+    folder = tmp_path / "n20-default"
+    site = _built_site(folder, 20)
+    repeated = {label: repeated for label, _, repeated in STEPS}["restored CI"]
+    run = run_step(site, restored_ci, repeated, 3)
+    assert len(run.samples) == 3
+    copies = sorted((tmp_path / SET_ASIDE).iterdir())
+    assert len(copies) == 3
+    assert all(copy.name.startswith("n20-default-ci-") for copy in copies)
+    for copy in copies:
+        page = copy / "public" / "index.html"
+        assert page.read_bytes() == (folder / "public" / "index.html").read_bytes()
+        # Kept as restored (its time an hour ahead), not written again: the fast path.
+        assert page.stat().st_mtime > time.time() + 1800
 
 
 def test_a_repeated_step_gives_the_median_and_every_time_in_order() -> None:
