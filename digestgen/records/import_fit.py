@@ -13,12 +13,8 @@ from typing import Any
 
 from digestgen.problems import quote, type_name
 from digestgen.records.authoring import record_text, unique_topics
-from digestgen.records.parse import (
-    MAX_NESTING,
-    MAX_NUMBER_CHARACTERS,
-    Fields,
-    nesting_depth,
-)
+from digestgen.records.parse import Fields
+from digestgen.records.plain_yaml import MAX_NESTING, MAX_NUMBER_CHARACTERS, nesting_depth
 from digestgen.records.scan import MAX_RECORD_BYTES
 from digestgen.records.validate import (
     MAX_EXCERPT_LENGTH,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +11,19 @@ import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from digestgen.problems import Problem, error
-from digestgen.records.plain_yaml import DECIMAL, IMPLICIT, STR, load_plain
+from digestgen.records.plain_yaml import (
+    BOOL,
+    DECIMAL,
+    IMPLICIT,
+    INT,
+    MAX_NESTING,
+    MAX_NUMBER_CHARACTERS,
+    NULL,
+    STR,
+    implicit_tag,
+    load_plain,
+    nesting_depth,
+)
 from digestgen.records.scan import size_problem
 
 try:  # PyYAML's C loader is 2.5x faster on a full build; fall back where it is not built.
@@ -20,13 +32,8 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
 
-_STR = STR
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
-_INT = "tag:yaml.org,2002:int"
-_BOOL = "tag:yaml.org,2002:bool"
-_NULL = "tag:yaml.org,2002:null"
-_IMPLICIT = IMPLICIT
 
 
 class RecordLoader(_SafeLoader):
@@ -40,29 +47,14 @@ class RecordLoader(_SafeLoader):
         str, a plain one takes the first implicit type of its first character that matches.
         """
         if kind is yaml.ScalarNode:
-            if implicit[0]:
-                for tag, regexp in _IMPLICIT.get(value[:1], ()):
-                    if regexp.match(value):
-                        return tag
-            return _STR
+            return implicit_tag(value) if implicit[0] else STR
         default: str = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
         return default
 
 
 RecordLoader.yaml_implicit_resolvers = {
-    first: list(resolvers) for first, resolvers in _IMPLICIT.items()
+    first: list(resolvers) for first, resolvers in IMPLICIT.items()
 }
-
-# The longest number a record may write. Scores and image sizes take a few digits; a longer
-# number is refused before it is built: Python cannot print an int of over 4300 digits, and
-# YAML 1.1's base-60 numbers (`1:59:59...`) take time quadratic in their length to build.
-MAX_NUMBER_CHARACTERS = 100
-
-
-# How deeply lists and mappings may nest in one field's value. The record format needs four
-# levels (`related[i].images[j].url`); much deeper data is no record, and past a few hundred
-# levels it cannot even be pickled for the build cache or a worker (RecursionError).
-MAX_NESTING = 20
 
 
 class NumberTooLong(yaml.constructor.ConstructorError):
@@ -166,7 +158,7 @@ def _load_front_matter(front: str, lines_before: int, name: str) -> tuple[Any, b
 
 
 # Scalars whose constructors return at once, and fail (NumberTooLong) only on their own value.
-_SCALARS = frozenset({_INT, _BOOL, _NULL, "tag:yaml.org,2002:float"})
+_SCALARS = frozenset({INT, BOOL, NULL, "tag:yaml.org,2002:float"})
 
 
 class _Unusual(Exception):
@@ -212,7 +204,7 @@ def _construct(loader: RecordLoader, node: yaml.Node, seen: set[int], depth: int
     be is left to PyYAML too, so a value built here is never too deep.
     """
     tag = node.tag
-    if tag == _STR and isinstance(node, yaml.ScalarNode):
+    if tag == STR and isinstance(node, yaml.ScalarNode):
         return node.value
     if isinstance(node, yaml.CollectionNode):
         if id(node) in seen:
@@ -227,7 +219,7 @@ def _construct(loader: RecordLoader, node: yaml.Node, seen: set[int], depth: int
         # A string (most items and values are) is taken here: a call each is a third of the time.
         return [
             item.value
-            if item.tag == _STR and isinstance(item, yaml.ScalarNode)
+            if item.tag == STR and isinstance(item, yaml.ScalarNode)
             else _construct(loader, item, seen, depth)
             for item in node.value
         ]
@@ -239,7 +231,7 @@ def _construct(loader: RecordLoader, node: yaml.Node, seen: set[int], depth: int
 def _construct_scalar(loader: RecordLoader, node: yaml.ScalarNode) -> Any:
     """_construct for an int, bool, null or float."""
     # A decimal int without a leading 0 (octal) and short enough: int() is PyYAML's value.
-    if node.tag == _INT and DECIMAL.fullmatch(node.value):
+    if node.tag == INT and DECIMAL.fullmatch(node.value):
         return int(node.value)
     return loader.construct_object(node, deep=True)
 
@@ -250,9 +242,9 @@ def _construct_mapping(
     """_construct for a mapping node, whose keys must be strings."""
     mapping = {}
     for key, value in node.value:
-        if key.tag != _STR or not isinstance(key, yaml.ScalarNode):
+        if key.tag != STR or not isinstance(key, yaml.ScalarNode):
             raise _Unusual  # merge keys, `=`, numbers, collections: PyYAML's rules
-        if value.tag == _STR and isinstance(value, yaml.ScalarNode):
+        if value.tag == STR and isinstance(value, yaml.ScalarNode):
             mapping[key.value] = value.value
         else:
             mapping[key.value] = _construct(loader, value, seen, depth)
@@ -276,29 +268,6 @@ def _checked_fields(fields: Any, name: str, shallow: bool = False) -> Problem | 
         if isinstance(value, (dict, list)) and nesting_depth(value) > MAX_NESTING:
             return error(name, key, f"is nested more than {MAX_NESTING} levels deep")
     return None
-
-
-def nesting_depth(value: object, limit: int = MAX_NESTING) -> int:
-    """How many lists and mappings nest in value (a scalar is 0); stops counting past limit.
-
-    Walked with an explicit stack, so data nested too deeply for recursion is measured too.
-    """
-    deepest = 0
-    stack: list[tuple[object, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Iterable[object] = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        depth += 1
-        if depth > limit:
-            return depth
-        deepest = max(deepest, depth)
-        stack.extend((child, depth) for child in children)
-    return deepest
 
 
 def _split_front_matter(text: str) -> tuple[str, str, int] | str | None:

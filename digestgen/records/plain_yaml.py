@@ -8,32 +8,44 @@ its own line: a plain scalar, a scalar quoted on one line, or a flow collection 
 and anything in doubt, is not loaded here: the caller loads the text with PyYAML, so the value
 is always PyYAML's and every error PyYAML's own (tests/records/test_plain_yaml.py and
 test_yaml_loading.py compare the two on generated documents).
+
+Both loaders read YAML 1.1 the same way from the pieces here: the implicit types
+(`implicit_tag`) and the limits on numbers and nesting (`nesting_depth`).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
-try:  # as parse.RecordLoader: the C loader where PyYAML has it
-    from yaml import CSafeLoader as _SafeLoader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+from yaml.resolver import Resolver
 
 STR = "tag:yaml.org,2002:str"
-_INT = "tag:yaml.org,2002:int"
-_BOOL = "tag:yaml.org,2002:bool"
-_NULL = "tag:yaml.org,2002:null"
+INT = "tag:yaml.org,2002:int"
+BOOL = "tag:yaml.org,2002:bool"
+NULL = "tag:yaml.org,2002:null"
 # YAML 1.1's implicit types by a plain scalar's first character, without timestamps: kept as
 # text, so validation can name a bad date.
 IMPLICIT: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
     first: tuple((tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp")
-    for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in Resolver.yaml_implicit_resolvers.items()  # every loader's, C or not
 }
+
+# The longest number a record may write. Scores and image sizes take a few digits; a longer
+# number is refused before it is built: Python cannot print an int of over 4300 digits, and
+# YAML 1.1's base-60 numbers (`1:59:59...`) take time quadratic in their length to build.
+MAX_NUMBER_CHARACTERS = 100
+
+# How deeply lists and mappings may nest in one field's value. The record format needs four
+# levels (`related[i].images[j].url`); much deeper data is no record, and past a few hundred
+# levels it cannot even be pickled for the build cache or a worker (RecursionError).
+MAX_NESTING = 20
+
 _BOOLS = {"yes": True, "true": True, "on": True, "no": False, "false": False, "off": False}
 # An int as PyYAML builds it with int(): decimal, no sign, no leading 0 (octal), not too long
-# (parse.MAX_NUMBER_CHARACTERS is far longer, so PyYAML refuses none of these).
+# (MAX_NUMBER_CHARACTERS is far longer, so PyYAML refuses none of these).
 DECIMAL = re.compile(r"[1-9][0-9]{0,17}|0")
 # Outside the shape anywhere in the text: tabs, carriage returns, YAML 1.1's other line breaks
 # (NEL, U+2028, U+2029) and every character YAML does not allow in a stream, the byte order mark
@@ -68,11 +80,8 @@ def _decimal(text: str) -> int:
     return int(text)
 
 
-_LONGEST_NUMBER = 100  # parse.MAX_NUMBER_CHARACTERS (tests/records/test_plain_yaml.py)
-
-
 def _json_int(text: str) -> int:
-    if len(text) > _LONGEST_NUMBER:
+    if len(text) > MAX_NUMBER_CHARACTERS:
         raise _NotPlain  # PyYAML refuses it
     return int(text)
 
@@ -194,7 +203,7 @@ def _json(text: str, left: int) -> Any:
     value = _JSON.decode(text)  # ValueError when it is not JSON
     if quoted and not isinstance(value, str):
         raise _NotPlain
-    if text.count("[") + text.count("{") > left and _nesting(value, left) > left:
+    if text.count("[") + text.count("{") > left and nesting_depth(value, left) > left:
         raise _NotPlain  # nested too deeply: PyYAML's to load and measure
     return value
 
@@ -208,20 +217,26 @@ def _long_key(flow: str) -> bool:
     return found is not None
 
 
-def _nesting(value: Any, limit: int) -> int:
-    """How many lists and mappings nest in a JSON value; stops counting past `limit`."""
+def nesting_depth(value: object, limit: int = MAX_NESTING) -> int:
+    """How many lists and mappings nest in value (a scalar is 0); stops counting past limit.
+
+    Walked with an explicit stack, so data nested too deeply for recursion is measured too.
+    """
     deepest = 0
-    stack = [(value, 0)]
+    stack: list[tuple[object, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, (dict, list)):
-            depth += 1
-            if depth > limit:
-                return depth
-            deepest = max(deepest, depth)
-            stack.extend(
-                (child, depth) for child in (item.values() if isinstance(item, dict) else item)
-            )
+        if isinstance(item, dict):
+            children: Iterable[object] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        depth += 1
+        if depth > limit:
+            return depth
+        deepest = max(deepest, depth)
+        stack.extend((child, depth) for child in children)
     return deepest
 
 
@@ -245,16 +260,16 @@ def _resolved(text: str) -> Any:
         raise _NotPlain
     if text.startswith(("---", "...")):
         raise _NotPlain
-    for tag, regexp in IMPLICIT.get(text[0], ()):
-        if regexp.match(text):
-            if tag == _INT:
-                return _decimal(text)
-            if tag == _BOOL:
-                return _BOOLS[text.lower()]
-            if tag == _NULL:
-                return None
-            raise _NotPlain  # a float, a merge key, `=`: PyYAML's own
-    return text
+    tag = implicit_tag(text)
+    if tag == STR:
+        return text
+    if tag == INT:
+        return _decimal(text)
+    if tag == BOOL:
+        return _BOOLS[text.lower()]
+    if tag == NULL:
+        return None
+    raise _NotPlain  # a float, a merge key, `=`: PyYAML's own
 
 
 _TEXT_NAMES: dict[str, bool] = {}  # key: whether it is a name that YAML reads as text
@@ -264,15 +279,16 @@ def _is_text_name(name: str) -> bool:
     """Whether a key is a plain name that YAML reads as text (not `yes`, `null`, `on`...)."""
     known = _TEXT_NAMES.get(name)
     if known is None:
-        known = _NAME.fullmatch(name) is not None and _tag(name) == STR
+        known = _NAME.fullmatch(name) is not None and implicit_tag(name) == STR
         if len(_TEXT_NAMES) < 4096:  # records share their few keys; odd ones are not kept
             _TEXT_NAMES[name] = known
     return known
 
 
-def _tag(text: str) -> str:
-    """The tag YAML 1.1 gives a plain scalar, timestamps kept as text."""
-    for tag, regexp in IMPLICIT.get(text[0], ()):
+def implicit_tag(text: str) -> str:
+    """The tag YAML 1.1 gives a plain scalar, timestamps kept as text: the first implicit type
+    of its first character that matches, else text."""
+    for tag, regexp in IMPLICIT.get(text[:1], ()):
         if regexp.match(text):
             return tag
     return STR

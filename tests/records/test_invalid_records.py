@@ -12,11 +12,8 @@ from digestgen.model import Record
 from digestgen.problems import Problem, Severity
 from digestgen.records import parse as reader
 from digestgen.records.note import MAX_BODY_BYTES, render_note
-from digestgen.records.parse import (
-    MAX_NUMBER_CHARACTERS,
-    RawRecord,
-    parse_record,
-)
+from digestgen.records.parse import RawRecord, parse_record
+from digestgen.records.plain_yaml import MAX_NUMBER_CHARACTERS
 from digestgen.records.scan import MAX_RECORD_BYTES
 from digestgen.records.validate import (
     MAX_EXCERPT_LENGTH,

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from digestgen.records.parse import (
-    MAX_NESTING,
-    RawRecord,
-    _load_measured,
-    nesting_depth,
-    parse_record,
-)
+from digestgen.records.parse import RawRecord, _load_measured, parse_record
+from digestgen.records.plain_yaml import MAX_NESTING, nesting_depth
 from tests.helpers import build_in, make_site, record
 
 GOOD = record("Good", "https://example.com/good")
