@@ -118,16 +118,18 @@ def unchanged_build(
     """
     if state.build_key != key or state.summary is None:  # as may_be_unchanged, for mypy
         return None
+    records = state.records
+    if not all(source.digest in records for source in sources):
+        # A file the cache has no record of (new, or edited) always means work. Asked first: a
+        # build's new files are often listed last (`added/`), after every other file's marks.
+        return None
     clock = now.timestamp()
     marks = _ClockMarks(clock, hours, zone)
     used, drafts = [], 0
     scheduled: list[tuple[datetime, str]] = []
     ahead: list[Problem] = []
     for source in sources:
-        entry = state.records.get(source.digest)
-        if entry is None:
-            return None
-        stamp, published, related = entry[2]
+        stamp, published, related = records[source.digest][2]
         if stamp is None:
             continue
         when = datetime.fromtimestamp(stamp, UTC)
