@@ -4,19 +4,22 @@ records, read in place from the mapped file."""
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import mmap
 import os
 import sys
+import zlib
+from collections.abc import Iterable
 from pathlib import Path
 
 from digestgen import __version__
 
 CACHE_MAGIC = b"digestgen-cache\n"
 # 7: the output mark; 8: records added since records.bin in a file of their own; 9: SHA-256;
-# 10: records files hold an index, then the pickles, each read in place (see `read_records`)
-CACHE_FORMAT = 10
+# 10: records files hold an index, then the pickles, each read in place (see `read_records`);
+# 11: CRC-32 and length (see `payload_checksum`)
+CACHE_FORMAT = 11
+CHECKSUM_SIZE = 12
 # A pickled record: bytes when just made, a view of the mapped records file when read back.
 Blob = bytes | memoryview
 
@@ -81,13 +84,29 @@ def _checked_payload(data: memoryview) -> tuple[memoryview | None, str | None, s
     """A cache file's payload, after its header and checksum, if both are right, else the
     reason it cannot be trusted; and the checksum."""
     header = _header()
-    if data[: len(header)] != header or len(data) < len(header) + 32:
+    end = len(header) + CHECKSUM_SIZE
+    if data[: len(header)] != header or len(data) < end:
         reason = "the build cache is from another digestgen or Python; doing a clean build"
         return None, reason, ""
-    checksum, payload = data[len(header) : len(header) + 32], data[len(header) + 32 :]
-    if hashlib.sha256(payload).digest() != checksum:
+    checksum, payload = data[len(header) : end], data[end:]
+    if payload_checksum([payload]) != checksum:
         return None, "the build cache is corrupt; doing a clean build", ""
     return payload, None, checksum.hex()
+
+
+def payload_checksum(parts: Iterable[Blob]) -> bytes:
+    """The checksum of a cache file's payload, given in parts: its CRC-32 and its length.
+
+    It finds a file damaged or cut short, and names the file for the files that refer to it (the
+    added records name their records.bin, the output mark its state). A CRC, not a cryptographic
+    hash: the cache is digestgen's own, and at 50,000 records every rebuild checks the 190 MB of
+    records.bin, which SHA-256 took 90 ms to read and CRC-32 takes a third of that.
+    """
+    crc, length = 0, 0
+    for part in parts:
+        crc = zlib.crc32(part, crc)
+        length += len(part)
+    return crc.to_bytes(4, "big") + length.to_bytes(8, "big")
 
 
 def _header() -> bytes:
@@ -96,7 +115,7 @@ def _header() -> bytes:
 
 def write_marshalled(path: Path, payload: bytes) -> str:
     """Write one cache file atomically from its marshalled data; its checksum."""
-    return write_payload(path, [payload], hashlib.sha256(payload).digest())
+    return write_payload(path, [payload], payload_checksum([payload]))
 
 
 def write_records(path: Path, key: str, base: tuple[str, ...], blobs: dict[str, Blob]) -> str:
@@ -108,10 +127,7 @@ def write_records(path: Path, key: str, base: tuple[str, ...], blobs: dict[str, 
         start += len(blob)
     head = marshal.dumps((key, *base, index))
     parts = [len(head).to_bytes(8, "little"), head, *blobs.values()]
-    checksum = hashlib.sha256()
-    for part in parts:
-        checksum.update(part)
-    return write_payload(path, parts, checksum.digest())
+    return write_payload(path, parts, payload_checksum(parts))
 
 
 def write_payload(path: Path, parts: list[Blob], checksum: bytes) -> str:

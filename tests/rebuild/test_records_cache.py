@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import mmap
 from pathlib import Path
@@ -18,7 +17,7 @@ from digestgen.rebuild.cache import (
     load_record_pickles,
     load_state,
 )
-from digestgen.rebuild.storage import read_marshalled, write_payload
+from digestgen.rebuild.storage import payload_checksum, read_marshalled, write_payload
 from tests.helpers import build_in, make_site, tree
 from tests.rebuild.test_incremental import CONFIG, cache_of, clean_build_of, edit
 
@@ -139,7 +138,7 @@ def test_a_records_file_that_places_a_record_past_its_end_is_not_used(site, tmp_
     records = cache_of(site, RECORDS_FILE)
     head = marshal.dumps((state.records_key, {digest: (0, 10**6) for digest in state.records}))
     parts = [len(head).to_bytes(8, "little"), head, b"too short"]
-    write_payload(records, parts, hashlib.sha256(b"".join(parts)).digest())
+    write_payload(records, parts, payload_checksum(parts))
     edit(site / "content" / "000" / "synthetic-000010.md", 'title: "Synthetic', 'title: "Edited')
     result = build_in(site)
     assert result.exit_code == 0, result.stderr
