@@ -3,51 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from digestgen.util.dates import day_path
+from digestgen.util.slotted import fast_init, fast_pickling
 from digestgen.util.slugs import windows_safe
 from digestgen.util.urls import canonical_urls
-
-T = TypeVar("T")
-
-
-def fast_pickling(cls: type[T]) -> type[T]:
-    """Pickle a frozen, slotted dataclass as a plain tuple of its field values.
-
-    The build cache holds every record; dataclasses' own slot pickling looks the fields up
-    again for every object, which made loading the cache several times slower.
-    """
-    names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
-
-    def getstate(self: Any) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in names)
-
-    cls.__getstate__ = getstate  # type: ignore[method-assign]
-    cls.__setstate__ = _unrolled_setstate(cls, names)  # type: ignore[attr-defined]
-    return cls
-
-
-def _unrolled_setstate(cls: type, names: tuple[str, ...]) -> Any:
-    """A __setstate__ calling each slot's own setter in turn, written out without a loop.
-
-    The slots' setters are twice as fast as object.__setattr__, and the unrolled calls half the
-    cost of a loop over them: it runs for every object of every record the cache loads.
-    """
-    setters = {f"_set{n}": vars(cls)[name].__set__ for n, name in enumerate(names)}
-    lines = [f"    _set{n}(self, state[{n}])" for n in range(len(names))]
-    source = (
-        "def setstate(self, state):\n"
-        f"    if len(state) != {len(names)}:\n"
-        "        raise ValueError('the cached object has the wrong number of fields')\n"
-        + "\n".join(lines)
-    )
-    scope: dict[str, Any] = {}
-    exec(source, setters, scope)  # the source is made here from field names only
-    return scope["setstate"]
 
 
 class FrozenMapping(Mapping[str, Any]):
@@ -74,6 +38,7 @@ class FrozenMapping(Mapping[str, Any]):
         return (FrozenMapping, (self._data,))
 
 
+@fast_init
 @fast_pickling
 @dataclass(frozen=True, slots=True)
 class Provider:
@@ -83,6 +48,7 @@ class Provider:
     domain: str
 
 
+@fast_init
 @fast_pickling
 @dataclass(frozen=True, slots=True)
 class Image:
@@ -93,6 +59,7 @@ class Image:
     height: int | None = None
 
 
+@fast_init
 @fast_pickling
 @dataclass(frozen=True, slots=True)
 class Coverage:
@@ -118,6 +85,7 @@ class Coverage:
         return canonical_urls(self.url, self.amp_url)
 
 
+@fast_init
 @fast_pickling
 @dataclass(frozen=True, slots=True)
 class Record:
@@ -200,6 +168,7 @@ class Topic:
         return f"/topics/{self.slug}/"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Story:
     """A lead record with its coverage from other outlets, at a permanent address."""

@@ -23,6 +23,7 @@ from digestgen.render.paging import Pager, TimePager, page_by_time, paginate, ti
 from digestgen.render.search import shard_numbers
 from digestgen.stories.front import sections_since, topic_sections, window_start
 from digestgen.util.dates import day_path, format_date, format_day
+from digestgen.util.slotted import fast_init
 
 SECTIONS = 6  # topic sections below the front page's stories
 
@@ -35,6 +36,7 @@ SECTION_SIZE = 4  # stories in each
 MORE_IN_TOPIC = 3
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Page:
     """What every template knows about the page it renders."""
@@ -51,6 +53,7 @@ class Page:
     og_type: str = "website"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PageJob:
     """One page to render: its template, its Page, and the rest of what the template gets."""

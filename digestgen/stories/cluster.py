@@ -15,6 +15,7 @@ from digestgen.stories.addresses import anchor, claim_order, first_free, standal
 from digestgen.stories.coverage import gather_coverage, lone_coverage
 from digestgen.stories.select import due_coverage
 from digestgen.stories.topics import topic_key
+from digestgen.util.slotted import fast_init
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 
@@ -22,6 +23,7 @@ _EARLIEST = datetime.min.replace(tzinfo=UTC)
 _LATEST = datetime.max.replace(tzinfo=UTC)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Cluster:
     """Records that are one story, before ranking: the lead, its coverage, its address."""
@@ -34,6 +36,7 @@ class Cluster:
     updated: datetime
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, eq=False)
 class _StoryGroup:
     """Records that are one story: its cluster (not yet addressed), its notes, its base address."""
