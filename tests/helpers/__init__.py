@@ -14,7 +14,10 @@ import html5lib
 import lxml.etree
 import pytest
 
+from digestgen.build import CACHE_FOLDER
 from digestgen.commands.cli import main
+from digestgen.rebuild.cache import STATE_FILE, BuildState, load_state
+from digestgen.rebuild.storage import read_marshalled
 
 ROOT = Path(__file__).parent.parent.parent  # the repository
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -138,3 +141,14 @@ def parse_html(data: bytes) -> lxml.etree._ElementTree:
         tree=html5lib.getTreeBuilder("lxml"), strict=True, namespaceHTMLElements=False
     )
     return parser.parse(data)
+
+
+def cached_state(root: Path) -> BuildState:
+    """The build state a site's cache holds (state.bin with its changes file), as a build reads
+    it; its records' pickles not yet read."""
+    folder = root / CACHE_FOLDER / "public"
+    data, reason, _ = read_marshalled(folder / STATE_FILE)
+    assert reason is None and isinstance(data, tuple)
+    state, note = load_state(folder, data[0], data[1])
+    assert note is None
+    return state

@@ -12,13 +12,10 @@ from bench.generate import generate
 from digestgen.rebuild.cache import (
     ADDED_FILE,
     RECORDS_FILE,
-    STATE_FILE,
-    _decode_state,
     load_record_pickles,
-    load_state,
 )
-from digestgen.rebuild.storage import payload_checksum, read_marshalled, write_payload
-from tests.helpers import build_in, make_site, tree
+from digestgen.rebuild.storage import payload_checksum, write_payload
+from tests.helpers import build_in, cached_state, make_site, tree
 from tests.rebuild.test_incremental import CONFIG, cache_of, clean_build_of, edit
 
 
@@ -36,12 +33,8 @@ def stamp(path: Path) -> tuple[int, int]:
 
 def saved_state(root: Path):
     """The build state the site's cache holds, its records' pickles not yet read."""
-    folder = cache_of(root).parent
-    data, reason, _ = read_marshalled(folder / STATE_FILE)
-    assert reason is None
-    saved = _decode_state(data)
-    state, note = load_state(folder, saved.site_key, saved.records_key)
-    assert note is None and state.records
+    state = cached_state(root)
+    assert state.records
     return state
 
 

@@ -6,10 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from digestgen.build import CACHE_FOLDER
-from digestgen.rebuild.cache import STATE_FILE, _decode_state
-from digestgen.rebuild.storage import read_marshalled
-from tests.helpers import build_in, make_site, record, tree
+from tests.helpers import build_in, cached_state, make_site, record, tree
 from tests.helpers.feeds import related_item
 from tests.rebuild.test_incremental import clean_build_of, edit
 
@@ -18,9 +15,7 @@ STORY = "/2025/03/01/a-story/"
 
 def sitemap_fingerprint(root: Path) -> str:
     """The fingerprint the build cache holds for the sitemap it wrote."""
-    data, reason, _ = read_marshalled(root / CACHE_FOLDER / "public" / STATE_FILE)
-    assert reason is None
-    return _decode_state(data).outputs["sitemap.xml"].fingerprint
+    return cached_state(root).outputs["sitemap.xml"].fingerprint
 
 
 def site_of(tmp_path: Path) -> Path:

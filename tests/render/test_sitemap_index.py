@@ -12,12 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from digestgen.build import CACHE_FOLDER
-from digestgen.rebuild.cache import STATE_FILE, _decode_state
-from digestgen.rebuild.storage import read_marshalled
 from digestgen.render import extras
 from digestgen.render.extras import SITEMAP_FILE, SITEMAP_LIMIT, sitemap_files
-from tests.helpers import BASE_URL, build_in, make_site, record, tree
+from tests.helpers import BASE_URL, build_in, cached_state, make_site, record, tree
 from tests.helpers.feeds import related_item
 from tests.rebuild.test_incremental import clean_build_of, edit
 
@@ -85,9 +82,7 @@ def site_of(tmp_path: Path, name: str = "site") -> Path:
 
 def sitemap_fingerprints(root: Path) -> dict[str, str]:
     """The fingerprint the build cache holds for each sitemap file it wrote."""
-    data, reason, _ = read_marshalled(root / CACHE_FOLDER / "public" / STATE_FILE)
-    assert reason is None
-    outputs = _decode_state(data).outputs
+    outputs = cached_state(root).outputs
     return {path: e.fingerprint for path, e in outputs.items() if path.startswith("sitemap")}
 
 
