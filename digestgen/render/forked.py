@@ -5,6 +5,7 @@ held on a pipe until the build knows it wants it (`parallel.Forked(..., held=Tru
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -59,7 +60,21 @@ def search_indexer(config: SiteConfig, workers: int) -> Indexer:
     the shards' documents (`output.publish`). Forked only then, a copy of the whole site, it cost
     the build half a second at 50,000 records, in pages copied as it planned the site."""
     forks = workers if config.search else 1
-    return parallel.Forked(forks, _index_documents, config.language, workers, held=True)
+    return parallel.Forked(
+        forks, _index_documents, config.language, workers, held=True, prepare=_ready_to_index
+    )
+
+
+def _ready_to_index() -> None:
+    """What indexing imports (Pagefind's launcher brings asyncio: 30 ms in all), done while the
+    indexer waits for its documents rather than after, when the build may be waiting for it. A
+    failure is the call's to report, when it is made."""
+    with contextlib.suppress(ImportError):
+        from pagefind.service import get_executable
+
+        import digestgen.render.search  # noqa: F401
+
+        get_executable()
 
 
 def _index_documents(

@@ -115,10 +115,16 @@ class Forked(Generic[Result]):
     `held`: forked now, but the call waits for `release`: forked early, it shares the most of
     this process's memory; held, it costs nothing when its result turns out not to be wanted.
     `release` may give the call more arguments, known only later, which reach the child pickled.
+    `prepare`: what a held child does before it waits (its imports, say), off the caller's path.
     """
 
     def __init__(
-        self, workers: int, function: Callable[..., Result], *args: Any, held: bool = False
+        self,
+        workers: int,
+        function: Callable[..., Result],
+        *args: Any,
+        held: bool = False,
+        prepare: Callable[[], object] | None = None,
     ) -> None:
         self._call = functools.partial(function, *args)
         self._later: tuple[object, ...] = ()  # the arguments `release` gave
@@ -126,7 +132,7 @@ class Forked(Generic[Result]):
         if may_fork(workers) and sys.platform == "linux":  # see `_die_with`
             if held:
                 waiting, self._gate = os.pipe()
-                call = functools.partial(_when_released, waiting, self._gate, self._call)
+                call = functools.partial(_when_released, waiting, self._gate, self._call, prepare)
                 self._answer, self._child = _fork_call(call)
                 os.close(waiting)
             else:
@@ -184,9 +190,14 @@ class Forked(Generic[Result]):
             self._gate = -1
 
 
-def _when_released(waiting: int, gate: int, call: Callable[..., Result]) -> Result:
-    """In a `held` child: wait for `Forked.release`, then make the call with what it gave."""
+def _when_released(
+    waiting: int, gate: int, call: Callable[..., Result], prepare: Callable[[], object] | None
+) -> Result:
+    """In a `held` child: prepare, wait for `Forked.release`, then make the call with what it
+    gave."""
     os.close(gate)  # the parent's end: closed by the parent alone, it ends the wait
+    if prepare is not None:
+        prepare()
     # Read by length, not to the end: other children forked meanwhile hold the parent's end too.
     with os.fdopen(waiting, "rb") as pipe:
         said = pipe.read(10)

@@ -207,3 +207,26 @@ def test_a_held_call_asked_for_is_released_by_result():
             print(call.result() != os.getpid())
     """)
     assert shown.strip() == "True"
+
+
+def test_a_held_call_prepares_in_its_child_before_its_release(tmp_path):
+    prepared = tmp_path / "prepared"
+    shown = run_fresh(f"""
+        import json, os, time
+        from digestgen.util.parallel import Forked
+        def prepare():
+            open({str(prepared)!r}, "w").write(str(os.getpid()))
+        def call():
+            return open({str(prepared)!r}).read()
+        with Forked(2, call, held=True, prepare=prepare) as held:
+            for _ in range(100):  # the child prepares while the caller goes on
+                if os.path.exists({str(prepared)!r}):
+                    break
+                time.sleep(0.05)
+            said = [os.path.exists({str(prepared)!r}), held.answered()]
+            held.release()
+            print(json.dumps(said + [held.result(), os.getpid()]))
+    """)
+    before_release, answered, prepared_in, parent = json.loads(shown)
+    assert (before_release, answered) == (True, False)
+    assert int(prepared_in) != parent  # in the child
