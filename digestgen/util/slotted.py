@@ -31,17 +31,25 @@ def _unrolled_setstate(cls: type, names: tuple[str, ...]) -> Any:
     The slots' setters are twice as fast as object.__setattr__, and the unrolled calls half the
     cost of a loop over them: it runs for every object of every record the cache loads.
     """
-    setters = {f"_set{n}": vars(cls)[name].__set__ for n, name in enumerate(names)}
-    lines = [f"    _set{n}(self, state[{n}])" for n in range(len(names))]
-    source = (
-        "def setstate(self, state):\n"
-        f"    if len(state) != {len(names)}:\n"
-        "        raise ValueError('the cached object has the wrong number of fields')\n"
-        + "\n".join(lines)
-    )
-    scope: dict[str, Any] = {}
-    exec(source, setters, scope)  # the source is made here from field names only
-    return scope["setstate"]
+    lines = [
+        f"    if len(state) != {len(names)}:",
+        "        raise ValueError('the cached object has the wrong number of fields')",
+        *(f"    _set{n}(self, state[{n}])" for n in range(len(names))),
+    ]
+    return _defined("setstate", "self, state", lines, _slot_setters(cls, names))
+
+
+def _slot_setters(cls: type, names: tuple[str, ...]) -> dict[str, Any]:
+    """Each field's slot setter, named `_set<n>` by its place, for the functions made here."""
+    return {f"_set{n}": vars(cls)[name].__set__ for n, name in enumerate(names)}
+
+
+def _defined(name: str, parameters: str, lines: list[str], scope: dict[str, Any]) -> Any:
+    """The function `name(parameters)` with these lines as its body, over `scope`."""
+    made: dict[str, Any] = {}
+    source = f"def {name}({parameters}):\n" + "\n".join(lines or ["    pass"])
+    exec(source, scope, made)  # the source is made here from field names only
+    return made[name]
 
 
 _NO_VALUE = object()  # an argument left out, whose field's default comes from its factory
@@ -58,12 +66,13 @@ def fast_init(cls: type[T]) -> type[T]:
     """
     if hasattr(cls, "__post_init__"):
         raise TypeError(f"{cls.__name__} has __post_init__, which fast_init does not call")
-    scope: dict[str, Any] = {"_NO_VALUE": _NO_VALUE}
-    parameters, lines = [], []
-    for n, spec in enumerate(dataclasses.fields(cls)):  # type: ignore[arg-type]
+    specs = dataclasses.fields(cls)  # type: ignore[arg-type]
+    scope = _slot_setters(cls, tuple(spec.name for spec in specs))
+    scope["_NO_VALUE"] = _NO_VALUE
+    parameters, lines = ["self"], []
+    for n, spec in enumerate(specs):
         if not spec.init or spec.kw_only:
             raise TypeError(f"{cls.__name__}.{spec.name} is not a plain field of __init__")
-        scope[f"_set{n}"] = vars(cls)[spec.name].__set__
         value = spec.name
         if spec.default is not dataclasses.MISSING:
             scope[f"_default{n}"] = spec.default
@@ -75,10 +84,7 @@ def fast_init(cls: type[T]) -> type[T]:
         else:
             parameters.append(spec.name)
         lines.append(f"    _set{n}(self, {value})")
-    source = f"def __init__(self, {', '.join(parameters)}):\n" + "\n".join(lines or ["    pass"])
-    made: dict[str, Any] = {}
-    exec(source, scope, made)  # the source is made here from field names only
-    init = made["__init__"]
+    init = _defined("__init__", ", ".join(parameters), lines, scope)
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__module__ = cls.__module__
     cls.__init__ = init  # type: ignore[method-assign]
