@@ -223,12 +223,12 @@ def save_state(folder: Path, state: BuildState) -> None:
     checksum, when it is a few entries (at 50,000 records state.bin is 22 MB, a tenth of a second
     to write); else state.bin is written anew and the changes file removed.
     """
-    base = state.base
-    changes = _changes(state, base) if base is not None else None
+    base, facts = state.base, _stored_facts(state)
+    changes = _changes(state, base, facts) if base is not None else None
     if changes is not None:
         state.checksum = write_marshalled(folder / STATE_CHANGES_FILE, marshal.dumps(changes))
         return
-    data = _encode_state(state)
+    data = _encode_state(state, facts)
     state.checksum = write_marshalled(folder / STATE_FILE, marshal.dumps(data))
     state.base = StateBase(state.checksum, data[4], data[6], data[7])
     with contextlib.suppress(FileNotFoundError):
@@ -239,9 +239,16 @@ def save_state(folder: Path, state: BuildState) -> None:
 _STATE_CHANGES = 256
 
 
-def _changes(state: BuildState, base: StateBase) -> tuple[Any, ...] | None:
-    """The state as changes over `base` (see `_apply_changes`), or None when they are many."""
-    facts = {digest: (entry[1], entry[2]) for digest, entry in state.records.items()}
+def _stored_facts(state: BuildState) -> dict[str, tuple[Any, ...]]:
+    """Each record's cached facts and problems, as state.bin stores them (without the pickle)."""
+    return {digest: (entry[1], entry[2]) for digest, entry in state.records.items()}
+
+
+def _changes(
+    state: BuildState, base: StateBase, facts: dict[str, tuple[Any, ...]]
+) -> tuple[Any, ...] | None:
+    """The state, whose stored facts are `facts`, as changes over `base` (see
+    `_apply_changes`), or None when they are many."""
     parts = (_delta(state.outputs, base.outputs), _delta(state.files, base.files),
              _delta(facts, base.facts))  # fmt: skip
     if sum(len(changed) + len(gone) for changed, gone in parts) > max(
@@ -351,7 +358,8 @@ def decode_summary(blob: bytes) -> BuildSummary | None:
     return BuildSummary(*cast("tuple[Any, ...]", load_model(blob))) if blob else None
 
 
-def _encode_state(state: BuildState) -> tuple[Any, ...]:
+def _encode_state(state: BuildState, facts: dict[str, tuple[Any, ...]]) -> tuple[Any, ...]:
+    """The state as state.bin stores it; `facts` are its records' (`_stored_facts`)."""
     return (
         state.site_key,
         state.records_key,
@@ -361,7 +369,7 @@ def _encode_state(state: BuildState) -> tuple[Any, ...]:
         dict(zip(state.outputs, map(tuple, state.outputs.values()), strict=True)),
         encode_summary(state.summary),
         state.files,
-        {digest: (entry[1], entry[2]) for digest, entry in state.records.items()},
+        facts,
     )
 
 

@@ -56,7 +56,7 @@ def test_a_state_whose_output_entry_has_another_shape_is_not_used(tmp_path, entr
     # A state file with a valid checksum but entries of another shape (another format, or a
     # crafted file) is refused as a whole: the build starts clean rather than failing later.
     saved = saved_state(tmp_path)
-    data = list(_encode_state(saved))
+    data = list(_encode_state(saved, {}))  # a state with no records
     data[4] = {**data[4], "index.html": entry}
     write_marshalled(tmp_path / STATE_FILE, marshal.dumps(tuple(data)))
     state, note = load_state(tmp_path, SITE, RECORDS)
