@@ -53,7 +53,8 @@ def map_chunks(
     in item order.
 
     `progress(done, total)` is called as each chunk finishes, with the chunk's size. `work` must
-    be a module-level function; `context` reaches the workers through fork, unpickled.
+    be a module-level function; `context` reaches the workers through fork, unpickled. Chunks
+    a worker that died (killed by the out-of-memory killer, say) left undone are worked here.
     """
     global _CONTEXT
     forking = forks(len(items), workers)
@@ -61,23 +62,36 @@ def map_chunks(
     size = max(1, -(-len(items) // (max(workers, 1) * 8)))
     chunks = [items[start : start + size] for start in range(0, len(items), size)]
     results: list[Result] = []
+
+    def take(chunk: Sequence[Item], part: list[Result]) -> None:
+        results.extend(part)
+        if progress:
+            progress(len(chunk), len(items))
+
     if not forking:
         for chunk in chunks:
-            results += work(context, chunk)
-            if progress:
-                progress(len(chunk), len(items))
+            take(chunk, work(context, chunk))
         return results
-    _CONTEXT = context
-    import multiprocessing  # see `forks`
+    # Imported here: see `forks`.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
+    _CONTEXT = context
+    done = 0
+    fork = multiprocessing.get_context("fork")
+    # Not multiprocessing's Pool: it waits forever for the chunk of a worker that died.
+    pool = ProcessPoolExecutor(workers, fork, initializer=_start_worker)
     try:
-        with multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker) as pool:
-            run = functools.partial(_in_worker, work)
-            for chunk, part in zip(chunks, pool.imap(run, chunks), strict=True):
-                results += part
-                if progress:
-                    progress(len(chunk), len(items))
+        for part in pool.map(functools.partial(_in_worker, work), chunks):
+            take(chunks[done], part)
+            done += 1
+    except BrokenProcessPool:
+        for chunk in chunks[done:]:
+            take(chunk, work(context, chunk))
     finally:
+        # A failed chunk's workers finish what they are writing before the caller cleans up.
+        pool.shutdown(wait=True, cancel_futures=True)
         _CONTEXT = None
     return results
 

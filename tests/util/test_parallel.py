@@ -1,4 +1,4 @@
-"""`parallel.Forked`: a call run in a forked process while the caller goes on."""
+"""`parallel.Forked`: a call run in a forked process while the caller goes on; `map_chunks`."""
 
 from __future__ import annotations
 
@@ -230,3 +230,48 @@ def test_a_held_call_prepares_in_its_child_before_its_release(tmp_path):
     before_release, answered, prepared_in, parent = json.loads(shown)
     assert (before_release, answered) == (True, False)
     assert int(prepared_in) != parent  # in the child
+
+
+# `map_chunks`: each chunk's work, in worker processes when there are enough items.
+_MAP = """
+    import json, multiprocessing, os, signal
+    from digestgen.util.parallel import map_chunks
+    PARENT = os.getpid()
+    def work(context, chunk):
+        if os.getpid() != PARENT and {fault!r} in ("kill", "raise") and 500 in chunk:
+            if {fault!r} == "kill":
+                os.kill(os.getpid(), signal.SIGKILL)
+            raise OSError(28, "No space left on device")
+        return [(item * context, os.getpid()) for item in chunk]
+    sizes = []
+    try:
+        found = map_chunks(work, 3, range(1000), 2, lambda size, total: sizes.append([size, total]))
+    except OSError as exc:
+        found = str(exc)
+    left = [child.pid for child in multiprocessing.active_children()]
+    print(json.dumps([PARENT, found, sizes, left]))
+"""
+
+
+def test_map_chunks_works_in_two_processes_and_keeps_the_items_order():
+    parent, found, sizes, left = json.loads(run_fresh(_MAP.format(fault="none")))
+    assert [value for value, _ in found] == [item * 3 for item in range(1000)]
+    assert parent not in {pid for _, pid in found}
+    assert len({pid for _, pid in found}) == 2
+    assert sum(size for size, _ in sizes) == 1000 and {total for _, total in sizes} == {1000}
+    assert left == []
+
+
+def test_map_chunks_raises_a_workers_exception_and_leaves_no_worker():
+    _, found, _, left = json.loads(run_fresh(_MAP.format(fault="raise")))
+    assert found == "[Errno 28] No space left on device"
+    assert left == []
+
+
+def test_map_chunks_works_here_the_chunks_of_a_worker_that_died():
+    """multiprocessing's Pool waited forever for the chunk of a worker killed outright."""
+    parent, found, sizes, left = json.loads(run_fresh(_MAP.format(fault="kill")))
+    assert [value for value, _ in found] == [item * 3 for item in range(1000)]
+    assert next(pid for value, pid in found if value == 500 * 3) == parent
+    assert sum(size for size, _ in sizes) == 1000
+    assert left == []
