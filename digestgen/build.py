@@ -26,6 +26,7 @@ from digestgen.rebuild.cache import (
     load_state,
     mark_output,
     records_key,
+    remove_unfinished_files,
     save_records,
     save_state,
     site_key,
@@ -200,6 +201,7 @@ def _open_cache(run: _Build) -> None:
     """Repair what a killed build left, then read the cache (unless told not to)."""
     interrupted = recover(run.output)
     remove_leftovers(run.output)
+    remove_unfinished_files(run.cache)
     run.key = build_key(run.config, run.theme, run.options.drafts)
     site = site_key(run.config.base_url, run.config.root, run.output)
     records = records_key(run.config.zone)

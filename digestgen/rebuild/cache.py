@@ -29,6 +29,8 @@ from digestgen.rebuild.storage import (
     Blob,
     read_marshalled,
     read_records,
+    remove_temporaries,
+    temporary_path,
     write_marshalled,
     write_records,
 )
@@ -45,6 +47,7 @@ STATE_CHANGES_FILE = "state-changes.bin"
 # Says that the output folder holds exactly the files of the state saved with it (see
 # `mark_output`): removed before a build changes the output, written after its state is saved.
 OUTPUT_MARK = "output.mark"
+CACHE_FILES = (STATE_FILE, RECORDS_FILE, ADDED_FILE, STATE_CHANGES_FILE, OUTPUT_MARK)
 
 
 # A validation result as cached: the pickled record (or None), its problems as plain tuples,
@@ -302,9 +305,15 @@ def _output_identity(output: Path) -> str:
 def mark_output(folder: Path, state: BuildState, output: Path) -> None:
     """Say that the output folder holds exactly the files of the state just saved, so the next
     build need not list the whole folder to find files that no longer belong (see is_marked)."""
-    temporary = folder / f".{OUTPUT_MARK}.{os.getpid()}.tmp"
+    temporary = temporary_path(folder / OUTPUT_MARK)
     temporary.write_text(f"{state.checksum} {_output_identity(output)}\n", encoding="utf-8")
     os.replace(temporary, folder / OUTPUT_MARK)
+
+
+def remove_unfinished_files(folder: Path) -> None:
+    """Delete the cache files that builds killed while writing them left in the cache folder;
+    done under the output's lock."""
+    remove_temporaries(folder, CACHE_FILES)
 
 
 def unmark_output(folder: Path) -> None:

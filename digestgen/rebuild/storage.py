@@ -4,9 +4,11 @@ records, read in place from the mapped file."""
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import mmap
 import os
+import re
 import sys
 import zlib
 from collections.abc import Iterable
@@ -134,10 +136,26 @@ def write_payload(path: Path, parts: list[Blob], checksum: bytes) -> str:
     """Write a cache file atomically: the header, the payload's checksum, the payload's parts;
     the checksum."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary = temporary_path(path)
     with open(temporary, "wb") as handle:
         handle.write(_header())
         handle.write(checksum)
         handle.writelines(parts)
     os.replace(temporary, path)
     return checksum.hex()
+
+
+def temporary_path(path: Path) -> Path:
+    """Where a cache file is written before it is renamed into place: `.<name>.<pid>.tmp`."""
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def remove_temporaries(folder: Path, names: Iterable[str]) -> None:
+    """Delete the `temporary_path` files of the cache files `names` in the folder: left there by
+    builds killed while writing them (each up to the size of the records). Only while holding
+    the output's lock, when no build writes them; a file that cannot be deleted is left."""
+    left = re.compile(r"\.(?:" + "|".join(map(re.escape, names)) + r")\.[0-9]+\.tmp")
+    with contextlib.suppress(OSError), os.scandir(folder) as listing:
+        for item in listing:
+            if left.fullmatch(item.name) and item.is_file(follow_symlinks=False):
+                os.unlink(item.path)
