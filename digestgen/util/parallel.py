@@ -87,6 +87,9 @@ def map_chunks(
             take(chunks[done], part)
             done += 1
     except BrokenProcessPool:
+        # The pool's other workers are being killed: each is gone before its chunks are redone
+        # here, so none writes a file after this process has written it.
+        pool.shutdown(wait=True)
         for chunk in chunks[done:]:
             take(chunk, work(context, chunk))
     finally:
