@@ -158,4 +158,5 @@ def remove_temporaries(folder: Path, names: Iterable[str]) -> None:
     with contextlib.suppress(OSError), os.scandir(folder) as listing:
         for item in listing:
             if left.fullmatch(item.name) and item.is_file(follow_symlinks=False):
-                os.unlink(item.path)
+                with contextlib.suppress(OSError):  # the others are still deleted
+                    os.unlink(item.path)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from digestgen.build import CACHE_FOLDER
 from digestgen.rebuild.cache import CACHE_FILES, RECORDS_FILE
-from digestgen.rebuild.storage import temporary_path, write_payload
+from digestgen.rebuild.storage import remove_temporaries, temporary_path, write_payload
 from tests.helpers import build_in, make_site, record
 
 
@@ -40,3 +43,20 @@ def test_a_cache_file_is_written_under_its_temporary_name_then_renamed(tmp_path:
     write_payload(path, [b"payload"], b"\0" * 12)
     assert path.read_bytes().endswith(b"payload")
     assert sorted(p.name for p in tmp_path.iterdir()) == [RECORDS_FILE]
+
+
+def test_a_temporary_that_cannot_be_deleted_leaves_the_others_deleted(tmp_path: Path):
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    for number in range(20):
+        (folder / f".{RECORDS_FILE}.{number}.tmp").write_bytes(b"half-written")
+    # The first in the order the folder lists them is made undeletable (immutable: even root
+    # cannot unlink it), so the others all come after it.
+    stuck = folder / os.listdir(folder)[0]
+    if subprocess.run(["chattr", "+i", str(stuck)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not supported here")
+    try:
+        remove_temporaries(folder, CACHE_FILES)
+        assert os.listdir(folder) == [stuck.name]
+    finally:
+        subprocess.run(["chattr", "-i", str(stuck)], check=True)
