@@ -38,7 +38,7 @@ def test_a_build_deletes_the_cache_files_killed_builds_left_half_written(tmp_pat
     assert (folder / RECORDS_FILE).is_file()
 
 
-def test_a_cache_file_is_written_under_its_temporary_name_then_renamed(tmp_path: Path):
+def test_writing_a_cache_file_leaves_no_temporary_beside_it(tmp_path: Path):
     path = tmp_path / RECORDS_FILE
     write_payload(path, [b"payload"], b"\0" * 12)
     assert path.read_bytes().endswith(b"payload")

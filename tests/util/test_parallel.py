@@ -234,10 +234,11 @@ def test_a_held_call_prepares_in_its_child_before_its_release(tmp_path):
 
 # `map_chunks`: each chunk's work, in worker processes when there are enough items.
 _MAP = """
-    import json, multiprocessing, os, signal
+    import json, multiprocessing, os, signal, time
     from digestgen.util.parallel import map_chunks
     PARENT = os.getpid()
     def work(context, chunk):
+        time.sleep(0.02)  # a chunk takes a while: one worker cannot take them all
         if os.getpid() != PARENT and {fault!r} in ("kill", "raise") and 500 in chunk:
             if {fault!r} == "kill":
                 os.kill(os.getpid(), signal.SIGKILL)
