@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -53,9 +54,29 @@ def run() -> NoReturn:
     Python would otherwise free every object of the build one by one, then tear down every
     module: a tenth of a second at 10,000 records, when the system takes the memory back at once.
     """
-    status = main(process_ends=True)
+    try:
+        status = main(process_ends=True)
+    except KeyboardInterrupt:
+        # Ctrl-C. Every `finally` on the way here has undone what was half done (a build's
+        # output is its last complete site); a traceback would only say where the keys fell.
+        _flush()
+        print("digestgen: interrupted", file=sys.stderr)
+        _end_by_interrupt()
+    _flush()
+    os._exit(status)
+
+
+def _flush() -> None:
     for stream in (sys.stdout, sys.stderr):
         # A reader gone (`digestgen build | head -0`) or a closed stream: nothing more to show.
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
-    os._exit(status)
+
+
+def _end_by_interrupt() -> NoReturn:
+    """End the process as killed by SIGINT, as a program stopped by Ctrl-C should: a shell
+    script that runs digestgen then stops too, where an exit status would let it go on."""
+    _flush()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGINT)
+    os._exit(128 + signal.SIGINT)  # if the signal is somehow not taken at once

@@ -1,15 +1,20 @@
 """The `digestgen` program ends its process at once when a command returns (`cli.run`): its
 output still reaches the reader, its exit status is the command's, and a reader that has gone
-away (`digestgen build | head -1`) costs no traceback."""
+away (`digestgen build | head -1`) costs no traceback; nor does Ctrl-C."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from tests.helpers import FIXED_NOW, make_site, record
+import pytest
+
+from bench.generate import generate
+from tests.helpers import FIXED_NOW, build_in, make_site, record, tree
 
 _ENV = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
 
@@ -47,3 +52,47 @@ def test_a_build_whose_reader_has_gone_still_succeeds_without_a_traceback(tmp_pa
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr
     assert (root / "public" / "index.html").is_file()
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_build_ends_it_quietly_as_interrupted_and_keeps_the_last_site(tmp_path):
+    root = make_site(tmp_path / "site", {})
+    generate(300, root / "content", seed=11)
+    assert build_in(root).exit_code == 0
+    output = root / "public"
+    before = tree(output)
+    staging = output.with_name(".public.staging")
+    # A clean build into a staging folder, in a process group of its own, as a terminal runs it:
+    # Ctrl-C sends SIGINT to the whole group (the build, its workers and forked helpers).
+    command = _command(root, "--no-cache", "--jobs", "1")
+    build = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=_ENV, start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while _files_in(staging) < 20 and build.poll() is None:
+        assert time.monotonic() < deadline, "the build never got that far"
+        time.sleep(0.002)
+    assert build.poll() is None, "the build finished before it could be interrupted"
+    os.killpg(build.pid, signal.SIGINT)
+    _, stderr = build.communicate(timeout=60)
+    # Ended by the signal, as a shell script running digestgen needs to see to stop too.
+    assert build.returncode == -signal.SIGINT
+    assert stderr.strip().splitlines()[-1] == "digestgen: interrupted"
+    assert "Traceback" not in stderr
+    assert tree(output) == before
+    assert not staging.exists()
+    deadline = time.monotonic() + 10
+    while _group_alive(build.pid):  # the workers and forked helpers are gone too
+        assert time.monotonic() < deadline, "a process of the build outlived it"
+        time.sleep(0.01)
+
+
+def _files_in(folder: Path) -> int:
+    return sum(len(names) for _, _, names in os.walk(folder)) if folder.exists() else 0
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
