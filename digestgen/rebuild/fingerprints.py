@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -102,6 +102,52 @@ def _story_page_fingerprint(job: PageJob, story: Story, stories: Mapping[str, st
              page.breadcrumbs, page.indexable, page.og_type)]  # fmt: skip
     parts += [f"{key}={_value_digest(value, stories)}" for key, value in job.context]
     return digest_of(parts)
+
+
+def page_fingerprints(jobs: Sequence[PageJob], stories: Mapping[str, str]) -> list[str]:
+    """`page_fingerprint` of each job, in order. A story's page, of which a site has one per
+    story, is described the quick way: what it shares with other pages (feeds, breadcrumbs, the
+    topic above its earlier stories) is described once, looked up by identity, not by value."""
+    shared: dict[tuple[int, int, str, bool, str], str] = {}  # feeds, breadcrumbs by identity
+    topics: dict[int, str] = {}  # by the topic's identity
+    fingerprints = []
+    for job in jobs:
+        page, story = job.page, job.story
+        context = job.context
+        if (
+            story is None
+            or page.pager is not None
+            or job.lastmod is not story.updated
+            or len(context) != 2
+            or context[0] != ("story", story)
+        ):
+            fingerprints.append(page_fingerprint(job, stories))
+            continue
+        key = (id(page.feeds), id(page.breadcrumbs), page.kind, page.indexable, page.og_type)
+        text = shared.get(key)
+        if text is None:
+            text = shared[key] = _shared_text(
+                page.kind, page.feeds, page.breadcrumbs, page.indexable, page.og_type
+            )
+        name, earlier = context[1]
+        digest = stories[story.path]
+        parts = [job.template, digest, text, f"story={digest}", f"{name}="]
+        if (
+            type(earlier) is tuple
+            and len(earlier) == 2
+            and type(earlier[0]) is Topic
+            and type(earlier[1]) is tuple
+        ):
+            topic, items = earlier
+            topic_text = topics.get(id(topic))
+            if topic_text is None:
+                topic_text = topics[id(topic)] = _topic_text(topic)
+            # As _value_digest describes a (topic, stories) pair.
+            parts[-1] += f"({topic_text},({','.join([stories[s.path] for s in items])}))"
+        else:
+            parts[-1] += _value_digest(earlier, stories)
+        fingerprints.append(digest_of(parts))
+    return fingerprints
 
 
 @functools.lru_cache(maxsize=4096)

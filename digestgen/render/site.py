@@ -18,7 +18,7 @@ from digestgen.model import Site, Story
 from digestgen.output.paths import OutputCollision, check_output_path
 from digestgen.rebuild.fingerprints import (
     feed_fingerprint,
-    page_fingerprint,
+    page_fingerprints,
     sitemap_fingerprint,
     story_digests,
 )
@@ -150,7 +150,9 @@ def plan_site(
     _check_unique_paths(page_jobs, feed_jobs, extras, [file.path for file in files], checked)
     sitemaps = tuple(PlannedSitemap(f, sitemap_fingerprint(f.entries, f.index)) for f in files)
     digests = story_digests(site.stories) if digests is None else digests
-    jobs: list[PlannedJob] = [(job, page_fingerprint(job, digests)) for job in page_jobs]
+    jobs: list[PlannedJob] = list(
+        zip(page_jobs, page_fingerprints(page_jobs, digests), strict=True)
+    )
     jobs += [(job, feed_fingerprint(job, digests)) for job in feed_jobs]
     feed_files = sum(len(job.files) for job in feed_jobs)
     return SitePlan(tuple(jobs), renderers, extras, sitemaps, len(page_jobs), feed_files, digests)
