@@ -21,9 +21,12 @@ from digestgen.stories.addresses import moved_addresses
 REDIRECTS_FILE = "_redirects"
 SITEMAP_FILE = "sitemap.xml"
 SITEMAP_INDEX_TEMPLATE = "sitemap-index.xml"
-# The most addresses one sitemap file may list (sitemaps.org; search engines refuse more). A
-# site with more has a sitemap index in `sitemap.xml`, over parts (`sitemap_files`).
+# The most addresses one sitemap file may list (sitemaps.org; search engines refuse more).
 SITEMAP_LIMIT = 50_000
+# A site with more addresses to list than this has a sitemap index in `sitemap.xml`, over parts
+# by month (`sitemap_files`): a change then rewrites its month's part and the index, not the
+# whole list, and crawlers and deploys fetch only those again. WordPress splits at 2,000 too.
+SITEMAP_SPLIT = 2_000
 
 # The sitemap's entries: each indexable page's address and when it last changed.
 SitemapEntries = tuple[tuple[str, datetime | None], ...]
@@ -41,15 +44,15 @@ class SitemapFile:
 
 
 def sitemap_files(entries: SitemapEntries, limit: int | None = None) -> tuple[SitemapFile, ...]:
-    """The sitemap's files: `sitemap.xml` alone while it lists at most `limit` (SITEMAP_LIMIT)
-    addresses; else there an index of parts, one per month of dated addresses (stories, editions)
-    and one of the other pages, each cut in numbered parts of `limit`.
+    """The sitemap's files: `sitemap.xml` alone while it lists at most SITEMAP_SPLIT addresses
+    (and `limit`, SITEMAP_LIMIT); else there an index of parts, one per month of dated addresses
+    (stories, editions) and one of the other pages, each cut in numbered parts of `limit`.
 
     The parts lie at the site's root: a sitemap may only list addresses under its own folder.
     Grouped by month, a changed story changes its month's part and the index only.
     """
     limit = SITEMAP_LIMIT if limit is None else limit
-    if len(entries) <= limit:
+    if len(entries) <= min(SITEMAP_SPLIT, limit):
         return (SitemapFile(SITEMAP_FILE, entries),)
     groups: dict[str, list[tuple[str, datetime | None]]] = {"pages": []}
     for entry in entries:

@@ -1,6 +1,6 @@
-"""A site with more pages than a sitemap may list gets a sitemap index over parts, each a valid
-sitemap of at most 50,000 addresses at the site's root; a rebuild remakes only the parts whose
-pages changed, and still equals a clean build."""
+"""A site with more than 2,000 pages gets a sitemap index over parts by month, each a valid
+sitemap of at most 50,000 addresses (the most a sitemap may list) at the site's root; a rebuild
+remakes only the parts whose pages changed, and still equals a clean build."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from digestgen.render import extras
-from digestgen.render.extras import SITEMAP_FILE, SITEMAP_LIMIT, sitemap_files
+from digestgen.render.extras import SITEMAP_FILE, SITEMAP_LIMIT, SITEMAP_SPLIT, sitemap_files
 from tests.helpers import BASE_URL, build_in, cached_state, make_site, record, tree
 from tests.helpers.feeds import related_item
 from tests.rebuild.test_incremental import clean_build_of, edit
@@ -26,10 +26,21 @@ def dated(day: str, slug: str, hours: int = 0) -> tuple[str, datetime]:
     return f"/{day.replace('-', '/')}/{slug}/", MOMENT + timedelta(hours=hours)
 
 
-def test_up_to_the_limit_the_sitemap_is_one_file_listing_every_page():
-    entries = tuple((f"/2025/03/01/story-{n}/", MOMENT) for n in range(SITEMAP_LIMIT))
+def test_up_to_2000_pages_the_sitemap_is_one_file_listing_every_page():
+    entries = tuple((f"/2025/03/{n % 28 + 1:02d}/story-{n}/", MOMENT) for n in range(SITEMAP_SPLIT))
     (only,) = sitemap_files(entries)
     assert (only.path, only.entries, only.index) == (SITEMAP_FILE, entries, False)
+
+
+def test_past_2000_pages_the_sitemap_is_an_index_of_a_part_per_month():
+    entries = (*(dated(f"2025-0{1 + n % 3}-01", f"s{n}", n % 3) for n in range(SITEMAP_SPLIT)),
+               ("/topics/", None))  # fmt: skip
+    index, *parts = sitemap_files(entries)
+    assert index.path == SITEMAP_FILE and index.index
+    assert [part.path for part in parts] == [
+        "sitemap-2025-01.xml", "sitemap-2025-02.xml", "sitemap-2025-03.xml", "sitemap-pages.xml"
+    ]  # fmt: skip
+    assert Counter(e for part in parts for e in part.entries) == Counter(entries)
 
 
 def test_past_the_limit_the_sitemap_is_an_index_of_parts_that_list_every_page_once():
