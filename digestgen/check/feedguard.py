@@ -203,7 +203,7 @@ def guard_feeds(
     for item_id, paths in sorted(where.items()):
         if item_id in new_ids or _in_daily_digest(paths, urls[item_id], in_days):
             continue
-        finding = _gone(item_id, urls[item_id], moved_to, content)
+        finding = _gone(urls[item_id], content, *_new_items(paths, moved_to, in_days))
         pushed_out = all(path in windows for path in paths)  # by newer items, from full feeds
         if finding is not None and not (finding[0] is FindingKind.VANISHED and pushed_out):
             kind, detail = finding
@@ -211,18 +211,20 @@ def guard_feeds(
     return findings
 
 
-def _index(feeds: Mapping[str, list[PublishedItem]]) -> tuple[set[str], dict[str, str], set[str]]:
+def _index(
+    feeds: Mapping[str, list[PublishedItem]],
+) -> tuple[set[str], dict[str, str], dict[str, str]]:
     """The new feeds' item ids; each canonical outlet URL and the id of the first new story item
-    holding it; the canonical URLs of the stories the daily digest carries."""
+    holding it; and of the first day of the daily digest holding it (the stories it carries)."""
     ids: set[str] = set()
     moved_to: dict[str, str] = {}
-    in_days: set[str] = set()
+    in_days: dict[str, str] = {}
     for path, entries in sorted(feeds.items()):
         for entry in entries:
             ids.add(entry.id)
             for url in entry.urls:
                 if is_daily_path(path):
-                    in_days.add(canonical_url(url))
+                    in_days.setdefault(canonical_url(url), entry.id)
                 else:
                     moved_to.setdefault(canonical_url(url), entry.id)
     return ids, moved_to, in_days
@@ -247,19 +249,31 @@ def _windows(
     }
 
 
-def _in_daily_digest(paths: list[str], urls: set[str], in_days: set[str]) -> bool:
+def _in_daily_digest(paths: list[str], urls: set[str], in_days: Mapping[str, str]) -> bool:
     """True for an item only in old per-day feeds whose story the daily digest carries: those
     feeds' subscribers are redirected there."""
-    return all(_DAY_FEED.fullmatch(path) for path in paths) and bool(urls & in_days)
+    return all(_DAY_FEED.fullmatch(path) for path in paths) and any(url in in_days for url in urls)
+
+
+def _new_items(
+    paths: list[str], moved_to: Mapping[str, str], in_days: Mapping[str, str]
+) -> tuple[Mapping[str, str], str]:
+    """The new items an item in these old feeds may have become, by URL, and what it is. A day of
+    the daily digest is no story: its stories' own items are not its new id (a day of the new
+    digest with its stories is), and it may leave as the digest's window moves on."""
+    if all(is_daily_path(path) for path in paths):
+        return in_days, "day"
+    return moved_to, "story"
 
 
 def _gone(
-    item_id: str, urls: set[str], moved_to: Mapping[str, str], content: ContentFacts
+    urls: set[str], content: ContentFacts, moved_to: Mapping[str, str], what: str
 ) -> tuple[FindingKind, str] | None:
-    """Why an item that is in no new feed at all breaks subscriptions, or None if it may go."""
+    """Why an item (a story, or a day) that is in no new feed at all breaks subscriptions, or
+    None if it may go; `moved_to` gives the new item of the same `what` holding each URL."""
     moved = sorted({moved_to[url] for url in urls if url in moved_to})
     if moved:
-        return FindingKind.ID_CHANGED, f"the same story now has the id {moved[0]}"
+        return FindingKind.ID_CHANGED, f"the same {what} now has the id {moved[0]}"
     if urls & content.unpublished:
         return None  # its record was unpublished
     if not urls:

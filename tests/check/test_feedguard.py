@@ -132,6 +132,7 @@ def test_another_base_url_changes_every_id(deployed):
     assert code == 1
     ids = {line.split(": ")[1] for line in findings}
     assert len(ids) == 5 + 3  # the stories and the daily digest's days
+    assert sum("the same day now has the id https://elsewhere" in line for line in findings) == 9
 
 
 def test_a_missing_against_folder_is_a_usage_error(tmp_path):
@@ -339,3 +340,24 @@ def test_feeds_the_config_makes_smaller_let_their_oldest_items_go_without_an_arc
     (root / "digestgen.toml").write_text(smaller + "feed_size = 2\n", encoding="utf-8")
     code, findings, err = check(root)
     assert (code, findings) == (0, []), err
+
+
+def test_the_oldest_day_leaves_the_daily_digest_when_a_new_day_ends(tmp_path):
+    """The daily digest's window moving on is no finding, though the leaving day's story is still
+    in a story feed, the archive's (it was reported as the day's item changing its id to the
+    story's). A day of the new digest holding its stories is its new id (see the base URL's)."""
+    stories = {
+        f"s{n}.md": record(f"Launch {n}", url=f"https://space.example.com/{n}",
+                           when=f"2025-03-0{n + 1}T10:00:00Z")
+        for n in range(6)
+    }  # fmt: skip
+    root = make_site(tmp_path / "site", stories, 'feeds = ["site", "daily"]\nfeed_size = 2\n')
+    result = build_in(root, "--now", "2025-03-07T00:00:00Z")
+    assert result.exit_code == 0, result.stderr
+    shutil.copytree(result.output, tmp_path / "deployed")
+    write(root, "s6.md", record("Launch 6", url="https://space.example.com/6",
+                                when="2025-03-07T10:00:00Z"))  # fmt: skip
+    code, findings, err = check(root, "--now", "2025-03-08T00:00:00Z")
+    assert (code, findings) == (0, []), err
+    days = json.loads((tmp_path / "deployed" / "daily" / "feed.json").read_text("utf-8"))
+    assert [item["id"] for item in days["items"]][-1].endswith("/2025/03/05/")  # the one that left
