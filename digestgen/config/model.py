@@ -14,6 +14,9 @@ FEED_LISTINGS = ("site", "topics", "sources", "daily")
 # Items per topic and outlet feed by default: a subscriber polls for what is new, the site's
 # feed holds the newest `feed_size` stories in full and its archive every story.
 LISTING_FEED_SIZE = 20
+# Days in the daily digest by default: an item is a whole day's stories (a feed of 50 days held
+# 3,400 stories, 4 MB a format, at 50,000 records), and a subscriber polls for what is new.
+DAILY_FEED_SIZE = 14
 
 
 class ConfigError(Exception):
@@ -51,6 +54,7 @@ class SiteConfig:
     feed_size: int = 50
     feed_archive_size: int | None = None
     listing_feed_size: int | None = None
+    daily_feed_size: int | None = None
     feed_summary_only: bool = False
     feed_formats: tuple[str, ...] = FEED_FORMATS
     feeds: tuple[str, ...] = FEED_LISTINGS
@@ -104,3 +108,10 @@ class SiteConfig:
         if self.listing_feed_size is not None:
             return self.listing_feed_size
         return min(LISTING_FEED_SIZE, self.feed_size)
+
+    @property
+    def daily_feed_items(self) -> int:
+        """Days in the daily digest (default: `DAILY_FEED_SIZE`, at most `feed_size`)."""
+        if self.daily_feed_size is not None:
+            return self.daily_feed_size
+        return min(DAILY_FEED_SIZE, self.feed_size)

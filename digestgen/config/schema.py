@@ -44,6 +44,7 @@ KEYS: Mapping[str, Option[object]] = {
     "feed_size": WholeNumber(1, 10000),
     "feed_archive_size": WholeNumber(1, 10000),
     "listing_feed_size": WholeNumber(1, 10000),
+    "daily_feed_size": WholeNumber(1, 10000),
     "feed_summary_only": Boolean(),
     "feed_formats": Choices(FEED_FORMATS, minimum=1),
     "feeds": Choices(FEED_LISTINGS),

@@ -123,10 +123,10 @@ def daily_feed_title(config: SiteConfig) -> str:
 
 
 def ended_editions(site: Site, config: SiteConfig) -> tuple[Edition, ...]:
-    """The daily digest's items: the newest `feed_size` editions whose day has ended in the
-    site's time zone as of the build's clock, so an item is whole when it is first published."""
+    """The daily digest's items: the newest `daily_feed_size` editions whose day has ended in
+    the site's time zone as of the build's clock, so an item is whole when it is first published."""
     ended = (e for e in site.editions if day_end(e.day, config.zone) <= site.now)
-    return tuple(sorted(ended, key=lambda e: e.day, reverse=True)[: config.feed_size])
+    return tuple(sorted(ended, key=lambda e: e.day, reverse=True)[: config.daily_feed_items])
 
 
 def window_size(path: str, config: SiteConfig) -> int | None:
@@ -136,7 +136,9 @@ def window_size(path: str, config: SiteConfig) -> int | None:
         return None
     if path.startswith(("topics/", "sources/")):
         return config.listing_feed_items
-    return config.feed_size  # the site's feed, and the daily digest's days
+    if path.startswith(DAILY_FOLDER.lstrip("/")):
+        return config.daily_feed_items  # its days
+    return config.feed_size
 
 
 def archive_path(month: str, part: int) -> str:

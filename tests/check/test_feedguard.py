@@ -342,6 +342,27 @@ def test_feeds_the_config_makes_smaller_let_their_oldest_items_go_without_an_arc
     assert (code, findings) == (0, []), err
 
 
+def test_a_daily_digest_the_config_makes_shorter_lets_its_oldest_days_go(tmp_path):
+    """`daily_feed_size` made smaller is a window too: the days it lets go are its oldest. The
+    stories of those days stay in the site's feed: that is no new id of the days' items."""
+    stories = {
+        f"s{n}.md": record(f"Launch {n}", url=f"https://space.example.com/{n}",
+                           when=f"2025-03-0{n + 1}T10:00:00Z")
+        for n in range(6)
+    }  # fmt: skip
+    config = 'feed_archive = false\nfeeds = ["site", "daily"]\ndaily_feed_size = 5\n'
+    root = make_site(tmp_path / "site", stories, config)
+    result = build_in(root, "--now", "2025-03-08T00:00:00Z")
+    assert result.exit_code == 0, result.stderr
+    assert len(json.loads(result.read("daily/feed.json"))["items"]) == 5
+    shutil.copytree(result.output, tmp_path / "deployed")
+    settings = (root / "digestgen.toml").read_text(encoding="utf-8")
+    shorter = settings.replace("daily_feed_size = 5", "daily_feed_size = 2")
+    (root / "digestgen.toml").write_text(shorter, encoding="utf-8")
+    code, findings, err = check(root, "--now", "2025-03-08T00:00:00Z")
+    assert (code, findings) == (0, []), err
+
+
 def test_the_oldest_day_leaves_the_daily_digest_when_a_new_day_ends(tmp_path):
     """The daily digest's window moving on is no finding, though the leaving day's story is still
     in a story feed, the archive's (it was reported as the day's item changing its id to the

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import lxml.html
+import pytest
 
 from tests.helpers import BASE_URL, BuildResult, record
 from tests.helpers.feeds import ALPHA_URL, COVERAGE, check_feed, corpus, parse_xml
@@ -97,6 +98,46 @@ def test_the_daily_digest_holds_at_most_feed_size_days(site_builder):
     result = site_builder(corpus(), config="feed_size = 2\n")
     assert [day_id for day_id, _, _ in items(result)["feed.json"]] == [
         DAYS["2025-03-03"][0], DAYS["2025-03-02"][0]]  # fmt: skip
+
+
+def days_of_stories(count: int) -> dict[str, str]:
+    """A story a day for `count` days, from 1 March 2025."""
+    return {
+        f"s{n}.md": record(f"Story of day {n}", url=f"https://outlet.example.com/{n}",
+                           when=f"2025-03-{n + 1:02}T10:00:00Z")
+        for n in range(count)
+    }  # fmt: skip
+
+
+def day_ids(days: range) -> list[str]:
+    """The item ids of these days of March 2025 (1 is the first), newest first."""
+    return [f"{BASE_URL}2025/03/{day:02}/" for day in reversed(days)]
+
+
+def test_the_daily_digest_holds_the_newest_fourteen_days_by_default(site_builder):
+    result = site_builder(days_of_stories(20), now="2025-03-21T00:00:00Z")
+    assert result.exit_code == 0, result.stderr
+    for name in FORMATS:  # fourteen of the twenty, where the site's feed holds fifty stories
+        assert [day_id for day_id, _, _ in items(result)[name]] == day_ids(range(7, 21))
+
+
+@pytest.mark.parametrize(("config", "days"), [
+    ("daily_feed_size = 3\n", 3),
+    ("feed_size = 5\n", 5),  # never more than the site's feed by default
+    ("feed_size = 5\ndaily_feed_size = 16\n", 16),
+])  # fmt: skip
+def test_daily_feed_size_sets_the_days_of_the_daily_digest(site_builder, config, days):
+    result = site_builder(days_of_stories(20), now="2025-03-21T00:00:00Z", config=config)
+    assert result.exit_code == 0, result.stderr
+    for name in FORMATS:
+        assert [day_id for day_id, _, _ in items(result)[name]] == day_ids(range(21 - days, 21))
+
+
+@pytest.mark.parametrize("value", ["0", "10001", "true", '"14"'])
+def test_a_bad_daily_feed_size_is_an_error_naming_the_key(site_builder, value):
+    result = site_builder(corpus(), config=f"daily_feed_size = {value}\n")
+    assert result.exit_code == 1
+    assert "daily_feed_size: must be a whole number from 1 to 10000" in result.stderr
 
 
 def test_edition_pages_and_the_archive_offer_the_daily_digest(site_builder):
