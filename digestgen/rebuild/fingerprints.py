@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +35,33 @@ def story_digests(stories: Iterable[Story]) -> dict[str, str]:
     }
 
 
-def _value_digest(value: Any, stories: Mapping[str, str]) -> str:
+@dataclass(slots=True)
+class _SharedTexts:
+    """What many pages share, described once for all the pages fingerprinted together and looked
+    up by identity: the lru caches behind them hash dataclasses by value, in Python, each time."""
+
+    pages: dict[tuple[int, int, str, bool, str], str] = field(default_factory=dict)
+    topics: dict[int, str] = field(default_factory=dict)
+
+    def page(self, page: Page) -> str:
+        """A story page's own fields but the story's (`_shared_text`)."""
+        key = (id(page.feeds), id(page.breadcrumbs), page.kind, page.indexable, page.og_type)
+        text = self.pages.get(key)
+        if text is None:
+            text = self.pages[key] = _shared_text(
+                page.kind, page.feeds, page.breadcrumbs, page.indexable, page.og_type
+            )
+        return text
+
+    def topic(self, topic: Topic) -> str:
+        """The topic described (`_topic_text`)."""
+        text = self.topics.get(id(topic))
+        if text is None:
+            text = self.topics[id(topic)] = _topic_text(topic)
+        return text
+
+
+def _value_digest(value: Any, stories: Mapping[str, str], shared: _SharedTexts) -> str:
     # Exact types first, stories in a tuple looked up in place: this runs for every story shown
     # on every page of every build.
     kind = type(value)
@@ -43,14 +69,14 @@ def _value_digest(value: Any, stories: Mapping[str, str]) -> str:
         return stories[value.path]
     if kind is tuple or isinstance(value, tuple):
         parts = [
-            stories[item.path] if type(item) is Story else _value_digest(item, stories)
+            stories[item.path] if type(item) is Story else _value_digest(item, stories, shared)
             for item in value
         ]
         return "(" + ",".join(parts) + ")"
     if isinstance(value, Story):
         return stories[value.path]
     if kind is Topic:
-        return _topic_text(value)
+        return shared.topic(value)
     return repr(value)
 
 
@@ -69,12 +95,16 @@ def _feeds_text(feeds: tuple[FeedLink, ...]) -> str:
     return repr(feeds)
 
 
-def page_fingerprint(job: PageJob, stories: Mapping[str, str]) -> str:
-    """Everything one page is rendered from, hashed (the build key covers theme and config)."""
+def page_fingerprint(
+    job: PageJob, stories: Mapping[str, str], shared: _SharedTexts | None = None
+) -> str:
+    """Everything one page is rendered from, hashed (the build key covers theme and config);
+    `shared` is for pages fingerprinted together (`page_fingerprints`)."""
+    shared = _SharedTexts() if shared is None else shared
     page = job.page
     story = job.story
     if story is not None and page.pager is None and job.lastmod is story.updated:
-        return _story_page_fingerprint(job, story, stories)
+        return _story_page_fingerprint(job, story, stories, shared)
     lastmod = job.lastmod.isoformat() if isinstance(job.lastmod, datetime) else ""
     described: Iterable[str]
     if job.story is not None:
@@ -89,65 +119,25 @@ def page_fingerprint(job: PageJob, stories: Mapping[str, str]) -> str:
             _feeds_text(page.feeds) if name == "feeds" else repr(getattr(page, name))
             for name in _PAGE_FIELDS
         )
-    context = (f"{key}={_value_digest(value, stories)}" for key, value in job.context)
+    context = (f"{key}={_value_digest(value, stories, shared)}" for key, value in job.context)
     return digest_of([job.template, *described, lastmod, *context])
 
 
-def _story_page_fingerprint(job: PageJob, story: Story, stories: Mapping[str, str]) -> str:
+def _story_page_fingerprint(
+    job: PageJob, story: Story, stories: Mapping[str, str], shared: _SharedTexts
+) -> str:
     """`page_fingerprint` of a story's page, which a site has one of per story: its address,
     title, description, image and last change come from the story's digest, and what it shares
     with the pages of the same day (breadcrumbs, feeds) is described once for them all."""
-    page = job.page
-    parts = [job.template, stories[story.path], _shared_text(page.kind, page.feeds,
-             page.breadcrumbs, page.indexable, page.og_type)]  # fmt: skip
-    parts += [f"{key}={_value_digest(value, stories)}" for key, value in job.context]
+    parts = [job.template, stories[story.path], shared.page(job.page)]
+    parts += [f"{key}={_value_digest(value, stories, shared)}" for key, value in job.context]
     return digest_of(parts)
 
 
 def page_fingerprints(jobs: Sequence[PageJob], stories: Mapping[str, str]) -> list[str]:
-    """`page_fingerprint` of each job, in order. A story's page, of which a site has one per
-    story, is described the quick way: what it shares with other pages (feeds, breadcrumbs, the
-    topic above its earlier stories) is described once, looked up by identity, not by value."""
-    shared: dict[tuple[int, int, str, bool, str], str] = {}  # feeds, breadcrumbs by identity
-    topics: dict[int, str] = {}  # by the topic's identity
-    fingerprints = []
-    for job in jobs:
-        page, story = job.page, job.story
-        context = job.context
-        if (
-            story is None
-            or page.pager is not None
-            or job.lastmod is not story.updated
-            or len(context) != 2
-            or context[0] != ("story", story)
-        ):
-            fingerprints.append(page_fingerprint(job, stories))
-            continue
-        key = (id(page.feeds), id(page.breadcrumbs), page.kind, page.indexable, page.og_type)
-        text = shared.get(key)
-        if text is None:
-            text = shared[key] = _shared_text(
-                page.kind, page.feeds, page.breadcrumbs, page.indexable, page.og_type
-            )
-        name, earlier = context[1]
-        digest = stories[story.path]
-        parts = [job.template, digest, text, f"story={digest}", f"{name}="]
-        if (
-            type(earlier) is tuple
-            and len(earlier) == 2
-            and type(earlier[0]) is Topic
-            and type(earlier[1]) is tuple
-        ):
-            topic, items = earlier
-            topic_text = topics.get(id(topic))
-            if topic_text is None:
-                topic_text = topics[id(topic)] = _topic_text(topic)
-            # As _value_digest describes a (topic, stories) pair.
-            parts[-1] += f"({topic_text},({','.join([stories[s.path] for s in items])}))"
-        else:
-            parts[-1] += _value_digest(earlier, stories)
-        fingerprints.append(digest_of(parts))
-    return fingerprints
+    """`page_fingerprint` of each job, in order, what the pages share described once for all."""
+    shared = _SharedTexts()
+    return [page_fingerprint(job, stories, shared) for job in jobs]
 
 
 @functools.lru_cache(maxsize=4096)
