@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench.generate import generate
-from tests.helpers import FIXED_NOW, build_in, make_site, record, tree
+from tests.helpers import FIXED_NOW, build_in, count_files, make_site, record, tree
 
 _ENV = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
 
@@ -68,7 +68,7 @@ def test_ctrl_c_during_a_build_ends_it_quietly_as_interrupted_and_keeps_the_last
     build = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              env=_ENV, start_new_session=True)  # fmt: skip
     deadline = time.monotonic() + 60
-    while _files_in(staging) < 20 and build.poll() is None:
+    while count_files(staging) < 20 and build.poll() is None:
         assert time.monotonic() < deadline, "the build never got that far"
         time.sleep(0.002)
     assert build.poll() is None, "the build finished before it could be interrupted"
@@ -84,10 +84,6 @@ def test_ctrl_c_during_a_build_ends_it_quietly_as_interrupted_and_keeps_the_last
     while _group_alive(build.pid):  # the workers and forked helpers are gone too
         assert time.monotonic() < deadline, "a process of the build outlived it"
         time.sleep(0.01)
-
-
-def _files_in(folder: Path) -> int:
-    return sum(len(names) for _, _, names in os.walk(folder)) if folder.exists() else 0
 
 
 def _group_alive(group: int) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,6 +45,11 @@ class BuildResult:
     def files(self) -> dict[str, bytes]:
         """Every output file's bytes, by relative path."""
         return tree(self.output)
+
+
+def count_files(folder: Path) -> int:
+    """How many files are under folder (none if it is not there), as a build writes them."""
+    return sum(len(names) for _, _, names in os.walk(folder)) if folder.exists() else 0
 
 
 def tree(folder: Path) -> dict[str, bytes]:

@@ -14,7 +14,15 @@ from pathlib import Path
 import pytest
 
 from bench.generate import generate
-from tests.helpers import FIXED_NOW, build_in, make_site, mounted_tmpfs, record, tree
+from tests.helpers import (
+    FIXED_NOW,
+    build_in,
+    count_files,
+    make_site,
+    mounted_tmpfs,
+    record,
+    tree,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -23,10 +31,6 @@ def start_build(root: Path, *extra: str) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "digestgen", "build", "--config", str(root / "digestgen.toml"),
                "--now", FIXED_NOW, *extra]  # fmt: skip
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-def count_files(folder: Path) -> int:
-    return sum(len(names) for _, _, names in os.walk(folder)) if folder.exists() else 0
 
 
 @pytest.fixture
