@@ -23,7 +23,7 @@ import lxml.etree
 
 from digestgen.model import Record
 from digestgen.render.feed_formats import ATOM_NS, JSON_EXTENSION
-from digestgen.render.feeds import ARCHIVE_FOLDER, DAILY_FOLDER, FILE_NAMES
+from digestgen.render.feeds import ARCHIVE_FOLDER, FILE_NAMES, is_daily_path
 from digestgen.util.files import read_regular_file
 from digestgen.util.urls import canonical_url
 
@@ -93,11 +93,6 @@ def is_feed_path(path: str) -> bool:
 
 # A feed of one day, as digestgen made them before the daily digest replaced them.
 _DAY_FEED = re.compile(r"\d{4}/\d\d/\d\d/(?:feed\.xml|atom\.xml|feed\.json)")
-
-
-def is_daily_path(path: str) -> bool:
-    """True for a daily digest feed: its items are days, which list their stories' leads."""
-    return path.startswith(DAILY_FOLDER.lstrip("/"))
 
 
 def read_feed(data: bytes) -> list[PublishedItem]:

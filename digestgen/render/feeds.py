@@ -136,9 +136,15 @@ def window_size(path: str, config: SiteConfig) -> int | None:
         return None
     if path.startswith(("topics/", "sources/")):
         return config.listing_feed_items
-    if path.startswith(DAILY_FOLDER.lstrip("/")):
+    if is_daily_path(path):
         return config.daily_feed_items  # its days
     return config.feed_size
+
+
+def is_daily_path(path: str) -> bool:
+    """True for a daily digest feed (its path relative to the site's root): its items are days,
+    which list their stories' leads."""
+    return path.startswith(DAILY_FOLDER.lstrip("/"))
 
 
 def archive_path(month: str, part: int) -> str:
