@@ -7,6 +7,11 @@ holds anything a story's data does not: drafts are left out and `secured` is nev
 Pagefind cannot update an index, only make one. So the stories are split into shards by a hash
 of the URL their address comes from, each shard a Pagefind index of its own in `pagefind/<n>/`,
 and the search page merges them in the browser. A changed story re-indexes its shard only.
+
+The search page runs one Pagefind engine (its script, web worker and WebAssembly), the first
+shard's, and merges the other shards into it: only the first shard publishes the engine
+(`SearchShard.engine`). Each document is filtered by its shard's number, which is how the page
+asks for one shard's results in date order (a merged search orders them by rank in their shard).
 """
 
 from __future__ import annotations
@@ -35,11 +40,13 @@ from digestgen.util.dates import format_date
 SEARCH_FOLDER = "pagefind"
 # The shape of the documents search_documents makes and of the bundle kept of Pagefind's: part of
 # every shard's key, so a shard made in an older shape is made again.
-DOCUMENT_FORMAT = 3
+DOCUMENT_FORMAT = 4
 # Pagefind also writes its own ready-made search interfaces; the theme has its own, and theirs
 # would need inline styles the site's Content-Security-Policy does not allow.
 _UNUSED = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.", "pagefind-highlight.")
 _WASM = re.compile(r"wasm\.(.+)\.pagefind")
+# The engine in every Pagefind bundle, which the search page loads from the first shard alone.
+_ENGINE = re.compile(r"pagefind\.js|pagefind-worker\.js|wasm\..+\.pagefind")
 
 
 def shard_count(stories: int, shard_size: int) -> int:
@@ -53,13 +60,14 @@ def shard_count(stories: int, shard_size: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class SearchShard:
-    """One Pagefind index: its output folder, its stories, a key of what it is made from, and its
-    number (see `shard_numbers`)."""
+    """One Pagefind index: its output folder, its stories, a key of what it is made from, its
+    number (see `shard_numbers`), and whether it publishes the engine, as the first shard does."""
 
     folder: str
     stories: tuple[Story, ...]
     key: str
     number: int
+    engine: bool = True
 
 
 def shard_of(story: Story, count: int) -> int:
@@ -95,19 +103,30 @@ def plan_shards(
     """The published stories split into shards (see `shard_of`), each with a key.
 
     The key is made from the stories' addresses and digests (`story_digests`), the `settings`
-    the documents depend on (base path included) and Pagefind's version, so a shard is known
-    unchanged without making its documents.
+    the documents depend on (base path included), Pagefind's version, the shard's number (its
+    documents' filter) and whether it publishes the engine, so a shard is known unchanged
+    without making its documents.
     """
     made_by = f"{_pagefind_version()}\0{DOCUMENT_FORMAT}\0{settings}\0".encode()
-    shards = []
+    shards: list[SearchShard] = []
     for number, part in _split(stories, shard_size).items():
-        key = hashlib.sha256(made_by)
+        engine = not shards
+        key = hashlib.sha256(made_by + f"{number}\0{engine}\0".encode())
         part.sort(key=lambda story: story.path)
         for story in part:
             key.update(f"{story.path}={digests[story.path]}\0".encode("utf-8", "surrogatepass"))
         folder = f"{SEARCH_FOLDER}/{number}/"
-        shards.append(SearchShard(folder, tuple(part), key.hexdigest()[:32], number))
+        shards.append(SearchShard(folder, tuple(part), key.hexdigest()[:32], number, engine))
     return shards
+
+
+def shard_files(shard: SearchShard, bundle: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The files of a shard's Pagefind bundle that the site publishes: all of the first shard's;
+    of another, all but the engine (script, web worker, WebAssembly), which it never loads."""
+    if shard.engine:
+        return dict(bundle)
+    cut = len(shard.folder)
+    return {path: data for path, data in bundle.items() if not _ENGINE.fullmatch(path[cut:])}
 
 
 def index_shards(
@@ -120,7 +139,7 @@ def index_shards(
     """Each shard with its Pagefind bundle, `workers` Pagefind runs at a time, in order."""
 
     def documents(shard: SearchShard) -> dict[str, str]:
-        return search_documents(shard.stories, link, language, zone)
+        return search_documents(shard.stories, shard.number, link, language, zone)
 
     batches = [(shard.folder, functools.partial(documents, shard)) for shard in shards]
     yield from zip(shards, _index_each(batches, language, workers), strict=True)
@@ -159,9 +178,10 @@ class SearchIndexError(Exception):
 
 
 def search_documents(
-    stories: Iterable[Story], link: Callable[[str], str], language: str, zone: tzinfo
+    stories: Iterable[Story], shard: int, link: Callable[[str], str], language: str, zone: tzinfo
 ) -> dict[str, str]:
-    """One small HTML document per published story, by the path of its page (base path included).
+    """One small HTML document per published story of a shard (its number given), by the path of
+    its page (base path included).
 
     Drafts and coverage taken from draft records are left out, whatever the build shows.
     """
@@ -169,7 +189,7 @@ def search_documents(
     for story in stories:
         if story.is_draft:
             continue
-        body = _document_body(story, zone)
+        body = _document_body(story, shard, zone)
         documents[file_path(link(story.path))] = (
             f'<!DOCTYPE html>\n<html lang="{escape(language)}"><head><meta charset="utf-8">'
             f"<title>{escape(story.title)}</title></head><body>\n{body}\n</body></html>\n"
@@ -177,11 +197,12 @@ def search_documents(
     return documents
 
 
-def _document_body(story: Story, zone: tzinfo) -> str:
+def _document_body(story: Story, shard: int, zone: tzinfo) -> str:
     """A story's search document body: its prose (excerpt, note), then from a heading
     `#headline` on its headline, outlets, topics and coverage headlines. All are searched; the
     search page shows Pagefind's sub-result before that heading, an excerpt of the prose alone.
-    Meta stand in attributes, so that no outlet's name is spliced into the prose."""
+    Meta stand in attributes, so that no outlet's name is spliced into the prose; so does the
+    filter by the story's shard."""
     # Each value escaped on its own and the parts joined as text: Markup.format escaped them
     # through a formatter written in Python, a sixth of a one-record rebuild's search work.
     lead = story.lead
@@ -201,6 +222,7 @@ def _document_body(story: Story, zone: tzinfo) -> str:
         *(f'<span data-pagefind-meta="{key}[data-v]" data-v="{escape(value)}"></span>'
           for key, value in meta),
         f'<span data-pagefind-sort="published[data-v]" data-v="{escape(published)}"></span>',
+        f'<span data-pagefind-filter="shard[data-v]" data-v="{shard}"></span>',
         f"<p>{escape(lead.excerpt)}</p>" if lead.excerpt else "",
         lead.note_html,  # sanitised and made valid when the record was read
         f'<h1 id="headline" data-pagefind-meta="title">{escape(lead.title)}</h1>',

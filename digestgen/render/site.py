@@ -38,6 +38,7 @@ from digestgen.render.search import (
     index_shards,
     plan_shards,
     search_documents,
+    shard_files,
 )
 
 if TYPE_CHECKING:  # feedgen and lxml: imported when a feed is first rendered
@@ -242,16 +243,21 @@ def search_batches(
 ) -> list[tuple[str, dict[str, str]]]:
     """Each shard's folder and search documents, for `index_documents` to index elsewhere."""
     language, zone = config.language, config.zone
-    return [(s.folder, search_documents(s.stories, config.link, language, zone)) for s in shards]
+    return [
+        (s.folder, search_documents(s.stories, s.number, config.link, language, zone))
+        for s in shards
+    ]
 
 
 def checked_index(
     made: Iterable[tuple[SearchShard, dict[str, bytes]]], taken: Mapping[str, bytes]
 ) -> Iterator[tuple[SearchShard, dict[str, bytes]]]:
-    """Each shard with its index files as they are made; a file already `taken` (a theme's
-    static file in their folder) is an OutputCollision, a Pagefind failure a RenderError."""
+    """Each shard with the index files it publishes (`shard_files`) as they are made; a file
+    already `taken` (a theme's static file in their folder) is an OutputCollision, a Pagefind
+    failure a RenderError."""
     try:
-        for shard, files in made:
+        for shard, bundle in made:
+            files = shard_files(shard, bundle)
             for path in files:
                 check_output_path(path)
                 if path in taken:

@@ -59,6 +59,12 @@ def shard_urls(result: BuildResult) -> dict[str, set[str]]:
     return shards
 
 
+def bundle_names(files: dict[str, bytes], shard: str) -> set[str]:
+    """The names of the files at the top of a search shard's folder."""
+    top = f"pagefind/{shard}/"
+    return {p[len(top) :] for p in files if p.startswith(top) and "/" not in p[len(top) :]}
+
+
 def nine_stories(root: Path, shard_size: int) -> Path:
     """A site of nine stories, its search index in shards of about `shard_size` stories."""
     records = {
@@ -298,18 +304,64 @@ def test_search_index_is_split_into_shards_holding_each_story_once(tmp_path):
     every = [url for urls in shards.values() for url in urls]
     assert len(every) == len(set(every)) == 9
     files = result.files()
-    for name in shards:  # each shard is a whole Pagefind bundle
-        assert (
-            f"pagefind/{name}/pagefind.js" in files
-            and f"pagefind/{name}/pagefind-entry.json" in files
-        )
-    assert not any(path.startswith("pagefind/") and path.count("/") == 1 for path in files)
     search = parse_html(files["search/index.html"])
     [listed] = search.xpath("//div[@id='search']/@data-shards")
     assert listed.split() == sorted(shards, key=int)
+    # Each shard is a Pagefind index; the engine the page runs them in is the first one's alone.
+    first, *others = listed.split()
+    engine = {"pagefind.js", "pagefind-worker.js", "wasm.en.pagefind"}
+    assert engine | {"pagefind-entry.json"} <= bundle_names(files, first)
+    for name in others:
+        assert "pagefind-entry.json" in bundle_names(files, name)
+        assert not engine & bundle_names(files, name), name
+    assert not any(path.startswith("pagefind/") and path.count("/") == 1 for path in files)
     one = build_in(nine_stories(tmp_path / "one", 1000))
     assert set(shard_urls(one)) == {"0"}
     assert parse_html(one.files()["search/index.html"]).xpath("//div/@data-shards") == ["0"]
+
+
+def test_each_story_is_filtered_by_its_shard_which_the_newest_first_order_asks_for(tmp_path):
+    result = build_in(nine_stories(tmp_path / "site", 2))
+    assert result.exit_code == 0, result.stderr
+    fragments = [(p, d) for p, d in result.files().items() if p.endswith(".pf_fragment")]
+    assert len(fragments) == 9
+    for path, data in fragments:
+        fragment = json.loads(gzip.decompress(data).decode("utf-8").removeprefix("pagefind_dcd"))
+        assert fragment["filters"] == {"shard": [path.split("/")[1]]}, path
+
+
+def test_the_engine_moves_to_the_next_shard_when_the_first_one_empties(tmp_path):
+    """A rebuild keeps the shards whose stories did not change; the shard that becomes the first
+    must be made again, to publish the engine it did not have."""
+    records = {
+        f"{n}.md": record(f"Story {n}", url=f"https://e{n}.example.com/", excerpt=f"Ibex {n}.")
+        for n in range(12)
+    }
+    root = make_site(tmp_path / "site", records, "search_shard_size = 2\n", search=True)
+    first = build_in(root)
+    assert first.exit_code == 0, first.stderr
+    before = shard_urls(first)
+    lead = min(before, key=int)
+    gone = [n for n in range(12) if any(f"/story-{n}/" in url for url in before[lead])]
+    assert 0 < len(gone) <= 3  # 12 stories in 8 shards either way: only the first shard empties
+    for n in gone:
+        (root / "content" / f"{n}.md").unlink()
+    second = build_in(root)
+    assert second.exit_code == 0, second.stderr
+    after = shard_urls(second)
+    assert lead not in after and set(after) == set(before) - {lead}
+    files = second.files()
+    new_lead = min(after, key=int)
+    assert {"pagefind.js", "pagefind-worker.js", "wasm.en.pagefind"} <= bundle_names(
+        files, new_lead
+    )
+    clean = make_site(
+        tmp_path / "clean",
+        {name: data for name, data in records.items() if int(name[:-3]) not in gone},
+        "search_shard_size = 2\n",
+        search=True,
+    )
+    assert files == build_in(clean).files()
 
 
 def test_the_search_page_lists_the_same_shards_whether_or_not_they_were_planned_first():

@@ -194,7 +194,7 @@ def _all_files(site: DevSite) -> dict[str, bytes]:
     paths = [*snapshot.jobs, *snapshot.static, "sitemap.xml", "robots.txt", "_redirects",
              OUTPUT_MARKER]  # fmt: skip
     for shard in site.search_shards(snapshot):  # the search index is made shard by shard
-        site.render(f"{shard.folder}pagefind.js")
+        site.render(f"{shard.folder}pagefind-entry.json")
         paths += list(site.indexed[shard.folder][1])
     files = {}
     for path in paths:

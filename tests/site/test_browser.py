@@ -265,12 +265,23 @@ def test_search_merges_every_shard_of_the_index(browser, sites):
         shards[fragment.parts[-3]] = shards.get(fragment.parts[-3], 0) + 1
     assert len(shards) > 2, shards
     with open_page(browser, synthetic.base) as (page, log):
+        asked: list[str] = []
+        page.on("request", lambda request: asked.append(request.url))
         page.goto(f"{synthetic.base}/search/?q=synthetic")  # a word of every synthetic story
         page.wait_for_selector(".results li")
         status = page.locator(".search-status").inner_text()
         assert status.startswith(f"{sum(shards.values())} stories match"), (status, shards)
         assert page.locator(".results li").count() == 20
+        page.wait_for_load_state("networkidle")
         log.assert_clean()
+    # One engine searches every shard: its script, worker and WebAssembly come from the first.
+    first = min(shards, key=int)
+    for name in ("pagefind.js", "pagefind-worker.js", "wasm.en.pagefind"):
+        assert [url for url in asked if url.endswith(f"/{name}")] == [
+            f"{synthetic.base}/pagefind/{first}/{name}"
+        ], name
+    entries = {url.split("/")[-2] for url in asked if "/pagefind-entry.json" in url}
+    assert entries == set(shards)
 
 
 def shown_results(page: Any) -> list[tuple[str, str]]:

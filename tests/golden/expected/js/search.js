@@ -8,15 +8,14 @@ const list = box.querySelector(".results");
 const more = box.querySelector(".more-results");
 const PAGE = 20;  // results shown at first, and added by each "More results"
 // The index is split into shards (pagefind/0/, pagefind/1/, ...) so a rebuild re-indexes only
-// the shard a changed story is in. Each shard gets an engine of its own (a module imported from
-// its own address): Pagefind sorts by date within one index, and the newest-first order merges
-// the shards' sorted lists here, where Pagefind's mergeIndex would re-rank them by score.
-const engines = await Promise.all(box.dataset.shards.split(" ").map(async (n) => {
-  const shard = `${box.dataset.bundle}${n}/`;
-  const engine = await import(`${shard}pagefind.js`);
-  await engine.options({ basePath: shard, excerptLength: 24 });
-  return engine;
-}));
+// the shard a changed story is in. One engine, the first shard's (the only one that has its
+// script and WebAssembly), searches them all: the others are merged into it.
+const shards = box.dataset.shards.split(" ");
+const folder = (n) => `${box.dataset.bundle}${n}/`;
+const pagefind = await import(`${folder(shards[0])}pagefind.js`);
+await pagefind.options({ basePath: folder(shards[0]), excerptLength: 24 });
+await Promise.all(shards.slice(1).map((n) => pagefind.mergeIndex(folder(n),
+  { excerptLength: 24 })));
 let latest = 0;
 let current = null;  // the shown search: {query, count, shown, next}
 
@@ -76,7 +75,7 @@ function item(data) {
   return li;
 }
 
-// The next `n` results, best first: every shard's results ranked together by score.
+// The next `n` results, best first, by score.
 function byScore(searches) {
   const results = searches.flatMap((search) => search.results).sort((a, b) => b.score - a.score);
   let at = 0;
@@ -134,8 +133,13 @@ async function run(query, wait) {
     more.hidden = true;
     return;
   }
-  const options = order.value === "newest" ? { sort: { published: "desc" } } : {};
-  const searches = await Promise.all(engines.map((engine) => engine.search(query, options)));
+  // Best first, the merged results come ranked by score. Newest first, a merged search would
+  // rank each result by its place in its own shard, so each shard's results (the documents are
+  // filtered by shard) are asked for in date order, and merged by date here.
+  const searches = order.value === "newest"
+    ? await Promise.all(shards.map((n) => pagefind.search(query,
+      { sort: { published: "desc" }, filters: { shard: n } })))
+    : [await pagefind.search(query)];
   if (asked !== latest) return;
   const next = (order.value === "newest" ? byDate : byScore)(searches);
   const count = searches.reduce((sum, search) => sum + search.results.length, 0);
