@@ -65,6 +65,17 @@ def bundle_names(files: dict[str, bytes], shard: str) -> set[str]:
     return {p[len(top) :] for p in files if p.startswith(top) and "/" not in p[len(top) :]}
 
 
+def assert_engine_in_the_first_shard_alone(files: dict[str, bytes], shards: list[str]) -> None:
+    """Each shard is a Pagefind index; the engine the search page runs them all in (its script,
+    web worker and WebAssembly) is the first one's alone."""
+    first, *others = shards
+    engine = {"pagefind.js", "pagefind-worker.js", "wasm.en.pagefind"}
+    assert engine | {"pagefind-entry.json"} <= bundle_names(files, first)
+    for name in others:
+        assert "pagefind-entry.json" in bundle_names(files, name)
+        assert not engine & bundle_names(files, name), name
+
+
 def nine_stories(root: Path, shard_size: int) -> Path:
     """A site of nine stories, its search index in shards of about `shard_size` stories."""
     records = {
@@ -307,14 +318,13 @@ def test_search_index_is_split_into_shards_holding_each_story_once(tmp_path):
     search = parse_html(files["search/index.html"])
     [listed] = search.xpath("//div[@id='search']/@data-shards")
     assert listed.split() == sorted(shards, key=int)
-    # Each shard is a Pagefind index; the engine the page runs them in is the first one's alone.
-    first, *others = listed.split()
-    engine = {"pagefind.js", "pagefind-worker.js", "wasm.en.pagefind"}
-    assert engine | {"pagefind-entry.json"} <= bundle_names(files, first)
-    for name in others:
-        assert "pagefind-entry.json" in bundle_names(files, name)
-        assert not engine & bundle_names(files, name), name
+    assert_engine_in_the_first_shard_alone(files, listed.split())
     assert not any(path.startswith("pagefind/") and path.count("/") == 1 for path in files)
+    # Up to four shards are made by the process forked early for a rebuild's few changed ones.
+    few = build_in(nine_stories(tmp_path / "few", 3))
+    assert few.exit_code == 0, few.stderr
+    assert 1 < len(shard_urls(few)) <= 4
+    assert_engine_in_the_first_shard_alone(few.files(), sorted(shard_urls(few), key=int))
     one = build_in(nine_stories(tmp_path / "one", 1000))
     assert set(shard_urls(one)) == {"0"}
     assert parse_html(one.files()["search/index.html"]).xpath("//div/@data-shards") == ["0"]

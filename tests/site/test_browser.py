@@ -284,6 +284,36 @@ def test_search_merges_every_shard_of_the_index(browser, sites):
     assert entries == set(shards)
 
 
+def test_a_search_typed_while_the_engine_loads_runs_once_it_has_loaded(browser, sites):
+    synthetic = sites["synthetic"]
+    with open_page(browser, synthetic.base) as (page, log):
+        held: list[Any] = []
+        page.route("**/pagefind.js", lambda route: held.append(route))  # answered later
+        page.goto(f"{synthetic.base}/search/")
+        page.locator("#q:focus").wait_for()  # the page's script runs
+        page.fill("#q", "synthetic")
+        page.wait_for_timeout(400)  # past the typing pause: the search waits for the engine
+        assert page.locator(".results li").count() == 0 and len(held) == 1
+        held[0].continue_()
+        page.wait_for_selector(".results li")
+        assert "stories match “synthetic”" in page.locator(".search-status").inner_text()
+        log.assert_clean()
+
+
+def test_a_search_whose_engine_cannot_load_says_so(browser, sites):
+    synthetic = sites["synthetic"]
+    with open_page(browser, synthetic.base) as (page, log):
+        page.route("**/pagefind.js", lambda route: route.fulfill(status=503, body="down"))
+        page.goto(f"{synthetic.base}/search/?q=synthetic")
+        status = page.locator(".search-status")
+        status.filter(has_text="could not be loaded").wait_for()
+        assert status.inner_text() == "Search could not be loaded. Reload the page to try again."
+        assert page.locator(".results li").count() == 0
+        assert not page.locator(".more-results").is_visible()
+        first = min((path.name for path in (synthetic.output / "pagefind").iterdir()), key=int)
+        assert log.failed == [f"{synthetic.base}/pagefind/{first}/pagefind.js 503"]
+
+
 def shown_results(page: Any) -> list[tuple[str, str]]:
     """(address, byline) of every shown search result, in order."""
     return page.evaluate(

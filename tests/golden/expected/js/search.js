@@ -9,13 +9,18 @@ const more = box.querySelector(".more-results");
 const PAGE = 20;  // results shown at first, and added by each "More results"
 // The index is split into shards (pagefind/0/, pagefind/1/, ...) so a rebuild re-indexes only
 // the shard a changed story is in. One engine, the first shard's (the only one that has its
-// script and WebAssembly), searches them all: the others are merged into it.
+// script and WebAssembly), searches them all: the others are merged into it. It loads as the
+// page opens; a search typed meanwhile waits for it.
 const shards = box.dataset.shards.split(" ");
 const folder = (n) => `${box.dataset.bundle}${n}/`;
-const pagefind = await import(`${folder(shards[0])}pagefind.js`);
-await pagefind.options({ basePath: folder(shards[0]), excerptLength: 24 });
-await Promise.all(shards.slice(1).map((n) => pagefind.mergeIndex(folder(n),
-  { excerptLength: 24 })));
+const engine = (async () => {
+  const pagefind = await import(`${folder(shards[0])}pagefind.js`);
+  await pagefind.options({ basePath: folder(shards[0]), excerptLength: 24 });
+  await Promise.all(shards.slice(1).map((n) => pagefind.mergeIndex(folder(n),
+    { excerptLength: 24 })));
+  return pagefind;
+})();
+engine.catch(() => {});  // said by the search that needs it (see run)
 let latest = 0;
 let current = null;  // the shown search: {query, count, shown, next}
 
@@ -133,6 +138,15 @@ async function run(query, wait) {
     more.hidden = true;
     return;
   }
+  let pagefind;
+  try {
+    pagefind = await engine;
+  } catch {
+    status.textContent = "Search could not be loaded. Reload the page to try again.";
+    more.hidden = true;
+    return;
+  }
+  if (asked !== latest) return;
   // Best first, the merged results come ranked by score. Newest first, a merged search would
   // rank each result by its place in its own shard, so each shard's results (the documents are
   // filtered by shard) are asked for in date order, and merged by date here.
