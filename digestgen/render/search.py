@@ -67,7 +67,7 @@ class SearchShard:
     stories: tuple[Story, ...]
     key: str
     number: int
-    engine: bool = True
+    engine: bool
 
 
 def shard_of(story: Story, count: int) -> int:
@@ -138,10 +138,10 @@ def index_shards(
 ) -> Iterator[tuple[SearchShard, dict[str, bytes]]]:
     """Each shard with its Pagefind bundle, `workers` Pagefind runs at a time, in order."""
 
-    def documents(shard: SearchShard) -> dict[str, str]:
-        return search_documents(shard.stories, shard.number, link, language, zone)
-
-    batches = [(shard.folder, functools.partial(documents, shard)) for shard in shards]
+    batches = [
+        (shard.folder, functools.partial(search_documents, shard, link, language, zone))
+        for shard in shards
+    ]
     yield from zip(shards, _index_each(batches, language, workers), strict=True)
 
 
@@ -178,18 +178,18 @@ class SearchIndexError(Exception):
 
 
 def search_documents(
-    stories: Iterable[Story], shard: int, link: Callable[[str], str], language: str, zone: tzinfo
+    shard: SearchShard, link: Callable[[str], str], language: str, zone: tzinfo
 ) -> dict[str, str]:
-    """One small HTML document per published story of a shard (its number given), by the path of
-    its page (base path included).
+    """One small HTML document per published story of a shard, by the path of its page (base
+    path included).
 
     Drafts and coverage taken from draft records are left out, whatever the build shows.
     """
     documents = {}
-    for story in stories:
+    for story in shard.stories:
         if story.is_draft:
             continue
-        body = _document_body(story, shard, zone)
+        body = _document_body(story, shard.number, zone)
         documents[file_path(link(story.path))] = (
             f'<!DOCTYPE html>\n<html lang="{escape(language)}"><head><meta charset="utf-8">'
             f"<title>{escape(story.title)}</title></head><body>\n{body}\n</body></html>\n"

@@ -243,10 +243,7 @@ def search_batches(
 ) -> list[tuple[str, dict[str, str]]]:
     """Each shard's folder and search documents, for `index_documents` to index elsewhere."""
     language, zone = config.language, config.zone
-    return [
-        (s.folder, search_documents(s.stories, s.number, config.link, language, zone))
-        for s in shards
-    ]
+    return [(s.folder, search_documents(s, config.link, language, zone)) for s in shards]
 
 
 def checked_index(
