@@ -80,9 +80,9 @@ function item(data) {
   return li;
 }
 
-// The next `n` results, best first, by score.
-function byScore(searches) {
-  const results = searches.flatMap((search) => search.results).sort((a, b) => b.score - a.score);
+// The next `n` results, best first: the merged search's, which Pagefind ranks by score.
+function byScore(search) {
+  const { results } = search;
   let at = 0;
   return async (n) => {
     const page = results.slice(at, at + n);
@@ -155,7 +155,7 @@ async function run(query, wait) {
       { sort: { published: "desc" }, filters: { shard: n } })))
     : [await pagefind.search(query)];
   if (asked !== latest) return;
-  const next = (order.value === "newest" ? byDate : byScore)(searches);
+  const next = order.value === "newest" ? byDate(searches) : byScore(searches[0]);
   const count = searches.reduce((sum, search) => sum + search.results.length, 0);
   const page = await next(PAGE);
   if (asked !== latest) return;
