@@ -300,18 +300,21 @@ def test_a_search_typed_while_the_engine_loads_runs_once_it_has_loaded(browser, 
         log.assert_clean()
 
 
-def test_a_search_whose_engine_cannot_load_says_so(browser, sites):
+# The engine's script, or its WebAssembly: Pagefind's mergeIndex waits for the first shard's
+# WebAssembly with no end, so the page must not merge before it has loaded.
+@pytest.mark.parametrize("part", ["pagefind.js", "wasm.en.pagefind"])
+def test_a_search_whose_engine_cannot_load_says_so(browser, sites, part):
     synthetic = sites["synthetic"]
     with open_page(browser, synthetic.base) as (page, log):
-        page.route("**/pagefind.js", lambda route: route.fulfill(status=503, body="down"))
+        page.route(f"**/{part}", lambda route: route.fulfill(status=503, body="down"))
         page.goto(f"{synthetic.base}/search/?q=synthetic")
         status = page.locator(".search-status")
-        status.filter(has_text="could not be loaded").wait_for()
+        status.filter(has_text="could not be loaded").wait_for(timeout=10_000)
         assert status.inner_text() == "Search could not be loaded. Reload the page to try again."
         assert page.locator(".results li").count() == 0
         assert not page.locator(".more-results").is_visible()
         first = min((path.name for path in (synthetic.output / "pagefind").iterdir()), key=int)
-        assert log.failed == [f"{synthetic.base}/pagefind/{first}/pagefind.js 503"]
+        assert log.failed == [f"{synthetic.base}/pagefind/{first}/{part} 503"]
 
 
 def shown_results(page: Any) -> list[tuple[str, str]]:

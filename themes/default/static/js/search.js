@@ -16,6 +16,9 @@ const folder = (n) => `${box.dataset.bundle}${n}/`;
 const engine = (async () => {
   const pagefind = await import(`${folder(shards[0])}pagefind.js`);
   await pagefind.options({ basePath: folder(shards[0]), excerptLength: 24 });
+  // A merge waits for the first shard's WebAssembly without end: wait for it here first,
+  // which fails when it cannot load (a search of nothing loads only the engine).
+  await pagefind.preload("");
   await Promise.all(shards.slice(1).map((n) => pagefind.mergeIndex(folder(n),
     { excerptLength: 24 })));
   return pagefind;
