@@ -10,8 +10,10 @@ and the search page merges them in the browser. A changed story re-indexes its s
 
 The search page runs one Pagefind engine (its script, web worker and WebAssembly), the first
 shard's, and merges the other shards into it: only the first shard publishes the engine
-(`SearchShard.engine`). Each document is filtered by its shard's number, which is how the page
-asks for one shard's results in date order (a merged search orders them by rank in their shard).
+(`SearchShard.engine`). Newest first, one search sorted by date finds each shard's results in
+date order; the page tells them apart by the weight it gave each shard, and merges them by date.
+Each document also carries its shard's number as a filter: the one result a weight cannot tell
+(a shard's oldest story, whose score is 0) says its shard by it.
 """
 
 from __future__ import annotations

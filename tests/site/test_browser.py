@@ -317,6 +317,14 @@ def test_a_search_whose_engine_cannot_load_says_so(browser, sites, part):
         assert log.failed == [f"{synthetic.base}/pagefind/{first}/{part} 503"]
 
 
+def published_time(output: Path, href: str) -> str:
+    """When the story at `href` was published, to the minute, as its page's byline says."""
+    page = (output / href.strip("/") / "index.html").read_text(encoding="utf-8")
+    found = re.search(r'<p class="byline">.*?<time datetime="([^"]+)"', page)
+    assert found, href
+    return found[1]
+
+
 def shown_results(page: Any) -> list[tuple[str, str]]:
     """(address, byline) of every shown search result, in order."""
     return page.evaluate(
@@ -367,6 +375,8 @@ def test_newest_first_orders_every_result_by_date(browser, sites):
         page.goto(f"{synthetic.base}/search/?q=synthetic")
         page.wait_for_selector(".results li")
         best = shown_results(page)
+        asked: list[str] = []
+        page.on("request", lambda request: asked.append(request.url))
         page.select_option("#order", "newest")
         page.wait_for_url(re.compile(r".*[?&]order=newest"))
         page.wait_for_selector(".search-status:has-text('the newest 20 shown')")
@@ -374,7 +384,14 @@ def test_newest_first_orders_every_result_by_date(browser, sites):
         shown = shown_results(page)
         days = [datetime.strptime(byline.split(" · ")[-1], "%d %B %Y") for _, byline in shown]
         assert days == sorted(days, reverse=True) and days[0] > days[-1]
+        # To the minute, as each story's page gives its time: every shard's results, each
+        # shard's oldest story among them, merged in order.
+        times = [published_time(synthetic.output, href) for href, _ in shown]
+        assert times == sorted(times, reverse=True)
         assert len({href for href, _ in shown}) == len(shown)
+        assert f"{len(shown)} stories match" in page.locator(".search-status").inner_text()
+        # One search sorted by date, not one filtered by shard for each shard: no filter loaded.
+        assert asked and not [url for url in asked if url.endswith(".pf_filter")]
         assert [href for href, _ in shown[:20]] != [href for href, _ in best]
         page.reload()  # the order is kept in the address
         page.wait_for_selector(".results li")

@@ -13,14 +13,17 @@ const PAGE = 20;  // results shown at first, and added by each "More results"
 // page opens; a search typed meanwhile waits for it.
 const shards = box.dataset.shards.split(" ");
 const folder = (n) => `${box.dataset.bundle}${n}/`;
+// Each shard's weight in the merged engine: 1 + its place in `shards` / 2^32 (see byDate). It
+// scales a result's score, so best first it changes no order but ties'.
+const SHARD_WEIGHT = 2 ** -32;
 const engine = (async () => {
   const pagefind = await import(`${folder(shards[0])}pagefind.js`);
   await pagefind.options({ basePath: folder(shards[0]), excerptLength: 24 });
   // A merge waits for the first shard's WebAssembly without end: wait for it here first,
   // which fails when it cannot load (a search of nothing loads only the engine).
   await pagefind.preload("");
-  await Promise.all(shards.slice(1).map((n) => pagefind.mergeIndex(folder(n),
-    { excerptLength: 24 })));
+  await Promise.all(shards.slice(1).map((n, i) => pagefind.mergeIndex(folder(n),
+    { excerptLength: 24, indexWeight: 1 + (i + 1) * SHARD_WEIGHT })));
   return pagefind;
 })();
 engine.catch(() => {});  // said by the search that needs it (see run)
@@ -94,14 +97,28 @@ function byScore(search) {
   };
 }
 
-// The next `n` results, newest first: each shard's results come sorted by date; merge them,
-// loading the data (with the date) of no more than each shard's next result.
-function byDate(searches) {
-  const lists = searches.map((search) => search.results);
+// The next `n` results, newest first, from one search sorted by date. Pagefind scores a sorted
+// result by its place in its own shard's date order (0 for the shard's oldest story) times its
+// shard's weight (SHARD_WEIGHT), so a score's whole part is the place, and its fraction says the
+// shard. Each shard's results, newest first, are merged by date, loading the data (with the
+// date) of no more than each shard's next result. A score of 0 says no shard: those results,
+// each the oldest of its shard, are put last in their shards by their data's shard filter.
+function byDate(search) {
+  const lists = shards.map(() => []);
+  const oldest = [];
+  for (const result of search.results) {
+    const place = Math.floor(result.score);
+    if (place === 0) oldest.push(result);
+    else lists[Math.round((result.score - place) / (place * SHARD_WEIGHT))].push(result);
+  }
+  const placed = Promise.all(oldest.map(async (result) => {
+    lists[shards.indexOf((await dataOf(result)).filters.shard[0])].push(result);
+  }));
   const heads = lists.map(() => 0);
   const newer = (a, b) => a.meta.published > b.meta.published
     || (a.meta.published === b.meta.published && a.url < b.url);
   return async (n) => {
+    await placed;
     const page = [];
     while (page.length < n) {
       const next = await Promise.all(lists.map((list, i) => heads[i] < list.length
@@ -150,16 +167,12 @@ async function run(query, wait) {
     return;
   }
   if (asked !== latest) return;
-  // Best first, the merged results come ranked by score. Newest first, a merged search would
-  // rank each result by its place in its own shard, so each shard's results (the documents are
-  // filtered by shard) are asked for in date order, and merged by date here.
-  const searches = order.value === "newest"
-    ? await Promise.all(shards.map((n) => pagefind.search(query,
-      { sort: { published: "desc" }, filters: { shard: n } })))
-    : [await pagefind.search(query)];
+  // Best first, the merged results come ranked by score; newest first, see byDate.
+  const newest = order.value === "newest";
+  const search = await pagefind.search(query, newest ? { sort: { published: "desc" } } : {});
   if (asked !== latest) return;
-  const next = order.value === "newest" ? byDate(searches) : byScore(searches[0]);
-  const count = searches.reduce((sum, search) => sum + search.results.length, 0);
+  const next = newest ? byDate(search) : byScore(search);
+  const count = search.results.length;
   const page = await next(PAGE);
   if (asked !== latest) return;
   current = { query, count, shown: page.length, next };
