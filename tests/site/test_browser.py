@@ -380,6 +380,11 @@ def test_newest_first_orders_every_result_by_date(browser, sites):
         page.select_option("#order", "newest")
         page.wait_for_url(re.compile(r".*[?&]order=newest"))
         page.wait_for_selector(".search-status:has-text('the newest 20 shown')")
+        # The first 20 cost each shard's newest result and the 20 shown: not each shard's
+        # oldest, whose place the score does not say (they are placed once they may be next).
+        shards = len(list((synthetic.output / "pagefind").iterdir()))
+        fragments = {url for url in asked if url.endswith(".pf_fragment")}
+        assert 20 <= len(fragments) <= shards + 20, (len(fragments), shards)
         show_every_result(page)
         shown = shown_results(page)
         days = [datetime.strptime(byline.split(" · ")[-1], "%d %B %Y") for _, byline in shown]

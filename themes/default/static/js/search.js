@@ -102,25 +102,30 @@ function byScore(search) {
 // shard's weight (SHARD_WEIGHT), so a score's whole part is the place, and its fraction says the
 // shard. Each shard's results, newest first, are merged by date, loading the data (with the
 // date) of no more than each shard's next result. A score of 0 says no shard: those results,
-// each the oldest of its shard, are put last in their shards by their data's shard filter.
+// each the oldest of its shard, are put last in their shards by their data's shard filter, once
+// a shard has no other result left (until then, none of them can be next).
 function byDate(search) {
   const lists = shards.map(() => []);
-  const oldest = [];
+  let unplaced = [];
   for (const result of search.results) {
     const place = Math.floor(result.score);
-    if (place === 0) oldest.push(result);
+    if (place === 0) unplaced.push(result);
     else lists[Math.round((result.score - place) / (place * SHARD_WEIGHT))].push(result);
   }
-  const placed = Promise.all(oldest.map(async (result) => {
-    lists[shards.indexOf((await dataOf(result)).filters.shard[0])].push(result);
-  }));
   const heads = lists.map(() => 0);
+  async function placeOldest() {
+    const found = await Promise.all(unplaced.map(dataOf));
+    found.forEach((data, i) => lists[shards.indexOf(data.filters.shard[0])].push(unplaced[i]));
+    unplaced = [];
+  }
   const newer = (a, b) => a.meta.published > b.meta.published
     || (a.meta.published === b.meta.published && a.url < b.url);
   return async (n) => {
-    await placed;
     const page = [];
     while (page.length < n) {
+      if (unplaced.length && lists.some((list, i) => heads[i] >= list.length)) {
+        await placeOldest();
+      }
       const next = await Promise.all(lists.map((list, i) => heads[i] < list.length
         ? dataOf(list[heads[i]]) : null));
       let best = -1;
