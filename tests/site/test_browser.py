@@ -317,6 +317,46 @@ def test_a_search_whose_engine_cannot_load_says_so(browser, sites, part):
         assert log.failed == [f"{synthetic.base}/pagefind/{first}/{part} 503"]
 
 
+def test_newest_first_loads_each_shards_newest_result_and_the_shown_ones(browser, sites):
+    # Not each shard's oldest too, whose place the score does not say: they are placed once
+    # they may be next.
+    synthetic = sites["synthetic"]
+    shards = len(list((synthetic.output / "pagefind").iterdir()))
+    with open_page(browser, synthetic.base) as (page, log):
+        asked: list[str] = []
+        page.on("request", lambda request: asked.append(request.url))
+        page.goto(f"{synthetic.base}/search/?q=synthetic&order=newest")
+        page.wait_for_selector(".search-status:has-text('the newest 20 shown')")
+        page.wait_for_load_state("networkidle")
+        fragments = {url for url in asked if url.endswith(".pf_fragment")}
+        assert 20 < len(fragments) <= shards + 20, (len(fragments), shards)
+        log.assert_clean()
+
+
+def test_more_results_pressed_twice_while_loading_shows_two_pages_in_turn(browser, sites):
+    synthetic = sites["synthetic"]
+    with open_page(browser, synthetic.base) as (page, log):
+        page.goto(f"{synthetic.base}/search/?q=synthetic&order=newest")
+        page.wait_for_selector(".search-status:has-text('20 shown')")
+        held: list[Any] = []
+        page.route("**/*.pf_fragment", lambda route: held.append(route))  # answered later
+        page.evaluate("() => { const more = document.querySelector('.more-results');"
+                      " more.click(); more.click(); }")  # fmt: skip
+        results = page.locator(".results li")
+        for _ in range(200):  # each answer may ask for more
+            while held:
+                held.pop(0).continue_()
+            if results.count() == 60:
+                break
+            page.wait_for_timeout(50)
+        shown = shown_results(page)
+        assert len(shown) == len({href for href, _ in shown}) == 60
+        assert "the newest 60 shown" in page.locator(".search-status").inner_text()
+        times = [published_time(synthetic.output, href) for href, _ in shown]
+        assert times == sorted(times, reverse=True)
+        log.assert_clean()
+
+
 def published_time(output: Path, href: str) -> str:
     """When the story at `href` was published, to the minute, as its page's byline says."""
     page = (output / href.strip("/") / "index.html").read_text(encoding="utf-8")
@@ -380,11 +420,6 @@ def test_newest_first_orders_every_result_by_date(browser, sites):
         page.select_option("#order", "newest")
         page.wait_for_url(re.compile(r".*[?&]order=newest"))
         page.wait_for_selector(".search-status:has-text('the newest 20 shown')")
-        # The first 20 cost each shard's newest result and the 20 shown: not each shard's
-        # oldest, whose place the score does not say (they are placed once they may be next).
-        shards = len(list((synthetic.output / "pagefind").iterdir()))
-        fragments = {url for url in asked if url.endswith(".pf_fragment")}
-        assert 20 <= len(fragments) <= shards + 20, (len(fragments), shards)
         show_every_result(page)
         shown = shown_results(page)
         days = [datetime.strptime(byline.split(" · ")[-1], "%d %B %Y") for _, byline in shown]

@@ -86,6 +86,17 @@ function item(data) {
   return li;
 }
 
+// A paging function (byScore, byDate) whose calls run one after another: a page asked for
+// while another loads (a double click on "More results") waits for it, and follows it.
+function inTurn(next) {
+  let last = Promise.resolve();
+  return (n) => {
+    const page = last.then(() => next(n));
+    last = page.catch(() => {});
+    return page;
+  };
+}
+
 // The next `n` results, best first: the merged search's, which Pagefind ranks by score.
 function byScore(search) {
   const { results } = search;
@@ -103,7 +114,8 @@ function byScore(search) {
 // shard. Each shard's results, newest first, are merged by date, loading the data (with the
 // date) of no more than each shard's next result. A score of 0 says no shard: those results,
 // each the oldest of its shard, are put last in their shards by their data's shard filter, once
-// a shard has no other result left (until then, none of them can be next).
+// a shard has no other result left (until then, none of them can be next; a shard that matched
+// nothing has none from the start).
 function byDate(search) {
   const lists = shards.map(() => []);
   let unplaced = [];
@@ -176,7 +188,7 @@ async function run(query, wait) {
   const newest = order.value === "newest";
   const search = await pagefind.search(query, newest ? { sort: { published: "desc" } } : {});
   if (asked !== latest) return;
-  const next = newest ? byDate(search) : byScore(search);
+  const next = inTurn(newest ? byDate(search) : byScore(search));
   const count = search.results.length;
   const page = await next(PAGE);
   if (asked !== latest) return;
