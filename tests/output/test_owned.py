@@ -55,7 +55,7 @@ def test_files_as_written_are_intact_unread(site):
 def test_restored_files_are_intact_with_their_new_times(site):
     output, entries = site
     move_times(output)
-    found = intact_outputs(output, entries, workers=2)
+    found = intact_outputs(output, entries)
     assert found is not None and found.keys() == entries.keys()
     for relative, entry in found.items():
         assert entry.mtime_ns == (output / relative).stat().st_mtime_ns
@@ -72,7 +72,7 @@ def test_a_restored_file_with_other_bytes_of_the_same_size_is_not_intact(site, v
     data[-1] ^= 1  # the last byte: the whole file is read
     path.write_bytes(bytes(data))
     move_times(output)
-    assert intact_outputs(output, entries, workers=2) is None
+    assert intact_outputs(output, entries) is None
 
 
 def test_a_file_of_another_size_is_not_intact(site):
@@ -140,7 +140,7 @@ def test_an_output_check_answers_as_intact_outputs_does(site, workers, change):
         (output / "story/0400/extra.html").write_bytes(b"x")
     with OutputCheck(output, entries, workers) as check:
         forked = check._child != 0
-        assert check.result() == intact_outputs(output, entries, workers)
+        assert check.result() == intact_outputs(output, entries)
     assert forked == (workers > 1)
 
 
@@ -188,7 +188,7 @@ def test_a_link_to_a_folder_is_skipped_but_a_link_where_a_page_was_is_not_a_page
     page.symlink_to(tmp_path / "moved.html")
     with OutputCheck(output, entries, workers) as check:
         assert check.result() is None
-    assert intact_outputs(output, entries, workers) is None
+    assert intact_outputs(output, entries) is None
 
 
 def change_by_hand(path: Path, change: str, tmp_path: Path) -> None:
@@ -245,7 +245,7 @@ def test_a_settled_check_answers_as_intact_outputs_does(site, change):
     with OutputCheck(output, entries, workers=2) as check:
         child = check._child
         assert child
-        assert answered(check).settled() == intact_outputs(output, entries, workers=2)
+        assert answered(check).settled() == intact_outputs(output, entries)
     with pytest.raises(ChildProcessError):  # heard and reaped
         os.waitpid(child, os.WNOHANG)
 
@@ -292,7 +292,7 @@ def test_a_check_wanted_later_yields_the_processor_and_still_answers(site):
         check.later()
         mine = os.getpriority(os.PRIO_PROCESS, 0)
         assert os.getpriority(os.PRIO_PROCESS, check._child) == min(mine + 10, 19)
-        assert answered(check).settled() == intact_outputs(output, entries, workers=2)
+        assert answered(check).settled() == intact_outputs(output, entries)
 
 
 def test_a_settled_check_not_done_yet_is_stopped_and_says_nothing(site):
