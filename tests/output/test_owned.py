@@ -208,7 +208,8 @@ def change_by_hand(path: Path, change: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize("index", [0, 1, 2, 3, -2, -1])
 @pytest.mark.parametrize("change", ["bytes", "link", "gone"])
 def test_a_file_not_as_written_is_found_whichever_process_hashes_it(site, tmp_path, index, change):
-    # A forked check hashes every other file in this process and the rest in the child.
+    # A forked check hashes a tenth of the files in this process (index 1 among them), the rest
+    # in the child.
     output, entries = site
     change_by_hand(output / list(entries)[index], change, tmp_path)
     move_times(output)
