@@ -92,11 +92,12 @@ def intact_outputs(
     each is one of `entries` with the bytes it describes; None at the first that is not.
 
     One pass over the folder compares each file's type, size and time with its entry, and hashes
-    a file whose time moved as it comes to it. Not on threads: a site's files are small, and
-    handing them to a hashing thread cost more in the interpreter's lock passed back and forth
-    than the reading and hashing it let run beside the pass (a restored output of 10,000
-    records: 0.70 s in one thread, 0.92 s with one hashing thread, 1.04 s with two).
+    a file whose time moved as it comes to it.
     """
+    # Not on threads: a site's files are small, and handing them to a hashing thread cost more
+    # in the interpreter's lock passed back and forth than the reading and hashing it let run
+    # beside the pass (a restored output of 10,000 records: 0.70 s in one thread, 0.92 s with
+    # one hashing thread, 1.04 s with two).
     found = _intact(output, entries, ())
     return None if found is None else found[0]
 
