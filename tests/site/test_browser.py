@@ -265,8 +265,7 @@ def test_search_merges_every_shard_of_the_index(browser, sites):
         shards[fragment.parts[-3]] = shards.get(fragment.parts[-3], 0) + 1
     assert len(shards) > 2, shards
     with open_page(browser, synthetic.base) as (page, log):
-        asked: list[str] = []
-        page.on("request", lambda request: asked.append(request.url))
+        asked = requests_of(page)
         page.goto(f"{synthetic.base}/search/?q=synthetic")  # a word of every synthetic story
         page.wait_for_selector(".results li")
         status = page.locator(".search-status").inner_text()
@@ -323,8 +322,7 @@ def test_newest_first_loads_each_shards_newest_result_and_the_shown_ones(browser
     synthetic = sites["synthetic"]
     shards = len(list((synthetic.output / "pagefind").iterdir()))
     with open_page(browser, synthetic.base) as (page, log):
-        asked: list[str] = []
-        page.on("request", lambda request: asked.append(request.url))
+        asked = requests_of(page)
         page.goto(f"{synthetic.base}/search/?q=synthetic&order=newest")
         page.wait_for_selector(".search-status:has-text('the newest 20 shown')")
         page.wait_for_load_state("networkidle")
@@ -355,6 +353,13 @@ def test_more_results_pressed_twice_while_loading_shows_two_pages_in_turn(browse
         times = [published_time(synthetic.output, href) for href, _ in shown]
         assert times == sorted(times, reverse=True)
         log.assert_clean()
+
+
+def requests_of(page: Any) -> list[str]:
+    """The addresses the page asks for from now on, in order, filled in as it asks."""
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    return asked
 
 
 def published_time(output: Path, href: str) -> str:
@@ -415,8 +420,7 @@ def test_newest_first_orders_every_result_by_date(browser, sites):
         page.goto(f"{synthetic.base}/search/?q=synthetic")
         page.wait_for_selector(".results li")
         best = shown_results(page)
-        asked: list[str] = []
-        page.on("request", lambda request: asked.append(request.url))
+        asked = requests_of(page)
         page.select_option("#order", "newest")
         page.wait_for_url(re.compile(r".*[?&]order=newest"))
         page.wait_for_selector(".search-status:has-text('the newest 20 shown')")
