@@ -49,6 +49,11 @@ _UNUSED = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.", "pa
 _WASM = re.compile(r"wasm\.(.+)\.pagefind")
 # The engine in every Pagefind bundle, which the search page loads from the first shard alone.
 _ENGINE = re.compile(r"pagefind\.js|pagefind-worker\.js|wasm\..+\.pagefind")
+# Pagefind's allocator (jemalloc, which reads this variable): transparent huge pages, where the
+# system grants them on request, and one arena. A fifth of its CPU time went to page faults in
+# fresh memory; at 600 documents this takes its CPU time from 0.52 s to 0.40 s alone, and from
+# 1.19 s to 0.99 s with two runs at once, for the same files. A user's own setting is kept.
+ALLOCATOR_VARIABLE, ALLOCATOR_SETTINGS = "_RJEM_MALLOC_CONF", "thp:always,narenas:1"
 
 
 def shard_count(stories: int, shard_size: int) -> int:
@@ -258,7 +263,9 @@ def index_files(documents: dict[str, str], language: str, folder: str) -> dict[s
         command = [str(executable), "--site", str(source), "--output-path", str(bundle),
                    "--force-language", language.split("-")[0].lower(), "--silent"]  # fmt: skip
         try:
-            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            done = subprocess.run(
+                command, capture_output=True, text=True, check=False, env=pagefind_environment()
+            )
         except OSError as exc:
             raise SearchIndexError(f"search index: cannot run {executable}: {exc}") from None
         if done.returncode != 0:
@@ -270,6 +277,12 @@ def index_files(documents: dict[str, str], language: str, folder: str) -> dict[s
             for path in sorted(bundle.rglob("*"))
             if path.is_file() and not path.name.startswith(_UNUSED) and _kept(path.name, wasm)
         }
+
+
+def pagefind_environment() -> dict[str, str]:
+    """The environment Pagefind runs in: this one, with its allocator's settings unless the user
+    chose their own (`ALLOCATOR_SETTINGS`)."""
+    return {ALLOCATOR_VARIABLE: ALLOCATOR_SETTINGS, **os.environ}
 
 
 def _wasm_used(entry: Path) -> set[str]:
