@@ -173,6 +173,7 @@ def _folder_link(item: os.DirEntry[str]) -> bool:
 
 _LATER = 10  # how much nicer the child is made when its answer is wanted `later`
 _PATIENCE = 0.01  # seconds `settled` waits for a child not yet done
+_NOW, _LATER_WORD = b"n", b"l"  # who hashes this process's share: this process, or the child
 
 
 class OutputCheck:
@@ -184,21 +185,22 @@ class OutputCheck:
 
     def __init__(self, output: Path, entries: Mapping[str, OutputEntry], workers: int) -> None:
         self._output, self._entries = output, entries
-        self._child, self._answer = 0, -1
+        self._child, self._answer, self._word = 0, -1, -1
         # The files this process hashes itself once its own work is done, while the child
-        # hashes the others. A tenth: this process's own work comes first (in a fresh clone it
-        # hashes every record file), and the child, which lists the whole folder, is done about
-        # as soon with the rest (bench.ab, a restored CI build of 10,000 records: a fifth shared
-        # took 0.85 of a third's time, a tenth 0.73 of a fifth's, none as long as a tenth).
+        # hashes the others; half of them. When the answer is wanted `later`, the child hashes
+        # them too (see `_fork_check`): a build with changes has its own work to do meanwhile.
+        # (bench.ab, a restored CI build of 10,000 records: half shared took 0.75-0.93 of a
+        # tenth's time; a tenth had this process wait 0.3-0.5 s for the child.)
         self._share: frozenset[str] = frozenset()
         if entries and may_fork(workers):
-            self._share = frozenset(islice(entries, 1, None, 10))
-            self._answer, self._child = _fork_check(output, entries, self._share)
+            self._share = frozenset(islice(entries, 1, None, 2))
+            self._answer, self._child, self._word = _fork_check(output, entries, self._share)
 
     def result(self) -> dict[str, OutputEntry] | None:
         """What `intact_outputs` says of the output folder."""
         if not self._child:
             return intact_outputs(self._output, self._entries)
+        self._say(_NOW)
         mine = _shared_part(os.fspath(self._output), self._entries, self._share)
         if mine is None:  # no need to hear the child: one file is not as written
             self.stop()
@@ -213,41 +215,43 @@ class OutputCheck:
         return current
 
     def settled(self) -> dict[str, OutputEntry] | None:
-        """For a build that goes on to publish: what `intact_outputs` says of the output folder,
-        from the child alone, or None when no child checks it (look at each file then).
+        """For a build that goes on to publish, once it said so with `later`: what
+        `intact_outputs` says of the output folder, from the child alone, or None when no child
+        checks it (look at each file then).
 
-        This process does not look at its share of the files again: the child's listing saw
-        their type, size and time, and only those whose time moved (normally none) are hashed
-        here. Nothing writes the output between the child's look and publishing, under the
-        output's lock, so what it saw is what publishing keeps.
+        This process does not look at any file again: the child's listing saw each file's type,
+        size and time, and it hashed those whose time moved. Nothing writes the output between
+        the child's look and publishing, under the output's lock, so what it saw is what
+        publishing keeps.
         """
         if not self._child:
             return None
+        self._say(_LATER_WORD)
         # A child not done by now (put `later`, on a busy machine) would take about as long
         # to finish as looking at each file takes: it is stopped, and the caller looks at each.
         if not select.select([self._answer], [], [], _PATIENCE)[0]:
             self.stop()
             return None
         _, answer = self._hear()
-        if answer is None:
-            return None
-        moved, unread = answer
-        current = self._moved(moved)
-        if unread:
-            output = os.fspath(self._output)
-            rehashed = _rehashed_files(output, unread, self._entries)
-            if rehashed is None:
-                return None
-            current.update(rehashed)
-        return current
+        return None if answer is None else self._moved(answer[0])
 
     def later(self) -> None:
-        """Say the answer is wanted later (`settled`), not now: until then the child yields the
-        processor to this process, which has its own work to do."""
+        """Say the answer is wanted later (`settled`), not now: the child hashes every file whose
+        time moved, this process's share too, and until then yields the processor to this
+        process, which has its own work to do."""
         if self._child:
+            self._say(_LATER_WORD)
             with contextlib.suppress(OSError):
                 niceness = os.getpriority(os.PRIO_PROCESS, 0)
                 os.setpriority(os.PRIO_PROCESS, self._child, min(niceness + _LATER, 19))
+
+    def _say(self, word: bytes) -> None:
+        """Tell the child, once, who hashes this process's share: it (`later`) or this process."""
+        if self._word >= 0:
+            with contextlib.suppress(OSError):  # a child already gone answers all the same
+                os.write(self._word, word)
+            os.close(self._word)
+            self._word = -1
 
     def _hear(self) -> tuple[bool, tuple[_Times, _Times] | None]:
         """Wait for the child: whether it answered, and its answer (see `_fork_check`)."""
@@ -267,6 +271,9 @@ class OutputCheck:
         if self._child:
             end_child(self._child, self._answer)
             self._child = 0
+        if self._word >= 0:
+            os.close(self._word)
+            self._word = -1
 
     def __enter__(self) -> OutputCheck:
         return self
@@ -308,17 +315,25 @@ def _rehashed_files(
 
 def _fork_check(
     output: Path, entries: Mapping[str, OutputEntry], share: frozenset[str]
-) -> tuple[int, int]:
-    """Fork a process that writes `intact_outputs`'s answer to a pipe, the files of `share`
-    unhashed: None, or the (relative path, new time) of each file hashed because its time moved,
-    and those of the files of `share` whose time moved. The pipe's reading end and the child's
-    id."""
+) -> tuple[int, int, int]:
+    """Fork a process that writes `intact_outputs`'s answer to a pipe: None, or the (relative
+    path, new time) of each file hashed because its time moved, and those of the files of
+    `share` whose time moved, left unhashed unless this process says `_LATER_WORD` on the other
+    pipe. The answer pipe's reading end, the child's id and the word pipe's writing end."""
+    hearing, word = os.pipe()
 
     def answer() -> bytes:
+        os.close(word)  # this process's end: the child reads to the end of what it is told
         found = _intact(output, entries, share)
         if found is None:
             return marshal.dumps(None)
         current, unread = found
+        if unread and _told(hearing) == _LATER_WORD:
+            rehashed = _rehashed_files(os.fspath(output), unread, entries)
+            if rehashed is None:
+                return marshal.dumps(None)
+            current.update(rehashed)
+            unread = []
         moved = [
             (relative, entry.mtime_ns)
             for relative, entry in current.items()
@@ -326,4 +341,12 @@ def _fork_check(
         ]
         return marshal.dumps((moved, unread))
 
-    return fork_answering(answer)
+    answering, child = fork_answering(answer)
+    os.close(hearing)
+    return answering, child, word
+
+
+def _told(hearing: int) -> bytes:
+    """The word the parent sends (waited for), or nothing when it closed the pipe unsaid."""
+    with os.fdopen(hearing, "rb") as pipe:
+        return pipe.read(1)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from digestgen.output import owned
 from digestgen.output.owned import OutputCheck, intact_outputs, output_digest
 from digestgen.output.staging import MOUNT_JOURNAL
 from digestgen.rebuild.cache import OutputEntry
@@ -208,8 +209,8 @@ def change_by_hand(path: Path, change: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize("index", [0, 1, 2, 3, -2, -1])
 @pytest.mark.parametrize("change", ["bytes", "link", "gone"])
 def test_a_file_not_as_written_is_found_whichever_process_hashes_it(site, tmp_path, index, change):
-    # A forked check hashes a tenth of the files in this process (index 1 among them), the rest
-    # in the child.
+    # A forked check hashes half the files in this process (index 1 among them), the rest in
+    # the child.
     output, entries = site
     change_by_hand(output / list(entries)[index], change, tmp_path)
     move_times(output)
@@ -221,13 +222,15 @@ def test_a_file_not_as_written_is_found_whichever_process_hashes_it(site, tmp_pa
         os.waitpid(child, os.WNOHANG)
 
 
-# A build with changes takes the forked check's answer when it publishes (`settled`): the child's
-# listing alone says whether the folder is as written; this process hashes only the files of its
-# share whose time moved, and no longer looks at each of the others.
+# A build with changes says it wants the forked check's answer `later`, and takes it when it
+# publishes (`settled`): the child alone lists the folder and hashes every file whose time moved,
+# this process's share too; this process no longer looks at any file.
 
 
 def answered(check: OutputCheck) -> OutputCheck:
-    """The check, once its child has answered (`settled` waits only so long for it)."""
+    """The check told its answer is wanted `later`, once its child has answered (`settled`
+    waits only so long for it)."""
+    check.later()
     assert select.select([check._answer], [], [], 60)[0]
     return check
 
@@ -267,13 +270,49 @@ def test_a_settled_check_of_a_restored_output_gives_every_file_its_new_time(site
 def test_a_file_changed_by_hand_is_found_by_a_settled_check_whichever_half_it_is_in(
     site, tmp_path, index, change
 ):
-    # Only that file changes (its time moves, the others' do not): the child hashes it, or, in
-    # this process's share, lists it for this process to hash.
+    # Only that file changes (its time moves, the others' do not): the child hashes it, in
+    # this process's share or not.
     output, entries = site
     change_by_hand(output / list(entries)[index], change, tmp_path)
     with OutputCheck(output, entries, workers=2) as check:
         assert check._child
         assert answered(check).settled() is None
+
+
+def test_a_check_wanted_later_hashes_every_moved_file_in_the_child(site, monkeypatch):
+    # This process's share too: hashing here would fail, and the answer still gives each file
+    # its new time.
+    output, entries = site
+    move_times(output)
+    with OutputCheck(output, entries, workers=2) as check:
+        assert check._child
+        monkeypatch.setattr(owned, "_holds", fail_to_hash)
+        found = answered(check).settled()
+    monkeypatch.undo()
+    assert found == intact_outputs(output, entries)  # hashed here, once the check is done
+
+
+def test_a_check_answered_now_hashes_this_process_share_itself(site, monkeypatch):
+    # The child does not: it answers as soon as its own part is done, not hashing this
+    # process's share as well while this process hashes it.
+    output, entries = site
+    move_times(output)
+    hashed: list[str] = []
+    holds = owned._holds
+
+    def counted(path: str, size: int, digest: str) -> bool:
+        hashed.append(path)
+        return holds(path, size, digest)
+
+    with OutputCheck(output, entries, workers=2) as check:
+        monkeypatch.setattr(owned, "_holds", counted)
+        assert check.result() == intact_outputs(output, entries)
+    share = {str(output / relative) for relative in list(entries)[1::2]}
+    assert set(hashed[: len(share)]) == share
+
+
+def fail_to_hash(path: str, size: int, digest: str) -> bool:
+    raise AssertionError(f"{path} hashed in this process")
 
 
 def test_a_settled_check_with_no_child_or_already_heard_says_nothing(site):
