@@ -8,8 +8,9 @@ each revision gets a site of its own (the same records, built clean by that revi
 round after round, each step is timed on both, in ABBA order so that a machine growing slower or
 faster weighs on both alike. The steps: `changed` (one record's title edited, as bench.run's "one
 changed"), `unchanged` (nothing changed), `restored` (a restored-cache CI build: bench.restore;
-every copy is made before the first is timed, and all are deleted after the last) and `clean` (a
-build without the cache, each into a new folder, all deleted after the last).
+every copy is made before the first is timed, and all are deleted after the last), `ci-changed`
+(the usual CI deploy: a restored copy made likewise, with one record's title edited) and `clean`
+(a build without the cache, each into a new folder, all deleted after the last).
 
 Each revision is exported with `git archive` and run from there with this Python (its packages
 are this environment's). It prints each revision's mean, median, fastest and slowest, the ratio
@@ -44,7 +45,8 @@ from bench.run import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-STEPS = ("changed", "unchanged", "restored", "clean")
+STEPS = ("changed", "unchanged", "restored", "ci-changed", "clean")
+RESTORED_STEPS = ("restored", "ci-changed")  # timed on restored copies made beforehand
 
 
 @dataclass
@@ -95,13 +97,15 @@ def time_rounds(versions: list[Version], steps: list[str], rounds: int, pause: f
     """Time each step on every version, `rounds` times, in ABBA order; the restored copies
     are all made first, then left to settle for `pause` seconds (see bench.run.clean_rounds on
     making files after deleting many)."""
-    copies: dict[str, list[Path]] = {}
-    if "restored" in steps:
+    copies: dict[tuple[str, str], list[Path]] = {}
+    for step in (step for step in steps if step in RESTORED_STEPS):
         for version in versions:
-            copies[version.label] = [
-                restored_copy(version.site, version.site.with_name(f"{version.site.name}-ci{n}"))
+            name = f"{version.site.name}-{step}"
+            copies[version.label, step] = [
+                restored_copy(version.site, version.site.with_name(f"{name}{n}"))
                 for n in range(rounds)
             ]
+    if copies:
         time.sleep(pause)
     for step in steps:
         for number in range(rounds):
@@ -116,12 +120,16 @@ def time_rounds(versions: list[Version], steps: list[str], rounds: int, pause: f
             shutil.rmtree(output, ignore_errors=True)
 
 
-def _timed(version: Version, step: str, number: int, copies: dict[str, list[Path]]) -> float:
+def _timed(
+    version: Version, step: str, number: int, copies: dict[tuple[str, str], list[Path]]
+) -> float:
     """One timed build of a step."""
     if step == "changed":
         retitle(version.site, number)
-    if step == "restored":
-        return version.build(copies[version.label][number])
+    if step == "ci-changed":  # as a commit would change it: its time moves like every file's
+        retitle(copies[version.label, step][number], number + 100)
+    if step in RESTORED_STEPS:
+        return version.build(copies[version.label, step][number])
     if step == "clean":  # into a new folder each time, all removed after the last
         output = version.site / f"clean-{number}"
         return version.build(extra=("--no-cache", "--output", str(output)))
