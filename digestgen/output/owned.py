@@ -118,13 +118,20 @@ def _intact(
 
 
 class _Check:
-    """One pass of `intact_outputs`: the entries found intact so far."""
+    """One pass of `intact_outputs`: the entries found intact so far.
 
-    def __init__(self, entries: Mapping[str, OutputEntry], unhashed: Container[str]) -> None:
+    Given `until`, a pipe, the pass stops (`answered`) once the pipe can be read: it is the
+    forked check's, whose answer then stands for this pass's.
+    """
+
+    def __init__(
+        self, entries: Mapping[str, OutputEntry], unhashed: Container[str], until: int = -1
+    ) -> None:
         self.entries = entries
         self.unhashed = unhashed
         self.current: dict[str, OutputEntry] = {}
         self.unread: _Times = []  # the files of `unhashed` whose time moved
+        self.until, self.hashed, self.answered = until, 0, False
 
     def folder(self, folder: str, prefix: str) -> bool:
         """Whether every file under the folder (relative path `prefix`) is as its entry says;
@@ -157,12 +164,23 @@ class _Check:
                         self.unread.append((relative, stat.st_mtime_ns))
                         continue
                     current = _rehashed(item.path, stat.st_mtime_ns, entry)
-                    if current is None:
+                    if current is None or self._heard():
                         return False
                     self.current[relative] = current
         except OSError:
             return False
         return True
+
+    def _heard(self) -> bool:
+        """Whether the pipe `until` can be read, asked once every `_ASKED_EVERY` files hashed."""
+        self.hashed += 1
+        if self.until < 0 or self.hashed % _ASKED_EVERY:
+            return False
+        self.answered = bool(select.select([self.until], [], [], 0)[0])
+        return self.answered
+
+
+_ASKED_EVERY = 32  # files hashed (a sixth of a millisecond's work each) between asking
 
 
 def _folder_link(item: os.DirEntry[str]) -> bool:
@@ -172,7 +190,7 @@ def _folder_link(item: os.DirEntry[str]) -> bool:
 
 
 _LATER = 10  # how much nicer the child is made when its answer is wanted `later`
-_PATIENCE = 0.01  # seconds `settled` waits for a child not yet done
+_PATIENCE = 0.01  # seconds `settled` waits for a child before it looks at the files too
 _NOW, _LATER_WORD = b"n", b"l"  # who hashes this process's share: this process, or the child
 
 
@@ -216,22 +234,25 @@ class OutputCheck:
 
     def settled(self) -> dict[str, OutputEntry] | None:
         """For a build that goes on to publish, once it said so with `later`: what
-        `intact_outputs` says of the output folder, from the child alone, or None when no child
-        checks it (look at each file then).
+        `intact_outputs` says of the output folder, or None when no child checks it (look at
+        each file then).
 
-        This process does not look at any file again: the child's listing saw each file's type,
-        size and time, and it hashed those whose time moved. Nothing writes the output between
-        the child's look and publishing, under the output's lock, so what it saw is what
-        publishing keeps.
+        Normally the child's answer alone: its listing saw each file's type, size and time, and
+        it hashed those whose time moved. Nothing writes the output between the child's look
+        and publishing, under the output's lock, so what it saw is what publishing keeps.
         """
         if not self._child:
             return None
         self._say(_LATER_WORD)
-        # A child not done by now (put `later`, on a busy machine) would take about as long
-        # to finish as looking at each file takes: it is stopped, and the caller looks at each.
         if not select.select([self._answer], [], [], _PATIENCE)[0]:
-            self.stop()
-            return None
+            # Put `later`, the child may be nearly done, or have had no processor on a busy
+            # machine: this process looks at each file too, until one of the two is done.
+            check = _Check(self._entries, (), until=self._answer)
+            intact = check.folder(os.fspath(self._output), "")
+            if not check.answered:
+                self.stop()
+                whole = intact and len(check.current) == len(self._entries)
+                return check.current if whole else None
         _, answer = self._hear()
         return None if answer is None else self._moved(answer[0])
 

@@ -7,6 +7,7 @@ import os
 import select
 import signal
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -335,13 +336,46 @@ def test_a_check_wanted_later_yields_the_processor_and_still_answers(site):
         assert answered(check).settled() == intact_outputs(output, entries)
 
 
-def test_a_settled_check_not_done_yet_is_stopped_and_says_nothing(site):
-    # The caller then looks at each file itself: as quick as waiting, on a busy machine.
+@pytest.mark.parametrize("change", ["times", "bytes"])
+def test_a_settled_check_whose_child_is_not_done_looks_at_each_file_itself(site, change):
+    # The child never answers here: this process's own look gives the answer.
     output, entries = site
+    move_times(output)
+    if change == "bytes":
+        (output / "story/0400/index.html").write_bytes(b"<p>page 999</p>" * 9)  # same size
     with OutputCheck(output, entries, workers=2) as check:
         child = check._child
         os.kill(child, signal.SIGSTOP)  # not done however long it is given
-        assert check.settled() is None
+        check.later()
+        found = check.settled()
         assert check._child == 0
-    with pytest.raises(ChildProcessError):
+    assert found == intact_outputs(output, entries)
+    assert (found is None) == (change == "bytes")
+    with pytest.raises(ChildProcessError):  # stopped and reaped
         os.waitpid(child, os.WNOHANG)
+
+
+def test_a_settled_check_takes_the_childs_answer_once_it_comes(site, monkeypatch):
+    # This process's look, slowed down, lets the child go on at its first file: it stops at the
+    # child's answer, long before it has hashed every file.
+    output, entries = site
+    move_times(output)
+    hashed: list[str] = []
+    rehashed = owned._rehashed
+
+    def slowly(path: str, mtime_ns: int, entry: OutputEntry) -> OutputEntry | None:
+        if not hashed:
+            os.kill(child, signal.SIGCONT)
+        hashed.append(path)
+        time.sleep(0.005)
+        return rehashed(path, mtime_ns, entry)
+
+    with OutputCheck(output, entries, workers=2) as check:
+        child = check._child
+        os.kill(child, signal.SIGSTOP)
+        check.later()
+        monkeypatch.setattr(owned, "_rehashed", slowly)
+        found = check.settled()
+    monkeypatch.undo()
+    assert found == intact_outputs(output, entries)
+    assert 0 < len(hashed) < len(entries) // 2
