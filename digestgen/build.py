@@ -296,7 +296,10 @@ def _publish(
     previous = state.outputs if state.build_key == run.key else {}
     # From here until the next cache save, the output may hold files the cache does not list.
     note = _save_cache(lambda folder, _: unmark_output(folder), run.cache, state)
-    listing = state.outputs.keys() if state.exact and note is None else None
+    # The folder holds exactly the cached files: as marked by the last build, or as the output
+    # check found them (it listed the whole folder).
+    known = state.exact or intact is not None
+    listing = state.outputs.keys() if known and note is None else None
     _note(run, note)
     options = run.options
     return publish(

@@ -13,6 +13,7 @@ import pytest
 
 from bench.generate import generate
 from digestgen.build import CACHE_FOLDER
+from digestgen.output import publish
 from digestgen.rebuild.cache import load_state, site_key
 from tests.helpers import BASE_URL, build_in, make_site, tree
 from tests.rebuild.test_incremental import CONFIG, clean_build_of, edit
@@ -78,6 +79,25 @@ def test_a_record_changed_after_the_restore_rewrites_only_what_it_shows(built, t
     assert state.outputs.keys() == tree(result.output).keys()
     for relative, entry in state.outputs.items():
         assert (clone / "public" / relative).stat().st_mtime_ns == entry.mtime_ns, relative
+
+
+def test_a_record_deleted_after_the_restore_removes_its_pages_on_the_checks_listing(
+    built, tmp_path, monkeypatch
+):
+    # The output check listed the restored folder: publishing removes what the new site lacks
+    # on that listing, not listing the folder again (the mark of the last build, which would
+    # say the same, is not for this folder).
+    clone = restored(built, tmp_path / "b")
+    (clone / "content" / "000" / "synthetic-000007.md").unlink()
+
+    def listed_again(folder: Path) -> None:
+        raise AssertionError(f"{folder} listed again")
+
+    monkeypatch.setattr(publish, "output_files", listed_again)
+    result = build_in(clone, "--jobs", "2")  # the check is forked beside the scan
+    monkeypatch.undo()
+    assert result.exit_code == 0, result.stderr
+    assert tree(result.output) == clean_build_of(clone, tmp_path)
 
 
 def test_a_restored_output_file_with_other_bytes_of_the_same_size_is_rebuilt(built, tmp_path):
