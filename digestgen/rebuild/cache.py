@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple, cast
 from zoneinfo import ZoneInfo
@@ -252,23 +253,31 @@ def _changes(
 ) -> tuple[Any, ...] | None:
     """The state, whose stored facts are `facts`, as changes over `base` (see
     `_apply_changes`), or None when they are many."""
-    parts = (_delta(state.outputs, base.outputs), _delta(state.files, base.files),
-             _delta(facts, base.facts))  # fmt: skip
-    if sum(len(changed) + len(gone) for changed, gone in parts) > max(
-        _STATE_CHANGES, len(base.outputs) // 8
-    ):
-        return None
+    left = max(_STATE_CHANGES, len(base.outputs) // 8)
+    parts = []
+    pairs = ((state.outputs, base.outputs), (state.files, base.files), (facts, base.facts))
+    for now, before in pairs:
+        part = _delta(now, before, left)
+        if part is None:
+            return None
+        left -= len(part[0]) + len(part[1])
+        parts.append(part)
     keys = (state.site_key, state.records_key, state.build_key, state.inputs_key)
     return (base.checksum, *keys, encode_summary(state.summary), *parts)
 
 
 def _delta(
-    now: Mapping[str, tuple[Any, ...]], before: Mapping[str, tuple[Any, ...]]
-) -> tuple[dict[str, tuple[Any, ...]], list[str]]:
+    now: Mapping[str, tuple[Any, ...]], before: Mapping[str, tuple[Any, ...]], most: int
+) -> tuple[dict[str, tuple[Any, ...]], list[str]] | None:
     """The entries of `now` that `before` lacks or holds otherwise (as plain tuples: marshal
-    refuses an OutputEntry), and the keys of `before` that `now` lacks."""
-    changed = {key: tuple(value) for key, value in now.items() if before.get(key) != value}
-    return changed, [key for key in before if key not in now]
+    refuses an OutputEntry), and the keys of `before` that `now` lacks; None when there are
+    more than `most`, told as soon as seen (a restored output's every time moved)."""
+    differing = ((key, value) for key, value in now.items() if before.get(key) != value)
+    changed = {key: tuple(value) for key, value in islice(differing, most + 1)}
+    if len(changed) > most:
+        return None
+    gone = [key for key in before if key not in now]
+    return (changed, gone) if len(changed) + len(gone) <= most else None
 
 
 def _apply_changes(state: BuildState, changes: tuple[Any, ...]) -> None:

@@ -14,6 +14,7 @@ from digestgen.rebuild.cache import (
     STATE_FILE,
     BuildState,
     OutputEntry,
+    _delta,
     _encode_state,
     load_state,
     save_state,
@@ -129,6 +130,27 @@ def test_many_changes_write_state_bin_anew(tmp_path):
     save_state(tmp_path, state)
     assert not (tmp_path / STATE_CHANGES_FILE).exists()
     assert as_read(tmp_path).outputs == many_outputs(2000)
+
+
+class CountedLookups(dict):
+    """A mapping that counts the entries looked up in it."""
+
+    looked_up = 0
+
+    def get(self, key, default=None):
+        self.looked_up += 1
+        return super().get(key, default)
+
+
+def test_too_many_changes_are_told_as_soon_as_seen(tmp_path):
+    # A restored output (every time moved): not every entry is compared to find that out.
+    before = CountedLookups(many_outputs(4000))
+    now = {
+        relative: entry._replace(mtime_ns=entry.mtime_ns + 1) for relative, entry in before.items()
+    }
+    assert _delta(now, before, 300) is None
+    assert before.looked_up == 301
+    assert _delta(now, before, 4000) == ({k: tuple(v) for k, v in now.items()}, [])
 
 
 def test_changes_over_another_state_bin_are_not_used(tmp_path):
