@@ -7,8 +7,9 @@ For each N it builds two sites from the same records: the default site, and `hug
 (bench/hugo-equivalent.toml: the page set of bench/hugo-site, Hugo's minimal news site). For each
 it prints wall seconds, peak memory (the largest process's RSS) and processor seconds of the rows
 of STEPS (the clean builds first, in rounds with Hugo's, then the other rows site by site): a clean
-build, a rebuild with nothing changed, a restored-cache CI build (bench/restore.py), and rebuilds
-after one record changed, added (dated among the others) and deleted, and after a new story (dated
+build, a rebuild with nothing changed, a restored-cache CI build (bench/restore.py) with nothing
+changed and with one record's title edited (the usual CI deploy), and rebuilds after one record
+changed, added (dated among the others) and deleted, and after a new story (dated
 an hour before the clock); then the output's bytes and files after the clean build. The rebuild
 rows and the clean builds are each timed `--repeats` times (a new edit, record or deletion each
 time; a clean build after the last one's output and cache are moved aside) and give the median,
@@ -275,6 +276,21 @@ def restored_ci(site: BenchSite, _: int = 0) -> Run:
         set_aside(clone)
 
 
+def restored_ci_changed(site: BenchSite, repeat: int = 0) -> Run:
+    """The usual CI deploy: `restored_ci` with one record's title edited in the copy (another
+    record at each repeat), as a new commit brings it."""
+    clone = site.folder.with_name(f"{site.folder.name}-ci")
+    set_aside(clone)
+    try:
+        copy = restored_copy(site.folder, clone)
+        edited = copy / site.paths[(site.count // 4 + repeat) % site.count].relative_to(site.folder)
+        text = edited.read_text(encoding="utf-8")
+        edited.write_text(text.replace('title: "Synthetic', 'title: "Edited', 1), encoding="utf-8")
+        return digestgen_build(copy)
+    finally:
+        set_aside(clone)
+
+
 # The measured builds of each site, in the order they run (each after the one before): a label,
 # a function of the site and the repeat's number, and whether it is repeated (see `run_step`).
 # The first, the clean build, runs in rounds with Hugo's and the other site's (`clean_rounds`).
@@ -284,6 +300,7 @@ STEPS: list[tuple[str, Step, bool]] = [
     ("clean", clean_build, True),
     ("unchanged", lambda site, _: digestgen_build(site.folder), True),
     ("restored CI", restored_ci, True),  # each repeat on its own copy of the whole site
+    ("CI changed", restored_ci_changed, True),  # likewise
     ("one changed", change_one, True),
     ("one added", add_one, True),
     ("one deleted", delete_one, True),

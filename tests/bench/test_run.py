@@ -33,6 +33,7 @@ from bench.run import (
     median_run,
     print_size,
     restored_ci,
+    restored_ci_changed,
     run_step,
     set_aside,
 )
@@ -95,6 +96,26 @@ def test_each_repeat_of_the_restored_ci_step_builds_a_copy_of_its_own(tmp_path: 
         assert page.read_bytes() == (folder / "public" / "index.html").read_bytes()
         # Kept as restored (its time an hour ahead), not written again: the fast path.
         assert page.stat().st_mtime > time.time() + 1800
+
+
+def test_the_ci_changed_step_edits_a_record_of_its_copy_only(tmp_path: Path) -> None:
+    folder = tmp_path / "n20-default"
+    site = _built_site(folder, 20)
+    before = {path: path.read_bytes() for path in site.paths}
+    run = run_step(site, restored_ci_changed, True, 2)
+    assert len(run.samples) == 2
+    assert {path: path.read_bytes() for path in site.paths} == before  # the site's own records
+    copies = sorted((tmp_path / SET_ASIDE).iterdir())
+    assert len(copies) == 2 and all(c.name.startswith("n20-default-ci-") for c in copies)
+    edited = set()
+    for copy in copies:
+        pages = [p.read_text("utf-8") for p in (copy / "public").rglob("index.html")]
+        titles = {line for page in pages for line in page.split("<") if "Edited" in line}
+        assert titles  # built with the edit
+        edited.add(min(titles))
+        # The rest kept as restored (times an hour ahead): a rebuild, not a clean build.
+        assert (copy / "public" / "404.html").stat().st_mtime > time.time() + 1800
+    assert len(edited) == 2  # another record at each repeat
 
 
 def test_a_repeated_step_gives_the_median_and_every_time_in_order() -> None:
