@@ -254,7 +254,16 @@ class OutputCheck:
                 whole = intact and len(check.current) == len(self._entries)
                 return check.current if whole else None
         _, answer = self._hear()
-        return None if answer is None else self._moved(answer[0])
+        if answer is None:
+            return None
+        moved, unread = answer
+        current = self._moved(moved)
+        if unread:  # not hashed by the child: told "now", or nothing (this process's word lost)
+            rehashed = _rehashed_files(os.fspath(self._output), unread, self._entries)
+            if rehashed is None:
+                return None
+            current.update(rehashed)
+        return current
 
     def later(self) -> None:
         """Say the answer is wanted later (`settled`), not now: the child hashes every file whose
@@ -349,7 +358,7 @@ def _fork_check(
         if found is None:
             return marshal.dumps(None)
         current, unread = found
-        if unread and _told(hearing) == _LATER_WORD:
+        if unread and _told(hearing, parent) == _LATER_WORD:
             rehashed = _rehashed_files(os.fspath(output), unread, entries)
             if rehashed is None:
                 return marshal.dumps(None)
@@ -362,12 +371,25 @@ def _fork_check(
         ]
         return marshal.dumps((moved, unread))
 
-    answering, child = fork_answering(answer)
-    os.close(hearing)
+    parent = os.getpid()
+    try:
+        answering, child = fork_answering(answer)
+    except BaseException:
+        os.close(word)
+        raise
+    finally:
+        os.close(hearing)
     return answering, child, word
 
 
-def _told(hearing: int) -> bytes:
-    """The word the parent sends (waited for), or nothing when it closed the pipe unsaid."""
+def _told(hearing: int, parent: int) -> bytes:
+    """The word the parent sends (waited for), or nothing when it closed the pipe unsaid or
+    is gone: other processes it forked may hold the pipe open after it."""
     with os.fdopen(hearing, "rb") as pipe:
+        while not select.select([pipe], [], [], _STILL_THERE)[0]:
+            if os.getppid() != parent:
+                return b""
         return pipe.read(1)
+
+
+_STILL_THERE = 1.0  # seconds between asking whether the parent is still there

@@ -3,6 +3,7 @@ the cache lists, with their bytes; files whose times moved are hashed on threads
 
 from __future__ import annotations
 
+import ctypes
 import os
 import select
 import signal
@@ -294,22 +295,52 @@ def test_a_check_wanted_later_hashes_every_moved_file_in_the_child(site, monkeyp
 
 
 def test_a_check_answered_now_hashes_this_process_share_itself(site, monkeypatch):
-    # The child does not: it answers as soon as its own part is done, not hashing this
-    # process's share as well while this process hashes it.
+    # The child does not: it answers as soon as its own part is done, listing the files of this
+    # process's share whose time moved, unhashed, while this process hashes them.
     output, entries = site
     move_times(output)
     hashed: list[str] = []
-    holds = owned._holds
+    holds, hear = owned._holds, OutputCheck._hear
+    answers = []
 
     def counted(path: str, size: int, digest: str) -> bool:
         hashed.append(path)
         return holds(path, size, digest)
 
+    def heard(check: OutputCheck):
+        answers.append(hear(check))
+        return answers[-1]
+
     with OutputCheck(output, entries, workers=2) as check:
         monkeypatch.setattr(owned, "_holds", counted)
-        assert check.result() == intact_outputs(output, entries)
-    share = {str(output / relative) for relative in list(entries)[1::2]}
-    assert set(hashed[: len(share)]) == share
+        monkeypatch.setattr(OutputCheck, "_hear", heard)
+        found = check.result()
+    monkeypatch.undo()
+    assert found == intact_outputs(output, entries)
+    share = list(entries)[1::2]
+    assert set(hashed) == {str(output / relative) for relative in share}
+    ((answered, (moved, unread)),) = answers
+    assert answered and {relative for relative, _ in unread} == set(share)
+    assert not {relative for relative, _ in moved} & set(share)
+
+
+@pytest.mark.parametrize("changed", [False, True])
+def test_a_settled_check_whose_child_was_told_nothing_hashes_the_share_itself(
+    site, tmp_path, changed
+):
+    # The word lost (the pipe closed unsaid): the child answers with the share unhashed, and
+    # `settled` hashes it, finding a file changed by hand there.
+    output, entries = site
+    move_times(output)
+    if changed:
+        change_by_hand(output / list(entries)[3], "bytes", tmp_path)
+    with OutputCheck(output, entries, workers=2) as check:
+        os.close(check._word)
+        check._word = -1
+        assert select.select([check._answer], [], [], 60)[0]
+        found = check.settled()
+    assert found == intact_outputs(output, entries)
+    assert (found is None) == changed
 
 
 def fail_to_hash(path: str, size: int, digest: str) -> bool:
@@ -356,26 +387,67 @@ def test_a_settled_check_whose_child_is_not_done_looks_at_each_file_itself(site,
 
 
 def test_a_settled_check_takes_the_childs_answer_once_it_comes(site, monkeypatch):
-    # This process's look, slowed down, lets the child go on at its first file: it stops at the
-    # child's answer, long before it has hashed every file.
+    # This process's look lets the child go on at its first file, and waits for its answer at
+    # the 32nd: it stops there, at the first time it asks, long before it has hashed every file.
     output, entries = site
     move_times(output)
     hashed: list[str] = []
     rehashed = owned._rehashed
 
-    def slowly(path: str, mtime_ns: int, entry: OutputEntry) -> OutputEntry | None:
+    def waiting(path: str, mtime_ns: int, entry: OutputEntry) -> OutputEntry | None:
         if not hashed:
             os.kill(child, signal.SIGCONT)
         hashed.append(path)
-        time.sleep(0.005)
+        if len(hashed) == 32:
+            assert select.select([check._answer], [], [], 60)[0]
         return rehashed(path, mtime_ns, entry)
 
     with OutputCheck(output, entries, workers=2) as check:
         child = check._child
         os.kill(child, signal.SIGSTOP)
         check.later()
-        monkeypatch.setattr(owned, "_rehashed", slowly)
+        monkeypatch.setattr(owned, "_rehashed", waiting)
         found = check.settled()
     monkeypatch.undo()
     assert found == intact_outputs(output, entries)
-    assert 0 < len(hashed) < len(entries) // 2
+    assert len(hashed) == 32
+
+
+def test_a_child_waiting_for_a_word_ends_when_its_parent_is_gone(site):
+    # A build killed before it said who hashes its share: the child, still waiting, must not
+    # stay forever (other processes the build forked may hold the word's pipe open).
+    output, entries = site
+    move_times(output)  # so the child has a share of moved files to wait about
+    reading, writing = os.pipe()
+    harness = os.fork()
+    if harness == 0:  # pragma: no cover - a process of its own, which adopts the orphaned child
+        code = 1
+        try:
+            set_child_subreaper = 36  # PR_SET_CHILD_SUBREAPER, from <linux/prctl.h>
+            ctypes.CDLL(None, use_errno=True).prctl(set_child_subreaper, 1)
+            build = os.fork()
+            if build == 0:  # the build: starts a check, forks another process, dies unsaid
+                check = OutputCheck(output, entries, workers=2)
+                holder = os.fork()
+                if holder == 0:  # as the template compiler: it holds the word's pipe open
+                    time.sleep(60)
+                    os._exit(0)
+                os.write(writing, f"{check._child} {holder}".encode())
+                os._exit(0)
+            os.close(writing)
+            os.waitpid(build, 0)
+            child, holder = map(int, os.read(reading, 64).split())
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                if os.waitpid(child, os.WNOHANG)[0]:
+                    code = 0
+                    break
+                time.sleep(0.05)
+            os.kill(holder, signal.SIGKILL)
+            os.waitpid(holder, 0)
+        finally:
+            os._exit(code)
+    os.close(writing)
+    os.close(reading)
+    _, status = os.waitpid(harness, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
