@@ -285,7 +285,9 @@ def restored_ci_changed(site: BenchSite, repeat: int = 0) -> Run:
         copy = restored_copy(site.folder, clone)
         edited = copy / site.paths[(site.count // 4 + repeat) % site.count].relative_to(site.folder)
         text = edited.read_text(encoding="utf-8")
-        edited.write_text(text.replace('title: "Synthetic', 'title: "Edited', 1), encoding="utf-8")
+        retitled = text.replace('title: "Synthetic', 'title: "Edited', 1)
+        assert retitled != text, f"{edited}: no title to edit"  # else nothing would change
+        edited.write_text(retitled, encoding="utf-8")
         return digestgen_build(copy)
     finally:
         set_aside(clone)
