@@ -112,9 +112,7 @@ def _intact(
     and those whose time moved are listed beside, for the caller to check (`OutputCheck` shares
     the hashing between two processes)."""
     check = _Check(entries, unhashed)
-    if not check.folder(os.fspath(output), "") or len(check.current) != len(entries):
-        return None
-    return check.current, check.unread
+    return (check.current, check.unread) if check.whole(output) else None
 
 
 class _Check:
@@ -132,6 +130,10 @@ class _Check:
         self.current: dict[str, OutputEntry] = {}
         self.unread: _Times = []  # the files of `unhashed` whose time moved
         self.until, self.hashed, self.answered = until, 0, False
+
+    def whole(self, output: Path) -> bool:
+        """Whether the output folder holds exactly the entries' files, each as its entry says."""
+        return self.folder(os.fspath(output), "") and len(self.current) == len(self.entries)
 
     def folder(self, folder: str, prefix: str) -> bool:
         """Whether every file under the folder (relative path `prefix`) is as its entry says;
@@ -248,10 +250,9 @@ class OutputCheck:
             # Put `later`, the child may be nearly done, or have had no processor on a busy
             # machine: this process looks at each file too, until one of the two is done.
             check = _Check(self._entries, (), until=self._answer)
-            intact = check.folder(os.fspath(self._output), "")
+            whole = check.whole(self._output)
             if not check.answered:
                 self.stop()
-                whole = intact and len(check.current) == len(self._entries)
                 return check.current if whole else None
         _, answer = self._hear()
         if answer is None:
