@@ -223,10 +223,22 @@ def clean_build(site: BenchSite, repeat: int = 0) -> Run:
 
 def change_one(site: BenchSite, repeat: int = 0) -> Run:
     """A rebuild after one record's title changed (another record at each repeat)."""
-    changed = site.paths[(site.count // 2 + repeat) % site.count]
-    text = changed.read_text(encoding="utf-8")
-    changed.write_text(text.replace('title: "Synthetic', 'title: "Edited', 1), encoding="utf-8")
+    _retitle(site.paths[(site.count // 2 + repeat) % site.count])
     return digestgen_build(site.folder)
+
+
+def _retitle(record: Path) -> bool:
+    """Edit a generated record's title ("Synthetic ..." becomes "Edited ..."); whether it had
+    one to edit."""
+    text = record.read_text(encoding="utf-8")
+    retitled = text.replace('title: "Synthetic', 'title: "Edited', 1)
+    record.write_text(retitled, encoding="utf-8")
+    return retitled != text
+
+
+def _retitled(record: Path) -> None:
+    """`_retitle`, for a build that times nothing if the record had no title to edit."""
+    assert _retitle(record), f"{record}: no title to edit"
 
 
 def _new_record(site: BenchSite, stem: str, number: int, repeat: int) -> tuple[Path, str]:
@@ -268,26 +280,24 @@ def restored_ci(site: BenchSite, _: int = 0) -> Run:
     afterwards: deleted now, its tens of thousands of files would slow the clean builds of the
     next size (see `clean_rounds`). Repeated like the rebuilds: one build of a copy swung from
     0.58 to 0.95 s at 10,000 records between runs."""
-    clone = site.folder.with_name(f"{site.folder.name}-ci")
-    set_aside(clone)
-    try:
-        return digestgen_build(restored_copy(site.folder, clone))
-    finally:
-        set_aside(clone)
+    return _restored_build(site)
 
 
 def restored_ci_changed(site: BenchSite, repeat: int = 0) -> Run:
     """The usual CI deploy: `restored_ci` with one record's title edited in the copy (another
     record at each repeat), as a new commit brings it."""
+    record = site.paths[(site.count // 4 + repeat) % site.count].relative_to(site.folder)
+    return _restored_build(site, lambda copy: _retitled(copy / record))
+
+
+def _restored_build(site: BenchSite, edit: Callable[[Path], None] | None = None) -> Run:
+    """A build of a restored copy of the site (`edit`ed first, if given), set aside after."""
     clone = site.folder.with_name(f"{site.folder.name}-ci")
     set_aside(clone)
     try:
         copy = restored_copy(site.folder, clone)
-        edited = copy / site.paths[(site.count // 4 + repeat) % site.count].relative_to(site.folder)
-        text = edited.read_text(encoding="utf-8")
-        retitled = text.replace('title: "Synthetic', 'title: "Edited', 1)
-        assert retitled != text, f"{edited}: no title to edit"  # else nothing would change
-        edited.write_text(retitled, encoding="utf-8")
+        if edit is not None:
+            edit(copy)
         return digestgen_build(copy)
     finally:
         set_aside(clone)
