@@ -5,7 +5,8 @@ that costs more than the change. Instead the new files are written into a journa
 beside the output while the site is rendered, and only at the end moved into the output:
 every file replaced or removed then is first linked into the journal, every file created is
 listed there. The output so changes only in that short last step; a failure in it is undone
-at once, and a process that died in it is undone by the next build before it starts.
+at once, and a process that died in it is undone by the next build before it starts. The
+finished journal goes to the output's trash, deleted once the build has reported.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from stat import S_ISDIR
 
 from digestgen.output.paths import check_output_path
 from digestgen.output.staging import MOUNT_JOURNAL, OutputError, beside_output, undo_on_error
+from digestgen.output.trash import move_to_trash
 from digestgen.util.files import write_file
 
 CREATED_LIST = "created"  # paths created in the output, one a line
@@ -133,8 +135,14 @@ class JournaledUpdate:
                     self._save(relative, target, link=False)
                     emptied.append(Path(relative).parent)
             _remove_empty_folders(self.output, emptied)
-            # One rename marks the update finished: a crash while the journal is being deleted
-            # must not leave a half-deleted journal for the next build to "undo".
+            if self.journal.parent != self.output:
+                # One rename marks the update finished, and puts the journal (a link to each file
+                # replaced) in the output's trash, deleted once the build has reported.
+                move_to_trash(self.journal, self.output)
+                return
+            # A mount point's journal is inside it; the trash, beside it, is on another file
+            # system. Renamed first, so that a crash while it is being deleted does not leave
+            # a half-deleted journal for the next build to "undo".
             finished = finished_journal_folder(self.output)
             os.rename(self.journal, finished)
         shutil.rmtree(finished, ignore_errors=True)

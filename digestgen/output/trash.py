@@ -1,5 +1,6 @@
-"""The old site's trash: a replaced tree is moved aside in one rename, and deleted once the
-build has reported, by a process of its own (at 50,000 records that takes half a minute).
+"""The old site's trash: a replaced tree (or a finished update's journal) is moved aside in one
+rename, and deleted once the build has reported, by a process of its own (at 50,000 records
+that takes half a minute).
 
 Every build whose output has a trash reports it (`BuildReport.trash`), and `digestgen build`
 then empties it: a build killed before its old site was deleted, or a sweeper killed in the

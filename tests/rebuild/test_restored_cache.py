@@ -135,11 +135,21 @@ def test_a_large_restored_site_with_edits_of_the_same_size_is_rebuilt_as_clean(t
 
 
 def children() -> set[str]:
-    """The ids of this process's children, running or not yet waited for (Linux)."""
+    """The ids of this process's children in its session, running or not yet waited for (Linux):
+    not the trash's sweeper, which a build starts in a session of its own to outlive it."""
     found: set[str] = set()
     for task in Path("/proc/self/task").iterdir():
         found.update((task / "children").read_text().split())
-    return found
+    return {pid for pid in found if _session(pid) == os.getsid(0)}
+
+
+def _session(pid: str) -> int | None:
+    """The session of a process (from /proc/<pid>/stat), None if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[3])  # after the name: state, ppid, pgrp, session
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="lists children from /proc")

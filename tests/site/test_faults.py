@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench.generate import generate
+from digestgen.output.trash import trash_folder
 from tests.helpers import (
     FIXED_NOW,
     build_in,
@@ -23,6 +24,7 @@ from tests.helpers import (
     record,
     tree,
 )
+from tests.output.test_trash import wait_until_gone
 
 pytestmark = pytest.mark.slow
 
@@ -137,15 +139,16 @@ def test_an_unwritable_output_folder_is_a_clear_error_and_keeps_the_previous_sit
 
 # Runs a build (rendering in-process) that SIGKILLs itself at an exact point of an in-place
 # update: after `argv[2]` new files were prepared in the journal ("pending"), or moved into the
-# output in the last step ("move"), or when the finished journal is being deleted ("cleanup").
+# output in the last step ("move"), or once the finished journal is in the trash, before the
+# build reports and the trash is emptied ("trashed").
 # Real kills, at points a signal from outside could only hit by luck.
 KILL_AT = """
-import os, shutil, signal, sys
+import os, signal, sys
 from digestgen.commands import cli
 from digestgen.output import journal
 
 point, count, output = sys.argv[1], int(sys.argv[2]), os.path.realpath(sys.argv[3])
-real_replace, real_rmtree, moved = os.replace, shutil.rmtree, 0
+real_replace, moved = os.replace, 0
 
 def replace(source, target, *args, **kwargs):
     global moved
@@ -155,10 +158,13 @@ def replace(source, target, *args, **kwargs):
             os.kill(os.getpid(), signal.SIGKILL)
     return real_replace(source, target, *args, **kwargs)
 
-def rmtree(path, *args, **kwargs):
-    if point == "cleanup" and ".journal" in str(path) and os.path.exists(path):
+real_move_to_trash = journal.move_to_trash
+
+def move_to_trash(tree, output):
+    trash = real_move_to_trash(tree, output)
+    if point == "trashed":
         os.kill(os.getpid(), signal.SIGKILL)
-    return real_rmtree(path, *args, **kwargs)
+    return trash
 
 real_write, written = journal.JournaledUpdate.write, 0
 
@@ -170,7 +176,7 @@ def write(self, relative, data):
             os.kill(os.getpid(), signal.SIGKILL)
     return real_write(self, relative, data)
 
-journal.os.replace, journal.shutil.rmtree = replace, rmtree
+journal.os.replace, journal.move_to_trash = replace, move_to_trash
 journal.JournaledUpdate.write = write
 sys.exit(cli.main(sys.argv[4:]))
 """
@@ -207,20 +213,22 @@ def test_an_update_killed_while_moving_files_in_is_undone_to_the_previous_site(
     assert tree(output) == before
 
 
-def test_an_update_killed_while_deleting_its_journal_is_complete_and_never_undone(
+def test_an_update_killed_with_its_journal_in_the_trash_is_complete_and_never_undone(
     built_site, tmp_path
 ):
-    from digestgen.output.journal import recover
+    from digestgen.output.journal import journal_folder, recover
 
     output = built_site / "public"
-    build_killed_at(built_site, "cleanup")
+    build_killed_at(built_site, "trashed")
     new_site = clean_build_of(built_site / "content", tmp_path / "clean")
     assert tree(output) == new_site
+    assert not journal_folder(output.resolve()).exists()  # in the trash: the update is finished
     recover(output)  # what the next build does first
     assert tree(output) == new_site
     result = build_in(built_site)
     assert result.exit_code == 0, result.stderr
     assert tree(output) == new_site
+    wait_until_gone(trash_folder(output.resolve()))  # the next build empties the trash
     assert sorted(p.name for p in built_site.iterdir() if p.name.startswith(".public")) == []
 
 
