@@ -42,7 +42,11 @@ from digestgen.util import parallel
 # Up to this many search shards to make (a rebuild's changed ones, a small site's all) are made
 # by a process forked early (`publish`'s indexer) while this one plans and renders the pages.
 # More (a clean build's) are made after the pages, when their Pagefind runs have the cores to
-# themselves: run beside the rendering, they made a clean build of 10,000 records slower.
+# themselves: run beside the rendering, they made a clean build of 10,000 records slower. Nor
+# did a few of them pay, given early to fill the core that planning leaves idle (bench.ab at
+# 10,000 records, clean builds: the first two on every thread, 0.90 and 1.00 of the mean in two
+# runs; an eighth, one at a time on one thread, 0.98): within the noise. They ran on into the
+# rendering, and made the plan about 0.1 s slower, for what they took off the index after it.
 EARLY_SHARDS = 4
 
 
