@@ -46,7 +46,8 @@ from digestgen.util import parallel
 # did a few of them pay, given early to fill the core that planning leaves idle (bench.ab at
 # 10,000 records, clean builds: the first two on every thread, 0.90 and 1.00 of the mean in two
 # runs; an eighth, one at a time on one thread, 0.98): within the noise. They ran on into the
-# rendering, and made the plan about 0.1 s slower, for what they took off the index after it.
+# rendering, and made the plan about 0.1 s slower, for what they took off the index made after
+# the pages.
 EARLY_SHARDS = 4
 
 
