@@ -31,9 +31,10 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def forks(items: int, workers: int) -> bool:
-    """True when `map_chunks` over this many items would fork worker processes."""
-    usable = min(workers, items // MIN_ITEMS_PER_WORKER)
+def forks(items: int, workers: int, per_worker: int = MIN_ITEMS_PER_WORKER) -> bool:
+    """True when `map_chunks` over this many items (`per_worker` at least each) would fork
+    worker processes."""
+    usable = min(workers, items // per_worker)
     if usable <= 1:
         return False
     # Imported here: a build with nothing to do forks no pool, and starts 12 ms sooner without it.
@@ -48,17 +49,18 @@ def map_chunks(
     items: Sequence[Item],
     workers: int,
     progress: Callable[[int, int], None] | None = None,
+    per_worker: int = MIN_ITEMS_PER_WORKER,
 ) -> list[Result]:
     """Run `work(context, chunk)` over contiguous chunks of items in forked processes; results
-    in item order.
+    in item order. A worker is forked for each `per_worker` items, up to `workers`.
 
     `progress(done, total)` is called as each chunk finishes, with the chunk's size. `work` must
     be a module-level function; `context` reaches the workers through fork, unpickled. Chunks
     a worker that died (killed by the out-of-memory killer, say) left undone are worked here.
     """
     global _CONTEXT
-    forking = forks(len(items), workers)
-    workers = min(workers, len(items) // MIN_ITEMS_PER_WORKER)
+    forking = forks(len(items), workers, per_worker)
+    workers = min(workers, len(items) // per_worker)
     size = max(1, -(-len(items) // (max(workers, 1) * 8)))
     chunks = [items[start : start + size] for start in range(0, len(items), size)]
     results: list[Result] = []

@@ -276,3 +276,23 @@ def test_map_chunks_works_here_the_chunks_of_a_worker_that_died():
     assert next(pid for value, pid in found if value == 500 * 3) == parent
     assert sum(size for size, _ in sizes) == 1000
     assert left == []
+
+
+def test_map_chunks_forks_for_few_items_when_each_is_worth_a_worker():
+    """`per_worker`: a worker for every item of a few long ones (search shards), where by
+    default so few items are worked here."""
+    shown = run_fresh("""
+        import json, os, time
+        from digestgen.util.parallel import map_chunks
+        def work(context, chunk):
+            time.sleep(0.2)  # long items: one worker cannot take them all
+            return [(item + context, os.getpid()) for item in chunk]
+        spread = map_chunks(work, 10, range(4), 2, per_worker=1)
+        here = map_chunks(work, 10, range(4), 2)
+        print(json.dumps([os.getpid(), spread, here]))
+    """)
+    parent, spread, here = json.loads(shown)
+    assert [value for value, _ in spread] == [10, 11, 12, 13]
+    assert parent not in {pid for _, pid in spread} and len({pid for _, pid in spread}) == 2
+    assert [value for value, _ in here] == [10, 11, 12, 13]
+    assert {pid for _, pid in here} == {parent}
