@@ -37,6 +37,22 @@ def test_a_failing_pagefind_stops_a_clean_build_and_writes_no_site(tmp_path, mon
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_failing_pagefind_stops_a_clean_build_of_many_shards_and_writes_no_site(
+    tmp_path, monkeypatch, jobs
+):
+    """More shards than the early indexer takes are made after the pages, by index workers
+    with two jobs: the error comes back from one of them."""
+    records = {f"{n}.md": record(f"Story {n}", url=f"https://e{n}.example.com/") for n in range(6)}
+    root = make_site(tmp_path / "site", records, "search_shard_size = 1\n", search=True)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(_failing_pagefind(tmp_path)))
+    result = build_in(root, "--jobs", jobs)
+    assert result.exit_code == 1
+    assert "search index: pagefind failed (3): pagefind: cannot read the site" in result.stderr
+    assert not (root / "public").exists()
+    assert [p.name for p in root.iterdir() if p.name.startswith(".public")] == []
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_failing_pagefind_stops_a_rebuild_and_leaves_the_last_site(tmp_path, monkeypatch, jobs):
     root = make_site(tmp_path / "site", {"a.md": record()}, search=True)
     assert build_in(root).exit_code == 0
