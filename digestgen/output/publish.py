@@ -228,8 +228,8 @@ def _index_shards(
     previous: Mapping[str, OutputEntry],
     workers: int,
 ) -> dict[str, OutputEntry]:
-    """Make the search index of these shards and store its files, in `workers` processes, each
-    indexing a shard at a time and storing its files itself.
+    """Make the search index of these shards and store its files, in up to `workers` forked
+    processes (here, with one), each indexing a shard at a time and storing its files itself.
 
     Stored here while threads made the shards, a clean build's index files (10,000 at 10,000
     records) each waited for the interpreter's lock behind the threads' Python: their storing
