@@ -276,10 +276,9 @@ def add_new(site: BenchSite, repeat: int = 0) -> Run:
 
 
 def restored_ci(site: BenchSite, _: int = 0) -> Run:
-    """A restored-cache CI build (`bench.restore`) of a new copy of the site, the copy set aside
-    afterwards: deleted now, its tens of thousands of files would slow the clean builds of the
-    next size (see `clean_rounds`). Repeated like the rebuilds: one build of a copy swung from
-    0.58 to 0.95 s at 10,000 records between runs."""
+    """A restored-cache CI build (`bench.restore`) of a new copy of the site, the copy deleted
+    afterwards (`remove_copy`). Repeated like the rebuilds: one build of a copy swung from 0.58
+    to 0.95 s at 10,000 records between runs."""
     return _restored_build(site)
 
 
@@ -291,16 +290,50 @@ def restored_ci_changed(site: BenchSite, repeat: int = 0) -> Run:
 
 
 def _restored_build(site: BenchSite, edit: Callable[[Path], None] | None = None) -> Run:
-    """A build of a restored copy of the site (`edit`ed first, if given), set aside after."""
+    """A build of a restored copy of the site (`edit`ed first, if given), deleted after."""
     clone = site.folder.with_name(f"{site.folder.name}-ci")
-    set_aside(clone)
+    remove_copy(clone)  # one a killed run left
     try:
         copy = restored_copy(site.folder, clone)
         if edit is not None:
             edit(copy)
         return digestgen_build(copy)
     finally:
-        set_aside(clone)
+        remove_copy(clone)
+
+
+@dataclass
+class _Deletions:
+    """When the benchmark last deleted a copy (`time.monotonic`), if it did."""
+
+    last: float | None = None
+
+
+_DELETIONS = _Deletions()
+# How long ext4 steps over the inodes of deleted files when it makes new ones (its
+# `recently_deleted`: about dirty_expire_centisecs, 30 s by default), with a margin.
+RECENTLY_DELETED = 60.0
+
+
+def remove_copy(path: Path) -> None:
+    """Delete a restored-CI copy of the site (if there is one), noting when (`after_deletions`).
+
+    Not set aside like the other folders: at 50,000 records each copy is a gigabyte in 170,000
+    files, and a dozen of them kept the machine's memory full of their cached pages, which the
+    system took back for every allocation of the builds timed after them. One changed record
+    took 7.1-9.1 s after ten copies, 6.1-6.4 s without them, while Hugo's clean builds, timed
+    before any copy, never ran so. A CI build runs on a fresh machine.
+    """
+    if path.exists():
+        shutil.rmtree(path)
+        _DELETIONS.last = time.monotonic()
+
+
+def after_deletions() -> None:
+    """Wait until the last deletion of a copy is `RECENTLY_DELETED` seconds old: making files
+    soon after tens of thousands were deleted costs clean builds seconds (see `clean_rounds`)."""
+    if _DELETIONS.last is not None:
+        time.sleep(max(0.0, _DELETIONS.last + RECENTLY_DELETED - time.monotonic()))
 
 
 # The measured builds of each site, in the order they run (each after the one before): a label,
@@ -401,9 +434,11 @@ def clean_rounds(
     steps over recently deleted inodes one by one). Hugo's median was 8.1 s in a run started
     half a minute after such a deletion and 4.75 s in the next: run one tool's builds after the
     other's and such a spell is charged to one of them, and to every ratio over Hugo's. In
-    rounds, it falls on one round of each. The benchmark itself deletes nothing until the last
-    size is measured (previous runs' folders and the restored-CI copies are set aside).
+    rounds, it falls on one round of each. The benchmark sets the folders of earlier steps and
+    runs aside until the last size is measured; the restored-CI copies it deletes at once
+    (`remove_copy`), and the clean rounds wait until the last deletion is a minute old.
     """
+    after_deletions()
     label, step, _ = STEPS[0]
     hugo_runs: list[Run] = []
     site_runs: dict[str, list[Run]] = {site.name: [] for site in results.sites}
