@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 from urllib.parse import urlsplit
 from urllib.request import urlopen
 
@@ -325,8 +326,19 @@ def remove_copy(path: Path) -> None:
     before any copy, never ran so. A CI build runs on a fresh machine.
     """
     if path.exists():
-        shutil.rmtree(path)
+        shutil.rmtree(path, onerror=_gone_already)
         _DELETIONS.last = time.monotonic()
+
+
+def _gone_already(
+    function: Callable[..., object],
+    path: str,
+    error: tuple[type[BaseException], BaseException, TracebackType],
+) -> None:
+    """`shutil.rmtree`'s error handler: a file already gone is not an error. The build's own
+    replaced files (its `.public.trash`) are being deleted beside it after its report."""
+    if not issubclass(error[0], FileNotFoundError):
+        raise error[1]
 
 
 def after_deletions() -> None:
