@@ -311,9 +311,9 @@ class _Deletions:
 
 
 _DELETIONS = _Deletions()
-# How long ext4 steps over the inodes of deleted files when it makes new ones (its
-# `recently_deleted`: about dirty_expire_centisecs, 30 s by default), with a margin.
-RECENTLY_DELETED = 60.0
+# How long after deleting tens of thousands of files making files stays slow on ext4 (its inode
+# allocator steps over the recently deleted ones): a few minutes (docs/benchmark.md).
+RECENTLY_DELETED = 180.0
 
 
 def remove_copy(path: Path) -> None:
@@ -448,7 +448,7 @@ def clean_rounds(
     other's and such a spell is charged to one of them, and to every ratio over Hugo's. In
     rounds, it falls on one round of each. The benchmark sets the folders of earlier steps and
     runs aside until the last size is measured; the restored-CI copies it deletes at once
-    (`remove_copy`), and the clean rounds wait until the last deletion is a minute old.
+    (`remove_copy`), and the clean rounds wait until the last deletion is three minutes old.
     """
     after_deletions()
     label, step, _ = STEPS[0]
