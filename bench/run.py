@@ -425,6 +425,7 @@ def bench_size(
     results.sites = [
         make_bench_site(name, config, count, workdir, content) for name, config in CONFIGS.items()
     ]
+    after_deletions()  # the last size's restored-CI copies
     clean_rounds(results, content, hugo, workdir, repeats)
     for site in results.sites:
         for label, step, repeated in STEPS[1:]:
@@ -448,9 +449,9 @@ def clean_rounds(
     other's and such a spell is charged to one of them, and to every ratio over Hugo's. In
     rounds, it falls on one round of each. The benchmark sets the folders of earlier steps and
     runs aside until the last size is measured; the restored-CI copies it deletes at once
-    (`remove_copy`), and the clean rounds wait until the last deletion is three minutes old.
+    (`remove_copy`), and `bench_size` starts the clean rounds once the last deletion is three
+    minutes old (`after_deletions`).
     """
-    after_deletions()
     label, step, _ = STEPS[0]
     hugo_runs: list[Run] = []
     site_runs: dict[str, list[Run]] = {site.name: [] for site in results.sites}

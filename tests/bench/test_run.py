@@ -1,5 +1,6 @@
 """bench.run end to end at a small size: every row printed, every clean build before the steps
-that delete large trees, and a previous run's folders set aside and deleted after measuring."""
+that delete large trees, a previous run's folders set aside and deleted after measuring, and the
+restored-CI copies deleted as soon as they are timed."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import bench.run as bench_run
 from bench.generate import generate
 from bench.run import (
     CONFIG,
@@ -20,8 +22,10 @@ from bench.run import (
     BenchSite,
     Run,
     SizeResults,
+    _gone_already,
     add_new,
     add_one,
+    after_deletions,
     bytecode_environment,
     change_one,
     clean_build,
@@ -69,20 +73,41 @@ def test_set_aside_moves_a_folder_into_the_holding_folder(tmp_path: Path) -> Non
     assert (moved / "public" / "index.html").read_text(encoding="utf-8") == "old"
 
 
-def test_the_restored_ci_copy_is_set_aside_not_deleted(tmp_path: Path) -> None:
-    """Deleted at once, the copy's files would slow the next size's clean builds (ext4 steps
-    over recently deleted inodes): it waits in the holding folder, deleted after the last size."""
+def test_the_restored_ci_copy_is_deleted_once_built_and_the_time_noted(tmp_path, monkeypatch):
+    """Kept, the copies filled the machine's memory with their cached pages, and the rebuilds
+    timed after them paid for it: each is deleted as soon as it is timed."""
+    monkeypatch.setattr(bench_run._DELETIONS, "last", None)
     folder = tmp_path / "n20-default"
-    restored_ci(_built_site(folder, 20))
+    site = _built_site(folder, 20)
+    before = time.monotonic()
+    run = restored_ci(site)
+    assert f"Built {tmp_path / 'n20-default-ci' / 'public'}" in run.output
+    assert "stories built:      20" in run.output
     assert not (tmp_path / "n20-default-ci").exists()
-    (kept,) = (tmp_path / SET_ASIDE).iterdir()
-    assert kept.name.startswith("n20-default-ci-")
-    assert (kept / "public" / "index.html").read_bytes() == (
-        folder / "public" / "index.html"
-    ).read_bytes()
+    assert not (tmp_path / SET_ASIDE).exists()
+    assert bench_run._DELETIONS.last is not None and bench_run._DELETIONS.last >= before
 
 
-def test_each_repeat_of_the_restored_ci_step_builds_a_copy_of_its_own(tmp_path: Path) -> None:
+def test_the_next_clean_rounds_wait_until_the_last_deletion_is_old_enough(monkeypatch):
+    monkeypatch.setattr(bench_run, "RECENTLY_DELETED", 0.3)
+    monkeypatch.setattr(bench_run._DELETIONS, "last", None)
+    started = time.monotonic()
+    after_deletions()  # nothing deleted: no wait
+    monkeypatch.setattr(bench_run._DELETIONS, "last", time.monotonic())
+    after_deletions()
+    assert time.monotonic() - started >= 0.3
+
+
+def test_a_copy_deleted_beside_its_own_trash_forgives_files_already_gone() -> None:
+    gone = FileNotFoundError(2, "No such file or directory")
+    _gone_already(os.lstat, ".public.trash", (FileNotFoundError, gone, None))  # type: ignore[arg-type]
+    refused = PermissionError(13, "Permission denied")
+    with pytest.raises(PermissionError):
+        _gone_already(os.lstat, "page", (PermissionError, refused, None))  # type: ignore[arg-type]
+
+
+def test_each_repeat_of_the_restored_ci_step_builds_a_copy_of_its_own(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench_run, "remove_copy", set_aside)  # kept, to look into
     folder = tmp_path / "n20-default"
     site = _built_site(folder, 20)
     repeated = {label: repeated for label, _, repeated in STEPS}["restored CI"]
@@ -98,7 +123,8 @@ def test_each_repeat_of_the_restored_ci_step_builds_a_copy_of_its_own(tmp_path: 
         assert page.stat().st_mtime > time.time() + 1800
 
 
-def test_the_ci_changed_step_edits_a_record_of_its_copy_only(tmp_path: Path) -> None:
+def test_the_ci_changed_step_edits_a_record_of_its_copy_only(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench_run, "remove_copy", set_aside)  # kept, to look into
     folder = tmp_path / "n20-default"
     site = _built_site(folder, 20)
     before = {path: path.read_bytes() for path in site.paths}
