@@ -321,9 +321,10 @@ def remove_copy(path: Path) -> None:
 
     Not set aside like the other folders: at 50,000 records each copy is a gigabyte in 170,000
     files, and a dozen of them kept the machine's memory full of their cached pages, which the
-    system took back for every allocation of the builds timed after them. One changed record
-    took 7.1-9.1 s after ten copies, 6.1-6.4 s without them, while Hugo's clean builds, timed
-    before any copy, never ran so. A CI build runs on a fresh machine.
+    system took back for every allocation of the builds timed after them: one changed record
+    took 9.7-11.0 s in a run that kept them, 7.5-7.9 s in the next (same code; 6.1-6.4 s on a
+    quiet machine), while Hugo's clean builds, timed before any copy, never ran so. A CI build
+    runs on a fresh machine.
     """
     if path.exists():
         shutil.rmtree(path, onerror=_gone_already)
