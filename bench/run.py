@@ -38,7 +38,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from urllib.parse import urlsplit
 from urllib.request import urlopen
 
@@ -327,19 +326,13 @@ def remove_copy(path: Path) -> None:
     runs on a fresh machine.
     """
     if path.exists():
-        shutil.rmtree(path, onerror=_gone_already)
+        # The build's own replaced files (its `.public.trash`) are being deleted beside this
+        # after its report: a file gone under the first pass is no error. A second pass says
+        # what could not be deleted.
+        shutil.rmtree(path, ignore_errors=True)
+        if path.exists():
+            shutil.rmtree(path)
         _DELETIONS.last = time.monotonic()
-
-
-def _gone_already(
-    function: Callable[..., object],
-    path: str,
-    error: tuple[type[BaseException], BaseException, TracebackType],
-) -> None:
-    """`shutil.rmtree`'s error handler: a file already gone is not an error. The build's own
-    replaced files (its `.public.trash`) are being deleted beside it after its report."""
-    if not issubclass(error[0], FileNotFoundError):
-        raise error[1]
 
 
 def after_deletions() -> None:

@@ -22,7 +22,6 @@ from bench.run import (
     BenchSite,
     Run,
     SizeResults,
-    _gone_already,
     add_new,
     add_one,
     after_deletions,
@@ -36,6 +35,7 @@ from bench.run import (
     measure,
     median_run,
     print_size,
+    remove_copy,
     restored_ci,
     restored_ci_changed,
     run_step,
@@ -98,12 +98,40 @@ def test_the_next_clean_rounds_wait_until_the_last_deletion_is_old_enough(monkey
     assert time.monotonic() - started >= 0.3
 
 
-def test_a_copy_deleted_beside_its_own_trash_forgives_files_already_gone() -> None:
-    gone = FileNotFoundError(2, "No such file or directory")
-    _gone_already(os.lstat, ".public.trash", (FileNotFoundError, gone, None))  # type: ignore[arg-type]
-    refused = PermissionError(13, "Permission denied")
+def _copy_with(folder: Path, *names: str) -> Path:
+    """A copy's folder holding a trash folder with these files."""
+    for name in names:
+        (folder / ".public.trash" / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / ".public.trash" / name).write_text("x", encoding="utf-8")
+    return folder
+
+
+def test_a_copy_deleted_beside_its_own_trash_forgives_files_already_gone(tmp_path, monkeypatch):
+    copy = _copy_with(tmp_path / "n20-default-ci", "gone", "page")
+    unlink = os.unlink
+
+    def deleted_by_the_build_first(path, *args, **kwargs):
+        unlink(path, *args, **kwargs)
+        if os.fspath(path) == "gone":  # as if the build's trash deletion took it just before
+            raise FileNotFoundError(2, "No such file or directory", path)
+
+    monkeypatch.setattr(os, "unlink", deleted_by_the_build_first)
+    remove_copy(copy)
+    assert not copy.exists()
+
+
+def test_a_copy_that_cannot_be_deleted_says_why(tmp_path, monkeypatch):
+    copy = _copy_with(tmp_path / "n20-default-ci", "stuck")
+    unlink = os.unlink
+
+    def refused(path, *args, **kwargs):
+        if os.fspath(path) == "stuck":
+            raise PermissionError(13, "Permission denied", path)
+        unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", refused)
     with pytest.raises(PermissionError):
-        _gone_already(os.lstat, "page", (PermissionError, refused, None))  # type: ignore[arg-type]
+        remove_copy(copy)
 
 
 def test_each_repeat_of_the_restored_ci_step_builds_a_copy_of_its_own(tmp_path, monkeypatch):
