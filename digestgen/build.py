@@ -33,6 +33,7 @@ from digestgen.rebuild.cache import (
     unmark_output,
 )
 from digestgen.rebuild.keys import build_key, inputs_key
+from digestgen.rebuild.results import NO_RECORD
 from digestgen.rebuild.shortcut import check_outputs, unchanged_build, used_inputs
 from digestgen.records.scan import ContentError, ContentScan, scan_content
 from digestgen.render.forked import Indexer, compiled, search_indexer, template_compiler
@@ -272,7 +273,7 @@ def _load(run: _Build, scan: ContentScan) -> LoadedRecords:
     if options.use_cache and loaded.changed:
         _note(run, _save_cache(save_records, run.cache, state))
     # The pickled records were needed only to be saved; their facts and problems stay.
-    state.records = {digest: (b"", e[1], e[2]) for digest, e in state.records.items()}
+    state.records = {digest: (NO_RECORD, e[1], e[2]) for digest, e in state.records.items()}
     options.lap("records")
     return loaded
 

@@ -23,11 +23,10 @@ from typing import Any, NamedTuple, cast
 from zoneinfo import ZoneInfo
 
 from digestgen import __version__
-from digestgen.model import Record
-from digestgen.problems import Problem, Severity
+from digestgen.problems import Problem
 from digestgen.rebuild.pickles import dump_model, load_model
+from digestgen.rebuild.results import NO_RECORD, CachedResult, rebatched
 from digestgen.rebuild.storage import (
-    Blob,
     read_marshalled,
     read_records,
     remove_temporaries,
@@ -35,7 +34,6 @@ from digestgen.rebuild.storage import (
     write_marshalled,
     write_records,
 )
-from digestgen.stories.select import related_stamps
 
 STATE_FILE = "state.bin"
 RECORDS_FILE = "records.bin"
@@ -49,13 +47,6 @@ STATE_CHANGES_FILE = "state-changes.bin"
 # `mark_output`): removed before a build changes the output, written after its state is saved.
 OUTPUT_MARK = "output.mark"
 CACHE_FILES = (STATE_FILE, RECORDS_FILE, ADDED_FILE, STATE_CHANGES_FILE, OUTPUT_MARK)
-
-
-# A validation result as cached: the pickled record (or None), its problems as plain tuples,
-# and what selection needs without unpickling: (publication timestamp or None, published
-# flag, the timestamps of its dated `related` items).
-RecordFacts = tuple[float | None, bool, tuple[float, ...]]
-CachedResult = tuple[Blob, tuple[tuple[str, str, str, str], ...], RecordFacts]
 
 
 class OutputEntry(NamedTuple):
@@ -181,15 +172,15 @@ def load_record_pickles(folder: Path, state: BuildState) -> str | None:
 
     Returns the reason when the records part cannot be trusted (then no entry is kept).
     """
-    blobs, reason, checksum = read_records(folder / RECORDS_FILE, state.records_key, ())
-    if reason is None and blobs:  # else the next save writes records.bin anew
-        state.records_file = (checksum, frozenset(blobs))
+    records, reason, checksum = read_records(folder / RECORDS_FILE, state.records_key, ())
+    if reason is None and records:  # else the next save writes records.bin anew
+        state.records_file = (checksum, frozenset(records))
         more, reason, _ = read_records(folder / ADDED_FILE, state.records_key, (checksum,))
-        blobs.update(more)
+        records.update(more)
     state.records = {
-        digest: (blobs[digest], entry[1], entry[2])
+        digest: (records[digest], entry[1], entry[2])
         for digest, entry in state.records.items()
-        if digest in blobs and reason is None
+        if digest in records and reason is None
     }
     return reason
 
@@ -203,15 +194,16 @@ def save_records(folder: Path, state: BuildState) -> None:
     checksum, and is ignored).
     """
     checksum, stored = state.records_file
-    added = {digest: e[0] for digest, e in state.records.items() if digest not in stored}
-    gone = len(stored) - (len(state.records) - len(added))
+    records = {digest: entry[0] for digest, entry in state.records.items()}
+    added = {digest: ref for digest, ref in records.items() if digest not in stored}
+    gone = len(stored) - (len(records) - len(added))
     limit = max(_ADDED_RECORDS, len(stored) // 8)
     if checksum and len(added) <= limit and gone <= limit:
         write_records(folder / ADDED_FILE, state.records_key, (checksum,), added)
         return
-    blobs = {digest: entry[0] for digest, entry in state.records.items()}
-    checksum = write_records(folder / RECORDS_FILE, state.records_key, (), blobs)
-    state.records_file = (checksum, frozenset(blobs))
+    records = rebatched(records)
+    checksum = write_records(folder / RECORDS_FILE, state.records_key, (), records)
+    state.records_file = (checksum, frozenset(records))
     with contextlib.suppress(FileNotFoundError):
         os.unlink(folder / ADDED_FILE)
 
@@ -290,7 +282,7 @@ def _apply_changes(state: BuildState, changes: tuple[Any, ...]) -> None:
     state.files = dict(state.files)  # state.bin's stays as read, for the next changes
     _apply_delta(state.outputs, outputs, OutputEntry._make)
     _apply_delta(state.files, files, tuple)
-    _apply_delta(state.records, facts, lambda fact: (b"", *fact))
+    _apply_delta(state.records, facts, lambda fact: (NO_RECORD, *fact))
 
 
 def _apply_delta(
@@ -343,27 +335,6 @@ def is_marked(folder: Path, state: BuildState, output: Path) -> bool:
     return bool(state.checksum and identity) and mark == f"{state.checksum} {identity}\n"
 
 
-def encode_result(record: Record | None, problems: tuple[Problem, ...]) -> CachedResult:
-    """A validation result as cache data, with what selection and the summary need kept apart."""
-    meta = (
-        (record.published.timestamp(), record.is_published, related_stamps(record))
-        if record
-        else (None, False, ())
-    )
-    plain = tuple((p.severity.value, p.file, p.field, p.message) for p in problems)
-    return (dump_model(record), plain, meta)
-
-
-def decode_result(entry: CachedResult) -> tuple[Record | None, tuple[Problem, ...]]:
-    """A validation result back from cache data."""
-    return cast("Record | None", load_model(entry[0])), decode_problems(entry)
-
-
-def decode_problems(entry: CachedResult) -> tuple[Problem, ...]:
-    """Only the problems of a cached validation result."""
-    return tuple(Problem(Severity(s), f, field, m) for s, f, field, m in entry[1])
-
-
 def encode_summary(summary: BuildSummary | None) -> bytes:
     """The last build's summary as cache data."""
     if summary is None:
@@ -401,5 +372,5 @@ def _decode_state(data: Any) -> BuildState:
         outputs=dict(zip(outputs, map(OutputEntry._make, outputs.values()), strict=True)),
         summary=decode_summary(summary),
         files=files,
-        records={digest: (b"", problems, meta) for digest, (problems, meta) in facts.items()},
+        records={digest: (NO_RECORD, problems, meta) for digest, (problems, meta) in facts.items()},
     )

@@ -12,11 +12,10 @@ from digestgen.problems import Problem
 from digestgen.rebuild.cache import (
     BuildState,
     BuildSummary,
-    CachedResult,
     OutputEntry,
-    decode_problems,
 )
 from digestgen.rebuild.keys import inputs_key
+from digestgen.rebuild.results import CachedResult, decode_problems
 from digestgen.records.scan import ContentFile
 from digestgen.stories.front import clock_marks
 from digestgen.stories.select import (

@@ -22,19 +22,22 @@ CACHE_MAGIC = b"digestgen-cache\n"
 # 11: CRC-32 and length (see `payload_checksum`)
 CACHE_FORMAT = 11
 CHECKSUM_SIZE = 12
-# A pickled record: bytes when just made, a view of the mapped records file when read back.
+# Records pickled together (`dump_model` of a tuple of them): bytes when just made, a view of the
+# mapped records file when read back.
 Blob = bytes | memoryview
+# A record as the cache holds it: its batch, its place in the batch, and the batch's size.
+RecordRef = tuple[Blob, int, int]
 
 
 def read_records(
     path: Path, key: str, base: tuple[str, ...]
-) -> tuple[dict[str, Blob], str | None, str]:
-    """The pickled records of a records file, if made with this records key (and, for the added
-    records, over the records.bin whose checksum is `base`), or the reason it cannot be trusted;
-    and its checksum.
+) -> tuple[dict[str, RecordRef], str | None, str]:
+    """The records of a records file by hash (each its batch, place and the batch's size), if
+    made with this records key (and, for the added records, over the records.bin whose checksum
+    is `base`), or the reason it cannot be trusted; and its checksum.
 
-    Each pickle is a view of the file mapped into memory, not a copy: at 50,000 records the
-    pickles are 190 MB, read by every rebuild. The file is never changed in place (a new one is
+    Each batch is a view of the file mapped into memory, not a copy: at 50,000 records the
+    pickles are 180 MB, read by every rebuild. The file is never changed in place (a new one is
     renamed over it), so the mapping holds the bytes that were checked.
     """
     payload, reason, checksum = _map_file(path)
@@ -42,18 +45,27 @@ def read_records(
         return {}, reason, checksum
     try:
         length = int.from_bytes(payload[:8], "little")
-        saved_key, *saved_base, index = marshal.loads(payload[8 : 8 + length])
+        saved_key, *rest = marshal.loads(payload[8 : 8 + length])
+        if saved_key != key:
+            return {}, None, checksum
+        *saved_base, index, spans = rest
+        if tuple(saved_base) != base:
+            return {}, None, checksum
         pickles = payload[8 + length :]
-        blobs: dict[str, Blob] = {
-            digest: pickles[start : start + size] for digest, (start, size) in index.items()
-        }
-    except (ValueError, TypeError, EOFError, AttributeError) as exc:
+        batches = [(pickles[start : start + size], count) for start, size, count in spans]
+        records: dict[str, RecordRef] = {}
+        for digest, (number, place) in index.items():
+            batch, count = batches[number]
+            if not 0 <= place < count:
+                raise ValueError(f"record {place} of a batch of {count}")
+            records[digest] = (batch, place, count)
+    except (ValueError, TypeError, EOFError, AttributeError, IndexError) as exc:
         return {}, f"the build cache is unreadable ({exc}); doing a clean build", ""
-    if saved_key != key or tuple(saved_base) != base:
-        return {}, None, checksum
-    if sum(map(len, blobs.values())) != len(pickles):  # a slice past the end is cut short
+    if sum(size for _, size, _ in spans) != len(pickles) or any(
+        len(batch) != size for (batch, _), (_, size, _) in zip(batches, spans, strict=True)
+    ):  # a slice past the end is cut short
         return {}, "the build cache is unreadable (a record past its end); doing a clean build", ""
-    return blobs, None, checksum
+    return records, None, checksum
 
 
 def _map_file(path: Path) -> tuple[memoryview | None, str | None, str]:
@@ -120,15 +132,26 @@ def write_marshalled(path: Path, payload: bytes) -> str:
     return write_payload(path, [payload], payload_checksum([payload]))
 
 
-def write_records(path: Path, key: str, base: tuple[str, ...], blobs: dict[str, Blob]) -> str:
+def write_records(
+    path: Path, key: str, base: tuple[str, ...], records: dict[str, RecordRef]
+) -> str:
     """Write a records file atomically (as `read_records` reads it): its index, each record's
-    place among the pickles, then the pickles; its checksum."""
-    index, start = {}, 0
-    for digest, blob in blobs.items():
-        index[digest] = (start, len(blob))
-        start += len(blob)
-    head = marshal.dumps((key, *base, index))
-    parts = [len(head).to_bytes(8, "little"), head, *blobs.values()]
+    batch and place, each batch's span among the pickles, then the pickles; its checksum.
+
+    Each batch is written once, however many of the records it holds are listed."""
+    numbers: dict[int, int] = {}  # by the batch's identity: its records share the object
+    batches: list[Blob] = []
+    spans, index, start = [], {}, 0
+    for digest, (batch, place, count) in records.items():
+        number = numbers.get(id(batch))
+        if number is None:
+            number = numbers[id(batch)] = len(batches)
+            batches.append(batch)
+            spans.append((start, len(batch), count))
+            start += len(batch)
+        index[digest] = (number, place)
+    head = marshal.dumps((key, *base, index, spans))
+    parts = [len(head).to_bytes(8, "little"), head, *batches]
     return write_payload(path, parts, payload_checksum(parts))
 
 

@@ -8,11 +8,7 @@ from zoneinfo import ZoneInfo
 
 from digestgen.model import Record
 from digestgen.problems import Problem, error
-from digestgen.rebuild.cache import (
-    CachedResult,
-    decode_result,
-    encode_result,
-)
+from digestgen.rebuild.results import CachedResult, decode_results, encode_results
 from digestgen.records.parse import RawRecord, parse_record
 from digestgen.records.scan import ContentFile
 from digestgen.util import parallel
@@ -29,7 +25,7 @@ class LoadedRecords:
 
 def _parse_files(zone: ZoneInfo, files: Sequence[ContentFile]) -> list[CachedResult]:
     """Parse and validate record files, returning results already encoded for the cache."""
-    return [encode_result(*parse_content_file(file, zone)) for file in files]
+    return encode_results([parse_content_file(file, zone) for file in files])
 
 
 def parse_content_file(
@@ -76,8 +72,7 @@ def load_records(
         del results[digest]
     records: list[Record] = []
     problems: list[Problem] = []
-    for file in files:
-        record, found = decode_result(results[file.digest])
+    for record, found in decode_results([results[file.digest] for file in files]):
         problems.extend(found)
         if record is not None:
             records.append(record)

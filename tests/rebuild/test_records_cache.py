@@ -14,6 +14,7 @@ from digestgen.rebuild.cache import (
     RECORDS_FILE,
     load_record_pickles,
 )
+from digestgen.rebuild.results import RECORDS_PER_BATCH
 from digestgen.rebuild.storage import payload_checksum, write_payload
 from tests.helpers import build_in, cached_state, make_site, tree
 from tests.rebuild.test_incremental import CONFIG, cache_of, clean_build_of, edit
@@ -47,15 +48,57 @@ def all_pickles_found(root: Path) -> bool:
 
 
 def test_the_records_are_read_in_place_from_the_mapped_cache_file(site):
-    """At 50,000 records the pickles are 190 MB: a rebuild maps the file rather than copy it,
-    once whole and once record by record."""
+    """At 50,000 records the pickles are 180 MB: a rebuild maps the file rather than copy it,
+    once whole and once batch by batch."""
     build_in(site)
     state = saved_state(site)
     assert load_record_pickles(cache_of(site).parent, state) is None
-    blobs = [entry[0] for entry in state.records.values()]
+    blobs = [entry[0][0] for entry in state.records.values()]
     assert len(blobs) == 60
     assert all(isinstance(blob, memoryview) and isinstance(blob.obj, mmap.mmap) for blob in blobs)
-    assert len({id(blob.obj) for blob in blobs}) == 1  # one mapping, each record a view of it
+    assert len({id(blob.obj) for blob in blobs}) == 1  # one mapping, each batch a view of it
+
+
+def batches_of(root: Path) -> dict[int, tuple[int, set[int]]]:
+    """The batches of records the site's cache files hold for the records its state lists: by
+    batch, the batch's size and the places of the listed records in it."""
+    state = saved_state(root)
+    assert load_record_pickles(cache_of(root).parent, state) is None
+    batches: dict[int, tuple[int, set[int]]] = {}
+    for (batch, place, count), _, _ in state.records.values():
+        batches.setdefault(id(batch), (count, set()))[1].add(place)
+    return batches
+
+
+def test_the_records_are_pickled_in_batches_not_one_by_one(tmp_path):
+    """One pickle of many records loads faster than one each (`RECORDS_PER_BATCH`)."""
+    root = make_site(tmp_path / "site", {}, config=CONFIG)
+    generate(300, root / "content", seed=3)
+    assert build_in(root).exit_code == 0
+    batches = batches_of(root)
+    assert sum(len(places) for _, places in batches.values()) == 300
+    # A batch for each of the chunks the records were read in (eight for each worker), up to
+    # RECORDS_PER_BATCH records each; never a pickle each.
+    assert len(batches) <= 300 // 30
+    assert all(count <= RECORDS_PER_BATCH for count, _ in batches.values())
+    assert all(len(places) == count for count, places in batches.values())
+
+
+def test_records_bin_written_anew_holds_no_record_it_does_not_list(site, tmp_path):
+    """Changed and deleted records leave their old versions in their batches; when records.bin
+    is written anew, those batches are pickled again with only the records still listed."""
+    content = site / "content" / "000"
+    build_in(site)
+    edit(content / "synthetic-000010.md", 'title: "Synthetic', 'title: "Edited')
+    (content / "synthetic-000020.md").unlink()
+    build_in(site)
+    assert any(len(places) < count for count, places in batches_of(site).values())
+    generate(70, site / "content" / "more", seed=8)
+    result = build_in(site)  # many added: records.bin is written anew
+    assert result.exit_code == 0, result.stderr
+    assert not cache_of(site, ADDED_FILE).exists()
+    assert all(len(places) == count for count, places in batches_of(site).values())
+    assert tree(result.output) == clean_build_of(site, tmp_path)
 
 
 def test_a_small_change_keeps_records_bin_and_saves_the_added_records(site, tmp_path):
@@ -129,7 +172,8 @@ def test_a_records_file_that_places_a_record_past_its_end_is_not_used(site, tmp_
     build_in(site)
     state = saved_state(site)
     records = cache_of(site, RECORDS_FILE)
-    head = marshal.dumps((state.records_key, {digest: (0, 10**6) for digest in state.records}))
+    index = {digest: (0, place) for place, digest in enumerate(state.records)}
+    head = marshal.dumps((state.records_key, index, [(0, 10**6, len(index))]))
     parts = [len(head).to_bytes(8, "little"), head, b"too short"]
     write_payload(records, parts, payload_checksum(parts))
     edit(site / "content" / "000" / "synthetic-000010.md", 'title: "Synthetic', 'title: "Edited')
