@@ -31,15 +31,21 @@ def encode_results(
 ) -> list[CachedResult]:
     """Validation results as cache data, the records pickled in batches (`RECORDS_PER_BATCH`),
     with what selection and the summary need kept apart."""
-    encoded: list[CachedResult] = []
-    for start in range(0, len(results), RECORDS_PER_BATCH):
-        part = results[start : start + RECORDS_PER_BATCH]
-        batch = dump_model(tuple(record for record, _ in part))
-        encoded += (
-            ((batch, place, len(part)), _plain_problems(problems), _facts(record))
-            for place, (record, problems) in enumerate(part)
-        )
-    return encoded
+    refs = _in_batches([record for record, _ in results])
+    return [
+        (ref, _plain_problems(problems), _facts(record))
+        for ref, (record, problems) in zip(refs, results, strict=True)
+    ]
+
+
+def _in_batches(records: Sequence[Record | None]) -> list[RecordRef]:
+    """The records pickled `RECORDS_PER_BATCH` together, each as its batch and place, in order."""
+    refs: list[RecordRef] = []
+    for start in range(0, len(records), RECORDS_PER_BATCH):
+        part = tuple(records[start : start + RECORDS_PER_BATCH])
+        batch = dump_model(part)
+        refs += ((batch, place, len(part)) for place in range(len(part)))
+    return refs
 
 
 def _facts(record: Record | None) -> RecordFacts:
@@ -91,9 +97,7 @@ def rebatched(records: dict[str, RecordRef]) -> dict[str, RecordRef]:
     if len(kept) == len(records):
         return records
     unpickled: dict[int, tuple[Record | None, ...]] = {}
-    left = [(d, _record_of(ref, unpickled)) for d, ref in records.items() if d not in kept]
-    for start in range(0, len(left), RECORDS_PER_BATCH):
-        part = left[start : start + RECORDS_PER_BATCH]
-        batch = dump_model(tuple(record for _, record in part))
-        kept.update((digest, (batch, place, len(part))) for place, (digest, _) in enumerate(part))
+    left = [digest for digest in records if digest not in kept]
+    refs = _in_batches([_record_of(records[digest], unpickled) for digest in left])
+    kept.update(zip(left, refs, strict=True))
     return kept
