@@ -202,11 +202,13 @@ def _files(page_path: str, formats: tuple[str, ...]) -> tuple[tuple[str, str], .
     return tuple((fmt, feed_path(page_path, fmt).lstrip("/")) for fmt in formats)
 
 
-def plan_feeds(site: Site, config: SiteConfig) -> list[FeedJob]:
+def plan_feeds(
+    site: Site, config: SiteConfig, archive: Sequence[ArchiveDocument] | None = None
+) -> list[FeedJob]:
     """Every feed the config makes: the site's, one per topic and source, the daily digest,
-    and the site's Atom archive."""
+    and the site's Atom archive (`archive`, when the caller has planned it: `site_archive`)."""
     size, formats = config.feed_size, config.feed_formats
-    archive = site_archive(site, config)
+    archive = site_archive(site, config) if archive is None else archive
     current = feed_path("/", ATOM)
     jobs = []
     # The site's and the listings' stories are newest first already (see `Site`): a feed takes

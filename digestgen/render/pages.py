@@ -13,6 +13,7 @@ from digestgen.output.paths import file_path
 from digestgen.render.feeds import (
     DAILY_FOLDER,
     DAILY_PAGE,
+    ArchiveDocument,
     FeedLink,
     daily_feed_title,
     format_list,
@@ -90,9 +91,11 @@ def plan_pages(
     config: SiteConfig,
     memo: StoryPageMemo | None = None,
     shards: Sequence[int] | None = None,
+    archive: Sequence[ArchiveDocument] | None = None,
 ) -> list[PageJob]:
     """Every HTML page of the site as a job to render, in a fixed order. `shards`: the search
-    index's shard numbers (`shard_numbers`), when the caller has planned them already."""
+    index's shard numbers (`shard_numbers`), and `archive` the site's (`site_archive`), when the
+    caller has planned them already."""
     feeds = listing_feeds(config, "site", config.title, "/")
     daily = listing_feeds(config, "daily", daily_feed_title(config), DAILY_FOLDER)
     jobs = [
@@ -105,7 +108,7 @@ def plan_pages(
         *(_edition_pages(site, config, feeds, daily) if config.edition_pages else ()),
         *_topic_pages(site, config, feeds),
         *(_source_pages(site, config, feeds) if config.source_pages else ()),
-        *_feeds_page(site, config, feeds, daily),
+        *_feeds_page(site, config, feeds, daily, archive),
         PageJob(
             "404.html",
             Page("/404.html", "Page not found", config.description, "404", feeds, indexable=False),
@@ -285,12 +288,17 @@ def has_any_feed(config: SiteConfig) -> bool:
 
 
 def _feeds_page(
-    site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...], daily: tuple[FeedLink, ...]
+    site: Site,
+    config: SiteConfig,
+    feeds: tuple[FeedLink, ...],
+    daily: tuple[FeedLink, ...],
+    archive: Sequence[ArchiveDocument] | None,
 ) -> list[PageJob]:
     """The /feeds/ page: every feed of the site, with what it holds (none without feeds)."""
     if not has_any_feed(config):
         return []
-    archives = tuple(document.path for document in reversed(site_archive(site, config)))
+    archive = site_archive(site, config) if archive is None else archive
+    archives = tuple(document.path for document in reversed(archive))
     topics = site.topics if config.has_feeds("topics") else ()
     outlets = site.outlets if config.has_feeds("sources") else ()
     context = (

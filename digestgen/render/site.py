@@ -29,7 +29,7 @@ from digestgen.render.extras import (
     sitemap_entries,
     sitemap_files,
 )
-from digestgen.render.feeds import FeedJob, plan_feeds
+from digestgen.render.feeds import FeedJob, plan_feeds, site_archive
 from digestgen.render.pages import PageJob, plan_pages
 from digestgen.render.renderer import PageRenderer
 from digestgen.render.search import (
@@ -140,8 +140,9 @@ def plan_site(
     (`search_shards`), when the caller has made them already; `checked` are output paths known
     to be safe (`check_output_path`), say those the last build wrote."""
     numbers = None if shards is None else [shard.number for shard in shards]
-    page_jobs = plan_pages(site, config, shards=numbers)
-    feed_jobs = plan_feeds(site, config)
+    archive = site_archive(site, config)  # the feeds and the /feeds/ page list it
+    page_jobs = plan_pages(site, config, shards=numbers, archive=archive)
+    feed_jobs = plan_feeds(site, config, archive)
     renderers = make_renderers(config, env, static)
     try:
         extras = other_files(page_jobs, renderers.pages, static)

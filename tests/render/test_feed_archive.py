@@ -7,7 +7,12 @@ from pathlib import Path
 
 import lxml.etree
 
+from digestgen.config import SiteConfig
+from digestgen.render.feeds import plan_feeds, site_archive
+from digestgen.render.pages import plan_pages
+from digestgen.stories.assemble import assemble_site
 from tests.helpers import BASE_URL, BuildResult, build_in, make_site, record
+from tests.helpers.factories import at, rec
 from tests.helpers.feeds import NS, check_feed, feed_files
 
 CONFIG = "feed_size = 4\nfeed_archive_size = 3\n"
@@ -188,3 +193,23 @@ def test_a_story_in_a_new_month_archives_the_last_months_partial_document(tmp_pa
     )
     incremental = second.files()
     assert incremental == build_in(root, "--no-cache").files()
+
+
+def test_the_feeds_and_the_feeds_page_list_the_archive_they_are_given():
+    # `plan_site` works the archive out once for both (a 10,000-record site's stories grouped
+    # by month, twice, was a fiftieth of a one-record rebuild's plan).
+    config = SiteConfig(title="T", base_url=BASE_URL, feed_size=4, feed_archive_size=3)
+    records = [
+        rec(f"s{n}.md", f"https://news.example.com/{n}", when=f"2025-04-{n:02d}T10:00:00Z")
+        for n in range(1, 11)
+    ]
+    _, site, _ = assemble_site(records, config, at("2025-05-01T00:00:00Z"), drafts=False)
+    archive = site_archive(site, config)
+    assert len(archive) == 3
+    assert plan_feeds(site, config, archive) == plan_feeds(site, config)
+    assert plan_pages(site, config, archive=archive) == plan_pages(site, config)
+    given = archive[1:]  # not the site's: each must list what it was given
+    archived = [job for job in plan_feeds(site, config, given) if job.kind == "archive"]
+    assert [job.output_paths for job in archived] == [(d.path.lstrip("/"),) for d in given]
+    [page] = [job for job in plan_pages(site, config, archive=given) if job.page.kind == "feeds"]
+    assert dict(page.context)["archives"] == tuple(d.path for d in reversed(given))
