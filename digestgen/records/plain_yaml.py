@@ -15,6 +15,7 @@ Both loaders read YAML 1.1 the same way from the pieces here: the implicit types
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -50,7 +51,7 @@ DECIMAL = re.compile(r"[1-9][0-9]{0,17}|0")
 # Outside the shape anywhere in the text: tabs, carriage returns, YAML 1.1's other line breaks
 # (NEL, U+2028, U+2029) and every character YAML does not allow in a stream, the byte order mark
 # included.
-_ODD_CHARACTER = re.compile(
+_ODD_CHARACTER = (
     r"[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 )
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
@@ -64,6 +65,13 @@ _LONG_PLAIN_KEY = re.compile(r'"[^"]{151,}"\s*:')  # the same, in text without `
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@` ")
 # JSON escapes of UTF-16 surrogates: JSON joins a pair into one character, YAML does not.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+@functools.cache
+def _odd_character() -> re.Pattern[str]:
+    """`_ODD_CHARACTER` compiled, when first needed: its ranges take 5 ms to compile, on the path
+    of every build that reads a record, and most front matter is printable text."""
+    return re.compile(_ODD_CHARACTER)
 
 
 class _NotPlain(Exception):
@@ -96,7 +104,7 @@ def load_plain(text: str, max_depth: int) -> dict[str, object] | None:
     text is in the plain shape and nests at most `max_depth` lists and mappings (the front
     matter's own mapping counted); else None."""
     # isprintable() is quick, and false for every odd character (and for a few more).
-    if not text.replace("\n", " ").isprintable() and _ODD_CHARACTER.search(text):
+    if not text.replace("\n", " ").isprintable() and _odd_character().search(text):
         return None
     lines = []
     for line in text.split("\n"):
