@@ -18,6 +18,11 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 # Below this many items a worker pool costs more than it saves.
 MIN_ITEMS_PER_WORKER = 200
+# A worker's collector thresholds: its youngest objects collected every 20,000 allocations, not
+# Python's 700, when most of a page's short-lived objects are long gone. A clean build at 10,000
+# records ran 3% faster (bench.ab, 5 rounds of 6); 100,000 ran faster still, but its workers
+# grew 80 MB larger at 50,000 records, where the largest process's memory has a limit.
+WORKER_GC_THRESHOLDS = (20_000, 20, 20)
 # The context of the map running now. Forked workers inherit it with the parent's memory, so a
 # large read-only context (a whole site plan) is never pickled and sent to them.
 _CONTEXT: Any = None
@@ -106,6 +111,7 @@ def _start_worker() -> None:
     (the parent may have paused it), but blind to what the worker inherited, which is alive for
     its whole life and which walking would copy page by page out of the parent's memory."""
     gc.freeze()  # moves the inherited objects to the permanent generation, without touching them
+    gc.set_threshold(*WORKER_GC_THRESHOLDS)
     gc.enable()
 
 

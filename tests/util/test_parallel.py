@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from digestgen.util.parallel import Forked
+from digestgen.util.parallel import WORKER_GC_THRESHOLDS, Forked
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forks on Linux only")
 
@@ -296,3 +296,23 @@ def test_map_chunks_forks_for_few_items_when_each_is_worth_a_worker():
     assert parent not in {pid for _, pid in spread} and len({pid for _, pid in spread}) == 2
     assert [value for value, _ in here] == [10, 11, 12, 13]
     assert {pid for _, pid in here} == {parent}
+
+
+def test_map_chunks_workers_collect_garbage_seldom_and_never_what_they_inherited():
+    """A worker's collector is on (the parent's may be off) with WORKER_GC_THRESHOLDS, and the
+    objects it inherited are frozen, out of every collection's walk."""
+    shown = run_fresh("""
+        import gc, json, os
+        from digestgen.util.parallel import map_chunks
+        gc.disable()  # as a build's own process runs
+        def work(context, chunk):
+            return [(os.getpid(), gc.isenabled(), gc.get_threshold(), gc.get_freeze_count() > 0)
+                    for _ in chunk]
+        print(json.dumps([os.getpid(), map_chunks(work, None, range(2), 2, per_worker=1)]))
+    """)
+    parent, found = json.loads(shown)
+    assert parent not in {pid for pid, *_ in found}
+    assert {(enabled, tuple(limits), frozen) for _, enabled, limits, frozen in found} == {
+        (True, WORKER_GC_THRESHOLDS, True)
+    }
+    assert WORKER_GC_THRESHOLDS[0] > 700  # Python's own: a collection every 700 allocations
