@@ -13,7 +13,7 @@ from typing import Protocol
 
 from digestgen.output.paths import OUTPUT_MARKER, check_output_path
 from digestgen.output.trash import move_to_trash
-from digestgen.util.files import write_file
+from digestgen.util.files import make_folders, write_file
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -147,20 +147,8 @@ class Staging:
         target = f"{self._root}/{check_output_path(relative)}"
         folder = target.rpartition("/")[0]
         if folder not in self._made:
-            self._make_folders(folder)
+            make_folders(folder, self._made)  # another render worker may have made some
         return target
-
-    def _make_folders(self, folder: str) -> None:
-        """Make a folder of the staging tree and its missing parents, top down."""
-        missing = []
-        while folder not in self._made:
-            missing.append(folder)
-            folder = folder.rpartition("/")[0]
-        for path in reversed(missing):
-            # Another render worker, writing beside this one, may have made it.
-            with contextlib.suppress(FileExistsError):
-                os.mkdir(path)
-            self._made.add(path)
 
     def write(self, relative: str, data: bytes) -> os.stat_result:
         """Write one file into the staging folder; returns its stat.

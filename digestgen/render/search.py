@@ -20,21 +20,16 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
-import os
 import re
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
-from pathlib import Path
 
 from markupsafe import escape
 
 from digestgen.model import Story
 from digestgen.output.paths import file_path
+from digestgen.render.pagefind_runner import index_files, pagefind_version
 from digestgen.stories.addresses import anchor
 from digestgen.util.dates import format_date
 
@@ -42,21 +37,8 @@ SEARCH_FOLDER = "pagefind"
 # The shape of the documents search_documents makes and of the bundle kept of Pagefind's: part of
 # every shard's key, so a shard made in an older shape is made again.
 DOCUMENT_FORMAT = 4
-# Pagefind also writes its own ready-made search interfaces; the theme has its own, and theirs
-# would need inline styles the site's Content-Security-Policy does not allow.
-_UNUSED = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.", "pagefind-highlight.")
-_WASM = re.compile(r"wasm\.(.+)\.pagefind")
 # The engine in every Pagefind bundle, which the search page loads from the first shard alone.
 _ENGINE = re.compile(r"pagefind\.js|pagefind-worker\.js|wasm\..+\.pagefind")
-
-# A version as a `.dist-info` folder's name writes it (`1.5.2`, `1.0.0rc1`, `2.0.post1`).
-_VERSION = re.compile(r"[0-9][0-9A-Za-z._+!]*")
-
-# Pagefind's allocator (jemalloc, which reads this variable): transparent huge pages, where the
-# system grants them on request, and one arena. A fifth of its CPU time went to page faults in
-# fresh memory; at 600 documents this takes its CPU time from 0.52 s to 0.40 s alone, and from
-# 1.19 s to 0.99 s with two runs at once, for the same files. A user's own setting is kept.
-ALLOCATOR_VARIABLE, ALLOCATOR_SETTINGS = "_RJEM_MALLOC_CONF", "thp:always,narenas:1"
 
 
 def shard_count(stories: int, shard_size: int) -> int:
@@ -117,7 +99,7 @@ def plan_shards(
     documents' filter) and whether it publishes the engine, so a shard is known unchanged
     without making its documents.
     """
-    made_by = f"{_pagefind_version()}\0{DOCUMENT_FORMAT}\0{settings}\0".encode()
+    made_by = f"{pagefind_version()}\0{DOCUMENT_FORMAT}\0{settings}\0".encode()
     shards: list[SearchShard] = []
     for number, part in _split(stories, shard_size).items():
         engine = not shards
@@ -186,10 +168,6 @@ def _index_each(
             yield files
 
 
-class SearchIndexError(Exception):
-    """Pagefind could not be run, or failed."""
-
-
 def search_documents(
     shard: SearchShard, link: Callable[[str], str], language: str, zone: tzinfo
 ) -> dict[str, str]:
@@ -242,153 +220,3 @@ def _document_body(story: Story, shard: int, zone: tzinfo) -> str:
         *(f"<p>{escape(text)}</p>" for text in also if text),
     ]  # fmt: skip
     return "\n".join(parts)
-
-
-def index_files(documents: dict[str, str], language: str, folder: str) -> dict[str, bytes]:
-    """Run Pagefind over the documents; its bundle (index, pagefind.js, WebAssembly) by path
-    under `folder`.
-
-    Pagefind's names and bytes depend only on what it indexed, so the same documents give the
-    same files. It reads and writes folders, so the documents pass through a temporary one.
-    No documents, no index: Pagefind refuses to index nothing.
-    """
-    if not documents:
-        return {}
-    from pagefind.service import get_executable  # brings asyncio: only when indexing
-
-    executable = get_executable()
-    if executable is None:
-        raise SearchIndexError("search index: the pagefind program was not found")
-    with _scratch_folder() as scratch:
-        source, bundle = Path(scratch) / "site", Path(scratch) / "bundle"
-        source.mkdir()
-        for path, html in sorted(documents.items()):
-            target = source / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(html, encoding="utf-8")
-        command = [str(executable), "--site", str(source), "--output-path", str(bundle),
-                   "--force-language", language.split("-")[0].lower(), "--silent"]  # fmt: skip
-        try:
-            done = subprocess.run(
-                command, capture_output=True, text=True, check=False, env=pagefind_environment()
-            )
-        except OSError as exc:
-            raise SearchIndexError(f"search index: cannot run {executable}: {exc}") from None
-        if done.returncode != 0:
-            said = (done.stderr or done.stdout).strip()
-            raise SearchIndexError(f"search index: pagefind failed ({done.returncode}): {said}")
-        wasm = _wasm_used(bundle / "pagefind-entry.json")
-        return {
-            f"{folder}{path.relative_to(bundle).as_posix()}": path.read_bytes()
-            for path in sorted(bundle.rglob("*"))
-            if path.is_file() and not path.name.startswith(_UNUSED) and _kept(path.name, wasm)
-        }
-
-
-def pagefind_environment() -> dict[str, str]:
-    """The environment Pagefind runs in: this one, with its allocator's settings unless the user
-    chose their own (`ALLOCATOR_SETTINGS`)."""
-    return {ALLOCATOR_VARIABLE: ALLOCATOR_SETTINGS, **os.environ}
-
-
-def _wasm_used(entry: Path) -> set[str]:
-    """The WebAssembly builds a bundle's languages load (`wasm.<name>.pagefind`): Pagefind writes
-    one per stemming language plus `unknown`, which it loads only for a language without one."""
-    languages = json.loads(entry.read_text(encoding="utf-8"))["languages"]
-    return {language.get("wasm") or "unknown" for language in languages.values()}
-
-
-def _kept(name: str, wasm: set[str]) -> bool:
-    """False for a WebAssembly build no language of the bundle loads."""
-    match = _WASM.fullmatch(name)
-    return match is None or match[1] in wasm
-
-
-# Scratch folders are named after the process that made them, so that one left by a killed
-# build (a SIGKILL skips every clean-up) is known for one and removed by the next index run.
-SCRATCH_PREFIX = "digestgen-search-"
-_SCRATCH_NAME = re.compile(re.escape(SCRATCH_PREFIX) + r"(\d+)-[A-Za-z0-9_]+")
-
-
-def _scratch_folder() -> tempfile.TemporaryDirectory[str]:
-    """A new scratch folder, after removing those of digestgen processes that no longer run."""
-    base = _scratch() or tempfile.gettempdir()
-    _remove_stale_scratch(base)
-    return tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=base)
-
-
-@functools.cache
-def _remove_stale_scratch(base: str) -> None:
-    """Remove (once a process) the scratch folders in `base` whose process is gone."""
-    try:
-        with os.scandir(base) as entries:
-            stale = [entry.path for entry in entries if _is_stale_scratch(entry)]
-        for path in stale:
-            shutil.rmtree(path, ignore_errors=True)
-    except OSError:
-        pass  # left for a later run: a leftover costs space, never correctness
-
-
-def _is_stale_scratch(entry: os.DirEntry[str]) -> bool:
-    """True for a scratch folder of ours whose process no longer runs."""
-    match = _SCRATCH_NAME.fullmatch(entry.name)
-    if match is None or not entry.is_dir(follow_symlinks=False):
-        return False
-    mine = entry.stat(follow_symlinks=False).st_uid == os.getuid()
-    return mine and not _running(int(match[1]))
-
-
-def _running(pid: int) -> bool:
-    """True if a process with this id runs (perhaps another user's)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # it exists, but is not ours to signal
-    return True
-
-
-def _scratch() -> str | None:
-    """A memory-backed folder for the documents and Pagefind's bundle, where there is one: tens
-    of thousands of small files are written and read back there ten times faster than on disk."""
-    shm = "/dev/shm"
-    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
-
-
-@functools.cache  # `serve` plans the shards again on every change
-def _pagefind_version() -> str:
-    """The version of the Pagefind that indexes (`pagefind-bin`), or where its program is."""
-    installed = _wheel_version("pagefind_bin")
-    if installed is not None:
-        return installed
-    from importlib import metadata  # see `_wheel_version`
-
-    try:
-        return metadata.version("pagefind-bin")
-    except metadata.PackageNotFoundError:
-        from pagefind.service import get_executable
-
-        return str(get_executable())
-
-
-def _wheel_version(package: str) -> str | None:
-    """The version of the distribution that installed `package`, from the name of the one
-    `<package>-<version>.dist-info` folder beside it (as installers name it), if there is one.
-
-    importlib.metadata answers the same in 20 ms, mostly its imports: every build with search
-    asks, and that was a seventieth of a one-record rebuild at 10,000 records.
-    """
-    import importlib.util
-
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    folder = Path(next(iter(spec.submodule_search_locations))).parent
-    prefix, suffix = f"{package}-", ".dist-info"
-    try:
-        names = [n for n in os.listdir(folder) if n.startswith(prefix) and n.endswith(suffix)]
-    except OSError:
-        return None
-    version = names[0][len(prefix) : -len(suffix)] if len(names) == 1 else ""
-    return version if _VERSION.fullmatch(version) else None

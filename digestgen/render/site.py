@@ -30,10 +30,10 @@ from digestgen.render.extras import (
     sitemap_files,
 )
 from digestgen.render.feeds import FeedJob, plan_feeds, site_archive
+from digestgen.render.pagefind_runner import SearchIndexError
 from digestgen.render.pages import PageJob, plan_pages
 from digestgen.render.renderer import PageRenderer
 from digestgen.render.search import (
-    SearchIndexError,
     SearchShard,
     index_shards,
     plan_shards,

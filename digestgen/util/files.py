@@ -3,6 +3,7 @@ device, never reading more than the caller can use; and writing the build's file
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from pathlib import Path
@@ -41,3 +42,17 @@ def write_file(path: Path | str, data: bytes) -> os.stat_result:
         return os.fstat(fd)
     finally:
         os.close(fd)
+
+
+def make_folders(folder: str, made: set[str]) -> None:
+    """Make a folder and its missing parents, top down, skipping those in `made` (folders known
+    to exist, by path), and add them to it: a site has a folder per page, and os.makedirs tries
+    each new folder before its missing parents. One made meanwhile by another process is fine."""
+    missing = []
+    while folder not in made:
+        missing.append(folder)
+        folder = folder.rpartition("/")[0]
+    for path in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(path)
+        made.add(path)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pagefind.service import get_executable
 
-from digestgen.render.search import ALLOCATOR_SETTINGS, ALLOCATOR_VARIABLE
+from digestgen.render.pagefind_runner import ALLOCATOR_SETTINGS, ALLOCATOR_VARIABLE
 from tests.helpers import build_in, make_site, record
 
 

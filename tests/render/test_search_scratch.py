@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from bench.generate import generate
-from digestgen.render.search import SCRATCH_PREFIX, _running, _scratch_folder
+from digestgen.render import pagefind_runner as runner
+from digestgen.render.pagefind_runner import (
+    SCRATCH_PREFIX,
+    _bundle_files,
+    _running,
+    _scratch_folder,
+)
 from tests.helpers import FIXED_NOW, make_site, record
 
 
@@ -93,3 +99,41 @@ def test_only_folders_of_processes_that_are_gone_are_removed(tmp_path):
     finally:
         for folder in (stale, live, foreign):
             subprocess.run(["rm", "-rf", str(folder)], check=True)
+
+
+def test_a_bundles_files_are_listed_in_the_order_of_sorted_paths(tmp_path):
+    # Names where text order and path order differ ("a-b" sorts before "a/b" as text).
+    names = ["a/b", "a-b", "a.c", "a/a/z", "b", "a0/x"]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(name.encode())
+    folders: set[str] = set()
+    listed = _bundle_files(str(tmp_path), folders)
+    walked = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    assert listed == [p.relative_to(tmp_path).as_posix() for p in walked]
+    assert folders == {str(tmp_path), f"{tmp_path}/a", f"{tmp_path}/a/a", f"{tmp_path}/a0"}
+
+
+def test_indexing_leaves_no_file_in_its_scratch_folder(tmp_path, monkeypatch):
+    documents = {
+        f"2026/05/{day:02}/story-{day}/index.html": (
+            f'<!DOCTYPE html><html lang="en"><head><title>Story {day}</title></head>'
+            f"<body><h1>Story {day}</h1><p>Words about day {day}.</p></body></html>"
+        )
+        for day in range(1, 6)
+    }
+    removed: list[tuple[list[str], list[str], set[str]]] = []
+
+    def remove(files, more, folders, remove=runner._remove):
+        files, more = list(files), list(more)
+        removed.append((files, more, set(folders)))
+        remove(files, more, folders)
+        scratch = Path(files[0]).parents[5]  # <scratch>/site/2026/05/NN/story-N/index.html
+        assert [p for p in scratch.rglob("*")] == []  # emptied before its own clean-up runs
+
+    monkeypatch.setattr(runner, "_remove", remove)
+    files = runner.index_files(documents, "en", "pagefind/0/")
+    assert "pagefind/0/pagefind-entry.json" in files
+    assert sum(path.startswith("pagefind/0/fragment/") for path in files) == len(documents)
+    assert list(files) == sorted(files, key=lambda path: path.split("/"))
+    assert len(removed) == 1 and len(removed[0][0]) == len(documents)

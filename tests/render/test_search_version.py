@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from digestgen.render.search import _pagefind_version, _wheel_version
+from digestgen.render.pagefind_runner import _wheel_version, pagefind_version
 
 
 def test_the_pagefind_version_is_the_installed_distributions():
-    assert _pagefind_version() == metadata.version("pagefind-bin")
+    assert pagefind_version() == metadata.version("pagefind-bin")
 
 
 def install(folder: Path, package: str, *dist_infos: str) -> None:

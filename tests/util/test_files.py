@@ -1,0 +1,32 @@
+"""Writing the build's files: folders made once, parents first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from digestgen.util.files import make_folders
+
+
+def test_make_folders_makes_the_missing_parents_and_notes_each(tmp_path):
+    made = {str(tmp_path)}
+    make_folders(f"{tmp_path}/2026/05/31/story", made)
+    assert (tmp_path / "2026/05/31/story").is_dir()
+    assert made == {str(tmp_path), *(f"{tmp_path}/{p}" for p in
+                    ("2026", "2026/05", "2026/05/31", "2026/05/31/story"))}  # fmt: skip
+
+
+def test_make_folders_makes_only_what_is_missing_on_a_second_call(tmp_path):
+    made = {str(tmp_path)}
+    make_folders(f"{tmp_path}/2026/05/31/one", made)
+    (tmp_path / "2026" / "marker").write_text("kept")
+    make_folders(f"{tmp_path}/2026/05/30/two", made)
+    assert (tmp_path / "2026/05/30/two").is_dir() and (tmp_path / "2026/05/31/one").is_dir()
+    assert (tmp_path / "2026" / "marker").read_text() == "kept"
+    assert {f"{tmp_path}/2026/05/30", f"{tmp_path}/2026/05/30/two"} <= made
+
+
+def test_make_folders_accepts_a_folder_another_process_made(tmp_path):
+    (tmp_path / "shared" / "deep").mkdir(parents=True)  # as a second render worker would
+    made = {str(tmp_path)}
+    make_folders(f"{tmp_path}/shared/deep/page", made)
+    assert Path(tmp_path, "shared/deep/page").is_dir()
