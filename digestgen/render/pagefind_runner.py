@@ -81,7 +81,7 @@ def index_files(documents: dict[str, str], language: str, folder: str) -> dict[s
         files = {
             f"{folder}{name}": _read(f"{bundle}/{name}")
             for name in made
-            if not name.rpartition("/")[2].startswith(_UNUSED) and _kept(name, wasm)
+            if _published(name.rpartition("/")[2], wasm)
         }
         documents_made = [f"{source}/{path}" for path in documents]
         _remove(documents_made, [f"{bundle}/{name}" for name in made], folders - {scratch})
@@ -135,6 +135,12 @@ def _wasm_used(entry: Path) -> set[str]:
     one per stemming language plus `unknown`, which it loads only for a language without one."""
     languages = json.loads(entry.read_text(encoding="utf-8"))["languages"]
     return {language.get("wasm") or "unknown" for language in languages.values()}
+
+
+def _published(name: str, wasm: set[str]) -> bool:
+    """Whether a bundle's file (by its name) is published: not Pagefind's own interfaces
+    (`_UNUSED`), nor a WebAssembly build no language of the bundle loads."""
+    return not name.startswith(_UNUSED) and _kept(name, wasm)
 
 
 def _kept(name: str, wasm: set[str]) -> bool:
