@@ -303,3 +303,25 @@ def test_problem_severity_and_field_for_the_cli_cases():
         ("no_title.md", "title", Severity.ERROR),
         ("warned.md", "originalUrl", Severity.WARNING),
     ]
+
+
+def test_records_of_one_outlet_share_its_provider_object():
+    # The build cache pickles records in batches: an outlet's one object is stored once a batch.
+    def validated(title: str, provider: dict[str, str], related: list[object]) -> Record:
+        text = record(title, f"https://example.com/{title}", provider=provider, related=related)
+        raw = parse_record(text.encode(), f"{title}.md")
+        assert isinstance(raw, RawRecord)
+        result, problems = validate_record(raw, UTC)
+        assert result is not None and not problems, problems
+        return result
+
+    week = {"name": "The Week", "domain": "theweek.com"}
+    piece = {"title": "Its take", "webUrl": "https://theweek.com/take", "provider": week}
+    first = validated("first", week, [piece])
+    second = validated("second", dict(week), [])
+    other = validated("other", {"name": "Other", "domain": "theweek.com"}, [])
+    assert first.provider == Provider(name="The Week", domain="theweek.com")
+    assert second.provider is first.provider
+    assert first.related[0].provider is first.provider
+    assert other.provider == Provider(name="Other", domain="theweek.com")
+    assert other.provider is not first.provider
