@@ -38,6 +38,7 @@ from digestgen.render.site import (
     search_shards,
 )
 from digestgen.util import parallel
+from digestgen.util.lifetime import leave
 
 # Up to this many search shards to make (a rebuild's changed ones, a small site's all) are made
 # by a process forked early (`publish`'s indexer) while this one plans and renders the pages.
@@ -122,6 +123,7 @@ def publish(
         raise
     writer.commit()
     lap("commit")
+    leave(plan, digests, shards, to_render)  # see util.lifetime
     return Published(
         outputs=outputs,
         written=len(rendered),  # rendered files, whether their bytes changed or not

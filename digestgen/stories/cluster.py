@@ -15,6 +15,7 @@ from digestgen.stories.addresses import anchor, claim_order, first_free, standal
 from digestgen.stories.coverage import gather_coverage, lone_coverage
 from digestgen.stories.select import due_coverage
 from digestgen.stories.topics import topic_key
+from digestgen.util.lifetime import leave
 from digestgen.util.slotted import fast_init
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
@@ -120,6 +121,7 @@ def cluster_records(
         records = _due_records(records, now, memo)
     if memo is None:
         placed = _place(_story_groups(records, zone))
+        leave(records, placed)  # only the clusters stay: see util.lifetime
     else:
         _regroup(memo, records, zone)
         placed = memo.placed
@@ -186,6 +188,7 @@ def _story_groups(records: Sequence[Record], zone: ZoneInfo) -> list[_StoryGroup
             story_groups.append(_lone_group(records[only[0]], zone))
         else:
             story_groups.append(_story_group(records, keys, groups, referenced, zone))
+    leave(keys, same_url, same_story, owner, group_of, groups_of, referenced)
     return story_groups
 
 

@@ -13,6 +13,7 @@ from digestgen.model import Coverage, Edition, Outlet, Record, Site, Story, Topi
 from digestgen.stories.cluster import Cluster
 from digestgen.stories.front import front_stories
 from digestgen.stories.topics import make_topics, topic_key
+from digestgen.util.lifetime import leave
 
 
 def score_cluster(cluster: Cluster, newest: datetime, weights: RankingWeights) -> float:
@@ -72,6 +73,7 @@ def organize(
     """Turn clusters into ranked stories grouped into editions, topics and outlets."""
     entries, topics = _organized_clusters(clusters, config, now, memo)
     listings = _Listings.of(entries)
+    leave(entries, listings)  # only the stories and their listings stay: see util.lifetime
     return Site(
         stories=tuple(entry.story for entry in entries),
         editions=listings.editions(),
