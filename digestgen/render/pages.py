@@ -158,16 +158,12 @@ def _earlier_in_topic(site: Site) -> dict[str, EarlierStories]:
 
     Only earlier ones, so a new story does not change the pages of every story in its topic.
     """
-    positions = {
-        entry.topic.key: (entry, {story.path: n for n, story in enumerate(entry.stories)})
-        for entry in site.topics
-    }
     earlier = {}
-    for story in site.stories:
-        if story.topics:
-            entry, index = positions[story.topics[0].key]
-            start = index[story.path] + 1
-            earlier[story.path] = (entry.topic, entry.stories[start : start + MORE_IN_TOPIC])
+    for entry in site.topics:  # each listing newest first; every story is in its first topic's
+        key, listed = entry.topic.key, entry.stories
+        for after, story in enumerate(listed, 1):
+            if story.topics[0].key == key:
+                earlier[story.path] = (entry.topic, listed[after : after + MORE_IN_TOPIC])
     return earlier
 
 

@@ -170,6 +170,27 @@ def test_story_page_lists_the_three_stories_before_it_in_its_topic(site_builder)
     assert not oldest.xpath("//section[@class='more-topic']")
 
 
+def test_a_story_of_several_topics_lists_the_earlier_stories_of_its_first(site_builder):
+    topics = {1: ["Chips"], 2: ["Space"], 3: ["Chips", "Space"], 4: ["Space", "Chips"]}
+    records = {
+        f"{n}.md": record(f"Story {n}", url=f"https://e.example.com/{n}",
+                          when=f"2025-03-0{n}T10:00:00Z", topics=names)
+        for n, names in topics.items()
+    }  # fmt: skip
+    files = site_builder(records).files()
+
+    def earlier(n: int) -> tuple[str, list[str]] | None:
+        page = parse_html(files[f"2025/03/0{n}/story-{n}/index.html"])
+        sections = page.xpath("//section[@class='more-topic']")
+        if not sections:
+            return None
+        return sections[0].xpath("string(h2)"), [a.text for a in sections[0].xpath(".//li/a")]
+
+    assert earlier(1) is None and earlier(2) is None  # the first of their topics
+    assert earlier(3) == ("Earlier in Chips", ["Story 1"])
+    assert earlier(4) == ("Earlier in Space", ["Story 3", "Story 2"])
+
+
 def test_front_page_has_topic_sections_of_stories_not_shown_above(site_builder):
     records = {
         f"{n}.md": record(f"Story {n}", url=f"https://e.example.com/{n}",
