@@ -2,8 +2,8 @@
 
 Freeing is work: every object is visited once more, its memory long gone from the processor's
 caches, and emptied memory is handed back to the system, to be asked for (and zeroed) again by
-the next stage. The stages of a one-record rebuild at 50,000 records spent a twentieth of their
-time freeing what the stage before them made. A process that ends when the build does (the
+the next stage. A one-record rebuild at 50,000 records spent a twentieth of its time freeing
+what its stages made on the way. A process that ends when the build does (the
 `digestgen` program: `commands.cli.run`) leaves its memory to the system at once; inside
 `unfreed(True)`, the stages hand what they made and no longer need to `leave`, which keeps it.
 Anywhere else (`serve`, tests, a library caller), `leave` does nothing.
