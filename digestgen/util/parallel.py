@@ -73,17 +73,16 @@ def map_chunks(
     workers = min(workers, len(items) // per_worker)
     size = max(1, -(-len(items) // (max(workers, 1) * 8)))
     spans = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
-    chunks = [items[start:stop] for start, stop in spans]
     results: list[Result] = []
 
-    def take(chunk: Sequence[Item], part: list[Result]) -> None:
+    def take(span: tuple[int, int], part: list[Result]) -> None:
         results.extend(part)
         if progress:
-            progress(len(chunk), len(items))
+            progress(span[1] - span[0], len(items))
 
     if not forking:
-        for chunk in chunks:
-            take(chunk, work(context, chunk))
+        for start, stop in spans:
+            take((start, stop), work(context, items[start:stop]))
         return results
     # Imported here: see `forks`.
     import multiprocessing
@@ -97,14 +96,14 @@ def map_chunks(
     pool = ProcessPoolExecutor(workers, fork, initializer=_start_worker)
     try:
         for part in pool.map(functools.partial(_in_worker, work), spans):
-            take(chunks[done], part)
+            take(spans[done], part)
             done += 1
     except BrokenProcessPool:
         # The pool's other workers are being killed: each is gone before its chunks are redone
         # here, so none writes a file after this process has written it.
         pool.shutdown(wait=True)
-        for chunk in chunks[done:]:
-            take(chunk, work(context, chunk))
+        for start, stop in spans[done:]:
+            take((start, stop), work(context, items[start:stop]))
     finally:
         # A failed chunk's workers finish what they are writing before the caller cleans up.
         pool.shutdown(wait=True, cancel_futures=True)
