@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import itertools
 import json
 import os
 import re
@@ -83,8 +82,8 @@ def index_files(documents: dict[str, str], language: str, folder: str) -> dict[s
             for name in made
             if _published(name.rpartition("/")[2], wasm)
         }
-        documents_made = [f"{source}/{path}" for path in documents]
-        _remove(documents_made, [f"{bundle}/{name}" for name in made], folders - {scratch})
+        written = [f"{source}/{path}" for path in documents]
+        _remove([*written, *(f"{bundle}/{name}" for name in made)], folders - {scratch})
         return files
 
 
@@ -113,10 +112,10 @@ def _read(path: str) -> bytes:
         return handle.read()
 
 
-def _remove(files: Iterable[str], more: Iterable[str], folders: set[str]) -> None:
+def _remove(files: Iterable[str], folders: set[str]) -> None:
     """Remove the scratch folder's known files and folders, deepest first: quicker than a walk of
     the tree (whatever is left, the scratch folder's own clean-up removes)."""
-    for path in itertools.chain(files, more):
+    for path in files:
         with contextlib.suppress(OSError):
             os.unlink(path)
     for folder in sorted(folders, key=len, reverse=True):
@@ -140,11 +139,8 @@ def _wasm_used(entry: Path) -> set[str]:
 def _published(name: str, wasm: set[str]) -> bool:
     """Whether a bundle's file (by its name) is published: not Pagefind's own interfaces
     (`_UNUSED`), nor a WebAssembly build no language of the bundle loads."""
-    return not name.startswith(_UNUSED) and _kept(name, wasm)
-
-
-def _kept(name: str, wasm: set[str]) -> bool:
-    """False for a WebAssembly build no language of the bundle loads."""
+    if name.startswith(_UNUSED):
+        return False
     match = _WASM.fullmatch(name)
     return match is None or match[1] in wasm
 
