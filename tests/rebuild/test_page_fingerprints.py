@@ -7,7 +7,9 @@ import pytest
 
 from digestgen.config import SiteConfig
 from digestgen.model import Record
+from digestgen.rebuild import fingerprints
 from digestgen.rebuild.fingerprints import page_fingerprint, page_fingerprints, story_digests
+from digestgen.rebuild.keys import digest_of
 from digestgen.render.pages import plan_pages
 from digestgen.stories.assemble import assemble_site
 from tests.helpers.factories import at, cov, rec
@@ -79,3 +81,27 @@ def _fingerprints(records: list[Record], config: SiteConfig) -> tuple[dict[str, 
     jobs = plan_pages(site, config)
     fingerprints = page_fingerprints(jobs, story_digests(site.stories))
     return dict(zip([job.output_path for job in jobs], fingerprints, strict=True)), jobs
+
+
+def test_a_story_page_is_described_as_its_context_would_be_one_value_at_a_time(monkeypatch):
+    """The story page's quick description (its story and earlier stories, told at once, without
+    `_value_digest`) says exactly what `_value_digest` says of each value of its context."""
+    config = SiteConfig(title="T", base_url="https://example.com/")
+    _, site, _ = assemble_site(_records(), config, NOW, False)
+    digests = story_digests(site.stories)
+    story_pages = [job for job in plan_pages(site, config) if job.story is not None]
+    value_digest = fingerprints._value_digest
+    expected = []
+    for job in story_pages:
+        shared = fingerprints._SharedTexts()
+        told = [f"{key}={value_digest(value, digests, shared)}" for key, value in job.context]
+        expected.append(
+            digest_of([job.template, digests[job.story.path], shared.page(job.page), *told])
+        )
+
+    def not_called(*_):
+        raise AssertionError("a story page described value by value")
+
+    monkeypatch.setattr(fingerprints, "_value_digest", not_called)
+    assert [page_fingerprint(job, digests) for job in story_pages] == expected
+    assert {dict(job.context)["earlier"] is None for job in story_pages} == {True, False}
