@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import random
 import re
 import shutil
 import statistics
@@ -32,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.generate import generate
+from bench.generate import generate, record_text
 from bench.restore import restored_copy
 from bench.run import (
     CONFIGS,
@@ -45,7 +46,7 @@ from bench.run import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-STEPS = ("changed", "unchanged", "restored", "ci-changed", "clean")
+STEPS = ("changed", "added", "deleted", "unchanged", "restored", "ci-changed", "clean")
 RESTORED_STEPS = ("restored", "ci-changed")  # timed on restored copies made beforehand
 
 
@@ -93,6 +94,26 @@ def retitle(site: Path, round_number: int) -> None:
     record.write_text(text, encoding="utf-8")
 
 
+def add_record(site: Path, round_number: int) -> None:
+    """Add a generated record to the site, another each round (dated at random, as bench.run's
+    "one added"; its number is past any site's own, so its address is new)."""
+    number = ADDED_NUMBERS + round_number
+    added = site / "content" / "added" / f"ab-added-{round_number}.md"
+    added.parent.mkdir(exist_ok=True)
+    added.write_text(record_text(random.Random(number - 1), number), encoding="utf-8")
+
+
+def delete_record(site: Path, round_number: int) -> None:
+    """Delete one of the site's generated records, another each round (as bench.run's "one
+    deleted": a third of the way through them)."""
+    paths = sorted(path for path in (site / "content").rglob("*.md") if path.parent.name != "added")
+    paths[(len(paths) // 3 - round_number) % len(paths)].unlink()
+
+
+# The numbers of the records `add_record` adds: far past any benchmark site's own.
+ADDED_NUMBERS = 900_000_000
+
+
 def time_rounds(versions: list[Version], steps: list[str], rounds: int, pause: float) -> None:
     """Time each step on every version, `rounds` times, in ABBA order; the restored copies
     are all made first, then left to settle for `pause` seconds (see bench.run.clean_rounds on
@@ -126,6 +147,10 @@ def _timed(
     """One timed build of a step."""
     if step == "changed":
         retitle(version.site, number)
+    if step == "added":
+        add_record(version.site, number)
+    if step == "deleted":
+        delete_record(version.site, number)
     if step == "ci-changed":  # as a commit would change it: its time moves like every file's
         retitle(copies[version.label, step][number], number + 100)
     if step in RESTORED_STEPS:
