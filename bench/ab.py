@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import random
 import re
 import shutil
 import statistics
@@ -33,7 +32,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.generate import generate, record_text
+from bench.generate import generate
 from bench.restore import restored_copy
 from bench.run import (
     CONFIGS,
@@ -42,6 +41,7 @@ from bench.run import (
     bytecode_environment,
     make_bench_site,
     measure,
+    new_record,
     set_aside,
 )
 
@@ -97,10 +97,8 @@ def retitle(site: Path, round_number: int) -> None:
 def add_record(site: Path, round_number: int) -> None:
     """Add a generated record to the site, another each round (dated at random, as bench.run's
     "one added"; its number is past any site's own, so its address is new)."""
-    number = ADDED_NUMBERS + round_number
-    added = site / "content" / "added" / f"ab-added-{round_number}.md"
-    added.parent.mkdir(exist_ok=True)
-    added.write_text(record_text(random.Random(number - 1), number), encoding="utf-8")
+    added, text = new_record(site, f"ab-added-{round_number}.md", ADDED_NUMBERS + round_number)
+    added.write_text(text, encoding="utf-8")
 
 
 def delete_record(site: Path, round_number: int) -> None:

@@ -241,13 +241,17 @@ def _retitled(record: Path) -> None:
     assert _retitle(record), f"{record}: no title to edit"
 
 
-def _new_record(site: BenchSite, stem: str, number: int, repeat: int) -> tuple[Path, str]:
-    """Where a record added to the site goes (`added/<stem>.md`, another name at each repeat),
-    and the text of generated record `number`, not yet written."""
-    name = f"{stem}.md" if repeat == 0 else f"{stem}-{repeat}.md"
-    added = site.folder / "content" / "added" / name
+def new_record(folder: Path, name: str, number: int) -> tuple[Path, str]:
+    """Where a record added to the site in `folder` goes (`content/added/<name>`), and the text
+    of generated record `number` (dated at random, as the site's own), not yet written."""
+    added = folder / "content" / "added" / name
     added.parent.mkdir(exist_ok=True)
     return added, record_text(random.Random(number - 1), number)
+
+
+def _new_record(site: BenchSite, stem: str, number: int, repeat: int) -> tuple[Path, str]:
+    """`new_record` named `<stem>.md`, another name at each repeat."""
+    return new_record(site.folder, f"{stem}.md" if repeat == 0 else f"{stem}-{repeat}.md", number)
 
 
 def add_one(site: BenchSite, repeat: int = 0) -> Run:
