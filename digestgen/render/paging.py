@@ -3,7 +3,9 @@ from their oldest story, so that their numbered pages stay as they are as new st
 
 from __future__ import annotations
 
+import functools
 import math
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -44,10 +46,12 @@ class Pager:
 class TimePager:
     """Where a page stands in a listing paged by time (a topic's, an outlet's).
 
-    Its numbered pages are counted from the oldest story, `page_size` to a page; the listing's
-    own address shows the newest stories, those that fill no numbered page yet with the newest
-    page-full. So a numbered page keeps its address and its stories as newer stories arrive, and
-    nothing on it depends on how many pages there are.
+    Its numbered pages are counted from the oldest story, about `page_size` to a page, each
+    ending at a story chosen by its address (`page_ends`); the listing's own address shows the
+    newest stories, those that fill no numbered page yet with the newest page-full. So a numbered
+    page keeps its address and its stories as newer stories arrive, a story added or removed among
+    older ones changes its own page (seldom the pages after it), and nothing on a page depends on
+    how many pages there are.
     """
 
     number: int  # 0 for the listing's own page; 1 for the page of its oldest stories
@@ -61,19 +65,53 @@ def page_by_time(
 ) -> Iterator[tuple[str, TimePager, Sequence[Story]]]:
     """A listing (newest first) split into pages by time (see TimePager): each page's address,
     pager and stories, newest first, the listing's own page first."""
-    numbered = max(0, len(items) // size - 1)  # pages full of older stories
-    own = len(items) - numbered * size
+    ends = page_ends([_address_hash(story.path) for story in reversed(items)], size)
+    numbered = max(0, len(ends) - 1)  # pages full of older stories
+    # Where each numbered page starts, oldest first, then where the listing's own page starts.
+    edges, count = [0, *ends[:numbered]], len(items)
     paths = [first_path, *(f"{first_path}page/{n}/" for n in range(numbered, 0, -1))]
     for position, path in enumerate(paths):
-        start = 0 if position == 0 else own + (position - 1) * size
-        shown = items[start : own if position == 0 else start + size]
+        number = 0 if position == 0 else numbered - position + 1
+        # Items are newest first: oldest-first positions count from their end.
+        if number == 0:
+            shown = items[: count - edges[numbered]]
+        else:
+            shown = items[count - edges[number] : count - edges[number - 1]]
         pager = TimePager(
-            0 if position == 0 else numbered - position + 1,
+            number,
             _span(shown, zone),
             paths[position - 1] if position > 0 else None,
             paths[position + 1] if position + 1 < len(paths) else None,
         )
         yield path, pager, shown
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def _address_hash(path: str) -> int:
+    """A hash of a story's address, the same in every run (`page_ends`); a story is listed
+    under each of its topics and outlets."""
+    return zlib.crc32(path.encode())
+
+
+def page_ends(hashes: Sequence[int], size: int) -> list[int]:
+    """Where pages of about `size` items end in a listing (oldest first) of items with these
+    hashes: after each position returned. A page ends at an item whose hash says so, once it
+    holds half of `size`, or when it holds twice `size`; the last items may fill no page.
+
+    So where a page ends depends on its own items, not on how many came before: an item added
+    or removed changes its own page, and the pages after it only when it moves an end (about one
+    time in `size` / 2, or a page already at twice `size`).
+    """
+    least, most = max(1, size // 2), 2 * size
+    odds = size - least + 1  # a page then holds `size` items on average
+    ends = []
+    held = 0
+    for position, hashed in enumerate(hashes, 1):
+        held += 1
+        if held >= most or (held >= least and hashed % odds == 0):
+            ends.append(position)
+            held = 0
+    return ends
 
 
 def _span(stories: Sequence[Story], zone: tzinfo) -> str:
