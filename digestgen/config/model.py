@@ -99,7 +99,8 @@ class SiteConfig:
 
     @property
     def archive_size(self) -> int:
-        """Items per RFC 5005 archive document of the site's Atom feed (default: `feed_size`)."""
+        """The most items in an RFC 5005 archive document of the site's Atom feed (default:
+        `feed_size`)."""
         return self.feed_archive_size or self.feed_size
 
     @property

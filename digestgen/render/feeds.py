@@ -8,10 +8,11 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, tzinfo
-from itertools import groupby
+from itertools import groupby, pairwise
 
 from digestgen.config import SiteConfig
 from digestgen.model import Edition, Site, Story
+from digestgen.render.paging import address_hash, page_ends
 from digestgen.util.dates import day_end, format_day, format_month
 
 RSS, ATOM, JSON = "rss", "atom", "json"
@@ -168,11 +169,12 @@ def archive_documents(stories: Sequence[Story], size: int, zone: tzinfo) -> list
     the site lists them).
 
     Each month's stories (by publication, in the site's time zone) fill its documents from its
-    oldest story, `size` to a document. So a story back-dated, deleted or changed changes the
-    documents of its month only, and a new story changes no document's stories. The newest
-    month's last, partial document is left out: its stories are the newest of all, fewer than
-    `size` (at most `feed_size`), and wait in the current feed until they fill it or a later month
-    has a story.
+    oldest story, up to `size` to a document, each ending where `page_ends` says. So a new story
+    changes no document's stories, and a story back-dated, deleted or changed changes its own
+    document, seldom the later ones of its month, never another month's. The newest month's
+    last, unended document is left out: its stories are the newest of all, fewer than `size` (at
+    most `feed_size`), and wait in the current feed until a document ends with them or a later
+    month has a story.
     """
 
     def month(story: Story) -> tuple[int, int]:
@@ -184,15 +186,16 @@ def archive_documents(stories: Sequence[Story], size: int, zone: tzinfo) -> list
     months = [(key, list(listed)) for key, listed in groupby(reversed(stories), key=month)]
     documents = []
     for number, ((year, month_number), listed) in enumerate(months):
-        newest = number == len(months) - 1
-        parts = len(listed) // size if newest else -(-len(listed) // size)
+        ends = page_ends([address_hash(story.path) for story in listed], size, limit=size)
+        if number < len(months) - 1 and (not ends or ends[-1] < len(listed)):
+            ends.append(len(listed))  # a past month's last document may hold fewer
         first = date(year, month_number, 1)
-        for part in range(1, parts + 1):
+        for part, (start, end) in enumerate(pairwise([0, *ends]), 1):
             documents.append(
                 ArchiveDocument(
                     archive_path(f"{first:%Y-%m}", part),
                     f"{format_month(first)}, part {part}",
-                    tuple(listed[(part - 1) * size : part * size]),
+                    tuple(listed[start:end]),
                 )
             )
     return documents

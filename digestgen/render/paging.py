@@ -65,7 +65,7 @@ def page_by_time(
 ) -> Iterator[tuple[str, TimePager, Sequence[Story]]]:
     """A listing (newest first) split into pages by time (see TimePager): each page's address,
     pager and stories, newest first, the listing's own page first."""
-    ends = page_ends([_address_hash(story.path) for story in reversed(items)], size)
+    ends = page_ends([address_hash(story.path) for story in reversed(items)], size)
     numbered = max(0, len(ends) - 1)  # pages full of older stories
     # Where each numbered page starts, oldest first, then where the listing's own page starts.
     edges, count = [0, *ends[:numbered]], len(items)
@@ -87,22 +87,23 @@ def page_by_time(
 
 
 @functools.lru_cache(maxsize=1 << 18)
-def _address_hash(path: str) -> int:
+def address_hash(path: str) -> int:
     """A hash of a story's address, the same in every run (`page_ends`); a story is listed
-    under each of its topics and outlets."""
+    under each of its topics and outlets, and in the feed archive."""
     return zlib.crc32(path.encode())
 
 
-def page_ends(hashes: Sequence[int], size: int) -> list[int]:
+def page_ends(hashes: Sequence[int], size: int, limit: int | None = None) -> list[int]:
     """Where pages of about `size` items end in a listing (oldest first) of items with these
     hashes: after each position returned. A page ends at an item whose hash says so, once it
-    holds half of `size`, or when it holds twice `size`; the last items may fill no page.
+    holds half of `size`, or when it holds `limit` (twice `size` unless given); the last items
+    may fill no page.
 
     So where a page ends depends on its own items, not on how many came before: an item added
     or removed changes its own page, and the pages after it only when it moves an end (about one
-    time in `size` / 2, or a page already at twice `size`).
+    time in `size` / 2, or a page already at its limit).
     """
-    least, most = max(1, size // 2), 2 * size
+    least, most = max(1, size // 2), 2 * size if limit is None else max(limit, 1)
     odds = size - least + 1  # a page then holds `size` items on average
     ends = []
     held = 0
