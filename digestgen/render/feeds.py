@@ -12,7 +12,7 @@ from itertools import groupby, pairwise
 
 from digestgen.config import SiteConfig
 from digestgen.model import Edition, Site, Story
-from digestgen.render.paging import address_hash, page_ends
+from digestgen.render.paging import page_ends, story_hash
 from digestgen.util.dates import day_end, format_day, format_month
 
 RSS, ATOM, JSON = "rss", "atom", "json"
@@ -186,7 +186,7 @@ def archive_documents(stories: Sequence[Story], size: int, zone: tzinfo) -> list
     months = [(key, list(listed)) for key, listed in groupby(reversed(stories), key=month)]
     documents = []
     for number, ((year, month_number), listed) in enumerate(months):
-        ends = page_ends([address_hash(story.path) for story in listed], size, limit=size)
+        ends = page_ends([story_hash(story) for story in listed], size, limit=size)
         if number < len(months) - 1 and (not ends or ends[-1] < len(listed)):
             ends.append(len(listed))  # a past month's last document may hold fewer
         first = date(year, month_number, 1)

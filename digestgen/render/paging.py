@@ -47,7 +47,7 @@ class TimePager:
     """Where a page stands in a listing paged by time (a topic's, an outlet's).
 
     Its numbered pages are counted from the oldest story, about `page_size` to a page, each
-    ending at a story chosen by its address (`page_ends`); the listing's own address shows the
+    ending at a story its URL picks (`page_ends`); the listing's own address shows the
     newest stories, those that fill no numbered page yet with the newest page-full. So a numbered
     page keeps its address and its stories as newer stories arrive, a story added or removed among
     older ones changes its own page (seldom the pages after it), and nothing on a page depends on
@@ -65,7 +65,7 @@ def page_by_time(
 ) -> Iterator[tuple[str, TimePager, Sequence[Story]]]:
     """A listing (newest first) split into pages by time (see TimePager): each page's address,
     pager and stories, newest first, the listing's own page first."""
-    ends = page_ends([address_hash(story.path) for story in reversed(items)], size)
+    ends = page_ends([story_hash(story) for story in reversed(items)], size)
     numbered = max(0, len(ends) - 1)  # pages full of older stories
     # Where each numbered page starts, oldest first, then where the listing's own page starts.
     edges, count = [0, *ends[:numbered]], len(items)
@@ -86,11 +86,17 @@ def page_by_time(
         yield path, pager, shown
 
 
+def story_hash(story: Story) -> int:
+    """A hash of a story, the same in every run, for `page_ends`: of its first record's canonical
+    URL (its members come earliest first), which neither an edited title nor the address that
+    follows it moves."""
+    return _text_hash(story.members[0].url_keys[0])
+
+
 @functools.lru_cache(maxsize=1 << 18)
-def address_hash(path: str) -> int:
-    """A hash of a story's address, the same in every run (`page_ends`); a story is listed
-    under each of its topics and outlets, and in the feed archive."""
-    return zlib.crc32(path.encode())
+def _text_hash(text: str) -> int:
+    # A story is listed under each of its topics and outlets, and in the feed archive.
+    return zlib.crc32(text.encode())
 
 
 def page_ends(hashes: Sequence[int], size: int, limit: int | None = None) -> list[int]:

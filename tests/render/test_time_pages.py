@@ -28,10 +28,6 @@ def story(number: int, day: int, hour: int = 10) -> str:
     )
 
 
-def address(number: int, day: int) -> str:
-    return f"/2025/04/{day:02d}/story-number-{number}/"
-
-
 def listing_pages(output: Path) -> dict[str, bytes]:
     return {
         p.relative_to(output).as_posix(): p.read_bytes()
@@ -54,12 +50,12 @@ def topic_pages(pages: dict[str, bytes]) -> list[list[str]]:
 
 def expected_pages(stories: list[tuple[int, int]], size: int = 3) -> list[list[str]]:
     """The pages of a listing of these stories ((number, day), oldest first), as topic_pages
-    gives them: the numbered pages end where `page_ends` says of the stories' addresses; the
+    gives them: the numbered pages end where `page_ends` says of the stories' URLs; the
     listing's own page holds the newest full page with what fills no page yet."""
-    ends = page_ends([zlib.crc32(address(*s).encode()) for s in stories], size)
+    urls = [f"https://news.example.com/{number}" for number, _ in stories]
+    ends = page_ends([zlib.crc32(url.encode()) for url in urls], size)  # each story's URL's
     numbered = max(0, len(ends) - 1)
     edges = [0, *ends[:numbered], len(stories)]
-    urls = [f"https://news.example.com/{number}" for number, _ in stories]
     return [urls[edges[n] : edges[n + 1]][::-1] for n in range(numbered + 1)]
 
 
@@ -133,19 +129,20 @@ def test_a_story_back_dated_among_older_ones_changes_its_own_page_only(tmp_path)
     before = [(n, n) for n in numbers]
     old = expected_pages(before)
     assert len(old) >= 5
-    # A story on day 4 that moves no page end (as most do): found by the rule, then built.
-    for number in range(100, 200):
-        after = expected_pages([*before[:4], (number, 4), *before[4:]])
-        same = [a == b for a, b in zip(old, after, strict=True)]
-        if len(after) == len(old) and same.count(False) == 1 and same[-1]:  # a numbered page
-            break
-    else:
-        raise AssertionError("no such story in a hundred")
+    # A story among the older ones that moves no page end, found by the rule.
+    day, number, after = next(
+        (day, number, after)
+        for day in range(1, 24)
+        for number in range(100, 130)
+        if len(after := expected_pages([*before[:day], (number, day), *before[day:]])) == len(old)
+        and [a == b for a, b in zip(old, after, strict=True)].count(False) == 1
+        and old[-1] == after[-1]  # a numbered page's
+    )
     content = {f"s{n}.md": story(n, n, hour=10) for n in numbers}
     root = make_site(tmp_path / "site", content, CONFIG)
     assert build_in(root).exit_code == 0
     pages = listing_pages(root / "public")
-    (root / "content" / "back.md").write_text(story(number, 4, hour=12))
+    (root / "content" / "back.md").write_text(story(number, day, hour=12))
     result = build_in(root)
     assert result.exit_code == 0, result.stderr
     now = listing_pages(result.output)
@@ -160,6 +157,25 @@ def test_a_story_back_dated_among_older_ones_changes_its_own_page_only(tmp_path)
     assert len(kept) >= 3  # pages newer than it among them, whose stories did not move
     assert build_in(root, "--no-cache").exit_code == 0
     assert listing_pages(root / "public") == now
+
+
+def test_a_retitled_story_changes_its_own_page_only_though_its_address_moves(tmp_path):
+    content = {f"s{n}.md": story(n, n) for n in range(1, 25)}
+    root = make_site(tmp_path / "site", content, CONFIG)
+    assert build_in(root).exit_code == 0
+    pages = listing_pages(root / "public")
+    retitled = story(4, 4).replace("Story number 4", "A new title for the fourth story")
+    (root / "content" / "s4.md").write_text(retitled)
+    result = build_in(root)
+    assert result.exit_code == 0, result.stderr
+    assert (result.output / "2025/04/04/a-new-title-for-the-fourth-story/index.html").is_file()
+    now = listing_pages(result.output)
+
+    assert sorted(now) == sorted(pages)
+    changed = [p for p in pages if p.startswith(f"{TOPIC}page/") and now[p] != pages[p]]
+    assert len(changed) == 1  # the page that shows it, of five or more
+    assert "https://news.example.com/4" in shown(now[changed[0]])
+    assert topic_pages(now) == expected_pages([(n, n) for n in range(1, 25)])
 
 
 def test_a_short_listing_is_one_page_without_navigation(tmp_path):
