@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -20,7 +20,14 @@ from digestgen.render.feeds import (
     listing_feeds,
     site_archive,
 )
-from digestgen.render.paging import Pager, TimePager, page_by_time, paginate, titled
+from digestgen.render.paging import (
+    Pager,
+    TimePager,
+    page_by_time,
+    paginate,
+    story_hashes,
+    titled,
+)
 from digestgen.render.search import shard_numbers
 from digestgen.stories.front import sections_since, topic_sections, window_start
 from digestgen.util.dates import day_path, format_date, format_day
@@ -98,6 +105,7 @@ def plan_pages(
     caller has planned them already."""
     feeds = listing_feeds(config, "site", config.title, "/")
     daily = listing_feeds(config, "daily", daily_feed_title(config), DAILY_FOLDER)
+    hashes = story_hashes(site.stories)  # where topic and outlet pages end
     jobs = [
         # The front page offers the daily digest in its first format only: every link weighs
         # on the front page's budget (tests/render/test_reader_site.py), and the edition
@@ -106,8 +114,8 @@ def plan_pages(
         *_story_pages(site, config, feeds, memo),
         *_search_page(site, config, feeds, shards),
         *(_edition_pages(site, config, feeds, daily) if config.edition_pages else ()),
-        *_topic_pages(site, config, feeds),
-        *(_source_pages(site, config, feeds) if config.source_pages else ()),
+        *_topic_pages(site, config, feeds, hashes),
+        *(_source_pages(site, config, feeds, hashes) if config.source_pages else ()),
         *_feeds_page(site, config, feeds, daily, archive),
         PageJob(
             "404.html",
@@ -311,13 +319,15 @@ def _feeds_page(
     return [PageJob("feeds.html", page, context)]
 
 
-def _topic_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> list[PageJob]:
+def _topic_pages(
+    site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...], hashes: Mapping[str, int]
+) -> list[PageJob]:
     index = tuple((entry.topic, len(entry.stories)) for entry in site.topics)
     page = Page("/topics/", "Topics", f"Every topic of {config.title}.", "topics", feeds)
     jobs = [PageJob("topics.html", page, (("topics", index),))]
     for entry in site.topics:
         topic = entry.topic
-        listed = page_by_time(entry.stories, config.page_size, topic.path, config.zone)
+        listed = page_by_time(entry.stories, config.page_size, topic.path, config.zone, hashes)
         for path, pager, items in listed:
             page = Page(
                 path=path,
@@ -337,12 +347,14 @@ def _topic_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) ->
     return jobs
 
 
-def _source_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> list[PageJob]:
+def _source_pages(
+    site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...], hashes: Mapping[str, int]
+) -> list[PageJob]:
     index = tuple((s.domain, s.name, len(s.stories)) for s in site.outlets)
     page = Page("/sources/", "Sources", f"Every outlet in {config.title}.", "sources", feeds)
     jobs = [PageJob("sources.html", page, (("sources", index),))]
     for source in site.outlets:
-        listed = page_by_time(source.stories, config.page_size, source.path, config.zone)
+        listed = page_by_time(source.stories, config.page_size, source.path, config.zone, hashes)
         for path, pager, items in listed:
             page = Page(
                 path=path,

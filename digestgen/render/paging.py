@@ -3,10 +3,9 @@ from their oldest story, so that their numbered pages stay as they are as new st
 
 from __future__ import annotations
 
-import functools
 import math
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 
@@ -61,11 +60,11 @@ class TimePager:
 
 
 def page_by_time(
-    items: Sequence[Story], size: int, first_path: str, zone: tzinfo
+    items: Sequence[Story], size: int, first_path: str, zone: tzinfo, hashes: Mapping[str, int]
 ) -> Iterator[tuple[str, TimePager, Sequence[Story]]]:
     """A listing (newest first) split into pages by time (see TimePager): each page's address,
-    pager and stories, newest first, the listing's own page first."""
-    ends = page_ends([story_hash(story) for story in reversed(items)], size)
+    pager and stories, newest first, the listing's own page first. `hashes`: `story_hashes`."""
+    ends = page_ends([hashes[story.path] for story in reversed(items)], size)
     numbered = max(0, len(ends) - 1)  # pages full of older stories
     # Where each numbered page starts, oldest first, then where the listing's own page starts.
     edges, count = [0, *ends[:numbered]], len(items)
@@ -90,13 +89,13 @@ def story_hash(story: Story) -> int:
     """A hash of a story, the same in every run, for `page_ends`: of its first record's canonical
     URL (its members come earliest first), which neither an edited title nor the address that
     follows it moves."""
-    return _text_hash(story.members[0].url_keys[0])
+    return zlib.crc32(story.members[0].url_keys[0].encode())
 
 
-@functools.lru_cache(maxsize=1 << 18)
-def _text_hash(text: str) -> int:
-    # A story is listed under each of its topics and outlets, and in the feed archive.
-    return zlib.crc32(text.encode())
+def story_hashes(stories: Iterable[Story]) -> dict[str, int]:
+    """`story_hash` of each story, by address, worked out once for all the listings (a story is
+    listed under each of its topics and outlets)."""
+    return {story.path: story_hash(story) for story in stories}
 
 
 def page_ends(hashes: Sequence[int], size: int, limit: int | None = None) -> list[int]:
