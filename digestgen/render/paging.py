@@ -66,16 +66,15 @@ def page_by_time(
     pager and stories, newest first, the listing's own page first. `hashes`: `story_hashes`."""
     ends = page_ends([hashes[story.path] for story in reversed(items)], size)
     numbered = max(0, len(ends) - 1)  # pages full of older stories
-    # Where each numbered page starts, oldest first, then where the listing's own page starts.
-    edges, count = [0, *ends[:numbered]], len(items)
+    # Where each page starts, oldest first: the numbered pages, then the listing's own page.
+    count = len(items)
+    edges = [0, *ends[:numbered], count]
     paths = [first_path, *(f"{first_path}page/{n}/" for n in range(numbered, 0, -1))]
     for position, path in enumerate(paths):
         number = 0 if position == 0 else numbered - position + 1
+        after = number or numbered + 1  # the listing's own page comes after the numbered ones
         # Items are newest first: oldest-first positions count from their end.
-        if number == 0:
-            shown = items[: count - edges[numbered]]
-        else:
-            shown = items[count - edges[number] : count - edges[number - 1]]
+        shown = items[count - edges[after] : count - edges[after - 1]]
         pager = TimePager(
             number,
             _span(shown, zone),
