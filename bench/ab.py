@@ -42,6 +42,7 @@ from bench.run import (
     make_bench_site,
     measure,
     new_record,
+    record_to_delete,
     set_aside,
 )
 
@@ -102,10 +103,10 @@ def add_record(site: Path, round_number: int) -> None:
 
 
 def delete_record(site: Path, round_number: int) -> None:
-    """Delete one of the site's generated records, another each round (as bench.run's "one
-    deleted": a third of the way through them)."""
+    """Delete one of the site's generated records, another each round (bench.run's
+    `record_to_delete`, as its "one deleted")."""
     paths = sorted(path for path in (site / "content").rglob("*.md") if path.parent.name != "added")
-    paths[(len(paths) // 3 - round_number) % len(paths)].unlink()
+    record_to_delete(paths, round_number).unlink()
 
 
 # The numbers of the records `add_record` adds: far past any benchmark site's own.

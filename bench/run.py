@@ -35,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -262,10 +262,15 @@ def add_one(site: BenchSite, repeat: int = 0) -> Run:
     return digestgen_build(site.folder)
 
 
+def record_to_delete(paths: Sequence[Path], repeat: int) -> Path:
+    """Which of a site's records (`paths`, sorted) "one deleted" deletes: a third of the way
+    through them, another at each repeat (never one that `change_one` edits)."""
+    return paths[(len(paths) // 3 - repeat) % len(paths)]
+
+
 def delete_one(site: BenchSite, repeat: int = 0) -> Run:
-    """A rebuild after one record was deleted (another at each repeat; never one that
-    change_one edits)."""
-    site.paths[(site.count // 3 - repeat) % site.count].unlink()
+    """A rebuild after one record was deleted (another at each repeat: `record_to_delete`)."""
+    record_to_delete(site.paths, repeat).unlink()
     return digestgen_build(site.folder)
 
 
