@@ -4,11 +4,13 @@ away (`digestgen build | head -1`) costs no traceback; nor does Ctrl-C."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -65,8 +67,9 @@ def test_ctrl_c_during_a_build_ends_it_quietly_as_interrupted_and_keeps_the_last
     # A clean build into a staging folder, in a process group of its own, as a terminal runs it:
     # Ctrl-C sends SIGINT to the whole group (the build, its workers and forked helpers).
     command = _command(root, "--no-cache", "--jobs", "1")
-    build = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             env=_ENV, start_new_session=True)  # fmt: skip
+    with _interruptible_children():
+        build = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True, env=_ENV, start_new_session=True)  # fmt: skip
     deadline = time.monotonic() + 60
     while count_files(staging) < 20 and build.poll() is None:
         assert time.monotonic() < deadline, "the build never got that far"
@@ -84,6 +87,18 @@ def test_ctrl_c_during_a_build_ends_it_quietly_as_interrupted_and_keeps_the_last
     while _group_alive(build.pid):  # the workers and forked helpers are gone too
         assert time.monotonic() < deadline, "a process of the build outlived it"
         time.sleep(0.01)
+
+
+@contextlib.contextmanager
+def _interruptible_children() -> Iterator[None]:
+    """Programs started meanwhile take SIGINT as a terminal's foreground job does. A shell's
+    background job (tests run with `&`) has it ignored, its children too, and Python then never
+    raises KeyboardInterrupt: the build would run to its end whatever the test sent."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # default again on exec
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def _group_alive(group: int) -> bool:
