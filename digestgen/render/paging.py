@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 
 from digestgen.model import Story
+from digestgen.stories.addresses import anchor_key
 from digestgen.util.dates import format_date
 
 
@@ -85,10 +86,9 @@ def page_by_time(
 
 
 def story_hash(story: Story) -> int:
-    """A hash of a story, the same in every run, for `page_ends`: of its first record's canonical
-    URL (its members come earliest first), which neither an edited title nor the address that
-    follows it moves."""
-    return zlib.crc32(story.members[0].url_keys[0].encode())
+    """A hash of a story, the same in every run, for `page_ends`: of `anchor_key`, which neither
+    an edited title nor the address that follows it moves."""
+    return zlib.crc32(anchor_key(story).encode())
 
 
 def story_hashes(stories: Iterable[Story]) -> dict[str, int]:

@@ -30,7 +30,7 @@ from markupsafe import escape
 from digestgen.model import Story
 from digestgen.output.paths import file_path
 from digestgen.render.pagefind_runner import index_files, pagefind_version
-from digestgen.stories.addresses import anchor
+from digestgen.stories.addresses import anchor_key
 from digestgen.util.dates import format_date
 
 SEARCH_FOLDER = "pagefind"
@@ -66,7 +66,7 @@ def shard_of(story: Story, count: int) -> int:
     """The shard of a story among `count` shards: a hash of the canonical URL of the record its
     address comes from (its earliest), never of other stories. Not of the address itself: an
     edit of the story's title moves its address, and the story should stay in its shard."""
-    return _key_hash(anchor(story.members or (story.lead,)).url_keys[0]) % count
+    return _key_hash(anchor_key(story)) % count
 
 
 @functools.lru_cache(maxsize=1 << 17)  # serve asks again on every rebuild

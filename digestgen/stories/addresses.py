@@ -28,6 +28,12 @@ def anchor(records: Sequence[Record]) -> Record:
     return records[0] if len(records) == 1 else min(records, key=claim_order)
 
 
+def anchor_key(story: Story) -> str:
+    """The canonical URL of the record a story's address comes from (`anchor`): it stays when
+    the story's title is edited, which moves the address itself."""
+    return anchor(story.members or (story.lead,)).url_keys[0]
+
+
 def standalone_address(record: Record, zone: ZoneInfo) -> str:
     """The address a record has as a story of its own: `/YYYY/MM/DD/slug/`, before suffixes.
 
