@@ -309,6 +309,7 @@ def _publish(
     return publish(
         site, run.config, env, static, previous, run.output,
         options.workers, options.stage("rendering"), options.lap, listing, intact, indexer,
+        state.listings if previous else None,
     )  # fmt: skip
 
 
@@ -331,6 +332,7 @@ def _save(run: _Build, scan: ContentScan, published: Published, summary: BuildSu
     """Save what the next build needs to redo only what changes."""
     state = run.state
     state.outputs = published.outputs
+    state.listings = published.listings
     state.build_key = run.key
     options = run.options
     used = used_inputs(scan.files, state.records, options.now, options.drafts,

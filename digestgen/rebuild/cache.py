@@ -88,6 +88,9 @@ class BuildState:
     # By record file name: (size, mtime_ns, content hash), so unchanged files need not be read.
     files: dict[str, tuple[int, int, str]] = field(default_factory=dict)
     summary: BuildSummary | None = None
+    # The listings the last build planned: by listing, its inputs' digest and its pages'
+    # addresses (see `render.page_plan.LastPlan`).
+    listings: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     checksum: str = ""  # of the state file as read or last written
     exact: bool = False  # the output folder holds exactly `outputs`' files (see mark_output)
     # records.bin as read or last written: its checksum and the records it holds, by hash.
@@ -103,6 +106,7 @@ class StateBase(NamedTuple):
     outputs: dict[str, tuple[str, str, int, int]]
     files: dict[str, tuple[int, int, str]]
     facts: dict[str, tuple[Any, ...]]
+    listings: dict[str, tuple[str, tuple[str, ...]]]
 
 
 def site_key(base_url: str, config_root: Path, output_dir: Path) -> str:
@@ -152,7 +156,7 @@ def load_state(folder: Path, site: str, records: str) -> tuple[BuildState, str |
     try:
         state = _decode_state(stored)
         state.checksum = checksum
-        state.base = StateBase(checksum, stored[4], stored[6], stored[7])
+        state.base = StateBase(checksum, stored[4], stored[6], stored[7], stored[8])
         # Changes over another state.bin are stale: a build killed after writing a new
         # state.bin, before removing them, left them.
         if isinstance(changes, tuple) and changes[0] == checksum:
@@ -226,7 +230,7 @@ def save_state(folder: Path, state: BuildState) -> None:
         return
     data = _encode_state(state, facts)
     state.checksum = write_marshalled(folder / STATE_FILE, marshal.dumps(data))
-    state.base = StateBase(state.checksum, data[4], data[6], data[7])
+    state.base = StateBase(state.checksum, data[4], data[6], data[7], data[8])
     with contextlib.suppress(FileNotFoundError):
         os.unlink(folder / STATE_CHANGES_FILE)
 
@@ -247,7 +251,10 @@ def _changes(
     `_apply_changes`), or None when they are many."""
     left = max(_STATE_CHANGES, len(base.outputs) // 8)
     parts = []
-    pairs = ((state.outputs, base.outputs), (state.files, base.files), (facts, base.facts))
+    pairs = (
+        (state.outputs, base.outputs), (state.files, base.files), (facts, base.facts),
+        (state.listings, base.listings),
+    )  # fmt: skip
     for now, before in pairs:
         part = _delta(now, before, left)
         if part is None:
@@ -274,7 +281,7 @@ def _delta(
 
 def _apply_changes(state: BuildState, changes: tuple[Any, ...]) -> None:
     """Bring a state read from state.bin up to date with the changes file's changes."""
-    site, records, build, inputs, summary, outputs, files, facts = changes
+    site, records, build, inputs, summary, outputs, files, facts, listings = changes
     state.site_key, state.records_key, state.build_key, state.inputs_key = (
         site, records, build, inputs,
     )  # fmt: skip
@@ -283,6 +290,8 @@ def _apply_changes(state: BuildState, changes: tuple[Any, ...]) -> None:
     _apply_delta(state.outputs, outputs, OutputEntry._make)
     _apply_delta(state.files, files, tuple)
     _apply_delta(state.records, facts, lambda fact: (NO_RECORD, *fact))
+    state.listings = dict(state.listings)  # as state.files
+    _apply_delta(state.listings, listings, tuple)
 
 
 def _apply_delta(
@@ -359,11 +368,12 @@ def _encode_state(state: BuildState, facts: dict[str, tuple[Any, ...]]) -> tuple
         encode_summary(state.summary),
         state.files,
         facts,
+        state.listings,
     )
 
 
 def _decode_state(data: Any) -> BuildState:
-    site, records, build, inputs, outputs, summary, files, facts = data
+    site, records, build, inputs, outputs, summary, files, facts, listings = data
     return BuildState(
         site_key=site,
         records_key=records,
@@ -373,4 +383,5 @@ def _decode_state(data: Any) -> BuildState:
         summary=decode_summary(summary),
         files=files,
         records={digest: (NO_RECORD, problems, meta) for digest, (problems, meta) in facts.items()},
+        listings=listings,
     )

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 from digestgen.model import Story, Topic
 from digestgen.rebuild.keys import digest_of
 from digestgen.render.feeds import FeedJob, FeedLink
-from digestgen.render.pages import Page, PageJob
+from digestgen.render.jobs import Page, PageJob
+from digestgen.render.listings import ListingPages
+from digestgen.render.pages import StoryPages
 
 if TYPE_CHECKING:  # render.extras imports Jinja, which a build with nothing to do never needs
     from digestgen.render.extras import SitemapEntries
@@ -163,6 +165,48 @@ def page_fingerprints(jobs: Sequence[PageJob], stories: Mapping[str, str]) -> li
     """`page_fingerprint` of each job, in order, what the pages share described once for all."""
     shared = _SharedTexts()
     return [page_fingerprint(job, stories, shared) for job in jobs]
+
+
+def story_page_fingerprints(pages: StoryPages, stories: Mapping[str, str]) -> list[str]:
+    """`page_fingerprint` of every story's page, in order, without most of their jobs: what a
+    story page shows besides its story and the stories before it (its template, breadcrumbs,
+    feeds) is the same for all the stories of a day, and is read off one job made for the day."""
+    shared = _SharedTexts()  # for the site's topics only: the jobs made here do not stay
+    days: dict[str, tuple[str, str] | None] = {}  # by `/YYYY/MM/DD/`: template, shared text
+    prints = []
+    for story in pages.stories:
+        day = story.path[:12]
+        if day in days:
+            described = days[day]
+        else:
+            described = days[day] = _story_page_parts(pages.job(story), story)
+        digest = stories[story.path]
+        told = _earlier_text(pages.earlier.get(story.path), stories, shared)
+        if described is None or told is None:  # not a story page's usual context
+            prints.append(page_fingerprint(pages.job(story), stories))
+            continue
+        template, text = described
+        prints.append(digest_of([template, digest, text, f"story={digest}", f"earlier={told}"]))
+    return prints
+
+
+def _story_page_parts(job: PageJob, story: Story) -> tuple[str, str] | None:
+    """The template and shared text (`_SharedTexts.page`) of a story's page, when its context is
+    the usual story and earlier stories that `_story_page_fingerprint` describes without a walk."""
+    context, page = job.context, job.page
+    usual = len(context) == 2 and context[0][0] == "story" and context[1][0] == "earlier"
+    if not usual or context[0][1] is not story or job.story is not story or page.pager:
+        return None
+    if job.lastmod is not story.updated:
+        return None
+    text = _shared_text(page.kind, page.feeds, page.breadcrumbs, page.indexable, page.og_type)
+    return job.template, text
+
+
+def listing_key(listing: ListingPages, stories: Mapping[str, str]) -> str:
+    """A digest of everything a listing's pages are planned from (the build key covers the
+    config and theme): the same for two builds, they plan the same pages, fingerprints and all."""
+    return digest_of([listing.key, *listing.shows, *[stories[s.path] for s in listing.stories]])
 
 
 @functools.lru_cache(maxsize=4096)

@@ -12,9 +12,10 @@ from markupsafe import escape
 
 from digestgen.config import SiteConfig
 from digestgen.config.model import FEED_FORMATS
+from digestgen.model import Story
 from digestgen.output.paths import OUTPUT_MARKER, OUTPUT_MARKER_TEXT, OutputCollision, add_file
 from digestgen.render.feeds import DAILY_FOLDER, FILE_NAMES, feed_path
-from digestgen.render.pages import PageJob
+from digestgen.render.jobs import PageJob
 from digestgen.render.renderer import PageRenderer
 from digestgen.stories.addresses import moved_addresses
 
@@ -126,23 +127,24 @@ def render_extras(
 ) -> dict[str, bytes]:
     """The sitemap, robots.txt, Netlify's `_redirects`, the theme's static files and digestgen's
     marker file, by path; a static file in a sitemap file's place is an OutputCollision."""
-    files = other_files(jobs, renderer, static)
+    files = other_files([job.story for job in jobs if job.story], renderer, static)
     for sitemap in sitemap_files(sitemap_entries(jobs)):
         add_file(files, sitemap.path, render_sitemap_file(sitemap, renderer), "sitemap")
     return files
 
 
 def other_files(
-    jobs: Sequence[PageJob], renderer: PageRenderer, static: dict[str, bytes]
+    stories: Sequence[Story], renderer: PageRenderer, static: dict[str, bytes]
 ) -> dict[str, bytes]:
     """The extras but the sitemap (robots.txt, `_redirects`, static files, the marker file), by
-    path; a static file in the sitemap's place is an OutputCollision."""
+    path, for a site of these stories; a static file in the sitemap's place is an
+    OutputCollision."""
     env = renderer.env
     files: dict[str, bytes] = {OUTPUT_MARKER: OUTPUT_MARKER_TEXT}
     robots = env.get_template("robots.txt").render(sitemap_url=renderer.url("/sitemap.xml"))
     add_file(files, "robots.txt", robots.encode("utf-8"), "robots.txt")
     static = dict(static)
-    redirects = netlify_redirects(jobs, renderer, static.pop(REDIRECTS_FILE, b""))
+    redirects = netlify_redirects(stories, renderer, static.pop(REDIRECTS_FILE, b""))
     if redirects:
         add_file(files, REDIRECTS_FILE, redirects, "redirects")
     for path, data in sorted(static.items()):
@@ -152,15 +154,13 @@ def other_files(
     return files
 
 
-def netlify_redirects(jobs: Sequence[PageJob], renderer: PageRenderer, own: bytes = b"") -> bytes:
+def netlify_redirects(stories: Sequence[Story], renderer: PageRenderer, own: bytes = b"") -> bytes:
     """Netlify's `_redirects`: each moved story address to where the story is now, then the old
     per-day feeds to the daily digest's, all `301`.
 
     A `_redirects` file among the static files comes first (Netlify applies the first rule that
     matches); nothing at all when there is nothing to redirect.
     """
-    stories = [value for job in jobs if job.page.kind == "story" for key, value in job.context
-               if key == "story"]  # fmt: skip
     moved = moved_addresses(stories, renderer.config.zone)
     lines = [f"{renderer.link(old)} {renderer.link(new)} 301\n" for old, new in moved.items()]
     lines += [f"{renderer.link(old)} {renderer.link(new)} 301\n"

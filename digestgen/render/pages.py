@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import date
 
 from digestgen.config import SiteConfig
-from digestgen.model import Image, Site, Story, Topic, outlet_path
-from digestgen.output.paths import file_path
+from digestgen.model import Site, Story, Topic
 from digestgen.render.feeds import (
     DAILY_FOLDER,
-    DAILY_PAGE,
     ArchiveDocument,
     FeedLink,
     daily_feed_title,
@@ -20,18 +17,19 @@ from digestgen.render.feeds import (
     listing_feeds,
     site_archive,
 )
-from digestgen.render.paging import (
-    Pager,
-    TimePager,
-    page_by_time,
-    paginate,
-    story_hashes,
-    titled,
+from digestgen.render.jobs import Crumbs, Page, PageJob, first_image
+from digestgen.render.listings import (
+    ListingPages,
+    edition_pages,
+    source_feeds,
+    source_pages,
+    topic_feeds,
+    topic_pages,
 )
+from digestgen.render.paging import paginate, story_hashes, titled
 from digestgen.render.search import shard_numbers
 from digestgen.stories.front import sections_since, topic_sections, window_start
-from digestgen.util.dates import day_path, format_date, format_day
-from digestgen.util.slotted import fast_init
+from digestgen.util.dates import day_path, format_date
 
 SECTIONS = 6  # topic sections below the front page's stories
 
@@ -42,46 +40,6 @@ SECTION_SIZE = 4  # stories in each
 # Earlier stories of its topic under a story: the heading links the topic page, which lists
 # them all; at 5 the list was a sixth of a story page.
 MORE_IN_TOPIC = 3
-
-
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Page:
-    """What every template knows about the page it renders."""
-
-    path: str
-    title: str
-    description: str
-    kind: str
-    feeds: tuple[FeedLink, ...]
-    image: Image | None = None
-    pager: Pager | TimePager | None = None
-    breadcrumbs: tuple[tuple[str, str], ...] = ()
-    indexable: bool = True
-    og_type: str = "website"
-
-
-@fast_init
-@dataclass(frozen=True, slots=True)
-class PageJob:
-    """One page to render: its template, its Page, and the rest of what the template gets."""
-
-    template: str
-    page: Page
-    context: tuple[tuple[str, Any], ...] = ()
-    lastmod: datetime | None = None
-    # A story's page: its Page's address, title, description and image are the story's own, so
-    # its fingerprint takes them from the story's digest rather than describing them again.
-    story: Story | None = None
-
-    @property
-    def output_path(self) -> str:
-        """Where the page is written in the output folder."""
-        return file_path(self.page.path)
-
-
-# A page's breadcrumbs: (name, address) of each page above it.
-Crumbs = tuple[tuple[str, str], ...]
 
 
 # A story's topic and the stories published before it there, shown under the story.
@@ -103,30 +61,73 @@ def plan_pages(
     """Every HTML page of the site as a job to render, in a fixed order. `shards`: the search
     index's shard numbers (`shard_numbers`), and `archive` the site's (`site_archive`), when the
     caller has planned them already."""
+    jobs: list[PageJob] = []
+    for part in page_parts(site, config, shards, archive):
+        if isinstance(part, PageJob):
+            jobs.append(part)
+        elif isinstance(part, StoryPages):
+            jobs += _story_jobs(part, memo)
+        else:
+            jobs += part.plan()
+    return jobs
+
+
+@dataclass(frozen=True, slots=True)
+class StoryPages:
+    """Every story's page before they are planned: the stories, in order, and what each page
+    shows besides its story (the stories before it in its topic, its breadcrumbs, the feeds)."""
+
+    stories: Sequence[Story]
+    earlier: Mapping[str, EarlierStories]  # by story address
+    dated: bool  # whether a story's breadcrumbs name its day's edition
+    feeds: tuple[FeedLink, ...]
+    # By day (an address's `/YYYY/MM/DD/`): the stories of a day share their breadcrumbs.
+    trails: dict[str, Crumbs] = field(default_factory=dict)
+
+    def crumbs(self, story: Story) -> Crumbs:
+        """The story page's breadcrumbs (one tuple for all the stories of a day)."""
+        crumbs = self.trails.get(story.path[:12])
+        if crumbs is None:
+            crumbs = self.trails[story.path[:12]] = _story_crumbs(story.day, self.dated)
+        return crumbs
+
+    def job(self, story: Story) -> PageJob:
+        """The story's page."""
+        return _story_page(story, self.earlier.get(story.path), self.crumbs(story), self.feeds)
+
+
+# The site's pages in order, before planning: jobs planned already, listings, the story pages.
+PagePart = PageJob | ListingPages | StoryPages
+
+
+def page_parts(
+    site: Site,
+    config: SiteConfig,
+    shards: Sequence[int] | None = None,
+    archive: Sequence[ArchiveDocument] | None = None,
+) -> list[PagePart]:
+    """The site's pages in `plan_pages`' order, the listings' and the story pages' not planned
+    yet: a rebuild plans only those whose inputs changed (see `render.site.plan_site`)."""
     feeds = listing_feeds(config, "site", config.title, "/")
     daily = listing_feeds(config, "daily", daily_feed_title(config), DAILY_FOLDER)
     hashes = story_hashes(site.stories)  # where topic and outlet pages end
-    jobs = [
+    stories = StoryPages(site.stories, _earlier_in_topic(site), config.edition_pages, feeds)
+    return [
         # The front page offers the daily digest in its first format only: every link weighs
         # on the front page's budget (tests/render/test_reader_site.py), and the edition
         # pages, the archive and /feeds/ offer every format.
         *_front_pages(site, config, feeds + daily[:1]),
-        *_story_pages(site, config, feeds, memo),
+        stories,
         *_search_page(site, config, feeds, shards),
-        *(_edition_pages(site, config, feeds, daily) if config.edition_pages else ()),
-        *_topic_pages(site, config, feeds, hashes),
-        *(_source_pages(site, config, feeds, hashes) if config.source_pages else ()),
+        *(edition_pages(site, config, feeds, daily) if config.edition_pages else ()),
+        *topic_pages(site, config, feeds, hashes),
+        *(source_pages(site, config, feeds, hashes) if config.source_pages else ()),
         *_feeds_page(site, config, feeds, daily, archive),
         PageJob(
             "404.html",
             Page("/404.html", "Page not found", config.description, "404", feeds, indexable=False),
         ),
     ]
-    return jobs
-
-
-def _first_image(stories: Sequence[Story]) -> Image | None:
-    return next((s.lead.image for s in stories if s.lead.image), None)
 
 
 def _front_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) -> list[PageJob]:
@@ -146,7 +147,7 @@ def _front_pages(site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...]) ->
                 description=config.description,
                 kind="home",
                 feeds=feeds,
-                image=_first_image(items),
+                image=first_image(items),
                 pager=pager,
             ),
             (
@@ -175,17 +176,13 @@ def _earlier_in_topic(site: Site) -> dict[str, EarlierStories]:
     return earlier
 
 
-def _story_pages(
-    site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...], memo: StoryPageMemo | None
-) -> list[PageJob]:
-    earlier = _earlier_in_topic(site)
-    dated = config.edition_pages
+def _story_jobs(part: StoryPages, memo: StoryPageMemo | None) -> list[PageJob]:
+    """Every story's page; with a memo (`serve`'s), an unchanged story's job of the last call."""
     known = memo if memo is not None else {}
     made: StoryPageMemo = {}
-    # By day (an address's `/YYYY/MM/DD/`): the stories of a day share their breadcrumbs.
-    trails: dict[str, Crumbs] = {}
-    for story in site.stories:
-        before = earlier.get(story.path)
+    feeds, dated = part.feeds, part.dated
+    for story in part.stories:
+        before = part.earlier.get(story.path)
         entry = known.get(id(story))
         if (
             entry is None
@@ -194,10 +191,7 @@ def _story_pages(
             or entry[2].page.feeds != feeds
             or (len(entry[2].page.breadcrumbs) > 1) != dated
         ):
-            crumbs = trails.get(story.path[:12])
-            if crumbs is None:
-                crumbs = trails[story.path[:12]] = _story_crumbs(story.day, dated)
-            entry = (story, before, _story_page(story, before, crumbs, feeds))
+            entry = (story, before, _story_page(story, before, part.crumbs(story), feeds))
         made[id(story)] = entry
     if memo is not None:
         memo.clear()
@@ -232,46 +226,6 @@ def _story_page(
         lastmod=story.updated,
         story=story,
     )
-
-
-def _edition_pages(
-    site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...], daily: tuple[FeedLink, ...]
-) -> list[PageJob]:
-    """A page per day and the archive (the list of every day), with the daily digest's feeds."""
-    editions = site.editions
-    jobs = []
-    for index, edition in enumerate(editions):
-        page = Page(
-            path=edition.path,
-            title=f"{config.title}: {format_day(edition.day)}",
-            description=f"The stories of {format_day(edition.day)}.",
-            kind="edition",
-            feeds=daily + feeds,
-            image=_first_image(edition.stories),
-            breadcrumbs=(("Home", "/"), ("Archive", "/archive/")),
-        )
-        newer = editions[index - 1].day if index > 0 else None
-        older = editions[index + 1].day if index + 1 < len(editions) else None
-        context = (("day", edition.day), ("stories", edition.stories), ("newer_day", newer),
-                   ("older_day", older))  # fmt: skip
-        jobs.append(PageJob("edition.html", page, context))
-    archive = tuple((edition.day, len(edition.stories)) for edition in editions)
-    page = Page(DAILY_PAGE, "Archive", f"Every edition of {config.title}.", "archive",
-                daily + feeds)  # fmt: skip
-    jobs.append(PageJob("archive.html", page, (("editions", archive),)))
-    return jobs
-
-
-def _topic_feeds(config: SiteConfig, topics: Sequence[Topic]) -> tuple[FeedLink, ...]:
-    return tuple(
-        link for topic in topics for link in listing_feeds(config, "topics", topic.name, topic.path)
-    )
-
-
-def _source_feeds(config: SiteConfig, domain: str, name: str) -> tuple[FeedLink, ...]:
-    if not domain:
-        return ()
-    return listing_feeds(config, "sources", name or domain, outlet_path(domain))
 
 
 def _search_page(
@@ -309,64 +263,11 @@ def _feeds_page(
         ("format_names", format_list(config.feed_formats)),
         ("site_feeds", feeds),
         ("daily_feeds", daily),
-        ("topic_feeds", tuple((e.topic.name, _topic_feeds(config, [e.topic])) for e in topics)),
-        ("source_feeds", tuple((s.name, s.domain, _source_feeds(config, s.domain, s.name))
+        ("topic_feeds", tuple((e.topic.name, topic_feeds(config, [e.topic])) for e in topics)),
+        ("source_feeds", tuple((s.name, s.domain, source_feeds(config, s.domain, s.name))
                                for s in outlets)),
         ("archives", archives),
     )  # fmt: skip
     page = Page("/feeds/", "Feeds", f"Every feed of {config.title}.", "feeds", feeds + daily,
                 breadcrumbs=(("Home", "/"),))  # fmt: skip
     return [PageJob("feeds.html", page, context)]
-
-
-def _topic_pages(
-    site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...], hashes: Mapping[str, int]
-) -> list[PageJob]:
-    index = tuple((entry.topic, len(entry.stories)) for entry in site.topics)
-    page = Page("/topics/", "Topics", f"Every topic of {config.title}.", "topics", feeds)
-    jobs = [PageJob("topics.html", page, (("topics", index),))]
-    for entry in site.topics:
-        topic = entry.topic
-        listed = page_by_time(entry.stories, config.page_size, topic.path, config.zone, hashes)
-        for path, pager, items in listed:
-            page = Page(
-                path=path,
-                title=titled(topic.name, pager),
-                description=f"Stories about {topic.name}, newest first.",
-                kind="topic",
-                feeds=_topic_feeds(config, [topic]) + feeds,
-                pager=pager,
-                breadcrumbs=(("Home", "/"), ("Topics", "/topics/")),
-            )
-            # Only the listing's own page says how many stories it has: a numbered page
-            # that did would change with every new story.
-            total = len(entry.stories) if pager.number == 0 else None
-            context = (("topic", topic), ("stories", items), ("total", total),
-                       ("follow", _topic_feeds(config, [topic])))  # fmt: skip
-            jobs.append(PageJob("topic.html", page, context))
-    return jobs
-
-
-def _source_pages(
-    site: Site, config: SiteConfig, feeds: tuple[FeedLink, ...], hashes: Mapping[str, int]
-) -> list[PageJob]:
-    index = tuple((s.domain, s.name, len(s.stories)) for s in site.outlets)
-    page = Page("/sources/", "Sources", f"Every outlet in {config.title}.", "sources", feeds)
-    jobs = [PageJob("sources.html", page, (("sources", index),))]
-    for source in site.outlets:
-        listed = page_by_time(source.stories, config.page_size, source.path, config.zone, hashes)
-        for path, pager, items in listed:
-            page = Page(
-                path=path,
-                title=titled(source.name, pager),
-                description=f"Stories from {source.name} ({source.domain}), newest first.",
-                kind="source",
-                feeds=_source_feeds(config, source.domain, source.name) + feeds,
-                pager=pager,
-                breadcrumbs=(("Home", "/"), ("Sources", "/sources/")),
-            )
-            total = len(source.stories) if pager.number == 0 else None  # as a topic's
-            context = (("source_name", source.name), ("domain", source.domain),
-                       ("stories", items), ("total", total))  # fmt: skip
-            jobs.append(PageJob("source.html", page, context))
-    return jobs

@@ -17,7 +17,8 @@ from digestgen.model import Story, outlet_path
 from digestgen.render.coverage import more_line, story_counts, timeline
 from digestgen.render.environment import called_directly
 from digestgen.render.feeds import listing_feeds
-from digestgen.render.pages import Page, PageJob, has_any_feed
+from digestgen.render.jobs import Page, PageJob
+from digestgen.render.pages import has_any_feed
 from digestgen.util.dates import (
     day_path,
     format_date,

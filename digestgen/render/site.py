@@ -15,7 +15,7 @@ import jinja2
 
 from digestgen.config import SiteConfig
 from digestgen.model import Site, Story
-from digestgen.output.paths import OutputCollision, check_output_path
+from digestgen.output.paths import OutputCollision, check_output_path, file_path
 from digestgen.rebuild.fingerprints import (
     feed_fingerprint,
     page_fingerprints,
@@ -26,12 +26,13 @@ from digestgen.render.extras import (
     SitemapFile,
     other_files,
     render_sitemap_file,
-    sitemap_entries,
     sitemap_files,
 )
 from digestgen.render.feeds import FeedJob, plan_feeds, site_archive
+from digestgen.render.jobs import PageJob
+from digestgen.render.page_plan import LastPlan, ListingMemo, PagePlan, PlannedJob, UnplannedPages
 from digestgen.render.pagefind_runner import SearchIndexError
-from digestgen.render.pages import PageJob, plan_pages
+from digestgen.render.pages import page_parts
 from digestgen.render.renderer import PageRenderer
 from digestgen.render.search import (
     SearchShard,
@@ -58,9 +59,6 @@ def template_error(exc: jinja2.TemplateError) -> RenderError:
     """A RenderError saying which template and line failed, and why."""
     where = _template_frame(exc)
     return RenderError(describe_template_error(exc), *where)
-
-
-PlannedJob = tuple[PageJob | FeedJob, str]
 
 
 class Renderers:
@@ -113,8 +111,9 @@ class PlannedSitemap:
 
 @dataclass(frozen=True, slots=True)
 class SitePlan:
-    """Every output of a site, planned: page and feed jobs with their fingerprints, the
-    renderers for them, the sitemap, and the files made at planning time (robots.txt, static)."""
+    """Every output of a site, planned: page and feed jobs with their fingerprints (and, for a
+    rebuild, pages whose jobs are made only if they must be rendered), the renderers for them,
+    the sitemap, and the files made at planning time (robots.txt, static)."""
 
     jobs: tuple[PlannedJob, ...]
     renderers: Renderers
@@ -123,6 +122,8 @@ class SitePlan:
     pages: int
     feed_files: int
     digests: Mapping[str, str]  # of each story, by address (see story_digests)
+    unplanned: tuple[UnplannedPages, ...] = ()
+    listings: ListingMemo | None = None  # this plan's, for the next build (see LastPlan)
 
 
 def plan_site(
@@ -133,31 +134,40 @@ def plan_site(
     digests: Mapping[str, str] | None = None,
     shards: Sequence[SearchShard] | None = None,
     checked: Container[str] = frozenset(),
+    last: LastPlan | None = None,
 ) -> SitePlan:
     """Plan every page and feed with its fingerprint; a path taken twice is an OutputCollision.
 
     `digests` are the stories' (`story_digests`) and `shards` the search index's
     (`search_shards`), when the caller has made them already; `checked` are output paths known
-    to be safe (`check_output_path`), say those the last build wrote."""
+    to be safe (`check_output_path`), say those the last build wrote. With `last`, the story
+    pages and the listings planned as `last` planned them are left unplanned (`UnplannedPages`).
+    """
     numbers = None if shards is None else [shard.number for shard in shards]
     archive = site_archive(site, config)  # the feeds and the /feeds/ page list it
-    page_jobs = plan_pages(site, config, shards=numbers, archive=archive)
+    digests = story_digests(site.stories) if digests is None else digests
+    parts = page_parts(site, config, shards=numbers, archive=archive)
+    pages = PagePlan(digests, last)
+    for part in parts:
+        pages.add(part)
     feed_jobs = plan_feeds(site, config, archive)
     renderers = make_renderers(config, env, static)
     try:
-        extras = other_files(page_jobs, renderers.pages, static)
+        extras = other_files(site.stories, renderers.pages, static)
     except jinja2.TemplateError as exc:
         raise template_error(exc) from None
-    files = sitemap_files(sitemap_entries(page_jobs))
-    _check_unique_paths(page_jobs, feed_jobs, extras, [file.path for file in files], checked)
+    files = sitemap_files(tuple(pages.entries))
+    _check_unique_paths(pages.addresses, feed_jobs, extras, [file.path for file in files], checked)
     sitemaps = tuple(PlannedSitemap(f, sitemap_fingerprint(f.entries, f.index)) for f in files)
-    digests = story_digests(site.stories) if digests is None else digests
     jobs: list[PlannedJob] = list(
-        zip(page_jobs, page_fingerprints(page_jobs, digests), strict=True)
+        zip(pages.jobs, page_fingerprints(pages.jobs, digests), strict=True)
     )
     jobs += [(job, feed_fingerprint(job, digests)) for job in feed_jobs]
     feed_files = sum(len(job.files) for job in feed_jobs)
-    return SitePlan(tuple(jobs), renderers, extras, sitemaps, len(page_jobs), feed_files, digests)
+    return SitePlan(
+        tuple(jobs), renderers, extras, sitemaps, len(pages.addresses), feed_files, digests,
+        tuple(pages.unplanned), pages.listings,
+    )  # fmt: skip
 
 
 def make_sitemap(plan: SitePlan, sitemap: PlannedSitemap) -> bytes:
@@ -295,13 +305,13 @@ def paths_of(job: PageJob | FeedJob) -> tuple[str, ...]:
 
 
 def _check_unique_paths(
-    page_jobs: Sequence[PageJob],
+    addresses: Sequence[str],
     feed_jobs: Sequence[FeedJob],
     extras: dict[str, bytes],
     sitemaps: Sequence[str],
     checked: Container[str],
 ) -> None:
-    paths = [job.output_path for job in page_jobs]
+    paths = [file_path(address) for address in addresses]
     paths += [path for job in feed_jobs for path in job.output_paths]
     paths += [*sitemaps, *extras]
     for path in paths:
@@ -310,7 +320,7 @@ def _check_unique_paths(
     if len(set(paths)) == len(paths):
         return
     # Who claimed each path is worked out only now: a site has tens of thousands of paths.
-    claims = [f"page {job.page.path}" for job in page_jobs]
+    claims = [f"page {address}" for address in addresses]
     claims += [f"feed {job.page_path}" for job in feed_jobs for _ in job.output_paths]
     claims += [*(["sitemap"] * len(sitemaps)), *(f"file {path}" for path in extras)]
     seen: set[str] = set()

@@ -29,7 +29,8 @@ from digestgen.records.scan import RECORD_SUFFIXES, ContentError, read_source, s
 from digestgen.render.environment import make_environment
 from digestgen.render.extras import load_static, render_extras
 from digestgen.render.feeds import FeedJob, plan_feeds
-from digestgen.render.pages import PageJob, StoryPageMemo, plan_pages
+from digestgen.render.jobs import PageJob
+from digestgen.render.pages import StoryPageMemo, plan_pages
 from digestgen.render.renderer import PageRenderer
 from digestgen.render.search import SEARCH_FOLDER, SearchShard
 from digestgen.render.site import (

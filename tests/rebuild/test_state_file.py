@@ -81,7 +81,7 @@ def as_read(folder: Path) -> BuildState:
 
 def described(state: BuildState) -> tuple[object, ...]:
     return (state.site_key, state.records_key, state.build_key, state.inputs_key,
-            state.outputs, state.files, state.records, state.summary)  # fmt: skip
+            state.outputs, state.files, state.records, state.summary, state.listings)  # fmt: skip
 
 
 def test_a_few_changes_are_saved_beside_state_bin_and_read_back_with_it(tmp_path):
@@ -89,6 +89,7 @@ def test_a_few_changes_are_saved_beside_state_bin_and_read_back_with_it(tmp_path
     state.outputs = many_outputs(3000)
     state.files = {f"{n}.md": (n, n, f"{n:032x}") for n in range(1000)}
     state.records = {f"{n:032x}": (b"", (), (float(n), True, ())) for n in range(1000)}
+    state.listings = {f"topic {n}": (f"{n:032x}", (f"/topics/{n}/",)) for n in range(100)}
     save_state(tmp_path, state)
     written = (tmp_path / STATE_FILE).read_bytes()
     state = as_read(tmp_path)
@@ -99,6 +100,8 @@ def test_a_few_changes_are_saved_beside_state_bin_and_read_back_with_it(tmp_path
     state.files = {**state.files, "new.md": (5, 6, "f" * 32)}
     state.records = {k: v for k, v in state.records.items() if k != f"{3:032x}"}
     state.inputs_key = "inputs"
+    state.listings = {**state.listings, "topic 5": ("f" * 32, ("/topics/5/", "/topics/5/page/1/"))}
+    del state.listings["topic 6"]
     save_state(tmp_path, state)
     assert (tmp_path / STATE_FILE).read_bytes() == written  # not written again
     assert (tmp_path / STATE_CHANGES_FILE).stat().st_size < len(written) // 20

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from digestgen.model import Coverage, Image, Provider, Record, Story
-from digestgen.render.pages import Page, PageJob
+from digestgen.render.jobs import Page, PageJob
 from digestgen.stories.cluster import Cluster, _StoryGroup
 from digestgen.util.slotted import fast_init
 

@@ -1,0 +1,165 @@
+"""Publishing the search index: each shard's files kept when its stories did not change, the
+others made by Pagefind (a rebuild's few on the other core as the pages are planned) and stored."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from digestgen.config import SiteConfig
+from digestgen.output.paths import OutputCollision
+from digestgen.output.staging import OutputWriter
+from digestgen.output.storing import keep_output, store_output
+from digestgen.rebuild.cache import OutputEntry
+from digestgen.render.forked import Indexer
+from digestgen.render.search import SEARCH_FOLDER, SearchShard
+from digestgen.render.site import checked_index, make_search_index, search_batches
+from digestgen.util import parallel
+
+# Up to this many search shards to make (a rebuild's changed ones, a small site's all) are made
+# by a process forked early (`publish`'s indexer) while this one plans and renders the pages.
+# More (a clean build's) are made after the pages, when their Pagefind runs have the cores to
+# themselves: run beside the rendering, they made a clean build of 10,000 records slower. Nor
+# did a few of them pay, given early to fill the core that planning leaves idle (bench.ab at
+# 10,000 records, clean builds: the first two on every thread, 0.90 and 1.00 of the mean in two
+# runs; an eighth, one at a time on one thread, 0.98): within the noise. They ran on into the
+# rendering, and made the plan about 0.1 s slower, for what they took off the index made after
+# the pages.
+EARLY_SHARDS = 4
+
+
+def begin_indexing(
+    shards: Sequence[SearchShard],
+    config: SiteConfig,
+    writer: OutputWriter,
+    previous: Mapping[str, OutputEntry],
+    workers: int,
+    indexer: Indexer | None,
+) -> Callable[[], dict[str, OutputEntry]]:
+    """What stores the search index of these shards, once asked: a few (a rebuild's changed
+    ones) are given to the `indexer` now, to make on the other core while this process plans
+    and renders the pages; more (a clean build's) are made when asked, after the pages."""
+    if indexer is None or not 0 < len(shards) <= EARLY_SHARDS:
+        if indexer is not None:
+            indexer.stop()
+        return functools.partial(_index_shards, shards, config, writer, previous, workers)
+    indexer.release(search_batches(shards, config))
+
+    def answered() -> Iterator[tuple[SearchShard, dict[str, bytes]]]:
+        yield from zip(shards, indexer.result(), strict=True)
+
+    return functools.partial(_store_index, checked_index(answered(), {}), writer, previous)
+
+
+@dataclass(frozen=True, slots=True)
+class _Indexing:
+    """What the index workers share: the site's config, where output goes, the last build's
+    files."""
+
+    config: SiteConfig
+    writer: OutputWriter
+    previous: Mapping[str, OutputEntry]
+
+
+def _index_shards(
+    shards: Sequence[SearchShard],
+    config: SiteConfig,
+    writer: OutputWriter,
+    previous: Mapping[str, OutputEntry],
+    workers: int,
+) -> dict[str, OutputEntry]:
+    """Make the search index of these shards and store its files, in up to `workers` forked
+    processes (here, with one), each indexing a shard at a time and storing its files itself.
+
+    Stored here while threads made the shards, a clean build's index files (10,000 at 10,000
+    records) each waited for the interpreter's lock behind the threads' Python: their storing
+    outlasted the last Pagefind run by more than a second. Nor did the render workers pay as
+    index workers, each shard a task after the pages' so that neither pool waits for the other's
+    last chunk (one core idled ~0.3 s between them at 10,000 records): bench.ab, clean builds,
+    0.94 and 1.02 of the mean at 10,000 records (6 and 8 rounds), 1.02 at 50,000 (3 rounds, none
+    faster). Why was not measured: perhaps a worker grown by rendering indexes more slowly.
+    """
+    indexing = _Indexing(config, writer, previous)
+    return dict(parallel.map_chunks(_index_and_store, indexing, shards, workers, per_worker=1))
+
+
+def _index_and_store(
+    indexing: _Indexing, shards: Sequence[SearchShard]
+) -> list[tuple[str, OutputEntry]]:
+    """Make the search index of these shards, one at a time, and store its files (in an index
+    worker)."""
+    made = make_search_index(shards, indexing.config, {}, 1)
+    return list(_store_index(made, indexing.writer, indexing.previous).items())
+
+
+def _store_index(
+    made: Iterator[tuple[SearchShard, dict[str, bytes]]],
+    writer: OutputWriter,
+    previous: Mapping[str, OutputEntry],
+) -> dict[str, OutputEntry]:
+    """Store the search index files of each shard as they are made."""
+    outputs = {}
+    for shard, files in made:
+        for path, data in files.items():
+            outputs[path] = store_output(writer, path, data, shard.key, previous.get(path))
+    return outputs
+
+
+def keep_indexes(
+    shards: Sequence[SearchShard],
+    writer: OutputWriter,
+    previous: Mapping[str, OutputEntry],
+    intact: Mapping[str, OutputEntry] | None = None,
+) -> tuple[dict[str, OutputEntry], list[SearchShard]]:
+    """The search index files kept as they are (as `publish` keeps pages), and the shards whose
+    stories changed."""
+    outputs: dict[str, OutputEntry] = {}
+    to_index = []
+    last_index = _by_shard(previous)
+    for shard in shards:
+        kept = _keep_index(writer, last_index.get(shard.folder, {}), shard, intact)
+        if kept is None:
+            to_index.append(shard)
+        else:
+            outputs.update(kept)
+    return outputs, to_index
+
+
+def index_outputs(
+    index: dict[str, OutputEntry], taken: Mapping[str, bytes]
+) -> dict[str, OutputEntry]:
+    """The search index files stored; one of the `taken` paths (a theme's static file in their
+    folder) is an OutputCollision."""
+    for path in index:
+        if path in taken:
+            raise OutputCollision(f"search index: two outputs for the same path /{path}")
+    return index
+
+
+def _by_shard(previous: Mapping[str, OutputEntry]) -> dict[str, dict[str, OutputEntry]]:
+    """The last build's search index files, by shard folder (`pagefind/3/`)."""
+    shards: dict[str, dict[str, OutputEntry]] = {}
+    prefix = f"{SEARCH_FOLDER}/"
+    for path, entry in previous.items():
+        if path.startswith(prefix):
+            folder = path[: path.find("/", len(prefix)) + 1]
+            shards.setdefault(folder, {})[path] = entry
+    return shards
+
+
+def _keep_index(
+    staging: OutputWriter,
+    previous: dict[str, OutputEntry],
+    shard: SearchShard,
+    intact: Mapping[str, OutputEntry] | None = None,
+) -> dict[str, OutputEntry] | None:
+    """A shard's index from the last build (`previous`: its files then), when made from the
+    same stories and intact (see `keep_output`)."""
+    if not previous or any(entry.fingerprint != shard.key for entry in previous.values()):
+        return None
+    kept = {
+        path: keep_output(staging, path, entry, shard.key, intact)
+        for path, entry in previous.items()
+    }
+    return kept if all(kept.values()) else None  # type: ignore[return-value]
