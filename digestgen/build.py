@@ -36,13 +36,14 @@ from digestgen.rebuild.keys import build_key, inputs_key
 from digestgen.rebuild.results import NO_RECORD
 from digestgen.rebuild.shortcut import check_outputs, unchanged_build, used_inputs
 from digestgen.records.scan import ContentError, ContentScan, scan_content
-from digestgen.render.forked import Indexer, compiled, search_indexer, template_compiler
+from digestgen.render.forked import compiled, search_indexer, template_compiler
 from digestgen.render.themes import Theme, resolve_theme
 from digestgen.util import parallel
 from digestgen.util.lifetime import leave, unfreed
 
 if TYPE_CHECKING:
     from digestgen.model import Site
+    from digestgen.output.indexing import SearchIndexing
     from digestgen.output.publish import Published
     from digestgen.records.load import LoadedRecords
     from digestgen.render.environment import CompiledTemplates
@@ -174,7 +175,12 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
                         loaded.records, config, options.now, options.drafts
                     )
                     options.lap("stories")
-                    published = _publish(run, site, outputs.settled(), templates, indexer)
+                    # Begun before publishing imports the pages' planning and Jinja.
+                    from digestgen.output.indexing import begin_search_index
+
+                    search = begin_search_index(site, config, _previous(run), options.workers,
+                                                indexer)  # fmt: skip
+                    published = _publish(run, site, outputs.settled(), templates, search)
             summary = _summary(site, selection, notes, published)
             _save(run, scan, published, summary)
             problems = loaded.problems + selection.problems
@@ -281,12 +287,17 @@ def _load(run: _Build, scan: ContentScan) -> LoadedRecords:
     return loaded
 
 
+def _previous(run: _Build) -> dict[str, OutputEntry]:
+    """The last build's outputs, if made with this build's key (else none: a clean build)."""
+    return run.state.outputs if run.state.build_key == run.key else {}
+
+
 def _publish(
     run: _Build,
     site: Site,
     intact: dict[str, OutputEntry] | None,
     templates: parallel.Forked[CompiledTemplates],
-    indexer: Indexer,
+    search: SearchIndexing,
 ) -> Published:
     """Render and write the pages and feeds whose inputs changed; keep the rest (on `intact`, the
     output check's answer, when it found every file of the last build as written)."""
@@ -297,7 +308,7 @@ def _publish(
     env = make_environment(run.theme, compiled(templates))
     static = load_static(run.theme.static_files())
     state = run.state
-    previous = state.outputs if state.build_key == run.key else {}
+    previous = _previous(run)
     # From here until the next cache save, the output may hold files the cache does not list.
     note = _save_cache(lambda folder, _: unmark_output(folder), run.cache, state)
     # The folder holds exactly the cached files: as marked by the last build, or as the output
@@ -308,7 +319,7 @@ def _publish(
     options = run.options
     return publish(
         site, run.config, env, static, previous, run.output,
-        options.workers, options.stage("rendering"), options.lap, listing, intact, indexer,
+        options.workers, options.stage("rendering"), options.lap, listing, intact, search,
         state.listings if previous else None,
     )  # fmt: skip
 

@@ -24,7 +24,8 @@ from digestgen.records.scan import MAX_RECORD_BYTES, scan_content
 from digestgen.render.environment import make_environment
 from digestgen.render.extras import load_static
 from digestgen.render.feeds import window_size
-from digestgen.render.site import plan_site, render_in_memory, search_index, search_shards
+from digestgen.render.search_index import search_index, search_shards
+from digestgen.render.site import plan_site, render_in_memory
 from digestgen.render.themes import resolve_theme
 from digestgen.stories.assemble import assemble_site
 from digestgen.util import parallel

@@ -116,7 +116,8 @@ def _formatted(report: CheckReport, how: str) -> str:
 def _print_fatal(exc: BaseException, how: str) -> None:
     """Report an error that stopped the whole check: in the format asked for, and on stderr."""
     from digestgen.check.site import github_error  # see run_check
-    from digestgen.render.site import RenderError, fatal_message
+    from digestgen.render.errors import RenderError
+    from digestgen.render.site import fatal_message
 
     message = fatal_message(exc)
     if how == "github":

@@ -127,7 +127,7 @@ def fatal_errors() -> tuple[type[Exception], ...]:
     # made then): a build with nothing to do renders nothing and starts faster without it.
     import jinja2
 
-    from digestgen.render.site import RenderError
+    from digestgen.render.errors import RenderError
 
     return (
         ConfigError, ContentError, OutputError, OutputCollision, RenderError, ThemeError, OSError,

@@ -3,18 +3,24 @@ others made by Pagefind (a rebuild's few on the other core as the pages are plan
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from digestgen.config import SiteConfig
+from digestgen.model import Site
 from digestgen.output.paths import OutputCollision
 from digestgen.output.staging import OutputWriter
 from digestgen.output.storing import keep_output, store_output
 from digestgen.rebuild.cache import OutputEntry
+from digestgen.rebuild.fingerprints import story_digests
 from digestgen.render.forked import Indexer
 from digestgen.render.search import SEARCH_FOLDER, SearchShard
-from digestgen.render.site import checked_index, make_search_index, search_batches
+from digestgen.render.search_index import (
+    checked_index,
+    make_search_index,
+    search_batches,
+    search_shards,
+)
 from digestgen.util import parallel
 
 # Up to this many search shards to make (a rebuild's changed ones, a small site's all) are made
@@ -29,27 +35,87 @@ from digestgen.util import parallel
 EARLY_SHARDS = 4
 
 
-def begin_indexing(
-    shards: Sequence[SearchShard],
+@dataclass(frozen=True, slots=True)
+class SearchIndexing:
+    """The search index, begun before the pages are planned: the stories' digests it was
+    planned from, the site's shards, those whose stories changed since the last build (being
+    made: see `begin_search_index`), and what stores their files, into the output's writer, once
+    they are made."""
+
+    digests: Mapping[str, str]  # of each story, by address (`story_digests`)
+    shards: Sequence[SearchShard]
+    changed: Sequence[SearchShard]
+    store: Callable[[OutputWriter], dict[str, OutputEntry]]
+
+    def finish(
+        self,
+        writer: OutputWriter,
+        previous: Mapping[str, OutputEntry],
+        intact: Mapping[str, OutputEntry] | None,
+        config: SiteConfig,
+        workers: int,
+    ) -> tuple[dict[str, OutputEntry], Callable[[], dict[str, OutputEntry]]]:
+        """The unchanged shards' files, kept (as `publish` keeps pages), and what stores the
+        others' once made: the changed shards', and those of an unchanged shard whose files are
+        not as the last build wrote them (made then)."""
+        changed = {shard.folder for shard in self.changed}
+        unchanged = [shard for shard in self.shards if shard.folder not in changed]
+        kept, damaged = keep_indexes(unchanged, writer, previous, intact)
+
+        def stored() -> dict[str, OutputEntry]:
+            made = self.store(writer)
+            if damaged:
+                made.update(_index_shards(damaged, config, writer, previous, workers))
+            return made
+
+        return kept, stored
+
+
+def begin_search_index(
+    site: Site,
     config: SiteConfig,
-    writer: OutputWriter,
     previous: Mapping[str, OutputEntry],
     workers: int,
     indexer: Indexer | None,
-) -> Callable[[], dict[str, OutputEntry]]:
+) -> SearchIndexing:
+    """The site's search shards, those whose stories changed since `previous` (the last build's
+    outputs) begun at once (see `begin_indexing`): by a build, before it imports the pages'
+    planning and Jinja, so that the `indexer` has them the sooner."""
+    digests = story_digests(site.stories)
+    shards = search_shards(site, config, digests)
+    last = _by_shard(previous)
+    changed = [shard for shard in shards if not _same_key(last.get(shard.folder), shard)]
+    begun = begin_indexing(changed, config, previous, workers, indexer)
+    return SearchIndexing(digests, shards, changed, begun)
+
+
+def _same_key(files: Mapping[str, OutputEntry] | None, shard: SearchShard) -> bool:
+    """Whether the last build made a shard's files from the same stories."""
+    if not files:
+        return False
+    return all(entry.fingerprint == shard.key for entry in files.values())
+
+
+def begin_indexing(
+    shards: Sequence[SearchShard],
+    config: SiteConfig,
+    previous: Mapping[str, OutputEntry],
+    workers: int,
+    indexer: Indexer | None,
+) -> Callable[[OutputWriter], dict[str, OutputEntry]]:
     """What stores the search index of these shards, once asked: a few (a rebuild's changed
     ones) are given to the `indexer` now, to make on the other core while this process plans
     and renders the pages; more (a clean build's) are made when asked, after the pages."""
     if indexer is None or not 0 < len(shards) <= EARLY_SHARDS:
         if indexer is not None:
             indexer.stop()
-        return functools.partial(_index_shards, shards, config, writer, previous, workers)
+        return lambda writer: _index_shards(shards, config, writer, previous, workers)
     indexer.release(search_batches(shards, config))
 
     def answered() -> Iterator[tuple[SearchShard, dict[str, bytes]]]:
         yield from zip(shards, indexer.result(), strict=True)
 
-    return functools.partial(_store_index, checked_index(answered(), {}), writer, previous)
+    return lambda writer: _store_index(checked_index(answered(), {}), writer, previous)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +179,7 @@ def keep_indexes(
     intact: Mapping[str, OutputEntry] | None = None,
 ) -> tuple[dict[str, OutputEntry], list[SearchShard]]:
     """The search index files kept as they are (as `publish` keeps pages), and the shards whose
-    stories changed."""
+    stories changed, or whose files are not as the last build wrote them."""
     outputs: dict[str, OutputEntry] = {}
     to_index = []
     last_index = _by_shard(previous)

@@ -11,14 +11,12 @@ import jinja2
 
 from digestgen.config import SiteConfig
 from digestgen.model import Site
-from digestgen.output.indexing import begin_indexing, index_outputs, keep_indexes
+from digestgen.output.indexing import SearchIndexing, begin_search_index, index_outputs
 from digestgen.output.journal import JournaledUpdate
 from digestgen.output.owned import current_entry
 from digestgen.output.staging import OutputWriter, Staging, output_files
 from digestgen.output.storing import keep_output, store_output
 from digestgen.rebuild.cache import OutputEntry
-from digestgen.rebuild.fingerprints import story_digests
-from digestgen.render.forked import Indexer
 from digestgen.render.jobs import PageJob
 from digestgen.render.page_plan import LastPlan, ListingMemo, PlannedJob
 from digestgen.render.site import (
@@ -28,7 +26,6 @@ from digestgen.render.site import (
     paths_of,
     plan_site,
     render_job,
-    search_shards,
 )
 from digestgen.util import parallel
 from digestgen.util.lifetime import leave
@@ -69,24 +66,24 @@ def publish(
     lap: Callable[[str], None] = lambda stage: None,
     listing: Collection[str] | None = None,
     intact: Mapping[str, OutputEntry] | None = None,
-    indexer: Indexer | None = None,
+    search: SearchIndexing | None = None,
     listings: ListingMemo | None = None,
 ) -> Published:
     """Render what changed since `previous` (the last build's outputs, or nothing), keep the rest.
 
     With a previous build, its output is updated in place under a journal, else a new tree is
     swapped in. When known: `listing`, the output's files; `intact`, `OutputCheck.settled`'s;
-    `indexer`, a held `index_documents` forked early, for a rebuild's few changed search shards;
+    `search`, the search index begun (`begin_search_index`);
     `listings`, the last build's (`SitePlan.listings`), whose unchanged ones are not planned.
     """
-    digests = story_digests(site.stories)
-    shards = search_shards(site, config, digests)
+    if search is None:
+        search = begin_search_index(site, config, previous, workers, None)
+    digests = search.digests
     writer = _writer(output_dir, previous)
     try:
-        kept_index, to_index = keep_indexes(shards, writer, previous, intact)
-        indexing = begin_indexing(to_index, config, writer, previous, workers, indexer)
+        kept_index, indexing = search.finish(writer, previous, intact, config, workers)
         last = LastPlan(listings or {}, previous) if previous else None
-        plan = plan_site(site, config, env, static, digests, shards, previous, last)
+        plan = plan_site(site, config, env, static, digests, search.shards, previous, last)
         lap("plan")
         outputs, to_render = _keep_unchanged(plan, writer, previous, intact)
         outputs.update(kept_index)
@@ -104,7 +101,7 @@ def publish(
         raise
     writer.commit()
     lap("commit")
-    leave(plan, digests, shards, to_render)  # see util.lifetime
+    leave(plan, search, to_render)  # see util.lifetime
     return Published(
         outputs=outputs,
         written=len(rendered),  # rendered files, whether their bytes changed or not

@@ -7,7 +7,7 @@ page at a time when it is asked for; all three plan alike.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from digestgen.rebuild.fingerprints import (
     sitemap_fingerprint,
     story_digests,
 )
+from digestgen.render.errors import RenderError
 from digestgen.render.extras import (
     SitemapFile,
     other_files,
@@ -31,28 +32,14 @@ from digestgen.render.extras import (
 from digestgen.render.feeds import FeedJob, plan_feeds, site_archive
 from digestgen.render.jobs import PageJob
 from digestgen.render.page_plan import LastPlan, ListingMemo, PagePlan, PlannedJob, UnplannedPages
-from digestgen.render.pagefind_runner import SearchIndexError
 from digestgen.render.pages import page_parts
 from digestgen.render.renderer import PageRenderer
 from digestgen.render.search import (
     SearchShard,
-    index_shards,
-    plan_shards,
-    search_documents,
-    shard_files,
 )
 
 if TYPE_CHECKING:  # feedgen and lxml: imported when a feed is first rendered
     from digestgen.render.feed_formats import FeedRenderer
-
-
-class RenderError(Exception):
-    """A template failed while rendering; the message names the template and line."""
-
-    def __init__(self, message: str, file: str | None = None, line: int | None = None) -> None:
-        super().__init__(message)
-        self.file = file
-        self.line = line
 
 
 def template_error(exc: jinja2.TemplateError) -> RenderError:
@@ -216,63 +203,6 @@ def render_in_memory(
         files[sitemap.path] = made
     files.update((path, ("", data)) for path, data in plan.extras.items())
     return files
-
-
-def search_index(
-    shards: Sequence[SearchShard], config: SiteConfig, taken: dict[str, bytes]
-) -> dict[str, bytes]:
-    """The whole search index of these shards (`search_shards`) by output path, made in memory
-    as `publish` makes it."""
-    index: dict[str, bytes] = {}
-    for _shard, files in make_search_index(shards, config, taken, 1):
-        index.update(files)
-    return index
-
-
-def search_shards(
-    site: Site, config: SiteConfig, digests: Mapping[str, str] | None = None
-) -> list[SearchShard]:
-    """The search index's shards; none when search is turned off."""
-    if not config.search:
-        return []
-    digests = story_digests(site.stories) if digests is None else digests
-    settings = f"{config.language}\0{config.timezone}\0{config.link('/')}"
-    return plan_shards(site.stories, digests, settings, config.search_shard_size)
-
-
-def make_search_index(
-    shards: Sequence[SearchShard], config: SiteConfig, taken: dict[str, bytes], workers: int
-) -> Iterator[tuple[SearchShard, dict[str, bytes]]]:
-    """Each shard with its index files, by output path, `workers` shards at a time (see
-    `checked_index`)."""
-    made = index_shards(shards, config.link, config.language, config.zone, workers)
-    return checked_index(made, taken)
-
-
-def search_batches(
-    shards: Sequence[SearchShard], config: SiteConfig
-) -> list[tuple[str, dict[str, str]]]:
-    """Each shard's folder and search documents, for `index_documents` to index elsewhere."""
-    language, zone = config.language, config.zone
-    return [(s.folder, search_documents(s, config.link, language, zone)) for s in shards]
-
-
-def checked_index(
-    made: Iterable[tuple[SearchShard, dict[str, bytes]]], taken: Mapping[str, bytes]
-) -> Iterator[tuple[SearchShard, dict[str, bytes]]]:
-    """Each shard with the index files it publishes (`shard_files`) as they are made; a file
-    already `taken` (a theme's static file in their folder) is an OutputCollision, a Pagefind
-    failure a RenderError."""
-    try:
-        for shard, bundle in made:
-            files = shard_files(shard, bundle)
-            for path in files:
-                check_output_path(path)
-                if path in taken:
-                    raise OutputCollision(f"search index: two outputs for the same path /{path}")
-            yield shard, files
-    except SearchIndexError as exc:
-        raise RenderError(str(exc)) from None
 
 
 def stories_shown(job: PageJob | FeedJob) -> list[Story]:

@@ -16,8 +16,8 @@ from urllib.parse import unquote, urlsplit
 from digestgen.check.feedguard import is_feed_path
 from digestgen.output.paths import file_path
 from digestgen.problems import Severity
+from digestgen.render.errors import RenderError
 from digestgen.render.feeds import ATOM, FILE_NAMES, MEDIA_TYPES
-from digestgen.render.site import RenderError
 from digestgen.server.site import DevSite, Snapshot
 
 LIVE_PREFIX = "/_digestgen/"

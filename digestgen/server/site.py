@@ -27,20 +27,19 @@ from digestgen.rebuild.fingerprints import feed_fingerprint, page_fingerprint, s
 from digestgen.records.load import load_records, parse_content_file
 from digestgen.records.scan import RECORD_SUFFIXES, ContentError, read_source, scan_content
 from digestgen.render.environment import make_environment
+from digestgen.render.errors import RenderError
 from digestgen.render.extras import load_static, render_extras
 from digestgen.render.feeds import FeedJob, plan_feeds
 from digestgen.render.jobs import PageJob
 from digestgen.render.pages import StoryPageMemo, plan_pages
 from digestgen.render.renderer import PageRenderer
 from digestgen.render.search import SEARCH_FOLDER, SearchShard
+from digestgen.render.search_index import make_search_index, search_shards
 from digestgen.render.site import (
-    RenderError,
     Renderers,
     fatal_message,
     make_renderers,
-    make_search_index,
     render_job,
-    search_shards,
     stories_shown,
     template_error,
 )

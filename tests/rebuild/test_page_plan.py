@@ -117,3 +117,22 @@ def test_pages_edited_by_hand_whose_listing_is_not_planned_again_are_rewritten(t
 
     assert result.exit_code == 0, result.stderr
     assert tree(result.output) == clean_build_of(site, tmp_path)
+
+
+def test_a_search_shard_edited_by_hand_is_made_again_beside_a_changed_one(tmp_path: Path):
+    # The changed shards are given to Pagefind before the pages are planned, on their keys
+    # alone; an unchanged shard whose files are found changed on disk is made after the pages.
+    site = make_site(tmp_path / "site", {}, config=CONFIG + "search_shard_size = 20\n", search=True)
+    generate(60, site / "content", seed=7)
+    first = build_in(site)
+    assert first.exit_code == 0, first.stderr
+    edit(site / "content" / "000" / "synthetic-000010.md", 'title: "Synthetic', 'title: "Edited')
+    shards = sorted((first.output / "pagefind").iterdir())
+    assert len(shards) > 2
+    for shard in shards:
+        (shard / "pagefind-entry.json").write_text("{}", encoding="utf-8")  # each one damaged
+
+    result = build_in(site)
+
+    assert result.exit_code == 0, result.stderr
+    assert tree(result.output) == clean_build_of(site, tmp_path)

@@ -12,7 +12,7 @@ import lxml.html
 from bench.generate import generate
 from digestgen.config import SiteConfig
 from digestgen.render.pages import plan_pages
-from digestgen.render.site import search_shards
+from digestgen.render.search_index import search_shards
 from digestgen.stories.assemble import assemble_site
 from tests.helpers import (
     SEED_PATH,

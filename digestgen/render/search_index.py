@@ -1,0 +1,78 @@
+"""The search index's shards planned for a site, and made: each shard's Pagefind bundle as the
+output files it publishes. Apart from the pages' planning, and from Jinja: a rebuild gives its
+few changed shards to Pagefind before it imports those (`output.indexing.begin_indexing`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+
+from digestgen.config import SiteConfig
+from digestgen.model import Site
+from digestgen.output.paths import OutputCollision, check_output_path
+from digestgen.rebuild.fingerprints import story_digests
+from digestgen.render.errors import RenderError
+from digestgen.render.pagefind_runner import SearchIndexError
+from digestgen.render.search import (
+    SearchShard,
+    index_shards,
+    plan_shards,
+    search_documents,
+    shard_files,
+)
+
+
+def search_index(
+    shards: Sequence[SearchShard], config: SiteConfig, taken: dict[str, bytes]
+) -> dict[str, bytes]:
+    """The whole search index of these shards (`search_shards`) by output path, made in memory
+    as `publish` makes it."""
+    index: dict[str, bytes] = {}
+    for _shard, files in make_search_index(shards, config, taken, 1):
+        index.update(files)
+    return index
+
+
+def search_shards(
+    site: Site, config: SiteConfig, digests: Mapping[str, str] | None = None
+) -> list[SearchShard]:
+    """The search index's shards; none when search is turned off."""
+    if not config.search:
+        return []
+    digests = story_digests(site.stories) if digests is None else digests
+    settings = f"{config.language}\0{config.timezone}\0{config.link('/')}"
+    return plan_shards(site.stories, digests, settings, config.search_shard_size)
+
+
+def make_search_index(
+    shards: Sequence[SearchShard], config: SiteConfig, taken: dict[str, bytes], workers: int
+) -> Iterator[tuple[SearchShard, dict[str, bytes]]]:
+    """Each shard with its index files, by output path, `workers` shards at a time (see
+    `checked_index`)."""
+    made = index_shards(shards, config.link, config.language, config.zone, workers)
+    return checked_index(made, taken)
+
+
+def search_batches(
+    shards: Sequence[SearchShard], config: SiteConfig
+) -> list[tuple[str, dict[str, str]]]:
+    """Each shard's folder and search documents, for `index_documents` to index elsewhere."""
+    language, zone = config.language, config.zone
+    return [(s.folder, search_documents(s, config.link, language, zone)) for s in shards]
+
+
+def checked_index(
+    made: Iterable[tuple[SearchShard, dict[str, bytes]]], taken: Mapping[str, bytes]
+) -> Iterator[tuple[SearchShard, dict[str, bytes]]]:
+    """Each shard with the index files it publishes (`shard_files`) as they are made; a file
+    already `taken` (a theme's static file in their folder) is an OutputCollision, a Pagefind
+    failure a RenderError."""
+    try:
+        for shard, bundle in made:
+            files = shard_files(shard, bundle)
+            for path in files:
+                check_output_path(path)
+                if path in taken:
+                    raise OutputCollision(f"search index: two outputs for the same path /{path}")
+            yield shard, files
+    except SearchIndexError as exc:
+        raise RenderError(str(exc)) from None
