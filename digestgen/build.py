@@ -320,7 +320,7 @@ def _publish(
     return publish(
         site, run.config, env, static, previous, run.output,
         options.workers, options.stage("rendering"), options.lap, listing, intact, search,
-        state.listings if previous else None,
+        state.listings,
     )  # fmt: skip
 
 

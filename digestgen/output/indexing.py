@@ -38,12 +38,13 @@ EARLY_SHARDS = 4
 @dataclass(frozen=True, slots=True)
 class SearchIndexing:
     """The search index, begun before the pages are planned: the stories' digests it was
-    planned from, the site's shards, those whose stories changed since the last build (being
-    made: see `begin_search_index`), and what stores their files, into the output's writer, once
-    they are made."""
+    planned from, the site's shards, the last build's index files by shard, the shards whose
+    stories changed since (being made: see `begin_search_index`), and what stores their files,
+    into the output's writer, once they are made."""
 
     digests: Mapping[str, str]  # of each story, by address (`story_digests`)
     shards: Sequence[SearchShard]
+    last: Mapping[str, dict[str, OutputEntry]]  # by shard folder (`_by_shard`)
     changed: Sequence[SearchShard]
     store: Callable[[OutputWriter], dict[str, OutputEntry]]
 
@@ -60,7 +61,7 @@ class SearchIndexing:
         not as the last build wrote them (made then)."""
         changed = {shard.folder for shard in self.changed}
         unchanged = [shard for shard in self.shards if shard.folder not in changed]
-        kept, damaged = keep_indexes(unchanged, writer, previous, intact)
+        kept, damaged = keep_indexes(unchanged, writer, self.last, intact)
 
         def stored() -> dict[str, OutputEntry]:
             made = self.store(writer)
@@ -86,7 +87,7 @@ def begin_search_index(
     last = _by_shard(previous)
     changed = [shard for shard in shards if not _same_key(last.get(shard.folder), shard)]
     begun = begin_indexing(changed, config, previous, workers, indexer)
-    return SearchIndexing(digests, shards, changed, begun)
+    return SearchIndexing(digests, shards, last, changed, begun)
 
 
 def _same_key(files: Mapping[str, OutputEntry] | None, shard: SearchShard) -> bool:
@@ -175,14 +176,14 @@ def _store_index(
 def keep_indexes(
     shards: Sequence[SearchShard],
     writer: OutputWriter,
-    previous: Mapping[str, OutputEntry],
+    last_index: Mapping[str, dict[str, OutputEntry]],
     intact: Mapping[str, OutputEntry] | None = None,
 ) -> tuple[dict[str, OutputEntry], list[SearchShard]]:
     """The search index files kept as they are (as `publish` keeps pages), and the shards whose
-    stories changed, or whose files are not as the last build wrote them."""
+    stories changed, or whose files are not as the last build wrote them; `last_index`: the last
+    build's index files by shard folder (`_by_shard`)."""
     outputs: dict[str, OutputEntry] = {}
     to_index = []
-    last_index = _by_shard(previous)
     for shard in shards:
         kept = _keep_index(writer, last_index.get(shard.folder, {}), shard, intact)
         if kept is None:
@@ -222,7 +223,7 @@ def _keep_index(
 ) -> dict[str, OutputEntry] | None:
     """A shard's index from the last build (`previous`: its files then), when made from the
     same stories and intact (see `keep_output`)."""
-    if not previous or any(entry.fingerprint != shard.key for entry in previous.values()):
+    if not _same_key(previous, shard):
         return None
     kept = {
         path: keep_output(staging, path, entry, shard.key, intact)

@@ -109,7 +109,7 @@ def publish(
         pages=plan.pages,
         feeds=plan.feed_files,
         others=len(others),
-        listings=plan.listings or {},
+        listings=plan.listings,
     )
 
 
@@ -177,6 +177,7 @@ def _keep_unplanned(
 ) -> None:
     """`_keep_unchanged` for the plan's unplanned pages: each kept in `outputs`, or planned now
     and added to `to_render`."""
+    # As `keep_output`, inlined, as in `_keep_unchanged`: 13,500 pages at 10,000 records.
     prefix, keep = os.path.join(writer.output, ""), writer.keep
     for group in plan.unplanned:  # one path a page
         pages = zip(group.paths, group.fingerprints, strict=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Container, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import jinja2
@@ -110,7 +110,7 @@ class SitePlan:
     feed_files: int
     digests: Mapping[str, str]  # of each story, by address (see story_digests)
     unplanned: tuple[UnplannedPages, ...] = ()
-    listings: ListingMemo | None = None  # this plan's, for the next build (see LastPlan)
+    listings: ListingMemo = field(default_factory=dict)  # for the next build (see LastPlan)
 
 
 def plan_site(
