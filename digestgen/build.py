@@ -180,9 +180,10 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
 
                     search = begin_search_index(site, config, _previous(run), options.workers,
                                                 indexer)  # fmt: skip
+                    _key_inputs(run, scan)  # here, while the indexer has its work
                     published = _publish(run, site, outputs.settled(), templates, search)
             summary = _summary(site, selection, notes, published)
-            _save(run, scan, published, summary)
+            _save(run, published, summary)
             problems = loaded.problems + selection.problems
             report = _report(run, scan, problems, summary, published)
             leave(run, scan, loaded, selection, site, published)
@@ -339,16 +340,19 @@ def _summary(
     )
 
 
-def _save(run: _Build, scan: ContentScan, published: Published, summary: BuildSummary) -> None:
+def _key_inputs(run: _Build, scan: ContentScan) -> None:
+    """The key of the inputs, for the next build to tell whether they changed (`used_inputs`)."""
+    options, hours, zone = run.options, run.config.front_window_hours, _daily_zone(run.config)
+    used = used_inputs(scan.files, run.state.records, options.now, options.drafts, hours, zone)
+    run.state.inputs_key = inputs_key(run.key, used)
+
+
+def _save(run: _Build, published: Published, summary: BuildSummary) -> None:
     """Save what the next build needs to redo only what changes."""
     state = run.state
     state.outputs = published.outputs
     state.listings = published.listings
     state.build_key = run.key
-    options = run.options
-    used = used_inputs(scan.files, state.records, options.now, options.drafts,
-                       run.config.front_window_hours, _daily_zone(run.config))  # fmt: skip
-    state.inputs_key = inputs_key(run.key, used)
     state.summary = summary
     if run.options.use_cache:
         _save_state(run)

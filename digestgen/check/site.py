@@ -18,7 +18,7 @@ from digestgen.check.feedguard import FeedFinding, content_facts, guard_feeds, i
 from digestgen.config import SiteConfig, resolve_dir
 from digestgen.model import Record
 from digestgen.problems import Problem, Severity
-from digestgen.rebuild.fingerprints import story_digests
+from digestgen.rebuild.keys import story_digests
 from digestgen.records.load import load_records
 from digestgen.records.scan import MAX_RECORD_BYTES, scan_content
 from digestgen.render.environment import make_environment

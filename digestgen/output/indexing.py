@@ -12,8 +12,9 @@ from digestgen.output.paths import OutputCollision
 from digestgen.output.staging import OutputWriter
 from digestgen.output.storing import keep_output, store_output
 from digestgen.rebuild.cache import OutputEntry
-from digestgen.rebuild.fingerprints import story_digests
+from digestgen.rebuild.keys import story_digests
 from digestgen.render.forked import Indexer
+from digestgen.render.pagefind_runner import ENTRY_FILE
 from digestgen.render.search import SEARCH_FOLDER, SearchShard
 from digestgen.render.search_index import (
     checked_index,
@@ -84,10 +85,17 @@ def begin_search_index(
     planning and Jinja, so that the `indexer` has them the sooner."""
     digests = story_digests(site.stories)
     shards = search_shards(site, config, digests)
-    last = _by_shard(previous)
-    changed = [shard for shard in shards if not _same_key(last.get(shard.folder), shard)]
+    changed = [shard for shard in shards if not _indexed_before(previous, shard)]
     begun = begin_indexing(changed, config, previous, workers, indexer)
-    return SearchIndexing(digests, shards, last, changed, begun)
+    return SearchIndexing(digests, shards, _by_shard(previous), changed, begun)
+
+
+def _indexed_before(previous: Mapping[str, OutputEntry], shard: SearchShard) -> bool:
+    """Whether the last build made the shard's files from the same stories, as its entry file
+    says: all of a shard's files have its key (`_store_index`), and grouping the last build's
+    files by shard, a pass over all of its outputs, can wait until the indexer has its work."""
+    entry = previous.get(f"{shard.folder}{ENTRY_FILE}")
+    return entry is not None and entry.fingerprint == shard.key
 
 
 def _same_key(files: Mapping[str, OutputEntry] | None, shard: SearchShard) -> bool:

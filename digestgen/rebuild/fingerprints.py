@@ -19,24 +19,6 @@ if TYPE_CHECKING:  # render.extras imports Jinja, which a build with nothing to 
     from digestgen.render.extras import SitemapEntries
 
 
-def story_digests(stories: Iterable[Story]) -> dict[str, str]:
-    """A digest of each story's own data, by address: its records' bytes, its topics, its place."""
-    return {
-        story.path: digest_of(
-            [
-                story.path,
-                story.lead.file,
-                *(member.fingerprint or repr(member) for member in story.members),
-                *(f"{t.key}|{t.name}|{t.slug}" for t in story.topics),
-                # Coverage falls due with the clock, not only with the records' bytes.
-                story.updated.isoformat(),
-                str(len(story.coverage)),
-            ]
-        )
-        for story in stories
-    }
-
-
 @dataclass(slots=True)
 class _SharedTexts:
     """What many pages share, described once for all the pages fingerprinted together and looked

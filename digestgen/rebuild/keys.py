@@ -1,4 +1,5 @@
-"""Keys of a whole build: what every output depends on, and the whole input of a build.
+"""Keys of a whole build (what every output depends on, the whole input of a build) and the
+digest of each story's own data.
 
 A build with nothing to do needs only these, not the page and feed fingerprints (`fingerprints`),
 which import the renderers' planning.
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from digestgen import __version__
 from digestgen.config import SiteConfig
+from digestgen.model import Story
 from digestgen.rebuild.cache import code_digest
 from digestgen.render.themes import Theme
 
@@ -23,6 +25,24 @@ def digest_of(parts: Iterable[str]) -> str:
     # for every page and story of every build).
     text = "\0".join([*parts, ""])
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def story_digests(stories: Iterable[Story]) -> dict[str, str]:
+    """A digest of each story's own data, by address: its records' bytes, its topics, its place."""
+    return {
+        story.path: digest_of(
+            [
+                story.path,
+                story.lead.file,
+                *(member.fingerprint or repr(member) for member in story.members),
+                *(f"{t.key}|{t.name}|{t.slug}" for t in story.topics),
+                # Coverage falls due with the clock, not only with the records' bytes.
+                story.updated.isoformat(),
+                str(len(story.coverage)),
+            ]
+        )
+        for story in stories
+    }
 
 
 def build_key(config: SiteConfig, theme: Theme, drafts: bool) -> str:

@@ -26,6 +26,9 @@ from digestgen.util.files import make_folders, write_file
 _UNUSED = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.", "pagefind-highlight.")
 _WASM = re.compile(r"wasm\.(.+)\.pagefind")
 
+# The file every Pagefind bundle has, which names its others (its WebAssembly among them).
+ENTRY_FILE = "pagefind-entry.json"
+
 # A version as a `.dist-info` folder's name writes it (`1.5.2`, `1.0.0rc1`, `2.0.post1`).
 _VERSION = re.compile(r"[0-9][0-9A-Za-z._+!]*")
 
@@ -76,7 +79,7 @@ def index_files(documents: dict[str, str], language: str, folder: str) -> dict[s
             said = (done.stderr or done.stdout).strip()
             raise SearchIndexError(f"search index: pagefind failed ({done.returncode}): {said}")
         made = _bundle_files(bundle, folders)
-        wasm = _wasm_used(Path(bundle, "pagefind-entry.json"))
+        wasm = _wasm_used(Path(bundle, ENTRY_FILE))
         files = {
             f"{folder}{name}": _read(f"{bundle}/{name}")
             for name in made

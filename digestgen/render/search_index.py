@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from digestgen.config import SiteConfig
 from digestgen.model import Site
 from digestgen.output.paths import OutputCollision, check_output_path
-from digestgen.rebuild.fingerprints import story_digests
+from digestgen.rebuild.keys import story_digests
 from digestgen.render.errors import RenderError
 from digestgen.render.pagefind_runner import SearchIndexError
 from digestgen.render.search import (

@@ -20,8 +20,8 @@ from digestgen.rebuild.fingerprints import (
     feed_fingerprint,
     page_fingerprints,
     sitemap_fingerprint,
-    story_digests,
 )
+from digestgen.rebuild.keys import story_digests
 from digestgen.render.errors import RenderError
 from digestgen.render.extras import (
     SitemapFile,

@@ -23,7 +23,8 @@ from digestgen.config import ConfigError, SiteConfig, resolve_dir
 from digestgen.model import Record, Site
 from digestgen.output.paths import OutputCollision
 from digestgen.problems import Problem
-from digestgen.rebuild.fingerprints import feed_fingerprint, page_fingerprint, story_digests
+from digestgen.rebuild.fingerprints import feed_fingerprint, page_fingerprint
+from digestgen.rebuild.keys import story_digests
 from digestgen.records.load import load_records, parse_content_file
 from digestgen.records.scan import RECORD_SUFFIXES, ContentError, read_source, scan_content
 from digestgen.render.environment import make_environment

@@ -8,8 +8,8 @@ import pytest
 from digestgen.config import SiteConfig
 from digestgen.model import Record
 from digestgen.rebuild import fingerprints
-from digestgen.rebuild.fingerprints import page_fingerprint, page_fingerprints, story_digests
-from digestgen.rebuild.keys import digest_of
+from digestgen.rebuild.fingerprints import page_fingerprint, page_fingerprints
+from digestgen.rebuild.keys import digest_of, story_digests
 from digestgen.render.pages import plan_pages
 from digestgen.stories.assemble import assemble_site
 from tests.helpers.factories import at, cov, rec

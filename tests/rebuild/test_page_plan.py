@@ -13,7 +13,8 @@ from bench.generate import generate
 from digestgen.config import SiteConfig
 from digestgen.model import Record
 from digestgen.rebuild.cache import OutputEntry
-from digestgen.rebuild.fingerprints import page_fingerprints, story_digests, story_page_fingerprints
+from digestgen.rebuild.fingerprints import page_fingerprints, story_page_fingerprints
+from digestgen.rebuild.keys import story_digests
 from digestgen.render.page_plan import LastPlan
 from digestgen.render.pages import StoryPages, page_parts
 from digestgen.render.site import SitePlan, paths_of, plan_site
