@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from digestgen.model import Record
 from digestgen.problems import Problem, error
 from digestgen.rebuild.results import CachedResult, decode_results, encode_results
-from digestgen.records.parse import RawRecord, parse_record
 from digestgen.records.scan import ContentFile
 from digestgen.util import parallel
 
@@ -38,7 +37,9 @@ def parse_content_file(
     except OSError as exc:
         return None, (error(source.name, "", f"cannot read file: {exc.strerror}"),)
     # Imported here: a rebuild whose records all come from the cache (one was deleted) never
-    # validates one, and validation with its Markdown takes tens of milliseconds to import.
+    # parses one, and parsing and validation, with YAML and Markdown, take tens of milliseconds
+    # to import.
+    from digestgen.records.parse import RawRecord, parse_record
     from digestgen.records.validate import validate_record
 
     raw = parse_record(data, source.name)
