@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -166,11 +166,11 @@ def _story_groups(records: Sequence[Record], zone: ZoneInfo) -> list[_StoryGroup
     owner: dict[str, int] = {}
     for index, record_keys in enumerate(keys):
         for key in record_keys:
-            same_url.union(owner.setdefault(key, index), index)
+            if (first := owner.setdefault(key, index)) != index:
+                same_url.union(first, index)
     group_of = [same_url.find(index) for index in range(len(records))]
     same_story = _UnionFind(len(records))
-    for index in range(len(records)):
-        same_story.union(index, group_of[index])
+    same_story.parent = list(group_of)  # each record joined to its duplicates' smallest
     referenced: set[int] = set()
     for index, record in enumerate(records):
         for item in record.related:
@@ -179,16 +179,18 @@ def _story_groups(records: Sequence[Record], zone: ZoneInfo) -> list[_StoryGroup
                 if other is not None and group_of[other] != group_of[index]:
                     same_story.union(index, other)
                     referenced.add(group_of[other])
-    groups_of: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for index in range(len(records)):
-        groups_of[same_story.find(index)][group_of[index]].append(index)
+    stories = [same_story.find(index) for index in range(len(records))]
+    sizes = Counter(stories)
     story_groups = []
-    for groups in groups_of.values():
-        if len(groups) == 1 and len(only := next(iter(groups.values()))) == 1:
-            story_groups.append(_lone_group(records[only[0]], zone))
+    groups_of: dict[int, dict[int, list[int]]] = {}
+    for index, story in enumerate(stories):
+        if sizes[story] == 1:  # most stories: one record, sharing no URL, linked to none
+            story_groups.append(_lone_group(records[index], zone))
         else:
-            story_groups.append(_story_group(records, keys, groups, referenced, zone))
-    leave(keys, same_url, same_story, owner, group_of, groups_of, referenced)
+            groups_of.setdefault(story, {}).setdefault(group_of[index], []).append(index)
+    for groups in groups_of.values():
+        story_groups.append(_story_group(records, keys, groups, referenced, zone))
+    leave(keys, same_url, same_story, owner, group_of, groups_of, referenced, stories, sizes)
     return story_groups
 
 
