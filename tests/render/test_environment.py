@@ -15,7 +15,7 @@ from digestgen.config import SiteConfig
 from digestgen.model import Image, Record
 from digestgen.render.environment import make_environment
 from digestgen.render.extras import load_static
-from digestgen.render.site import plan_site, render_job
+from digestgen.render.site import plan_site, render_job, template_error
 from digestgen.render.themes import Theme, resolve_theme
 from digestgen.stories.assemble import assemble_site
 from tests.helpers.factories import cov, rec
@@ -156,3 +156,62 @@ def test_every_value_is_printed_escaped_as_markupsafe_escapes_it(tmp_path, value
     printed = ours.from_string(source).render(value=value)
     assert printed == plain_jinja(ours).from_string(source).render(value=value)
     assert printed.split("|")[0] == str(markupsafe.escape(value))
+
+
+def _yields(code: str) -> int:
+    """How many `yield` statements a template's generated code has (Jinja's `if 0: yield None`,
+    which makes a function a generator, not counted)."""
+    return sum(1 for line in code.splitlines() if line.strip().startswith("yield "))
+
+
+def test_a_run_of_text_and_values_between_tags_is_yielded_as_one_string(tmp_path):
+    """Jinja's code yields each piece of text and each value on its own (nine here); ours
+    yields each run between two tags once, joined."""
+    ours = make_environment(default_theme(tmp_path))
+    source = "<p>{{ a }} and {{ b }}</p>\n{% for x in c %}<i>{{ x }}</i>{% endfor %}{{ a }}"
+    assert _yields(plain_jinja(ours).compile(source, raw=True)) == 9
+    assert _yields(ours.compile(source, raw=True)) == 3
+    values = {"a": "<a>", "b": Markup("<b>"), "c": [1, "&"]}
+    printed = ours.from_string(source).render(values)
+    assert printed == "<p>&lt;a&gt; and <b></p>\n<i>1</i><i>&amp;</i>&lt;a&gt;"
+
+
+# Jinja's other ways of printing, each beside joined outputs: blocks and super(), macros and call
+# blocks, filter and set blocks, autoescape switched off, includes, whitespace control.
+_TEMPLATES = {
+    "base.html": "<h1>{{ title }} · {{ site }}</h1>\n{% block body %}<p>{{ title }}!</p>"
+    "{% endblock %}<footer>{{ site }}|{{ 1 + 2 }}</footer>",
+    "macros.html": "{% macro card(x) %}<li>{{ x }} {{ x }}</li>{% endmacro %}"
+    "{% macro boxed(x) %}<div>{{ x }}: {{ caller() }}</div>{% endmacro %}",
+    "part.html": "<i>{{ title }}-{{ site }}</i>",
+    "page.html": '{% extends "base.html" %}{% from "macros.html" import card, boxed %}'
+    "{% block body %}{{ super() }} <ul>{% for x in items %}{{ card(x) }}"
+    "{% call boxed(x) %}<b>{{ x }}</b> {{ loop.index }}{% endcall %}{% endfor %}</ul>"
+    "{% filter upper %}{{ title }} and {{ site }}{% endfilter %}"
+    "{% set kept %}{{ title }}:{{ site }}{% endset %}[{{ kept }}]"
+    "{% autoescape false %}{{ title }}/{{ site }}{% endautoescape %}"
+    '{% include "part.html" %}  {{- title -}}  |  {{ site|safe }}{% endblock %}',
+}
+
+
+def test_jinjas_other_ways_of_printing_print_as_jinja_prints_them(tmp_path):
+    theme_dir = tmp_path / "themes" / "plain" / "templates"
+    theme_dir.mkdir(parents=True)
+    for name, source in _TEMPLATES.items():
+        (theme_dir / name).write_text(source, encoding="utf-8")
+    ours = make_environment(resolve_theme("plain", tmp_path))
+    values = {"title": "<T&>", "site": Markup("<s>"), "items": ["a<", Markup("<m>")]}
+    printed = ours.get_template("page.html").render(values)
+    assert printed == plain_jinja(ours).get_template("page.html").render(values)
+    assert "<b>a&lt;</b> 1" in printed and "[&lt;T&amp;&gt;:<s>]" in printed
+
+
+def test_an_error_in_a_joined_run_names_its_line(tmp_path):
+    """Jinja maps each line of a template's code to the template's: a value that fails within
+    a joined run is reported on its own line."""
+    ours = make_environment(default_theme(tmp_path))
+    template = ours.from_string("<p>{{ a }}\n{{ a }} and {{ missing }}\n</p>{{ a }}")
+    with pytest.raises(jinja2.UndefinedError) as caught:
+        template.render(a=1)
+    error = template_error(caught.value)
+    assert error.line == 2 and "missing" in str(error)
