@@ -63,18 +63,38 @@ def load_records(
     """
     results = {} if cached is None else cached
     misses = [file for file in files if file.digest not in results]
-    for file, result in zip(
-        misses, parallel.map_chunks(_parse_files, zone, misses, workers, progress), strict=True
-    ):
+    # The parsed records are unpickled here as each chunk comes, while the workers parse the
+    # next ones: after the last, it took this process a quarter of a second at 10,000 records.
+    parsed: list[tuple[Record | None, tuple[Problem, ...]]] = []
+
+    def unpickle(part: list[CachedResult]) -> None:
+        parsed.extend(decode_results(part))
+
+    made = parallel.map_chunks(_parse_files, zone, misses, workers, progress, each=unpickle)
+    for file, result in zip(misses, made, strict=True):
         results[file.digest] = result
     used = {file.digest for file in files}
     stale = [digest for digest in results if digest not in used]
     for digest in stale:
         del results[digest]
+    fresh = dict(zip([file.digest for file in misses], parsed, strict=True))
+    records, problems = _in_order(files, fresh, results)
+    return LoadedRecords(records, problems, bool(misses or stale))
+
+
+def _in_order(
+    files: Sequence[ContentFile],
+    fresh: dict[str, tuple[Record | None, tuple[Problem, ...]]],
+    results: dict[str, CachedResult],
+) -> tuple[tuple[Record, ...], tuple[Problem, ...]]:
+    """The usable records and every problem, in the files' order: those parsed now (`fresh`, by
+    file hash), the others unpickled from the cache's `results`."""
+    known = decode_results(results[file.digest] for file in files if file.digest not in fresh)
     records: list[Record] = []
     problems: list[Problem] = []
-    for record, found in decode_results([results[file.digest] for file in files]):
+    for file in files:
+        record, found = fresh[file.digest] if file.digest in fresh else next(known)
         problems.extend(found)
         if record is not None:
             records.append(record)
-    return LoadedRecords(tuple(records), tuple(problems), bool(misses or stale))
+    return tuple(records), tuple(problems)

@@ -59,14 +59,15 @@ def map_chunks(
     workers: int,
     progress: Callable[[int, int], None] | None = None,
     per_worker: int = MIN_ITEMS_PER_WORKER,
+    each: Callable[[list[Result]], None] | None = None,
 ) -> list[Result]:
     """Run `work(context, chunk)` over contiguous chunks of items in forked processes; results
     in item order. A worker is forked for each `per_worker` items, up to `workers`.
 
-    `progress(done, total)` is called as each chunk finishes, with the chunk's size. `work` must
-    be a module-level function; `context` and `items` reach the workers through fork, unpickled.
-    Chunks a worker that died (killed by the out-of-memory killer, say) left undone are worked
-    here.
+    `progress(done, total)` is called as each chunk finishes, with the chunk's size; `each`
+    with its results, in order, while the workers go on. `work` must be a module-level function;
+    `context` and `items` reach the workers through fork, unpickled. Chunks a worker that died
+    (killed by the out-of-memory killer, say) left undone are worked here.
     """
     global _CONTEXT, _ITEMS
     forking = forks(len(items), workers, per_worker)
@@ -77,6 +78,8 @@ def map_chunks(
 
     def take(span: tuple[int, int], part: list[Result]) -> None:
         results.extend(part)
+        if each:
+            each(part)
         if progress:
             progress(span[1] - span[0], len(items))
 

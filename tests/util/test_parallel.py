@@ -278,6 +278,28 @@ def test_map_chunks_works_here_the_chunks_of_a_worker_that_died():
     assert left == []
 
 
+def test_map_chunks_hands_each_chunks_results_over_in_order_while_the_workers_go_on():
+    shown = run_fresh("""
+        import json, os, time
+        from digestgen.util.parallel import map_chunks
+        def work(context, chunk):
+            time.sleep(0.02)  # a chunk takes a while: one worker cannot take them all
+            return [(item + context, time.time()) for item in chunk]
+        taken = []
+        found = map_chunks(work, 1, range(400), 2, each=lambda part: taken.append(
+            [time.time(), [value for value, _ in part]]))
+        here = []
+        map_chunks(work, 1, range(3), 2, each=lambda part: here.append(part))
+        print(json.dumps([found, taken, here]))
+    """)
+    found, taken, here = json.loads(shown)
+    assert [value for part in taken for value in part[1]] == list(range(1, 401))
+    assert len(taken) > 2 and [value for value, _ in found] == list(range(1, 401))
+    # The first chunk was handed over before the workers had finished the last.
+    assert taken[0][0] < max(finished for _, finished in found)
+    assert [[value for value, _ in part] for part in here] == [[1], [2], [3]]
+
+
 def test_map_chunks_forks_for_few_items_when_each_is_worth_a_worker():
     """`per_worker`: a worker for every item of a few long ones (search shards), where by
     default so few items are worked here."""
