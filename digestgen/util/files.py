@@ -47,9 +47,10 @@ def write_file(path: Path | str, data: bytes) -> os.stat_result:
 def make_folders(folder: str, made: set[str]) -> None:
     """Make a folder and its missing parents, top down, skipping those in `made` (folders known
     to exist, by path), and add them to it: a site has a folder per page, and os.makedirs tries
-    each new folder before its missing parents. One made meanwhile by another process is fine."""
+    each new folder before its missing parents. One made meanwhile by another process is fine.
+    With no known ancestor in `made`, every folder up to the top of the path is tried."""
     missing = []
-    while folder not in made:
+    while folder and folder not in made:  # "": the top of the path, above "/" or "a" alike
         missing.append(folder)
         folder = folder.rpartition("/")[0]
     for path in reversed(missing):
