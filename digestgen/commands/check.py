@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -124,5 +123,7 @@ def _print_fatal(exc: BaseException, how: str) -> None:
         where = (exc.file, exc.line) if isinstance(exc, RenderError) else (None, None)
         print(github_error(message, *where))
     elif how == "json":
+        import json  # see run_check
+
         print(json.dumps({"fatal": message, "problems": []}, indent=2))
     fail(*error_lines(exc))

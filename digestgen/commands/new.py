@@ -23,7 +23,6 @@ from digestgen.config import (
 )
 from digestgen.records.scan import ContentError
 from digestgen.stories.select import far_ahead
-from digestgen.stories.topics import topic_key
 from digestgen.util.terminal import printable, shown_path
 from digestgen.util.text import clean_text
 from digestgen.util.urls import check_url
@@ -103,6 +102,7 @@ def argument_problem(args: argparse.Namespace) -> str | None:
         MAX_TITLE_LENGTH,
         MAX_TOPICS,
     )
+    from digestgen.stories.topics import topic_key
 
     given = {"--title": [args.title], "--url": [args.url], "--topic": args.topic,
              "--provider": [args.provider or ""], "--excerpt": [args.excerpt]}  # fmt: skip

@@ -16,10 +16,13 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported when a sweeper starts: a build with nothing to do starts none
+    import subprocess
 
 _SUFFIX = ".trash"
 
@@ -39,6 +42,8 @@ def move_to_trash(tree: Path, output: Path) -> Path:
 
 def empty_trash_later(trash: Path) -> subprocess.Popen[bytes]:
     """Delete a trash folder in a process of its own, which outlives this one."""
+    import subprocess
+
     return subprocess.Popen(
         [sys.executable, "-m", __name__, os.fspath(trash)],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

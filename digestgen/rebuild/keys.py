@@ -11,12 +11,15 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digestgen import __version__
 from digestgen.config import SiteConfig
-from digestgen.model import Story
 from digestgen.rebuild.cache import code_digest
 from digestgen.render.themes import Theme
+
+if TYPE_CHECKING:  # a build with nothing to do never makes the model's classes
+    from digestgen.model import Story
 
 
 def digest_of(parts: Iterable[str]) -> str:

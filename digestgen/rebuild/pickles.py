@@ -44,18 +44,18 @@ def dump_model(value: object) -> bytes:
 
 
 @functools.cache
-def _allowed_classes() -> dict[tuple[str, str], Any]:
-    # Looked up once: find_class runs for every class named in every cached record.
-    return {
-        (module, name): getattr(importlib.import_module(module), name)
-        for module, name in _ALLOWED_CLASSES
-    }
+def _allowed_class(module: str, name: str) -> Any:
+    # Looked up once each: find_class runs for every class named in every cached record. Each
+    # module is imported when a pickle first names it: the cache's summary needs no model.
+    if (module, name) not in _ALLOWED_CLASSES:
+        return None
+    return getattr(importlib.import_module(module), name)
 
 
 class _ModelUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         """The class a pickle names, if it is one of the model's own; refuse any other."""
-        found = _allowed_classes().get((module, name))
+        found = _allowed_class(module, name)
         if found is None:
             raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the build cache")
         return found

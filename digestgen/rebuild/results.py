@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterable, Iterator, Sequence
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from digestgen.model import Record
 from digestgen.problems import Problem, Severity
 from digestgen.rebuild.pickles import dump_model, load_model
 from digestgen.rebuild.storage import RecordRef
 from digestgen.stories.select import related_stamps
+
+if TYPE_CHECKING:  # a build with nothing to do never makes the model's classes
+    from digestgen.model import Record
 
 # A validation result as cached: the record (or None) in its pickled batch, its problems as plain
 # tuples, and what selection needs without unpickling: (publication timestamp or None,

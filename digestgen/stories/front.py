@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from itertools import takewhile
+from typing import TYPE_CHECKING
 
-from digestgen.model import Story, Topic, TopicPage
+if TYPE_CHECKING:  # a build with nothing to do never makes the model's classes
+    from digestgen.model import Story, Topic, TopicPage
 
 # A story's place in a ranking (see organize.rank_order): smaller is higher.
 Rank = tuple[float, float, str]

@@ -13,11 +13,13 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from digestgen.model import Record
 from digestgen.problems import Problem, warning
 from digestgen.util.dates import utc_timestamp
+
+if TYPE_CHECKING:  # a build with nothing to do never makes the model's classes
+    from digestgen.model import Record
 
 # How far ahead of the clock a record's date may be before it is taken for a typo in the year.
 FAR_AHEAD = timedelta(days=365.2425)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 
-from slugify import slugify
-
 MAX_SLUG_LENGTH = 55
 _APOSTROPHES = [["'", ""], ["\u2019", ""], ["\u2018", ""]]
 # The device names Windows reserves in every folder, in any case and with any extension (`nul.txt`
@@ -19,6 +17,8 @@ _WINDOWS_DEVICES = frozenset(
 def make_slug(text: str, max_length: int = MAX_SLUG_LENGTH) -> str:
     """Lower-case ASCII words joined by '-', cut at a word boundary within max_length; never a
     name Windows reserves (see windows_safe)."""
+    from slugify import slugify  # with its tables: not for a build with nothing to do
+
     slug = slugify(text, replacements=_APOSTROPHES)
     if len(slug) > max_length:
         cut = slug[: max_length + 1].rsplit("-", 1)[0]

@@ -37,6 +37,10 @@ NOT_NEEDED = (
     "multiprocessing",  # the rendering's worker pool; the output check forks on its own
     "jinja2",  # the theme's files are hashed for the build key, its templates not loaded
     "digestgen.render.environment",
+    # The model's classes (some 10 ms of dataclass making): the cache's summary needs none.
+    "digestgen.model",
+    "slugify",  # slugs are made for records read, with its tables
+    "subprocess",  # only to start the sweeper of a replaced site's trash
 )
 
 _RUN = """
