@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -13,7 +12,7 @@ from digestgen.model import Coverage, FrozenMapping, Image, Provider, Record
 from digestgen.problems import Problem, error, quote, type_name, warning
 from digestgen.records.note import render_note
 from digestgen.records.parse import RawRecord
-from digestgen.stories.addresses import with_address
+from digestgen.stories.addresses import standalone_address_of
 from digestgen.stories.topics import topic_key
 from digestgen.util.dates import parse_timestamp
 from digestgen.util.slugs import make_slug
@@ -204,21 +203,29 @@ def validate_record(
     note_html, note_problems = render_note(raw.body, raw.file)
     check.problems.extend(note_problems)
     extra = {key: value for key, value in data.items() if key not in KNOWN_FIELDS}
+    amp_url = check.url(data, "ampWebUrl", "ampWebUrl")
+    cdn_amp_url = check.url(data, "cdnAmpWebUrl", "cdnAmpWebUrl")
+    quality = check.score(data, "quality", "quality")
+    heat = check.score(data, "heat", "heat")
+    category = check.name(data, "category", "category") or None
+    if any(p.severity.value == "error" for p in check.problems):
+        return None, check.problems
+    published_at, url = published_at or datetime.min, url or ""
     record = Record(
         file=raw.file,
         title=title,
-        published=published_at or datetime.min,
-        url=url or "",
+        published=published_at,
+        url=url,
         provider=provider,
         excerpt=excerpt,
         web_url=web_url,
-        amp_url=check.url(data, "ampWebUrl", "ampWebUrl"),
-        cdn_amp_url=check.url(data, "cdnAmpWebUrl", "cdnAmpWebUrl"),
+        amp_url=amp_url,
+        cdn_amp_url=cdn_amp_url,
         type=record_type,
-        quality=check.score(data, "quality", "quality"),
-        heat=check.score(data, "heat", "heat"),
+        quality=quality,
+        heat=heat,
         is_published=published is not False,
-        category=check.name(data, "category", "category") or None,
+        category=category,
         topics=topics,
         images=images,
         related=related,
@@ -226,12 +233,20 @@ def validate_record(
         slug=slug,
         extra=FrozenMapping(extra),
         fingerprint=fingerprint,
+        **_worked_out(title, slug, published_at, (url, web_url, amp_url, cdn_amp_url), zone),
     )
-    if any(p.severity.value == "error" for p in check.problems):
-        return None, check.problems
-    slug_text = make_slug(record.slug or record.title) or "story"
-    record = replace(record, keys=record.url_keys, slug_text=slug_text)
-    return with_address(record, zone), check.problems
+    return record, check.problems
+
+
+def _worked_out(
+    title: str, slug: str | None, published: datetime, urls: tuple[str | None, ...], zone: ZoneInfo
+) -> dict[str, Any]:
+    """What every build works out from a record (see Record.keys), given as it is made: copies
+    made with dataclasses.replace to add it cost more than making the record."""
+    slug_text = make_slug(slug or title) or "story"
+    address, family = standalone_address_of(published, slug_text, zone)
+    return {"keys": canonical_urls(*urls), "slug_text": slug_text, "address": address,
+            "family": family, "address_zone": zone}  # fmt: skip
 
 
 def _required_timestamp(check: _FieldChecker, data: dict[str, Any], field: str) -> datetime | None:

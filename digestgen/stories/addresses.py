@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -54,10 +53,11 @@ def standalone_family(record: Record, zone: ZoneInfo) -> tuple[str, str]:
     return base, address_family(base)
 
 
-def with_address(record: Record, zone: ZoneInfo) -> Record:
-    """The record carrying its standalone address and family in `zone` (see Record.address)."""
-    base, family = standalone_family(record, zone)
-    return replace(record, address=f"{base}/", family=family, address_zone=zone)
+def standalone_address_of(published: datetime, slug_text: str, zone: ZoneInfo) -> tuple[str, str]:
+    """The standalone address of a record published then with that slug (see Record.address),
+    and its family: what `records.validate` gives each record it makes."""
+    base = f"{day_path(published.astimezone(zone))}{slug_text}"
+    return f"{base}/", address_family(base)
 
 
 def address_family(base: str) -> str:
