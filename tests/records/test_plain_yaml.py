@@ -83,6 +83,10 @@ def test_generated_records_and_those_digestgen_writes_are_in_the_plain_shape():
         "a: >\n  folded\n",
         "a: plain\n  continued\n",
         'a: "quoted\n  on two lines"\n',
+        'a: "quoted" and more\n',  # text after a quoted scalar's closing quote
+        'a: "quoted" # a comment\n',
+        'a: "an escaped end\\"\n',  # never closed
+        'a: "one" "two"\n',
         "a: [a, b]\n",  # YAML's flow, not JSON
         "a: {b: 1}\n",
         '{"a": 1}\n',
