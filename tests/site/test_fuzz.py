@@ -11,6 +11,7 @@ import gzip
 import os
 import tempfile
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,7 +28,7 @@ from digestgen.output.paths import check_output_path, file_path
 from digestgen.problems import Problem, Severity
 from digestgen.records.parse import RawRecord, parse_record
 from digestgen.records.validate import validate_record
-from digestgen.stories.addresses import standalone_address
+from digestgen.stories.addresses import standalone_address, standalone_family
 from digestgen.stories.cluster import cluster_records
 from digestgen.util.slugs import MAX_SLUG_LENGTH, is_windows_device, make_slug
 from digestgen.util.text import INVALID_CHARACTERS
@@ -240,6 +241,17 @@ def validate(raw: RawRecord, zone: ZoneInfo = ZONES[0]) -> None:
         if problems:
             check_problems(problems, from_validation=True)
         check_record(record_)
+        check_worked_out(record_, zone)
+
+
+def check_worked_out(record_: Record, zone: ZoneInfo) -> None:
+    """What validation works out once for every build (url keys, slug, standalone address and
+    family in the zone it read the record in) is what the record's own fields give."""
+    bare = replace(record_, keys=(), slug_text="", address="", family="", address_zone=None)
+    assert record_.address_zone is zone
+    assert record_.url_keys == bare.url_keys
+    assert record_.slug_text == (make_slug(record_.slug or record_.title) or "story")
+    assert standalone_family(record_, zone) == standalone_family(bare, zone)
 
 
 # (a) arbitrary bytes, and bytes that at least look like a record.
