@@ -150,6 +150,7 @@ def serve_edits(site: Path, paths: list[Path], edits: int = SERVE_EDITS) -> list
     try:
         url = next(line.split()[1] for line in process.stdout if line.startswith("Serving "))
         parts = urlsplit(url)
+        assert parts.hostname, url
         events = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
         events.request("GET", "/_digestgen/events")
         stream = events.getresponse()

@@ -110,7 +110,7 @@ STORIES = [  # title, topics, heat, excerpt, note
 
 def screenshot_records() -> dict[str, str | bytes]:
     """The seed record and the invented stories, each with coverage from other outlets."""
-    records = {SEED_NAME: SEED_PATH.read_bytes()}
+    records: dict[str, str | bytes] = {SEED_NAME: SEED_PATH.read_bytes()}
     for i, (title, t1, t2, heat, excerpt, note) in enumerate(STORIES):
         when = f"2026-03-12T{17 - i:02d}:{(i * 13) % 60:02d}:00Z"
         lead = NAMES[i % len(NAMES)]
