@@ -40,17 +40,20 @@ def standalone_address(record: Record, zone: ZoneInfo) -> str:
     """
     if record.address_zone is zone:  # ZoneInfo keeps one object per zone
         return record.address
-    day = record.published.astimezone(zone)
-    slug = record.slug_text or make_slug(record.slug or record.title) or "story"
-    return f"{day_path(day)}{slug}/"
+    return standalone_address_of(record.published, _slug_text(record), zone)[0]
 
 
 def standalone_family(record: Record, zone: ZoneInfo) -> tuple[str, str]:
     """The record's standalone address without its final `/`, and that base's family."""
     if record.address_zone is zone:
         return record.address.removesuffix("/"), record.family
-    base = standalone_address(record, zone).removesuffix("/")
-    return base, address_family(base)
+    address, family = standalone_address_of(record.published, _slug_text(record), zone)
+    return address.removesuffix("/"), family
+
+
+def _slug_text(record: Record) -> str:
+    """The record's slug (see Record.slug_text), worked out again if it carries none."""
+    return record.slug_text or make_slug(record.slug or record.title) or "story"
 
 
 def standalone_address_of(published: datetime, slug_text: str, zone: ZoneInfo) -> tuple[str, str]:
