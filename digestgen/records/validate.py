@@ -12,10 +12,9 @@ from digestgen.model import Coverage, FrozenMapping, Image, Provider, Record
 from digestgen.problems import Problem, error, quote, type_name, warning
 from digestgen.records.note import render_note
 from digestgen.records.parse import RawRecord
-from digestgen.stories.addresses import standalone_address_of
+from digestgen.stories.addresses import slug_text_of, standalone_address_of
 from digestgen.stories.topics import topic_key
 from digestgen.util.dates import parse_timestamp
-from digestgen.util.slugs import make_slug
 from digestgen.util.text import INVALID_CHARACTERS, clean_text
 from digestgen.util.urls import canonical_urls, check_url, host_of, is_host_name
 
@@ -243,7 +242,7 @@ def _worked_out(
 ) -> dict[str, Any]:
     """What every build works out from a record (see Record.keys), given as it is made: copies
     made with dataclasses.replace to add it cost more than making the record."""
-    slug_text = make_slug(slug or title) or "story"
+    slug_text = slug_text_of(slug, title)
     address, family = standalone_address_of(published, slug_text, zone)
     return {"keys": canonical_urls(*urls), "slug_text": slug_text, "address": address,
             "family": family, "address_zone": zone}  # fmt: skip

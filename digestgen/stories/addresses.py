@@ -53,7 +53,12 @@ def standalone_family(record: Record, zone: ZoneInfo) -> tuple[str, str]:
 
 def _slug_text(record: Record) -> str:
     """The record's slug (see Record.slug_text), worked out again if it carries none."""
-    return record.slug_text or make_slug(record.slug or record.title) or "story"
+    return record.slug_text or slug_text_of(record.slug, record.title)
+
+
+def slug_text_of(slug: str | None, title: str) -> str:
+    """The slug of a record's address: of its `slug` field if it has one, else of its title."""
+    return make_slug(slug or title) or "story"
 
 
 def standalone_address_of(published: datetime, slug_text: str, zone: ZoneInfo) -> tuple[str, str]:
