@@ -6,6 +6,7 @@ meet in ways no one listed: a record linked into another's story and then retitl
 lead deleted, a duplicate URL, a date moved across a month (the feed archive), a draft, a topic
 spelt another way, a scheduled story falling due as the clock moves, an output turned off and
 on again, the whole site restored elsewhere with new file times (a CI build's fresh clone).
+CI tries 10 sequences; DIGESTGEN_FUZZ_EXAMPLES asks for more (see docs/development.md).
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.generate import generate, record_text
 from tests.helpers import FIXED_NOW, build_in, make_site, tree
 from tests.rebuild.test_incremental import clean_build_of
+from tests.site.test_fuzz import fuzz_settings
 
 RECORDS = 24
 # Small pages, feeds, archive documents and search shards: each edit reaches several of them.
@@ -234,7 +236,7 @@ EDITS = st.one_of(*(st.tuples(st.just(kind), *drawn) for kind, drawn in _DRAWN.i
 
 
 @pytest.mark.slow
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@fuzz_settings(10, deadline=None)  # each example builds a site some ten times
 @given(seed=st.integers(min_value=0, max_value=1000), edits=st.lists(EDITS, min_size=1, max_size=5))
 def test_a_rebuild_after_any_edits_writes_a_clean_builds_bytes(seed, edits):
     with tempfile.TemporaryDirectory() as folder:

@@ -41,7 +41,7 @@ ZONES = [ZoneInfo("UTC"), ZoneInfo("Pacific/Kiritimati"), ZoneInfo("America/St_J
 LONG_RUN = int(os.environ.get("DIGESTGEN_FUZZ_EXAMPLES", "0") or 0)
 
 
-def fuzz_settings(examples: int, deadline: int = 2000) -> settings:
+def fuzz_settings(examples: int, deadline: int | None = 2000) -> settings:
     """Settings for one fuzz test: `examples` by default, DIGESTGEN_FUZZ_EXAMPLES if set."""
     return settings(
         max_examples=max(examples, LONG_RUN),
