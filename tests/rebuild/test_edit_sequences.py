@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -46,7 +47,7 @@ SETTINGS = (
 SPELLINGS = ("AI", "ai", "Ai", "Climate", "climate", "Brand New Topic", "brand new topic")
 
 
-def _fields(path: Path) -> tuple[dict[str, object], str]:
+def _fields(path: Path) -> tuple[dict[str, Any], str]:
     """A generated record's front matter (one JSON value a line) and its body."""
     _, front, body = path.read_text(encoding="utf-8").split("---\n", 2)
     fields = {}
@@ -56,13 +57,13 @@ def _fields(path: Path) -> tuple[dict[str, object], str]:
     return fields, body
 
 
-def _write(path: Path, fields: dict[str, object], body: str) -> None:
+def _write(path: Path, fields: dict[str, Any], body: str) -> None:
     lines = ["---", *(f"{key}: {json.dumps(value)}" for key, value in fields.items()), "---"]
     path.write_text("\n".join(lines) + "\n" + body, encoding="utf-8")
 
 
-def _moved(stamp: object, hours: int) -> str:
-    when = datetime.strptime(str(stamp), "%Y-%m-%dT%H:%M:%SZ") + timedelta(hours=hours)
+def _moved(stamp: str, hours: int) -> str:
+    when = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ") + timedelta(hours=hours)
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -77,9 +78,13 @@ class Site:
         self.config = (root / "digestgen.toml").read_text(encoding="utf-8")
         self.settings: dict[str, str] = {}
 
+    def records(self) -> list[Path]:
+        """The site's record files, in path order."""
+        return sorted(self.content.rglob("*.md"))
+
     def pick(self, number: int) -> Path:
         """One of the site's record files, by number (any number picks one)."""
-        found = sorted(self.content.rglob("*.md"))
+        found = self.records()
         return found[number % len(found)]
 
     def change(self, number: int, **changes: object) -> None:
@@ -96,7 +101,7 @@ class Site:
         path.parent.mkdir(exist_ok=True)
         return path
 
-    def apply(self, edit: tuple[str, int, object]) -> None:
+    def apply(self, edit: tuple[str, int, Any]) -> None:
         """Make one drawn edit: (kind, a number, a value)."""
         kind, number, value = edit
         _EDITS[kind](self, number, value)
@@ -106,25 +111,25 @@ def _clock(site: Site, hours: int, _: object) -> None:
     site.now = _moved(site.now, hours)
 
 
-def _same_title(site: Site, number: int, other: object) -> None:
+def _same_title(site: Site, number: int, other: int) -> None:
     # Two stories of a day may then want one address.
-    fields, _ = _fields(site.pick(int(str(other))))
+    fields, _ = _fields(site.pick(other))
     site.change(number, title=fields["title"])
 
 
-def _redate(site: Site, number: int, hours: object) -> None:
+def _redate(site: Site, number: int, hours: int) -> None:
     fields, _ = _fields(site.pick(number))
-    site.change(number, publishedDateTime=_moved(fields["publishedDateTime"], int(str(hours))))
+    site.change(number, publishedDateTime=_moved(fields["publishedDateTime"], hours))
 
 
-def _link(site: Site, number: int, other_number: object) -> None:
+def _link(site: Site, number: int, other_number: int) -> None:
     # The other record becomes coverage of this one's story (or the story's lead, or nothing).
-    other, _ = _fields(site.pick(int(str(other_number))))
+    other, _ = _fields(site.pick(other_number))
     fields, _ = _fields(site.pick(number))
     item = {"title": f"Link to {other['title']}", "webUrl": other["originalUrl"],
             "publishedDateTime": other["publishedDateTime"], "provider": other["provider"],
             "quality": 50}  # fmt: skip
-    site.change(number, related=[*fields["related"], item])  # type: ignore[misc]
+    site.change(number, related=[*fields["related"], item])
 
 
 def _duplicate(site: Site, number: int, _: object) -> None:
@@ -134,7 +139,7 @@ def _duplicate(site: Site, number: int, _: object) -> None:
 
 
 def _delete(site: Site, number: int, _: object) -> None:
-    if len(list(site.content.rglob("*.md"))) > 2:
+    if len(site.records()) > 2:
         site.pick(number).unlink()
 
 
@@ -143,7 +148,7 @@ def _add(site: Site, number: int, _: object) -> None:
     site.new_file().write_text(text, encoding="utf-8")
 
 
-def _body(site: Site, number: int, word: object) -> None:
+def _body(site: Site, number: int, word: str) -> None:
     path = site.pick(number)
     fields, body = _fields(path)
     _write(path, fields, f"{word}\n\n{body}")
@@ -170,19 +175,19 @@ def _restore(site: Site, number: int, _: object) -> None:
     site.root, site.content = moved, moved / "content"
 
 
-def _configure(site: Site, _: int, setting: object) -> None:
-    key, value = setting  # type: ignore[misc]
+def _configure(site: Site, _: int, setting: tuple[str, str]) -> None:
+    key, value = setting
     site.settings[key] = value
     written = "".join(f"{key} = {value}\n" for key, value in site.settings.items())
     (site.root / "digestgen.toml").write_text(site.config + written, encoding="utf-8")
 
 
-def _setting(field: str, make: Callable[[object], object] = lambda value: value) -> Edit:
+def _setting(field: str, make: Callable[[Any], object] = lambda value: value) -> Edit:
     """An edit that sets one field of a record to the drawn value (through `make`)."""
     return lambda site, number, value: site.change(number, **{field: make(value)})
 
 
-Edit = Callable[[Site, int, object], None]
+Edit = Callable[[Site, int, Any], None]
 _EDITS: dict[str, Edit] = {
     "clock": _clock,
     "retitle": _setting("title", lambda word: f"{word} story"),
@@ -249,6 +254,6 @@ def test_a_rebuild_after_any_edits_writes_a_clean_builds_bytes(seed, edits):
             result = build_in(site.root, now=site.now)
             assert result.exit_code == 0, (edits[: number + 1], result.stderr)
             built = tree(result.output)
-            clean = clean_build_of(site.root, scratch, "--now", site.now)  # the last --now counts
+            clean = clean_build_of(site.root, scratch, now=site.now)
             differ = sorted(p for p in built.keys() | clean.keys() if built.get(p) != clean.get(p))
             assert not differ, (edits[: number + 1], differ[:10])

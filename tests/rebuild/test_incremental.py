@@ -12,7 +12,7 @@ from bench.generate import generate
 from digestgen.build import CACHE_FOLDER
 from digestgen.output import journal
 from digestgen.rebuild.cache import load_state, site_key
-from tests.helpers import BASE_URL, build_in, make_site, record, tree
+from tests.helpers import BASE_URL, FIXED_NOW, build_in, make_site, record, tree
 
 CONFIG = "page_size = 5\nfeed_size = 8\n"
 
@@ -21,8 +21,10 @@ def cache_of(root: Path, name: str = "state.bin") -> Path:
     return root / CACHE_FOLDER / "public" / name
 
 
-def clean_build_of(root: Path, tmp_path: Path, *extra: str) -> dict[str, bytes]:
-    """Build a copy of the site with no cache at all, and return its output."""
+def clean_build_of(
+    root: Path, tmp_path: Path, *extra: str, now: str = FIXED_NOW
+) -> dict[str, bytes]:
+    """Build a copy of the site with no cache at all (at the clock `now`), and return its output."""
     copy = tmp_path / "clean-copy"
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(root / "content", copy / "content")
@@ -32,7 +34,7 @@ def clean_build_of(root: Path, tmp_path: Path, *extra: str) -> dict[str, bytes]:
             shutil.copy(source, copy / name)
         elif source.is_dir():
             shutil.copytree(source, copy / name)
-    result = build_in(copy, "--no-cache", *extra)
+    result = build_in(copy, "--no-cache", *extra, now=now)
     assert result.exit_code == 0, result.stderr
     return tree(result.output)
 
