@@ -101,6 +101,40 @@ def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None) ->
     return Run(result["seconds"], result["peak_kib"] / 1024, result["stdout"], cpu=result["cpu"])
 
 
+# A fixed pure-Python workload (objects made, attributes read, a dict filled), timed in the
+# interpreter that runs the builds: its best of five runs is printed with the table, for the
+# figures depend on how that Python was built as much as on the machine (docs/benchmark.md).
+_CALIBRATION = """
+import time
+class Pair:
+    __slots__ = ("number", "text")
+    def __init__(self, number, text):
+        self.number, self.text = number, text
+best = float("inf")
+for _ in range(5):
+    started = time.perf_counter()
+    seen = {}
+    for number in range(200_000):
+        pair = Pair(number, str(number))
+        seen[pair.text] = pair.number + len(pair.text)
+    best = min(best, time.perf_counter() - started)
+print(best)
+"""
+
+
+def interpreter() -> str:
+    """The Python that runs the timed builds (this one): its path and version, and its time for
+    the fixed workload `_CALIBRATION`."""
+    done = subprocess.run(
+        [sys.executable, "-c", _CALIBRATION], capture_output=True, text=True, check=True
+    )
+    version = ".".join(map(str, sys.version_info[:3]))
+    return (
+        f"python: {sys.executable} ({sys.implementation.name} {version}); a fixed pure-Python"
+        f" workload took {float(done.stdout) * 1000:.0f} ms in it (lower is faster)"
+    )
+
+
 def settle() -> None:
     """Wait until every file written so far is on disk, so that a timed command does not share
     the disk with the writing-back of what came before it: after the restored-CI step's copy of
@@ -540,6 +574,7 @@ def main() -> None:
     print(
         f"digestgen benchmark in {workdir}; {os.cpu_count()} cores; hugo: {hugo or 'not installed'}"
     )
+    print(interpreter())
     print("ratios (x): of Hugo's clean build of the same records in this run")
     print("CPU s: processor seconds (user and system) of the build and the processes it waited"
           " for; cores: CPU s over seconds, how many cores it kept busy on average")  # fmt: skip

@@ -5,6 +5,7 @@ restored-CI copies deleted as soon as they are timed."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -31,6 +32,7 @@ from bench.run import (
     clean_rounds,
     delete_one,
     digestgen_build,
+    interpreter,
     make_bench_site,
     measure,
     median_run,
@@ -287,12 +289,23 @@ def test_a_small_benchmark_runs_every_clean_build_first(tmp_path: Path) -> None:
     for site in ("default", "hugo-equiv"):
         for label, _, _ in STEPS:
             assert f"| {site:<10} | {label:<12} |" in printed
+    assert printed.splitlines()[1].startswith(f"python: {sys.executable} ")
     assert not (tmp_path / SET_ASIDE).exists()
     assert (tmp_path / "n250-default" / "public" / "index.html").stat().st_ino != first_default
     # The hugo-equiv site's clean build wrote its pages before the default site's later steps ran.
     clean_page = tmp_path / "n250-hugo-equiv" / "public" / "robots.txt"
     added = tmp_path / "n250-default" / "content" / "added" / "synthetic-added.md"
     assert clean_page.stat().st_mtime_ns < added.stat().st_mtime_ns
+
+
+def test_the_table_names_the_python_that_runs_the_builds_and_its_speed() -> None:
+    """The figures depend on how that Python was built as much as on the machine: the table
+    names it and gives its time for a fixed workload."""
+    line = interpreter()
+    version = ".".join(map(str, sys.version_info[:3]))
+    assert line.startswith(f"python: {sys.executable} ({sys.implementation.name} {version});")
+    took = re.search(r"workload took (\d+) ms in it", line)
+    assert took is not None and int(took[1]) > 0
 
 
 def test_timed_builds_write_bytecode_whatever_the_shell_says(tmp_path, monkeypatch):
