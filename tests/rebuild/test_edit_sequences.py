@@ -25,6 +25,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.generate import generate, record_text
+from bench.restore import restored_copy
 from tests.helpers import FIXED_NOW, build_in, make_site, tree
 from tests.rebuild.test_incremental import clean_build_of
 from tests.site.test_fuzz import fuzz_settings
@@ -168,9 +169,8 @@ def _touch(site: Site, number: int, _: object) -> None:
 
 def _restore(site: Site, number: int, _: object) -> None:
     # As a CI build's fresh clone: the site, its cache and its output copied elsewhere, every
-    # file with a new time.
-    moved = site.root.with_name(f"{site.root.name}-{number}")
-    shutil.copytree(site.root, moved, copy_function=shutil.copy)
+    # file with a new time (the benchmark's restored-CI copy).
+    moved = restored_copy(site.root, site.root.with_name(f"{site.root.name}-{number}"))
     shutil.rmtree(site.root)
     site.root, site.content = moved, moved / "content"
 
