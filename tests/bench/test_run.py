@@ -26,8 +26,10 @@ from bench.run import (
     add_new,
     add_one,
     after_deletions,
+    bench_size,
     bytecode_environment,
     change_one,
+    check_python,
     clean_build,
     clean_rounds,
     delete_one,
@@ -37,6 +39,7 @@ from bench.run import (
     measure,
     median_run,
     print_size,
+    python_labels,
     remove_copy,
     restored_ci,
     restored_ci_changed,
@@ -288,7 +291,7 @@ def test_a_small_benchmark_runs_every_clean_build_first(tmp_path: Path) -> None:
     printed = run()  # over the first run's folders
     for site in ("default", "hugo-equiv"):
         for label, _, _ in STEPS:
-            assert f"| {site:<10} | {label:<12} |" in printed
+            assert f"| {site:<12} | {label:<12} |" in printed
     assert printed.splitlines()[1].startswith(f"python: {sys.executable} ")
     assert not (tmp_path / SET_ASIDE).exists()
     assert (tmp_path / "n250-default" / "public" / "index.html").stat().st_ino != first_default
@@ -306,6 +309,63 @@ def test_the_table_names_the_python_that_runs_the_builds_and_its_speed() -> None
     assert line.startswith(f"python: {sys.executable} ({sys.implementation.name} {version});")
     took = re.search(r"workload took (\d+) ms in it", line)
     assert took is not None and int(took[1]) > 0
+
+
+def _python_wrapper(folder: Path, *options: str) -> Path:
+    """An executable standing for another Python: this one, run with `options`, each run's
+    arguments noted in `calls.txt` beside it."""
+    wrapper = folder / "other-python"
+    log = folder / "calls.txt"
+    wrapper.write_text(
+        f'#!/bin/sh\necho "$*" >> "{log}"\nexec "{sys.executable}" {" ".join(options)} "$@"\n',
+        encoding="utf-8",
+    )
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+def test_another_python_is_named_with_its_label_version_and_speed(tmp_path: Path) -> None:
+    other = _python_wrapper(tmp_path)
+    line = interpreter(str(other), "@2")
+    version = ".".join(map(str, sys.version_info[:3]))
+    assert line.startswith(f"python @2: {other} ({sys.implementation.name} {version});")
+    assert "workload took" in line
+    assert "-c" in (tmp_path / "calls.txt").read_text(encoding="utf-8")  # it ran the workload
+
+
+def test_the_pythons_are_this_one_then_each_given_one_labelled_in_order() -> None:
+    assert python_labels([]) == [("", sys.executable)]
+    assert python_labels(["/a/python", "/b/python"]) == [
+        ("", sys.executable), ("@2", "/a/python"), ("@3", "/b/python"),
+    ]  # fmt: skip
+
+
+def test_a_python_that_cannot_run_digestgen_stops_the_benchmark_saying_why(tmp_path) -> None:
+    check_python(str(_python_wrapper(tmp_path)), tmp_path)  # this Python can: no error
+    without_packages = _python_wrapper(tmp_path, "-S")  # no site-packages: no digestgen
+    with pytest.raises(SystemExit, match=r"cannot import digestgen .*ModuleNotFoundError"):
+        check_python(str(without_packages), tmp_path)
+    with pytest.raises(SystemExit, match="cannot run it"):
+        check_python(str(tmp_path / "no-such-python"), tmp_path)
+
+
+@pytest.mark.slow
+def test_every_site_is_built_by_each_python_in_the_same_run(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench_run._DELETIONS, "last", None)
+    other = _python_wrapper(tmp_path)
+    pythons = python_labels([str(other)])
+    results = bench_size(8, tmp_path, None, serve=False, repeats=1, pythons=pythons)
+    names = [site.name for site in results.sites]
+    assert names == ["default", "hugo-equiv", "default@2", "hugo-equiv@2"]
+    for site in results.sites:
+        assert list(site.results) == [label for label, _, _ in STEPS]
+        assert site.python == (str(other) if site.name.endswith("@2") else sys.executable)
+    builds = [
+        line for line in (tmp_path / "calls.txt").read_text(encoding="utf-8").splitlines()
+        if line.startswith("-m digestgen build")
+    ]  # fmt: skip
+    assert len(builds) == 2 * len(STEPS)  # each step of the two @2 sites, none of the others
+    assert (tmp_path / "n8-default@2" / "public" / "index.html").is_file()
 
 
 def test_timed_builds_write_bytecode_whatever_the_shell_says(tmp_path, monkeypatch):
