@@ -271,6 +271,10 @@ class BenchSite:
     results: dict[str, Run] = field(default_factory=dict)
     output: tuple[int, int] = (0, 0)  # bytes and files after the clean build
 
+    def build(self, folder: Path | None = None) -> Run:
+        """One `digestgen build` of the site (or of `folder`, a copy of it) by its Python."""
+        return digestgen_build(folder or self.folder, self.python)
+
 
 def output_size(folder: Path) -> tuple[int, int]:
     """The bytes and the number of files under an output folder."""
@@ -284,7 +288,7 @@ def clean_build(site: BenchSite, repeat: int = 0) -> Run:
     if repeat:
         for made in (site.folder / "public", site.folder / ".digestgen-cache"):
             set_aside(made, site.folder.parent)
-    run = digestgen_build(site.folder, site.python)
+    run = site.build()
     site.output = output_size(site.folder / "public")
     return run
 
@@ -292,7 +296,7 @@ def clean_build(site: BenchSite, repeat: int = 0) -> Run:
 def change_one(site: BenchSite, repeat: int = 0) -> Run:
     """A rebuild after one record's title changed (another record at each repeat)."""
     _retitle(site.paths[(site.count // 2 + repeat) % site.count])
-    return digestgen_build(site.folder, site.python)
+    return site.build()
 
 
 def _retitle(record: Path) -> bool:
@@ -327,7 +331,7 @@ def add_one(site: BenchSite, repeat: int = 0) -> Run:
     # Odd numbers past the generated records: never one of the new stories' (see add_new).
     added, text = _new_record(site, "synthetic-added", site.count + 1 + 2 * repeat, repeat)
     added.write_text(text, encoding="utf-8")
-    return digestgen_build(site.folder, site.python)
+    return site.build()
 
 
 def record_to_delete(paths: Sequence[Path], repeat: int) -> Path:
@@ -339,7 +343,7 @@ def record_to_delete(paths: Sequence[Path], repeat: int) -> Path:
 def delete_one(site: BenchSite, repeat: int = 0) -> Run:
     """A rebuild after one record was deleted (another at each repeat: `record_to_delete`)."""
     record_to_delete(site.paths, repeat).unlink()
-    return digestgen_build(site.folder, site.python)
+    return site.build()
 
 
 def add_new(site: BenchSite, repeat: int = 0) -> Run:
@@ -349,7 +353,7 @@ def add_new(site: BenchSite, repeat: int = 0) -> Run:
     stamp = re.search(r'^publishedDateTime: "([^"]+)"', text, re.MULTILINE)
     assert stamp is not None
     added.write_text(text.replace(stamp[1], NEW_STORY_TIME, 1), encoding="utf-8")
-    return digestgen_build(site.folder, site.python)
+    return site.build()
 
 
 def restored_ci(site: BenchSite, _: int = 0) -> Run:
@@ -374,7 +378,7 @@ def _restored_build(site: BenchSite, edit: Callable[[Path], None] | None = None)
         copy = restored_copy(site.folder, clone)
         if edit is not None:
             edit(copy)
-        return digestgen_build(copy, site.python)
+        return site.build(copy)
     finally:
         remove_copy(clone)
 
@@ -426,7 +430,7 @@ def after_deletions() -> None:
 Step = Callable[[BenchSite, int], Run]
 STEPS: list[tuple[str, Step, bool]] = [
     ("clean", clean_build, True),
-    ("unchanged", lambda site, _: digestgen_build(site.folder, site.python), True),
+    ("unchanged", lambda site, _: site.build(), True),
     ("restored CI", restored_ci, True),  # each repeat on its own copy of the whole site
     ("CI changed", restored_ci_changed, True),  # likewise
     ("one changed", change_one, True),
