@@ -16,6 +16,8 @@ if TYPE_CHECKING:  # bench.run imports this module
     from bench.run import BenchSite, SizeResults
 
 RATIO, MEGABYTES, MEBIBYTES = "x", "MB", "MiB"
+# The unit of each row that is not a time (every other is a ratio of Hugo's clean build).
+_UNITS = {"output": MEGABYTES, "peak": MEBIBYTES}
 BOTH_SITES = ("default", "hugo-equiv")
 
 
@@ -23,24 +25,24 @@ BOTH_SITES = ("default", "hugo-equiv")
 class Goal:
     """A ceiling on the figure of some rows of the table, for some sites, at some sizes.
 
-    The rows are the table's (`clean`, `one changed`...), or `output` (the output's megabytes)
-    or `peak` (the largest peak memory of all of a site's rows, in MiB).
+    The rows are the table's (`clean`, `one changed`...: their time as a ratio of Hugo's clean
+    build), or `output` (the output's megabytes) or `peak` (the largest peak memory of all of a
+    site's rows, in MiB); the rows of one goal have one unit.
     """
 
     rows: tuple[str, ...]
     limit: float
-    unit: str  # RATIO, MEGABYTES or MEBIBYTES
     sizes: tuple[int, ...]
     sites: tuple[str, ...] = BOTH_SITES  # by name, without a second Python's `@2`
 
 
 GOALS = (
-    Goal(("clean",), 1.0, RATIO, (10_000, 50_000), ("hugo-equiv",)),
-    Goal(("clean",), 1.5, RATIO, (10_000,), ("default",)),
-    Goal(("output",), 200.0, MEGABYTES, (10_000,), ("default",)),
-    Goal(("one changed", "one added", "one deleted"), 0.15, RATIO, (10_000, 50_000)),
-    Goal(("unchanged", "restored CI"), 0.1, RATIO, (10_000, 50_000)),
-    Goal(("peak",), 1024.0, MEBIBYTES, (50_000,)),
+    Goal(("clean",), 1.0, (10_000, 50_000), ("hugo-equiv",)),
+    Goal(("clean",), 1.5, (10_000,), ("default",)),
+    Goal(("output",), 200.0, (10_000,), ("default",)),
+    Goal(("one changed", "one added", "one deleted"), 0.15, (10_000, 50_000)),
+    Goal(("unchanged", "restored CI"), 0.1, (10_000, 50_000)),
+    Goal(("peak",), 1024.0, (50_000,)),
 )
 
 # The clean build at the larger size at most this many times the one at the smaller, each site.
@@ -54,16 +56,17 @@ def goal_lines(results: SizeResults) -> list[str]:
     for goal in GOALS:
         if results.count not in goal.sizes:
             continue
-        if goal.unit == RATIO and hugo is None:
+        unit = _UNITS.get(goal.rows[0], RATIO)
+        if unit == RATIO and hugo is None:
             lines.append(f"  not checked: {', '.join(goal.rows)} (no Hugo build to compare with)")
             continue
         for site in results.sites:
             if _base_name(site.name) not in goal.sites:
                 continue
             for row in goal.rows:
-                figure = _figure(site, row, goal.unit, hugo)
+                figure = _figure(site, row, hugo)
                 if figure is not None:
-                    lines.append(_verdict(site.name, row, figure, goal.limit, goal.unit))
+                    lines.append(_verdict(site.name, row, figure, goal.limit, unit))
     return [f"goals at {results.count:,} records (docs/benchmark.md):", *lines] if lines else []
 
 
@@ -85,16 +88,15 @@ def scaling_lines(runs: Sequence[SizeResults]) -> list[str]:
             *lines] if lines else []  # fmt: skip
 
 
-def _figure(site: BenchSite, row: str, unit: str, hugo: float | None) -> float | None:
-    """A site's figure for a goal's row in the goal's unit, or None if the run has no such row."""
+def _figure(site: BenchSite, row: str, hugo: float | None) -> float | None:
+    """A site's figure for a goal's row in its unit (`_UNITS`; a time over `hugo`, Hugo's clean
+    build), or None if the run has no such row, or no Hugo build to compare a time with."""
     if row == "output":
         return site.output[0] / 1e6 if site.output[1] else None
     if row == "peak":
         return max((run.peak_mib for run in site.results.values()), default=None)
     run = site.results.get(row)
-    if run is None:
-        return None
-    return run.seconds / hugo if unit == RATIO and hugo else run.seconds
+    return run.seconds / hugo if run is not None and hugo else None
 
 
 def _verdict(site: str, row: str, figure: float, limit: float, unit: str) -> str:
