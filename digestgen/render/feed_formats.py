@@ -72,6 +72,11 @@ COMPACT_KINDS = frozenset({"topic", "source", "archive"})
 FEED_ITEM_CACHE_SIZE = 4096  # stories' feed items kept for the next feed they are in
 
 
+# Feeds whose items are in no other feed: the site's (the only one of full items) and the
+# archive's documents (each story in one). Their items are neither kept nor copied, just built.
+ONCE_KINDS = frozenset({"site", "archive"})
+
+
 class _FeedExtras(BaseExtension):  # type: ignore[misc]
     """Feed-level links feedgen cannot write: the WebSub hub in RSS and RFC 5005's archive links."""
 
@@ -212,9 +217,15 @@ class FeedRenderer:
             FEED_ITEM_CACHE_SIZE
         )
 
-    def item(self, story: Story, compact: bool = False) -> tuple[FeedItem, FeedEntry]:
+    def item(
+        self, story: Story, compact: bool = False, once: bool = False
+    ) -> tuple[FeedItem, FeedEntry]:
         """The feed item of a story and its entry: the full item (its body rendered from
-        feed/item.html), or with `compact` the summary of listing feeds and archive documents."""
+        feed/item.html), or with `compact` the summary of listing feeds and archive documents.
+
+        Kept for the next feed the story is in, unless `once` (see ONCE_KINDS): then made
+        afresh, its entry feedgen's own, unless kept already. The bytes are the same.
+        """
         key = (story.path, compact)
         made = self._items.get(key)
         if made is None:
@@ -226,6 +237,11 @@ class FeedRenderer:
                     story=story, coverage=shown, more_coverage=more
                 ).strip()
             item = make_item(story, self.config, content, compact)
+            if once:
+                # Neither kept nor copied: an archive document's ten thousand items (at 10,000
+                # records) were a tenth of its rendering's time copied, and pushed the listing
+                # feeds' items, which are used again, out of the cache.
+                return item, feed_entry(item, FeedEntry)
             made = self._items[key] = (item, feed_entry(item))
         return made
 
@@ -237,15 +253,15 @@ class FeedRenderer:
                 edition=edition, stories=edition.stories, limit=MAX_ITEM_COVERAGE
             ).strip()
         item = edition_item(edition, self.config, content)
-        return item, feed_entry(item)
+        return item, feed_entry(item, FeedEntry)  # in the daily digest only: see ONCE_KINDS
 
     def render(self, job: FeedJob) -> dict[str, bytes]:
         """Every file of one feed job, by output path."""
         if job.kind == "daily":
             made = [self.edition(edition) for edition in job.editions]
         else:
-            compact = job.kind in COMPACT_KINDS
-            made = [self.item(story, compact) for story in job.stories]
+            compact, once = job.kind in COMPACT_KINDS, job.kind in ONCE_KINDS
+            made = [self.item(story, compact, once) for story in job.stories]
         items = [item for item, _ in made]
         files: dict[str, bytes] = {}
         for fmt, path in job.files:
@@ -311,9 +327,10 @@ def xml_feed(
     return hex_references(_INDENT.sub(b">\n<", render(pretty=True)))
 
 
-def feed_entry(item: FeedItem) -> FeedEntry:
-    """The feedgen entry of an item, to add to every RSS or Atom feed that holds it."""
-    entry = _Entry()
+def feed_entry(item: FeedItem, kind: type[FeedEntry] | None = None) -> FeedEntry:
+    """The feedgen entry of an item, to add to every RSS or Atom feed that holds it: by default
+    one that builds its elements once and copies them (`_Entry`), else of `kind`."""
+    entry = (kind or _Entry)()
     entry.register_extension("digest", _EntryExtras)
     entry.guid(item.id, permalink=True)
     entry.title(item.title)

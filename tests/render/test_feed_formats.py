@@ -453,3 +453,28 @@ def test_an_entry_in_several_feeds_is_built_once_and_every_feed_is_as_feedgen_bu
     feeds = [path for path in files if path.endswith((".xml", ".json")) and "sitemap" not in path]
     assert len(feeds) > 30
     assert {path: files[path] for path in feeds} == {path: anew.files()[path] for path in feeds}
+
+
+def test_items_in_one_feed_only_are_built_not_copied(tmp_path, monkeypatch):
+    """The site feed's full items, the archive documents' and the daily digest's are each in
+    one feed only: their entries are built for each format and never copied (a topic's or an
+    outlet's feed shares its items with other feeds, and copies them: see the test above)."""
+    copies = []
+    deepcopy = feed_formats.copy.deepcopy
+
+    def counted(element, *args):
+        copies.append(element.tag)
+        return deepcopy(element, *args)
+
+    monkeypatch.setattr(feed_formats.copy, "deepcopy", counted)
+    config = 'feeds = ["site", "daily"]\nfeed_archive = true\nfeed_archive_size = 2\n'
+    result = build_in(make_site(tmp_path, corpus(), config=config), "--jobs", "1")
+    assert result.exit_code == 0, result.stderr
+    files = result.files()
+    archived = [path for path in files if path.startswith("feeds/archive/")]
+    assert len(archived) > 1
+    listings = ("topics/", "sources/")
+    assert not [path for path in feed_files(result.output) if path.startswith(listings)]
+    for path in ("feed.xml", "atom.xml", "daily/feed.xml", "daily/atom.xml", *archived):
+        assert b"<item>" in files[path] or b"<entry>" in files[path], path
+    assert copies == []
