@@ -28,6 +28,7 @@ from digestgen.util.dates import (
     time_attribute,
     year_text,
 )
+from digestgen.util.text import markup_text
 
 NOTE_SUMMARY_LENGTH = 160  # characters of a curator's note shown on listings
 
@@ -174,7 +175,7 @@ def badge(kind: str) -> Markup:
 
 def note_summary(html: str, length: int = NOTE_SUMMARY_LENGTH) -> str:
     """A curator's note as a short plain-text teaser, for listings: the story page has it all."""
-    text = " ".join(Markup(html).striptags().split())
+    text = markup_text(html)
     if len(text) <= length:
         return text
     cut = text.rfind(" ", 0, length)
