@@ -27,13 +27,13 @@ from digestgen.util import parallel
 # Up to this many search shards to make (a rebuild's changed ones, a small site's all) are made
 # by a process forked early (`publish`'s indexer) while this one plans and renders the pages.
 # More (a clean build's) are made after the pages, when their Pagefind runs have the cores to
-# themselves: run beside the rendering, they made a clean build of 10,000 records slower. Nor
-# did a few of them pay, given early to fill the core that planning leaves idle (bench.ab at
-# 10,000 records, clean builds: the first two on every thread, 0.90 and 1.00 of the mean in two
-# runs; an eighth, one at a time on one thread, 0.98): within the noise. They ran on into the
-# rendering, and made the plan about 0.1 s slower, for what they took off the index made after
-# the pages.
+# themselves (run beside the rendering, they made a clean build of 10,000 records slower), but
+# for the first of every EARLY_PART: those the early indexer makes, one at a time, on the core
+# that assembling and planning the site leave idle. Measured by bench.ab at 10,000 records,
+# clean builds: 0.97 of the mean, faster in 6 rounds of 8; earlier runs had 0.90, 1.00 and 0.98
+# (the first two at once on every core; an eighth one at a time), which seemed within the noise.
 EARLY_SHARDS = 4
+EARLY_PART = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,17 +114,27 @@ def begin_indexing(
 ) -> Callable[[OutputWriter], dict[str, OutputEntry]]:
     """What stores the search index of these shards, once asked: a few (a rebuild's changed
     ones) are given to the `indexer` now, to make on the other core while this process plans
-    and renders the pages; more (a clean build's) are made when asked, after the pages."""
-    if indexer is None or not 0 < len(shards) <= EARLY_SHARDS:
+    and renders the pages; of more (a clean build's), the first of every EARLY_PART, to make
+    one at a time, and the rest are made when asked, after the pages."""
+    if indexer is None or not shards:
         if indexer is not None:
             indexer.stop()
         return lambda writer: _index_shards(shards, config, writer, previous, workers)
-    indexer.release(search_batches(shards, config))
+    few = len(shards) <= EARLY_SHARDS
+    early = shards if few else shards[: max(1, len(shards) // EARLY_PART)]
+    later = shards[len(early) :]
+    indexer.release(search_batches(early, config), workers if few else 1)
 
     def answered() -> Iterator[tuple[SearchShard, dict[str, bytes]]]:
-        yield from zip(shards, indexer.result(), strict=True)
+        yield from zip(early, indexer.result(), strict=True)
 
-    return lambda writer: _store_index(checked_index(answered(), {}), writer, previous)
+    def stored(writer: OutputWriter) -> dict[str, OutputEntry]:
+        def made_early() -> dict[str, OutputEntry]:
+            return _store_index(checked_index(answered(), {}), writer, previous)
+
+        return _index_shards(later, config, writer, previous, workers, made_early)
+
+    return stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,9 +153,11 @@ def _index_shards(
     writer: OutputWriter,
     previous: Mapping[str, OutputEntry],
     workers: int,
+    made_early: Callable[[], dict[str, OutputEntry]] | None = None,
 ) -> dict[str, OutputEntry]:
     """Make the search index of these shards and store its files, in up to `workers` forked
-    processes (here, with one), each indexing a shard at a time and storing its files itself.
+    processes (here, with one), each indexing a shard at a time and storing its files itself;
+    `made_early` stores those of the shards the early indexer made, meanwhile, here.
 
     Stored here while threads made the shards, a clean build's index files (10,000 at 10,000
     records) each waited for the interpreter's lock behind the threads' Python: their storing
@@ -155,8 +167,19 @@ def _index_shards(
     0.94 and 1.02 of the mean at 10,000 records (6 and 8 rounds), 1.02 at 50,000 (3 rounds, none
     faster). Why was not measured: perhaps a worker grown by rendering indexes more slowly.
     """
+    pending = [made_early] if made_early is not None else []
+    early: dict[str, OutputEntry] = {}
+
+    def meanwhile(_: object = None) -> None:
+        while pending:
+            early.update(pending.pop()())
+
     indexing = _Indexing(config, writer, previous)
-    return dict(parallel.map_chunks(_index_and_store, indexing, shards, workers, per_worker=1))
+    made = parallel.map_chunks(
+        _index_and_store, indexing, shards, workers, per_worker=1, each=meanwhile
+    )
+    meanwhile()  # when no shard was left to make
+    return {**dict(made), **early}
 
 
 def _index_and_store(

@@ -17,7 +17,8 @@ from digestgen.util import parallel
 if TYPE_CHECKING:  # Jinja: not for a build with nothing to do
     from digestgen.render.environment import CompiledTemplates
 
-# A held `index_documents(language, workers, batches)`: each batch's Pagefind bundle, in order.
+# A held `index_documents(language, workers, batches)`, given its batches and how many Pagefind
+# runs at a time when released: each batch's Pagefind bundle, in order.
 Indexer = parallel.Forked[list[dict[str, bytes]]]
 
 
@@ -55,10 +56,11 @@ def compiled(templates: parallel.Forked[CompiledTemplates]) -> CompiledTemplates
 
 
 def search_indexer(config: SiteConfig, workers: int) -> Indexer:
-    """The search index of a few shards (a rebuild's changed ones), in a process forked now, by
-    a build with something to do before it loads the records, and held until publishing gives it
-    the shards' documents (`output.publish`). Forked only then, a copy of the whole site, it cost
-    the build half a second at 50,000 records, in pages copied as it planned the site."""
+    """The search index of a few shards (a rebuild's changed ones, a clean build's first), in a
+    process forked now, by a build with something to do before it loads the records, and held
+    until publishing gives it the shards' documents (`output.indexing.begin_indexing`). Forked
+    only then, a copy of the whole site, it cost the build half a second at 50,000 records, in
+    pages copied as it planned the site."""
     forks = workers if config.search else 1
     return parallel.Forked(
         forks, _index_documents, config.language, workers, held=True, prepare=_ready_to_index
@@ -78,9 +80,10 @@ def _ready_to_index() -> None:
 
 
 def _index_documents(
-    language: str, workers: int, batches: Sequence[tuple[str, dict[str, str]]]
+    language: str, workers: int, batches: Sequence[tuple[str, dict[str, str]]], runs: int
 ) -> list[dict[str, bytes]]:
-    """`render.search.index_documents`, imported only by a build that indexes."""
+    """`render.search.index_documents`, `runs` Pagefind runs at a time (at most `workers`),
+    imported only by a build that indexes."""
     from digestgen.render.search import index_documents
 
-    return index_documents(language, workers, batches)
+    return index_documents(language, min(runs, workers), batches)

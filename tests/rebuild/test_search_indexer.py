@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 
+from digestgen.output.indexing import EARLY_PART
 from tests.helpers import make_site, record
 
 SCRIPT = """
@@ -77,14 +78,18 @@ def test_a_rebuilds_changed_shard_is_indexed_by_a_process_forked_before_the_reco
     assert indexer in children and indexer != me
 
 
-def test_a_clean_builds_many_shards_are_indexed_after_the_pages_by_index_workers(tmp_path):
-    """Forked after the pages, each worker indexes shards and stores their files itself: stored
-    by the build's process while threads indexed, they waited on the interpreter's lock."""
-    records = {f"{n}.md": record(f"Story {n}", url=f"https://e{n}.example.com/") for n in range(9)}
-    root = make_site(tmp_path / "site", records, "search_shard_size = 1\n", search=True)
+def test_a_clean_builds_first_shards_are_indexed_early_and_the_rest_after_the_pages(tmp_path):
+    """Of a clean build's many shards, the first of every eight are indexed by the process
+    forked before the records load (on the core that assembling and planning leave idle), the
+    rest after the pages by index workers, each storing its shards' files itself: stored by the
+    build's process while threads indexed, they waited on the interpreter's lock."""
+    records = {f"{n}.md": record(f"Story {n}", url=f"https://e{n}.example.com/") for n in range(40)}
+    root = make_site(tmp_path / "site", records, "search_shard_size = 2\n", search=True)
     me, children, indexers = build_watched(root)
-    assert len(indexers) > 4
-    assert me not in indexers and not set(indexers) & set(children)  # nor the early indexer
     shards = sorted((root / "public" / "pagefind").iterdir())
-    assert len(shards) == len(indexers)
+    assert len(indexers) == len(shards) > 2 * EARLY_PART
     assert all((shard / "pagefind-entry.json").is_file() for shard in shards)
+    early = [pid for pid in indexers if pid in children]
+    assert len(early) == len(shards) // EARLY_PART and len(set(early)) == 1
+    later = set(indexers) - set(early)
+    assert me not in indexers and len(later) > 1
