@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from digestgen.util.dates import format_time, time_attribute
 
 
@@ -29,3 +32,16 @@ def test_a_time_attribute_is_the_shown_minute_with_z_or_the_offset():
     newfoundland = moment.astimezone(ZoneInfo("America/St_Johns"))
     assert time_attribute(newfoundland) == "2025-03-20T05:54-02:30"
     assert time_attribute(datetime(5, 3, 1, 10, 0, tzinfo=UTC)) == "0005-03-01T10:00Z"
+
+
+ZONES = [UTC, ZoneInfo("Europe/Paris"), ZoneInfo("America/St_Johns"), ZoneInfo("Asia/Kolkata")]
+
+
+@given(st.datetimes(min_value=datetime(1800, 1, 1), timezones=st.sampled_from(ZONES)))
+def test_times_show_the_clock_strftime_shows(moment: datetime) -> None:
+    """Written without strftime (a third of its time), the hour and minute are still its own."""
+    clock = moment.strftime("%H:%M")
+    assert time_attribute(moment)[11:16] == clock
+    day, month, year, shown = format_time(moment).split(" ")[:4]
+    assert (day, year, shown) == (str(moment.day), f"{moment.year:04d},", clock)
+    assert month == datetime(2000, moment.month, 1).strftime("%b")  # the C locale's: English
