@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from collections.abc import Sequence
 from datetime import datetime
+from html import unescape as html_unescape
 from typing import Any
 
 import jinja2
@@ -28,7 +30,6 @@ from digestgen.util.dates import (
     time_attribute,
     year_text,
 )
-from digestgen.util.text import markup_text
 
 NOTE_SUMMARY_LENGTH = 160  # characters of a curator's note shown on listings
 
@@ -171,6 +172,19 @@ def badge(kind: str) -> Markup:
     if kind == "article":
         return Markup("")
     return Markup('<span class="badge">{}</span> ').format(kind)
+
+
+# A tag as markupsafe's striptags finds one: from a `<` to the first `>` after it.
+_TAG = re.compile(r"<[^>]*>")
+
+
+def markup_text(html: str) -> str:
+    """The text of HTML as markupsafe's `Markup.striptags` gives it (tags removed, whitespace
+    collapsed, references unescaped), without its loop in Python over each tag when the HTML
+    holds no comment: a curator's note made a teaser on every listing card."""
+    if "<!--" in html:
+        return Markup(html).striptags()
+    return html_unescape(" ".join(_TAG.sub("", html).split()))
 
 
 def note_summary(html: str, length: int = NOTE_SUMMARY_LENGTH) -> str:

@@ -67,8 +67,8 @@ def time_attribute(moment: datetime) -> str:
 
 
 def _clock(moment: datetime) -> str:
-    """The hour and minute, `19:51`: as strftime's `%H:%M`, a third of its time (every time shown
-    on every page is formatted, some twenty thousand in a clean build of 10,000 records)."""
+    """The hour and minute, `19:51`: as strftime's `%H:%M`, in a third of its time (each time a
+    page shows is formatted; a clean build of 10,000 records formats some 45,000)."""
     return f"{moment.hour:02d}:{moment.minute:02d}"
 
 
@@ -84,7 +84,7 @@ def format_time(moment: datetime) -> str:
     """
     zone = moment.tzname() or "UTC"
     month = SHORT_MONTHS[moment.month - 1]
-    return f"{moment.day} {month} {moment.year:04d}, {_clock(moment)} {zone}"
+    return f"{moment.day} {month} {year_text(moment.year)}, {_clock(moment)} {zone}"
 
 
 def format_day(day: date) -> str:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import re
-from html import unescape
-
-from markupsafe import Markup
 
 # C0 controls other than tab, newline and carriage return, DEL and the C1 controls, surrogates,
 # and the Unicode noncharacters: errors in HTML, illegal in XML (feedgen raises on them).
@@ -33,16 +30,3 @@ def clean_text(value: str) -> str:
     if value.isprintable() and "  " not in value:
         return value.strip()
     return _WHITESPACE.sub(" ", strip_invalid_characters(value)).strip()
-
-
-# A tag as markupsafe's striptags finds one: from a `<` to the first `>` after it.
-_TAG = re.compile(r"<[^>]*>")
-
-
-def markup_text(html: str) -> str:
-    """The text of HTML as markupsafe's `Markup.striptags` gives it (tags removed, whitespace
-    collapsed, references unescaped), without its loop in Python over each tag when the HTML
-    holds no comment: a curator's note made a teaser on every listing card."""
-    if "<!--" in html:
-        return Markup(html).striptags()
-    return unescape(" ".join(_TAG.sub("", html).split()))

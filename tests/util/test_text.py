@@ -7,14 +7,8 @@ import re
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from markupsafe import Markup
 
-from digestgen.util.text import (
-    INVALID_CHARACTERS,
-    clean_text,
-    markup_text,
-    strip_invalid_characters,
-)
+from digestgen.util.text import INVALID_CHARACTERS, clean_text, strip_invalid_characters
 from tests.helpers import hostile
 
 
@@ -62,23 +56,3 @@ def test_clean_text_quick_path_is_the_patterns_on_edge_and_hostile_text(text: st
 @given(st.text(st.sampled_from(" \t\n\xa0\u2028\x00\x85ab\u00e9\ud800\ufdd0.")) | st.text())
 def test_clean_text_quick_path_is_the_patterns_on_any_text(text: str) -> None:
     assert clean_text(text) == general_clean_text(text)
-
-
-MARKUP_EDGES = ["", "<p>a</p>", "a<b", "a>b", "<p>a &amp; b</p>\n<p>c&nbsp;d</p>", "<a<b>c",
-                "x<!-- c -->y", "x<!-- open", "a<!-- 1 > 2 -->b", "<!--a-->b<c", "&lt;p&gt;",
-                "<p\n class='x'>t</p>", "&amp", "&#x26;&#38;", " <br> a \n\t b ", "<>", "a<>b<",
-                "<em>é</em>"]  # fmt: skip
-
-
-@pytest.mark.parametrize("html", MARKUP_EDGES + HOSTILE)
-def test_markup_text_is_markupsafes_striptags_on_edge_and_hostile_html(html: str) -> None:
-    assert markup_text(html) == Markup(html).striptags()
-
-
-HTML_PIECES = ["<", ">", "<!--", "-->", "&", "amp;", "#x26;", "p", " ", "\n", "\xa0", "é", "lt;",
-               "nbsp", ";", "!", "-", "/"]  # fmt: skip
-
-
-@given(st.lists(st.sampled_from(HTML_PIECES)).map("".join) | st.text())
-def test_markup_text_is_markupsafes_striptags_on_any_text(html: str) -> None:
-    assert markup_text(html) == Markup(html).striptags()
