@@ -161,11 +161,10 @@ def _due_span(record: Record, now: datetime) -> tuple[datetime, datetime]:
 
 def _story_groups(records: Sequence[Record], zone: ZoneInfo) -> list[_StoryGroup]:
     """Records split into story groups, each with its cluster and notes; order does not matter."""
-    keys = [frozenset(record.url_keys) for record in records]
     same_url = _UnionFind(len(records))
     owner: dict[str, int] = {}
-    for index, record_keys in enumerate(keys):
-        for key in record_keys:
+    for index, record in enumerate(records):
+        for key in record.url_keys:
             if (first := owner.setdefault(key, index)) != index:
                 same_url.union(first, index)
     group_of = [same_url.find(index) for index in range(len(records))]
@@ -188,10 +187,19 @@ def _story_groups(records: Sequence[Record], zone: ZoneInfo) -> list[_StoryGroup
             story_groups.append(_lone_group(records[index], zone))
         else:
             groups_of.setdefault(story, {}).setdefault(group_of[index], []).append(index)
+    keys = _key_sets(records, groups_of.values())
     for groups in groups_of.values():
         story_groups.append(_story_group(records, keys, groups, referenced, zone))
     leave(keys, same_url, same_story, owner, group_of, groups_of, referenced, stories, sizes)
     return story_groups
+
+
+def _key_sets(
+    records: Sequence[Record], stories: Iterable[dict[int, list[int]]]
+) -> dict[int, frozenset[str]]:
+    """The url keys of each record of these stories (of more than one record) as a set, by its
+    place in `records`."""
+    return {i: frozenset(records[i].url_keys) for s in stories for ids in s.values() for i in ids}
 
 
 def _lone_group(record: Record, zone: ZoneInfo) -> _StoryGroup:
@@ -204,13 +212,14 @@ def _lone_group(record: Record, zone: ZoneInfo) -> _StoryGroup:
         if item.published is not None and item.published > updated:
             updated = item.published
     members = (record,)
-    cluster = Cluster("", record, members, coverage, _merge_topics(members), updated)
+    topics = record.topics if len(record.topics) < 2 else _merge_topics(members)
+    cluster = Cluster("", record, members, coverage, topics, updated)
     return _StoryGroup(members, cluster, (), record, *standalone_family(record, zone))
 
 
 def _story_group(
     records: Sequence[Record],
-    keys: Sequence[frozenset[str]],
+    keys: Mapping[int, frozenset[str]],
     groups: dict[int, list[int]],
     referenced: set[int],
     zone: ZoneInfo,
@@ -373,7 +382,7 @@ def _lead_order(record: Record) -> tuple[int, int, datetime, str]:
     return (-(record.heat or 0), -(record.quality or 0), record.published, record.file)
 
 
-def _all_keys(keys: Sequence[frozenset[str]], indexes: Iterable[int]) -> frozenset[str]:
+def _all_keys(keys: Mapping[int, frozenset[str]], indexes: Iterable[int]) -> frozenset[str]:
     """The url keys of the records at `indexes`."""
     return frozenset(key for i in indexes for key in keys[i])
 
@@ -396,7 +405,9 @@ def _place(
     taken: set[str] = set()
     placed = {}
     for group in sorted(groups, key=lambda group: claim_order(group.anchor)):
-        path = first_free(group.base, group.anchor.url_keys[0], taken)
+        path = group.base
+        if path in taken:
+            path = first_free(path, group.anchor.url_keys[0], taken)
         taken.add(path)
         known = before.get(group) if before is not None else None
         if known is None or known.path != f"{path}/":

@@ -37,6 +37,9 @@ def gather_coverage(
 def lone_coverage(record: Record) -> tuple[Coverage, ...]:
     """The coverage of a story whose only record is its lead: its `related` items, as
     gather_coverage lists them (each article once, never the record's own)."""
+    related = record.related
+    if len(related) == 1:  # the usual case: no other item to compare with, nothing to sort
+        return related if set(record.url_keys).isdisjoint(related[0].url_keys) else ()
     seen = set(record.url_keys)
     unique = []
     for item in record.related:
@@ -49,7 +52,10 @@ def lone_coverage(record: Record) -> tuple[Coverage, ...]:
     return tuple(unique)
 
 
+_UNDATED = float("inf")  # an undated item's time, after every dated one's
+
+
 def coverage_order(item: Coverage) -> tuple[int, float, str]:
     """Coverage order: best quality first, then earliest (undated last), then by URL."""
-    when = item.published.timestamp() if item.published else float("inf")
+    when = item.published.timestamp() if item.published else _UNDATED
     return (-(item.quality or 0), when, item.url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -100,14 +101,17 @@ def _organized_clusters(
     topics = _site_topics(firsts, memo)
     newest = max((c.lead.published for c in clusters), default=now)
     made: dict[int, _Organized] = {}
+    ranking = config.ranking
+    ranked_by = (newest, ranking)
     for c, spellings, entry in zip(clusters, firsts, kept, strict=True):
         if entry is None or entry.cluster is not c or entry.topics is not topics:
             entry = _organized(c, topics, spellings, entry)
         # Scores rank stories but are not part of them: they move with the newest story, and
         # pages must not change when only that moved (see docs/records.md, "Ranking").
-        if entry.ranked_by != (newest, config.ranking):
-            entry.ranked_by = (newest, config.ranking)
-            entry.rank = rank_order(entry.story, score_cluster(c, newest, config.ranking))
+        if entry.ranked_by is None or entry.ranked_by != ranked_by:
+            entry.ranked_by = ranked_by
+            # rank_order(entry.story, score), its age already worked out.
+            entry.rank = (-score_cluster(c, newest, ranking), *entry.age)
         made[id(c)] = entry
     if memo is not None:
         memo.entries = made
@@ -127,15 +131,19 @@ class _Listings:
     def of(cls, entries: Sequence[_Organized]) -> _Listings:
         """Each entry's story filed under its day, its topics and its outlets, in entry order."""
         listings = cls()
+        # Bound once: the loop runs for every story of every build.
+        by_day, by_topic, by_domain = listings.by_day, listings.by_topic, listings.by_domain
+        names = listings.outlet_names
         for entry in entries:
             story = entry.story
-            listings.by_day[entry.day].append(entry)
+            by_day[entry.day].append(entry)
             for topic in story.topics:
-                listings.by_topic[topic.key].append(story)
+                by_topic[topic.key].append(story)
             for domain, name in entry.outlets:
                 if domain:
-                    listings.by_domain[domain].append(story)
-                    listings.outlet_names.setdefault(domain, name or domain)
+                    by_domain[domain].append(story)
+                    if domain not in names:
+                        names[domain] = name or domain
         return listings
 
     def editions(self) -> tuple[Edition, ...]:
@@ -165,7 +173,16 @@ def _first_spellings(
 ) -> tuple[tuple[str, tuple[datetime, str, int], str], ...]:
     """Each topic key the cluster's records name, with the earliest naming: (key, order, name)."""
     firsts: dict[str, tuple[tuple[datetime, str, int], str]] = {}
-    for record in cluster.members:
+    members = cluster.members
+    if len(members) == 1:
+        # Most stories are one record, whose first naming of a key is its earliest.
+        record = members[0]
+        for position, name in enumerate(record.topics):
+            key = topic_key(name)
+            if key not in firsts:
+                firsts[key] = ((record.published, record.file, position), name)
+        return tuple([(key, order, name) for key, (order, name) in firsts.items()])
+    for record in members:
         for position, name in enumerate(record.topics):
             key, order = topic_key(name), (record.published, record.file, position)
             if key not in firsts or order < firsts[key][0]:
@@ -202,18 +219,22 @@ def _organized(
     before: _Organized | None,
 ) -> _Organized:
     """The cluster's Story and listing keys; `before`'s if only the site's topics were remade."""
-    story_topics = tuple(topics[topic_key(name)] for name in cluster.topic_names)
+    story_topics = tuple([topics[topic_key(name)] for name in cluster.topic_names])
     if before is not None and before.cluster is cluster and before.story.topics == story_topics:
         before.topics = topics
         return before
-    story = Story(
-        path=cluster.path,
-        lead=cluster.lead,
-        coverage=cluster.coverage,
-        members=cluster.members,
-        topics=story_topics,
-        updated=cluster.updated,
-    )
-    pieces: list[Record | Coverage] = [cluster.lead, *cluster.coverage]
-    outlets = tuple({p.provider.domain: p.provider.name for p in pieces}.items())
-    return _Organized(cluster, topics, story, spellings, outlets, story.day, age_order(story))
+    lead, coverage, path = cluster.lead, cluster.coverage, cluster.path
+    story = Story(path, lead, coverage, cluster.members, story_topics, cluster.updated)
+    if coverage:
+        pieces: list[Record | Coverage] = [lead, *coverage]
+        outlets = tuple({p.provider.domain: p.provider.name for p in pieces}.items())
+    else:
+        outlets = ((lead.provider.domain, lead.provider.name),)
+    age = (-lead.published.timestamp(), path)  # age_order(story), without its lookups
+    return _Organized(cluster, topics, story, spellings, outlets, _edition_day(path[:12]), age)
+
+
+@functools.cache  # one entry a day of stories
+def _edition_day(day: str) -> date:
+    """Story.day of the stories whose addresses start `/YYYY/MM/DD/`, parsed once a day."""
+    return date(int(day[1:5]), int(day[6:8]), int(day[9:11]))

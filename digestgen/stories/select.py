@@ -105,9 +105,12 @@ def due_coverage(record: Record, now: datetime) -> Record:
     Its fingerprint then says how many were left out, so pages built from it change when one
     falls due although the file did not.
     """
+    for item in record.related:
+        if item.published is not None and item.published > now:
+            break
+    else:
+        return record  # the usual case: every item due, and no tuple made to say so
     due = tuple(item for item in record.related if item.published is None or item.published <= now)
-    if len(due) == len(record.related):
-        return record
     waiting = len(record.related) - len(due)
     fingerprint = f"{record.fingerprint}+{waiting} scheduled" if record.fingerprint else ""
     return replace(record, related=due, fingerprint=fingerprint)
