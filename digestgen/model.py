@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -193,7 +194,7 @@ class Story:
     @property
     def day(self) -> date:
         """The day of the edition the story belongs to: the date in its permanent address."""
-        return date(int(self.path[1:5]), int(self.path[6:8]), int(self.path[9:11]))
+        return _edition_day(self.path[:12])
 
     @property
     def is_draft(self) -> bool:
@@ -234,6 +235,12 @@ class Outlet:
     def path(self) -> str:
         """The outlet page's address."""
         return outlet_path(self.domain)
+
+
+@functools.cache  # one entry a day of stories: every story's day is asked for in every build
+def _edition_day(day: str) -> date:
+    """The date of an address's first part, `/YYYY/MM/DD/`."""
+    return date(int(day[1:5]), int(day[6:8]), int(day[9:11]))
 
 
 def outlet_path(domain: str) -> str:

@@ -405,9 +405,7 @@ def _place(
     taken: set[str] = set()
     placed = {}
     for group in sorted(groups, key=lambda group: claim_order(group.anchor)):
-        path = group.base
-        if path in taken:
-            path = first_free(path, group.anchor.url_keys[0], taken)
+        path = first_free(group.base, group.anchor.url_keys[0], taken)
         taken.add(path)
         known = before.get(group) if before is not None else None
         if known is None or known.path != f"{path}/":

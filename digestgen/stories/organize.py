@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -108,10 +107,9 @@ def _organized_clusters(
             entry = _organized(c, topics, spellings, entry)
         # Scores rank stories but are not part of them: they move with the newest story, and
         # pages must not change when only that moved (see docs/records.md, "Ranking").
-        if entry.ranked_by is None or entry.ranked_by != ranked_by:
+        if entry.ranked_by != ranked_by:
             entry.ranked_by = ranked_by
-            # rank_order(entry.story, score), its age already worked out.
-            entry.rank = (-score_cluster(c, newest, ranking), *entry.age)
+            entry.rank = rank_order(entry.story, score_cluster(c, newest, ranking))
         made[id(c)] = entry
     if memo is not None:
         memo.entries = made
@@ -223,18 +221,11 @@ def _organized(
     if before is not None and before.cluster is cluster and before.story.topics == story_topics:
         before.topics = topics
         return before
-    lead, coverage, path = cluster.lead, cluster.coverage, cluster.path
-    story = Story(path, lead, coverage, cluster.members, story_topics, cluster.updated)
+    lead, coverage = cluster.lead, cluster.coverage
+    story = Story(cluster.path, lead, coverage, cluster.members, story_topics, cluster.updated)
     if coverage:
         pieces: list[Record | Coverage] = [lead, *coverage]
         outlets = tuple({p.provider.domain: p.provider.name for p in pieces}.items())
     else:
         outlets = ((lead.provider.domain, lead.provider.name),)
-    age = (-lead.published.timestamp(), path)  # age_order(story), without its lookups
-    return _Organized(cluster, topics, story, spellings, outlets, _edition_day(path[:12]), age)
-
-
-@functools.cache  # one entry a day of stories
-def _edition_day(day: str) -> date:
-    """Story.day of the stories whose addresses start `/YYYY/MM/DD/`, parsed once a day."""
-    return date(int(day[1:5]), int(day[6:8]), int(day[9:11]))
+    return _Organized(cluster, topics, story, spellings, outlets, story.day, age_order(story))
