@@ -179,7 +179,7 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
                     from digestgen.output.indexing import begin_search_index
 
                     search = begin_search_index(site, config, _previous(run), options.workers,
-                                                indexer)  # fmt: skip
+                                                indexer, loaded.parsed)  # fmt: skip
                     _key_inputs(run, scan)  # here, while the indexer has its work
                     published = _publish(run, site, outputs.settled(), templates, search)
             summary = _summary(site, selection, notes, published)

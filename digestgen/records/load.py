@@ -20,6 +20,7 @@ class LoadedRecords:
     records: tuple[Record, ...]
     problems: tuple[Problem, ...]
     changed: bool = False  # whether the cached results given to load_records changed
+    parsed: frozenset[str] = frozenset()  # the files read anew, not taken from the cache, by name
 
 
 def _parse_files(zone: ZoneInfo, files: Sequence[ContentFile]) -> list[CachedResult]:
@@ -79,7 +80,8 @@ def load_records(
         del results[digest]
     fresh = dict(zip([file.digest for file in misses], parsed, strict=True))
     records, problems = _in_order(files, fresh, results)
-    return LoadedRecords(records, problems, bool(misses or stale))
+    parsed_now = frozenset(file.name for file in misses)
+    return LoadedRecords(records, problems, bool(misses or stale), parsed_now)
 
 
 def _in_order(

@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
+from operator import attrgetter
 
 from markupsafe import escape
 
@@ -74,8 +75,8 @@ def _key_hash(key: str) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
 
 
-def _split(stories: Iterable[Story], shard_size: int) -> dict[int, list[Story]]:
-    """The published stories by shard number, in the order given."""
+def split_shards(stories: Iterable[Story], shard_size: int) -> dict[int, list[Story]]:
+    """The published stories by shard number (see `shard_of`), in the order given."""
     published = [story for story in stories if not story.is_draft]
     count = shard_count(len(published), shard_size)
     split: dict[int, list[Story]] = {}
@@ -86,30 +87,28 @@ def _split(stories: Iterable[Story], shard_size: int) -> dict[int, list[Story]]:
 
 def shard_numbers(stories: Iterable[Story], shard_size: int) -> tuple[int, ...]:
     """The shards the published stories fill, in order (a shard may be left empty)."""
-    return tuple(_split(stories, shard_size))
+    return tuple(split_shards(stories, shard_size))
 
 
-def plan_shards(
-    stories: Iterable[Story], digests: Mapping[str, str], settings: str, shard_size: int
-) -> list[SearchShard]:
-    """The published stories split into shards (see `shard_of`), each with a key.
+def keyed_shard(
+    split: Mapping[int, list[Story]], number: int, digests: Mapping[str, str], settings: str
+) -> SearchShard:
+    """Shard `number` of a split (`split_shards`), with its key.
 
-    The key is made from the stories' addresses and digests (`story_digests`), the `settings`
-    the documents depend on (base path included), Pagefind's version, the shard's number (its
-    documents' filter) and whether it publishes the engine, so a shard is known unchanged
-    without making its documents.
+    The key is made from the shard's stories' addresses and digests (`story_digests`: only
+    theirs are needed), the `settings` the documents depend on (base path included), Pagefind's
+    version, the shard's number (its documents' filter) and whether it publishes the engine (the
+    first shard does), so a shard is known unchanged without making its documents.
     """
-    made_by = f"{pagefind_version()}\0{DOCUMENT_FORMAT}\0{settings}\0".encode()
-    shards: list[SearchShard] = []
-    for number, part in _split(stories, shard_size).items():
-        engine = not shards
-        key = hashlib.sha256(made_by + f"{number}\0{engine}\0".encode())
-        part.sort(key=lambda story: story.path)
-        for story in part:
-            key.update(f"{story.path}={digests[story.path]}\0".encode("utf-8", "surrogatepass"))
-        folder = f"{SEARCH_FOLDER}/{number}/"
-        shards.append(SearchShard(folder, tuple(part), key.hexdigest()[:32], number, engine))
-    return shards
+    engine = number == next(iter(split))
+    made_by = f"{pagefind_version()}\0{DOCUMENT_FORMAT}\0{settings}\0{number}\0{engine}\0"
+    key = hashlib.sha256(made_by.encode())
+    stories = split[number]
+    stories.sort(key=attrgetter("path"))  # in place: a shard keyed twice is sorted once
+    for story in stories:
+        key.update(f"{story.path}={digests[story.path]}\0".encode("utf-8", "surrogatepass"))
+    folder = f"{SEARCH_FOLDER}/{number}/"
+    return SearchShard(folder, tuple(stories), key.hexdigest()[:32], number, engine)
 
 
 def shard_files(shard: SearchShard, bundle: Mapping[str, bytes]) -> dict[str, bytes]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from digestgen.config import SiteConfig
-from digestgen.model import Site
+from digestgen.model import Site, Story
 from digestgen.output.paths import OutputCollision, check_output_path
 from digestgen.rebuild.keys import story_digests
 from digestgen.render.errors import RenderError
@@ -15,9 +15,10 @@ from digestgen.render.pagefind_runner import SearchIndexError
 from digestgen.render.search import (
     SearchShard,
     index_shards,
-    plan_shards,
+    keyed_shard,
     search_documents,
     shard_files,
+    split_shards,
 )
 
 
@@ -36,11 +37,27 @@ def search_shards(
     site: Site, config: SiteConfig, digests: Mapping[str, str] | None = None
 ) -> list[SearchShard]:
     """The search index's shards; none when search is turned off."""
-    if not config.search:
-        return []
-    digests = story_digests(site.stories) if digests is None else digests
-    settings = f"{config.language}\0{config.timezone}\0{config.link('/')}"
-    return plan_shards(site.stories, digests, settings, config.search_shard_size)
+    split = shard_split(site, config)
+    if digests is None:
+        digests = story_digests(site.stories) if split else {}
+    return [shard_with_key(split, number, config, digests) for number in split]
+
+
+def shard_split(site: Site, config: SiteConfig) -> dict[int, list[Story]]:
+    """The published stories by search shard (`split_shards`); none when search is turned off."""
+    return split_shards(site.stories, config.search_shard_size) if config.search else {}
+
+
+def shard_with_key(
+    split: Mapping[int, list[Story]], number: int, config: SiteConfig, digests: Mapping[str, str]
+) -> SearchShard:
+    """One shard of a `shard_split`, with its key (`keyed_shard`)."""
+    return keyed_shard(split, number, digests, _settings(config))
+
+
+def _settings(config: SiteConfig) -> str:
+    """What of the config a shard's documents depend on."""
+    return f"{config.language}\0{config.timezone}\0{config.link('/')}"
 
 
 def make_search_index(

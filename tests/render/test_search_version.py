@@ -63,8 +63,9 @@ def test_a_build_with_search_does_not_import_importlib_metadata():
     # It costs a one-record rebuild 20 ms: the version comes from the dist-info's name.
     code = (
         "import sys\n"
-        "from digestgen.render.search import plan_shards\n"
-        "plan_shards([], {}, '', 10)\n"
+        "import digestgen.render.search\n"
+        "from digestgen.render.pagefind_runner import pagefind_version\n"
+        "pagefind_version()\n"
         "print('importlib.metadata' in sys.modules)\n"
     )
     found = subprocess.run(
