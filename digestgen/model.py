@@ -115,6 +115,8 @@ class Record:
     fingerprint: str = ""  # hash of the file's bytes: what page fingerprints build on
     # Canonical forms of `urls`, worked out once when the record is read (and cached).
     keys: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    # `url_hash` of the first of them (0: not worked out), which places a story in a search shard.
+    key_hash: int = field(default=0, compare=False, repr=False)
     # The slug of `slug` or `title`, worked out once when the record is read (and cached).
     slug_text: str = field(default="", compare=False, repr=False)
     # The address the record has as a story of its own in `address_zone` (the site's), and that
@@ -180,6 +182,8 @@ class Story:
     members: tuple[Record, ...]
     topics: tuple[Topic, ...]
     updated: datetime
+    # The member its address comes from (`stories.addresses.anchor`), when organising gave it.
+    anchor: Record | None = field(default=None, compare=False, repr=False)
 
     @property
     def published(self) -> datetime:

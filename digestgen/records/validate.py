@@ -16,7 +16,7 @@ from digestgen.stories.addresses import slug_text_of, standalone_address_of
 from digestgen.stories.topics import topic_key
 from digestgen.util.dates import parse_timestamp
 from digestgen.util.text import INVALID_CHARACTERS, clean_text
-from digestgen.util.urls import canonical_urls, check_url, host_of, is_host_name
+from digestgen.util.urls import canonical_urls, check_url, host_of, is_host_name, url_hash
 
 # Fields with a meaning of their own; everything else is handed to templates as `extra`.
 KNOWN_FIELDS = frozenset(
@@ -244,8 +244,9 @@ def _worked_out(
     made with dataclasses.replace to add it cost more than making the record."""
     slug_text = slug_text_of(slug, title)
     address, family = standalone_address_of(published, slug_text, zone)
-    return {"keys": canonical_urls(*urls), "slug_text": slug_text, "address": address,
-            "family": family, "address_zone": zone}  # fmt: skip
+    keys = canonical_urls(*urls)
+    return {"keys": keys, "key_hash": url_hash(keys[0]) if keys else 0, "slug_text": slug_text,
+            "address": address, "family": family, "address_zone": zone}  # fmt: skip
 
 
 def _required_timestamp(check: _FieldChecker, data: dict[str, Any], field: str) -> datetime | None:

@@ -31,8 +31,9 @@ from markupsafe import escape
 from digestgen.model import Story
 from digestgen.output.paths import file_path
 from digestgen.render.pagefind_runner import index_files, pagefind_version
-from digestgen.stories.addresses import anchor_key
+from digestgen.stories.addresses import anchor_of
 from digestgen.util.dates import format_date
+from digestgen.util.urls import url_hash
 
 SEARCH_FOLDER = "pagefind"
 # The shape of the documents search_documents makes and of the bundle kept of Pagefind's: part of
@@ -67,12 +68,13 @@ def shard_of(story: Story, count: int) -> int:
     """The shard of a story among `count` shards: a hash of the canonical URL of the record its
     address comes from (its earliest), never of other stories. Not of the address itself: an
     edit of the story's title moves its address, and the story should stay in its shard."""
-    return _key_hash(anchor_key(story)) % count
+    record = anchor_of(story)
+    return (record.key_hash or _key_hash(record.url_keys[0])) % count
 
 
 @functools.lru_cache(maxsize=1 << 17)  # serve asks again on every rebuild
 def _key_hash(key: str) -> int:
-    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
+    return url_hash(key)
 
 
 def split_shards(stories: Iterable[Story], shard_size: int) -> dict[int, list[Story]]:

@@ -30,7 +30,13 @@ def anchor(records: Sequence[Record]) -> Record:
 def anchor_key(story: Story) -> str:
     """The canonical URL of the record a story's address comes from (`anchor`): it stays when
     the story's title is edited, which moves the address itself."""
-    return anchor(story.members or (story.lead,)).url_keys[0]
+    return anchor_of(story).url_keys[0]
+
+
+def anchor_of(story: Story) -> Record:
+    """The record a story's address comes from (`anchor`), as organising gave it if it did."""
+    given = story.anchor
+    return given if given is not None else anchor(story.members or (story.lead,))
 
 
 def standalone_address(record: Record, zone: ZoneInfo) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -73,6 +74,11 @@ def host_of(url: str) -> str:
 def canonical_urls(*urls: str | None) -> tuple[str, ...]:
     """The canonical forms of the addresses given that are not empty, in their order."""
     return tuple(canonical_url(url) for url in urls if url)
+
+
+def url_hash(key: str) -> int:
+    """A hash of a canonical URL, the same in every run and on every machine (64 bits)."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
 
 
 def canonical_url(url: str) -> str:
