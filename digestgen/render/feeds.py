@@ -5,14 +5,14 @@ archive, each a FeedJob (feed_formats writes them)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, tzinfo
 from itertools import groupby, pairwise
 
 from digestgen.config import SiteConfig
 from digestgen.model import Edition, Site, Story
-from digestgen.render.paging import page_ends, story_hash
+from digestgen.render.paging import page_ends, story_hashes
 from digestgen.util.dates import day_end, format_day, format_month
 
 RSS, ATOM, JSON = "rss", "atom", "json"
@@ -164,9 +164,11 @@ class ArchiveDocument:
     stories: tuple[Story, ...]
 
 
-def archive_documents(stories: Sequence[Story], size: int, zone: tzinfo) -> list[ArchiveDocument]:
+def archive_documents(
+    stories: Sequence[Story], size: int, zone: tzinfo, hashes: Mapping[str, int] | None = None
+) -> list[ArchiveDocument]:
     """Every document of the site's Atom archive, oldest first, of `stories` newest first (as
-    the site lists them).
+    the site lists them); `hashes`: their `story_hashes`, when the caller has them.
 
     Each month's stories (by publication, in the site's time zone) fill its documents from its
     oldest story, up to `size` to a document, each ending where `page_ends` says. So a new story
@@ -184,9 +186,10 @@ def archive_documents(stories: Sequence[Story], size: int, zone: tzinfo) -> list
     # Oldest first is the site's order reversed (stories published at the same second then go
     # by address, last first): a pass, where sorting the stories again took twice as long.
     months = [(key, list(listed)) for key, listed in groupby(reversed(stories), key=month)]
+    hashes = story_hashes(stories) if hashes is None else hashes
     documents = []
     for number, ((year, month_number), listed) in enumerate(months):
-        ends = page_ends([story_hash(story) for story in listed], size, limit=size)
+        ends = page_ends([hashes[story.path] for story in listed], size, limit=size)
         if number < len(months) - 1 and (not ends or ends[-1] < len(listed)):
             ends.append(len(listed))  # a past month's last document may hold fewer
         first = date(year, month_number, 1)
@@ -259,11 +262,14 @@ def plan_feeds(
     return jobs
 
 
-def site_archive(site: Site, config: SiteConfig) -> list[ArchiveDocument]:
-    """The site's Atom archive documents, oldest first (none when the config makes none)."""
+def site_archive(
+    site: Site, config: SiteConfig, hashes: Mapping[str, int] | None = None
+) -> list[ArchiveDocument]:
+    """The site's Atom archive documents, oldest first (none when the config makes none);
+    `hashes`: the stories' `story_hashes`, when the caller has them."""
     if not config.has_feed_archive:
         return []
-    return archive_documents(site.stories, config.archive_size, config.zone)
+    return archive_documents(site.stories, config.archive_size, config.zone, hashes)
 
 
 def daily_feed(site: Site, config: SiteConfig) -> FeedJob:

@@ -105,12 +105,15 @@ def page_parts(
     config: SiteConfig,
     shards: Sequence[int] | None = None,
     archive: Sequence[ArchiveDocument] | None = None,
+    hashes: Mapping[str, int] | None = None,
 ) -> list[PagePart]:
     """The site's pages in `plan_pages`' order, the listings' and the story pages' not planned
-    yet: a rebuild plans only those whose inputs changed (see `render.site.plan_site`)."""
+    yet: a rebuild plans only those whose inputs changed (see `render.site.plan_site`).
+    `hashes`: the stories' `story_hashes`, when the caller has them."""
     feeds = listing_feeds(config, "site", config.title, "/")
     daily = listing_feeds(config, "daily", daily_feed_title(config), DAILY_FOLDER)
-    hashes = story_hashes(site.stories)  # where topic and outlet pages end
+    if hashes is None:
+        hashes = story_hashes(site.stories)  # where topic and outlet pages end
     stories = StoryPages(site.stories, _earlier_in_topic(site), config.edition_pages, feeds)
     return [
         # The front page offers the daily digest in its first format only: every link weighs

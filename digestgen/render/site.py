@@ -33,6 +33,7 @@ from digestgen.render.feeds import FeedJob, plan_feeds, site_archive
 from digestgen.render.jobs import PageJob
 from digestgen.render.page_plan import LastPlan, ListingMemo, PagePlan, PlannedJob, UnplannedPages
 from digestgen.render.pages import page_parts
+from digestgen.render.paging import story_hashes
 from digestgen.render.renderer import PageRenderer
 from digestgen.render.search import (
     SearchShard,
@@ -131,9 +132,10 @@ def plan_site(
     pages and the listings planned as `last` planned them are left unplanned (`UnplannedPages`).
     """
     numbers = None if shards is None else [shard.number for shard in shards]
-    archive = site_archive(site, config)  # the feeds and the /feeds/ page list it
+    hashes = story_hashes(site.stories)  # where listing pages and archive documents end
+    archive = site_archive(site, config, hashes)  # the feeds and the /feeds/ page list it
     digests = story_digests(site.stories) if digests is None else digests
-    parts = page_parts(site, config, shards=numbers, archive=archive)
+    parts = page_parts(site, config, shards=numbers, archive=archive, hashes=hashes)
     pages = PagePlan(digests, last)
     for part in parts:
         pages.add(part)
