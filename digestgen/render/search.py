@@ -69,12 +69,7 @@ def shard_of(story: Story, count: int) -> int:
     address comes from (its earliest), never of other stories. Not of the address itself: an
     edit of the story's title moves its address, and the story should stay in its shard."""
     record = anchor_of(story)
-    return (record.key_hash or _key_hash(record.url_keys[0])) % count
-
-
-@functools.lru_cache(maxsize=1 << 17)  # serve asks again on every rebuild
-def _key_hash(key: str) -> int:
-    return url_hash(key)
+    return (record.key_hash or url_hash(record.url_keys[0])) % count
 
 
 def split_shards(stories: Iterable[Story], shard_size: int) -> dict[int, list[Story]]:

@@ -35,6 +35,8 @@ class Cluster:
     coverage: tuple[Coverage, ...]
     topic_names: tuple[str, ...]
     updated: datetime
+    # The record its address comes from (`anchor`), given when the cluster is placed.
+    anchor: Record | None = field(default=None, compare=False, repr=False)
 
 
 @fast_init
@@ -410,6 +412,7 @@ def _place(
         known = before.get(group) if before is not None else None
         if known is None or known.path != f"{path}/":
             c = group.cluster  # made directly: dataclasses.replace costs several times more
-            known = Cluster(f"{path}/", c.lead, c.members, c.coverage, c.topic_names, c.updated)
+            known = Cluster(f"{path}/", c.lead, c.members, c.coverage, c.topic_names, c.updated,
+                            group.anchor)  # fmt: skip
         placed[group] = known
     return placed

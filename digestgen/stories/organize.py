@@ -10,7 +10,6 @@ from operator import attrgetter
 
 from digestgen.config import RankingWeights, SiteConfig
 from digestgen.model import Coverage, Edition, Outlet, Record, Site, Story, Topic, TopicPage
-from digestgen.stories.addresses import anchor
 from digestgen.stories.cluster import Cluster
 from digestgen.stories.front import front_stories
 from digestgen.stories.topics import make_topics, topic_key
@@ -223,9 +222,8 @@ def _organized(
         before.topics = topics
         return before
     lead, coverage = cluster.lead, cluster.coverage
-    members = cluster.members
-    story = Story(cluster.path, lead, coverage, members, story_topics, cluster.updated,
-                  anchor(members))  # fmt: skip
+    story = Story(cluster.path, lead, coverage, cluster.members, story_topics, cluster.updated,
+                  cluster.anchor)  # fmt: skip
     if coverage:
         pieces: list[Record | Coverage] = [lead, *coverage]
         outlets = tuple({p.provider.domain: p.provider.name for p in pieces}.items())
