@@ -182,7 +182,7 @@ class Story:
     members: tuple[Record, ...]
     topics: tuple[Topic, ...]
     updated: datetime
-    # The member its address comes from (`stories.addresses.anchor`), when organising gave it.
+    # The member its address comes from (`stories.addresses.anchor`), when clustering gave it.
     anchor: Record | None = field(default=None, compare=False, repr=False)
 
     @property

@@ -34,7 +34,7 @@ def anchor_key(story: Story) -> str:
 
 
 def anchor_of(story: Story) -> Record:
-    """The record a story's address comes from (`anchor`), as organising gave it if it did."""
+    """The record a story's address comes from (`anchor`), as clustering gave it if it did."""
     given = story.anchor
     return given if given is not None else anchor(story.members or (story.lead,))
 
