@@ -40,6 +40,7 @@ from digestgen.render.forked import compiled, search_indexer, template_compiler
 from digestgen.render.themes import Theme, resolve_theme
 from digestgen.util import parallel
 from digestgen.util.lifetime import leave, unfreed
+from digestgen.util.slotted import frozen
 
 if TYPE_CHECKING:
     from digestgen.model import Site
@@ -54,7 +55,7 @@ CACHE_FOLDER = ".digestgen-cache"
 Progress = Callable[[str, int, int], None]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class BuildReport:
     """What a build did, for the summary and the exit status."""
 
@@ -277,9 +278,8 @@ def _load(run: _Build, scan: ContentScan) -> LoadedRecords:
     state, options = run.state, run.options
     if options.use_cache:
         _note(run, load_record_pickles(run.cache, state))
-    loaded = load_records(
-        scan.files, run.config.zone, options.workers, options.stage("reading"), state.records
-    )
+    files, zone = scan.files, run.config.zone
+    loaded = load_records(files, zone, options.workers, options.stage("reading"), state.records)
     if options.use_cache and loaded.changed:
         _note(run, _save_cache(save_records, run.cache, state))
     # The pickled records were needed only to be saved; their facts and problems stay.

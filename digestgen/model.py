@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from digestgen.util.dates import day_path
-from digestgen.util.slotted import fast_init, fast_pickling
+from digestgen.util.slotted import fast_pickling, frozen
 from digestgen.util.slugs import windows_safe
 from digestgen.util.urls import canonical_urls
 
@@ -39,9 +39,8 @@ class FrozenMapping(Mapping[str, Any]):
         return (FrozenMapping, (self._data,))
 
 
-@fast_init
 @fast_pickling
-@dataclass(frozen=True, slots=True)
+@frozen
 class Provider:
     """The outlet that published a piece: display name and bare host name."""
 
@@ -49,9 +48,8 @@ class Provider:
     domain: str
 
 
-@fast_init
 @fast_pickling
-@dataclass(frozen=True, slots=True)
+@frozen
 class Image:
     """An image with its intrinsic size, when known, so pages reserve its space."""
 
@@ -60,9 +58,8 @@ class Image:
     height: int | None = None
 
 
-@fast_init
 @fast_pickling
-@dataclass(frozen=True, slots=True)
+@frozen
 class Coverage:
     """One outlet's piece about a story: a `related` item or a merged record."""
 
@@ -86,9 +83,8 @@ class Coverage:
         return canonical_urls(self.url, self.amp_url)
 
 
-@fast_init
 @fast_pickling
-@dataclass(frozen=True, slots=True)
+@frozen
 class Record:
     """One validated article record, as the curator wrote it."""
 
@@ -157,7 +153,7 @@ class Record:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Topic:
     """A topic: case-insensitive key, the curator's display name, and a URL-safe slug."""
 
@@ -171,8 +167,7 @@ class Topic:
         return f"/topics/{self.slug}/"
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@frozen
 class Story:
     """A lead record with its coverage from other outlets, at a permanent address."""
 
@@ -206,7 +201,7 @@ class Story:
         return not self.lead.is_published
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Edition:
     """All stories of one day in the site's time zone, ranked."""
 
@@ -219,7 +214,7 @@ class Edition:
         return day_path(self.day)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TopicPage:
     """A topic with its stories, newest first."""
 
@@ -227,7 +222,7 @@ class TopicPage:
     stories: tuple[Story, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Outlet:
     """An outlet with the stories it led or covered, newest first."""
 
@@ -252,7 +247,7 @@ def outlet_path(domain: str) -> str:
     return f"/sources/{windows_safe(domain)}/"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Site:
     """The whole digest, organised and ready to render. Its stories, and each topic's and
     outlet's, are newest first (`stories.organize.age_order`: ties by address)."""

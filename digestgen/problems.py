@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+
+from digestgen.util.slotted import frozen
 
 MAX_QUOTED_VALUE = 60
 MAX_QUOTED_NUMBER_BITS = 64
@@ -17,7 +18,7 @@ class Severity(enum.Enum):
     NOTE = "note"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Problem:
     """One thing wrong (or worth telling) about one field of one file."""
 

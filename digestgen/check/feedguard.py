@@ -15,7 +15,6 @@ import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from digestgen.model import Record
 from digestgen.render.feed_formats import ATOM_NS, JSON_EXTENSION
 from digestgen.render.feeds import ARCHIVE_FOLDER, FILE_NAMES, is_daily_path
 from digestgen.util.files import read_regular_file
+from digestgen.util.slotted import frozen
 from digestgen.util.urls import canonical_url
 
 # Feeds come from a folder on disk that may hold anything: never fetch or expand entities.
@@ -40,7 +40,7 @@ class FindingKind(enum.Enum):
     UNREADABLE = "unreadable feed"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FeedFinding:
     """One item (or feed) the new build would break for subscribers, and how."""
 
@@ -54,7 +54,7 @@ class FeedFinding:
         return f"{self.feed}:{item}: {self.kind.value}: {self.detail}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ContentFacts:
     """What the guard knows of the records the new feeds were built from."""
 
@@ -63,7 +63,7 @@ class ContentFacts:
     unusable: tuple[str, ...] = ()  # text of record files with errors, whose URLs are unknown
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PublishedItem:
     """An item as a feed publishes it: id, link, and its pieces' addresses at their outlets."""
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from digestgen.render.site import plan_site, render_in_memory
 from digestgen.render.themes import resolve_theme
 from digestgen.stories.assemble import assemble_site
 from digestgen.util import parallel
+from digestgen.util.slotted import frozen
 from digestgen.util.terminal import describe, printable, shown_path
 
 _FRONT_MATTER_FENCE = re.compile(r"^---\s*$")
@@ -36,7 +36,7 @@ _FIELD_ROOT = re.compile(r"^[^.\[]+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Finding:
     """A problem placed for a reader: the file's path as given to the user, and its line."""
 
@@ -45,7 +45,7 @@ class Finding:
     line: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CheckReport:
     """What a check found: every problem, placed, and the site as it would be written."""
 

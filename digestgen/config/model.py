@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
+
+from digestgen.util.slotted import frozen
 
 # The feed formats (`feed_formats`) and the listings that may have feeds (`feeds`), in the order
 # they are made and offered.
@@ -27,7 +29,7 @@ class ConfigError(Exception):
         self.problems = problems  # one line each, for whoever prints them one at a time
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RankingWeights:
     """Weights of the front-page score (see docs/records.md, "Ranking")."""
 
@@ -37,7 +39,7 @@ class RankingWeights:
     age_per_hour: float = 2.0
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SiteConfig:
     """Everything the build needs to know about the site, with defaults for every key."""
 

@@ -6,12 +6,12 @@ import ipaddress
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from digestgen.util.slotted import frozen
 from digestgen.util.text import INVALID_CHARACTERS
 from digestgen.util.urls import is_host_name
 
@@ -21,7 +21,7 @@ T = TypeVar("T", covariant=True)
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Problem:
     """One refusal: the message, and the key path below the option's key it is about, if any."""
 
@@ -104,7 +104,7 @@ class Folder(Option[Path]):
         raise Invalid.because("must be a folder path")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class WholeNumber(Option[int]):
     """An integer (not a boolean) from minimum to maximum, both included."""
 
@@ -142,7 +142,7 @@ class Boolean(Option[bool]):
         raise Invalid.because("must be true or false")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Choices(Option[tuple[str, ...]]):
     """A list of names from `allowed`, each at most once, at least `minimum` of them; the value
     keeps `allowed`'s order, so the same choices in any order make the same site."""
@@ -234,7 +234,7 @@ def normalize_hub_url(value: str) -> str:
     return text
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Url(Option[str]):
     """An absolute http(s) URL, checked and normalized by `normalize` (a non-string is '')."""
 
@@ -248,7 +248,7 @@ class Url(Option[str]):
             raise Invalid.because(str(exc)) from None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Table(Option[T]):
     """A TOML table whose keys each have an option; `build` makes the value from the parsed keys."""
 

@@ -4,7 +4,6 @@ others made by Pagefind (a rebuild's few on the other core as the pages are plan
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 
 from digestgen.config import SiteConfig
 from digestgen.model import Site, Story
@@ -24,6 +23,7 @@ from digestgen.render.search_index import (
     shard_with_key,
 )
 from digestgen.util import parallel
+from digestgen.util.slotted import frozen
 
 # Up to this many search shards to make (a rebuild's changed ones, a small site's all) are made
 # by a process forked early (`publish`'s indexer) while this one plans and renders the pages.
@@ -37,7 +37,7 @@ EARLY_SHARDS = 4
 EARLY_PART = 8
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SearchIndexing:
     """The search index, begun before the pages are planned: the stories' digests it was
     planned from, the site's shards, the last build's index files by shard, the shards whose
@@ -196,7 +196,7 @@ def _storing(
     return stored
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Indexing:
     """What the index workers share: the site's config, where output goes, the last build's
     files."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
@@ -29,9 +28,10 @@ from digestgen.render.site import (
 )
 from digestgen.util import parallel
 from digestgen.util.lifetime import leave
+from digestgen.util.slotted import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Published:
     """What was written: every output file's entry, how many were rendered or kept, and counts."""
 
@@ -44,7 +44,7 @@ class Published:
     listings: ListingMemo  # for the next build (see `render.page_plan.LastPlan`)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Rendering:
     """What the render workers share: the plan, where output goes, the last build's files."""
 

@@ -15,7 +15,7 @@ import os
 import pickle
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
@@ -34,6 +34,7 @@ from digestgen.rebuild.storage import (
     write_marshalled,
     write_records,
 )
+from digestgen.util.slotted import frozen
 
 STATE_FILE = "state.bin"
 RECORDS_FILE = "records.bin"
@@ -62,7 +63,7 @@ class OutputEntry(NamedTuple):
     mtime_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class BuildSummary:
     """What a build's summary reports, kept so a build that changes nothing can report it."""
 
@@ -348,7 +349,7 @@ def encode_summary(summary: BuildSummary | None) -> bytes:
     """The last build's summary as cache data."""
     if summary is None:
         return b""
-    return dump_model(tuple(getattr(summary, name) for name in BuildSummary.__slots__))
+    return dump_model(tuple(getattr(summary, spec.name) for spec in fields(summary)))
 
 
 def decode_summary(blob: bytes) -> BuildSummary | None:

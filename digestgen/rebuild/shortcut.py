@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from digestgen.stories.select import (
     waiting_items,
 )
 from digestgen.util.dates import day_end
+from digestgen.util.slotted import frozen
 
 
 def used_inputs(
@@ -77,7 +77,7 @@ class _ClockMarks:
         return f"{waiting_items(related, clock)}{marks}{ended}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Unchanged:
     """What the summary of a build that changed nothing reports, from the cache."""
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin
@@ -17,6 +16,7 @@ from urllib.parse import urljoin
 from digestgen.problems import quote, type_name
 from digestgen.records.feed_text import collapse, feed_text, html_to_text
 from digestgen.util.dates import MIN_YEAR
+from digestgen.util.slotted import frozen
 from digestgen.util.text import INVALID_CHARACTERS
 from digestgen.util.urls import check_url
 
@@ -28,7 +28,7 @@ _EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
 _LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FeedItem:
     """A feed item in the terms every feed format shares, its text plain.
 

@@ -8,7 +8,6 @@ Pure functions over an item's fields, shared by feed items and record lists.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from digestgen.problems import quote, type_name
@@ -24,6 +23,7 @@ from digestgen.records.validate import (
     cut_at_word,
     over_limit,
 )
+from digestgen.util.slotted import frozen
 
 # Without these an item is no record: a bad value in one of them skips the item.
 REQUIRED_FIELDS = frozenset({"title", "publishedDateTime", "originalUrl"})
@@ -34,7 +34,7 @@ _SURELY_SMALL = MAX_RECORD_BYTES // 12
 _MAX_NUMBER_BITS = int(MAX_NUMBER_CHARACTERS * 3.3219)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Fitted:
     """An item's fields fitted to a record's limits (None when it cannot be), with warnings."""
 

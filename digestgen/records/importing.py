@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 import feedparser
@@ -29,6 +29,7 @@ from digestgen.records.feed_text import collapse, feed_text
 from digestgen.records.import_fit import fit_record
 from digestgen.records.parse import Fields, RecordLoader, refused_construct
 from digestgen.util.dates import utc_timestamp
+from digestgen.util.slotted import frozen
 from digestgen.util.text import INVALID_CHARACTERS
 from digestgen.util.urls import check_url, host_of
 
@@ -38,7 +39,7 @@ NESTED_TOO_DEEPLY = "lists and mappings nested too deeply to read"
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Candidate:
     """One item to import: where it came from (`file#n`), its fields in the upstream format, what
     was cut or dropped from it (to tell the user), and the feed's own id for it (guid, id)."""
@@ -50,7 +51,7 @@ class Candidate:
     identity: str = ""  # RSS guid, Atom id, JSON Feed id, trimmed; "" if none (record lists)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Parsed:
     """What one import file held: candidate records, and the items skipped with the reason."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from digestgen.model import Record
@@ -11,9 +10,10 @@ from digestgen.problems import Problem, error
 from digestgen.rebuild.results import CachedResult, decode_results, encode_results
 from digestgen.records.scan import ContentFile
 from digestgen.util import parallel
+from digestgen.util.slotted import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LoadedRecords:
     """The outcome of reading the content folder: usable records and every problem found."""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -25,6 +24,7 @@ from digestgen.records.plain_yaml import (
     nesting_depth,
 )
 from digestgen.records.scan import size_problem
+from digestgen.util.slotted import frozen
 
 try:  # PyYAML's C loader is 2.5x faster on a full build; fall back where it is not built.
     from yaml import CSafeLoader as _SafeLoader
@@ -92,7 +92,7 @@ ALIASES_NOT_ALLOWED = "YAML anchors and aliases are not allowed in records"
 Fields = dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RawRecord:
     """A record file's front matter and body, parsed but not yet validated."""
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +25,7 @@ from digestgen.records.authoring import (
 from digestgen.records.parse import Fields, RawRecord, parse_record
 from digestgen.records.validate import MAX_IMAGES, MAX_RELATED, validate_record
 from digestgen.stories.select import far_ahead
+from digestgen.util.slotted import frozen
 from digestgen.util.terminal import shown_path
 from digestgen.util.text import INVALID_CHARACTERS
 
@@ -38,7 +38,7 @@ _FIELD_PATH = re.compile(r"^(?P<key>[^.\[]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<sub>
 _LIST_LIMITS = {"images": MAX_IMAGES, "related": MAX_RELATED}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Saved:
     """What became of one record to save: `created`, `updated`, `unchanged` or `skipped`."""
 

@@ -6,11 +6,11 @@ import errno
 import hashlib
 import heapq
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISREG
 
 from digestgen.problems import Problem, error, warning
+from digestgen.util.slotted import frozen
 
 RECORD_SUFFIXES = (".md", ".txt")
 MAX_RECORD_BYTES = 1024 * 1024
@@ -27,7 +27,7 @@ class ContentError(Exception):
     """The content folder cannot be read at all."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ContentFile:
     """One record file: name (relative to the content folder), path, hash of name and bytes."""
 
@@ -37,7 +37,7 @@ class ContentFile:
     stat: os.stat_result
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ContentScan:
     """What one walk of the content folder found: record files, problems, folders read."""
 

@@ -6,14 +6,13 @@ Every page counts a story the same way: its *sources* are the distinct outlets o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from digestgen.model import Coverage, Provider, Story
+from digestgen.util.slotted import frozen
 
 MORE_SHOWN = 3  # outlets a "More:" line names before "+N more"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Counts:
     """How much coverage a story has: distinct outlets and pieces, the lead's included."""
 
@@ -28,7 +27,7 @@ class Counts:
         return f"{self.pieces} {pieces} from {self.sources} {sources}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class MoreLine:
     """A listing's "More:" line: other outlets' best pieces, then how many outlets are left."""
 
@@ -36,7 +35,7 @@ class MoreLine:
     hidden: int  # further distinct outlets, not named
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Entry:
     """One piece on the story page's coverage list, in time order."""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from digestgen.render.feeds import DAILY_FOLDER, FILE_NAMES, feed_path
 from digestgen.render.jobs import PageJob
 from digestgen.render.renderer import PageRenderer
 from digestgen.stories.addresses import moved_addresses
+from digestgen.util.slotted import frozen
 
 REDIRECTS_FILE = "_redirects"
 SITEMAP_FILE = "sitemap.xml"
@@ -34,7 +34,7 @@ SitemapEntries = tuple[tuple[str, datetime | None], ...]
 _DATED = re.compile(r"/(\d{4})/(\d{2})/")  # a story's or an edition's address: its month
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SitemapFile:
     """One file of the sitemap: its output path and what it lists, pages' addresses and last
     changes; an index lists its parts' addresses and each part's latest change instead."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import mimetypes
-from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -12,6 +11,7 @@ from digestgen.model import Edition, Image, Story, outlet_path
 from digestgen.render.feed_text import plain_name
 from digestgen.render.feeds import RSS, daily_item_title, feed_path
 from digestgen.util.dates import day_end
+from digestgen.util.slotted import frozen
 
 # A story's item is repeated in every listing feed that shows it: the site's and one for each of
 # its topics and outlets, and the outlets grow with its coverage. So that one record
@@ -20,7 +20,7 @@ from digestgen.util.dates import day_end
 MAX_ITEM_COVERAGE = 10
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RelatedLink:
     """Another outlet's coverage of a story, as a feed item lists it."""
 
@@ -30,7 +30,7 @@ class RelatedLink:
     published: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FeedItem:
     """One story as every feed format shows it, made once from the story."""
 

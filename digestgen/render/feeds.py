@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, tzinfo
 from itertools import groupby, pairwise
 
@@ -14,6 +13,7 @@ from digestgen.config import SiteConfig
 from digestgen.model import Edition, Site, Story
 from digestgen.render.paging import page_ends, story_hashes
 from digestgen.util.dates import day_end, format_day, format_month
+from digestgen.util.slotted import frozen
 
 RSS, ATOM, JSON = "rss", "atom", "json"
 
@@ -50,7 +50,7 @@ DAILY_FOLDER = "/daily/"
 DAILY_PAGE = "/archive/"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FeedLink:
     """A feed offered on a page for autodiscovery."""
 
@@ -60,7 +60,7 @@ class FeedLink:
     label: str = ""  # the format's name: RSS, Atom, JSON Feed
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ArchiveLinks:
     """RFC 5005 links of an Atom document: the current feed and the neighbouring archives."""
 
@@ -70,7 +70,7 @@ class ArchiveLinks:
     is_archive: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FeedJob:
     """One feed to render in one or more formats: its page, title, items newest first."""
 
@@ -154,7 +154,7 @@ def archive_path(month: str, part: int) -> str:
     return f"{ARCHIVE_FOLDER}{month}-{part}.xml"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ArchiveDocument:
     """One document of the site's Atom archive: its address, what its title calls it, and its
     stories, oldest first."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,11 +10,10 @@ from digestgen.model import Image, Story
 from digestgen.output.paths import file_path
 from digestgen.render.feeds import FeedLink
 from digestgen.render.paging import Pager, TimePager
-from digestgen.util.slotted import fast_init
+from digestgen.util.slotted import frozen
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@frozen
 class Page:
     """What every template knows about the page it renders."""
 
@@ -31,8 +29,7 @@ class Page:
     og_type: str = "website"
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@frozen
 class PageJob:
     """One page to render: its template, its Page, and the rest of what the template gets."""
 

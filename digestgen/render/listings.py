@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 
 from digestgen.config import SiteConfig
@@ -14,9 +13,10 @@ from digestgen.render.feeds import DAILY_PAGE, FeedLink, listing_feeds
 from digestgen.render.jobs import Page, PageJob, first_image
 from digestgen.render.paging import page_by_time, titled
 from digestgen.util.dates import format_day
+from digestgen.util.slotted import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ListingPages:
     """One listing's pages before they are planned (a topic's, an outlet's, a day's edition):
     its name in the plan memo (`rebuild.plans`), what its pages show besides its stories, its

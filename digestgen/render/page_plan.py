@@ -5,7 +5,6 @@ story pages, and the listings whose inputs are as the last build planned them fr
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -15,12 +14,13 @@ from digestgen.render.feeds import FeedJob
 from digestgen.render.jobs import PageJob
 from digestgen.render.listings import ListingPages
 from digestgen.render.pages import PagePart, StoryPages
+from digestgen.util.slotted import frozen
 
 # A page or feed planned, with the fingerprint of its inputs.
 PlannedJob = tuple[PageJob | FeedJob, str]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class UnplannedPages:
     """Pages known without their jobs: their output paths and fingerprints (every story's page,
     or a listing's pages as the last build planned them from the same inputs). A page that must
@@ -45,7 +45,7 @@ class Written(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LastPlan:
     """What the last build planned and wrote (with the same build key): its listings, and its
     outputs by path."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date
 
 from digestgen.config import SiteConfig
@@ -30,6 +30,7 @@ from digestgen.render.paging import paginate, story_hashes, titled
 from digestgen.render.search import shard_numbers
 from digestgen.stories.front import sections_since, topic_sections, window_start
 from digestgen.util.dates import day_path, format_date
+from digestgen.util.slotted import frozen
 
 SECTIONS = 6  # topic sections below the front page's stories
 
@@ -72,7 +73,7 @@ def plan_pages(
     return jobs
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class StoryPages:
     """Every story's page before they are planned: the stories, in order, and what each page
     shows besides its story (the stories before it in its topic, its breadcrumbs, the feeds)."""

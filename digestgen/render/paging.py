@@ -6,15 +6,15 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import tzinfo
 
 from digestgen.model import Story
 from digestgen.stories.addresses import anchor_key
 from digestgen.util.dates import format_date
+from digestgen.util.slotted import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Pager:
     """Where a page stands in a paginated listing."""
 
@@ -42,7 +42,7 @@ class Pager:
         return f"Page {self.number} of {self.count}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TimePager:
     """Where a page stands in a listing paged by time (a topic's, an outlet's).
 

@@ -22,7 +22,6 @@ import functools
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from operator import attrgetter
 
@@ -33,6 +32,7 @@ from digestgen.output.paths import file_path
 from digestgen.render.pagefind_runner import index_files, pagefind_version
 from digestgen.stories.addresses import anchor_of
 from digestgen.util.dates import format_date
+from digestgen.util.slotted import frozen
 from digestgen.util.urls import url_hash
 
 SEARCH_FOLDER = "pagefind"
@@ -52,7 +52,7 @@ def shard_count(stories: int, shard_size: int) -> int:
     return count
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SearchShard:
     """One Pagefind index: its output folder, its stories, a key of what it is made from, its
     number (see `shard_numbers`), and whether it publishes the engine, as the first shard does."""

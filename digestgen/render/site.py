@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Container, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 import jinja2
@@ -38,6 +38,7 @@ from digestgen.render.renderer import PageRenderer
 from digestgen.render.search import (
     SearchShard,
 )
+from digestgen.util.slotted import frozen
 
 if TYPE_CHECKING:  # feedgen and lxml: imported when a feed is first rendered
     from digestgen.render.feed_formats import FeedRenderer
@@ -82,7 +83,7 @@ def make_renderers(
     return Renderers(config, env, static)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PlannedSitemap:
     """A file of the sitemap to make (`sitemap_files`), and the fingerprint of what it lists. It
     is rendered only when the last build's was made from other entries (at 10,000 records the
@@ -97,7 +98,7 @@ class PlannedSitemap:
         return self.file.path
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SitePlan:
     """Every output of a site, planned: page and feed jobs with their fingerprints (and, for a
     rebuild, pages whose jobs are made only if they must be rendered), the renderers for them,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
+
+from digestgen.util.slotted import frozen
 
 THEME_FILE = "theme.toml"
 MAX_THEME_DEPTH = 10
@@ -14,7 +15,7 @@ class ThemeError(Exception):
     """A theme cannot be found or is badly declared."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Theme:
     """A resolved theme: its name and the folders to search, most specific first."""
 

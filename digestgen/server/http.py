@@ -8,7 +8,6 @@ import mimetypes
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -19,6 +18,7 @@ from digestgen.problems import Severity
 from digestgen.render.errors import RenderError
 from digestgen.render.feeds import ATOM, FILE_NAMES, MEDIA_TYPES
 from digestgen.server.site import DevSite, Snapshot
+from digestgen.util.slotted import frozen
 
 LIVE_PREFIX = "/_digestgen/"
 
@@ -60,7 +60,7 @@ KEEPALIVE_SECONDS = 15.0
 _FEED_TYPES = {FILE_NAMES[fmt]: MEDIA_TYPES[fmt] for fmt in FILE_NAMES}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Response:
     """One HTTP response: status, content type and body."""
 

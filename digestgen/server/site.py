@@ -47,6 +47,7 @@ from digestgen.render.site import (
 from digestgen.render.themes import ThemeError, resolve_theme
 from digestgen.stories.assemble import SiteMemo, assemble_site
 from digestgen.util import parallel
+from digestgen.util.slotted import frozen
 
 _FATAL = (ConfigError, ContentError, OutputCollision, RenderError, ThemeError)
 
@@ -68,7 +69,7 @@ class Snapshot:
     search: list[SearchShard] | None = None  # the search index's shards, planned when asked for
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Rebuilt:
     """What one rebuild did, for the terminal."""
 

@@ -16,7 +16,7 @@ from digestgen.stories.coverage import gather_coverage, lone_coverage
 from digestgen.stories.select import due_coverage
 from digestgen.stories.topics import topic_key
 from digestgen.util.lifetime import leave
-from digestgen.util.slotted import fast_init
+from digestgen.util.slotted import frozen
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 
@@ -24,8 +24,7 @@ _EARLIEST = datetime.min.replace(tzinfo=UTC)
 _LATEST = datetime.max.replace(tzinfo=UTC)
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@frozen
 class Cluster:
     """Records that are one story, before ranking: the lead, its coverage, its address."""
 
@@ -39,8 +38,7 @@ class Cluster:
     anchor: Record | None = field(default=None, compare=False, repr=False)
 
 
-@fast_init
-@dataclass(frozen=True, slots=True, eq=False)
+@frozen(eq=False)
 class _StoryGroup:
     """Records that are one story: its cluster (not yet addressed), its notes, its base address."""
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from digestgen.problems import Problem, warning
 from digestgen.util.dates import utc_timestamp
+from digestgen.util.slotted import frozen
 
 if TYPE_CHECKING:  # a build with nothing to do never makes the model's classes
     from digestgen.model import Record
@@ -33,7 +34,7 @@ class Place(enum.Enum):
     SCHEDULED = "scheduled"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Selection:
     """Records chosen for the site, and those left out as drafts or scheduled for later."""
 
