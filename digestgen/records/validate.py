@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ from digestgen.stories.addresses import slug_text_of, standalone_address_of
 from digestgen.stories.topics import topic_key
 from digestgen.util.dates import parse_timestamp
 from digestgen.util.text import INVALID_CHARACTERS, clean_text
-from digestgen.util.urls import canonical_urls, check_url, host_of, is_host_name, url_hash
+from digestgen.util.urls import canonical_keys, check_url, host_of, is_host_name, url_hash
 
 # Fields with a meaning of their own; everything else is handed to templates as `extra`.
 KNOWN_FIELDS = frozenset(
@@ -206,7 +207,7 @@ def validate_record(
     cdn_amp_url = check.url(data, "cdnAmpWebUrl", "cdnAmpWebUrl")
     quality = check.score(data, "quality", "quality")
     heat = check.score(data, "heat", "heat")
-    category = check.name(data, "category", "category") or None
+    category = sys.intern(check.name(data, "category", "category")) or None
     if any(p.severity.value == "error" for p in check.problems):
         return None, check.problems
     published_at, url = published_at or datetime.min, url or ""
@@ -244,7 +245,7 @@ def _worked_out(
     made with dataclasses.replace to add it cost more than making the record."""
     slug_text = slug_text_of(slug, title)
     address, family = standalone_address_of(published, slug_text, zone)
-    keys = canonical_urls(*urls)
+    keys = canonical_keys(*urls)
     return {"keys": keys, "key_hash": url_hash(keys[0]) if keys else 0, "slug_text": slug_text,
             "address": address, "family": family, "address_zone": zone}  # fmt: skip
 
@@ -262,6 +263,8 @@ def _record_url(check: _FieldChecker, data: dict[str, Any]) -> tuple[str | None,
     original_url = check.url(data, "originalUrl", "originalUrl")
     web_url = check.url(data, "webUrl", "webUrl")
     url = original_url or web_url
+    if web_url == url:
+        web_url = url  # one string, which the build cache pickles once
     if url is None:
         check.error("originalUrl", "a usable originalUrl or webUrl (http or https) is required")
     return url, web_url
@@ -281,7 +284,7 @@ def _type(check: _FieldChecker, data: dict[str, Any], field: str) -> str:
     if not _TYPE_NAME.match(value.lower()):
         check.warn(field, f"{quote(value)} is not a type name; using 'article'")
         return "article"
-    return value.lower()
+    return sys.intern(value.lower())  # a record's items and the records share a few types
 
 
 def _provider(check: _FieldChecker, value: Any, field: str, url: str | None) -> Provider:
@@ -331,7 +334,7 @@ def _topics(check: _FieldChecker, values: list[Any]) -> tuple[str, ...]:
             if not value.strip():
                 check.warn(f"topics[{index}]", "is blank; ignored")
             continue
-        topics.setdefault(topic_key(name), name)
+        topics.setdefault(topic_key(name), sys.intern(name))  # one string in all records
     dropped.discard("")
     if dropped:
         check.warn("topics", over_limit(len(topics) + len(dropped), "distinct topics", MAX_TOPICS))
@@ -388,7 +391,7 @@ def _coverage(check: _FieldChecker, value: Any, field: str) -> Coverage | None:
     image = next(iter(_images(item, images, f"{field}.images")), None)
     amp_url = item.url(value, "ampWebUrl", f"{field}.ampWebUrl")
     # The canonical addresses made here, not by dataclasses.replace: a record has several items.
-    keys = canonical_urls(url, amp_url) if url else ()
+    keys = canonical_keys(url, amp_url) if url else ()
     coverage = Coverage(
         title=title,
         url=url or "",

@@ -76,6 +76,16 @@ def canonical_urls(*urls: str | None) -> tuple[str, ...]:
     return tuple(canonical_url(url) for url in urls if url)
 
 
+def canonical_keys(*urls: str | None) -> tuple[str, ...]:
+    """`canonical_urls`, each form equal to an address given (or to a form before it) that same
+    string: the build cache pickles a string once a batch, however often its records hold it."""
+    known: dict[str, str] = {}
+    for url in urls:
+        if url:
+            known.setdefault(url, url)
+    return tuple([known.setdefault(key, key) for key in canonical_urls(*urls)])
+
+
 def url_hash(key: str) -> int:
     """A hash of a canonical URL, the same in every run and on every machine (64 bits)."""
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")

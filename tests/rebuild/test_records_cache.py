@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import marshal
 import mmap
+import pickletools
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -182,3 +184,29 @@ def test_a_records_file_that_places_a_record_past_its_end_is_not_used(site, tmp_
     assert "a record past its end" in result.stderr
     assert tree(result.output) == clean_build_of(site, tmp_path)
     assert all_pickles_found(site)
+
+
+def test_a_string_a_batch_holds_twice_is_pickled_once(site):
+    """Each record holds its address several times (its URL, webUrl, its canonical keys), and
+    every record and item its type; topics and categories recur across records: one string of
+    each, so that the cache pickles and a rebuild unpickles each once a batch."""
+    build_in(site)
+    state = saved_state(site)
+    assert load_record_pickles(cache_of(site).parent, state) is None
+    batches = {bytes(entry[0][0]) for entry in state.records.values()}
+    assert batches
+    for batch in batches:
+        assert [value for value, times in pickled_strings(batch).items() if times > 1] == []
+        assert "article" in pickled_strings(batch)
+
+
+def pickled_strings(batch: bytes) -> Counter[str]:
+    """How often each string is pickled in a batch, but the names of classes (each a module's
+    name and a class's, before the opcode that looks them up)."""
+    strings: list[str] = []
+    for op, value, _ in pickletools.genops(batch):
+        if op.name in ("SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8"):
+            strings.append(value)
+        elif op.name == "STACK_GLOBAL":
+            del strings[-2:]
+    return Counter(strings)

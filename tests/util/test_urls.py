@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digestgen.util.urls import _split_url, canonical_url, check_url
+from digestgen.util.urls import _split_url, canonical_keys, canonical_url, canonical_urls, check_url
 from tests.helpers import hostile
 
 SEED_ORIGINAL = (
@@ -174,3 +174,22 @@ def test_canonical_url_quick_path_is_urlsplits_on_any_url(pieces):
             canonical_url(url)
         return
     assert canonical_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    "urls",
+    [("https://a.example.com/x", "https://a.example.com/x", "https://a.example.com/x?amp", None),
+     ("http://www.a.example.com/x/amp", "https://a.example.com/x", None, "https://b.example.com/"),
+     (None, "", "https://a.example.com/x"), ()],
+)  # fmt: skip
+def test_canonical_keys_are_the_canonical_urls_held_once(urls):
+    # Strings made anew, as two fields of a record are: equal, but not the same object.
+    given = tuple("".join(list(url)) if url else url for url in urls)
+    keys = canonical_keys(*given)
+    assert keys == canonical_urls(*urls)
+    first: dict[str, str] = {}
+    for url in given:
+        if url:
+            first.setdefault(url, url)
+    assert all(key is first[key] for key in keys if key in first)
+    assert len({id(key) for key in keys}) == len(set(keys))  # one string a value
