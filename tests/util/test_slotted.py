@@ -143,7 +143,7 @@ def test_without_eq_objects_are_equal_to_themselves_alone():
 
     first, second = Group("a"), Group("a")
     assert first == first and first != second
-    assert hash(first) != hash(second) or first is not second
+    assert hash(first) == object.__hash__(first)  # by identity, as dataclasses leaves it
     assert {first: 1, second: 2}[first] == 1
 
 
