@@ -121,6 +121,9 @@ class Record:
     address: str = field(default="", compare=False, repr=False)
     family: str = field(default="", compare=False, repr=False)
     address_zone: ZoneInfo | None = field(default=None, compare=False, repr=False)
+    # `related` as the coverage of a story of this record alone (stories.coverage.lone_coverage),
+    # worked out once when the record is read (and cached); None: not worked out.
+    own_coverage: tuple[Coverage, ...] | None = field(default=None, compare=False, repr=False)
 
     @property
     def image(self) -> Image | None:

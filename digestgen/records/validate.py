@@ -14,6 +14,7 @@ from digestgen.problems import Problem, error, quote, type_name, warning
 from digestgen.records.note import render_note
 from digestgen.records.parse import RawRecord
 from digestgen.stories.addresses import slug_text_of, standalone_address_of
+from digestgen.stories.coverage import distinct_coverage
 from digestgen.stories.topics import topic_key
 from digestgen.util.dates import parse_timestamp
 from digestgen.util.text import INVALID_CHARACTERS, clean_text
@@ -211,6 +212,7 @@ def validate_record(
     if any(p.severity.value == "error" for p in check.problems):
         return None, check.problems
     published_at, url = published_at or datetime.min, url or ""
+    urls = (url, web_url, amp_url, cdn_amp_url)
     record = Record(
         file=raw.file,
         title=title,
@@ -233,21 +235,21 @@ def validate_record(
         slug=slug,
         extra=FrozenMapping(extra),
         fingerprint=fingerprint,
-        **_worked_out(title, slug, published_at, (url, web_url, amp_url, cdn_amp_url), zone),
+        **_worked_out(title, slug, published_at, urls, related, zone),
     )
     return record, check.problems
 
 
-def _worked_out(
-    title: str, slug: str | None, published: datetime, urls: tuple[str | None, ...], zone: ZoneInfo
-) -> dict[str, Any]:
+def _worked_out(title: str, slug: str | None, published: datetime, urls: tuple[str | None, ...],
+                related: tuple[Coverage, ...], zone: ZoneInfo) -> dict[str, Any]:  # fmt: skip
     """What every build works out from a record (see Record.keys), given as it is made: copies
     made with dataclasses.replace to add it cost more than making the record."""
     slug_text = slug_text_of(slug, title)
     address, family = standalone_address_of(published, slug_text, zone)
     keys = canonical_keys(*urls)
     return {"keys": keys, "key_hash": url_hash(keys[0]) if keys else 0, "slug_text": slug_text,
-            "address": address, "family": family, "address_zone": zone}  # fmt: skip
+            "address": address, "family": family, "address_zone": zone,
+            "own_coverage": distinct_coverage(keys, related)}  # fmt: skip
 
 
 def _required_timestamp(check: _FieldChecker, data: dict[str, Any], field: str) -> datetime | None:

@@ -37,18 +37,25 @@ def gather_coverage(
 def lone_coverage(record: Record) -> tuple[Coverage, ...]:
     """The coverage of a story whose only record is its lead: its `related` items, as
     gather_coverage lists them (each article once, never the record's own)."""
-    related = record.related
-    if len(related) == 1:  # the usual case: no other item to compare with, nothing to sort
-        return related if set(record.url_keys).isdisjoint(related[0].url_keys) else ()
-    seen = set(record.url_keys)
+    own = record.own_coverage
+    return own if own is not None else distinct_coverage(record.url_keys, record.related)
+
+
+def distinct_coverage(keys: tuple[str, ...], related: tuple[Coverage, ...]) -> tuple[Coverage, ...]:
+    """`related` as the coverage of a record with these url keys: each article once, never the
+    record's own, in coverage order; the `related` tuple itself when that is all of it in order."""
+    if len(related) < 2:  # the usual case: no other item to compare with, nothing to sort
+        return related if not related or set(keys).isdisjoint(related[0].url_keys) else ()
+    seen = set(keys)
     unique = []
-    for item in record.related:
+    for item in related:
         item_keys = item.url_keys
         if seen.isdisjoint(item_keys):
             unique.append(item)
         seen.update(item_keys)
-    if len(unique) > 1:
-        unique.sort(key=coverage_order)
+    unique.sort(key=coverage_order)
+    if len(unique) == len(related) and all(a is b for a, b in zip(unique, related, strict=True)):
+        return related
     return tuple(unique)
 
 

@@ -114,4 +114,8 @@ def due_coverage(record: Record, now: datetime) -> Record:
     due = tuple(item for item in record.related if item.published is None or item.published <= now)
     waiting = len(record.related) - len(due)
     fingerprint = f"{record.fingerprint}+{waiting} scheduled" if record.fingerprint else ""
-    return replace(record, related=due, fingerprint=fingerprint)
+    # Imported here: a build with nothing to do imports this module but not the model's classes.
+    from digestgen.stories.coverage import distinct_coverage
+
+    own_coverage = distinct_coverage(record.url_keys, due)
+    return replace(record, related=due, fingerprint=fingerprint, own_coverage=own_coverage)

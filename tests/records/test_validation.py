@@ -325,3 +325,36 @@ def test_records_of_one_outlet_share_its_provider_object():
     assert first.related[0].provider is first.provider
     assert other.provider == Provider(name="Other", domain="theweek.com")
     assert other.provider is not first.provider
+
+
+def test_a_record_carries_its_related_items_as_its_own_storys_coverage():
+    # Worked out once when the record is read (and cached), not by every build's clustering:
+    # each article once, never the record's own, best first; `related` itself when in order.
+    def validated(name: str, related: list[object]) -> Record:
+        text = record(name, "https://lead.example/story", related=related)
+        raw = parse_record(text.encode(), f"{name}.md")
+        assert isinstance(raw, RawRecord)
+        result, _ = validate_record(raw, UTC)
+        assert result is not None
+        return result
+
+    def item(url: str, quality: int) -> dict[str, object]:
+        return {"title": url, "webUrl": url, "quality": quality, "provider": {"name": "X"}}
+
+    mixed = validated(
+        "mixed",
+        [
+            item("https://b.example/1", 10),
+            item("https://lead.example/story/?amp", 90),  # the record's own article
+            item("https://a.example/2", 50),
+            item("https://b.example/1?utm_source=feed", 99),  # the first item again
+        ],
+    )
+    assert len(mixed.related) == 4  # the record keeps every item it was given
+    assert mixed.own_coverage is not None
+    assert [c.url for c in mixed.own_coverage] == ["https://a.example/2", "https://b.example/1"]
+    in_order = validated(
+        "ordered", [item("https://a.example/2", 50), item("https://b.example/1", 10)]
+    )
+    assert in_order.own_coverage is in_order.related
+    assert validated("alone", []).own_coverage == ()

@@ -2,6 +2,7 @@
 they must make the story the general path makes of the same record joined by a duplicate that
 adds nothing to it (the same URL and time, a later file, no heat, topics or related items)."""
 
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from digestgen.config import SiteConfig
 from digestgen.model import Record, Site
 from digestgen.stories.cluster import Cluster, cluster_records
+from digestgen.stories.coverage import distinct_coverage
 from digestgen.stories.organize import organize
 from tests.helpers.factories import at, cov, rec
 
@@ -70,6 +72,10 @@ def test_a_story_of_one_record_is_the_story_the_general_path_makes(record):
     assert len(joined[0].members) == 2  # the general path, as the duplicate joined the story
     assert _story(alone[0]) == _story(joined[0])
     assert _shown(organize(alone, CONFIG, NOW)) == _shown(organize(joined, CONFIG, NOW))
+    # A record as validation makes it carries its coverage worked out (before the clock left
+    # any item out): the story is the same.
+    worked = replace(record, own_coverage=distinct_coverage(record.url_keys, record.related))
+    assert _story(cluster_records([worked], ZONE, NOW)[0][0]) == _story(joined[0])
 
 
 @settings(max_examples=100, deadline=None)
