@@ -111,8 +111,10 @@ class Record:
     fingerprint: str = ""  # hash of the file's bytes: what page fingerprints build on
     # Canonical forms of `urls`, worked out once when the record is read (and cached).
     keys: tuple[str, ...] = field(default=(), compare=False, repr=False)
-    # `url_hash` of the first of them (0: not worked out), which places a story in a search shard.
+    # `url_hash` of the first of them (0: not worked out), which places a story in a search shard,
+    # and its CRC-32 (0: not worked out), where listing pages end (render.paging.story_hash).
     key_hash: int = field(default=0, compare=False, repr=False)
+    key_crc: int = field(default=0, compare=False, repr=False)
     # The slug of `slug` or `title`, worked out once when the record is read (and cached).
     slug_text: str = field(default="", compare=False, repr=False)
     # The address the record has as a story of its own in `address_zone` (the site's), and that

@@ -18,7 +18,7 @@ from digestgen.stories.coverage import distinct_coverage
 from digestgen.stories.topics import topic_key
 from digestgen.util.dates import parse_timestamp
 from digestgen.util.text import INVALID_CHARACTERS, clean_text
-from digestgen.util.urls import canonical_keys, check_url, host_of, is_host_name, url_hash
+from digestgen.util.urls import canonical_keys, check_url, host_of, is_host_name, url_crc, url_hash
 
 # Fields with a meaning of their own; everything else is handed to templates as `extra`.
 KNOWN_FIELDS = frozenset(
@@ -247,7 +247,8 @@ def _worked_out(title: str, slug: str | None, published: datetime, urls: tuple[s
     slug_text = slug_text_of(slug, title)
     address, family = standalone_address_of(published, slug_text, zone)
     keys = canonical_keys(*urls)
-    return {"keys": keys, "key_hash": url_hash(keys[0]) if keys else 0, "slug_text": slug_text,
+    return {"keys": keys, "key_hash": url_hash(keys[0]) if keys else 0,
+            "key_crc": url_crc(keys[0]) if keys else 0, "slug_text": slug_text,
             "address": address, "family": family, "address_zone": zone,
             "own_coverage": distinct_coverage(keys, related)}  # fmt: skip
 

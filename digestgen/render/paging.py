@@ -4,14 +4,14 @@ from their oldest story, so that their numbered pages stay as they are as new st
 from __future__ import annotations
 
 import math
-import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import tzinfo
 
 from digestgen.model import Story
-from digestgen.stories.addresses import anchor_key
+from digestgen.stories.addresses import anchor_of
 from digestgen.util.dates import format_date
 from digestgen.util.slotted import frozen
+from digestgen.util.urls import url_crc
 
 
 @frozen
@@ -86,9 +86,10 @@ def page_by_time(
 
 
 def story_hash(story: Story) -> int:
-    """A hash of a story, the same in every run, for `page_ends`: of `anchor_key`, which neither
-    an edited title nor the address that follows it moves."""
-    return zlib.crc32(anchor_key(story).encode())
+    """A hash of a story, the same in every run, for `page_ends`: `url_crc` of `anchor_key`,
+    which neither an edited title nor the address that follows it moves."""
+    anchor = anchor_of(story)
+    return anchor.key_crc or url_crc(anchor.url_keys[0])  # read with the record, if it was
 
 
 def story_hashes(stories: Iterable[Story]) -> dict[str, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zlib
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -89,6 +90,11 @@ def canonical_keys(*urls: str | None) -> tuple[str, ...]:
 def url_hash(key: str) -> int:
     """A hash of a canonical URL, the same in every run and on every machine (64 bits)."""
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
+
+
+def url_crc(key: str) -> int:
+    """The CRC-32 of a canonical URL: a shorter hash, the same in every run and on every machine."""
+    return zlib.crc32(key.encode())
 
 
 def canonical_url(url: str) -> str:

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import zlib
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from digestgen.config import SiteConfig
 from digestgen.model import Coverage, Image, Provider, Record
 from digestgen.problems import Problem, Severity
 from digestgen.records.parse import RawRecord, parse_record
 from digestgen.records.validate import validate_record
+from digestgen.render.paging import story_hash
+from digestgen.stories.cluster import cluster_records
+from digestgen.stories.organize import organize
+from digestgen.util.urls import canonical_url
 from tests.helpers import FIXTURES, SEED_PATH, SEED_SECURED, record
+from tests.helpers.factories import at
 
 VALID = FIXTURES / "valid"
 UTC = ZoneInfo("UTC")
@@ -358,3 +366,22 @@ def test_a_record_carries_its_related_items_as_its_own_storys_coverage():
     )
     assert in_order.own_coverage is in_order.related
     assert validated("alone", []).own_coverage == ()
+
+
+def test_a_records_address_crc_is_the_one_listing_pages_end_by():
+    # render.paging.story_hash reads it off the record rather than hashing the address again
+    # for every story of every build; the numbered pages of a site depend on its value.
+    text = record("Crc", "https://www.example.com/amp/news/1?utm_source=x")
+    raw = parse_record(text.encode(), "crc.md")
+    assert isinstance(raw, RawRecord)
+    validated, _ = validate_record(raw, UTC)
+    assert validated is not None
+    (cluster,), _ = cluster_records([validated], UTC)
+    story = organize(
+        [cluster], SiteConfig(title="T", base_url="https://t.example/"), at("2025-03-02T00:00:00Z")
+    ).stories[0]
+    expected = zlib.crc32(canonical_url(validated.url).encode())
+    assert validated.key_crc == expected != 0
+    assert story_hash(story) == expected
+    unworked = replace(story, anchor=replace(validated, key_crc=0))
+    assert story_hash(unworked) == expected
