@@ -9,7 +9,7 @@ from datetime import date, datetime
 from operator import attrgetter
 
 from digestgen.config import RankingWeights, SiteConfig
-from digestgen.model import Coverage, Edition, Outlet, Record, Site, Story, Topic, TopicPage
+from digestgen.model import Edition, Outlet, Provider, Site, Story, Topic, TopicPage
 from digestgen.stories.cluster import Cluster
 from digestgen.stories.front import front_stories
 from digestgen.stories.topics import make_topics, topic_key
@@ -46,8 +46,6 @@ class _Organized:
     cluster: Cluster
     topics: Mapping[str, Topic]  # the site's topics it was made with
     story: Story
-    spellings: tuple[tuple[str, tuple[datetime, str, int], str], ...]  # (key, order, name)
-    outlets: tuple[tuple[str, str], ...]
     day: date
     age: tuple[float, str]
     rank: tuple[float, float, str] = (0.0, 0.0, "")  # its place in its edition, once ranked
@@ -92,19 +90,15 @@ def _organized_clusters(
     """Each cluster organised and ranked, in age order, and the site's topics; with a memo,
     what did not change is taken from the last call."""
     known = memo.entries if memo is not None else {}
-    kept = [known.get(id(c)) for c in clusters]
-    firsts = [
-        e.spellings if e is not None and e.cluster is c else _first_spellings(c)
-        for c, e in zip(clusters, kept, strict=True)
-    ]
-    topics = _site_topics(firsts, memo)
+    topics = _site_topics(clusters, memo)
     newest = max((c.lead.published for c in clusters), default=now)
     made: dict[int, _Organized] = {}
     ranking = config.ranking
     ranked_by = (newest, ranking)
-    for c, spellings, entry in zip(clusters, firsts, kept, strict=True):
+    for c in clusters:
+        entry = known.get(id(c))
         if entry is None or entry.cluster is not c or entry.topics is not topics:
-            entry = _organized(c, topics, spellings, entry)
+            entry = _organized(c, topics, entry)
         # Scores rank stories but are not part of them: they move with the newest story, and
         # pages must not change when only that moved (see docs/records.md, "Ranking").
         if entry.ranked_by != ranked_by:
@@ -130,19 +124,31 @@ class _Listings:
         """Each entry's story filed under its day, its topics and its outlets, in entry order."""
         listings = cls()
         # Bound once: the loop runs for every story of every build.
-        by_day, by_topic, by_domain = listings.by_day, listings.by_topic, listings.by_domain
-        names = listings.outlet_names
+        by_day, by_topic, file_outlet = listings.by_day, listings.by_topic, listings._file_outlet
         for entry in entries:
             story = entry.story
             by_day[entry.day].append(entry)
             for topic in story.topics:
                 by_topic[topic.key].append(story)
-            for domain, name in entry.outlets:
-                if domain:
-                    by_domain[domain].append(story)
-                    if domain not in names:
-                        names[domain] = name or domain
+            file_outlet(story, story.lead.provider)
+            for item in story.coverage:
+                file_outlet(story, item.provider)
         return listings
+
+    def _file_outlet(self, story: Story, provider: Provider) -> None:
+        """File the story under the outlet of one of its pieces, once. An outlet is named as
+        its first story's last piece from it names it (by its domain, if that name is blank)."""
+        domain = provider.domain
+        if not domain:
+            return
+        listed = self.by_domain[domain]
+        if listed and listed[-1] is story:  # stories are filed in turn: this one already was
+            if len(listed) == 1:
+                self.outlet_names[domain] = provider.name or domain
+            return
+        if not listed:
+            self.outlet_names[domain] = provider.name or domain
+        listed.append(story)
 
     def editions(self) -> tuple[Edition, ...]:
         """One edition a day, newest first, its stories by rank."""
@@ -166,42 +172,27 @@ class _Listings:
         )
 
 
-def _first_spellings(
-    cluster: Cluster,
-) -> tuple[tuple[str, tuple[datetime, str, int], str], ...]:
-    """Each topic key the cluster's records name, with the earliest naming: (key, order, name)."""
-    firsts: dict[str, tuple[tuple[datetime, str, int], str]] = {}
-    members = cluster.members
-    if len(members) == 1:
-        # Most stories are one record, whose first naming of a key is its earliest.
-        record = members[0]
-        for position, name in enumerate(record.topics):
-            key = topic_key(name)
-            if key not in firsts:
-                firsts[key] = ((record.published, record.file, position), name)
-        return tuple([(key, order, name) for key, (order, name) in firsts.items()])
-    for record in members:
-        for position, name in enumerate(record.topics):
-            key, order = topic_key(name), (record.published, record.file, position)
-            if key not in firsts or order < firsts[key][0]:
-                firsts[key] = (order, name)
-    return tuple((key, order, name) for key, (order, name) in firsts.items())
-
-
-def _site_topics(
-    firsts: Sequence[tuple[tuple[str, tuple[datetime, str, int], str], ...]],
-    memo: StoryMemo | None,
-) -> dict[str, Topic]:
-    """The site's topics, each as the curator first spelled it: in the earliest record naming it.
+def _site_topics(clusters: Sequence[Cluster], memo: StoryMemo | None) -> dict[str, Topic]:
+    """The site's topics, each as the curator first spelled it: in the earliest record naming it
+    (by time published, then file name), at its first naming there.
 
     So newer records never rename a topic. The memo's topics are kept when no spelling changed.
     """
-    best: dict[str, tuple[tuple[datetime, str, int], str]] = {}
-    for spellings in firsts:
-        for key, order, name in spellings:
-            if key not in best or order < best[key][0]:
-                best[key] = (order, name)
-    spelling = {key: name for key, (_, name) in best.items()}
+    first: dict[str, tuple[datetime, str, str]] = {}  # by key: (published, file, name)
+    for cluster in clusters:
+        for record in cluster.members:
+            published, file = record.published, record.file
+            for name in record.topics:
+                key = topic_key(name)
+                known = first.get(key)
+                # A later naming in the same record ties, and keeps the first.
+                if (
+                    known is None
+                    or published < known[0]
+                    or (published == known[0] and file < known[1])
+                ):
+                    first[key] = (published, file, name)
+    spelling = {key: name for key, (_, _, name) in first.items()}
     if memo is not None and memo.spellings == spelling:
         return memo.topics
     topics = make_topics(spelling.values())
@@ -211,22 +202,13 @@ def _site_topics(
 
 
 def _organized(
-    cluster: Cluster,
-    topics: Mapping[str, Topic],
-    spellings: tuple[tuple[str, tuple[datetime, str, int], str], ...],
-    before: _Organized | None,
+    cluster: Cluster, topics: Mapping[str, Topic], before: _Organized | None
 ) -> _Organized:
     """The cluster's Story and listing keys; `before`'s if only the site's topics were remade."""
     story_topics = tuple([topics[topic_key(name)] for name in cluster.topic_names])
     if before is not None and before.cluster is cluster and before.story.topics == story_topics:
         before.topics = topics
         return before
-    lead, coverage = cluster.lead, cluster.coverage
-    story = Story(cluster.path, lead, coverage, cluster.members, story_topics, cluster.updated,
-                  cluster.anchor)  # fmt: skip
-    if coverage:
-        pieces: list[Record | Coverage] = [lead, *coverage]
-        outlets = tuple({p.provider.domain: p.provider.name for p in pieces}.items())
-    else:
-        outlets = ((lead.provider.domain, lead.provider.name),)
-    return _Organized(cluster, topics, story, spellings, outlets, story.day, age_order(story))
+    story = Story(cluster.path, cluster.lead, cluster.coverage, cluster.members, story_topics,
+                  cluster.updated, cluster.anchor)  # fmt: skip
+    return _Organized(cluster, topics, story, story.day, age_order(story))

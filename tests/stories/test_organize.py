@@ -1,11 +1,12 @@
 """Ranking, editions, topics and sources; selecting drafts and scheduled records."""
 
 import itertools
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from digestgen.config import RankingWeights, SiteConfig
-from digestgen.model import Record, Story
+from digestgen.model import Provider, Record, Story
 from digestgen.stories.cluster import Cluster, cluster_records
 from digestgen.stories.organize import age_order, organize, rank_order, score_cluster
 from digestgen.stories.select import select_records
@@ -311,3 +312,31 @@ def test_the_site_and_every_topic_and_outlet_list_their_stories_newest_first_tie
     for stories in listings:
         assert list(stories) == sorted(stories, key=age_order)
         assert list(stories) == sorted(stories, key=lambda s: (-s.published.timestamp(), s.path))
+
+
+def test_an_outlet_is_named_by_the_last_of_its_pieces_in_its_newest_story():
+    def named(piece, name):
+        return replace(piece, provider=Provider(name=name, domain=piece.provider.domain))
+
+    newest = rec(
+        "newest.md",
+        "https://x.example/new",
+        when="2021-06-05T10:00Z",
+        related=(
+            named(cov("https://x.example/second"), "X, second piece"),
+            named(cov("https://y.example/1"), ""),
+            named(cov("https://x.example/third"), "X, third piece"),
+        ),
+    )
+    site = site_of(
+        [
+            named(newest, "X, lead"),
+            named(rec("older.md", "https://x.example/old", when="2021-06-04T10:00Z"), "X, older"),
+            named(rec("y.md", "https://y.example/2", when="2021-06-03T10:00Z"), "Y"),
+        ]
+    )
+    outlets = {o.domain: (o.name, [s.lead.file for s in o.stories]) for o in site.outlets}
+    assert outlets == {
+        "x.example": ("X, third piece", ["newest.md", "older.md"]),  # the newest story once
+        "y.example": ("y.example", ["newest.md", "y.md"]),  # a blank name: its domain
+    }
