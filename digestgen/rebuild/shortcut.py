@@ -59,7 +59,7 @@ class _ClockMarks:
     stands for the front page, and (with a daily digest's `zone`) whether its day has ended."""
 
     def __init__(self, clock: float, hours: int, zone: tzinfo | None) -> None:
-        self.clock, self.hours, self.zone = clock, hours, zone
+        self.clock, self.zone, self.front = clock, zone, clock_marks(clock, hours)
         self._ended: dict[date, str] = {}  # by day: a site has far fewer days than records
 
     def __call__(self, stamp: float, related: Sequence[float]) -> str:
@@ -73,8 +73,7 @@ class _ClockMarks:
             if known is None:
                 known = self._ended[day] = "e" if day_end(day, zone).timestamp() <= clock else ""
             ended = known
-        marks = clock_marks(stamp, clock, self.hours)
-        return f"{waiting_items(related, clock)}{marks}{ended}"
+        return f"{waiting_items(related, clock)}{self.front(stamp)}{ended}"
 
 
 @frozen

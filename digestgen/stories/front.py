@@ -8,7 +8,7 @@ reproducible. See docs/site.md, "The front page".
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from itertools import takewhile
 from typing import TYPE_CHECKING
@@ -66,9 +66,15 @@ def sections_since(now: datetime, front: Sequence[Story]) -> datetime:
     return min(now - SECTION_SPAN, oldest - timedelta(microseconds=1))
 
 
-def clock_marks(published: float, now: float, hours: int) -> str:
+def clock_marks(now: float, hours: int) -> Callable[[float], str]:
     """Where the clock puts a story's timestamp for the front page: in its window ("w"), in the
-    span "More by topic" reaches ("s"). The no-change shortcut compares these, since the front
-    page changes with the clock only when one of them does."""
-    window = "w" if published > now - hours * 3600 else ""
-    return window + ("s" if published > now - SECTION_SPAN.total_seconds() else "")
+    span "More by topic" reaches ("s"); as a function of the timestamp, for one clock. The
+    no-change shortcut compares these, since the front page changes with the clock only when one
+    of them does."""
+    window, section = now - hours * 3600, now - SECTION_SPAN.total_seconds()
+    marks = ("", "w", "s", "ws")
+
+    def marks_of(published: float) -> str:
+        return marks[(published > window) + 2 * (published > section)]
+
+    return marks_of

@@ -97,6 +97,8 @@ def related_stamps(record: Record) -> tuple[float, ...]:
 
 def waiting_items(stamps: Sequence[float], now: float) -> int:
     """How many of a record's related items are dated after the clock (left out for now)."""
+    if not stamps or max(stamps) <= now:  # the usual case, asked of every record of a build
+        return 0
     return sum(1 for stamp in stamps if stamp > now)
 
 

@@ -11,6 +11,7 @@ from digestgen.render.pages import SECTION_SIZE, SECTIONS
 from digestgen.stories.cluster import cluster_records
 from digestgen.stories.front import clock_marks, sections_since, topic_sections
 from digestgen.stories.organize import organize
+from digestgen.stories.select import waiting_items
 from tests.helpers.factories import at, rec
 
 LAST_DAY = datetime.fromisoformat("2025-11-30T00:00:00+00:00")
@@ -124,4 +125,12 @@ def test_more_by_topic_reaches_back_as_far_as_the_front_page_when_that_is_older(
 )
 def test_clock_marks_say_where_the_clock_puts_a_story(hours_old, marks):
     now = 1_000_000_000.0
-    assert clock_marks(now - hours_old * 3600, now, 24) == marks
+    assert clock_marks(now, 24)(now - hours_old * 3600) == marks
+
+
+@pytest.mark.parametrize(
+    ("stamps", "waiting"),
+    [((), 0), ((1.0, 2.0), 0), ((4.0,), 0), ((5.0, 1.0, 9.0), 2), ((4.5,), 1)],
+)
+def test_waiting_items_are_those_dated_after_the_clock(stamps, waiting):
+    assert waiting_items(stamps, 4.0) == waiting
