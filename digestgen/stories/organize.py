@@ -29,9 +29,10 @@ def score_cluster(cluster: Cluster, newest: datetime, weights: RankingWeights) -
     )
 
 
-def rank_order(story: Story, score: float) -> tuple[float, float, str]:
-    """A story's place in an edition: by score, then newer first, then by address."""
-    return (-score, -story.published.timestamp(), story.path)
+def rank_order(score: float, age: tuple[float, str]) -> tuple[float, float, str]:
+    """A story's place in an edition, of its score and `age_order`: by score, then newer first,
+    then by address."""
+    return (-score, *age)
 
 
 def age_order(story: Story) -> tuple[float, str]:
@@ -103,7 +104,7 @@ def _organized_clusters(
         # pages must not change when only that moved (see docs/records.md, "Ranking").
         if entry.ranked_by != ranked_by:
             entry.ranked_by = ranked_by
-            entry.rank = rank_order(entry.story, score_cluster(c, newest, ranking))
+            entry.rank = rank_order(score_cluster(c, newest, ranking), entry.age)
         made[id(c)] = entry
     if memo is not None:
         memo.entries = made

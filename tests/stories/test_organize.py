@@ -136,7 +136,7 @@ def test_ties_go_to_the_newer_story_then_to_the_address():
     best = story("/2025/03/01/z/", NEWEST - timedelta(hours=3), 9.0)
     expected = ["/2025/03/01/z/", "/2025/03/01/b/", "/2025/03/01/c/", "/2025/03/01/a/"]
     for order in itertools.permutations([older, newer_b, newer_c, best]):
-        by_rank = sorted(order, key=lambda s: rank_order(s, scores[s.path]))
+        by_rank = sorted(order, key=lambda s: rank_order(scores[s.path], age_order(s)))
         assert [s.path for s in by_rank] == expected
         assert [s.path for s in sorted(order, key=age_order)] == [
             "/2025/03/01/b/",
