@@ -86,8 +86,9 @@ def page_by_time(
 
 
 def story_hash(story: Story) -> int:
-    """A hash of a story, the same in every run, for `page_ends`: `url_crc` of `anchor_key`,
-    which neither an edited title nor the address that follows it moves."""
+    """A hash of a story, the same in every run, for `page_ends`: `url_crc` of the canonical URL
+    of its anchor (`anchor_of`), which neither an edited title nor the address that follows it
+    moves."""
     anchor = anchor_of(story)
     return anchor.key_crc or url_crc(anchor.url_keys[0])  # read with the record, if it was
 

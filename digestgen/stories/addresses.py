@@ -27,12 +27,6 @@ def anchor(records: Sequence[Record]) -> Record:
     return records[0] if len(records) == 1 else min(records, key=claim_order)
 
 
-def anchor_key(story: Story) -> str:
-    """The canonical URL of the record a story's address comes from (`anchor`): it stays when
-    the story's title is edited, which moves the address itself."""
-    return anchor_of(story).url_keys[0]
-
-
 def anchor_of(story: Story) -> Record:
     """The record a story's address comes from (`anchor`), as clustering gave it if it did."""
     given = story.anchor
