@@ -19,9 +19,10 @@ def fast_pickling(cls: type[T]) -> type[T]:
     again for every object, which made loading the cache several times slower.
     """
     names = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    values = _field_values(names)
 
     def getstate(self: Any) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in names)
+        return values(self)
 
     cls.__getstate__ = getstate  # type: ignore[method-assign]
     cls.__setstate__ = _unrolled_setstate(cls, names)  # type: ignore[attr-defined]
