@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 from digestgen.output.owned import OutputCheck
@@ -39,41 +40,34 @@ def used_inputs(
     where the clock puts it for the front page (window of `hours`) and, with the `zone` of a
     site that has a daily digest, whether its day has ended: what `inputs_key` is made from.
 
-    Decided on the cached facts of each record (`records`, by file hash), as `unchanged_build`
-    decides, so that the two agree without the records."""
+    Decided on the cached facts of each record (`records`, by file hash), as `select_records`
+    decides on the records, so that a build with nothing to do needs none of them."""
     clock = now.timestamp()
-    marks = _ClockMarks(clock, hours, zone)
+    front, today = clock_marks(clock, hours), _day_began(now, zone)
     used = []
     for source in sources:
         entry = records.get(source.digest)
         if entry is None:
             continue
         stamp, published, related = entry[2]
-        if stamp is not None and place(published, stamp, clock, include_drafts) is Place.SITE:
-            used.append((source.name, f"{source.digest}+{marks(stamp, related)}"))
+        # On the site, as `place` decides: dated at the clock or before, and published (or a
+        # draft, built with drafts). A record on the site is dated at the clock or before: its
+        # day has ended when it is dated before the clock's day began.
+        if stamp is None or stamp > clock or not (published or include_drafts):
+            continue
+        ended = "e" if stamp < today else ""
+        marks = f"{waiting_items(related, clock)}{front(stamp)}{ended}"
+        used.append((source.name, f"{source.digest}+{marks}"))
     return used
 
 
-class _ClockMarks:
-    """What the clock makes of a record for `inputs_key`: how many of its items wait, where it
-    stands for the front page, and (with a daily digest's `zone`) whether its day has ended."""
-
-    def __init__(self, clock: float, hours: int, zone: tzinfo | None) -> None:
-        self.clock, self.zone, self.front = clock, zone, clock_marks(clock, hours)
-        self._ended: dict[date, str] = {}  # by day: a site has far fewer days than records
-
-    def __call__(self, stamp: float, related: Sequence[float]) -> str:
-        """The marks of a record published at `stamp` with dated items at `related`."""
-        # A day becomes an item of the daily digest when it ends: the clock passing that moment
-        # changes the site though no file did.
-        ended, zone, clock = "", self.zone, self.clock
-        if zone is not None:
-            day = datetime.fromtimestamp(stamp, zone).date()
-            known = self._ended.get(day)
-            if known is None:
-                known = self._ended[day] = "e" if day_end(day, zone).timestamp() <= clock else ""
-            ended = known
-        return f"{waiting_items(related, clock)}{self.front(stamp)}{ended}"
+def _day_began(now: datetime, zone: tzinfo | None) -> float:
+    """When the clock's day began in a daily digest's `zone` (minus infinity without one): every
+    day before it has ended, and become an item of the daily digest. The clock passing that
+    moment changes the site though no file did."""
+    if zone is None:
+        return -math.inf
+    return day_end(now.astimezone(zone).date() - timedelta(days=1), zone).timestamp()
 
 
 @frozen
@@ -121,32 +115,41 @@ def unchanged_build(
         # A file the cache has no record of (new, or edited) always means work. Asked first: a
         # build's new files are often listed last (`added/`), after every other file's marks.
         return None
-    clock = now.timestamp()
-    marks = _ClockMarks(clock, hours, zone)
-    used, drafts = [], 0
-    scheduled: list[tuple[datetime, str]] = []
-    ahead: list[Problem] = []
-    for source in sources:
-        stamp, published, related = records[source.digest][2]
-        if stamp is None:
-            continue
-        when = datetime.fromtimestamp(stamp, UTC)
-        if (problem := far_ahead(source.name, when, now)) is not None:
-            ahead.append(problem)
-        kind = place(published, stamp, clock, include_drafts)
-        if kind is Place.DRAFT:
-            drafts += 1
-        elif kind is Place.SCHEDULED:
-            scheduled.append((when, source.name))
-        else:
-            used.append((source.name, f"{source.digest}+{marks(stamp, related)}"))
+    used = used_inputs(sources, records, now, include_drafts, hours, zone)
     if inputs_key(key, used) != state.inputs_key:
         return None
     found = outputs.result()
     if found is None:
         state.exact = False  # a file was changed, removed or added by hand: list it next time
         return None
-    problems = tuple(p for s in sources for p in decode_problems(state.records[s.digest]))
+    drafts, scheduled, ahead = _left_out(sources, records, now, include_drafts)
+    entries = [records[source.digest] for source in sources]
+    problems = tuple(p for entry in entries if entry[1] for p in decode_problems(entry))
     ahead.sort(key=lambda problem: problem.file)  # as select_records has them
     listed = problems + tuple(ahead)
     return Unchanged(drafts, tuple(sorted(scheduled)), listed, state.summary, found)
+
+
+def _left_out(
+    sources: Sequence[ContentFile],
+    records: Mapping[str, CachedResult],
+    now: datetime,
+    include_drafts: bool,
+) -> tuple[int, list[tuple[datetime, str]], list[Problem]]:
+    """How many drafts are left out, the records scheduled (when due, file name), and the
+    warnings for records dated far ahead, as `select_records` finds them, from the cached facts."""
+    clock = now.timestamp()
+    drafts, scheduled, ahead = 0, [], []
+    for source in sources:
+        stamp, published, _ = records[source.digest][2]
+        # On the site (see `used_inputs`), a record is dated at the clock or before: not ahead.
+        if stamp is None or (stamp <= clock and (published or include_drafts)):
+            continue
+        when = datetime.fromtimestamp(stamp, UTC)
+        if (problem := far_ahead(source.name, when, now)) is not None:
+            ahead.append(problem)
+        if place(published, stamp, clock, include_drafts) is Place.DRAFT:
+            drafts += 1
+        else:
+            scheduled.append((when, source.name))
+    return drafts, scheduled, ahead
