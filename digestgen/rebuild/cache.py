@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from digestgen import __version__
 from digestgen.problems import Problem
+from digestgen.rebuild.libraries import library_versions
 from digestgen.rebuild.pickles import dump_model, load_model
 from digestgen.rebuild.results import NO_RECORD, CachedResult, rebatched
 from digestgen.rebuild.storage import (
@@ -129,7 +130,7 @@ def code_digest() -> str:
 
 def records_key(zone: ZoneInfo) -> str:
     """What validation depends on besides a file's bytes."""
-    return _hash(__version__, code_digest(), sys.version, str(zone))
+    return _hash(__version__, code_digest(), sys.version, library_versions(), str(zone))
 
 
 def _hash(*parts: str) -> str:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from digestgen import __version__
 from digestgen.config import SiteConfig
 from digestgen.rebuild.cache import code_digest
+from digestgen.rebuild.libraries import library_versions
 from digestgen.render.themes import Theme
 
 if TYPE_CHECKING:  # a build with nothing to do never makes the model's classes
@@ -49,7 +50,8 @@ def story_digests(stories: Iterable[Story]) -> dict[str, str]:
 
 
 def build_key(config: SiteConfig, theme: Theme, drafts: bool) -> str:
-    """What every output depends on: digestgen's version and code, the config, theme files."""
+    """What every output depends on: digestgen's version and code, the versions of the libraries
+    that shape its outputs, the config, theme files."""
     files = []
     for layer in theme.layers:
         for folder in ("templates", "static", "theme.toml"):
@@ -59,7 +61,9 @@ def build_key(config: SiteConfig, theme: Theme, drafts: bool) -> str:
                 if path.is_file():
                     content = hashlib.sha256(path.read_bytes()).hexdigest()
                     files.append(f"{path.relative_to(layer)}={content}")
-    return digest_of([__version__, code_digest(), repr(_portable(config)), str(drafts), *files])
+    versions = library_versions()
+    return digest_of([__version__, code_digest(), versions, repr(_portable(config)), str(drafts),
+                      *files])  # fmt: skip
 
 
 def _portable(config: SiteConfig) -> SiteConfig:
