@@ -40,10 +40,10 @@ def _versions(path: tuple[str, ...]) -> str:
                 continue
             match = _METADATA_FOLDER.fullmatch(name)
             if match is not None:
-                found.setdefault(normalized(match["name"]), match["version"])
-    return "\n".join(f"{lib}={found.get(normalized(lib), '')}" for lib in OUTPUT_LIBRARIES)
+                found.setdefault(_normalized(match["name"]), match["version"])
+    return "\n".join(f"{lib}={found.get(_normalized(lib), '')}" for lib in OUTPUT_LIBRARIES)
 
 
-def normalized(name: str) -> str:
+def _normalized(name: str) -> str:
     """A distribution's name as its metadata folder may spell it, made comparable (PEP 503)."""
     return re.sub(r"[-_.]+", "-", name).lower()

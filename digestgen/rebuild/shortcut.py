@@ -50,9 +50,9 @@ def used_inputs(
         if entry is None:
             continue
         stamp, published, related = entry[2]
-        # On the site, as `place` decides: dated at the clock or before, and published (or a
-        # draft, built with drafts). A record on the site is dated at the clock or before: its
-        # day has ended when it is dated before the clock's day began.
+        # On the site, as `place` decides (written out: this loop runs for every record of every
+        # build): dated at the clock or before, and published, or a draft built with drafts.
+        # Its day has ended when it is dated before the clock's day began.
         if stamp is None or stamp > clock or not (published or include_drafts):
             continue
         ended = "e" if stamp < today else ""
