@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from digestgen.util.distributions import installed_version
 from digestgen.util.files import make_folders, write_file
 
 # Pagefind also writes its own ready-made search interfaces; the theme has its own, and theirs
@@ -28,9 +29,6 @@ _WASM = re.compile(r"wasm\.(.+)\.pagefind")
 
 # The file every Pagefind bundle has, which names its others (its WebAssembly among them).
 ENTRY_FILE = "pagefind-entry.json"
-
-# A version as a `.dist-info` folder's name writes it (`1.5.2`, `1.0.0rc1`, `2.0.post1`).
-_VERSION = re.compile(r"[0-9][0-9A-Za-z._+!]*")
 
 # Pagefind's allocator (jemalloc, which reads this variable): transparent huge pages, where the
 # system grants them on request, and one arena. A fifth of its CPU time went to page faults in
@@ -203,36 +201,9 @@ def _scratch() -> str | None:
 @functools.cache  # `serve` plans the shards again on every change
 def pagefind_version() -> str:
     """The version of the Pagefind that indexes (`pagefind-bin`), or where its program is."""
-    installed = _wheel_version("pagefind_bin")
+    installed = installed_version("pagefind-bin")
     if installed is not None:
         return installed
-    from importlib import metadata  # see `_wheel_version`
+    from pagefind.service import get_executable
 
-    try:
-        return metadata.version("pagefind-bin")
-    except metadata.PackageNotFoundError:
-        from pagefind.service import get_executable
-
-        return str(get_executable())
-
-
-def _wheel_version(package: str) -> str | None:
-    """The version of the distribution that installed `package`, from the name of the one
-    `<package>-<version>.dist-info` folder beside it (as installers name it), if there is one.
-
-    importlib.metadata answers the same in 20 ms, mostly its imports: every build with search
-    asks, and that was a seventieth of a one-record rebuild at 10,000 records.
-    """
-    import importlib.util
-
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    folder = Path(next(iter(spec.submodule_search_locations))).parent
-    prefix, suffix = f"{package}-", ".dist-info"
-    try:
-        names = [n for n in os.listdir(folder) if n.startswith(prefix) and n.endswith(suffix)]
-    except OSError:
-        return None
-    version = names[0][len(prefix) : -len(suffix)] if len(names) == 1 else ""
-    return version if _VERSION.fullmatch(version) else None
+    return str(get_executable())
