@@ -35,7 +35,7 @@ from digestgen.rebuild.cache import (
 from digestgen.rebuild.keys import build_key, inputs_key
 from digestgen.rebuild.results import NO_RECORD
 from digestgen.rebuild.shortcut import check_outputs, unchanged_build, used_inputs
-from digestgen.records.scan import ContentError, ContentScan, scan_content
+from digestgen.records.scan import ContentError, ContentScan, list_record_files, scan_content
 from digestgen.render.forked import compiled, search_indexer, template_compiler
 from digestgen.render.themes import Theme, resolve_theme
 from digestgen.util import parallel
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from digestgen.output.indexing import SearchIndexing
     from digestgen.output.publish import Published
     from digestgen.records.load import LoadedRecords
+    from digestgen.records.scan import RecordListing
     from digestgen.render.environment import CompiledTemplates
     from digestgen.stories.select import Selection
 
@@ -148,15 +149,15 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
         with (
             unfreed(options.process_ends),
             output_lock(run.output, run.cache.with_name(f"{run.cache.name}.lock")),
+            parallel.Forked(options.workers, list_record_files, run.content) as listing,
         ):
             _open_cache(run)
-            # Forked together, so that this process's pages are shared with both children, and
-            # copied when first written, once for both.
+            # Forked together: both children share this process's pages, copied once if written.
             with (
                 _output_check(run) as outputs,
                 template_compiler(run.theme, config, options.workers) as templates,
             ):
-                scan = _scan(run)
+                scan = _scan(run, listing.result())
                 quick = _unchanged_report(run, scan, outputs)
                 if quick is not None:
                     return quick
@@ -227,11 +228,11 @@ def _open_cache(run: _Build) -> None:
     run.options.lap("theme and cache")
 
 
-def _scan(run: _Build) -> ContentScan:
-    """Find the record files; those unchanged since the last build keep their known hash, and
-    those whose time moved but whose bytes did not (a fresh clone) get their new time."""
-    scan = scan_content(run.content, run.state.files)
-    files = {f.name: (f.stat.st_size, f.stat.st_mtime_ns, f.digest) for f in scan.files}
+def _scan(run: _Build, listing: RecordListing) -> ContentScan:
+    """The files listed (forked, as the cache opened): those unchanged since the last build keep
+    their known hash; those whose time moved but not their bytes (a clone), their new time."""
+    scan = scan_content(run.content, run.state.files, listing)
+    files = {f.name: (f.size, f.mtime_ns, f.digest) for f in scan.files}
     run.times_moved = files != run.state.files
     run.state.files = files
     run.options.lap("scan")
@@ -416,5 +417,4 @@ def _report(
 
 def _trash(output: Path) -> Path | None:
     """The output's trash, if this build or a killed one left old sites there."""
-    trash = trash_folder(output)
-    return trash if trash.exists() else None
+    return trash if (trash := trash_folder(output)).exists() else None

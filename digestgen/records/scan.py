@@ -29,12 +29,14 @@ class ContentError(Exception):
 
 @frozen
 class ContentFile:
-    """One record file: name (relative to the content folder), path, hash of name and bytes."""
+    """One record file: name (relative to the content folder), path, hash of name and bytes,
+    and the size and modification time it was listed with."""
 
     name: str
     path: str  # a string, not a Path: a scan makes ten thousand, and restored CI builds wait on it
     digest: str
-    stat: os.stat_result
+    size: int
+    mtime_ns: int
 
 
 @frozen
@@ -59,25 +61,27 @@ def read_sources(
 
 
 def scan_content(
-    content_dir: Path, known: dict[str, tuple[int, int, str]] | None = None
+    content_dir: Path,
+    known: dict[str, tuple[int, int, str]] | None = None,
+    listing: RecordListing | None = None,
 ) -> ContentScan:
     """As `read_sources`, also naming every folder read; problems are sorted by file name.
+    `listing`: the folder's `list_record_files`, if it was listed already.
 
     Raises ContentError when the content folder is missing or cannot be listed at all.
     """
-    if not content_dir.is_dir():
-        raise ContentError(f"{content_dir}: content folder not found")
     known = known or {}
     sources: list[ContentFile] = []
-    files, problems, folders, unread = _record_files(content_dir)
-    for name, path, stat in files:
-        found = _source(name, path, stat, known.get(name))
+    files, listed_problems, folders, unread = listing or list_record_files(content_dir)
+    problems = list(listed_problems)
+    for name, path, size, mtime_ns in files:
+        found = _source(name, path, size, mtime_ns, known.get(name))
         if isinstance(found, ContentFile):
             sources.append(found)
         else:
             problems.append(found)
     problems.sort(key=lambda problem: problem.file)
-    return ContentScan(sources, problems, frozenset(folders), len(files) + unread)
+    return ContentScan(sources, problems, folders, len(files) + unread)
 
 
 def read_source(content_dir: Path, path: Path) -> ContentFile | Problem | None:
@@ -90,20 +94,20 @@ def read_source(content_dir: Path, path: Path) -> ContentFile | Problem | None:
     hidden = any(part.startswith(".") for part in name.split("/"))
     if hidden or not name.lower().endswith(RECORD_SUFFIXES) or not S_ISREG(stat.st_mode):
         return None
-    return _source(name, str(path), stat, None)
+    return _source(name, str(path), stat.st_size, stat.st_mtime_ns, None)
 
 
 def _source(
-    name: str, path: str, stat: os.stat_result, seen: tuple[int, int, str] | None
+    name: str, path: str, size: int, mtime_ns: int, seen: tuple[int, int, str] | None
 ) -> ContentFile | Problem:
     """A record file and its content hash (`seen` when size and mtime match), or why not."""
     try:
-        too_large = size_problem(name, stat.st_size)
+        too_large = size_problem(name, size)
         if too_large is not None:
             return too_large
-        if seen is not None and seen[:2] == (stat.st_size, stat.st_mtime_ns):
-            return ContentFile(name, path, seen[2], stat)
-        data = _read(path, stat.st_size)
+        if seen is not None and seen[0] == size and seen[1] == mtime_ns:
+            return ContentFile(name, path, seen[2], size, mtime_ns)
+        data = _read(path, size)
     except OSError as exc:
         return error(name, "", f"cannot read file: {_reason(exc)}")
     # The name is part of the key: a record's problems and address name its file.
@@ -111,7 +115,7 @@ def _source(
     digest.update(data)
     # The bytes are read again where they are parsed: holding every file would cost more
     # memory than the second read costs time.
-    return ContentFile(name, path, digest.hexdigest()[:32], stat)
+    return ContentFile(name, path, digest.hexdigest()[:32], size, mtime_ns)
 
 
 def _read(path: str, size: int) -> bytes:
@@ -136,17 +140,26 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-_FoundFile = tuple[str, str, os.stat_result]
+# A record file listed: its name relative to the content folder, path, size, modification time.
+_FoundFile = tuple[str, str, int, int]
+# What listing a content folder found: `list_record_files`.
+RecordListing = tuple[list[_FoundFile], tuple[Problem, ...], frozenset[str], int]
 
 
-def _record_files(
-    content_dir: Path,
-) -> tuple[list[_FoundFile], list[Problem], set[str], int]:
-    """Every *.md and *.txt file under the folder, not hidden, sorted by relative name.
+def list_record_files(content_dir: Path) -> RecordListing:
+    """Every *.md and *.txt file under the folder, not hidden, sorted by relative name, none read.
 
     Also the problems met on the way, the relative name of every folder read, and how many
-    files named like records could not be looked at.
+    files named like records could not be looked at. Raises ContentError when the folder is
+    missing or cannot be listed at all.
     """
+    if not content_dir.is_dir():
+        raise ContentError(f"{content_dir}: content folder not found")
+    return _record_files(content_dir)
+
+
+def _record_files(content_dir: Path) -> RecordListing:
+    """`list_record_files` of a folder that is there."""
     unread = 0
     found: list[_FoundFile] = []
     problems: list[Problem] = []
@@ -193,9 +206,9 @@ def _record_files(
                     unread += record_like
                 continue
             if S_ISREG(stat.st_mode):
-                found.append((path, entry.path, stat))
+                found.append((path, entry.path, stat.st_size, stat.st_mtime_ns))
     found.sort(key=lambda item: item[0])
-    return found, problems, set(read.values()), unread
+    return found, tuple(problems), frozenset(read.values()), unread
 
 
 def _read_twice(name: str, is_link: bool, first: str) -> Problem:

@@ -4,7 +4,6 @@ records, which say whether each record's day has ended."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -99,7 +98,7 @@ def test_a_records_day_has_ended_in_its_clock_marks_when_its_day_end_is_past_the
     zone = ZoneInfo(zone)
     day = clock.astimezone(zone).date() + timedelta(days=days)
     stamp = min(day_end(day, zone).timestamp() + seconds, clock.timestamp())
-    source = ContentFile("a.md", "a.md", "d" * 32, os.stat("."))
+    source = ContentFile("a.md", "a.md", "d" * 32, 1, 1)
     facts = {source.digest: (NO_RECORD, (), (stamp, True, ()))}
     (used,) = shortcut.used_inputs([source], facts, clock, False, 24, zone)
     published = datetime.fromtimestamp(stamp, zone).date()

@@ -181,3 +181,29 @@ def test_the_scan_does_not_depend_on_the_listing_order(tmp_path, monkeypatch, ta
     assert [s.name for s in scans[0].files] == ["a.md", "sub/b.md"]
     assert [p.file for p in scans[0].problems] == ["sub/x.md", "sub/y", "sub/z"]
     assert scans[0].folders == {"", "sub"} and scans[0].found == 3
+
+
+@pytest.mark.parametrize(("jobs", "elsewhere"), [("2", True), ("1", False)])
+def test_the_content_folder_is_listed_beside_the_cache_being_opened(
+    tmp_path, monkeypatch, jobs, elsewhere
+):
+    """With a second core, the listing runs in a process of its own (while this one opens the
+    cache); each process that lists the content folder writes its id down."""
+    root = _records(tmp_path)
+    listers = tmp_path / "listers"
+    scandir = os.scandir
+
+    def noting(path):
+        if path == str(root / "content"):
+            with open(listers, "a", encoding="utf-8") as file:
+                file.write(f"{os.getpid()}\n")
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", noting)
+    for _ in range(2):  # a clean build, then one with the cache
+        built = build_in(root, "--jobs", jobs)
+        assert built.exit_code == 0, built.stderr
+        assert "stories built:      2" in built.stdout
+    ids = listers.read_text(encoding="utf-8").split()
+    assert len(ids) == 2
+    assert (str(os.getpid()) not in ids) is elsewhere
