@@ -69,7 +69,7 @@ def test_the_version_is_the_one_importlib_metadata_gives(
     install(import_path / "second", *second)
     found = installed_version(asked)
     assert found == metadata_version(asked)
-    if expected is not None:  # None: a stale folder beside it, either may be first
+    if expected is not None:  # None: not installed (as above), or two in one folder, either first
         assert found == expected
 
 
