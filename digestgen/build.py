@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from digestgen.output.indexing import SearchIndexing
     from digestgen.output.publish import Published
     from digestgen.records.load import LoadedRecords
-    from digestgen.records.scan import RecordListing
+    from digestgen.records.scan import ContentFile, RecordListing
     from digestgen.render.environment import CompiledTemplates
     from digestgen.stories.select import Selection
 
@@ -98,9 +98,8 @@ class BuildOptions:
     use_cache: bool = True
     progress: Progress | None = None
     timings: list[tuple[str, float]] = field(default_factory=list)
-    # The process ends after this build: the build's data, and what its stages made on the way
-    # (`util.lifetime`), are left for the system to take back with the process, not freed
-    # object by object.
+    # The process ends after this build: what the build made (`util.lifetime`) is left for the
+    # system to take back with the process, not freed object by object.
     process_ends: bool = False
     started: float = field(default_factory=time.perf_counter)
     _last: float = field(default_factory=time.perf_counter)
@@ -114,9 +113,7 @@ class BuildOptions:
     def stage(self, name: str) -> Callable[[int, int], None] | None:
         """The progress callback of one stage, if progress is shown."""
         progress = self.progress
-        if progress is None:
-            return None
-        return lambda done, total: progress(name, done, total)
+        return None if progress is None else lambda done, total: progress(name, done, total)
 
 
 @dataclass(slots=True)
@@ -182,7 +179,7 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
 
                     search = begin_search_index(site, config, _previous(run), options.workers,
                                                 indexer, loaded.parsed)  # fmt: skip
-                    _key_inputs(run, scan)  # here, while the indexer has its work
+                    _key_inputs(run, loaded.files)  # here, while the indexer has its work
                     published = _publish(run, site, outputs.settled(), templates, search)
             summary = _summary(site, selection, notes, published)
             _save(run, published, summary)
@@ -230,8 +227,9 @@ def _open_cache(run: _Build) -> None:
 
 def _scan(run: _Build, listing: RecordListing) -> ContentScan:
     """The files listed (forked, as the cache opened): those unchanged since the last build keep
-    their known hash; those whose time moved but not their bytes (a clone), their new time."""
-    scan = scan_content(run.content, run.state.files, listing)
+    their known hash; those whose time moved but not their bytes (a clone), their new time.
+    With no result cached to find by hash (a clean build), files are hashed as parsed (`_load`)."""
+    scan = scan_content(run.content, run.state.files, listing, hashed=bool(run.state.records))
     files = {f.name: (f.size, f.mtime_ns, f.digest) for f in scan.files}
     run.times_moved = files != run.state.files
     run.state.files = files
@@ -281,6 +279,8 @@ def _load(run: _Build, scan: ContentScan) -> LoadedRecords:
         _note(run, load_record_pickles(run.cache, state))
     files, zone = scan.files, run.config.zone
     loaded = load_records(files, zone, options.workers, options.stage("reading"), state.records)
+    if loaded.files is not files:  # some hashed as they were parsed
+        state.files = {f.name: (f.size, f.mtime_ns, f.digest) for f in loaded.files}
     if options.use_cache and loaded.changed:
         _note(run, _save_cache(save_records, run.cache, state))
     # The pickled records were needed only to be saved; their facts and problems stay.
@@ -341,10 +341,10 @@ def _summary(
     )
 
 
-def _key_inputs(run: _Build, scan: ContentScan) -> None:
+def _key_inputs(run: _Build, files: Sequence[ContentFile]) -> None:
     """The key of the inputs, for the next build to tell whether they changed (`used_inputs`)."""
     options, hours, zone = run.options, run.config.front_window_hours, _daily_zone(run.config)
-    used = used_inputs(scan.files, run.state.records, options.now, options.drafts, hours, zone)
+    used = used_inputs(files, run.state.records, options.now, options.drafts, hours, zone)
     run.state.inputs_key = inputs_key(run.key, used)
 
 

@@ -97,7 +97,7 @@ def check_site(
     With `against` (a deployed copy's feeds by path), also run the feed guard over the new feeds.
     """
     content_dir = resolve_dir(config, config.content_dir)
-    scan = scan_content(content_dir)
+    scan = scan_content(content_dir, hashed=False)  # each file hashed as it is parsed
     sources, unreadable = scan.files, scan.problems
     loaded = load_records(sources, config.zone, workers or parallel.default_workers())
     files, notes = render_site(config, loaded.records, now, drafts)

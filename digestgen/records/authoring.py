@@ -201,7 +201,7 @@ class ContentIndex:
 
 def index_content(folder: Path, zone: ZoneInfo, workers: int | None = None) -> ContentIndex:
     """Read every record in the folder (in parallel) and index the valid ones by URL and id."""
-    sources, _ = read_sources(folder)
+    sources, _ = read_sources(folder, hashed=False)  # each file hashed as it is parsed
     loaded = load_records(sources, zone, workers or parallel.default_workers())
     index = ContentIndex(folder, {}, {source.name for source in sources})
     for record in sorted(loaded.records, key=lambda r: r.file, reverse=True):

@@ -6,9 +6,9 @@ from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo
 
 from digestgen.model import Record
-from digestgen.problems import Problem, error
+from digestgen.problems import Problem
 from digestgen.rebuild.results import CachedResult, decode_results, encode_results
-from digestgen.records.scan import ContentFile
+from digestgen.records.scan import UNREAD, ContentFile, content_digest, unreadable
 from digestgen.util import parallel
 from digestgen.util.slotted import frozen
 
@@ -21,22 +21,38 @@ class LoadedRecords:
     problems: tuple[Problem, ...]
     changed: bool = False  # whether the cached results given to load_records changed
     parsed: frozenset[str] = frozenset()  # the files read anew, not taken from the cache, by name
+    # The files given, each with its content hash: those the scan left UNREAD hashed as they were
+    # parsed, those that could not be read left out. The very files given when none was UNREAD.
+    files: Sequence[ContentFile] = ()
 
 
-def _parse_files(zone: ZoneInfo, files: Sequence[ContentFile]) -> list[CachedResult]:
-    """Parse and validate record files, returning results already encoded for the cache."""
-    return encode_results([parse_content_file(file, zone) for file in files])
+def _parse_files(zone: ZoneInfo, files: Sequence[ContentFile]) -> list[tuple[str, CachedResult]]:
+    """Parse and validate record files, returning each file's content hash (see `_read_and_parse`)
+    and its result, already encoded for the cache."""
+    outcomes = [_read_and_parse(file, zone) for file in files]
+    results = encode_results([(record, problems) for _, record, problems in outcomes])
+    return [(digest, result) for (digest, _, _), result in zip(outcomes, results, strict=True)]
 
 
 def parse_content_file(
     source: ContentFile, zone: ZoneInfo
 ) -> tuple[Record | None, tuple[Problem, ...]]:
     """Read, parse and validate one record file: the Record (None on any error) and problems."""
+    _, record, problems = _read_and_parse(source, zone)
+    return record, problems
+
+
+def _read_and_parse(
+    source: ContentFile, zone: ZoneInfo
+) -> tuple[str, Record | None, tuple[Problem, ...]]:
+    """`parse_content_file`, with the file's content hash first: its own, or for a file the scan
+    left UNREAD the hash of the bytes read here (UNREAD still if they could not be)."""
     try:
         with open(source.path, "rb") as handle:
             data = handle.read()
     except OSError as exc:
-        return None, (error(source.name, "", f"cannot read file: {exc.strerror}"),)
+        return source.digest, None, (unreadable(source.name, exc),)
+    digest = source.digest or content_digest(source.name, data)
     # Imported here: a rebuild whose records all come from the cache (one was deleted) never
     # parses one, and parsing and validation, with YAML and Markdown, take tens of milliseconds
     # to import.
@@ -45,9 +61,9 @@ def parse_content_file(
 
     raw = parse_record(data, source.name)
     if not isinstance(raw, RawRecord):
-        return None, (raw,)
-    record, problems = validate_record(raw, zone, source.digest)
-    return record, tuple(problems)
+        return digest, None, (raw,)
+    record, problems = validate_record(raw, zone, digest)
+    return digest, record, tuple(problems)
 
 
 def load_records(
@@ -61,6 +77,7 @@ def load_records(
 
     With `cached` (the build cache's results by file hash), unchanged files are not parsed
     again, and `cached` is brought up to date: new results added, those of gone files removed.
+    A file the scan left UNREAD is hashed as it is parsed (`LoadedRecords.files`).
     """
     results = {} if cached is None else cached
     misses = [file for file in files if file.digest not in results]
@@ -68,20 +85,41 @@ def load_records(
     # next ones: after the last, it took this process a quarter of a second at 10,000 records.
     parsed: list[tuple[Record | None, tuple[Problem, ...]]] = []
 
-    def unpickle(part: list[CachedResult]) -> None:
-        parsed.extend(decode_results(part))
+    def unpickle(part: list[tuple[str, CachedResult]]) -> None:
+        parsed.extend(decode_results(result for _, result in part))
 
     made = parallel.map_chunks(_parse_files, zone, misses, workers, progress, each=unpickle)
-    for file, result in zip(misses, made, strict=True):
-        results[file.digest] = result
+    fresh: dict[str, tuple[Record | None, tuple[Problem, ...]]] = {}  # by file name
+    hashes: dict[str, str] = {}  # the content hash of each file the scan left UNREAD, by name
+    for file, (digest, result), outcome in zip(misses, made, parsed, strict=True):
+        fresh[file.name] = outcome
+        if digest != UNREAD:
+            results[digest] = result
+        if file.digest == UNREAD:
+            hashes[file.name] = digest
+    records, problems = _in_order(files, fresh, results)
+    if hashes:
+        files = _hashed(files, hashes)
     used = {file.digest for file in files}
     stale = [digest for digest in results if digest not in used]
     for digest in stale:
         del results[digest]
-    fresh = dict(zip([file.digest for file in misses], parsed, strict=True))
-    records, problems = _in_order(files, fresh, results)
     parsed_now = frozenset(file.name for file in misses)
-    return LoadedRecords(records, problems, bool(misses or stale), parsed_now)
+    return LoadedRecords(records, problems, bool(misses or stale), parsed_now, files)
+
+
+def _hashed(files: Sequence[ContentFile], hashes: dict[str, str]) -> list[ContentFile]:
+    """The files, those the scan left UNREAD with their content hash (`hashes`, by name), but
+    those that could not be read (still UNREAD)."""
+    hashed = []
+    for file in files:
+        if file.digest == UNREAD:
+            digest = hashes[file.name]
+            if digest == UNREAD:
+                continue
+            file = ContentFile(file.name, file.path, digest, file.size, file.mtime_ns)
+        hashed.append(file)
+    return hashed
 
 
 def _in_order(
@@ -90,12 +128,12 @@ def _in_order(
     results: dict[str, CachedResult],
 ) -> tuple[tuple[Record, ...], tuple[Problem, ...]]:
     """The usable records and every problem, in the files' order: those parsed now (`fresh`, by
-    file hash), the others unpickled from the cache's `results`."""
-    known = decode_results(results[file.digest] for file in files if file.digest not in fresh)
+    file name), the others unpickled from the cache's `results`."""
+    known = decode_results(results[file.digest] for file in files if file.name not in fresh)
     records: list[Record] = []
     problems: list[Problem] = []
     for file in files:
-        record, found = fresh[file.digest] if file.digest in fresh else next(known)
+        record, found = fresh[file.name] if file.name in fresh else next(known)
         problems.extend(found)
         if record is not None:
             records.append(record)

@@ -14,6 +14,8 @@ from digestgen.util.slotted import frozen
 
 RECORD_SUFFIXES = (".md", ".txt")
 MAX_RECORD_BYTES = 1024 * 1024
+# The content hash of a file listed but left unread by the scan (see `scan_content`).
+UNREAD = ""
 
 
 def size_problem(name: str, size: int) -> Problem | None:
@@ -29,8 +31,9 @@ class ContentError(Exception):
 
 @frozen
 class ContentFile:
-    """One record file: name (relative to the content folder), path, hash of name and bytes,
-    and the size and modification time it was listed with."""
+    """One record file: name (relative to the content folder), path, hash of name and bytes
+    (`content_digest`; UNREAD until read, see `scan_content`), and the size and modification
+    time it was listed with."""
 
     name: str
     path: str  # a string, not a Path: a scan makes ten thousand, and restored CI builds wait on it
@@ -50,13 +53,16 @@ class ContentScan:
 
 
 def read_sources(
-    content_dir: Path, known: dict[str, tuple[int, int, str]] | None = None
+    content_dir: Path, known: dict[str, tuple[int, int, str]] | None = None, hashed: bool = True
 ) -> tuple[list[ContentFile], list[Problem]]:
     """Find every record file and its content hash; an unreadable or oversized file is a problem.
 
-    A file whose size and modification time match `known` keeps its known hash unread.
+    A file whose size and modification time match `known` keeps its known hash unread. With
+    `hashed` False, any other file is left unread too, its hash UNREAD: for a caller with no
+    results to find by hash, which reads each file where it parses it (`records.load`) and
+    hashes it there, rather than reading every file twice.
     """
-    scan = scan_content(content_dir, known)
+    scan = scan_content(content_dir, known, hashed=hashed)
     return scan.files, scan.problems
 
 
@@ -64,6 +70,7 @@ def scan_content(
     content_dir: Path,
     known: dict[str, tuple[int, int, str]] | None = None,
     listing: RecordListing | None = None,
+    hashed: bool = True,
 ) -> ContentScan:
     """As `read_sources`, also naming every folder read; problems are sorted by file name.
     `listing`: the folder's `list_record_files`, if it was listed already.
@@ -75,7 +82,7 @@ def scan_content(
     files, listed_problems, folders, unread = listing or list_record_files(content_dir)
     problems = list(listed_problems)
     for name, path, size, mtime_ns in files:
-        found = _source(name, path, size, mtime_ns, known.get(name))
+        found = _source(name, path, size, mtime_ns, known.get(name), hashed)
         if isinstance(found, ContentFile):
             sources.append(found)
         else:
@@ -98,24 +105,42 @@ def read_source(content_dir: Path, path: Path) -> ContentFile | Problem | None:
 
 
 def _source(
-    name: str, path: str, size: int, mtime_ns: int, seen: tuple[int, int, str] | None
+    name: str,
+    path: str,
+    size: int,
+    mtime_ns: int,
+    seen: tuple[int, int, str] | None,
+    hashed: bool = True,
 ) -> ContentFile | Problem:
-    """A record file and its content hash (`seen` when size and mtime match), or why not."""
+    """A record file and its content hash (`seen` when size and mtime match; UNREAD, the file
+    not read, unless `hashed`), or why not."""
     try:
         too_large = size_problem(name, size)
         if too_large is not None:
             return too_large
         if seen is not None and seen[0] == size and seen[1] == mtime_ns:
             return ContentFile(name, path, seen[2], size, mtime_ns)
+        if not hashed:
+            return ContentFile(name, path, UNREAD, size, mtime_ns)
         data = _read(path, size)
     except OSError as exc:
-        return error(name, "", f"cannot read file: {_reason(exc)}")
-    # The name is part of the key: a record's problems and address name its file.
-    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape") + b"\0")  # as output_digest
-    digest.update(data)
+        return unreadable(name, exc)
     # The bytes are read again where they are parsed: holding every file would cost more
     # memory than the second read costs time.
-    return ContentFile(name, path, digest.hexdigest()[:32], size, mtime_ns)
+    return ContentFile(name, path, content_digest(name, data), size, mtime_ns)
+
+
+def content_digest(name: str, data: bytes) -> str:
+    """A record file's content hash: of its name and bytes (a record's problems and address name
+    its file)."""
+    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape") + b"\0")  # as output_digest
+    digest.update(data)
+    return digest.hexdigest()[:32]
+
+
+def unreadable(name: str, exc: OSError) -> Problem:
+    """The error for a record file that could not be read."""
+    return error(name, "", f"cannot read file: {_reason(exc)}")
 
 
 def _read(path: str, size: int) -> bytes:
