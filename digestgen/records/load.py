@@ -8,7 +8,13 @@ from zoneinfo import ZoneInfo
 from digestgen.model import Record
 from digestgen.problems import Problem
 from digestgen.rebuild.results import CachedResult, decode_results, encode_results
-from digestgen.records.scan import UNREAD, ContentFile, content_digest, unreadable
+from digestgen.records.scan import (
+    UNREAD,
+    ContentFile,
+    content_digest,
+    read_record_file,
+    unreadable,
+)
 from digestgen.util import parallel
 from digestgen.util.slotted import frozen
 
@@ -48,8 +54,7 @@ def _read_and_parse(
     """`parse_content_file`, with the file's content hash first: its own, or for a file the scan
     left UNREAD the hash of the bytes read here (UNREAD still if they could not be)."""
     try:
-        with open(source.path, "rb") as handle:
-            data = handle.read()
+        data = read_record_file(source.path, source.size)
     except OSError as exc:
         return source.digest, None, (unreadable(source.name, exc),)
     digest = source.digest or content_digest(source.name, data)

@@ -4,8 +4,6 @@ and what a rebuild then reads, is as when the scan hashed them."""
 
 from __future__ import annotations
 
-import builtins
-import os
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -31,23 +29,15 @@ def _site(tmp_path: Path) -> Path:
 def _count_reads(monkeypatch: pytest.MonkeyPatch, log: Path) -> None:
     """Note, in `log`, the name of each record file read, whichever process reads it: by the
     scan (to hash it) or where it is parsed."""
-    read, opened = scan._read, builtins.open
+    read = scan.read_record_file
 
-    def noted(path: str) -> None:
-        if path.endswith(".md"):
-            with opened(log, "a", encoding="utf-8") as file:
-                file.write(f"{Path(path).name}\n")
-
-    def scan_read(path: str, size: int) -> bytes:
-        noted(path)
+    def noted(path: str, size: int) -> bytes:
+        with open(log, "a", encoding="utf-8") as file:
+            file.write(f"{Path(path).name}\n")
         return read(path, size)
 
-    def parse_open(path, *args, **kwargs):  # type: ignore[no-untyped-def]
-        noted(os.fspath(path))
-        return opened(path, *args, **kwargs)
-
-    monkeypatch.setattr(scan, "_read", scan_read)
-    monkeypatch.setattr(load, "open", parse_open, raising=False)
+    monkeypatch.setattr(scan, "read_record_file", noted)
+    monkeypatch.setattr(load, "read_record_file", noted)
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
