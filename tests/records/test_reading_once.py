@@ -4,6 +4,7 @@ and what a rebuild then reads, is as when the scan hashed them."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,10 +13,11 @@ import pytest
 from digestgen.records import load, scan
 from digestgen.records.load import load_records
 from digestgen.records.scan import UNREAD, content_digest, scan_content
+from digestgen.util.parallel import MIN_ITEMS_PER_WORKER
 from tests.helpers import build_in, cached_state, make_site, record
 
-# Enough records for two parse workers to be forked (`parallel.MIN_ITEMS_PER_WORKER`).
-COUNT = 120
+# Enough records for two parse workers to be forked (`parallel.MIN_ITEMS_PER_WORKER` each).
+COUNT = 2 * MIN_ITEMS_PER_WORKER
 
 
 def _site(tmp_path: Path) -> Path:
@@ -33,7 +35,7 @@ def _count_reads(monkeypatch: pytest.MonkeyPatch, log: Path) -> None:
 
     def noted(path: str, size: int) -> bytes:
         with open(log, "a", encoding="utf-8") as file:
-            file.write(f"{Path(path).name}\n")
+            file.write(f"{Path(path).name} {os.getpid()}\n")
         return read(path, size)
 
     monkeypatch.setattr(scan, "read_record_file", noted)
@@ -48,8 +50,11 @@ def test_a_clean_build_reads_each_record_file_once(tmp_path, monkeypatch, jobs):
     built = build_in(root, "--jobs", jobs)
     assert built.exit_code == 0, built.stderr
     assert f"stories built:      {COUNT}" in built.stdout
-    reads = log.read_text(encoding="utf-8").split()
+    lines = [line.split() for line in log.read_text(encoding="utf-8").splitlines()]
+    reads, readers = [name for name, _ in lines], {pid for _, pid in lines}
     assert len(reads) == COUNT and len(set(reads)) == COUNT
+    # With two workers, each file is read (and hashed) in a parse worker, not in this process.
+    assert (str(os.getpid()) in readers) is (jobs == "1")
     # The cache holds each file's content hash, as the scan would have made it ...
     content = root / "content"
     files = cached_state(root).files
@@ -76,7 +81,8 @@ def test_a_rebuild_reads_only_the_edited_file(tmp_path, monkeypatch):
     built = build_in(root)
     assert built.exit_code == 0, built.stderr
     # Hashed by the scan (the cache has results to find by hash), then parsed.
-    assert log.read_text(encoding="utf-8").split() == ["r004.md", "r004.md"]
+    reads = [line.split()[0] for line in log.read_text(encoding="utf-8").splitlines()]
+    assert reads == ["r004.md", "r004.md"]
     pages = list(built.output.rglob("story-4-edited/index.html"))
     assert len(pages) == 1 and "<title>Story 4, edited" in pages[0].read_text(encoding="utf-8")
 
