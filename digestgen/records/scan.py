@@ -148,10 +148,12 @@ def read_record_file(path: str, size: int) -> bytes:
     calls than Python's buffered file, for the thousands of record files a build reads."""
     handle = os.open(path, os.O_RDONLY)
     try:
-        # One byte more than expected: a short read is the end of the file, so a file of the
-        # size listed needs no second read to find it.
+        # One byte more than expected: the listed size read, and no more, is the whole file,
+        # with no second read to find its end. Any other count reads on to the end: a read may
+        # return less than asked before the end (network and FUSE file systems do), and the
+        # record must not be cut short.
         data = os.read(handle, size + 1)
-        if len(data) <= size:
+        if len(data) == size:
             return data
         blocks = [data]
         while block := os.read(handle, 1 << 20):
