@@ -230,9 +230,7 @@ def _scan(run: _Build, listing: RecordListing) -> ContentScan:
     their known hash; those whose time moved but not their bytes (a clone), their new time.
     With no result cached to find by hash (a clean build), files are hashed as parsed (`_load`)."""
     scan = scan_content(run.content, run.state.files, listing, hashed=bool(run.state.records))
-    files = {f.name: (f.size, f.mtime_ns, f.digest) for f in scan.files}
-    run.times_moved = files != run.state.files
-    run.state.files = files
+    run.times_moved = run.state.take_files(scan.files)
     run.options.lap("scan")
     return scan
 
@@ -280,7 +278,7 @@ def _load(run: _Build, scan: ContentScan) -> LoadedRecords:
     files, zone = scan.files, run.config.zone
     loaded = load_records(files, zone, options.workers, options.stage("reading"), state.records)
     if loaded.files is not files:  # some hashed as they were parsed
-        state.files = {f.name: (f.size, f.mtime_ns, f.digest) for f in loaded.files}
+        state.take_files(loaded.files)
     if options.use_cache and loaded.changed:
         _note(run, _save_cache(save_records, run.cache, state))
     # The pickled records were needed only to be saved; their facts and problems stay.

@@ -14,12 +14,12 @@ import marshal
 import os
 import pickle
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from zoneinfo import ZoneInfo
 
 from digestgen import __version__
@@ -36,6 +36,9 @@ from digestgen.rebuild.storage import (
     write_records,
 )
 from digestgen.util.slotted import frozen
+
+if TYPE_CHECKING:
+    from digestgen.records.scan import ContentFile
 
 STATE_FILE = "state.bin"
 RECORDS_FILE = "records.bin"
@@ -98,6 +101,13 @@ class BuildState:
     # records.bin as read or last written: its checksum and the records it holds, by hash.
     records_file: tuple[str, frozenset[str]] = ("", frozenset())
     base: StateBase | None = None  # state.bin as read or last written
+
+    def take_files(self, files: Iterable[ContentFile]) -> bool:
+        """Keep the record files' sizes, times and content hashes as `files`; whether they differ
+        from those kept before."""
+        taken = {f.name: (f.size, f.mtime_ns, f.digest) for f in files}
+        differ, self.files = taken != self.files, taken
+        return differ
 
 
 class StateBase(NamedTuple):
