@@ -28,7 +28,9 @@ def _fed_in_two_parts(path: Path) -> threading.Thread:
             time.sleep(0.3)  # the reader's first read returns FRONT alone
             pipe.write(REST)
 
-    writer = threading.Thread(target=feed)
+    # A daemon: were the reader never to open the pipe (its read failing first), the writer would
+    # wait in `open` for ever, and must not hold up the test run.
+    writer = threading.Thread(target=feed, daemon=True)
     writer.start()
     return writer
 
@@ -39,13 +41,13 @@ def test_a_short_read_is_read_on_to_the_end(tmp_path):
     try:
         assert read_record_file(str(path), len(FRONT) + len(REST)) == FRONT + REST
     finally:
-        writer.join()
+        writer.join(timeout=10)
 
 
 def test_a_file_of_another_size_than_listed_is_read_whole(tmp_path):
     path = tmp_path / "a.md"
-    path.write_bytes(FRONT + REST)
     whole = FRONT + REST
+    path.write_bytes(whole)
     assert read_record_file(str(path), len(whole)) == whole
     assert read_record_file(str(path), len(FRONT)) == whole  # grown since it was listed
     assert read_record_file(str(path), len(whole) + 100) == whole  # shrunk since
