@@ -84,6 +84,11 @@ def scaling_lines(runs: Sequence[SizeResults]) -> list[str]:
             continue
         row = f"clean {large:,} / {small:,}"
         lines.append(_verdict(site.name, row, after.seconds / base.seconds, SCALING_LIMIT, ""))
+    hugo_small, hugo_large = by_size[small].hugo, by_size[large].hugo
+    if lines and hugo_small and hugo_large and hugo_small.seconds:
+        # No goal: how much the machine's day weighs on the ratio (see docs/benchmark.md).
+        lines.append(f"  Hugo's own clean {large:,} / {small:,} in this run: "
+                     f"{hugo_large.seconds / hugo_small.seconds:.3f}")  # fmt: skip
     return [f"goals across sizes (clean {large:,} at most {SCALING_LIMIT} x clean {small:,}):",
             *lines] if lines else []  # fmt: skip
 

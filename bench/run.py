@@ -6,7 +6,8 @@
 For each N it builds two sites from the same records: the default site, and `hugo-equiv`
 (bench/hugo-equivalent.toml: the page set of bench/hugo-site, Hugo's minimal news site). For each
 it prints wall seconds, peak memory (the largest process's RSS) and processor seconds of the rows
-of STEPS (the clean builds first, in rounds with Hugo's, then the other rows site by site): a clean
+of STEPS (the clean builds of every size first, in rounds with Hugo's across the sizes, then the
+other rows size by size and site by site): a clean
 build, a rebuild with nothing changed, a restored-cache CI build (bench/restore.py) with nothing
 changed and with one record's title edited (the usual CI deploy), and rebuilds after one record
 changed, added (dated among the others) and deleted, and after a new story (dated
@@ -42,7 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -489,6 +490,7 @@ class SizeResults:
 
     count: int
     sites: list[BenchSite]
+    content: Path = Path()  # the generated records, which Hugo builds from
     hugo: Run | None = None
     hugo_output: tuple[int, int] = (0, 0)
     serve_edits: list[float] = field(default_factory=list)
@@ -502,34 +504,58 @@ def bench_size(
     repeats: int = 3,
     pythons: Sequence[tuple[str, str]] = (("", sys.executable),),
 ) -> SizeResults:
-    """Every measurement for one number of records: the clean builds first, round by round
-    (`clean_rounds`), then each site's other steps; each site once for each of the `pythons`
-    (`python_labels`), the first's first."""
+    """Every measurement for one number of records (`bench_sizes` of that size alone)."""
+    return next(bench_sizes([count], workdir, hugo, serve, repeats, pythons))
+
+
+def bench_sizes(
+    counts: Sequence[int],
+    workdir: Path,
+    hugo: str | None,
+    serve: bool = True,
+    repeats: int = 3,
+    pythons: Sequence[tuple[str, str]] = (("", sys.executable),),
+) -> Iterator[SizeResults]:
+    """Every measurement for each number of records, size by size as each is done: the clean
+    builds of every size first, in rounds across the sizes (`clean_rounds`), then each site's
+    other steps; each site once for each of the `pythons` (`python_labels`), the first's first.
+
+    So the clean builds that the goals compare across sizes (50,000 against 10,000) run in the
+    same minutes: run a size's after the other's, and the machine's drift in between is charged
+    to the ratio (Hugo's own clean 50,000 over 10,000 took 6.5 in one run and 8.45 in another).
+    """
+    sizes = [_prepare_size(count, workdir, pythons) for count in counts]
+    after_deletions()  # a restored-CI copy of an earlier run
+    clean_rounds(sizes, hugo, workdir, repeats)
+    for results in sizes:
+        for site in results.sites:
+            for label, step, repeated in STEPS[1:]:
+                site.results[label] = run_step(site, step, repeated, repeats)
+        if serve:
+            default = results.sites[0]
+            paths = [p for p in default.paths if p.exists()]
+            results.serve_edits = serve_edits(default.folder, paths)
+        yield results
+
+
+def _prepare_size(count: int, workdir: Path, pythons: Sequence[tuple[str, str]]) -> SizeResults:
+    """One number of records: its records generated, and its sites made, not yet built."""
     content = workdir / f"n{count}-records"
     set_aside(content)
     generate(count, content)
-    results = SizeResults(count, [])
-    results.sites = [
+    sites = [
         make_bench_site(name + label, config, count, workdir, content, python)
         for label, python in pythons
         for name, config in CONFIGS.items()
     ]
-    after_deletions()  # the last size's restored-CI copies
-    clean_rounds(results, content, hugo, workdir, repeats)
-    for site in results.sites:
-        for label, step, repeated in STEPS[1:]:
-            site.results[label] = run_step(site, step, repeated, repeats)
-    if serve:
-        default = results.sites[0]
-        results.serve_edits = serve_edits(default.folder, [p for p in default.paths if p.exists()])
-    return results
+    return SizeResults(count, sites, content)
 
 
 def clean_rounds(
-    results: SizeResults, content: Path, hugo: str | None, workdir: Path, repeats: int
+    sizes: Sequence[SizeResults], hugo: str | None, workdir: Path, repeats: int
 ) -> None:
-    """Hugo's clean build and each site's, in rounds (Hugo, then each site, `repeats` times),
-    each tool's median its row.
+    """Hugo's clean build and each site's, of every size, in rounds (each size in turn: Hugo,
+    then each site; `repeats` times), each tool's median its row.
 
     Clean builds are the most sensitive to the file system's state: on ext4, making files within
     a minute or so of deleting tens of thousands costs seconds of kernel time (its inode allocator
@@ -538,22 +564,27 @@ def clean_rounds(
     other's and such a spell is charged to one of them, and to every ratio over Hugo's. In
     rounds, it falls on one round of each. The benchmark sets the folders of earlier steps and
     runs aside until the last size is measured; the restored-CI copies it deletes at once
-    (`remove_copy`), and `bench_size` starts the clean rounds once the last deletion is three
+    (`remove_copy`), and `bench_sizes` starts the clean rounds once the last deletion is three
     minutes old (`after_deletions`).
     """
     label, step, _ = STEPS[0]
-    hugo_runs: list[Run] = []
-    site_runs: dict[str, list[Run]] = {site.name: [] for site in results.sites}
+    hugo_runs: dict[int, list[Run]] = {results.count: [] for results in sizes}
+    site_runs: dict[tuple[int, str], list[Run]] = {}
     for repeat in range(repeats):
-        if hugo:
-            hugo_runs.append(hugo_build(content, hugo, workdir / f"n{results.count}-hugo"))
+        for results in sizes:
+            count = results.count
+            if hugo:
+                folder = workdir / f"n{count}-hugo"
+                hugo_runs[count].append(hugo_build(results.content, hugo, folder))
+            for site in results.sites:
+                site_runs.setdefault((count, site.name), []).append(step(site, repeat))
+    for results in sizes:
+        count = results.count
+        if hugo_runs[count]:
+            results.hugo = median_run(hugo_runs[count])
+            results.hugo_output = output_size(workdir / f"n{count}-hugo" / "public")
         for site in results.sites:
-            site_runs[site.name].append(step(site, repeat))
-    if hugo_runs:
-        results.hugo = median_run(hugo_runs)
-        results.hugo_output = output_size(workdir / f"n{results.count}-hugo" / "public")
-    for site in results.sites:
-        site.results[label] = median_run(site_runs[site.name])
+            site.results[label] = median_run(site_runs[(count, site.name)])
 
 
 def _ratio(value: float, base: float | None) -> str:
@@ -645,8 +676,8 @@ def main() -> None:
     print(f"{'records':>7} | {'site':<12} | {'build':<12} | {'seconds':>8} | {'x':>6} | "
           f"{'MiB':>6} | {'x':>6} | {'CPU s':>7} | {'cores':>5}")  # fmt: skip
     measured = []
-    for count in args.sizes:
-        results = bench_size(count, workdir, hugo, not args.no_serve, max(1, args.repeats), pythons)
+    repeats = max(1, args.repeats)
+    for results in bench_sizes(args.sizes, workdir, hugo, not args.no_serve, repeats, pythons):
         print_size(results)
         measured.append(results)
         for line in goal_lines(results):

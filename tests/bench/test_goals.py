@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import bench.run as bench_run
@@ -96,13 +97,18 @@ def test_the_clean_build_at_fifty_thousand_is_held_to_five_and_a_half_times_ten_
         ("hugo-equiv", "clean 50,000 / 10,000"): ("MISSED", "5.600"),
     }
     assert scaling_lines([large]) == []  # one size: nothing to compare
+    small.hugo, large.hugo = Run(7.0, 700.0, ""), Run(56.0, 3000.0, "")
+    assert scaling_lines([small, large])[-1] == (
+        "  Hugo's own clean 50,000 / 10,000 in this run: 8.000"
+    )
 
 
 def test_a_benchmark_run_prints_its_goals_after_its_table(tmp_path: Path, monkeypatch) -> None:
-    def measured(count: int, *_: object) -> SizeResults:
-        return SizeResults(count, [_site("default", count, output_mb=250.0, clean=1.0)])
+    def measured(counts: list[int], *_: object) -> Iterator[SizeResults]:
+        for count in counts:
+            yield SizeResults(count, [_site("default", count, output_mb=250.0, clean=1.0)])
 
-    monkeypatch.setattr(bench_run, "bench_size", measured)
+    monkeypatch.setattr(bench_run, "bench_sizes", measured)
     monkeypatch.setattr(sys, "argv", ["bench.run", "--sizes", "10000", "--workdir",
                                       str(tmp_path / "work"), "--no-serve"])  # fmt: skip
     monkeypatch.setattr(bench_run.shutil, "which", lambda *_, **__: None)  # no Hugo

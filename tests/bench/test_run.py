@@ -244,8 +244,8 @@ def test_the_clean_builds_run_in_rounds_each_tool_once_a_round(tmp_path: Path) -
     sites = [
         make_bench_site(name, config, 20, tmp_path, content) for name, config in CONFIGS.items()
     ]
-    results = SizeResults(20, sites)
-    clean_rounds(results, content, None, tmp_path, 2)
+    results = SizeResults(20, sites, content)
+    clean_rounds([results], None, tmp_path, 2)
     assert [len(site.results["clean"].samples) for site in sites] == [2, 2]
     # Each build's own robots.txt, written during the build: the first round's (set aside when
     # the second began) and the second's, in place.
@@ -255,6 +255,29 @@ def test_the_clean_builds_run_in_rounds_each_tool_once_a_round(tmp_path: Path) -
         made.setdefault(site, []).append((public / "robots.txt").stat().st_mtime_ns)
     first, second = sorted(made["default"]), sorted(made["hugo-equiv"])
     assert first[0] < second[0] < first[1] < second[1]
+
+
+def test_the_clean_rounds_take_every_size_in_turn(tmp_path: Path) -> None:
+    """The clean builds two sizes' goals compare run in the same minutes: each round builds every
+    size, so the machine's drift over a run is not charged to the larger size alone."""
+    sizes = []
+    for count in (12, 16):
+        content = tmp_path / f"n{count}-records"
+        generate(count, content)
+        site = make_bench_site("default", CONFIGS["default"], count, tmp_path, content)
+        sizes.append(SizeResults(count, [site], content))
+    clean_rounds(sizes, None, tmp_path, 2)
+    assert [len(results.sites[0].results["clean"].samples) for results in sizes] == [2, 2]
+    made = []  # (when its robots.txt was written, how many stories it shows)
+    kept = [s.sites[0].folder / "public" for s in sizes]
+    for public in [*(tmp_path / SET_ASIDE).glob("public-*"), *kept]:
+        made.append(((public / "robots.txt").stat().st_mtime_ns, _stories(public)))
+    assert [stories for _, stories in sorted(made)] == [12, 16, 12, 16]
+
+
+def _stories(public: Path) -> int:
+    """How many story pages a built site has (the generator's records are a story each)."""
+    return sum(1 for _ in public.glob("2*/*/*/*/index.html"))
 
 
 def test_each_repeat_of_a_rebuild_step_makes_a_change_of_its_own(tmp_path: Path) -> None:
