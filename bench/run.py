@@ -7,10 +7,10 @@ For each N it builds two sites from the same records: the default site, and `hug
 (bench/hugo-equivalent.toml: the page set of bench/hugo-site, Hugo's minimal news site). For each
 it prints wall seconds, peak memory (the largest process's RSS) and processor seconds of the rows
 of STEPS (the clean builds of every size first, in rounds with Hugo's across the sizes, then the
-other rows size by size and site by site): a clean
-build, a rebuild with nothing changed, a restored-cache CI build (bench/restore.py) with nothing
-changed and with one record's title edited (the usual CI deploy), and rebuilds after one record
-changed, added (dated among the others) and deleted, and after a new story (dated
+other rows size by size and site by site): a clean build, a rebuild with nothing changed, a
+restored-cache CI build (bench/restore.py) with nothing changed and with one record's title
+edited (the usual CI deploy), and rebuilds after one record changed, added (dated among the
+others) and deleted, and after a new story (dated
 an hour before the clock); then the output's bytes and files after the clean build. The rebuild
 rows and the clean builds are each timed `--repeats` times (a new edit, record or deletion each
 time; a clean build after the last one's output and cache are moved aside) and give the median,
@@ -525,7 +525,7 @@ def bench_sizes(
     to the ratio (Hugo's own clean 50,000 over 10,000 took 6.5 in one run and 8.45 in another).
     """
     sizes = [_prepare_size(count, workdir, pythons) for count in counts]
-    after_deletions()  # a restored-CI copy of an earlier run
+    after_deletions()  # the restored-CI copies of an earlier call in this process
     clean_rounds(sizes, hugo, workdir, repeats)
     for results in sizes:
         for site in results.sites:
@@ -564,8 +564,9 @@ def clean_rounds(
     other's and such a spell is charged to one of them, and to every ratio over Hugo's. In
     rounds, it falls on one round of each. The benchmark sets the folders of earlier steps and
     runs aside until the last size is measured; the restored-CI copies it deletes at once
-    (`remove_copy`), and `bench_sizes` starts the clean rounds once the last deletion is three
-    minutes old (`after_deletions`).
+    (`remove_copy`), after every clean round (`bench_sizes`, which, called again in the same
+    process, starts the clean rounds once the last deletion is three minutes old:
+    `after_deletions`).
     """
     label, step, _ = STEPS[0]
     hugo_runs: dict[int, list[Run]] = {results.count: [] for results in sizes}
