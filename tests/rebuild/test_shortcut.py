@@ -88,16 +88,23 @@ CLOCKS = st.datetimes(datetime(2005, 1, 1), datetime(2035, 1, 1), timezones=st.j
 
 
 @settings(max_examples=300, deadline=None)
-@given(zone=st.sampled_from(ZONES), clock=CLOCKS, days=st.integers(-3, 0), seconds=st.floats(-5, 5))
+@given(
+    zone=st.sampled_from(ZONES),
+    clock=CLOCKS,
+    days=st.integers(-3, 0),
+    microseconds=st.integers(-5_000_000, 5_000_000),
+)
 def test_a_records_day_has_ended_in_its_clock_marks_when_its_day_end_is_past_the_clock(
-    zone, clock, days, seconds
+    zone, clock, days, microseconds
 ):
     # Dated near a midnight before the clock (within seconds of one, in the zone), or near the
     # clock itself; as `render.feed_items`'s daily digest decides, the day has ended when its
-    # end (the next midnight there) is at the clock or before.
+    # end (the next midnight there) is at the clock or before. Records are dated to the
+    # microsecond (a float a fraction of one before midnight reads back as midnight).
     zone = ZoneInfo(zone)
     day = clock.astimezone(zone).date() + timedelta(days=days)
-    stamp = min(day_end(day, zone).timestamp() + seconds, clock.timestamp())
+    near = day_end(day, zone) + timedelta(microseconds=microseconds)
+    stamp = min(near.timestamp(), clock.timestamp())
     source = ContentFile("a.md", "a.md", "d" * 32, 1, 1)
     facts = {source.digest: (NO_RECORD, (), (stamp, True, ()))}
     (used,) = shortcut.used_inputs([source], facts, clock, False, 24, zone)
