@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,7 @@ from digestgen.output.journal import recover
 from digestgen.output.owned import OutputCheck
 from digestgen.output.staging import check_output_dir, output_lock, remove_leftovers
 from digestgen.output.trash import trash_folder
-from digestgen.problems import Problem, Severity
+from digestgen.problems import Problem
 from digestgen.rebuild.cache import (
     STATE_FILE,
     BuildState,
@@ -38,53 +39,25 @@ from digestgen.rebuild.shortcut import check_outputs, unchanged_build, used_inpu
 from digestgen.records.scan import ContentError, ContentScan, list_record_files, scan_content
 from digestgen.render.forked import compiled, search_indexer, template_compiler
 from digestgen.render.themes import Theme, resolve_theme
+from digestgen.report import BuildReport as BuildReport
 from digestgen.util import parallel
 from digestgen.util.lifetime import leave, unfreed
-from digestgen.util.slotted import frozen
 
 if TYPE_CHECKING:
     from digestgen.model import Site
     from digestgen.output.indexing import SearchIndexing
     from digestgen.output.publish import Published
+    from digestgen.rebuild.documents import SearchDocuments
+    from digestgen.rebuild.storage import RecordRef
+    from digestgen.rebuild.stories import Assembled
     from digestgen.records.load import LoadedRecords
     from digestgen.records.scan import ContentFile, RecordListing
     from digestgen.render.environment import CompiledTemplates
-    from digestgen.stories.select import Selection
+    from digestgen.stories.incremental import LastSite
 
 CACHE_FOLDER = ".digestgen-cache"
 # progress(stage, done, total): `done` more items of `total` finished in that stage.
 Progress = Callable[[str, int, int], None]
-
-
-@frozen
-class BuildReport:
-    """What a build did, for the summary and the exit status."""
-
-    files_read: int
-    stories: int
-    drafts_left_out: int
-    scheduled: tuple[tuple[datetime, str], ...]  # (when due, file name), in that order
-    problems: tuple[Problem, ...]
-    pages: int
-    feeds: int
-    seconds: float
-    output: Path
-    written: int = 0
-    kept: int = 0
-    cache_note: str | None = None
-    timings: tuple[tuple[str, float], ...] = ()
-    unchanged: bool = False  # nothing to do: inputs and output were as the last build left them
-    trash: Path | None = None  # replaced sites to delete (`output.trash.empty_trash_later`)
-
-    @property
-    def skipped(self) -> list[Problem]:
-        """The errors that made records be skipped."""
-        return [p for p in self.problems if p.severity is Severity.ERROR]
-
-    @property
-    def next_scheduled(self) -> datetime | None:
-        """When the next scheduled story is due, if any."""
-        return self.scheduled[0][0] if self.scheduled else None
 
 
 @dataclass(slots=True)
@@ -130,6 +103,7 @@ class _Build:
     key: str = ""
     notes: list[str] = field(default_factory=list)  # about the cache, for the summary
     times_moved: bool = False  # a record file's time changed since the last build
+    refs: dict[str, RecordRef] = field(default_factory=dict)  # a lazy load's cached records
 
 
 def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
@@ -162,30 +136,30 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
                 outputs.later()
                 # Only a build with something to do needs these (and what they import): a build
                 # with nothing to do starts faster without them.
-                from digestgen.stories.assemble import assemble_site
+                from digestgen.rebuild.stories import assemble
 
                 # The output's check goes on meanwhile, on the other core: publishing keeps the
                 # unchanged files on its answer, rather than looking at each of them again. So
                 # does the compiling of the theme's templates, which rendering then skips. The
                 # search indexer is forked before the records load: see `search_indexer`.
                 with search_indexer(config, options.workers) as indexer:
-                    loaded = _load(run, scan)
-                    selection, site, notes = assemble_site(
-                        loaded.records, config, options.now, options.drafts
-                    )
+                    last = _last_stories(run)
+                    loaded = _load(run, scan, lazy=last is not None)
+                    made = assemble(loaded, run.state.records, run.refs, config, options.now,
+                                    options.drafts, last)  # fmt: skip
                     options.lap("stories")
                     # Begun before publishing imports the pages' planning and Jinja.
                     from digestgen.output.indexing import begin_search_index
 
-                    search = begin_search_index(site, config, _previous(run), options.workers,
-                                                indexer, loaded.parsed)  # fmt: skip
+                    search = begin_search_index(made.site, config, _previous(run),
+                                                options.workers, indexer, loaded.parsed,
+                                                _documents(run))  # fmt: skip
                     _key_inputs(run, loaded.files)  # here, while the indexer has its work
-                    published = _publish(run, site, outputs.settled(), templates, search)
-            summary = _summary(site, selection, notes, published)
-            _save(run, published, summary)
-            problems = loaded.problems + selection.problems
-            report = _report(run, scan, problems, summary, published)
-            leave(run, scan, loaded, selection, site, published)
+                    published = _publish(run, made.site, outputs.settled(), templates, search)
+            summary = _summary(made, published)
+            _save(run, published, summary, made, search.digests)
+            report = _report(run, scan, made.problems, summary, published)
+            leave(run, scan, loaded, made, made.site, published)
             if options.process_ends:
                 gc.freeze()  # no collection walks what is left unfreed either
             return report
@@ -268,19 +242,40 @@ def _unchanged_report(run: _Build, scan: ContentScan, outputs: OutputCheck) -> B
     return _report(run, scan, quick.problems, quick.summary, None, quick.drafts, quick.scheduled)
 
 
-def _load(run: _Build, scan: ContentScan) -> LoadedRecords:
-    """Parse and validate the records, reusing the cache's results for unchanged files."""
+def _last_stories(run: _Build) -> LastSite | None:
+    """The last build's stories, for a rebuild to assemble its site from (see rebuild.stories)."""
+    from digestgen.rebuild.stories import load_stories
+
+    state = run.state
+    if not run.options.use_cache or state.build_key != run.key or not state.records:
+        return None
+    return load_stories(run.cache, run.key, state.inputs_key)
+
+
+def _documents(run: _Build) -> SearchDocuments | None:
+    """Where the build cache keeps the search documents (none without the cache)."""
+    from digestgen.render.search_index import document_store
+
+    use = run.options.use_cache
+    return document_store(run.cache / "search", run.config, run.key) if use else None
+
+
+def _load(run: _Build, scan: ContentScan, lazy: bool = False) -> LoadedRecords:
+    """Parse and validate the records, reusing the cache's results for unchanged files; `lazy`:
+    only the new and changed ones, for a rebuild that reads the others as it needs them."""
     from digestgen.records.load import load_records  # see `build`: not when nothing to do
 
     state, options = run.state, run.options
     if options.use_cache:
         _note(run, load_record_pickles(run.cache, state))
-    files, zone = scan.files, run.config.zone
-    loaded = load_records(files, zone, options.workers, options.stage("reading"), state.records)
+    files, zone, stage = scan.files, run.config.zone, options.stage("reading")
+    loaded = load_records(files, zone, options.workers, stage, state.records, decode=not lazy)
     if loaded.files is not files:  # some hashed as they were parsed
         state.take_files(loaded.files)
     if options.use_cache and loaded.changed:
         _note(run, _save_cache(save_records, run.cache, state))
+    if lazy:  # the records stay in the cache (mapped), where the rebuild reads those it needs
+        run.refs = {digest: entry[0] for digest, entry in state.records.items()}
     # The pickled records were needed only to be saved; their facts and problems stay.
     state.records = {digest: (NO_RECORD, e[1], e[2]) for digest, e in state.records.items()}
     options.lap("records")
@@ -324,15 +319,13 @@ def _publish(
     )  # fmt: skip
 
 
-def _summary(
-    site: Site, selection: Selection, notes: list[Problem], published: Published
-) -> BuildSummary:
+def _summary(made: Assembled, published: Published) -> BuildSummary:
     """What the summary reports of this build, and of the next one if nothing changes."""
     return BuildSummary(
-        stories=len(site.stories),
-        drafts=len(selection.drafts),
-        scheduled=tuple(sorted((r.published.astimezone(UTC), r.file) for r in selection.scheduled)),
-        notes=tuple(notes),
+        stories=len(made.site.stories),
+        drafts=made.drafts,
+        scheduled=made.scheduled,
+        notes=tuple(made.notes),
         pages=published.pages,
         feeds=published.feeds,
         others=published.others,
@@ -346,14 +339,26 @@ def _key_inputs(run: _Build, files: Sequence[ContentFile]) -> None:
     run.state.inputs_key = inputs_key(run.key, used)
 
 
-def _save(run: _Build, published: Published, summary: BuildSummary) -> None:
-    """Save what the next build needs to redo only what changes."""
+def _save(
+    run: _Build,
+    published: Published,
+    summary: BuildSummary,
+    made: Assembled,
+    digests: Mapping[str, str],
+) -> None:
+    """Save what the next build needs to redo only what changes: its stories first, then the
+    state, whose inputs key they name (see `rebuild.stories.load_stories`)."""
+    from digestgen.rebuild.stories import save_stories
+
     state = run.state
     state.outputs = published.outputs
     state.listings = published.listings
     state.build_key = run.key
     state.summary = summary
     if run.options.use_cache:
+        save = functools.partial(save_stories, made=made, digests=digests, config=run.config,
+                                 key=run.key, now=run.options.now)  # fmt: skip
+        _note(run, _save_cache(save, run.cache, state))
         _save_state(run)
     run.options.lap("save cache")
 
@@ -409,10 +414,6 @@ def _report(
         cache_note=run.notes[-1] if run.notes else None,
         timings=tuple(run.options.timings) if published else (),
         unchanged=published is None,
-        trash=_trash(run.output),
+        # The output's trash, if this build or a killed one left old sites there.
+        trash=trash if (trash := trash_folder(run.output)).exists() else None,
     )
-
-
-def _trash(output: Path) -> Path | None:
-    """The output's trash, if this build or a killed one left old sites there."""
-    return trash if (trash := trash_folder(output)).exists() else None

@@ -4,6 +4,7 @@ others made by Pagefind (a rebuild's few on the other core as the pages are plan
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from digestgen.config import SiteConfig
 from digestgen.model import Site, Story
@@ -24,6 +25,9 @@ from digestgen.render.search_index import (
 )
 from digestgen.util import parallel
 from digestgen.util.slotted import frozen
+
+if TYPE_CHECKING:
+    from digestgen.rebuild.documents import SearchDocuments
 
 # Up to this many search shards to make (a rebuild's changed ones, a small site's all) are made
 # by a process forked early (`publish`'s indexer) while this one plans and renders the pages.
@@ -49,6 +53,7 @@ class SearchIndexing:
     last: Mapping[str, dict[str, OutputEntry]]  # by shard folder (`_by_shard`)
     changed: Sequence[SearchShard]
     store: Callable[[OutputWriter], dict[str, OutputEntry]]
+    documents: SearchDocuments | None = None  # the build cache's (`rebuild.documents`)
 
     def finish(
         self,
@@ -68,7 +73,9 @@ class SearchIndexing:
         def stored() -> dict[str, OutputEntry]:
             made = self.store(writer)
             if damaged:
-                made.update(_index_shards(damaged, config, writer, previous, workers))
+                made.update(
+                    _index_shards(damaged, config, writer, previous, workers, self.documents)
+                )
             return made
 
         return kept, stored
@@ -81,29 +88,32 @@ def begin_search_index(
     workers: int,
     indexer: Indexer | None,
     edited: Collection[str] = frozenset(),
+    documents: SearchDocuments | None = None,
 ) -> SearchIndexing:
     """The site's search shards, those whose stories changed since `previous` (the last build's
     outputs) begun at once (see `begin_indexing`): by a build, before it imports the pages'
     planning and Jinja, so that the `indexer` has them the sooner.
 
     `edited`: the record files this build read anew. The few shards of their stories are given
-    to the indexer before the stories' digests are made (`edited_shards`).
+    to the indexer before the stories' digests are made (`edited_shards`). `documents`: where
+    the build cache keeps the search documents (see `shard_documents`).
     """
     split = shard_split(site, config)
     early = edited_shards(split, config, edited, previous) if indexer is not None else []
     if indexer is not None and early:
-        indexer.release(search_batches(early, config), workers)
+        indexer.release(search_batches(early, config, documents), workers)
     digests = story_digests(site.stories)
     shards = [shard_with_key(split, number, config, digests) for number in split]
     changed = [shard for shard in shards if not _indexed_before(previous, shard)]
     if indexer is not None and early:
         given = {shard.folder for shard in early}
         later = [shard for shard in changed if shard.folder not in given]
-        begun = _storing(early, later, config, previous, workers, indexer)
+        begun = _storing(early, later, _Indexing(config, None, previous, documents), workers,
+                         indexer)  # fmt: skip
         changed = early + later
     else:
-        begun = begin_indexing(changed, config, previous, workers, indexer)
-    return SearchIndexing(digests, shards, _by_shard(previous), changed, begun)
+        begun = begin_indexing(changed, config, previous, workers, indexer, documents)
+    return SearchIndexing(digests, shards, _by_shard(previous), changed, begun, documents)
 
 
 def edited_shards(
@@ -158,6 +168,7 @@ def begin_indexing(
     previous: Mapping[str, OutputEntry],
     workers: int,
     indexer: Indexer | None,
+    documents: SearchDocuments | None = None,
 ) -> Callable[[OutputWriter], dict[str, OutputEntry]]:
     """What stores the search index of these shards, once asked: a few (a rebuild's changed
     ones) are given to the `indexer` now, to make on the other core while this process plans
@@ -166,23 +177,24 @@ def begin_indexing(
     if indexer is None or not shards:
         if indexer is not None:
             indexer.stop()
-        return lambda writer: _index_shards(shards, config, writer, previous, workers)
+        return lambda writer: _index_shards(shards, config, writer, previous, workers, documents)
     few = len(shards) <= EARLY_SHARDS
     early = shards if few else shards[: max(1, len(shards) // EARLY_PART)]
-    indexer.release(search_batches(early, config), workers if few else 1)
-    return _storing(early, shards[len(early) :], config, previous, workers, indexer)
+    indexer.release(search_batches(early, config, documents), workers if few else 1)
+    later = shards[len(early) :]
+    return _storing(early, later, _Indexing(config, None, previous, documents), workers, indexer)
 
 
 def _storing(
     early: Sequence[SearchShard],
     later: Sequence[SearchShard],
-    config: SiteConfig,
-    previous: Mapping[str, OutputEntry],
+    indexing: _Indexing,
     workers: int,
     indexer: Indexer,
 ) -> Callable[[OutputWriter], dict[str, OutputEntry]]:
     """What stores the search index of the `early` shards, given to the `indexer`, and of the
-    `later` ones, made when asked (after the pages)."""
+    `later` ones, made when asked (after the pages); `indexing` without its writer yet."""
+    config, previous, documents = indexing.config, indexing.previous, indexing.documents
 
     def answered() -> Iterator[tuple[SearchShard, dict[str, bytes]]]:
         yield from zip(early, indexer.result(), strict=True)
@@ -191,7 +203,7 @@ def _storing(
         def made_early() -> dict[str, OutputEntry]:
             return _store_index(checked_index(answered(), {}), writer, previous)
 
-        return _index_shards(later, config, writer, previous, workers, made_early)
+        return _index_shards(later, config, writer, previous, workers, documents, made_early)
 
     return stored
 
@@ -199,11 +211,12 @@ def _storing(
 @frozen
 class _Indexing:
     """What the index workers share: the site's config, where output goes, the last build's
-    files."""
+    files, where the cache keeps the search documents."""
 
     config: SiteConfig
-    writer: OutputWriter
+    writer: OutputWriter | None
     previous: Mapping[str, OutputEntry]
+    documents: SearchDocuments | None = None
 
 
 def _index_shards(
@@ -212,6 +225,7 @@ def _index_shards(
     writer: OutputWriter,
     previous: Mapping[str, OutputEntry],
     workers: int,
+    documents: SearchDocuments | None = None,
     made_early: Callable[[], dict[str, OutputEntry]] | None = None,
 ) -> dict[str, OutputEntry]:
     """Make the search index of these shards and store its files, in up to `workers` forked
@@ -233,7 +247,7 @@ def _index_shards(
         while pending:
             early.update(pending.pop()())
 
-    indexing = _Indexing(config, writer, previous)
+    indexing = _Indexing(config, writer, previous, documents)
     made = parallel.map_chunks(
         _index_and_store, indexing, shards, workers, per_worker=1, each=meanwhile
     )
@@ -246,7 +260,9 @@ def _index_and_store(
 ) -> list[tuple[str, OutputEntry]]:
     """Make the search index of these shards, one at a time, and store its files (in an index
     worker)."""
-    made = make_search_index(shards, indexing.config, {}, 1)
+    if indexing.writer is None:
+        raise ValueError("search index workers need the output's writer")
+    made = make_search_index(shards, indexing.config, {}, 1, indexing.documents)
     return list(_store_index(made, indexing.writer, indexing.previous).items())
 
 

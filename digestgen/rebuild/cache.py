@@ -51,7 +51,14 @@ STATE_CHANGES_FILE = "state-changes.bin"
 # Says that the output folder holds exactly the files of the state saved with it (see
 # `mark_output`): removed before a build changes the output, written after its state is saved.
 OUTPUT_MARK = "output.mark"
-CACHE_FILES = (STATE_FILE, RECORDS_FILE, ADDED_FILE, STATE_CHANGES_FILE, OUTPUT_MARK)
+# The last build's stories, for a rebuild to assemble its site from, and those that changed
+# since stories.bin was written, with its checksum (see `rebuild.stories`).
+STORIES_FILE = "stories.bin"
+STORIES_CHANGES_FILE = "stories-changes.bin"
+CACHE_FILES = (
+    STATE_FILE, RECORDS_FILE, ADDED_FILE, STATE_CHANGES_FILE, OUTPUT_MARK, STORIES_FILE,
+    STORIES_CHANGES_FILE,
+)  # fmt: skip
 
 
 class OutputEntry(NamedTuple):

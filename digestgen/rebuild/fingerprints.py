@@ -138,7 +138,7 @@ def _earlier_text(earlier: Any, stories: Mapping[str, str], shared: _SharedTexts
     topic, listed = earlier
     if type(topic) is not Topic or type(listed) is not tuple:
         return None
-    if not all(type(item) is Story for item in listed):
+    if not all(isinstance(item, Story) for item in listed):
         return None
     return f"({shared.topic(topic)},({','.join([stories[item.path] for item in listed])}))"
 
@@ -161,7 +161,7 @@ def story_page_fingerprints(pages: StoryPages, stories: Mapping[str, str]) -> li
         if day in days:
             described = days[day]
         else:
-            described = days[day] = _story_page_parts(pages.job(story), story)
+            described = days[day] = _story_page_parts(pages.job(story, shallow=True), story)
         digest = stories[story.path]
         told = _earlier_text(pages.earlier.get(story.path), stories, shared)
         if described is None or told is None:  # not a story page's usual context

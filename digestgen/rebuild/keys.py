@@ -32,9 +32,14 @@ def digest_of(parts: Iterable[str]) -> str:
 
 
 def story_digests(stories: Iterable[Story]) -> dict[str, str]:
-    """A digest of each story's own data, by address: its records' bytes, its topics, its place."""
+    """A digest of each story's own data, by address: its records' bytes, its topics, its place;
+    a story a rebuild kept from the last build (`stories.rows.LazyStory`) has its digest then."""
+    from digestgen.stories.rows import DIGEST, LazyStory
+
     return {
-        story.path: digest_of(
+        story.path: story.row[DIGEST]
+        if isinstance(story, LazyStory)
+        else digest_of(
             [
                 story.path,
                 story.lead.file,

@@ -122,7 +122,7 @@ def unchanged_build(
     if found is None:
         state.exact = False  # a file was changed, removed or added by hand: list it next time
         return None
-    drafts, scheduled, ahead = _left_out(sources, records, now, include_drafts)
+    drafts, scheduled, ahead = left_out(sources, records, now, include_drafts)
     entries = [records[source.digest] for source in sources]
     problems = tuple(p for entry in entries if entry[1] for p in decode_problems(entry))
     ahead.sort(key=lambda problem: problem.file)  # as select_records has them
@@ -130,7 +130,7 @@ def unchanged_build(
     return Unchanged(drafts, tuple(sorted(scheduled)), listed, state.summary, found)
 
 
-def _left_out(
+def left_out(
     sources: Sequence[ContentFile],
     records: Mapping[str, CachedResult],
     now: datetime,

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import field
 from zoneinfo import ZoneInfo
 
 from digestgen.model import Record
 from digestgen.problems import Problem
-from digestgen.rebuild.results import CachedResult, decode_results, encode_results
+from digestgen.rebuild.results import (
+    CachedResult,
+    decode_problems,
+    decode_results,
+    encode_results,
+)
 from digestgen.records.scan import (
     UNREAD,
     ContentFile,
@@ -30,6 +36,9 @@ class LoadedRecords:
     # The files given, each with its content hash: those the scan left UNREAD hashed as they were
     # parsed, those that could not be read left out. The very files given when none was UNREAD.
     files: Sequence[ContentFile] = ()
+    # The records of the files read anew (None: unusable), by name. Without `decode`, the
+    # records are only these: the others stay in the cache (see `load_records`).
+    fresh: Mapping[str, Record | None] = field(default_factory=dict)
 
 
 def _parse_files(zone: ZoneInfo, files: Sequence[ContentFile]) -> list[tuple[str, CachedResult]]:
@@ -77,12 +86,15 @@ def load_records(
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
     cached: dict[str, CachedResult] | None = None,
+    decode: bool = True,
 ) -> LoadedRecords:
     """Validate every record file, `workers` processes at once.
 
     With `cached` (the build cache's results by file hash), unchanged files are not parsed
     again, and `cached` is brought up to date: new results added, those of gone files removed.
-    A file the scan left UNREAD is hashed as it is parsed (`LoadedRecords.files`).
+    A file the scan left UNREAD is hashed as it is parsed (`LoadedRecords.files`). Without
+    `decode`, the records of unchanged files are not unpickled (a rebuild that reads them from
+    the cache as it needs them: see `stories.incremental`); their problems are all given.
     """
     results = {} if cached is None else cached
     misses = [file for file in files if file.digest not in results]
@@ -102,7 +114,7 @@ def load_records(
             results[digest] = result
         if file.digest == UNREAD:
             hashes[file.name] = digest
-    records, problems = _in_order(files, fresh, results)
+    records, problems = _in_order(files, fresh, results, decode)
     if hashes:
         files = _hashed(files, hashes)
     used = {file.digest for file in files}
@@ -110,7 +122,8 @@ def load_records(
     for digest in stale:
         del results[digest]
     parsed_now = frozenset(file.name for file in misses)
-    return LoadedRecords(records, problems, bool(misses or stale), parsed_now, files)
+    new = {name: record for name, (record, _) in fresh.items()}
+    return LoadedRecords(records, problems, bool(misses or stale), parsed_now, files, new)
 
 
 def _hashed(files: Sequence[ContentFile], hashes: dict[str, str]) -> list[ContentFile]:
@@ -130,16 +143,30 @@ def _hashed(files: Sequence[ContentFile], hashes: dict[str, str]) -> list[Conten
 def _in_order(
     files: Sequence[ContentFile],
     fresh: dict[str, tuple[Record | None, tuple[Problem, ...]]],
-    results: dict[str, CachedResult],
+    results: Mapping[str, CachedResult],
+    decode: bool = True,
 ) -> tuple[tuple[Record, ...], tuple[Problem, ...]]:
     """The usable records and every problem, in the files' order: those parsed now (`fresh`, by
-    file name), the others unpickled from the cache's `results`."""
-    known = decode_results(results[file.digest] for file in files if file.name not in fresh)
+    file name), the others unpickled from the cache's `results` (without `decode`, the records
+    parsed now alone, and every problem)."""
+    known = (results[file.digest] for file in files if file.name not in fresh)
+    decoded = decode_results(known) if decode else ((None, decode_problems(e)) for e in known)
     records: list[Record] = []
     problems: list[Problem] = []
     for file in files:
-        record, found = fresh[file.name] if file.name in fresh else next(known)
+        record, found = fresh[file.name] if file.name in fresh else next(decoded)
         problems.extend(found)
         if record is not None:
             records.append(record)
     return tuple(records), tuple(problems)
+
+
+def decode_all(
+    files: Sequence[ContentFile],
+    fresh: Mapping[str, Record | None],
+    results: Mapping[str, CachedResult],
+) -> tuple[Record, ...]:
+    """Every usable record, in the files' order: those parsed now (`fresh`), the others unpickled
+    from `results` (by file hash), for a rebuild that must assemble the whole site after all."""
+    outcomes = {name: (record, ()) for name, record in fresh.items()}
+    return _in_order(files, outcomes, results)[0]  # type: ignore[arg-type]

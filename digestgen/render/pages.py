@@ -92,9 +92,11 @@ class StoryPages:
             crumbs = self.trails[story.path[:12]] = _story_crumbs(story.day, self.dated)
         return crumbs
 
-    def job(self, story: Story) -> PageJob:
-        """The story's page."""
-        return _story_page(story, self.earlier.get(story.path), self.crumbs(story), self.feeds)
+    def job(self, story: Story, shallow: bool = False) -> PageJob:
+        """The story's page; `shallow`: without the lead's excerpt and image (its description
+        the title), for what the story pages of a day share (`story_page_fingerprints`)."""
+        earlier = self.earlier.get(story.path)
+        return _story_page(story, earlier, self.crumbs(story), self.feeds, shallow)
 
 
 # The site's pages in order, before planning: jobs planned already, listings, the story pages.
@@ -210,7 +212,11 @@ def _story_crumbs(day: date, dated: bool) -> Crumbs:
 
 
 def _story_page(
-    story: Story, earlier: EarlierStories | None, crumbs: Crumbs, feeds: tuple[FeedLink, ...]
+    story: Story,
+    earlier: EarlierStories | None,
+    crumbs: Crumbs,
+    feeds: tuple[FeedLink, ...],
+    shallow: bool = False,
 ) -> PageJob:
     lead = story.lead
     return PageJob(
@@ -218,11 +224,12 @@ def _story_page(
         Page(
             path=story.path,
             title=lead.title,
-            description=lead.excerpt or lead.title,
+            description=lead.title if shallow else lead.excerpt or lead.title,
             kind="story",
             # The site's feeds only: a topic's or outlet's feed is offered on its own page.
             feeds=feeds,
-            image=lead.images[0] if lead.images else None,  # Record.image, without the call
+            # Record.image, without the call
+            image=None if shallow or not lead.images else lead.images[0],
             breadcrumbs=crumbs,
             og_type="article",
         ),

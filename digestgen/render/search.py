@@ -62,6 +62,7 @@ class SearchShard:
     key: str
     number: int
     engine: bool
+    digests: tuple[str, ...] = ()  # of its stories (`story_digests`), in order
 
 
 def shard_of(story: Story, count: int) -> int:
@@ -105,7 +106,8 @@ def keyed_shard(
     for story in stories:
         key.update(f"{story.path}={digests[story.path]}\0".encode("utf-8", "surrogatepass"))
     folder = f"{SEARCH_FOLDER}/{number}/"
-    return SearchShard(folder, tuple(stories), key.hexdigest()[:32], number, engine)
+    prints = tuple(digests[story.path] for story in stories)
+    return SearchShard(folder, tuple(stories), key.hexdigest()[:32], number, engine, prints)
 
 
 def shard_files(shard: SearchShard, bundle: Mapping[str, bytes]) -> dict[str, bytes]:
@@ -123,13 +125,13 @@ def index_shards(
     language: str,
     zone: tzinfo,
     workers: int,
+    documents: Callable[[SearchShard], dict[str, str]] | None = None,
 ) -> Iterator[tuple[SearchShard, dict[str, bytes]]]:
-    """Each shard with its Pagefind bundle, `workers` Pagefind runs at a time, in order."""
-
-    batches = [
-        (shard.folder, functools.partial(search_documents, shard, link, language, zone))
-        for shard in shards
-    ]
+    """Each shard with its Pagefind bundle, `workers` Pagefind runs at a time, in order; its
+    documents made by `documents` if given, else `search_documents`."""
+    if documents is None:
+        documents = functools.partial(search_documents, link=link, language=language, zone=zone)
+    batches = [(shard.folder, functools.partial(documents, shard)) for shard in shards]
     yield from zip(shards, _index_each(batches, language, workers), strict=True)
 
 
@@ -165,19 +167,31 @@ def _index_each(
 
 
 def search_documents(
-    shard: SearchShard, link: Callable[[str], str], language: str, zone: tzinfo
+    shard: SearchShard,
+    link: Callable[[str], str],
+    language: str,
+    zone: tzinfo,
+    known: Mapping[str, tuple[str, str]] | None = None,
 ) -> dict[str, str]:
     """One small HTML document per published story of a shard, by the path of its page (base
-    path included).
+    path included); `known`: documents made before with the same settings, by path, with their
+    story's digest, taken for stories of the same digest (`SearchShard.digests`).
 
     Drafts and coverage taken from draft records are left out, whatever the build shows.
     """
     documents = {}
-    for story in shard.stories:
+    known = known or {}
+    prints = shard.digests or ("",) * len(shard.stories)
+    for story, digest in zip(shard.stories, prints, strict=True):
         if story.is_draft:
             continue
+        path = file_path(link(story.path))
+        made = known.get(path)
+        if made is not None and made[0] == digest and digest:
+            documents[path] = made[1]
+            continue
         body = _document_body(story, shard.number, zone)
-        documents[file_path(link(story.path))] = (
+        documents[path] = (
             f'<!DOCTYPE html>\n<html lang="{escape(language)}"><head><meta charset="utf-8">'
             f"<title>{escape(story.title)}</title></head><body>\n{body}\n</body></html>\n"
         )

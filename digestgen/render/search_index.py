@@ -4,15 +4,19 @@ few changed shards to Pagefind before it imports those (`output.indexing.begin_i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digestgen.config import SiteConfig
 from digestgen.model import Site, Story
-from digestgen.output.paths import OutputCollision, check_output_path
+from digestgen.output.paths import OutputCollision, check_output_path, file_path
 from digestgen.rebuild.keys import story_digests
 from digestgen.render.errors import RenderError
 from digestgen.render.pagefind_runner import SearchIndexError
 from digestgen.render.search import (
+    DOCUMENT_FORMAT,
     SearchShard,
     index_shards,
     keyed_shard,
@@ -20,6 +24,9 @@ from digestgen.render.search import (
     shard_files,
     split_shards,
 )
+
+if TYPE_CHECKING:
+    from digestgen.rebuild.documents import SearchDocuments
 
 
 def search_index(
@@ -61,20 +68,48 @@ def _settings(config: SiteConfig) -> str:
 
 
 def make_search_index(
-    shards: Sequence[SearchShard], config: SiteConfig, taken: dict[str, bytes], workers: int
+    shards: Sequence[SearchShard],
+    config: SiteConfig,
+    taken: dict[str, bytes],
+    workers: int,
+    store: SearchDocuments | None = None,
 ) -> Iterator[tuple[SearchShard, dict[str, bytes]]]:
     """Each shard with its index files, by output path, `workers` shards at a time (see
-    `checked_index`)."""
-    made = index_shards(shards, config.link, config.language, config.zone, workers)
+    `checked_index`); its documents kept in and taken from `store` (see `shard_documents`)."""
+    documents = None if store is None else functools.partial(shard_documents, config, store)
+    made = index_shards(shards, config.link, config.language, config.zone, workers, documents)
     return checked_index(made, taken)
 
 
+def document_store(folder: Path, config: SiteConfig, key: str) -> SearchDocuments:
+    """Where the build cache (`folder`) keeps the site's search documents, shard by shard, for
+    builds of this build key (`rebuild.keys.build_key`: digestgen's code, the config...)."""
+    from digestgen.rebuild.documents import SearchDocuments
+
+    return SearchDocuments(folder, f"{DOCUMENT_FORMAT}\0{_settings(config)}\0{key}")
+
+
+def shard_documents(
+    config: SiteConfig, store: SearchDocuments | None, shard: SearchShard
+) -> dict[str, str]:
+    """A shard's search documents (`search_documents`), those of its stories unchanged since
+    `store` kept the shard's taken from there; the store then keeps these."""
+    link, language, zone = config.link, config.language, config.zone
+    if store is None:
+        return search_documents(shard, link, language, zone)
+    documents = search_documents(shard, link, language, zone, store.known(shard.number))
+    paths = (file_path(link(story.path)) for story in shard.stories)
+    digests = dict(zip(paths, shard.digests, strict=True))
+    store.keep(shard.number, {path: (digests[path], html) for path, html in documents.items()})
+    return documents
+
+
 def search_batches(
-    shards: Sequence[SearchShard], config: SiteConfig
+    shards: Sequence[SearchShard], config: SiteConfig, store: SearchDocuments | None = None
 ) -> list[tuple[str, dict[str, str]]]:
-    """Each shard's folder and search documents, for `index_documents` to index elsewhere."""
-    language, zone = config.language, config.zone
-    return [(s.folder, search_documents(s, config.link, language, zone)) for s in shards]
+    """Each shard's folder and search documents (`shard_documents`), for `index_documents` to
+    index elsewhere."""
+    return [(shard.folder, shard_documents(config, store, shard)) for shard in shards]
 
 
 def checked_index(

@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import attrgetter
 
 from digestgen.config import RankingWeights, SiteConfig
-from digestgen.model import Edition, Outlet, Provider, Site, Story, Topic, TopicPage
+from digestgen.model import Edition, Outlet, Provider, Record, Site, Story, Topic, TopicPage
 from digestgen.stories.cluster import Cluster
 from digestgen.stories.front import front_stories
+from digestgen.stories.rows import coverage_count, coverage_providers
 from digestgen.stories.topics import make_topics, topic_key
 from digestgen.util.lifetime import leave
 
 
 def score_cluster(cluster: Cluster, newest: datetime, weights: RankingWeights) -> float:
     """Front-page score: heat, quality and coverage raise it; hours behind the newest lower it."""
-    lead = cluster.lead
+    return score_lead(cluster.lead, len(cluster.coverage), newest, weights)
+
+
+def score_lead(lead: Record, coverage: int, newest: datetime, weights: RankingWeights) -> float:
+    """The score (`score_cluster`) of a story of this lead and this many pieces of coverage."""
     hours_behind = max(0.0, (newest - lead.published).total_seconds() / 3600)
     return round(
         weights.heat * (lead.heat or 0)
         + weights.quality * (lead.quality or 0)
-        + weights.coverage * len(cluster.coverage)
+        + weights.coverage * coverage
         - weights.age_per_hour * hours_behind,
         6,
     )
@@ -44,7 +49,7 @@ def age_order(story: Story) -> tuple[float, str]:
 class _Organized:
     """One cluster as organised: its Story and what listing it needs, and its score."""
 
-    cluster: Cluster
+    cluster: Cluster | None  # None: a story a rebuild kept (see `organize_rebuild`)
     topics: Mapping[str, Topic]  # the site's topics it was made with
     story: Story
     day: date
@@ -71,6 +76,34 @@ def organize(
 ) -> Site:
     """Turn clusters into ranked stories grouped into editions, topics and outlets."""
     entries, topics = _organized_clusters(clusters, config, now, memo)
+    return _site_of(entries, topics, config, now)
+
+
+def organize_rebuild(
+    clusters: Sequence[Cluster],
+    kept: Sequence[Story],
+    topics: Mapping[str, Topic],
+    config: SiteConfig,
+    now: datetime,
+) -> Site:
+    """The site of a rebuild (`stories.incremental`): the clusters it made again, organised as
+    `organize` organises them, with the stories it kept from the last build (`LazyStory`), ranked
+    and listed alike; `topics` are the site's."""
+    entries = [_organized(cluster, topics, None) for cluster in clusters]
+    entries += [_Organized(None, topics, story, story.day, age_order(story)) for story in kept]
+    newest = max((entry.story.published for entry in entries), default=now)
+    ranking = config.ranking
+    for entry in entries:
+        score = score_lead(entry.story.lead, coverage_count(entry.story), newest, ranking)
+        entry.rank = rank_order(score, entry.age)
+    entries.sort(key=attrgetter("age"))
+    return _site_of(entries, topics, config, now)
+
+
+def _site_of(
+    entries: Sequence[_Organized], topics: Mapping[str, Topic], config: SiteConfig, now: datetime
+) -> Site:
+    """The site of the organised and ranked stories, in age order."""
     listings = _Listings.of(entries)
     leave(entries, listings)  # only the stories and their listings stay: see util.lifetime
     return Site(
@@ -132,8 +165,8 @@ class _Listings:
             for topic in story.topics:
                 by_topic[topic.key].append(story)
             file_outlet(story, story.lead.provider)
-            for item in story.coverage:
-                file_outlet(story, item.provider)
+            for provider in coverage_providers(story):
+                file_outlet(story, provider)
         return listings
 
     def _file_outlet(self, story: Story, provider: Provider) -> None:
@@ -179,20 +212,7 @@ def _site_topics(clusters: Sequence[Cluster], memo: StoryMemo | None) -> dict[st
 
     So newer records never rename a topic. The memo's topics are kept when no spelling changed.
     """
-    first: dict[str, tuple[datetime, str, str]] = {}  # by key: (published, file, name)
-    for cluster in clusters:
-        for record in cluster.members:
-            published, file = record.published, record.file
-            for name in record.topics:
-                key = topic_key(name)
-                known = first.get(key)
-                # A later naming in the same record ties, and keeps the first.
-                if (
-                    known is None
-                    or published < known[0]
-                    or (published == known[0] and file < known[1])
-                ):
-                    first[key] = (published, file, name)
+    first = first_namings(record for cluster in clusters for record in cluster.members)
     spelling = {key: name for key, (_, _, name) in first.items()}
     if memo is not None and memo.spellings == spelling:
         return memo.topics
@@ -200,6 +220,24 @@ def _site_topics(clusters: Sequence[Cluster], memo: StoryMemo | None) -> dict[st
     if memo is not None:
         memo.spellings, memo.topics = spelling, topics
     return topics
+
+
+def first_namings(
+    records: Iterable[Record], known: dict[str, tuple[datetime, str, str]] | None = None
+) -> dict[str, tuple[datetime, str, str]]:
+    """Each topic's first naming, by key: (published, file, name) of the earliest record naming
+    it (by time published, then file name), at its first naming there; `known` (updated, and
+    returned) holds those of records gone through before."""
+    first = {} if known is None else known
+    for record in records:
+        published, file = record.published, record.file
+        for name in record.topics:
+            key = topic_key(name)
+            seen = first.get(key)
+            # A later naming in the same record ties, and keeps the first.
+            if seen is None or published < seen[0] or (published == seen[0] and file < seen[1]):
+                first[key] = (published, file, name)
+    return first
 
 
 def _organized(

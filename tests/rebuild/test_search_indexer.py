@@ -37,9 +37,9 @@ SCRIPT = """
                 found.append(int(entry))
         return found
 
-    def load(run, scan, load=building._load):
+    def load(run, scan, lazy=False, load=building._load):
         seen["children when loading"] = children()
-        return load(run, scan)
+        return load(run, scan, lazy)
 
     def index_files(documents, language, folder, index_files=search.index_files):
         seen.setdefault("indexed by", []).append(os.getpid())

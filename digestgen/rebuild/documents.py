@@ -1,0 +1,43 @@
+"""Search documents kept in the build cache, a file for each shard: a shard made again takes the
+documents of its stories that did not change from there, rather than making them again from the
+stories' records, which a rebuild would otherwise read from the cache for every story of the
+shard (see `stories.incremental`)."""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+from collections.abc import Mapping
+from pathlib import Path
+
+from digestgen.rebuild.storage import read_marshalled, write_marshalled
+
+# A shard's documents: by the document's path, the digest of its story and the document.
+Documents = dict[str, tuple[str, str]]
+
+
+class SearchDocuments:
+    """Each shard's search documents as last made, in the cache's `search/` folder; `settings`:
+    what the documents depend on besides their stories (see `render.search_index`)."""
+
+    def __init__(self, folder: Path, settings: str) -> None:
+        self.folder, self.settings = folder, settings
+
+    def known(self, number: int) -> Documents:
+        """The documents of shard `number` as last made with these settings (none if unknown)."""
+        data, _, _ = read_marshalled(self._file(number))
+        if not isinstance(data, tuple) or len(data) != 2 or data[0] != self.settings:
+            return {}
+        documents = data[1]
+        return documents if isinstance(documents, dict) else {}
+
+    def keep(self, number: int, documents: Mapping[str, tuple[str, str]]) -> None:
+        """Keep the documents of shard `number`; a cache that cannot be written is left as it
+        is (the next shard made there makes its documents from the stories)."""
+        with contextlib.suppress(OSError):
+            self.folder.mkdir(parents=True, exist_ok=True)
+            payload = marshal.dumps((self.settings, dict(documents)))
+            write_marshalled(self._file(number), payload)
+
+    def _file(self, number: int) -> Path:
+        return self.folder / f"{number}.bin"
