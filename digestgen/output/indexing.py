@@ -108,8 +108,7 @@ def begin_search_index(
     if indexer is not None and early:
         given = {shard.folder for shard in early}
         later = [shard for shard in changed if shard.folder not in given]
-        begun = _storing(early, later, _Indexing(config, None, previous, documents), workers,
-                         indexer)  # fmt: skip
+        begun = _storing(early, later, config, previous, workers, indexer, documents)
         changed = early + later
     else:
         begun = begin_indexing(changed, config, previous, workers, indexer, documents)
@@ -182,19 +181,20 @@ def begin_indexing(
     early = shards if few else shards[: max(1, len(shards) // EARLY_PART)]
     indexer.release(search_batches(early, config, documents), workers if few else 1)
     later = shards[len(early) :]
-    return _storing(early, later, _Indexing(config, None, previous, documents), workers, indexer)
+    return _storing(early, later, config, previous, workers, indexer, documents)
 
 
 def _storing(
     early: Sequence[SearchShard],
     later: Sequence[SearchShard],
-    indexing: _Indexing,
+    config: SiteConfig,
+    previous: Mapping[str, OutputEntry],
     workers: int,
     indexer: Indexer,
+    documents: SearchDocuments | None,
 ) -> Callable[[OutputWriter], dict[str, OutputEntry]]:
     """What stores the search index of the `early` shards, given to the `indexer`, and of the
-    `later` ones, made when asked (after the pages); `indexing` without its writer yet."""
-    config, previous, documents = indexing.config, indexing.previous, indexing.documents
+    `later` ones, made when asked (after the pages)."""
 
     def answered() -> Iterator[tuple[SearchShard, dict[str, bytes]]]:
         yield from zip(early, indexer.result(), strict=True)
@@ -214,7 +214,7 @@ class _Indexing:
     files, where the cache keeps the search documents."""
 
     config: SiteConfig
-    writer: OutputWriter | None
+    writer: OutputWriter
     previous: Mapping[str, OutputEntry]
     documents: SearchDocuments | None = None
 
@@ -260,8 +260,6 @@ def _index_and_store(
 ) -> list[tuple[str, OutputEntry]]:
     """Make the search index of these shards, one at a time, and store its files (in an index
     worker)."""
-    if indexing.writer is None:
-        raise ValueError("search index workers need the output's writer")
     made = make_search_index(shards, indexing.config, {}, 1, indexing.documents)
     return list(_store_index(made, indexing.writer, indexing.previous).items())
 

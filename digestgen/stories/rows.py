@@ -208,11 +208,8 @@ def story_row(
 ) -> StoryRow:
     """A story's row (see `StoryRow`), with its digest and its clustering's notes (`notes`: the
     site's, by the file they are about, as (severity, file, field, message))."""
-    if isinstance(story, LazyStory):
-        row = story.row
-        if row[DIGEST] == digest:
-            return row
-        return (*row[:DIGEST], digest, row[NOTES])
+    if isinstance(story, LazyStory):  # kept as it was: its digest is its row's
+        return story.row
     members = story.members
     anchor = story.anchor if story.anchor is not None else story.lead
     cited = {key for member in members for item in member.related for key in item.url_keys}
