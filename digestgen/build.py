@@ -44,7 +44,6 @@ from digestgen.util import parallel
 from digestgen.util.lifetime import leave, unfreed
 
 if TYPE_CHECKING:
-    from digestgen.model import Site
     from digestgen.output.indexing import SearchIndexing
     from digestgen.output.publish import Published
     from digestgen.rebuild.documents import SearchDocuments
@@ -155,7 +154,7 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
                                                 options.workers, indexer, loaded.parsed,
                                                 _documents(run))  # fmt: skip
                     _key_inputs(run, loaded.files)  # here, while the indexer has its work
-                    published = _publish(run, made.site, outputs.settled(), templates, search)
+                    published = _publish(run, made, outputs.settled(), templates, search)
             summary = _summary(made, published)
             _save(run, published, summary, made, search.digests)
             report = _report(run, scan, made.problems, summary, published)
@@ -289,13 +288,14 @@ def _previous(run: _Build) -> dict[str, OutputEntry]:
 
 def _publish(
     run: _Build,
-    site: Site,
+    made: Assembled,
     intact: dict[str, OutputEntry] | None,
     templates: parallel.Forked[CompiledTemplates],
     search: SearchIndexing,
 ) -> Published:
-    """Render and write the pages and feeds whose inputs changed; keep the rest (on `intact`, the
-    output check's answer, when it found every file of the last build as written)."""
+    """Render and write the pages and feeds of the site `made` whose inputs changed; keep the rest
+    (on `intact`, the output check's answer, when it found every file of the last build as
+    written)."""
     from digestgen.output.publish import publish  # see `build`: not when nothing to do
     from digestgen.render.environment import make_environment
     from digestgen.render.extras import load_static
@@ -313,9 +313,9 @@ def _publish(
     _note(run, note)
     options = run.options
     return publish(
-        site, run.config, env, static, previous, run.output,
+        made.site, run.config, env, static, previous, run.output,
         options.workers, options.stage("rendering"), options.lap, listing, intact, search,
-        state.listings,
+        state.listings, made.settled,
     )  # fmt: skip
 
 

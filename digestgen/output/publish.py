@@ -68,13 +68,15 @@ def publish(
     intact: Mapping[str, OutputEntry] | None = None,
     search: SearchIndexing | None = None,
     listings: ListingMemo | None = None,
+    settled: Collection[str] = frozenset(),
 ) -> Published:
     """Render what changed since `previous` (the last build's outputs, or nothing), keep the rest.
 
     With a previous build, its output is updated in place under a journal, else a new tree is
     swapped in. When known: `listing`, the output's files; `intact`, `OutputCheck.settled`'s;
     `search`, the search index begun (`begin_search_index`);
-    `listings`, the last build's (`SitePlan.listings`), whose unchanged ones are not planned.
+    `listings`, the last build's (`SitePlan.listings`), whose unchanged ones are not planned;
+    `settled`, the stories whose pages show what they showed in the last build (`LastPlan`).
     """
     if search is None:
         search = begin_search_index(site, config, previous, workers, None)
@@ -82,7 +84,7 @@ def publish(
     writer = _writer(output_dir, previous)
     try:
         kept_index, indexing = search.finish(writer, previous, intact, config, workers)
-        last = LastPlan(listings or {}, previous) if previous else None
+        last = LastPlan(listings or {}, previous, settled) if previous else None
         plan = plan_site(site, config, env, static, digests, search.shards, previous, last)
         lap("plan")
         outputs, to_render = _keep_unchanged(plan, writer, previous, intact)

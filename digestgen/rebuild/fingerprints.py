@@ -149,14 +149,22 @@ def page_fingerprints(jobs: Sequence[PageJob], stories: Mapping[str, str]) -> li
     return [page_fingerprint(job, stories, shared) for job in jobs]
 
 
-def story_page_fingerprints(pages: StoryPages, stories: Mapping[str, str]) -> list[str]:
+def story_page_fingerprints(
+    pages: StoryPages, stories: Mapping[str, str], known: Mapping[str, str] | None = None
+) -> list[str]:
     """`page_fingerprint` of every story's page, in order, without most of their jobs: what a
     story page shows besides its story and the stories before it (its template, breadcrumbs,
-    feeds) is the same for all the stories of a day, and is read off one job made for the day."""
+    feeds) is the same for all the stories of a day, and is read off one job made for the day.
+    `known`: fingerprints already known, by story address (a rebuild's pages that show what the
+    last build's did: see `render.page_plan.LastPlan`)."""
     shared = _SharedTexts()  # for the site's topics only: the jobs made here do not stay
     days: dict[str, tuple[str, str] | None] = {}  # by `/YYYY/MM/DD/`: template, shared text
+    known = known or {}
     prints = []
     for story in pages.stories:
+        if (found := known.get(story.path)) is not None:
+            prints.append(found)
+            continue
         day = story.path[:12]
         if day in days:
             described = days[day]

@@ -40,6 +40,9 @@ class Assembled:
     scheduled: tuple[tuple[datetime, str], ...]
     firsts: Firsts | None = None
     last: LastSite | None = None  # the last build's stories it was assembled from, if it was
+    # The addresses of the stories whose pages show what they showed in the last build, when it
+    # was assembled from its stories (see `stories.incremental.Rebuilt`).
+    settled: frozenset[str] = frozenset()
 
 
 def load_stories(folder: Path, key: str, inputs_key: str) -> LastSite | None:
@@ -161,12 +164,12 @@ def assemble(
         present = {file.name for file in loaded.files}
         made = assemble_rebuild(last, loaded.fresh, present, source, config, now, drafts)
         if made is not None:
-            site, notes, firsts = made
             left, due_later, ahead = left_out(loaded.files, cached, now, drafts)
             ahead.sort(key=lambda problem: problem.file)  # as select_records has them
             problems = (*loaded.problems, *ahead)
             scheduled = tuple(sorted(due_later))
-            return Assembled(site, notes, problems, left, scheduled, firsts, last)
+            return Assembled(made.site, made.notes, problems, left, scheduled, made.firsts, last,
+                             made.settled)  # fmt: skip
         results = {digest: (refs[digest], *cached[digest][1:]) for digest in cached}
         records = decode_all(loaded.files, loaded.fresh, results)
     selection, site, notes = assemble_site(records, config, now, drafts)

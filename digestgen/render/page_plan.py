@@ -4,7 +4,7 @@ story pages, and the listings whose inputs are as the last build planned them fr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -47,11 +47,13 @@ class Written(Protocol):
 
 @frozen
 class LastPlan:
-    """What the last build planned and wrote (with the same build key): its listings, and its
-    outputs by path."""
+    """What the last build planned and wrote (with the same build key): its listings, its
+    outputs by path, and the addresses of the stories whose pages show what they showed then
+    (`stories.incremental.Rebuilt`): their fingerprints are those of the pages it wrote."""
 
     listings: Mapping[str, tuple[str, tuple[str, ...]]]
     outputs: Mapping[str, Written]
+    settled: Collection[str] = frozenset()
 
 
 class PagePlan:
@@ -90,17 +92,32 @@ class PagePlan:
         self.entries += [(job.page.path, job.lastmod) for job in jobs if job.page.indexable]
 
     def _story_pages(self, part: StoryPages) -> None:
-        """Every story's page, unplanned: its fingerprint made without its job."""
+        """Every story's page, unplanned: its fingerprint made without its job, or the last
+        build's for a page that shows what it showed then (`LastPlan.settled`)."""
         stories = part.stories
-        prints = story_page_fingerprints(part, self.digests)
         addresses = [story.path for story in stories]
+        paths = [file_path(address) for address in addresses]
+        known = self._settled_prints(addresses, paths)
+        prints = story_page_fingerprints(part, self.digests, known)
         self.addresses += addresses
         self.entries += [(story.path, story.updated) for story in stories]
 
         def job(position: int) -> PlannedJob:
             return part.job(stories[position]), prints[position]
 
-        self.unplanned.append(UnplannedPages([file_path(a) for a in addresses], prints, job))
+        self.unplanned.append(UnplannedPages(paths, prints, job))
+
+    def _settled_prints(self, addresses: Sequence[str], paths: Sequence[str]) -> dict[str, str]:
+        """The fingerprints of the last build's pages of the settled stories, by address (their
+        output paths: `paths`)."""
+        if self.last is None or not self.last.settled:
+            return {}
+        settled, outputs = self.last.settled, self.last.outputs
+        prints = {}
+        for address, path in zip(addresses, paths, strict=True):
+            if address in settled and (entry := outputs.get(path)) is not None:
+                prints[address] = entry.fingerprint
+        return prints
 
     def _known_listing(self, part: ListingPages, key: str) -> tuple[str, ...] | None:
         """The addresses of a listing's pages, left unplanned, when the last build planned it

@@ -30,6 +30,9 @@ from digestgen.stories.rows import (
     FILE,
     MEMBERS,
     NOTES,
+    PATH,
+    TOPICS,
+    LazyStory,
     RowReader,
     StoryRow,
     StorySource,
@@ -68,6 +71,17 @@ class LastSite:
     base: tuple[str, Mapping[str, StoryRow]] | None = field(default=None, compare=False)
 
 
+@frozen
+class Rebuilt:
+    """A rebuild's site (`assemble_rebuild`), its clustering's notes, each topic's first naming,
+    and the addresses of the stories whose pages show what they showed in the last build."""
+
+    site: Site
+    notes: list[Problem]
+    firsts: Firsts
+    settled: frozenset[str]
+
+
 def assemble_rebuild(
     last: LastSite,
     fresh: Mapping[str, Record | None],
@@ -76,11 +90,10 @@ def assemble_rebuild(
     config: SiteConfig,
     now: datetime,
     drafts: bool,
-) -> tuple[Site, list[Problem], Firsts] | None:
-    """The site of a rebuild, its clustering's notes and each topic's first naming, from the last
-    build's site and the records of the files parsed anew (`fresh`, by file; None: unusable);
-    `present`: every record file there is now. None when the whole site must be assembled (see
-    the module's docstring)."""
+) -> Rebuilt | None:
+    """The site of a rebuild, from the last build's site and the records of the files parsed
+    anew (`fresh`, by file; None: unusable); `present`: every record file there is now. None
+    when the whole site must be assembled (see the module's docstring)."""
     found = _changes(last, fresh, present, now, drafts, config.zone)
     if found is None:
         return None
@@ -97,7 +110,23 @@ def assemble_rebuild(
     site = organize_rebuild(clusters, kept, topics, config, now)
     notes += _kept_notes(rows, pool)
     notes.sort(key=lambda problem: (problem.file, problem.message))
-    return site, notes, firsts
+    return Rebuilt(site, notes, firsts, _settled(rows, pool, site))
+
+
+def _settled(rows: Sequence[StoryRow], pool: Collection[int], site: Site) -> frozenset[str]:
+    """The addresses of the stories kept from the rows whose pages show what they showed in the
+    last build: kept as they were, and first in a topic of which no story was clustered again or
+    is new. Such a topic lists the same stories, in the same order, each as it was: a story's
+    page shows its story and the stories before it in its first topic (`render.pages`)."""
+    moved = {key for index in pool for key in rows[index][TOPICS]}
+    for story in site.stories:
+        if type(story) is not LazyStory:  # clustered again, or new
+            moved.update(topic.key for topic in story.topics)
+    return frozenset(
+        row[PATH]
+        for index, row in enumerate(rows)
+        if index not in pool and not (row[TOPICS] and row[TOPICS][0] in moved)
+    )
 
 
 def _changes(
