@@ -125,9 +125,7 @@ def unchanged_build(
     drafts, scheduled, ahead = left_out(sources, records, now, include_drafts)
     entries = [records[source.digest] for source in sources]
     problems = tuple(p for entry in entries if entry[1] for p in decode_problems(entry))
-    ahead.sort(key=lambda problem: problem.file)  # as select_records has them
-    listed = problems + tuple(ahead)
-    return Unchanged(drafts, tuple(sorted(scheduled)), listed, state.summary, found)
+    return Unchanged(drafts, scheduled, problems + ahead, state.summary, found)
 
 
 def left_out(
@@ -135,9 +133,10 @@ def left_out(
     records: Mapping[str, CachedResult],
     now: datetime,
     include_drafts: bool,
-) -> tuple[int, list[tuple[datetime, str]], list[Problem]]:
-    """How many drafts are left out, the records scheduled (when due, file name), and the
-    warnings for records dated far ahead, as `select_records` finds them, from the cached facts."""
+) -> tuple[int, tuple[tuple[datetime, str], ...], tuple[Problem, ...]]:
+    """How many drafts are left out, the records scheduled (when due, file name, in that order),
+    and the warnings for records dated far ahead, as `select_records` finds them and orders them
+    (by file), from the cached facts."""
     clock = now.timestamp()
     drafts, scheduled, ahead = 0, [], []
     for source in sources:
@@ -152,4 +151,5 @@ def left_out(
             drafts += 1
         else:
             scheduled.append((when, source.name))
-    return drafts, scheduled, ahead
+    ahead.sort(key=lambda problem: problem.file)
+    return drafts, tuple(sorted(scheduled)), tuple(ahead)

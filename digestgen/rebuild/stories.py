@@ -164,10 +164,8 @@ def assemble(
         present = {file.name for file in loaded.files}
         made = assemble_rebuild(last, loaded.fresh, present, source, config, now, drafts)
         if made is not None:
-            left, due_later, ahead = left_out(loaded.files, cached, now, drafts)
-            ahead.sort(key=lambda problem: problem.file)  # as select_records has them
+            left, scheduled, ahead = left_out(loaded.files, cached, now, drafts)
             problems = (*loaded.problems, *ahead)
-            scheduled = tuple(sorted(due_later))
             return Assembled(made.site, made.notes, problems, left, scheduled, made.firsts, last,
                              made.settled)  # fmt: skip
         results = {digest: (refs[digest], *cached[digest][1:]) for digest in cached}

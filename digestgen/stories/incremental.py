@@ -219,7 +219,7 @@ def _recluster(
     more than STORIES_LIMIT."""
     families: dict[str, list[int]] = {}
     for index, row in enumerate(rows):
-        families.setdefault(row[MEMBERS][row[ANCHOR]][FAMILY], []).append(index)
+        families.setdefault(_family(row), []).append(index)
     pool = _with_families(touched, (_family(rows[index]) for index in touched), families)
     zone, now = source.zone, source.now
     while True:
