@@ -13,6 +13,7 @@ import jinja2
 import jinja2.compiler
 import jinja2.nodes
 import jinja2.runtime
+import jinja2.utils
 import markupsafe
 from markupsafe import Markup
 
@@ -47,7 +48,45 @@ class _Context(jinja2.runtime.Context):
             kwargs.pop("_loop_vars", None)  # what Jinja adds for a function that takes a context
             kwargs.pop("_block_vars", None)
             return __obj(*args, **kwargs)
+        if kind is jinja2.runtime.Macro:
+            return _call_macro(__self, __obj, args, kwargs)  # type: ignore[arg-type]
         return super().call(__obj, *args, **kwargs)
+
+
+def _call_macro(
+    context: jinja2.runtime.Context,
+    macro: jinja2.runtime.Macro,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    """Call a template's macro as Jinja's `Context.call` and `Macro.__call__` do, its function at
+    once when given only positional arguments it takes: Jinja looks each call over for a context
+    to pass and binds its arguments, in Python (5.6 µs a call where 3 µs do), and a
+    10,000-record site's pages make 66,000 such calls. Any other call (keywords, `caller`, extra
+    arguments), and any call under a Jinja without these attributes, goes Jinja's way."""
+    kwargs.pop("_loop_vars", None)  # what Jinja adds for a function that takes a context
+    kwargs.pop("_block_vars", None)
+    function = getattr(macro, "_func", None)
+    count = getattr(macro, "_argument_count", -1)
+    if (
+        kwargs
+        or function is None
+        or len(args) > count
+        or macro.caller
+        or macro.explicit_caller
+        or macro.catch_kwargs
+        or macro.catch_varargs
+        or context.environment.is_async
+    ):
+        return jinja2.runtime.Context.call(context, macro, *args, **kwargs)
+    if len(args) < count:
+        args += (jinja2.utils.missing,) * (count - len(args))  # the macro's defaults then
+    try:
+        html = function(*args)
+    except StopIteration:  # as Jinja's `Context.call` takes it
+        message = "value was undefined because a callable raised a StopIteration exception"
+        return context.environment.undefined(message)
+    return Markup(html) if context.eval_ctx.autoescape else html
 
 
 class _Globals(ChainMap[str, Any]):

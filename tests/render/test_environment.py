@@ -215,3 +215,60 @@ def test_an_error_in_a_joined_run_names_its_line(tmp_path):
         template.render(a=1)
     error = template_error(caught.value)
     assert error.line == 2 and "missing" in str(error)
+
+
+# Macros called every way Jinja allows: positional arguments, defaults, keywords, a call block,
+# extra arguments taken as varargs and kwargs, under autoescape off, and a macro's own Markup.
+_MACRO_CALLS = (
+    "{% macro tag(x, y='<d>') %}<i>{{ x }}{{ y }}</i>{% endmacro %}"
+    "{% macro rest() %}[{{ varargs|join(',') }}|{{ kwargs|dictsort|join(',') }}]{% endmacro %}"
+    "{% macro boxed(x) %}<b>{{ caller(x) }}</b>{% endmacro %}"
+    "{% macro wrap(caller=none) %}({{ caller() }}){% endmacro %}"
+    "{{ tag(a) }}{{ tag(a, b) }}{{ tag(x=a) }}{{ tag(a, y=b) }}{{ rest(1, a, k=b) }}"
+    "{% for n in [1, 2] %}{{ tag(n) }}{{ tag(loop.index, a) }}{% endfor %}"
+    "{% call(v) boxed(a) %}{{ v }}!{% endcall %}{{ wrap(caller=rest) }}"
+    "{% autoescape false %}{{ tag(a)|e }}{% endautoescape %}{{ tag(tag(a))|length }}"
+)
+
+
+def test_macros_called_every_way_print_as_jinja_prints_them(tmp_path):
+    ours = make_environment(default_theme(tmp_path))
+    values = {"a": "<a&>", "b": Markup("<b>")}
+    printed = ours.from_string(_MACRO_CALLS).render(values)
+    assert printed == plain_jinja(ours).from_string(_MACRO_CALLS).render(values)
+    assert printed.startswith("<i>&lt;a&amp;&gt;&lt;d&gt;</i><i>&lt;a&amp;&gt;<b></i>")
+    assert "&lt;i&gt;&amp;lt;a" in printed  # autoescape off: text, not Markup, escaped again
+
+
+@pytest.mark.parametrize(
+    ("source", "error"),
+    [
+        ("{% macro m(x) %}{{ x }}{% endmacro %}{{ m(1, 2) }}", "takes not more than 1"),
+        ("{% macro m(x) %}{{ x }}{% endmacro %}{{ m(1, z=2) }}", "no keyword argument 'z'"),
+        ("{% macro m(x) %}{{ x }}{% endmacro %}{{ m() }}", "'x' was not provided"),
+    ],
+)
+def test_a_macro_called_wrongly_fails_as_in_jinja(tmp_path, source, error):
+    ours = make_environment(default_theme(tmp_path))
+    for env in (ours, plain_jinja(ours)):
+        with pytest.raises((TypeError, jinja2.UndefinedError), match=error):
+            env.from_string(source).render()
+
+
+def test_a_macro_given_only_positional_arguments_is_called_at_once(tmp_path, monkeypatch):
+    """Jinja binds a macro's arguments in `Macro.__call__`, in Python, at every call; a call
+    with positional arguments alone (a page's bylines, story lists, topic links) skips it."""
+    ours = make_environment(default_theme(tmp_path))
+    source = "{% macro m(x, y=2) %}{{ x }}{{ y }}{% endmacro %}{{ m(1) }}{{ m(3, 4) }}"
+    source += "{{ m(5, y=6) }}"
+    template = ours.from_string(source)
+    bound = []
+    original = jinja2.runtime.Macro.__call__
+
+    def counted(self, *args, **kwargs):
+        bound.append(args[1:])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.runtime.Macro, "__call__", jinja2.pass_eval_context(counted))
+    assert template.render() == "123456"
+    assert bound == [(5,)]  # only the call with a keyword argument went Jinja's way
