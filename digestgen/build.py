@@ -122,32 +122,32 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
             parallel.Forked(options.workers, list_record_files, run.content) as listing,
         ):
             _open_cache(run)
-            # Forked together: both children share this process's pages, copied once if written.
-            with (
-                _output_check(run) as outputs,
-                template_compiler(run.theme, config, options.workers) as templates,
-            ):
+            with _output_check(run) as outputs:
                 scan = _scan(run, listing.result())
                 quick = _unchanged_report(run, scan, outputs)
                 if quick is not None:
                     return quick
-                templates.release()
                 outputs.later()
                 # Only a build with something to do needs these (and what they import): a build
-                # with nothing to do starts faster without them.
+                # with nothing to do starts faster without them. Jinja and the renderer are
+                # imported before the theme's compiler is forked, which then shares them.
                 from digestgen.rebuild.stories import assemble
+                from digestgen.render.renderer import PageRenderer  # noqa: F401
 
                 # The output's check goes on meanwhile, on the other core: publishing keeps the
                 # unchanged files on its answer, rather than looking at each of them again. So
                 # does the compiling of the theme's templates, which rendering then skips. The
                 # search indexer is forked before the records load: see `search_indexer`.
-                with search_indexer(config, options.workers) as indexer:
+                with (
+                    template_compiler(run.theme, config, options.workers) as templates,
+                    search_indexer(config, options.workers) as indexer,
+                ):
                     last = _last_stories(run)
                     loaded = _load(run, scan, lazy=last is not None)
                     made = assemble(loaded, run.state.records, run.refs, config, options.now,
                                     options.drafts, last)  # fmt: skip
                     options.lap("stories")
-                    # Begun before publishing imports the pages' planning and Jinja.
+                    # Begun before publishing imports the pages' planning.
                     from digestgen.output.indexing import begin_search_index
 
                     search = begin_search_index(made.site, config, _previous(run),

@@ -175,26 +175,36 @@ def test_the_output_check_beside_the_scan_answers_and_leaves_no_process(built, t
 def test_the_template_compiler_works_only_for_a_build_with_something_to_do(
     built, tmp_path, monkeypatch
 ):
-    # It is forked beside the output's check but held: a restored CI build with nothing to do
-    # spends both cores on the check, none on templates it will never render.
+    # It is forked once the build knows it has work (and has imported Jinja, which the child
+    # then shares): a restored CI build with nothing to do spends both cores on the output's
+    # check, none on templates it will never render, nor on forking a process for them.
+    import digestgen.build
     import digestgen.render.forked
 
     compiled = tmp_path / "compiled"
     compile_theme = digestgen.render.forked._compile_theme
+    compiler = digestgen.build.template_compiler
+    forks = []
 
     def compile_and_say(theme, config):
         with open(compiled, "a", encoding="utf-8") as said:
             said.write(f"{os.getpid()}\n")
         return compile_theme(theme, config)
 
+    def counted(*args):
+        forks.append(args)
+        return compiler(*args)
+
     monkeypatch.setattr(digestgen.render.forked, "_compile_theme", compile_and_say)
+    monkeypatch.setattr(digestgen.build, "template_compiler", counted)
     clone = restored(built, tmp_path / "b")
     result = build_in(clone, "--verbose", "--jobs", "2")
     assert "nothing to do:" in result.stdout, result.stdout
-    assert not compiled.exists()
+    assert not compiled.exists() and not forks
     edit(clone / "content" / "000" / "synthetic-000007.md", 'title: "Synthetic', 'title: "Edited')
     result = build_in(clone, "--verbose", "--jobs", "2")
     assert result.exit_code == 0, result.stderr
     assert "nothing to do" not in result.stdout
     assert [int(pid) for pid in compiled.read_text().split()] != [os.getpid()]  # forked, once
+    assert len(forks) == 1
     assert tree(result.output) == clean_build_of(clone, tmp_path)
