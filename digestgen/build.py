@@ -131,8 +131,8 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
                 # Only a build with something to do needs these (and what they import): a build
                 # with nothing to do starts faster without them. Jinja and the renderer are
                 # imported before the theme's compiler is forked, which then shares them.
+                import digestgen.render.renderer  # noqa: F401
                 from digestgen.rebuild.stories import assemble
-                from digestgen.render.renderer import PageRenderer  # noqa: F401
 
                 # The output's check goes on meanwhile, on the other core: publishing keeps the
                 # unchanged files on its answer, rather than looking at each of them again. So

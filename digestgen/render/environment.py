@@ -42,14 +42,17 @@ class _Context(jinja2.runtime.Context):
     def call(__self, __obj: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call `__obj` with the arguments, as Jinja's `Context.call` does."""
         kind = type(__obj)
-        if (kind is MethodType and __obj.__func__ in _DIRECT_CALLS) or (  # type: ignore[attr-defined]
-            kind is FunctionType and __obj in _DIRECT_CALLS
+        macro = kind is jinja2.runtime.Macro
+        if (
+            macro
+            or (kind is MethodType and __obj.__func__ in _DIRECT_CALLS)  # type: ignore[attr-defined]
+            or (kind is FunctionType and __obj in _DIRECT_CALLS)
         ):
             kwargs.pop("_loop_vars", None)  # what Jinja adds for a function that takes a context
             kwargs.pop("_block_vars", None)
+            if macro:
+                return _call_macro(__self, __obj, args, kwargs)  # type: ignore[arg-type]
             return __obj(*args, **kwargs)
-        if kind is jinja2.runtime.Macro:
-            return _call_macro(__self, __obj, args, kwargs)  # type: ignore[arg-type]
         return super().call(__obj, *args, **kwargs)
 
 
@@ -63,9 +66,8 @@ def _call_macro(
     once when given only positional arguments it takes: Jinja looks each call over for a context
     to pass and binds its arguments, in Python (5.6 µs a call where 3 µs do), and a
     10,000-record site's pages make 66,000 such calls. Any other call (keywords, `caller`, extra
-    arguments), and any call under a Jinja without these attributes, goes Jinja's way."""
-    kwargs.pop("_loop_vars", None)  # what Jinja adds for a function that takes a context
-    kwargs.pop("_block_vars", None)
+    arguments), and any call under a Jinja without these attributes, goes Jinja's way. `kwargs`
+    come without what Jinja adds for a function that takes a context (see `_Context.call`)."""
     function = getattr(macro, "_func", None)
     count = getattr(macro, "_argument_count", -1)
     if (
