@@ -98,38 +98,46 @@ def intact_outputs(
     # in the interpreter's lock passed back and forth than the reading and hashing it let run
     # beside the pass (a restored output of 10,000 records: 0.70 s in one thread, 0.92 s with
     # one hashing thread, 1.04 s with two).
-    found = _intact(output, entries, ())
-    return None if found is None else found[0]
+    check = _Check(entries, ())
+    return check.current if check.whole(output) else None
 
 
 _Times = list[tuple[str, int]]  # (relative path, new time)
 
 
-def _intact(
-    output: Path, entries: Mapping[str, OutputEntry], unhashed: Container[str]
-) -> tuple[dict[str, OutputEntry], _Times] | None:
-    """`intact_outputs`, the files named in `unhashed` not read: their entries are left as given,
-    and those whose time moved are listed beside, for the caller to check (`OutputCheck` shares
-    the hashing between two processes)."""
-    check = _Check(entries, unhashed)
-    return (check.current, check.unread) if check.whole(output) else None
-
-
 class _Check:
-    """One pass of `intact_outputs`: the entries found intact so far.
+    """One pass of `intact_outputs`: the entries found intact so far. The files named in
+    `unhashed` are not read: their entries are taken as given, and those whose time moved are
+    listed (`unread`), for another process to check (`OutputCheck` shares the hashing).
 
     Given `until`, a pipe, the pass stops (`answered`) once the pipe can be read: it is the
-    forked check's, whose answer then stands for this pass's.
+    forked check's, whose answer then stands for this pass's. `yields`: the forked check's
+    own pass, which yields the processor once it has files to hash (`yield_processor`).
     """
 
     def __init__(
-        self, entries: Mapping[str, OutputEntry], unhashed: Container[str], until: int = -1
+        self,
+        entries: Mapping[str, OutputEntry],
+        unhashed: Container[str],
+        until: int = -1,
+        yields: bool = False,
     ) -> None:
         self.entries = entries
         self.unhashed = unhashed
         self.current: dict[str, OutputEntry] = {}
         self.unread: _Times = []  # the files of `unhashed` whose time moved
         self.until, self.hashed, self.answered = until, 0, False
+        self.yields = yields
+
+    def yield_processor(self) -> None:
+        """Make the forked check's process nicer, once it has files to hash: a restored
+        output's every file, seconds of work, beside which a build with changes does its own.
+        A look at files as the last build wrote them (a rebuild's) is not made nicer: the build
+        wants its answer in a few tenths of a second, before the search index it runs beside."""
+        if self.yields:
+            self.yields = False
+            with contextlib.suppress(OSError):
+                os.nice(_LATER)
 
     def whole(self, output: Path) -> bool:
         """Whether the output folder holds exactly the entries' files, each as its entry says."""
@@ -165,6 +173,7 @@ class _Check:
                         self.current[relative] = entry
                         self.unread.append((relative, stat.st_mtime_ns))
                         continue
+                    self.yield_processor()
                     current = _rehashed(item.path, stat.st_mtime_ns, entry)
                     if current is None or self._heard():
                         return False
@@ -191,7 +200,7 @@ def _folder_link(item: os.DirEntry[str]) -> bool:
     return item.is_symlink() and item.is_dir()
 
 
-_LATER = 10  # how much nicer the child is made when its answer is wanted `later`
+_LATER = 10  # how much nicer the child makes itself when it has files to hash
 _PATIENCE = 0.01  # seconds `settled` waits for a child before it looks at the files too
 _NOW, _LATER_WORD = b"n", b"l"  # who hashes this process's share: this process, or the child
 
@@ -270,13 +279,10 @@ class OutputCheck:
 
     def later(self) -> None:
         """Say the answer is wanted later (`settled`), not now: the child hashes every file whose
-        time moved, this process's share too, and until then yields the processor to this
-        process, which has its own work to do."""
+        time moved, this process's share too (yielding the processor as it does: see
+        `_Check.yield_processor`), while this process does its own work."""
         if self._child:
             self._say(_LATER_WORD)
-            with contextlib.suppress(OSError):
-                niceness = os.getpriority(os.PRIO_PROCESS, 0)
-                os.setpriority(os.PRIO_PROCESS, self._child, min(niceness + _LATER, 19))
 
     def _say(self, word: bytes) -> None:
         """Tell the child, once, who hashes this process's share: it (`later`) or this process."""
@@ -357,11 +363,12 @@ def _fork_check(
 
     def answer() -> bytes:
         os.close(word)  # this process's end: the child reads to the end of what it is told
-        found = _intact(output, entries, share)
-        if found is None:
+        check = _Check(entries, share, yields=True)
+        if not check.whole(output):
             return marshal.dumps(None)
-        current, unread = found
+        current, unread = check.current, check.unread
         if unread and _told(hearing, parent) == _LATER_WORD:
+            check.yield_processor()
             rehashed = _rehashed_files(os.fspath(output), unread, entries)
             if rehashed is None:
                 return marshal.dumps(None)

@@ -357,14 +357,50 @@ def test_a_settled_check_with_no_child_or_already_heard_says_nothing(site):
         assert check.settled() is None
 
 
-def test_a_check_wanted_later_yields_the_processor_and_still_answers(site):
+def note_niceness(said: Path) -> None:
+    """Add this process's niceness to a file."""
+    with said.open("a", encoding="utf-8") as notes:
+        notes.write(f"{os.getpriority(os.PRIO_PROCESS, 0)}\n")
+
+
+def test_a_check_wanted_later_yields_the_processor_once_it_hashes(site, tmp_path, monkeypatch):
+    # A restored output: every file's time moved, each to be hashed, seconds of work at 10,000
+    # records, beside which the build does its own.
     output, entries = site
     move_times(output)
+    expected = intact_outputs(output, entries)
+    said, rehashed = tmp_path / "niceness", owned._rehashed
+
+    def noted(*args):  # the forked check inherits the patch
+        note_niceness(said)
+        return rehashed(*args)
+
+    monkeypatch.setattr(owned, "_rehashed", noted)
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
     with OutputCheck(output, entries, workers=2) as check:
-        check.later()
-        mine = os.getpriority(os.PRIO_PROCESS, 0)
-        assert os.getpriority(os.PRIO_PROCESS, check._child) == min(mine + 10, 19)
-        assert answered(check).settled() == intact_outputs(output, entries)
+        assert answered(check).settled() == expected
+    seen = [int(line) for line in said.read_text().split()]
+    assert len(seen) == len(entries)  # all hashed by the child, this process's share too
+    assert set(seen) == {min(mine + 10, 19)}
+
+
+def test_a_check_of_files_as_written_keeps_the_builds_priority(site, tmp_path, monkeypatch):
+    # A rebuild's: the build wants the answer within a few tenths of a second, and a child made
+    # nicer then lost the processor to the search index and left the build to look itself.
+    output, entries = site
+    said = tmp_path / "niceness-whole"
+    whole = owned._Check.whole
+
+    def noted(self, folder):
+        found = whole(self, folder)
+        note_niceness(said)
+        return found
+
+    monkeypatch.setattr(owned._Check, "whole", noted)
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    with OutputCheck(output, entries, workers=2) as check:
+        assert answered(check).settled() == entries
+    assert [int(line) for line in said.read_text().split()] == [mine]  # the child's one pass
 
 
 @pytest.mark.parametrize("change", ["times", "bytes"])
