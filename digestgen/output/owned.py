@@ -54,8 +54,7 @@ def _rehashed(path: str, mtime_ns: int, entry: OutputEntry) -> OutputEntry | Non
 
 
 def _moved(entry: OutputEntry, mtime_ns: int) -> OutputEntry:
-    # Made directly, not by `_replace` (a method in Python): once for each file of a restored
-    # output.
+    # Made directly, not by `_replace` (a method in Python): once a file of a restored output.
     return OutputEntry(entry.fingerprint, entry.digest, entry.size, mtime_ns)
 
 
@@ -111,8 +110,8 @@ class _Check:
     listed (`unread`), for another process to check (`OutputCheck` shares the hashing).
 
     Given `until`, a pipe, the pass stops (`answered`) once the pipe can be read: it is the
-    forked check's, whose answer then stands for this pass's. `yields`: the forked check's
-    own pass, which yields the processor once it has files to hash (`yield_processor`).
+    forked check's, whose answer then stands for this pass's. `word`: the forked check's own
+    pass, which yields the processor as it hashes once told its answer is wanted later.
     """
 
     def __init__(
@@ -120,24 +119,25 @@ class _Check:
         entries: Mapping[str, OutputEntry],
         unhashed: Container[str],
         until: int = -1,
-        yields: bool = False,
+        word: _ParentWord | None = None,
     ) -> None:
         self.entries = entries
         self.unhashed = unhashed
         self.current: dict[str, OutputEntry] = {}
         self.unread: _Times = []  # the files of `unhashed` whose time moved
         self.until, self.hashed, self.answered = until, 0, False
-        self.yields = yields
+        self.word = word
 
     def yield_processor(self) -> None:
-        """Make the forked check's process nicer, once it has files to hash: a restored
-        output's every file, seconds of work, beside which a build with changes does its own.
-        A look at files as the last build wrote them (a rebuild's) is not made nicer: the build
-        wants its answer in a few tenths of a second, before the search index it runs beside."""
-        if self.yields:
-            self.yields = False
-            with contextlib.suppress(OSError):
-                os.nice(_LATER)
+        """Make the forked check nicer as it hashes for an answer wanted `later` (a restored
+        output: seconds of work, beside the build's own). Not a look at files as written (a
+        rebuild's, wanted in tenths of a second, before the search index), nor a check `now`."""
+        said = None if self.word is None else self.word.heard()
+        if said is not None:
+            self.word = None  # asked no more
+            if said == _LATER_WORD:
+                with contextlib.suppress(OSError):
+                    os.nice(_LATER)
 
     def whole(self, output: Path) -> bool:
         """Whether the output folder holds exactly the entries' files, each as its entry says."""
@@ -200,7 +200,7 @@ def _folder_link(item: os.DirEntry[str]) -> bool:
     return item.is_symlink() and item.is_dir()
 
 
-_LATER = 10  # how much nicer the child makes itself when it has files to hash
+_LATER = 10  # how much nicer the child makes itself as it hashes for an answer wanted `later`
 _PATIENCE = 0.01  # seconds `settled` waits for a child before it looks at the files too
 _NOW, _LATER_WORD = b"n", b"l"  # who hashes this process's share: this process, or the child
 
@@ -363,11 +363,12 @@ def _fork_check(
 
     def answer() -> bytes:
         os.close(word)  # this process's end: the child reads to the end of what it is told
-        check = _Check(entries, share, yields=True)
+        said = _ParentWord(hearing, parent)
+        check = _Check(entries, share, word=said)
         if not check.whole(output):
             return marshal.dumps(None)
         current, unread = check.current, check.unread
-        if unread and _told(hearing, parent) == _LATER_WORD:
+        if unread and said.told() == _LATER_WORD:
             check.yield_processor()
             rehashed = _rehashed_files(os.fspath(output), unread, entries)
             if rehashed is None:
@@ -392,14 +393,28 @@ def _fork_check(
     return answering, child, word
 
 
-def _told(hearing: int, parent: int) -> bytes:
-    """The word the parent sends (waited for), or nothing when it closed the pipe unsaid or
-    is gone: other processes it forked may hold the pipe open after it."""
-    with os.fdopen(hearing, "rb") as pipe:
-        while not select.select([pipe], [], [], _STILL_THERE)[0]:
-            if os.getppid() != parent:
-                return b""
-        return pipe.read(1)
+class _ParentWord:
+    """In the forked check: the word its parent says once (`_NOW` or `_LATER_WORD`; nothing
+    when it closed the pipe unsaid or is gone), read when first asked for."""
+
+    def __init__(self, hearing: int, parent: int) -> None:
+        self.hearing, self.parent = hearing, parent
+        self.word: bytes | None = None
+
+    def heard(self) -> bytes | None:
+        """The word, if it has come: not waited for."""
+        if self.word is None and select.select([self.hearing], [], [], 0)[0]:
+            self.word = os.read(self.hearing, 1)
+        return self.word
+
+    def told(self) -> bytes:
+        """The word, waited for; nothing once the parent is gone (a sibling may hold the pipe)."""
+        while self.word is None:
+            if select.select([self.hearing], [], [], _STILL_THERE)[0]:
+                self.word = os.read(self.hearing, 1)
+            elif os.getppid() != self.parent:
+                self.word = b""
+        return self.word
 
 
 _STILL_THERE = 1.0  # seconds between asking whether the parent is still there

@@ -363,25 +363,45 @@ def note_niceness(said: Path) -> None:
         notes.write(f"{os.getpriority(os.PRIO_PROCESS, 0)}\n")
 
 
-def test_a_check_wanted_later_yields_the_processor_once_it_hashes(site, tmp_path, monkeypatch):
-    # A restored output: every file's time moved, each to be hashed, seconds of work at 10,000
-    # records, beside which the build does its own.
-    output, entries = site
-    move_times(output)
-    expected = intact_outputs(output, entries)
+def niceness_of_hashing(tmp_path: Path, monkeypatch) -> Path:
+    """A file where each `owned._rehashed` call notes its process's niceness (the forked check
+    inherits the patch)."""
     said, rehashed = tmp_path / "niceness", owned._rehashed
 
-    def noted(*args):  # the forked check inherits the patch
+    def noted(*args):
         note_niceness(said)
         return rehashed(*args)
 
     monkeypatch.setattr(owned, "_rehashed", noted)
+    return said
+
+
+@pytest.mark.parametrize("wanted", ["later", "now"])
+def test_a_check_yields_the_processor_as_it_hashes_for_an_answer_wanted_later(
+    site, tmp_path, monkeypatch, wanted
+):
+    # A restored output: every file's time moved, each to be hashed, seconds of work at 10,000
+    # records. Wanted later, beside the build's own work, the child yields the processor as it
+    # hashes; wanted now (a restored CI build with nothing to do, its share hashed beside while
+    # it waits for the child), it does not.
+    output, entries = site
+    move_times(output)
+    expected = intact_outputs(output, entries)
+    said = niceness_of_hashing(tmp_path, monkeypatch)
     mine = os.getpriority(os.PRIO_PROCESS, 0)
     with OutputCheck(output, entries, workers=2) as check:
-        assert answered(check).settled() == expected
+        found = answered(check).settled() if wanted == "later" else check.result()
+    assert found == expected
     seen = [int(line) for line in said.read_text().split()]
-    assert len(seen) == len(entries)  # all hashed by the child, this process's share too
-    assert set(seen) == {min(mine + 10, 19)}
+    assert len(seen) == len(entries)  # later: all hashed by the child; now: half by each
+    nicer = min(mine + 10, 19)
+    if wanted == "now":
+        assert set(seen) == {mine}
+        return
+    # Nicer from the first file hashed after the word came, this process's share (hashed once
+    # the child heard it) among them.
+    assert set(seen) <= {mine, nicer} and seen == sorted(seen, key=lambda value: value == nicer)
+    assert seen.count(nicer) >= len(entries) // 2
 
 
 def test_a_check_of_files_as_written_keeps_the_builds_priority(site, tmp_path, monkeypatch):
