@@ -4,6 +4,7 @@ others made by Pagefind (a rebuild's few on the other core as the pages are plan
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from digestgen.config import SiteConfig
@@ -18,6 +19,7 @@ from digestgen.render.pagefind_runner import ENTRY_FILE
 from digestgen.render.search import SEARCH_FOLDER, SearchShard
 from digestgen.render.search_index import (
     checked_index,
+    made_documents,
     make_search_index,
     search_batches,
     shard_split,
@@ -54,6 +56,9 @@ class SearchIndexing:
     changed: Sequence[SearchShard]
     store: Callable[[OutputWriter], dict[str, OutputEntry]]
     documents: SearchDocuments | None = None  # the build cache's (`rebuild.documents`)
+    # Shards whose stories changed but not their documents: the key the last build made their
+    # files for, by shard folder. Their files are kept (`keep_indexes`).
+    rekeyed: Mapping[str, str] = field(default_factory=dict)
 
     def finish(
         self,
@@ -68,7 +73,7 @@ class SearchIndexing:
         not as the last build wrote them (made then)."""
         changed = {shard.folder for shard in self.changed}
         unchanged = [shard for shard in self.shards if shard.folder not in changed]
-        kept, damaged = keep_indexes(unchanged, writer, self.last, intact)
+        kept, damaged = keep_indexes(unchanged, writer, self.last, intact, self.rekeyed)
 
         def stored() -> dict[str, OutputEntry]:
             made = self.store(writer)
@@ -100,11 +105,12 @@ def begin_search_index(
     """
     split = shard_split(site, config)
     early = edited_shards(split, config, edited, previous) if indexer is not None else []
+    rekeyed: dict[str, str] = {}
     if indexer is not None and early:
-        indexer.release(search_batches(early, config, documents), workers)
+        early = _release_edited(early, config, previous, workers, indexer, documents, rekeyed)
     digests = story_digests(site.stories)
     shards = [shard_with_key(split, number, config, digests) for number in split]
-    changed = [shard for shard in shards if not _indexed_before(previous, shard)]
+    changed = [shard for shard in shards if _changed(previous, shard, rekeyed)]
     if indexer is not None and early:
         given = {shard.folder for shard in early}
         later = [shard for shard in changed if shard.folder not in given]
@@ -112,7 +118,43 @@ def begin_search_index(
         changed = early + later
     else:
         begun = begin_indexing(changed, config, previous, workers, indexer, documents)
-    return SearchIndexing(digests, shards, _by_shard(previous), changed, begun, documents)
+    last = _by_shard(previous)
+    return SearchIndexing(digests, shards, last, changed, begun, documents, rekeyed)
+
+
+def _release_edited(
+    shards: Sequence[SearchShard],
+    config: SiteConfig,
+    previous: Mapping[str, OutputEntry],
+    workers: int,
+    indexer: Indexer,
+    store: SearchDocuments | None,
+    rekeyed: dict[str, str],
+) -> list[SearchShard]:
+    """Give the indexer these changed shards (`edited_shards`) whose documents changed too, and
+    return them. A shard whose documents are the very ones the last build's files were made
+    from (an edit that no document shows, such as a record's `quality`) is added to `rekeyed`
+    instead, with that build's key: Pagefind makes the same files of the same documents."""
+    batches, given = [], []
+    for shard in shards:
+        documents, made_for = made_documents(config, store, shard)
+        entry = previous.get(f"{shard.folder}{ENTRY_FILE}")
+        if made_for and entry is not None and entry.fingerprint == made_for:
+            rekeyed[shard.folder] = made_for
+        else:
+            batches.append((shard.folder, documents))
+            given.append(shard)
+    if given:
+        indexer.release(batches, workers)
+    return given
+
+
+def _changed(
+    previous: Mapping[str, OutputEntry], shard: SearchShard, rekeyed: Mapping[str, str]
+) -> bool:
+    """Whether a shard's files are to be made: its stories changed since the last build, and
+    its documents too (`rekeyed`: the shards whose documents did not)."""
+    return not _indexed_before(previous, shard) and shard.folder not in rekeyed
 
 
 def edited_shards(
@@ -154,11 +196,11 @@ def _indexed_before(previous: Mapping[str, OutputEntry], shard: SearchShard) -> 
     return entry is not None and entry.fingerprint == shard.key
 
 
-def _same_key(files: Mapping[str, OutputEntry] | None, shard: SearchShard) -> bool:
-    """Whether the last build made a shard's files from the same stories."""
+def _same_key(files: Mapping[str, OutputEntry] | None, key: str) -> bool:
+    """Whether the last build made all of a shard's files for a shard of this key."""
     if not files:
         return False
-    return all(entry.fingerprint == shard.key for entry in files.values())
+    return all(entry.fingerprint == key for entry in files.values())
 
 
 def begin_indexing(
@@ -282,14 +324,19 @@ def keep_indexes(
     writer: OutputWriter,
     last_index: Mapping[str, dict[str, OutputEntry]],
     intact: Mapping[str, OutputEntry] | None = None,
+    rekeyed: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, OutputEntry], list[SearchShard]]:
     """The search index files kept as they are (as `publish` keeps pages), and the shards whose
     stories changed, or whose files are not as the last build wrote them; `last_index`: the last
-    build's index files by shard folder (`_by_shard`)."""
+    build's index files by shard folder (`_by_shard`); `rekeyed`: by shard folder, the key the
+    last build made the files for, of shards whose documents are the same (kept, each file's
+    entry given the shard's new key)."""
     outputs: dict[str, OutputEntry] = {}
     to_index = []
+    made_for = rekeyed or {}
     for shard in shards:
-        kept = _keep_index(writer, last_index.get(shard.folder, {}), shard, intact)
+        files = last_index.get(shard.folder, {})
+        kept = _keep_index(writer, files, shard, intact, made_for.get(shard.folder, shard.key))
         if kept is None:
             to_index.append(shard)
         else:
@@ -323,14 +370,18 @@ def _keep_index(
     staging: OutputWriter,
     previous: dict[str, OutputEntry],
     shard: SearchShard,
-    intact: Mapping[str, OutputEntry] | None = None,
+    intact: Mapping[str, OutputEntry] | None,
+    made_for: str,
 ) -> dict[str, OutputEntry] | None:
-    """A shard's index from the last build (`previous`: its files then), when made from the
-    same stories and intact (see `keep_output`)."""
-    if not _same_key(previous, shard):
+    """A shard's index from the last build (`previous`: its files then), when made for a shard
+    of the key `made_for` (the shard's own, or that of a shard of the same documents) and intact
+    (see `keep_output`); each file's entry has the shard's key."""
+    if not _same_key(previous, made_for):
         return None
-    kept = {
-        path: keep_output(staging, path, entry, shard.key, intact)
-        for path, entry in previous.items()
-    }
-    return kept if all(kept.values()) else None  # type: ignore[return-value]
+    kept = {}
+    for path, entry in previous.items():
+        current = keep_output(staging, path, entry, made_for, intact)
+        if current is None:
+            return None
+        kept[path] = current if made_for == shard.key else current._replace(fingerprint=shard.key)
+    return kept

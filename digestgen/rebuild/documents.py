@@ -9,6 +9,7 @@ import contextlib
 import marshal
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 from digestgen.rebuild.storage import read_marshalled, write_marshalled
 
@@ -25,19 +26,39 @@ class SearchDocuments:
 
     def known(self, number: int) -> Documents:
         """The documents of shard `number` as last made with these settings (none if unknown)."""
-        data, _, _ = read_marshalled(self._file(number))
-        if not isinstance(data, tuple) or len(data) != 2 or data[0] != self.settings:
-            return {}
-        documents = data[1]
-        return documents if isinstance(documents, dict) else {}
+        return self.last(number).documents
 
-    def keep(self, number: int, documents: Mapping[str, tuple[str, str]]) -> None:
-        """Keep the documents of shard `number`; a cache that cannot be written is left as it
-        is (the next shard made there makes its documents from the stories)."""
+    def last(self, number: int) -> MadeDocuments:
+        """The documents of shard `number` as last made with these settings, with the shard
+        they were made for (none if unknown)."""
+        data, _, _ = read_marshalled(self._file(number))
+        if not isinstance(data, tuple) or len(data) != 4 or data[0] != self.settings:
+            return MadeDocuments("", False, {})
+        _, key, engine, documents = data
+        if not isinstance(key, str) or not isinstance(documents, dict):
+            return MadeDocuments("", False, {})
+        return MadeDocuments(key, engine is True, documents)
+
+    def keep(
+        self, number: int, documents: Mapping[str, tuple[str, str]], key: str = "",
+        engine: bool = False,
+    ) -> None:  # fmt: skip
+        """Keep the documents of shard `number`, made for a shard of this key that does or does
+        not publish the engine; a cache that cannot be written is left as it is (the next shard
+        made there makes its documents from the stories)."""
         with contextlib.suppress(OSError):
             self.folder.mkdir(parents=True, exist_ok=True)
-            payload = marshal.dumps((self.settings, dict(documents)))
+            payload = marshal.dumps((self.settings, key, engine, dict(documents)))
             write_marshalled(self._file(number), payload)
 
     def _file(self, number: int) -> Path:
         return self.folder / f"{number}.bin"
+
+
+class MadeDocuments(NamedTuple):
+    """A shard's documents as last made, and the shard they were made for: its key ("" when
+    unknown) and whether it publishes the search engine."""
+
+    key: str
+    engine: bool
+    documents: Documents

@@ -14,7 +14,7 @@ from digestgen.model import Site, Story
 from digestgen.output.paths import OutputCollision, check_output_path, file_path
 from digestgen.rebuild.keys import story_digests
 from digestgen.render.errors import RenderError
-from digestgen.render.pagefind_runner import SearchIndexError
+from digestgen.render.pagefind_runner import SearchIndexError, pagefind_version
 from digestgen.render.search import (
     DOCUMENT_FORMAT,
     SearchShard,
@@ -83,10 +83,12 @@ def make_search_index(
 
 def document_store(folder: Path, config: SiteConfig, key: str) -> SearchDocuments:
     """Where the build cache (`folder`) keeps the site's search documents, shard by shard, for
-    builds of this build key (`rebuild.keys.build_key`: digestgen's code, the config...)."""
+    builds of this build key (`rebuild.keys.build_key`: digestgen's code, the config...) with
+    this Pagefind, whose bundles of the same documents are the same."""
     from digestgen.rebuild.documents import SearchDocuments
 
-    return SearchDocuments(folder, f"{DOCUMENT_FORMAT}\0{_settings(config)}\0{key}")
+    settings = f"{DOCUMENT_FORMAT}\0{_settings(config)}\0{key}\0{pagefind_version()}"
+    return SearchDocuments(folder, settings)
 
 
 def shard_documents(
@@ -94,14 +96,31 @@ def shard_documents(
 ) -> dict[str, str]:
     """A shard's search documents (`search_documents`), those of its stories unchanged since
     `store` kept the shard's taken from there; the store then keeps these."""
+    return made_documents(config, store, shard)[0]
+
+
+def made_documents(
+    config: SiteConfig, store: SearchDocuments | None, shard: SearchShard
+) -> tuple[dict[str, str], str]:
+    """`shard_documents`, and the key of the shard the store last kept the very same documents
+    for, made as this shard would be (the same Pagefind, publishing the engine or not): its
+    bundle is this shard's. "" when they differ, or are not known."""
     link, language, zone = config.link, config.language, config.zone
     if store is None:
-        return search_documents(shard, link, language, zone)
-    documents = search_documents(shard, link, language, zone, store.known(shard.number))
+        return search_documents(shard, link, language, zone), ""
+    last = store.last(shard.number)
+    documents = search_documents(shard, link, language, zone, last.documents)
     paths = (file_path(link(story.path)) for story in shard.stories)
     digests = dict(zip(paths, shard.digests, strict=True))
-    store.keep(shard.number, {path: (digests[path], html) for path, html in documents.items()})
-    return documents
+    kept = {path: (digests[path], html) for path, html in documents.items()}
+    store.keep(shard.number, kept, shard.key, shard.engine)
+    same = last.engine == shard.engine and _texts(last.documents) == documents
+    return documents, last.key if same else ""
+
+
+def _texts(documents: Mapping[str, tuple[str, str]]) -> dict[str, str]:
+    """Kept documents as `search_documents` makes them: their texts by path."""
+    return {path: html for path, (_, html) in documents.items()}
 
 
 def search_batches(
