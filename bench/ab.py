@@ -7,7 +7,9 @@ A single benchmark row swings by 15-40% between runs here, more than most change
 each revision gets a site of its own (the same records, built clean by that revision), and then,
 round after round, each step is timed on both, in ABBA order so that a machine growing slower or
 faster weighs on both alike. The steps: `changed` (one record's title edited, as bench.run's "one
-changed"), `unchanged` (nothing changed), `restored` (a restored-cache CI build: bench.restore;
+changed"), `added` and `deleted` (as its "one added" and "one deleted"), `quality` (one record's
+quality score edited: the listings ranked again, no search document changed), `unchanged`
+(nothing changed), `restored` (a restored-cache CI build: bench.restore;
 every copy is made before the first is timed, and all are deleted after the last), `ci-changed`
 (the usual CI deploy: a restored copy made likewise, with one record's title edited) and `clean`
 (a build without the cache, each into a new folder, all deleted after the last).
@@ -47,7 +49,9 @@ from bench.run import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-STEPS = ("changed", "added", "deleted", "unchanged", "restored", "ci-changed", "clean")
+STEPS = (
+    "changed", "added", "deleted", "quality", "unchanged", "restored", "ci-changed", "clean",
+)  # fmt: skip
 RESTORED_STEPS = ("restored", "ci-changed")  # timed on restored copies made beforehand
 
 
@@ -93,6 +97,19 @@ def retitle(site: Path, round_number: int) -> None:
     title = f'title: "Edited {round_number}: '
     text = re.sub(r'^title: "(Edited \d+: )?', title, text, count=1, flags=re.MULTILINE)
     record.write_text(text, encoding="utf-8")
+
+
+def requality(site: Path, round_number: int) -> None:
+    """Edit the quality score of the site's middle record, another score each round: it ranks
+    the listings again, and no page's search document shows it."""
+    paths = sorted((site / "content").rglob("*.md"))
+    record = paths[len(paths) // 2]
+    text = record.read_text(encoding="utf-8")
+    found = re.search(r"^quality: (\d+)$", text, flags=re.MULTILINE)
+    if found is None:
+        raise ValueError(f"{record}: no quality score to edit")
+    quality = (int(found[1]) + 1 + round_number % 100) % 101  # never the score it had
+    record.write_text(text.replace(found[0], f"quality: {quality}", 1), encoding="utf-8")
 
 
 def add_record(site: Path, round_number: int) -> None:
@@ -146,6 +163,8 @@ def _timed(
     """One timed build of a step."""
     if step == "changed":
         retitle(version.site, number)
+    if step == "quality":
+        requality(version.site, number)
     if step == "added":
         add_record(version.site, number)
     if step == "deleted":

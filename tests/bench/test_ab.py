@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.ab import Version, add_record, delete_record, summary
+from bench.ab import Version, add_record, delete_record, requality, summary
 from bench.generate import generate
 from bench.run import SET_ASIDE
 
@@ -40,6 +41,23 @@ def test_each_round_adds_and_deletes_the_same_record_in_both_sites(tmp_path: Pat
     texts = [path.read_text(encoding="utf-8") for path in added]
     assert texts[0] != texts[1]  # another record each round
     assert texts == [(sites[1] / path.relative_to(sites[0])).read_text("utf-8") for path in added]
+
+
+def test_each_round_gives_the_middle_record_another_quality_score(tmp_path: Path) -> None:
+    generate(30, tmp_path / "content")
+    paths = sorted((tmp_path / "content").rglob("*.md"))
+    middle, others = paths[15], {path: path.read_text(encoding="utf-8") for path in paths}
+    scores = [int(re.search(r"^quality: (\d+)$", others[middle], re.MULTILINE)[1])]
+    for number in (0, 1, 99, 100, 199):
+        requality(tmp_path, number)
+        text = middle.read_text(encoding="utf-8")
+        scores.append(int(re.search(r"^quality: (\d+)$", text, re.MULTILINE)[1]))
+        assert text.replace(f"quality: {scores[-1]}\n", "") == others[middle].replace(
+            f"quality: {scores[0]}\n", ""
+        )  # nothing else changed
+    assert all(a != b for a, b in itertools.pairwise(scores)) and max(scores) <= 100
+    assert all(path.read_text(encoding="utf-8") == text for path, text in others.items()
+               if path != middle)  # fmt: skip
 
 
 @pytest.mark.slow
