@@ -401,20 +401,18 @@ class _ParentWord:
         self.hearing, self.parent = hearing, parent
         self.word: bytes | None = None
 
-    def heard(self) -> bytes | None:
-        """The word, if it has come: not waited for."""
-        if self.word is None and select.select([self.hearing], [], [], 0)[0]:
+    def heard(self, wait: float = 0) -> bytes | None:
+        """The word, if it has come within `wait` seconds."""
+        if self.word is None and select.select([self.hearing], [], [], wait)[0]:
             self.word = os.read(self.hearing, 1)
         return self.word
 
     def told(self) -> bytes:
         """The word, waited for; nothing once the parent is gone (a sibling may hold the pipe)."""
-        while self.word is None:
-            if select.select([self.hearing], [], [], _STILL_THERE)[0]:
-                self.word = os.read(self.hearing, 1)
-            elif os.getppid() != self.parent:
+        while (word := self.heard(_STILL_THERE)) is None:
+            if os.getppid() != self.parent:
                 self.word = b""
-        return self.word
+        return word
 
 
 _STILL_THERE = 1.0  # seconds between asking whether the parent is still there
