@@ -153,10 +153,10 @@ def build(config: SiteConfig, options: BuildOptions) -> BuildReport:
                     search = begin_search_index(made.site, config, _previous(run),
                                                 options.workers, indexer, loaded.parsed,
                                                 _documents(run))  # fmt: skip
-                    _key_inputs(run, loaded.files)  # here, while the indexer has its work
+                    _save_stories(run, made, loaded.files, search.digests)  # while it indexes
                     published = _publish(run, made, outputs.settled(), templates, search)
             summary = _summary(made, published)
-            _save(run, published, summary, made, search.digests)
+            _save(run, published, summary)
             report = _report(run, scan, made.problems, summary, published)
             leave(run, scan, loaded, made, made.site, published)
             if options.process_ends:
@@ -339,26 +339,27 @@ def _key_inputs(run: _Build, files: Sequence[ContentFile]) -> None:
     run.state.inputs_key = inputs_key(run.key, used)
 
 
-def _save(
-    run: _Build,
-    published: Published,
-    summary: BuildSummary,
-    made: Assembled,
-    digests: Mapping[str, str],
+def _save_stories(
+    run: _Build, made: Assembled, files: Sequence[ContentFile], digests: Mapping[str, str]
 ) -> None:
-    """Save what the next build needs to redo only what changes: its stories first, then the
-    state, whose inputs key they name (see `rebuild.stories.load_stories`)."""
+    """Key the inputs (`_key_inputs`), then save the site's stories for the next build, before
+    the state that names the same key (`rebuild.stories.load_stories` uses no other's)."""
     from digestgen.rebuild.stories import save_stories
 
-    state = run.state
-    state.outputs = published.outputs
-    state.listings = published.listings
-    state.build_key = run.key
-    state.summary = summary
+    _key_inputs(run, files)
     if run.options.use_cache:
         save = functools.partial(save_stories, made=made, digests=digests, config=run.config,
                                  key=run.key, now=run.options.now)  # fmt: skip
-        _note(run, _save_cache(save, run.cache, state))
+        _note(run, _save_cache(save, run.cache, run.state))
+
+
+def _save(run: _Build, published: Published, summary: BuildSummary) -> None:
+    """Save what the next build needs to redo only what changes (its stories are saved already:
+    `_save_stories`)."""
+    state = run.state
+    state.outputs, state.listings = published.outputs, published.listings
+    state.build_key, state.summary = run.key, summary
+    if run.options.use_cache:
         _save_state(run)
     run.options.lap("save cache")
 

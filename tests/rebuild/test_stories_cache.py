@@ -22,6 +22,7 @@ from bench.generate import generate, record_text
 from digestgen.build import CACHE_FOLDER, BuildOptions, build
 from digestgen.config import load_config
 from digestgen.model import Record, Site, Story
+from digestgen.output.staging import OutputError
 from digestgen.rebuild.cache import STORIES_CHANGES_FILE, STORIES_FILE
 from digestgen.rebuild.storage import read_marshalled, write_marshalled
 from digestgen.records.load import load_records
@@ -214,6 +215,53 @@ def test_a_rebuild_saves_only_the_stories_that_changed_beside_the_last_full_file
     made = _build(root)  # from stories.bin and the changes, which now hold both edits
     assert made.last is not None
     _assert_same_site(made, root)
+
+
+def test_stories_bin_holds_one_tuple_for_each_outlet(tmp_path):
+    """Rows name an outlet by the one tuple, which marshal writes once: read back, the rows of
+    every story and coverage share it (stories.bin is read a third faster at 10,000 stories)."""
+    root = _site(tmp_path)
+    _build(root)
+    data, _, _ = read_marshalled(root / CACHE_FOLDER / "public" / STORIES_FILE)
+    assert isinstance(data, tuple)
+    rows = data[-1].values()
+    named = [member[3] for row in rows for member in row[1]]
+    named += [outlet for row in rows for outlet in row[6]]
+    by_value: dict[tuple[str, str], set[int]] = {}
+    for outlet in named:
+        by_value.setdefault(outlet, set()).add(id(outlet))
+    assert len(named) > 2 * len(by_value) > 0  # outlets named more than once, in rows and coverage
+    assert all(len(objects) == 1 for objects in by_value.values())
+    kinds = {member[4]: id(member[4]) for row in rows for member in row[1]}
+    assert all(id(member[4]) == kinds[member[4]] for row in rows for member in row[1])
+
+
+def test_stories_are_saved_before_publishing_and_a_failed_builds_are_not_used(
+    tmp_path, monkeypatch
+):
+    """A rebuild saves its stories while the search index is made, before publishing: when
+    publishing then fails, the state still names the last good build's inputs, so the next
+    build does not take the failed build's stories for that build's."""
+    root = _site(tmp_path)
+    _build(root)
+    cache = root / CACHE_FOLDER / "public"
+    _retitle(root)
+
+    def failing(*args: Any, **kwargs: Any) -> None:
+        raise OutputError("the disk is full")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("digestgen.output.publish.publish", failing)
+        with pytest.raises(OutputError):
+            _build(root)
+    changes, _, _ = read_marshalled(cache / STORIES_CHANGES_FILE)
+    assert isinstance(changes, tuple)
+    assert len(changes[-1]) == 1  # the retitled story, saved before publishing failed
+    made = _build(root)
+    assert made.last is None  # the failed build's stories name inputs no saved state names
+    _assert_same_site(made, root)
+    _add(root)
+    assert _build(root).last is not None  # the stories this build saved, after its state
 
 
 def test_stories_another_build_saved_are_not_used(tmp_path):
