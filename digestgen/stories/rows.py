@@ -188,6 +188,11 @@ _new = object.__new__
 _set_path, _set_lead, _set_members, _set_topics, _set_updated, _set_anchor = (
     _STORY_SETTERS[name] for name in ("path", "lead", "members", "topics", "updated", "anchor")
 )
+# LazyStory's own slots, set by their descriptors: through the frozen class's __setattr__ (in
+# Python), three per story were a sixth of making ten thousand.
+_set_row, _set_providers, _set_story_source = (
+    vars(LazyStory)[name].__set__ for name in ("row", "providers", "_source")
+)
 
 
 # One (name, domain) tuple for each outlet, shared by every row that names it: marshal writes a
@@ -280,9 +285,9 @@ class RowReader:
         _set_topics(story, tuple([topics[key] for key in row[TOPICS]]))
         _set_updated(story, decode_moment(row[UPDATED], self.zone))
         _set_anchor(story, members[row[ANCHOR]])
-        story.row = row
-        story.providers = tuple([self.provider(outlet) for outlet in row[OUTLETS]])
-        story._source = self.source
+        _set_row(story, row)
+        _set_providers(story, tuple([self.provider(outlet) for outlet in row[OUTLETS]]))
+        _set_story_source(story, self.source)
         return story
 
 
