@@ -9,7 +9,7 @@ from datetime import date, datetime
 from operator import attrgetter
 
 from digestgen.config import RankingWeights, SiteConfig
-from digestgen.model import Edition, Outlet, Provider, Record, Site, Story, Topic, TopicPage
+from digestgen.model import Edition, Outlet, Record, Site, Story, Topic, TopicPage
 from digestgen.stories.cluster import Cluster
 from digestgen.stories.front import front_stories
 from digestgen.stories.rows import coverage_count, coverage_providers
@@ -155,34 +155,31 @@ class _Listings:
 
     @classmethod
     def of(cls, entries: Sequence[_Organized]) -> _Listings:
-        """Each entry's story filed under its day, its topics and its outlets, in entry order."""
+        """Each entry's story filed under its day, its topics and its outlets, in entry order.
+
+        A story is filed under the outlet of each of its pieces once. An outlet is named as its
+        first story's last piece from it names it (by its domain, if that name is blank).
+        """
         listings = cls()
-        # Bound once: the loop runs for every story of every build.
-        by_day, by_topic, file_outlet = listings.by_day, listings.by_topic, listings._file_outlet
+        # Bound once, and the filing under outlets inlined: the loop runs for every story of
+        # every build, and for every piece of each (35,000 at 10,000 records).
+        by_day, by_topic = listings.by_day, listings.by_topic
+        by_domain, names = listings.by_domain, listings.outlet_names
         for entry in entries:
             story = entry.story
             by_day[entry.day].append(entry)
             for topic in story.topics:
                 by_topic[topic.key].append(story)
-            file_outlet(story, story.lead.provider)
-            for provider in coverage_providers(story):
-                file_outlet(story, provider)
+            for provider in (story.lead.provider, *coverage_providers(story)):
+                domain = provider.domain
+                if not domain:
+                    continue
+                listed = by_domain[domain]
+                if not listed or (len(listed) == 1 and listed[-1] is story):
+                    names[domain] = provider.name or domain
+                if not listed or listed[-1] is not story:  # filed in turn: once a story
+                    listed.append(story)
         return listings
-
-    def _file_outlet(self, story: Story, provider: Provider) -> None:
-        """File the story under the outlet of one of its pieces, once. An outlet is named as
-        its first story's last piece from it names it (by its domain, if that name is blank)."""
-        domain = provider.domain
-        if not domain:
-            return
-        listed = self.by_domain[domain]
-        if listed and listed[-1] is story:  # stories are filed in turn: this one already was
-            if len(listed) == 1:
-                self.outlet_names[domain] = provider.name or domain
-            return
-        if not listed:
-            self.outlet_names[domain] = provider.name or domain
-        listed.append(story)
 
     def editions(self) -> tuple[Edition, ...]:
         """One edition a day, newest first, its stories by rank."""
