@@ -28,6 +28,7 @@ from digestgen.stories.rows import (
     CITED,
     FAMILY,
     FILE,
+    KEYS,
     MEMBERS,
     NOTES,
     PATH,
@@ -39,7 +40,6 @@ from digestgen.stories.rows import (
     decode_moment,
     encode_moment,
     member_files,
-    own_keys,
 )
 from digestgen.stories.select import Place, due_coverage, place
 from digestgen.stories.topics import make_topics, topic_key
@@ -200,11 +200,18 @@ def _linked(rows: Sequence[StoryRow], arriving: Sequence[Record]) -> set[int]:
     either = owned | cited
     if not either:
         return set()
-    return {
-        index
-        for index, row in enumerate(rows)
-        if not either.isdisjoint(own_keys(row)) or not owned.isdisjoint(row[CITED])
-    }
+    linked = set()
+    # Each member's keys looked up as the tuple they are: a generator of a row's keys, made and
+    # run for each of the rows (10,000 at 10,000 records), took twice the time.
+    for index, row in enumerate(rows):
+        if not owned.isdisjoint(row[CITED]):
+            linked.add(index)
+            continue
+        for member in row[MEMBERS]:
+            if not either.isdisjoint(member[KEYS]):
+                linked.add(index)
+                break
+    return linked
 
 
 def _recluster(

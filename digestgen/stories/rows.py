@@ -291,11 +291,6 @@ class RowReader:
         return story
 
 
-def own_keys(row: StoryRow) -> Iterable[str]:
-    """The url keys of a row's members."""
-    return (key for member in row[MEMBERS] for key in member[KEYS])
-
-
 def member_files(row: StoryRow) -> tuple[str, ...]:
     """The record files of a row's members."""
     return tuple(member[FILE] for member in row[MEMBERS])
