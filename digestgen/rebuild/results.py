@@ -87,6 +87,8 @@ def _record_of(ref: RecordRef, unpickled: dict[int, tuple[Record | None, ...]]) 
 
 def decode_problems(entry: CachedResult) -> tuple[Problem, ...]:
     """Only the problems of a cached validation result."""
+    if not entry[1]:  # most records': asked of every record of a rebuild
+        return ()
     return tuple(Problem(Severity(s), f, field, m) for s, f, field, m in entry[1])
 
 

@@ -149,10 +149,20 @@ def _in_order(
     """The usable records and every problem, in the files' order: those parsed now (`fresh`, by
     file name), the others unpickled from the cache's `results` (without `decode`, the records
     parsed now alone, and every problem)."""
-    known = (results[file.digest] for file in files if file.name not in fresh)
-    decoded = decode_results(known) if decode else ((None, decode_problems(e)) for e in known)
     records: list[Record] = []
     problems: list[Problem] = []
+    if not decode:  # a rebuild's: every file's problems, and the few records parsed now
+        for file in files:
+            outcome = fresh.get(file.name)
+            if outcome is None:
+                problems += decode_problems(results[file.digest])
+                continue
+            problems += outcome[1]
+            if outcome[0] is not None:
+                records.append(outcome[0])
+        return tuple(records), tuple(problems)
+    known = (results[file.digest] for file in files if file.name not in fresh)
+    decoded = decode_results(known)
     for file in files:
         record, found = fresh[file.name] if file.name in fresh else next(decoded)
         problems.extend(found)
