@@ -24,10 +24,6 @@ class SearchDocuments:
     def __init__(self, folder: Path, settings: str) -> None:
         self.folder, self.settings = folder, settings
 
-    def known(self, number: int) -> Documents:
-        """The documents of shard `number` as last made with these settings (none if unknown)."""
-        return self.last(number).documents
-
     def last(self, number: int) -> MadeDocuments:
         """The documents of shard `number` as last made with these settings, with the shard
         they were made for (none if unknown)."""

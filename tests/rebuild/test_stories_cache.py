@@ -285,7 +285,7 @@ def test_a_shard_made_again_takes_its_unchanged_stories_documents_from_the_cache
     shard = search_shards(site, config)[0]
     store = document_store(tmp_path / "documents", config, "a build key")
     made = shard_documents(config, store, shard)
-    kept = store.known(shard.number)
+    kept = store.last(shard.number).documents
     assert {path: html for path, (_, html) in kept.items()} == made
     path = next(iter(kept))
     store.keep(shard.number, {**kept, path: (kept[path][0], "<p>kept</p>")})
@@ -295,4 +295,4 @@ def test_a_shard_made_again_takes_its_unchanged_stories_documents_from_the_cache
     assert shard_documents(config, store, shard)[path] == made[path]
     # Another build key (digestgen's code, say): none taken.
     other = document_store(tmp_path / "documents", config, "another build key")
-    assert other.known(shard.number) == {}
+    assert other.last(shard.number).documents == {}
