@@ -1,6 +1,6 @@
-"""A rebuild makes its sitemap while the search index is still being made: the search index is
-made beside the pages (on the other core), and the build waits for it only once everything else
-is done."""
+"""The order of a build's work: a rebuild makes its sitemap while the search index is still being
+made (on the other core), and waits for it only once everything else is done; the render workers
+take the feeds first, then the pages, each newest stories first."""
 
 from __future__ import annotations
 
@@ -8,8 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from digestgen.config import SiteConfig
 from digestgen.output.journal import PENDING_FOLDER, journal_folder
+from digestgen.output.publish import render_order
+from digestgen.render.environment import make_environment
+from digestgen.render.jobs import PageJob
+from digestgen.render.site import newest_shown, plan_site
+from digestgen.render.themes import resolve_theme
+from digestgen.stories.assemble import assemble_site
 from tests.helpers import build_in, make_site, record
+from tests.render.test_environment import NOW, small_site_records
 
 
 def _waiting_pagefind(folder: Path, sitemap: Path, marker: Path) -> Path:
@@ -53,3 +61,17 @@ def test_the_sitemap_is_made_before_the_build_waits_for_the_search_index(
     assert result.exit_code == 0, result.stderr
     assert marker.read_text().strip() == "seen"
     assert "/2025/03/01/an-edited-story/" in result.read("sitemap.xml")
+
+
+def test_the_render_workers_take_the_feeds_first_then_the_pages_each_newest_first(tmp_path):
+    config = SiteConfig(root=tmp_path, page_size=4)
+    _, site, _ = assemble_site(small_site_records(), config, NOW, drafts=False)
+    plan = plan_site(site, config, make_environment(resolve_theme("default", tmp_path)), {})
+    jobs = [job for job, _ in plan.jobs]
+    order = sorted(jobs, key=render_order)
+    pages = [isinstance(job, PageJob) for job in order]
+    assert pages == sorted(pages) and set(pages) == {False, True}  # every feed before any page
+    for kind in (False, True):
+        newest = [newest_shown(job) for job in order if isinstance(job, PageJob) is kind]
+        assert newest == sorted(newest, reverse=True)
+    assert order != sorted(jobs, key=newest_shown, reverse=True)  # not by date alone
