@@ -72,8 +72,7 @@ def map_chunks(
     global _CONTEXT, _ITEMS
     forking = forks(len(items), workers, per_worker)
     workers = min(workers, len(items) // per_worker)
-    size = max(1, -(-len(items) // (max(workers, 1) * 8)))
-    spans = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
+    spans = chunk_spans(len(items), workers)
     results: list[Result] = []
 
     def take(span: tuple[int, int], part: list[Result]) -> None:
@@ -112,6 +111,29 @@ def map_chunks(
         pool.shutdown(wait=True, cancel_futures=True)
         _CONTEXT, _ITEMS = None, ()
     return results
+
+
+def chunk_spans(count: int, workers: int) -> list[tuple[int, int]]:
+    """Where each chunk of `count` items starts and stops, in order: about eight chunks a worker,
+    the last ones smaller and smaller (down to an eighth of the others).
+
+    The workers take the chunks in turn, and the caller waits for the last. Of equal chunks, a
+    worker that took the last was still at it, half a chunk on average, after the others had
+    nothing left: a shrinking end leaves them a small last chunk each.
+    """
+    workers = max(workers, 1)
+    size = max(1, -(-count // (workers * 8)))
+    least = max(1, size // 8)
+    spans = []
+    start = 0
+    while start < count:
+        left = count - start
+        step = max(least, min(size, -(-left // (workers * 2))))
+        if left - step < least:  # no crumb of a chunk after this one
+            step = left
+        spans.append((start, start + step))
+        start += step
+    return spans
 
 
 def _start_worker() -> None:

@@ -260,6 +260,9 @@ def test_map_chunks_works_in_two_processes_and_keeps_the_items_order():
     assert parent not in {pid for _, pid in found}
     assert len({pid for _, pid in found}) == 2
     assert sum(size for size, _ in sizes) == 1000 and {total for _, total in sizes} == {1000}
+    # The last chunks are smaller, so that neither worker is left with a large one at the end.
+    chunks = [size for size, _ in sizes]
+    assert chunks[-1] <= chunks[0] // 4 and chunks[:-1] == sorted(chunks[:-1], reverse=True)
     assert left == []
 
 
