@@ -151,21 +151,18 @@ def _in_order(
     parsed now alone, and every problem)."""
     records: list[Record] = []
     problems: list[Problem] = []
-    if not decode:  # a rebuild's: every file's problems, and the few records parsed now
-        for file in files:
-            outcome = fresh.get(file.name)
-            if outcome is None:
+    decoded = None
+    if decode:
+        decoded = decode_results(results[file.digest] for file in files if file.name not in fresh)
+    for file in files:
+        outcome = fresh.get(file.name)
+        if outcome is None:
+            if decoded is None:  # a rebuild's: only the problems of an unchanged file
                 problems += decode_problems(results[file.digest])
                 continue
-            problems += outcome[1]
-            if outcome[0] is not None:
-                records.append(outcome[0])
-        return tuple(records), tuple(problems)
-    known = (results[file.digest] for file in files if file.name not in fresh)
-    decoded = decode_results(known)
-    for file in files:
-        record, found = fresh[file.name] if file.name in fresh else next(decoded)
-        problems.extend(found)
+            outcome = next(decoded)
+        record, found = outcome
+        problems += found
         if record is not None:
             records.append(record)
     return tuple(records), tuple(problems)
