@@ -18,6 +18,7 @@ from digestgen.records.scan import (
     UNREAD,
     ContentFile,
     content_digest,
+    prefetch_files,
     read_record_file,
     unreadable,
 )
@@ -44,6 +45,9 @@ class LoadedRecords:
 def _parse_files(zone: ZoneInfo, files: Sequence[ContentFile]) -> list[tuple[str, CachedResult]]:
     """Parse and validate record files, returning each file's content hash (see `_read_and_parse`)
     and its result, already encoded for the cache."""
+    # The disk reads the chunk's files side by side while the first are parsed: files the system
+    # no longer holds in memory (read long ago, or never), one by one, made a parse worker wait.
+    prefetch_files(file.path for file in files)
     outcomes = [_read_and_parse(file, zone) for file in files]
     results = encode_results([(record, problems) for _, record, problems in outcomes])
     return [(digest, result) for (digest, _, _), result in zip(outcomes, results, strict=True)]

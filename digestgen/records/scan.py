@@ -6,6 +6,7 @@ import errno
 import hashlib
 import heapq
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from stat import S_ISREG
 
@@ -141,6 +142,25 @@ def content_digest(name: str, data: bytes) -> str:
 def unreadable(name: str, exc: OSError) -> Problem:
     """The error for a record file that could not be read."""
     return error(name, "", f"cannot read file: {_reason(exc)}")
+
+
+def prefetch_files(paths: Iterable[str]) -> None:
+    """Ask the system to start reading the files into memory now, all at once, without waiting
+    for them: read one by one, files the system no longer holds each wait for the disk."""
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is None:
+        return
+    for path in paths:
+        try:
+            handle = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue  # its reading reports it
+        try:
+            advise(handle, 0, 0, os.POSIX_FADV_WILLNEED)
+        except OSError:
+            pass
+        finally:
+            os.close(handle)
 
 
 def read_record_file(path: str, size: int) -> bytes:
